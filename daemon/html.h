@@ -1,0 +1,29 @@
+/* html: item HTML made safe and readable in one parse (docs/html.md).
+ *
+ * Pure: no loop, no I/O. Input is UTF-8 HTML as found in a feed (a fragment:
+ * summary, content, or an Atom html/xhtml text construct). */
+#ifndef HERALD_HTML_H
+#define HERALD_HTML_H
+
+#include <stddef.h>
+
+struct html_result {
+	char *html;	/* sanitized HTML, well-formed, UTF-8; malloc'd */
+	char *text;	/* plain text: tags gone, blocks as line breaks, entities
+			 * decoded, whitespace folded; malloc'd */
+};
+
+/* Sanitizes in (len bytes) with the allowlist policy and renders its text.
+ * Relative href/src are resolved against base (may be NULL). Returns 0 and
+ * fills out (free it with html_result_free), or -1 with a reason in err
+ * (nesting or output limits, out of memory); out is then empty. */
+int html_clean(const char *in, size_t len, const char *base, struct html_result *out,
+	       char *err, size_t errlen);
+
+/* Plain text of an HTML fragment only (no sanitized copy kept). Malloc'd;
+ * NULL when memory runs out. */
+char *html_to_text(const char *in, size_t len);
+
+void html_result_free(struct html_result *r);
+
+#endif

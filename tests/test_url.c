@@ -1,0 +1,89 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "url.h"
+
+static void
+check_resolve(const char *base, const char *ref, const char *want)
+{
+	char *got = url_resolve(base, ref);
+
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void
+test_resolve(void **state)
+{
+	(void)state;
+	check_resolve("http://example.com/a/b.xml", "c.html", "http://example.com/a/c.html");
+	check_resolve("http://example.com/a/b.xml", "/x", "http://example.com/x");
+	check_resolve("http://example.com/a/", "../up", "http://example.com/up");
+	check_resolve("http://example.com/a/", "https://other.org/p", "https://other.org/p");
+	check_resolve(NULL, "rel/only", "rel/only");
+	check_resolve("", "rel/only", "rel/only");
+	check_resolve("http://example.com/", "mailto:a@b.c", "mailto:a@b.c");
+}
+
+static void
+test_check(void **state)
+{
+	char err[256];
+
+	(void)state;
+	assert_int_equal(url_check("https://feeds.bbci.co.uk/news/rss.xml", 0, err, sizeof err), 0);
+	assert_int_equal(url_check("ftp://x.org/f", 0, err, sizeof err), -1);
+	assert_non_null(strstr(err, "scheme"));
+	assert_int_equal(url_check("file:///tmp/x.xml", 0, err, sizeof err), -1);
+	assert_int_equal(url_check("file:///tmp/x.xml", 1, err, sizeof err), 0);
+	assert_int_equal(url_check("not a url", 0, err, sizeof err), -1);
+	assert_non_null(strstr(err, "not a url"));
+}
+
+static void
+test_canonical(void **state)
+{
+	char *a = url_canonical("https://www.Example.com/news/1?utm_source=rss&id=7#top");
+	char *b = url_canonical("http://example.com/news/1?id=7&fbclid=zz");
+	char *c = url_canonical("file:///tmp/x");
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_string_equal(a, "example.com/news/1?id=7");
+	assert_string_equal(a, b);
+	assert_null(c);
+	free(a);
+	free(b);
+}
+
+static void
+test_host_scheme(void **state)
+{
+	char sch[16];
+	char *h = url_host("https://Feeds.BBCI.co.uk:8443/x");
+
+	(void)state;
+	assert_string_equal(h, "feeds.bbci.co.uk");
+	free(h);
+	assert_int_equal(url_scheme("HTTPS://a.b/", sch, sizeof sch), 0);
+	assert_string_equal(sch, "https");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_resolve),
+		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_canonical),
+		cmocka_unit_test(test_host_scheme),
+	};
+	return cmocka_run_group_tests_name("url", tests, NULL, NULL);
+}
