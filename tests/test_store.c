@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -527,28 +528,38 @@ test_commit_survives_reopen(void **state)
 	struct store_item it = mk("bbc", "c1", "Kept", "x", T0);
 	struct store_upsert_result r;
 	pid_t pid;
-	int status;
+	int status, fds[2];
+	char c;
 
 	assert_int_equal(store_begin(f->st, f->err, sizeof f->err), 0);
 	add(f, "bbc", "c0", "Committed", "x", T0, 3);
 	assert_int_equal(store_commit(f->st, f->err, sizeof f->err), 0);
 
-	/* A process that dies inside a transaction leaves the previous state. */
+	/* A process killed inside a transaction leaves the previous state. */
+	assert_int_equal(pipe(fds), 0);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		struct store *st;
 		char err[256];
 
+		close(fds[0]);
 		if (store_open(f->path, &st, err, sizeof err) < 0 ||
 		    store_begin(st, err, sizeof err) < 0 ||
 		    store_item_upsert(st, &it, &r, err, sizeof err) < 0 ||
 		    store_item_set_story(st, r.item_id, 4, err, sizeof err) < 0)
 			_exit(1);
-		_exit(0); /* no commit, no close */
+		if (write(fds[1], "w", 1) != 1)
+			_exit(1);
+		for (;;) /* killed by the parent: no commit, no close */
+			pause();
 	}
+	close(fds[1]);
+	assert_int_equal(read(fds[0], &c, 1), 1); /* the child wrote, uncommitted */
+	close(fds[0]);
+	assert_int_equal(kill(pid, SIGKILL), 0);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	reopen(f);
 	assert_int_equal(nitems(f), 1);
 	{
