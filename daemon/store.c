@@ -357,6 +357,9 @@ store_close(struct store *st)
 		return;
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
+	/* Keeps the planner's statistics fresh; cheap when nothing changed. */
+	if (st->stmt[S_COUNT - 1])
+		sqlite3_exec(st->db, "PRAGMA optimize", NULL, NULL, NULL);
 	sqlite3_close(st->db);
 	free(st->path);
 	free(st);

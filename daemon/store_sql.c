@@ -13,7 +13,11 @@
  * - items_fts is an external-content FTS5 table over items, kept in step by
  *   triggers, so the text is stored once.
  * - Every column a listing filters or orders on has an index; the listing
- *   statements use "(?N IS NULL OR ...)" so each is prepared once. */
+ *   statements use "(?N IS NULL OR ...)" so each is prepared once.
+ * - items_story and items_story_feed let a story's aggregates (earliest
+ *   title, first/last seen, distinct feeds, unread count) be read from
+ *   indexes without temporary b-trees: refreshing a story on every new item
+ *   must stay a few microseconds. */
 #include "store.h"
 #include "store_int.h"
 
@@ -36,7 +40,7 @@ const char *const store_migrations[] = {
 	" next_poll INTEGER NOT NULL DEFAULT 0,"
 	" nitems INTEGER NOT NULL DEFAULT 0);"
 	"CREATE TABLE feed_tags ("
-	" tag TEXT NOT NULL,"
+	" tag TEXT NOT NULL COLLATE NOCASE,"
 	" feed TEXT NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,"
 	" PRIMARY KEY (tag, feed)) WITHOUT ROWID;"
 	"CREATE INDEX feed_tags_feed ON feed_tags(feed);"
@@ -72,7 +76,8 @@ const char *const store_migrations[] = {
 	" story_id INTEGER REFERENCES stories(id),"
 	" hash INTEGER NOT NULL,"
 	" UNIQUE (feed, guid));"
-	"CREATE INDEX items_story ON items(story_id, read);"
+	"CREATE INDEX items_story ON items(story_id, time);"
+	"CREATE INDEX items_story_feed ON items(story_id, feed, read);"
 	"CREATE INDEX items_time ON items(time, id);"
 	"CREATE INDEX items_feed_read ON items(feed, read);"
 	"CREATE VIRTUAL TABLE items_fts USING fts5(title, summary_text, content_text,"

@@ -766,6 +766,7 @@ test_story_listing(void **state)
 	expect_stories(f, (struct store_filter){.all = 1, .undigested = 1}, 2, (int64_t[]){42, 41});
 	expect_stories(f, (struct store_filter){.all = 1, .feed = "dw"}, 2, (int64_t[]){42, 40});
 	expect_stories(f, (struct store_filter){.all = 1, .tag = "uk"}, 1, (int64_t[]){40});
+	expect_stories(f, (struct store_filter){.all = 1, .tag = "UK"}, 1, (int64_t[]){40});
 	expect_stories(f, (struct store_filter){.all = 1, .tag = "world"}, 2, (int64_t[]){42, 40});
 	expect_stories(f, (struct store_filter){.all = 1, .tag = "none"}, 0, NULL);
 	expect_stories(f, (struct store_filter){.all = 1, .since = T0 + 200}, 2,
