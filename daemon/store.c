@@ -29,7 +29,14 @@ store_stmt(struct store *st, enum store_stmt id)
 int
 store_fail(struct store *st, char *err, size_t errlen, const char *what)
 {
-	snprintf(err, errlen, "store: %s: %s", what, sqlite3_errmsg(st->db));
+	int code = sqlite3_extended_errcode(st->db) & 0xff;
+
+	/* Damage found while running is named with the file, as at open. */
+	if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
+		snprintf(err, errlen, "store: %s: %s: database is corrupt (%s)", what, st->path,
+			 sqlite3_errmsg(st->db));
+	else
+		snprintf(err, errlen, "store: %s: %s", what, sqlite3_errmsg(st->db));
 	return -1;
 }
 
@@ -735,7 +742,7 @@ item_story(struct store *st, int64_t item_id, int64_t *story, char *err, size_t 
 static int
 set_story(struct store *st, int64_t item_id, int64_t story_id, char *err, size_t errlen)
 {
-	int64_t old, target;
+	int64_t old = 0, target = 0;
 	sqlite3_stmt *s;
 	int rc;
 

@@ -185,6 +185,28 @@ test_migrate_empty(void **state)
 }
 
 static void
+test_zero_byte_file(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = NULL;
+	char path[320];
+	FILE *fp;
+
+	/* An empty file (touch) is an empty database: migrated, not refused. */
+	snprintf(path, sizeof path, "%s/empty.db", f->dir);
+	fp = fopen(path, "wb");
+	assert_non_null(fp);
+	fclose(fp);
+	assert_int_equal(store_open(path, &st, f->err, sizeof f->err), 0);
+	store_close(st);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	/* Reopening a current database changes nothing. */
+	assert_int_equal(store_open(path, &st, f->err, sizeof f->err), 0);
+	store_close(st);
+	rm_db(path);
+}
+
+static void
 test_newer_version_refused(void **state)
 {
 	struct fx *f = *state;
@@ -250,6 +272,43 @@ test_corrupt_file(void **state)
 	assert_non_null(strstr(f->err, f->path));
 	assert_non_null(strstr(f->err, "corrupt"));
 	/* Leave a fresh database for the teardown. */
+	rm_db(f->path);
+	assert_int_equal(store_open(f->path, &f->st, f->err, sizeof f->err), 0);
+}
+
+/* Damage found after open (the pages a listing reads): the error names
+ * the file too. */
+static void
+test_corrupt_later(void **state)
+{
+	struct fx *f = *state;
+	struct store_stats s;
+	char guid[32], text[300];
+	long psize, npages;
+	FILE *fp;
+
+	memset(text, 'w', sizeof text - 1);
+	text[sizeof text - 1] = '\0';
+	assert_int_equal(store_begin(f->st, f->err, sizeof f->err), 0);
+	for (int i = 0; i < 300; i++) {
+		snprintf(guid, sizeof guid, "g%d", i);
+		add(f, "bbc", guid, guid, text, T0 + i, 1 + i / 3);
+	}
+	assert_int_equal(store_commit(f->st, f->err, sizeof f->err), 0);
+	reopen(f); /* checkpointed, and nothing but the schema read since */
+	psize = (long)sql_int(f->path, "PRAGMA page_size");
+	npages = (long)sql_int(f->path, "PRAGMA page_count");
+	assert_true(npages > 40);
+	fp = fopen(f->path, "r+b");
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, 30 * psize, SEEK_SET), 0);
+	for (long i = 30 * psize; i < npages * psize; i++)
+		fputc((int)(i * 31 % 251), fp);
+	fclose(fp);
+	assert_int_equal(store_stats(f->st, &s, f->err, sizeof f->err), -1);
+	assert_non_null(strstr(f->err, f->path));
+	assert_non_null(strstr(f->err, "corrupt"));
+	store_close(f->st);
 	rm_db(f->path);
 	assert_int_equal(store_open(f->path, &f->st, f->err, sizeof f->err), 0);
 }
@@ -977,9 +1036,11 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrate_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zero_byte_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_version_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_later, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unopenable_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feeds_sync_and_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_insert_reinsert_edit, setup, teardown),
