@@ -26,6 +26,7 @@
 #ifndef HERALD_STORE_H
 #define HERALD_STORE_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -175,10 +176,11 @@ struct store_filter {
 	const char *tag;  /* a feed tag or NULL */
 	int64_t since;    /* last_seen (items: time) >= since; 0 = any */
 	int64_t before;   /* last_seen (items: time) < before; 0 = any */
-	unsigned limit;   /* 0 = STORE_DEFAULT_LIMIT */
+	unsigned limit;   /* 0 = STORE_DEFAULT_LIMIT; STORE_NO_LIMIT = all */
 	unsigned offset;
 };
 #define STORE_DEFAULT_LIMIT 50
+#define STORE_NO_LIMIT      UINT_MAX
 
 enum store_state { STORE_STATE_NEW, STORE_STATE_UPDATED, STORE_STATE_READ };
 const char *store_state_name(enum store_state s); /* "new", "updated", "read" */
@@ -245,8 +247,8 @@ void store_item_list_free(struct store_item_list *l);
  * quoted (so punctuation never breaks the syntax), "a phrase" stays a
  * phrase, word* is a prefix search, AND/OR/NOT and parentheses are kept as
  * operators. A query FTS5 still cannot parse ("AND x", "(x") gives -1 with
- * the reason. Hits are ranked by bm25 (title weighs most); the snippet marks
- * matches with mark_open/mark_close (NULL: "[" and "]"). */
+ * the reason. limit as in struct store_filter. Hits are ranked by bm25 (title weighs most); the
+ * snippet marks matches with mark_open/mark_close (NULL: "[" and "]"). */
 struct store_hit {
 	int64_t item_id, story_id, time;
 	const char *feed, *feed_name, *title, *link;

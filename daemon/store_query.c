@@ -48,6 +48,15 @@ list_abort(void **v, size_t *n, void **mem)
 	*mem = NULL;
 }
 
+/* SQLite's LIMIT: -1 is none. */
+static int64_t
+sql_limit(unsigned limit)
+{
+	if (limit == STORE_NO_LIMIT)
+		return -1;
+	return limit ? limit : STORE_DEFAULT_LIMIT;
+}
+
 static void
 bind_filter(sqlite3_stmt *s, const struct store_filter *f)
 {
@@ -58,7 +67,7 @@ bind_filter(sqlite3_stmt *s, const struct store_filter *f)
 	store_bind_opt(s, 5, f->tag);
 	sqlite3_bind_int64(s, 6, f->since);
 	sqlite3_bind_int64(s, 7, f->before);
-	sqlite3_bind_int64(s, 8, f->limit ? f->limit : STORE_DEFAULT_LIMIT);
+	sqlite3_bind_int64(s, 8, sql_limit(f->limit));
 	sqlite3_bind_int64(s, 9, f->offset);
 }
 
@@ -522,7 +531,7 @@ store_search(struct store *st, const char *query, const char *mark_open, const c
 	sqlite3_bind_text(s, 1, fts, -1, SQLITE_STATIC);
 	store_bind_str(s, 2, mark_open ? mark_open : "[");
 	store_bind_str(s, 3, mark_close ? mark_close : "]");
-	sqlite3_bind_int64(s, 4, limit ? limit : STORE_DEFAULT_LIMIT);
+	sqlite3_bind_int64(s, 4, sql_limit(limit));
 	sqlite3_bind_int64(s, 5, offset);
 	rc = run_search(st, s, out, err, errlen);
 	sqlite3_clear_bindings(s);

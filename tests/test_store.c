@@ -836,6 +836,8 @@ test_story_listing(void **state)
 		       (int64_t[]){41});
 	expect_stories(f, (struct store_filter){.all = 1, .limit = 2, .offset = 2}, 1,
 		       (int64_t[]){40});
+	expect_stories(f, (struct store_filter){.all = 1, .limit = STORE_NO_LIMIT, .offset = 1}, 2,
+		       (int64_t[]){41, 40});
 	/* Merged stories are not listed on their own. */
 	assert_int_equal(store_story_merge(f->st, 40, 42, f->err, sizeof f->err), 0);
 	expect_stories(f, (struct store_filter){.all = 1}, 2, (int64_t[]){40, 41});
@@ -898,6 +900,36 @@ test_item_listing(void **state)
 	assert_int_equal(store_mark_item(f->st, id[2], STORE_MARK_UNSTAR, f->err, sizeof f->err),
 			 0);
 	expect_items(f, (struct store_filter){.starred = 1, .all = 1}, 0, NULL);
+}
+
+static void
+test_default_limit(void **state)
+{
+	struct fx *f = *state;
+	struct store_story_list l = {0};
+	struct store_item_list il = {0};
+	char guid[16];
+
+	assert_int_equal(store_begin(f->st, f->err, sizeof f->err), 0);
+	for (int i = 0; i < STORE_DEFAULT_LIMIT + 5; i++) {
+		snprintf(guid, sizeof guid, "d%d", i);
+		add(f, "dw", guid, guid, "", T0 + i, 100 + i);
+	}
+	assert_int_equal(store_commit(f->st, f->err, sizeof f->err), 0);
+	assert_int_equal(store_stories(f->st, &(struct store_filter){0}, &l, f->err, sizeof f->err),
+			 0);
+	assert_int_equal(l.n, STORE_DEFAULT_LIMIT);
+	assert_int_equal(l.v[0].id, 100 + STORE_DEFAULT_LIMIT + 4);
+	store_story_list_free(&l);
+	assert_int_equal(store_stories(f->st, &(struct store_filter){.limit = STORE_NO_LIMIT}, &l,
+				       f->err, sizeof f->err),
+			 0);
+	assert_int_equal(l.n, STORE_DEFAULT_LIMIT + 5);
+	store_story_list_free(&l);
+	assert_int_equal(store_items(f->st, &(struct store_filter){0}, &il, f->err, sizeof f->err),
+			 0);
+	assert_int_equal(il.n, STORE_DEFAULT_LIMIT);
+	store_item_list_free(&il);
 }
 
 /* ---- Search ---- */
@@ -1053,6 +1085,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_derived_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_story_listing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_item_listing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_default_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
 	};
