@@ -1,19 +1,32 @@
 /* store: the SQLite database, the only module that speaks SQL.
  *
- * Tables (schema and rationale in store.c): feeds (one row per config
+ * Tables (schema and rationale in store_sql.c): feeds (one row per config
  * section, kept when the section goes away), items (UNIQUE(feed, key)),
  * stories (folded items; a merged story keeps its row with merged_into set
  * so an id a client holds still resolves), feed_tags, and items_fts, an
  * external-content FTS5 index over item title, summary and content text kept
  * in sync by triggers.
  *
+ * Sources: store.c (open, migrations, transactions, ingest writes),
+ * store_query.c (listings, search, marks), store_sql.c (all SQL text).
+ *
  * One struct store per process (not thread-safe; the daemon runs one loop).
+ * Calls are synchronous; a listing of 50 stories with their outlets takes a
+ * few milliseconds, a 304 status update tens of microseconds.
  * Every function returns 0 on success, -1 on error (message in err, naming
  * the operation), or STORE_ENOTFOUND where an id does not exist. Strings
  * passed in are borrowed for the call only. Results come back in list
  * structs whose strings all live in the list's own memory: free the list
  * with its *_free function, and nothing else (strings are never NULL: a
- * missing value reads ""). A zeroed list is empty and safe to free.
+ * missing value reads ""). A zeroed list is empty and safe to free; a
+ * failed call leaves the list empty.
+ *
+ * Ingest, per feed response: store_begin; for each parsed item
+ * store_item_upsert; for a NEW item ask the story index, then
+ * store_story_merge for each story it merged and store_item_set_story;
+ * store_feed_status; store_commit (store_rollback on any error: the database
+ * keeps its previous state, and the story index must be rebuilt or the
+ * response's assignments forgotten).
  *
  * Times are int64 Unix seconds, 0 = unknown. An item's "time" is its
  * published time, or its fetch time (first_seen) when the published time is
