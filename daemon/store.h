@@ -18,8 +18,8 @@
  * passed in are borrowed for the call only. Results come back in list
  * structs whose strings all live in the list's own memory: free the list
  * with its *_free function, and nothing else (strings are never NULL: a
- * missing value reads ""). A zeroed list is empty and safe to free; a
- * failed call leaves the list empty.
+ * missing value reads ""). A failed call leaves the list empty; free it
+ * after every call, success or not (a zeroed list is safe to free).
  *
  * Ingest, per feed response: store_begin; for each parsed item
  * store_item_upsert; for a NEW item ask the story index, then
