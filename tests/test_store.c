@@ -206,6 +206,32 @@ test_zero_byte_file(void **state)
 	rm_db(path);
 }
 
+/* A migration that fails half-way leaves nothing behind: one transaction. */
+static void
+test_migration_atomic(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = NULL;
+	char path[320];
+
+	snprintf(path, sizeof path, "%s/half.db", f->dir);
+	/* "items" is in the way: the tables before it are created, then it fails. */
+	sql_exec(path, "CREATE TABLE items (x)");
+	assert_int_equal(store_open(path, &st, f->err, sizeof f->err), -1);
+	assert_null(st);
+	assert_non_null(strstr(f->err, path));
+	assert_non_null(strstr(f->err, "migration 1"));
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 0);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
+				       "('feeds', 'stories', 'feed_tags')"),
+			 0);
+	sql_exec(path, "DROP TABLE items");
+	assert_int_equal(store_open(path, &st, f->err, sizeof f->err), 0);
+	store_close(st);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	rm_db(path);
+}
+
 static void
 test_newer_version_refused(void **state)
 {
@@ -1069,6 +1095,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrate_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_byte_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_atomic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_version_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_file, setup, teardown),
