@@ -37,6 +37,7 @@ enum store_stmt {
 	S_STORY_TAGS,
 	S_STORY_FEEDS,
 	S_ITEMS,
+	S_ITEMS_FEED,
 	S_ITEM_ONE,
 	S_SEARCH,
 	S_STATS,

@@ -365,7 +365,7 @@ int
 store_items(struct store *st, const struct store_filter *f, struct store_item_list *out, char *err,
 	    size_t errlen)
 {
-	sqlite3_stmt *s = store_stmt(st, S_ITEMS);
+	sqlite3_stmt *s = store_stmt(st, f->feed ? S_ITEMS_FEED : S_ITEMS);
 
 	bind_filter(s, f);
 	return collect_items(st, s, out, err, errlen);

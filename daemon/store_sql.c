@@ -79,7 +79,10 @@ const char *const store_migrations[] = {
 	"CREATE INDEX items_story ON items(story_id, time);"
 	"CREATE INDEX items_story_feed ON items(story_id, feed, read);"
 	"CREATE INDEX items_time ON items(time, id);"
-	"CREATE INDEX items_feed_read ON items(feed, read);"
+	"CREATE INDEX items_feed ON items(feed, time);"
+	/* Small partial indexes for the counts of feeds and stats. */
+	"CREATE INDEX items_unread ON items(feed) WHERE read = 0;"
+	"CREATE INDEX items_starred ON items(story_id) WHERE starred = 1;"
 	"CREATE VIRTUAL TABLE items_fts USING fts5(title, summary_text, content_text,"
 	" content='items', content_rowid='id', tokenize='unicode61 remove_diacritics 2');"
 	"CREATE TRIGGER items_ai AFTER INSERT ON items BEGIN"
@@ -110,7 +113,8 @@ _Static_assert(sizeof store_migrations / sizeof store_migrations[0] == STORE_SCH
  * starred, digested, unread. */
 #define STORY_COLS                                                                                 \
 	"SELECT s.id, s.title, s.first_seen, s.last_seen, s.nitems, s.noutlets,"                   \
-	" (s.starred OR EXISTS (SELECT 1 FROM items i WHERE i.story_id = s.id AND i.starred)),"    \
+	" (s.starred OR EXISTS (SELECT 1 FROM items i WHERE i.story_id = s.id AND i.starred = "    \
+	"1)),"                                                                                     \
 	" s.digested,"                                                                             \
 	" (SELECT COUNT(*) FROM items i WHERE i.story_id = s.id AND i.read = 0)"                   \
 	" FROM stories s "
@@ -122,6 +126,18 @@ _Static_assert(sizeof store_migrations / sizeof store_migrations[0] == STORE_SCH
 	" i.summary_text, " full " FROM items i JOIN feeds f ON f.id = i.feed "
 
 /* clang-format off */
+/* The item listing; feed is the condition on ?4. */
+#define ITEMS_WHERE(feed)							\
+	ITEM_COLS("'', '', ''")							\
+	"WHERE (?1 OR i.read = 0) AND (NOT ?2 OR i.starred)"			\
+	" AND (NOT ?3 OR NOT EXISTS (SELECT 1 FROM stories s"			\
+	"  WHERE s.id = i.story_id AND s.digested))"				\
+	" AND " feed								\
+	" AND (?5 IS NULL"							\
+	"  OR EXISTS (SELECT 1 FROM feed_tags t WHERE t.feed = i.feed AND t.tag = ?5))" \
+	" AND i.time >= ?6 AND (?7 = 0 OR i.time < ?7)"				\
+	" ORDER BY i.time DESC, i.id DESC LIMIT ?8 OFFSET ?9"
+
 /* Parameters of the listings: ?1 all, ?2 starred, ?3 undigested, ?4 feed,
  * ?5 tag, ?6 since, ?7 before, ?8 limit, ?9 offset. */
 const char *const store_stmt_sql[S_COUNT] = {
@@ -190,7 +206,7 @@ const char *const store_stmt_sql[S_COUNT] = {
 		"WHERE s.merged_into IS NULL AND s.nitems > 0"
 		" AND (?1 OR EXISTS (SELECT 1 FROM items i WHERE i.story_id = s.id AND i.read = 0))"
 		" AND (NOT ?2 OR s.starred"
-		"  OR EXISTS (SELECT 1 FROM items i WHERE i.story_id = s.id AND i.starred))"
+		"  OR EXISTS (SELECT 1 FROM items i WHERE i.story_id = s.id AND i.starred = 1))"
 		" AND (NOT ?3 OR NOT s.digested)"
 		" AND (?4 IS NULL"
 		"  OR EXISTS (SELECT 1 FROM items i WHERE i.story_id = s.id AND i.feed = ?4))"
@@ -207,16 +223,9 @@ const char *const store_stmt_sql[S_COUNT] = {
 	[S_STORY_TAGS] = "SELECT DISTINCT t.tag FROM items i JOIN feed_tags t ON t.feed = i.feed"
 			 " WHERE i.story_id = ?1 ORDER BY t.tag",
 	[S_STORY_FEEDS] = "SELECT DISTINCT feed FROM items WHERE story_id = ?1 ORDER BY feed",
-	[S_ITEMS] =
-		ITEM_COLS("'', '', ''")
-		"WHERE (?1 OR i.read = 0) AND (NOT ?2 OR i.starred)"
-		" AND (NOT ?3 OR NOT EXISTS (SELECT 1 FROM stories s"
-		"  WHERE s.id = i.story_id AND s.digested))"
-		" AND (?4 IS NULL OR i.feed = ?4)"
-		" AND (?5 IS NULL"
-		"  OR EXISTS (SELECT 1 FROM feed_tags t WHERE t.feed = i.feed AND t.tag = ?5))"
-		" AND i.time >= ?6 AND (?7 = 0 OR i.time < ?7)"
-		" ORDER BY i.time DESC, i.id DESC LIMIT ?8 OFFSET ?9",
+	[S_ITEMS] = ITEMS_WHERE("(?4 IS NULL OR i.feed = ?4)"),
+	/* With a feed: its own statement, so the planner walks items_feed. */
+	[S_ITEMS_FEED] = ITEMS_WHERE("i.feed = ?4"),
 	[S_ITEM_ONE] =
 		ITEM_COLS("i.summary_html, i.content_html, i.content_text") "WHERE i.id = ?1",
 	[S_SEARCH] = "SELECT i.id, COALESCE(i.story_id, 0), i.time, i.feed, " FEED_NAME ","
@@ -228,7 +237,7 @@ const char *const store_stmt_sql[S_COUNT] = {
 	[S_STATS] =
 		"SELECT (SELECT COUNT(*) FROM feeds), (SELECT COUNT(*) FROM feeds WHERE active),"
 		" (SELECT COUNT(*) FROM items), (SELECT COUNT(*) FROM items WHERE read = 0),"
-		" (SELECT COUNT(*) FROM items WHERE starred),"
+		" (SELECT COUNT(*) FROM items WHERE starred = 1),"
 		" (SELECT COUNT(*) FROM stories WHERE merged_into IS NULL AND nitems > 0),"
 		" (SELECT page_count FROM pragma_page_count())"
 		" * (SELECT page_size FROM pragma_page_size())",
