@@ -1,0 +1,309 @@
+/* store: the SQLite database, the only module that speaks SQL.
+ *
+ * Tables (schema and rationale in store_sql.c): feeds (one row per config
+ * section, kept when the section goes away), items (UNIQUE(feed, key)),
+ * stories (folded items; a merged story keeps its row with merged_into set
+ * so an id a client holds still resolves), feed_tags, and items_fts, an
+ * external-content FTS5 index over item title, summary and content text kept
+ * in sync by triggers.
+ *
+ * Sources: store.c (open, migrations, transactions, ingest writes),
+ * store_query.c (listings, search, marks), store_sql.c (all SQL text).
+ *
+ * One struct store per process (not thread-safe; the daemon runs one loop).
+ * Calls are synchronous; a listing of 50 stories with their outlets takes a
+ * few milliseconds, a 304 status update tens of microseconds.
+ * Every function returns 0 on success, -1 on error (message in err, naming
+ * the operation), or STORE_ENOTFOUND where an id does not exist. Strings
+ * passed in are borrowed for the call only. Results come back in list
+ * structs whose strings all live in the list's own memory: free the list
+ * with its *_free function, and nothing else (strings are never NULL: a
+ * missing value reads ""). A failed call leaves the list empty; free it
+ * after every call, success or not (a zeroed list is safe to free).
+ *
+ * Ingest, per feed response: store_begin; for each parsed item
+ * store_item_upsert; for a NEW item ask the story index, then
+ * store_story_merge for each story it merged and store_item_set_story;
+ * store_feed_status; store_commit (store_rollback on any error: the database
+ * keeps its previous state, and the story index must be rebuilt or the
+ * response's assignments forgotten).
+ *
+ * Times are int64 Unix seconds, 0 = unknown. An item's "time" is its
+ * published time, or its fetch time (first_seen) when the published time is
+ * unknown or in the future of the fetch; stories order by their items' times.
+ *
+ * Read state of a story is derived from its items: "new" when no item is
+ * read, "read" when all are, "updated" otherwise (a late item joined a story
+ * the user had read, or a read story merged with an unread one: the items
+ * keep their own read marks across a merge). */
+#ifndef HERALD_STORE_H
+#define HERALD_STORE_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+#define STORE_ENOTFOUND (-2)
+/* The schema version this build writes (PRAGMA user_version). */
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+
+/* Opens (creating if needed) and migrates the database at path: WAL,
+ * busy_timeout, foreign keys, synchronous=NORMAL, every statement prepared.
+ * A newer schema, a file that is not SQLite or a corrupt file gives -1 with
+ * a message naming the file. */
+int store_open(const char *path, struct store **out, char *err, size_t errlen);
+void store_close(struct store *st);
+
+/* The path given to store_open (borrowed). */
+const char *store_path(const struct store *st);
+
+/* ---- Transactions: everything for one feed response is atomic. ---- */
+int store_begin(struct store *st, char *err, size_t errlen);
+int store_commit(struct store *st, char *err, size_t errlen);
+/* Safe to call with no transaction open. */
+void store_rollback(struct store *st);
+
+/* ---- Feeds ---- */
+
+/* Makes the feeds table match the configuration, in its own transaction
+ * (fails if the caller holds one): new sections are added, existing rows get
+ * the config's url/name/tags (a changed url drops the stored ETag and
+ * Last-Modified), rows whose section is gone are marked inactive and keep
+ * their items. */
+int store_feeds_sync(struct store *st, const struct config_feed *feeds, size_t nfeeds, char *err,
+		     size_t errlen);
+
+/* The outcome of one poll. One UPDATE (a 304 is cheap). */
+struct store_feed_status {
+	int64_t last_poll;
+	int last_status;        /* HTTP status, 0 when the transfer failed */
+	const char *last_error; /* NULL on success */
+	const char *etag;       /* new validators; NULL keeps the stored one */
+	const char *last_modified;
+	const char *title; /* the feed's own title; NULL keeps it */
+	unsigned failures; /* consecutive failures after this poll */
+	int64_t next_poll;
+};
+int store_feed_status(struct store *st, const char *feed_id, const struct store_feed_status *fs,
+		      char *err, size_t errlen);
+
+struct store_feed {
+	const char *id, *url;
+	const char *name;  /* display name: config name, else feed title, else id */
+	const char *title; /* the feed's own title, "" if unknown */
+	const char *tags;  /* "world,uk" */
+	int active;        /* 0 when no longer in the config */
+	const char *etag, *last_modified, *last_error;
+	int64_t last_poll, next_poll;
+	int last_status;
+	unsigned failures;
+	int64_t nitems, nunread;
+};
+struct store_feed_list {
+	struct store_feed *v;
+	size_t n;
+	void *mem;
+};
+/* Every feed, active ones first, by id. feed_id non-NULL: only that feed
+ * (STORE_ENOTFOUND if absent). */
+int store_feeds(struct store *st, const char *feed_id, struct store_feed_list *out, char *err,
+		size_t errlen);
+void store_feed_list_free(struct store_feed_list *l);
+
+/* ---- Items (ingest) ---- */
+
+/* One parsed item. NULL strings are stored as "". */
+struct store_item {
+	const char *feed; /* feed id; the feed must exist */
+	const char *guid; /* may be NULL/empty: see store_item_key */
+	const char *link, *title, *author;
+	int64_t published, updated;
+	const char *summary_html, *summary_text, *content_html, *content_text;
+	int64_t fetched; /* fetch time: first_seen of a new item */
+};
+
+/* The item's identity within its feed: the guid, else the link, else "h:"
+ * and a 64-bit hash of title and published time (and of the text when the
+ * title is empty). Malloc'd, caller frees; NULL when memory runs out. */
+char *store_item_key(const struct store_item *it);
+
+enum store_upsert_status {
+	STORE_ITEM_NEW,     /* inserted */
+	STORE_ITEM_CHANGED, /* same key, new content: text updated, read/starred kept */
+	STORE_ITEM_UNCHANGED,
+};
+struct store_upsert_result {
+	enum store_upsert_status status;
+	int64_t item_id;
+	int64_t story_id; /* current (resolved) story, 0 if none yet */
+	int64_t time;     /* the item's time (see above) */
+};
+int store_item_upsert(struct store *st, const struct store_item *it,
+		      struct store_upsert_result *res, char *err, size_t errlen);
+
+/* ---- Stories (ingest) ---- */
+
+/* Puts the item in story story_id (ids come from the story index), creating
+ * the story row if needed and refreshing title/times/counts of the old and
+ * new story. An id that was merged resolves to its survivor. */
+int store_item_set_story(struct store *st, int64_t item_id, int64_t story_id, char *err,
+			 size_t errlen);
+/* Creates story id if missing and recomputes its title (earliest item's),
+ * first/last seen, item and outlet counts from its items. */
+int store_story_upsert(struct store *st, int64_t story_id, char *err, size_t errlen);
+/* Merges story from into story into: from's items move, from.merged_into =
+ * into (and stories merged into from now point at into), starred and
+ * digested become the OR of both (a digest never repeats a story id),
+ * aggregates recomputed. Merging a story into itself is a no-op. */
+int store_story_merge(struct store *st, int64_t into, int64_t from, char *err, size_t errlen);
+/* The surviving story for id (itself when not merged). STORE_ENOTFOUND. */
+int store_story_resolve(struct store *st, int64_t id, int64_t *out, char *err, size_t errlen);
+/* The largest story id ever stored (0 for none): seed for the story index. */
+int store_story_max_id(struct store *st, int64_t *out, char *err, size_t errlen);
+
+/* Restore: the items whose time is >= since, in time order (then id), with
+ * their resolved story ids (0 = none). The row is borrowed for the callback;
+ * a non-zero return from cb stops the walk and is returned. */
+struct store_restore_row {
+	int64_t item_id, time, story_id;
+	const char *feed, *title, *link;
+	const char *text; /* summary text, else content text */
+};
+typedef int (*store_restore_cb)(const struct store_restore_row *row, void *user);
+int store_restore_items(struct store *st, int64_t since, store_restore_cb cb, void *user, char *err,
+			size_t errlen);
+
+/* ---- Reading (control socket) ---- */
+
+/* Filters shared by stories and items listings. A zeroed filter lists
+ * unread entries, any feed, newest first, STORE_DEFAULT_LIMIT of them. */
+struct store_filter {
+	int all;          /* 0: only entries with unread items */
+	int starred;      /* only starred ones */
+	int undigested;   /* only stories not yet digested (items: of such stories) */
+	const char *feed; /* feed id or NULL */
+	const char *tag;  /* a feed tag or NULL */
+	int64_t since;    /* last_seen (items: time) >= since; 0 = any */
+	int64_t before;   /* last_seen (items: time) < before; 0 = any */
+	unsigned limit;   /* 0 = STORE_DEFAULT_LIMIT; STORE_NO_LIMIT = all */
+	unsigned offset;
+};
+#define STORE_DEFAULT_LIMIT 50
+#define STORE_NO_LIMIT      UINT_MAX
+
+enum store_state { STORE_STATE_NEW, STORE_STATE_UPDATED, STORE_STATE_READ };
+const char *store_state_name(enum store_state s); /* "new", "updated", "read" */
+
+/* One item of a story, as an outlet that carried it. */
+struct store_outlet {
+	int64_t item_id, time;
+	const char *feed, *feed_name;
+	const char *title, *link;
+	const char *text; /* plain text; filled by store_story_get only, else "" */
+	int read, starred;
+};
+struct store_story {
+	int64_t id;
+	const char *title;
+	enum store_state state;
+	int starred, digested;
+	int64_t first_seen, last_seen;
+	int64_t nitems, nunread, noutlets; /* noutlets: distinct feeds */
+	struct store_outlet *outlets;      /* nitems of them, by time */
+	size_t noutlet_rows;
+	const char **tags; /* distinct tags of its feeds, sorted */
+	size_t ntags;
+	const char **feeds; /* distinct feed ids, sorted */
+	size_t nfeeds;
+};
+struct store_story_list {
+	struct store_story *v;
+	size_t n;
+	void *mem;
+};
+/* Stories (not merged ones) matching f, newest first by last_seen. */
+int store_stories(struct store *st, const struct store_filter *f, struct store_story_list *out,
+		  char *err, size_t errlen);
+/* One story in full (merged ids resolve; out->v[0].id is the survivor),
+ * outlets with their text. STORE_ENOTFOUND. */
+int store_story_get(struct store *st, int64_t id, struct store_story_list *out, char *err,
+		    size_t errlen);
+void store_story_list_free(struct store_story_list *l);
+
+struct store_item_row {
+	int64_t id, story_id;
+	const char *feed, *feed_name, *guid, *link, *title, *author;
+	int64_t published, updated, first_seen, time;
+	int read, starred;
+	const char *summary_text;
+	/* Filled by store_item_get only, else "". */
+	const char *summary_html, *content_html, *content_text;
+};
+struct store_item_list {
+	struct store_item_row *v;
+	size_t n;
+	void *mem;
+};
+/* Items matching f, newest first by time. */
+int store_items(struct store *st, const struct store_filter *f, struct store_item_list *out,
+		char *err, size_t errlen);
+/* One item in full. STORE_ENOTFOUND. */
+int store_item_get(struct store *st, int64_t id, struct store_item_list *out, char *err,
+		   size_t errlen);
+void store_item_list_free(struct store_item_list *l);
+
+/* Full-text search. The query is the user's words: each bare word is
+ * quoted (so punctuation never breaks the syntax), "a phrase" stays a
+ * phrase, word* is a prefix search, AND/OR/NOT and parentheses are kept as
+ * operators. A query FTS5 still cannot parse ("AND x", "(x") gives -1 with
+ * the reason. limit as in struct store_filter. Hits are ranked by bm25 (title weighs most); the
+ * snippet marks matches with mark_open/mark_close (NULL: "[" and "]"). */
+struct store_hit {
+	int64_t item_id, story_id, time;
+	const char *feed, *feed_name, *title, *link;
+	const char *snippet;
+	double rank; /* bm25: lower is better */
+	int read;
+};
+struct store_hit_list {
+	struct store_hit *v;
+	size_t n;
+	void *mem;
+};
+int store_search(struct store *st, const char *query, const char *mark_open, const char *mark_close,
+		 unsigned limit, unsigned offset, struct store_hit_list *out, char *err,
+		 size_t errlen);
+void store_hit_list_free(struct store_hit_list *l);
+
+/* The FTS5 expression store_search runs for query; malloc'd (tests, logs). */
+char *store_fts_query(const char *query);
+
+struct store_stats {
+	int64_t feeds, active_feeds, items, unread, starred, stories;
+	int64_t db_bytes; /* page_count * page_size */
+};
+int store_stats(struct store *st, struct store_stats *out, char *err, size_t errlen);
+
+/* ---- Marking (control socket) ---- */
+
+enum store_mark { STORE_MARK_READ, STORE_MARK_UNREAD, STORE_MARK_STAR, STORE_MARK_UNSTAR };
+
+/* Marks every item of the story (star/unstar also mark the story itself).
+ * A merged id resolves to its survivor, returned in *resolved (may be NULL).
+ * STORE_ENOTFOUND. */
+int store_mark_story(struct store *st, int64_t id, enum store_mark m, int64_t *resolved, char *err,
+		     size_t errlen);
+int store_mark_item(struct store *st, int64_t id, enum store_mark m, char *err, size_t errlen);
+/* Marks read every unread item, of one feed when feed is non-NULL, with
+ * time < before when before is non-zero. *changed (may be NULL) gets the
+ * count. */
+int store_mark_all_read(struct store *st, const char *feed, int64_t before, int64_t *changed,
+			char *err, size_t errlen);
+/* Marks a story digested (merged ids resolve). STORE_ENOTFOUND. */
+int store_story_set_digested(struct store *st, int64_t id, char *err, size_t errlen);
+
+#endif

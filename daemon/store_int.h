@@ -1,0 +1,89 @@
+/* store_int: what store.c and store_query.c share. Not for other modules. */
+#ifndef HERALD_STORE_INT_H
+#define HERALD_STORE_INT_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Every statement the store runs, prepared once at open (SQL in store_sql.c). */
+enum store_stmt {
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_FEED_DEACTIVATE_ALL,
+	S_FEED_SYNC,
+	S_FEED_TAGS_CLEAR,
+	S_FEED_TAG_ADD,
+	S_FEED_STATUS,
+	S_FEEDS,
+	S_ITEM_BY_KEY,
+	S_ITEM_INSERT,
+	S_ITEM_UPDATE,
+	S_ITEM_STORY,
+	S_ITEM_SET_STORY,
+	S_STORY_ENSURE,
+	S_STORY_REFRESH,
+	S_STORY_RESOLVE,
+	S_STORY_MOVE_ITEMS,
+	S_STORY_MERGE_FLAGS,
+	S_STORY_SET_MERGED,
+	S_STORY_REPOINT,
+	S_STORY_MAX_ID,
+	S_RESTORE,
+	S_STORIES,
+	S_STORY_ONE,
+	S_STORY_OUTLETS,
+	S_STORY_TAGS,
+	S_STORY_FEEDS,
+	S_ITEMS,
+	S_ITEMS_FEED,
+	S_ITEM_ONE,
+	S_SEARCH,
+	S_STATS,
+	S_MARK_STORY_READ,
+	S_MARK_STORY_STAR_ITEMS,
+	S_MARK_STORY_STAR,
+	S_MARK_ITEM_READ,
+	S_MARK_ITEM_STAR,
+	S_MARK_ALL_READ,
+	S_STORY_DIGESTED,
+	S_COUNT
+};
+
+extern const char *const store_stmt_sql[S_COUNT];
+extern const char *const store_migrations[];
+extern const size_t store_nmigrations;
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *stmt[S_COUNT];
+};
+
+/* Reset and unbound statement id, ready to bind. */
+sqlite3_stmt *store_stmt(struct store *st, enum store_stmt id);
+/* Formats "what: sqlite's message" into err; returns -1. */
+int store_fail(struct store *st, char *err, size_t errlen, const char *what);
+/* Runs a statement with no result rows to completion (and resets it). */
+int store_exec_stmt(struct store *st, sqlite3_stmt *s, char *err, size_t errlen, const char *what);
+/* Binds s as text, "" for NULL (column values) / SQL NULL (filters). */
+int store_bind_str(sqlite3_stmt *s, int i, const char *v);
+int store_bind_opt(sqlite3_stmt *s, int i, const char *v);
+
+/* Begins a transaction unless one is open; *own says whether to end it. */
+int store_tx_auto(struct store *st, int *own, char *err, size_t errlen);
+int store_tx_end(struct store *st, int own, int rc, char *err, size_t errlen);
+
+/* A bump allocator owning every string and array of one result list. */
+struct store_arena;
+struct store_arena *store_arena_new(void);
+void store_arena_free(struct store_arena *a);
+void *store_arena_alloc(struct store_arena *a, size_t n);
+/* Copies column col of s (text, "" for NULL); NULL when memory runs out. */
+const char *store_arena_col(struct store_arena *a, sqlite3_stmt *s, int col);
+/* Appends one element of size sz to the growable array *v (n, *cap):
+ * returns it zeroed, or NULL. Arrays live in the arena. */
+void *store_arena_push(struct store_arena *a, void **v, size_t *n, size_t *cap, size_t sz);
+
+#endif

@@ -1,0 +1,253 @@
+/* store_sql: the schema migrations and every statement's SQL text.
+ *
+ * Schema notes:
+ * - items.guid holds the item's key (store_item_key): the guid, else the
+ *   link, else a hash; UNIQUE(feed, guid) makes a re-poll idempotent.
+ * - items.time is the item's ordering time (published, clamped to the fetch
+ *   time); stories take first/last seen from their items' times.
+ * - items.hash is a 64-bit hash of the item's content, so a re-poll of an
+ *   unchanged item costs one indexed SELECT and no write.
+ * - stories.id comes from the story index (not AUTOINCREMENT): the daemon
+ *   seeds the index with MAX(id). A merged story keeps its row with
+ *   merged_into pointing at the survivor (always one hop: merges repoint).
+ * - items_fts is an external-content FTS5 table over items, kept in step by
+ *   triggers, so the text is stored once.
+ * - Every column a listing filters or orders on has an index; the listing
+ *   statements use "(?N IS NULL OR ...)" so each is prepared once.
+ * - items_story and items_story_feed let a story's aggregates (earliest
+ *   title, first/last seen, distinct feeds, unread count) be read from
+ *   indexes without temporary b-trees: refreshing a story on every new item
+ *   must stay a few microseconds. */
+#include "store.h"
+#include "store_int.h"
+
+/* Migration N (0-based) takes user_version N to N + 1. Append only. */
+const char *const store_migrations[] = {
+	/* 1: the initial schema. */
+	"CREATE TABLE feeds ("
+	" id TEXT PRIMARY KEY,"
+	" url TEXT NOT NULL,"
+	" name TEXT,"
+	" title TEXT NOT NULL DEFAULT '',"
+	" tags TEXT NOT NULL DEFAULT '',"
+	" active INTEGER NOT NULL DEFAULT 1,"
+	" etag TEXT,"
+	" last_modified TEXT,"
+	" last_poll INTEGER NOT NULL DEFAULT 0,"
+	" last_status INTEGER NOT NULL DEFAULT 0,"
+	" last_error TEXT,"
+	" failures INTEGER NOT NULL DEFAULT 0,"
+	" next_poll INTEGER NOT NULL DEFAULT 0,"
+	" nitems INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE feed_tags ("
+	" tag TEXT NOT NULL COLLATE NOCASE,"
+	" feed TEXT NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,"
+	" PRIMARY KEY (tag, feed)) WITHOUT ROWID;"
+	"CREATE INDEX feed_tags_feed ON feed_tags(feed);"
+	"CREATE TABLE stories ("
+	" id INTEGER PRIMARY KEY,"
+	" title TEXT NOT NULL DEFAULT '',"
+	" first_seen INTEGER NOT NULL DEFAULT 0,"
+	" last_seen INTEGER NOT NULL DEFAULT 0,"
+	" nitems INTEGER NOT NULL DEFAULT 0,"
+	" noutlets INTEGER NOT NULL DEFAULT 0,"
+	" starred INTEGER NOT NULL DEFAULT 0,"
+	" digested INTEGER NOT NULL DEFAULT 0,"
+	" merged_into INTEGER REFERENCES stories(id));"
+	"CREATE INDEX stories_live ON stories(last_seen, id) WHERE merged_into IS NULL;"
+	"CREATE INDEX stories_merged ON stories(merged_into) WHERE merged_into IS NOT NULL;"
+	"CREATE TABLE items ("
+	" id INTEGER PRIMARY KEY,"
+	" feed TEXT NOT NULL REFERENCES feeds(id),"
+	" guid TEXT NOT NULL,"
+	" link TEXT NOT NULL DEFAULT '',"
+	" title TEXT NOT NULL DEFAULT '',"
+	" author TEXT NOT NULL DEFAULT '',"
+	" published INTEGER NOT NULL DEFAULT 0,"
+	" updated INTEGER NOT NULL DEFAULT 0,"
+	" summary_html TEXT NOT NULL DEFAULT '',"
+	" summary_text TEXT NOT NULL DEFAULT '',"
+	" content_html TEXT NOT NULL DEFAULT '',"
+	" content_text TEXT NOT NULL DEFAULT '',"
+	" first_seen INTEGER NOT NULL,"
+	" time INTEGER NOT NULL,"
+	" read INTEGER NOT NULL DEFAULT 0,"
+	" starred INTEGER NOT NULL DEFAULT 0,"
+	" story_id INTEGER REFERENCES stories(id),"
+	" hash INTEGER NOT NULL,"
+	" UNIQUE (feed, guid));"
+	"CREATE INDEX items_story ON items(story_id, time);"
+	"CREATE INDEX items_story_feed ON items(story_id, feed, read);"
+	"CREATE INDEX items_time ON items(time, id);"
+	"CREATE INDEX items_feed ON items(feed, time);"
+	/* Small partial indexes for the counts of feeds and stats. */
+	"CREATE INDEX items_unread ON items(feed) WHERE read = 0;"
+	"CREATE INDEX items_starred ON items(story_id) WHERE starred = 1;"
+	"CREATE VIRTUAL TABLE items_fts USING fts5(title, summary_text, content_text,"
+	" content='items', content_rowid='id', tokenize='unicode61 remove_diacritics 2');"
+	"CREATE TRIGGER items_ai AFTER INSERT ON items BEGIN"
+	" INSERT INTO items_fts(rowid, title, summary_text, content_text)"
+	"  VALUES (new.id, new.title, new.summary_text, new.content_text);"
+	" UPDATE feeds SET nitems = nitems + 1 WHERE id = new.feed;"
+	"END;"
+	"CREATE TRIGGER items_ad AFTER DELETE ON items BEGIN"
+	" INSERT INTO items_fts(items_fts, rowid, title, summary_text, content_text)"
+	"  VALUES ('delete', old.id, old.title, old.summary_text, old.content_text);"
+	" UPDATE feeds SET nitems = nitems - 1 WHERE id = old.feed;"
+	"END;"
+	"CREATE TRIGGER items_au AFTER UPDATE OF title, summary_text, content_text ON items BEGIN"
+	" INSERT INTO items_fts(items_fts, rowid, title, summary_text, content_text)"
+	"  VALUES ('delete', old.id, old.title, old.summary_text, old.content_text);"
+	" INSERT INTO items_fts(rowid, title, summary_text, content_text)"
+	"  VALUES (new.id, new.title, new.summary_text, new.content_text);"
+	"END;",
+};
+const size_t store_nmigrations = sizeof store_migrations / sizeof store_migrations[0];
+_Static_assert(sizeof store_migrations / sizeof store_migrations[0] == STORE_SCHEMA_VERSION,
+	       "STORE_SCHEMA_VERSION must count the migrations");
+
+/* The display name of feed f. */
+#define FEED_NAME "COALESCE(NULLIF(f.name, ''), NULLIF(f.title, ''), f.id)"
+
+/* Story columns: id, title, first_seen, last_seen, nitems, noutlets,
+ * starred, digested, unread. */
+#define STORY_COLS                                                                                 \
+	"SELECT s.id, s.title, s.first_seen, s.last_seen, s.nitems, s.noutlets,"                   \
+	" (s.starred OR EXISTS (SELECT 1 FROM items i WHERE i.story_id = s.id AND i.starred = "    \
+	"1)),"                                                                                     \
+	" s.digested,"                                                                             \
+	" (SELECT COUNT(*) FROM items i WHERE i.story_id = s.id AND i.read = 0)"                   \
+	" FROM stories s "
+
+/* Item columns (see item_row in store_query.c); ?X selects full text. */
+#define ITEM_COLS(full)                                                                            \
+	"SELECT i.id, COALESCE(i.story_id, 0), i.feed, " FEED_NAME ", i.guid, i.link, i.title,"    \
+	" i.author, i.published, i.updated, i.first_seen, i.time, i.read, i.starred,"              \
+	" i.summary_text, " full " FROM items i JOIN feeds f ON f.id = i.feed "
+
+/* clang-format off */
+/* The item listing; feed is the condition on ?4. */
+#define ITEMS_WHERE(feed)							\
+	ITEM_COLS("'', '', ''")							\
+	"WHERE (?1 OR i.read = 0) AND (NOT ?2 OR i.starred)"			\
+	" AND (NOT ?3 OR NOT EXISTS (SELECT 1 FROM stories s"			\
+	"  WHERE s.id = i.story_id AND s.digested))"				\
+	" AND " feed								\
+	" AND (?5 IS NULL"							\
+	"  OR EXISTS (SELECT 1 FROM feed_tags t WHERE t.feed = i.feed AND t.tag = ?5))" \
+	" AND i.time >= ?6 AND (?7 = 0 OR i.time < ?7)"				\
+	" ORDER BY i.time DESC, i.id DESC LIMIT ?8 OFFSET ?9"
+
+/* Parameters of the listings: ?1 all, ?2 starred, ?3 undigested, ?4 feed,
+ * ?5 tag, ?6 since, ?7 before, ?8 limit, ?9 offset. */
+const char *const store_stmt_sql[S_COUNT] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_FEED_DEACTIVATE_ALL] = "UPDATE feeds SET active = 0 WHERE active",
+	[S_FEED_SYNC] =
+		"INSERT INTO feeds(id, url, name, tags, active) VALUES (?1, ?2, ?3, ?4, 1)"
+		" ON CONFLICT(id) DO UPDATE SET"
+		" etag = CASE WHEN url = excluded.url THEN etag END,"
+		" last_modified = CASE WHEN url = excluded.url THEN last_modified END,"
+		" url = excluded.url, name = excluded.name, tags = excluded.tags, active = 1",
+	[S_FEED_TAGS_CLEAR] = "DELETE FROM feed_tags WHERE feed = ?1",
+	[S_FEED_TAG_ADD] = "INSERT OR IGNORE INTO feed_tags(tag, feed) VALUES (?1, ?2)",
+	[S_FEED_STATUS] =
+		"UPDATE feeds SET last_poll = ?2, last_status = ?3, last_error = ?4,"
+		" etag = COALESCE(?5, etag), last_modified = COALESCE(?6, last_modified),"
+		" title = COALESCE(?7, title), failures = ?8, next_poll = ?9 WHERE id = ?1",
+	[S_FEEDS] = "SELECT f.id, f.url, " FEED_NAME ", f.title, f.tags, f.active, f.etag,"
+		    " f.last_modified, f.last_error, f.last_poll, f.next_poll, f.last_status,"
+		    " f.failures, f.nitems,"
+		    " (SELECT COUNT(*) FROM items i WHERE i.feed = f.id AND i.read = 0)"
+		    " FROM feeds f WHERE ?1 IS NULL OR f.id = ?1 ORDER BY f.active DESC, f.id",
+	[S_ITEM_BY_KEY] = "SELECT i.id, i.hash, COALESCE(s.merged_into, i.story_id, 0), i.time"
+			  " FROM items i LEFT JOIN stories s ON s.id = i.story_id"
+			  " WHERE i.feed = ?1 AND i.guid = ?2",
+	[S_ITEM_INSERT] = "INSERT INTO items(feed, guid, link, title, author, published, updated,"
+			  " summary_html, summary_text, content_html, content_text, first_seen,"
+			  " time, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+			  " ?13, ?14)",
+	[S_ITEM_UPDATE] = "UPDATE items SET link = ?2, title = ?3, author = ?4, published = ?5,"
+			  " updated = ?6, summary_html = ?7, summary_text = ?8, content_html = ?9,"
+			  " content_text = ?10, hash = ?11 WHERE id = ?1",
+	[S_ITEM_STORY] = "SELECT COALESCE(story_id, 0) FROM items WHERE id = ?1",
+	[S_ITEM_SET_STORY] = "UPDATE items SET story_id = ?2 WHERE id = ?1",
+	[S_STORY_ENSURE] = "INSERT OR IGNORE INTO stories(id) VALUES (?1)",
+	[S_STORY_REFRESH] =
+		"UPDATE stories SET"
+		" title = COALESCE((SELECT title FROM items WHERE story_id = ?1 AND title <> ''"
+		"  ORDER BY time, id LIMIT 1), title),"
+		" first_seen = COALESCE((SELECT MIN(time) FROM items WHERE story_id = ?1), 0),"
+		" last_seen = COALESCE((SELECT MAX(time) FROM items WHERE story_id = ?1), 0),"
+		" nitems = (SELECT COUNT(*) FROM items WHERE story_id = ?1),"
+		" noutlets = (SELECT COUNT(DISTINCT feed) FROM items WHERE story_id = ?1)"
+		" WHERE id = ?1",
+	[S_STORY_RESOLVE] = "SELECT COALESCE(merged_into, id) FROM stories WHERE id = ?1",
+	[S_STORY_MOVE_ITEMS] = "UPDATE items SET story_id = ?1 WHERE story_id = ?2",
+	[S_STORY_MERGE_FLAGS] =
+		"UPDATE stories SET"
+		" starred = starred OR (SELECT starred FROM stories WHERE id = ?2),"
+		" digested = digested OR (SELECT digested FROM stories WHERE id = ?2)"
+		" WHERE id = ?1",
+	[S_STORY_SET_MERGED] =
+		"UPDATE stories SET merged_into = ?1, nitems = 0, noutlets = 0 WHERE id = ?2",
+	[S_STORY_REPOINT] = "UPDATE stories SET merged_into = ?1 WHERE merged_into = ?2",
+	[S_STORY_MAX_ID] = "SELECT COALESCE(MAX(id), 0) FROM stories",
+	[S_RESTORE] =
+		"SELECT i.id, i.time, COALESCE(s.merged_into, i.story_id, 0), i.feed, i.title,"
+		" i.link, CASE WHEN i.summary_text <> '' THEN i.summary_text"
+		" ELSE i.content_text END"
+		" FROM items i LEFT JOIN stories s ON s.id = i.story_id"
+		" WHERE i.time >= ?1 ORDER BY i.time, i.id",
+	[S_STORIES] =
+		STORY_COLS
+		"WHERE s.merged_into IS NULL AND s.nitems > 0"
+		" AND (?1 OR EXISTS (SELECT 1 FROM items i WHERE i.story_id = s.id AND i.read = 0))"
+		" AND (NOT ?2 OR s.starred"
+		"  OR EXISTS (SELECT 1 FROM items i WHERE i.story_id = s.id AND i.starred = 1))"
+		" AND (NOT ?3 OR NOT s.digested)"
+		" AND (?4 IS NULL"
+		"  OR EXISTS (SELECT 1 FROM items i WHERE i.story_id = s.id AND i.feed = ?4))"
+		" AND (?5 IS NULL OR EXISTS (SELECT 1 FROM items i JOIN feed_tags t"
+		"  ON t.feed = i.feed WHERE i.story_id = s.id AND t.tag = ?5))"
+		" AND s.last_seen >= ?6 AND (?7 = 0 OR s.last_seen < ?7)"
+		" ORDER BY s.last_seen DESC, s.id DESC LIMIT ?8 OFFSET ?9",
+	[S_STORY_ONE] = STORY_COLS "WHERE s.id = ?1",
+	[S_STORY_OUTLETS] = "SELECT i.id, i.time, i.feed, " FEED_NAME ", i.title, i.link,"
+			    " CASE WHEN NOT ?2 THEN '' WHEN i.summary_text <> ''"
+			    " THEN i.summary_text ELSE i.content_text END, i.read, i.starred"
+			    " FROM items i JOIN feeds f ON f.id = i.feed"
+			    " WHERE i.story_id = ?1 ORDER BY i.time, i.id",
+	[S_STORY_TAGS] = "SELECT DISTINCT t.tag FROM items i JOIN feed_tags t ON t.feed = i.feed"
+			 " WHERE i.story_id = ?1 ORDER BY t.tag",
+	[S_STORY_FEEDS] = "SELECT DISTINCT feed FROM items WHERE story_id = ?1 ORDER BY feed",
+	[S_ITEMS] = ITEMS_WHERE("(?4 IS NULL OR i.feed = ?4)"),
+	/* With a feed: its own statement, so the planner walks items_feed. */
+	[S_ITEMS_FEED] = ITEMS_WHERE("i.feed = ?4"),
+	[S_ITEM_ONE] =
+		ITEM_COLS("i.summary_html, i.content_html, i.content_text") "WHERE i.id = ?1",
+	[S_SEARCH] = "SELECT i.id, COALESCE(i.story_id, 0), i.time, i.feed, " FEED_NAME ","
+		     " i.title, i.link, snippet(items_fts, -1, ?2, ?3, '…', 12),"
+		     " bm25(items_fts, 10.0, 2.0, 1.0) AS r, i.read"
+		     " FROM items_fts JOIN items i ON i.id = items_fts.rowid"
+		     " JOIN feeds f ON f.id = i.feed"
+		     " WHERE items_fts MATCH ?1 ORDER BY r, i.id LIMIT ?4 OFFSET ?5",
+	[S_STATS] =
+		"SELECT (SELECT COUNT(*) FROM feeds), (SELECT COUNT(*) FROM feeds WHERE active),"
+		" (SELECT COUNT(*) FROM items), (SELECT COUNT(*) FROM items WHERE read = 0),"
+		" (SELECT COUNT(*) FROM items WHERE starred = 1),"
+		" (SELECT COUNT(*) FROM stories WHERE merged_into IS NULL AND nitems > 0),"
+		" (SELECT page_count FROM pragma_page_count())"
+		" * (SELECT page_size FROM pragma_page_size())",
+	[S_MARK_STORY_READ] = "UPDATE items SET read = ?2 WHERE story_id = ?1 AND read <> ?2",
+	[S_MARK_STORY_STAR_ITEMS] = "UPDATE items SET starred = ?2 WHERE story_id = ?1",
+	[S_MARK_STORY_STAR] = "UPDATE stories SET starred = ?2 WHERE id = ?1",
+	[S_MARK_ITEM_READ] = "UPDATE items SET read = ?2 WHERE id = ?1",
+	[S_MARK_ITEM_STAR] = "UPDATE items SET starred = ?2 WHERE id = ?1",
+	[S_MARK_ALL_READ] = "UPDATE items SET read = 1 WHERE read = 0"
+			    " AND (?1 IS NULL OR feed = ?1) AND (?2 = 0 OR time < ?2)",
+	[S_STORY_DIGESTED] = "UPDATE stories SET digested = 1 WHERE id = ?1",
+};
+/* clang-format on */

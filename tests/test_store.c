@@ -1,0 +1,1121 @@
+/* Tests for the store, against real SQLite files in a temporary directory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "store.h"
+
+#define T0 1700000000LL /* a fixed "now" */
+
+struct fx {
+	char dir[256];
+	char path[300];
+	struct store *st;
+	char err[512];
+};
+
+static void
+rm_db(const char *path)
+{
+	char p[320];
+
+	unlink(path);
+	snprintf(p, sizeof p, "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-journal", path);
+	unlink(p);
+}
+
+static char *tag_world[] = {"world", "uk"};
+static char *tag_tech[] = {"tech"};
+static struct config_feed feeds3[] = {
+	{.id = "bbc",
+	 .url = "https://bbc.example/rss",
+	 .name = "BBC News",
+	 .tags = tag_world,
+	 .ntags = 2},
+	{.id = "dw", .url = "https://dw.example/rss", .tags = tag_world, .ntags = 1},
+	{.id = "tech", .url = "https://tech.example/atom", .tags = tag_tech, .ntags = 1},
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	const char *tmp = getenv("TMPDIR");
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof f->dir, "%s/herald-store-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->path, sizeof f->path, "%s/herald.db", f->dir);
+	if (store_open(f->path, &f->st, f->err, sizeof f->err) < 0) {
+		fprintf(stderr, "%s\n", f->err);
+		return -1;
+	}
+	if (store_feeds_sync(f->st, feeds3, 3, f->err, sizeof f->err) < 0) {
+		fprintf(stderr, "%s\n", f->err);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	store_close(f->st);
+	rm_db(f->path);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void
+reopen(struct fx *f)
+{
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(store_open(f->path, &f->st, f->err, sizeof f->err), 0);
+}
+
+/* An item of feed with guid, title and text, published at t. */
+static struct store_item
+mk(const char *feed, const char *guid, const char *title, const char *text, int64_t t)
+{
+	struct store_item it = {.feed = feed,
+				.guid = guid,
+				.title = title,
+				.summary_text = text,
+				.summary_html = text,
+				.link = "https://example.org/x",
+				.published = t,
+				.fetched = t + 60};
+
+	return it;
+}
+
+static int64_t
+add(struct fx *f, const char *feed, const char *guid, const char *title, const char *text,
+    int64_t t, int64_t story)
+{
+	struct store_item it = mk(feed, guid, title, text, t);
+	struct store_upsert_result r;
+
+	assert_int_equal(store_item_upsert(f->st, &it, &r, f->err, sizeof f->err), 0);
+	assert_int_equal(r.status, STORE_ITEM_NEW);
+	if (story)
+		assert_int_equal(
+			store_item_set_story(f->st, r.item_id, story, f->err, sizeof f->err), 0);
+	return r.item_id;
+}
+
+static int64_t
+sql_int(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+static void
+sql_exec(const char *path, const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static int64_t
+nitems(struct fx *f)
+{
+	struct store_stats s;
+
+	assert_int_equal(store_stats(f->st, &s, f->err, sizeof f->err), 0);
+	return s.items;
+}
+
+/* ---- Opening and migrations ---- */
+
+static void
+test_migrate_empty(void **state)
+{
+	struct fx *f = *state;
+	struct store_stats s;
+
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master WHERE name IN "
+					  "('feeds','items','stories','items_fts','feed_tags')"),
+			 5);
+	assert_int_equal(sql_int(f->path, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"),
+			 1);
+	assert_int_equal(store_stats(f->st, &s, f->err, sizeof f->err), 0);
+	assert_int_equal(s.feeds, 3);
+	assert_int_equal(s.items, 0);
+	assert_int_equal(s.stories, 0);
+	assert_true(s.db_bytes > 0);
+	assert_string_equal(store_path(f->st), f->path);
+	reopen(f);
+	assert_int_equal(store_stats(f->st, &s, f->err, sizeof f->err), 0);
+	assert_int_equal(s.feeds, 3);
+}
+
+static void
+test_zero_byte_file(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = NULL;
+	char path[320];
+	FILE *fp;
+
+	/* An empty file (touch) is an empty database: migrated, not refused. */
+	snprintf(path, sizeof path, "%s/empty.db", f->dir);
+	fp = fopen(path, "wb");
+	assert_non_null(fp);
+	fclose(fp);
+	assert_int_equal(store_open(path, &st, f->err, sizeof f->err), 0);
+	store_close(st);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	/* Reopening a current database changes nothing. */
+	assert_int_equal(store_open(path, &st, f->err, sizeof f->err), 0);
+	store_close(st);
+	rm_db(path);
+}
+
+/* A migration that fails half-way leaves nothing behind: one transaction. */
+static void
+test_migration_atomic(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = NULL;
+	char path[320];
+
+	snprintf(path, sizeof path, "%s/half.db", f->dir);
+	/* "items" is in the way: the tables before it are created, then it fails. */
+	sql_exec(path, "CREATE TABLE items (x)");
+	assert_int_equal(store_open(path, &st, f->err, sizeof f->err), -1);
+	assert_null(st);
+	assert_non_null(strstr(f->err, path));
+	assert_non_null(strstr(f->err, "migration 1"));
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 0);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
+				       "('feeds', 'stories', 'feed_tags')"),
+			 0);
+	sql_exec(path, "DROP TABLE items");
+	assert_int_equal(store_open(path, &st, f->err, sizeof f->err), 0);
+	store_close(st);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	rm_db(path);
+}
+
+static void
+test_newer_version_refused(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = NULL;
+
+	store_close(f->st);
+	f->st = NULL;
+	sql_exec(f->path, "PRAGMA user_version = 99");
+	assert_int_equal(store_open(f->path, &st, f->err, sizeof f->err), -1);
+	assert_null(st);
+	assert_non_null(strstr(f->err, f->path));
+	assert_non_null(strstr(f->err, "version 99 is newer"));
+	/* Refusing must not touch it. */
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 99);
+	sql_exec(f->path, "PRAGMA user_version = 1");
+	reopen(f);
+}
+
+static void
+test_garbage_file(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = NULL;
+	char path[320], junk[8192];
+	FILE *fp;
+
+	snprintf(path, sizeof path, "%s/garbage.db", f->dir);
+	for (size_t i = 0; i < sizeof junk; i++)
+		junk[i] = (char)(i * 7 + 3);
+	fp = fopen(path, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(junk, 1, sizeof junk, fp), sizeof junk);
+	fclose(fp);
+	assert_int_equal(store_open(path, &st, f->err, sizeof f->err), -1);
+	assert_null(st);
+	assert_non_null(strstr(f->err, path));
+	assert_non_null(strstr(f->err, "not an SQLite database"));
+	rm_db(path);
+}
+
+static void
+test_corrupt_file(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = NULL;
+	char junk[4096];
+	FILE *fp;
+	long psize;
+
+	add(f, "bbc", "g1", "Title", "text", T0, 1);
+	store_close(f->st);
+	f->st = NULL;
+	psize = (long)sql_int(f->path, "PRAGMA page_size");
+	/* Keep the 100-byte header, smash the rest of page 1 (the schema). */
+	memset(junk, 0xA5, sizeof junk);
+	fp = fopen(f->path, "r+b");
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, 100, SEEK_SET), 0);
+	assert_int_equal(fwrite(junk, 1, (size_t)psize - 100, fp), (size_t)psize - 100);
+	fclose(fp);
+	assert_int_equal(store_open(f->path, &st, f->err, sizeof f->err), -1);
+	assert_null(st);
+	assert_non_null(strstr(f->err, f->path));
+	assert_non_null(strstr(f->err, "corrupt"));
+	/* Leave a fresh database for the teardown. */
+	rm_db(f->path);
+	assert_int_equal(store_open(f->path, &f->st, f->err, sizeof f->err), 0);
+}
+
+/* Damage found after open (the pages a listing reads): the error names
+ * the file too. */
+static void
+test_corrupt_later(void **state)
+{
+	struct fx *f = *state;
+	struct store_stats s;
+	char guid[32], text[300];
+	long psize, npages;
+	FILE *fp;
+
+	memset(text, 'w', sizeof text - 1);
+	text[sizeof text - 1] = '\0';
+	assert_int_equal(store_begin(f->st, f->err, sizeof f->err), 0);
+	for (int i = 0; i < 300; i++) {
+		snprintf(guid, sizeof guid, "g%d", i);
+		add(f, "bbc", guid, guid, text, T0 + i, 1 + i / 3);
+	}
+	assert_int_equal(store_commit(f->st, f->err, sizeof f->err), 0);
+	reopen(f); /* checkpointed, and nothing but the schema read since */
+	psize = (long)sql_int(f->path, "PRAGMA page_size");
+	npages = (long)sql_int(f->path, "PRAGMA page_count");
+	assert_true(npages > 40);
+	fp = fopen(f->path, "r+b");
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, 30 * psize, SEEK_SET), 0);
+	for (long i = 30 * psize; i < npages * psize; i++)
+		fputc((int)(i * 31 % 251), fp);
+	fclose(fp);
+	assert_int_equal(store_stats(f->st, &s, f->err, sizeof f->err), -1);
+	assert_non_null(strstr(f->err, f->path));
+	assert_non_null(strstr(f->err, "corrupt"));
+	store_close(f->st);
+	rm_db(f->path);
+	assert_int_equal(store_open(f->path, &f->st, f->err, sizeof f->err), 0);
+}
+
+static void
+test_unopenable_path(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = NULL;
+	char path[320];
+
+	snprintf(path, sizeof path, "%s/no/such/dir/x.db", f->dir);
+	assert_int_equal(store_open(path, &st, f->err, sizeof f->err), -1);
+	assert_null(st);
+	assert_non_null(strstr(f->err, path));
+}
+
+/* ---- Feeds ---- */
+
+static void
+test_feeds_sync_and_status(void **state)
+{
+	struct fx *f = *state;
+	struct store_feed_list l = {0};
+	struct store_feed_status fs = {.last_poll = T0,
+				       .last_status = 200,
+				       .etag = "\"e1\"",
+				       .last_modified = "Tue, 14 Nov 2023 22:13:20 GMT",
+				       .title = "DW World",
+				       .next_poll = T0 + 900};
+	struct config_feed two[2];
+
+	assert_int_equal(store_feed_status(f->st, "dw", &fs, f->err, sizeof f->err), 0);
+	assert_int_equal(store_feed_status(f->st, "nope", &fs, f->err, sizeof f->err),
+			 STORE_ENOTFOUND);
+	add(f, "tech", "t1", "Chips", "text", T0, 0);
+	assert_int_equal(store_feeds(f->st, "dw", &l, f->err, sizeof f->err), 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].name, "DW World"); /* no config name: the feed's title */
+	assert_string_equal(l.v[0].etag, "\"e1\"");
+	assert_int_equal(l.v[0].last_status, 200);
+	assert_int_equal(l.v[0].next_poll, T0 + 900);
+	store_feed_list_free(&l);
+
+	/* A 304: validators kept, error cleared; then a failure. */
+	memset(&fs, 0, sizeof fs);
+	fs.last_poll = T0 + 900;
+	fs.last_status = 304;
+	assert_int_equal(store_feed_status(f->st, "dw", &fs, f->err, sizeof f->err), 0);
+	fs.last_status = 0;
+	fs.last_error = "Could not resolve host";
+	fs.failures = 1;
+	assert_int_equal(store_feed_status(f->st, "dw", &fs, f->err, sizeof f->err), 0);
+	assert_int_equal(store_feeds(f->st, "dw", &l, f->err, sizeof f->err), 0);
+	assert_string_equal(l.v[0].etag, "\"e1\"");
+	assert_string_equal(l.v[0].last_error, "Could not resolve host");
+	assert_int_equal(l.v[0].failures, 1);
+	store_feed_list_free(&l);
+
+	/* Drop "tech", change dw's url: tech stays with its items, inactive;
+	 * dw's validators go with the old url. */
+	two[0] = feeds3[0];
+	two[1] = feeds3[1];
+	two[1].url = "https://dw.example/rss2";
+	assert_int_equal(store_feeds_sync(f->st, two, 2, f->err, sizeof f->err), 0);
+	assert_int_equal(store_feeds(f->st, NULL, &l, f->err, sizeof f->err), 0);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.v[0].id, "bbc");
+	assert_string_equal(l.v[0].name, "BBC News");
+	assert_string_equal(l.v[0].tags, "world,uk");
+	assert_string_equal(l.v[1].id, "dw");
+	assert_string_equal(l.v[1].url, "https://dw.example/rss2");
+	assert_string_equal(l.v[1].etag, "");
+	assert_string_equal(l.v[2].id, "tech");
+	assert_int_equal(l.v[2].active, 0);
+	assert_int_equal(l.v[2].nitems, 1);
+	assert_int_equal(l.v[2].nunread, 1);
+	store_feed_list_free(&l);
+	assert_int_equal(nitems(f), 1);
+	assert_int_equal(store_feeds(f->st, "gone", &l, f->err, sizeof f->err), STORE_ENOTFOUND);
+	store_feed_list_free(&l);
+	/* Back in the config: active again. */
+	assert_int_equal(store_feeds_sync(f->st, feeds3, 3, f->err, sizeof f->err), 0);
+	assert_int_equal(store_feeds(f->st, "tech", &l, f->err, sizeof f->err), 0);
+	assert_int_equal(l.v[0].active, 1);
+	store_feed_list_free(&l);
+}
+
+/* ---- Items ---- */
+
+static void
+test_insert_reinsert_edit(void **state)
+{
+	struct fx *f = *state;
+	struct store_item it = mk("bbc", "urn:1", "Quake hits city", "A strong quake hit.", T0);
+	struct store_upsert_result r1, r2;
+	struct store_item_list l = {0};
+	struct store_hit_list h = {0};
+
+	assert_int_equal(store_item_upsert(f->st, &it, &r1, f->err, sizeof f->err), 0);
+	assert_int_equal(r1.status, STORE_ITEM_NEW);
+	assert_true(r1.item_id > 0);
+	assert_int_equal(r1.story_id, 0);
+	assert_int_equal(r1.time, T0);
+	assert_int_equal(store_item_set_story(f->st, r1.item_id, 5, f->err, sizeof f->err), 0);
+
+	/* The same guid again: nothing changes, the story comes back. */
+	it.fetched = T0 + 3600;
+	assert_int_equal(store_item_upsert(f->st, &it, &r2, f->err, sizeof f->err), 0);
+	assert_int_equal(r2.status, STORE_ITEM_UNCHANGED);
+	assert_int_equal(r2.item_id, r1.item_id);
+	assert_int_equal(r2.story_id, 5);
+	assert_int_equal(nitems(f), 1);
+
+	/* Edited: text changes, read and starred stay, first_seen stays. */
+	assert_int_equal(store_mark_item(f->st, r1.item_id, STORE_MARK_READ, f->err, sizeof f->err),
+			 0);
+	assert_int_equal(store_mark_item(f->st, r1.item_id, STORE_MARK_STAR, f->err, sizeof f->err),
+			 0);
+	it.summary_text = "A magnitude 7 earthquake struck.";
+	it.title = "Earthquake hits city";
+	assert_int_equal(store_item_upsert(f->st, &it, &r2, f->err, sizeof f->err), 0);
+	assert_int_equal(r2.status, STORE_ITEM_CHANGED);
+	assert_int_equal(r2.item_id, r1.item_id);
+	assert_int_equal(r2.story_id, 5);
+	assert_int_equal(store_item_get(f->st, r1.item_id, &l, f->err, sizeof f->err), 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].summary_text, "A magnitude 7 earthquake struck.");
+	assert_string_equal(l.v[0].guid, "urn:1");
+	assert_string_equal(l.v[0].feed_name, "BBC News");
+	assert_int_equal(l.v[0].read, 1);
+	assert_int_equal(l.v[0].starred, 1);
+	assert_int_equal(l.v[0].first_seen, T0 + 60);
+	assert_int_equal(l.v[0].story_id, 5);
+	store_item_list_free(&l);
+	assert_int_equal(nitems(f), 1);
+
+	/* The story's title follows the edit; the index follows the text. */
+	{
+		struct store_story_list sl = {0};
+
+		assert_int_equal(store_story_get(f->st, 5, &sl, f->err, sizeof f->err), 0);
+		assert_string_equal(sl.v[0].title, "Earthquake hits city");
+		store_story_list_free(&sl);
+	}
+	assert_int_equal(
+		store_search(f->st, "magnitude", NULL, NULL, 0, 0, &h, f->err, sizeof f->err), 0);
+	assert_int_equal(h.n, 1);
+	store_hit_list_free(&h);
+	assert_int_equal(store_search(f->st, "strong", NULL, NULL, 0, 0, &h, f->err, sizeof f->err),
+			 0);
+	assert_int_equal(h.n, 0);
+	store_hit_list_free(&h);
+
+	/* Same guid in another feed is another item. */
+	it.feed = "dw";
+	assert_int_equal(store_item_upsert(f->st, &it, &r2, f->err, sizeof f->err), 0);
+	assert_int_equal(r2.status, STORE_ITEM_NEW);
+	assert_int_equal(nitems(f), 2);
+
+	/* An unknown feed is an error naming it. */
+	it.feed = "nosuch";
+	assert_int_equal(store_item_upsert(f->st, &it, &r2, f->err, sizeof f->err), -1);
+	assert_non_null(strstr(f->err, "nosuch"));
+	assert_int_equal(store_item_get(f->st, 9999, &l, f->err, sizeof f->err), STORE_ENOTFOUND);
+	store_item_list_free(&l);
+}
+
+static void
+test_fallback_keys(void **state)
+{
+	struct fx *f = *state;
+	struct store_item a = mk("bbc", NULL, "Title A", "x", T0);
+	struct store_item b = mk("bbc", "", "Title A", "x", T0);
+	struct store_upsert_result r1, r2;
+	char *k1, *k2;
+
+	/* No guid: the link. */
+	a.link = "https://bbc.example/a";
+	k1 = store_item_key(&a);
+	assert_string_equal(k1, "https://bbc.example/a");
+	free(k1);
+	assert_int_equal(store_item_upsert(f->st, &a, &r1, f->err, sizeof f->err), 0);
+	b.link = "https://bbc.example/a";
+	assert_int_equal(store_item_upsert(f->st, &b, &r2, f->err, sizeof f->err), 0);
+	assert_int_equal(r2.status, STORE_ITEM_UNCHANGED);
+	assert_int_equal(r2.item_id, r1.item_id);
+
+	/* No guid, no link: title and date. */
+	a.link = NULL;
+	b.link = "";
+	k1 = store_item_key(&a);
+	k2 = store_item_key(&b);
+	assert_string_equal(k1, k2);
+	assert_int_equal(strncmp(k1, "h:", 2), 0);
+	assert_int_equal(strlen(k1), 18);
+	free(k2);
+	b.published = T0 + 1;
+	k2 = store_item_key(&b);
+	assert_string_not_equal(k1, k2);
+	free(k2);
+	b.published = T0;
+	b.title = "Title B";
+	k2 = store_item_key(&b);
+	assert_string_not_equal(k1, k2);
+	free(k2);
+	free(k1);
+	b.title = "Title A";
+	assert_int_equal(store_item_upsert(f->st, &a, &r1, f->err, sizeof f->err), 0);
+	assert_int_equal(r1.status, STORE_ITEM_NEW);
+	assert_int_equal(store_item_upsert(f->st, &b, &r2, f->err, sizeof f->err), 0);
+	assert_int_equal(r2.status, STORE_ITEM_UNCHANGED);
+	assert_int_equal(r2.item_id, r1.item_id);
+	/* The guid wins over the link. */
+	a.guid = "tag:1";
+	a.link = "https://bbc.example/a";
+	k1 = store_item_key(&a);
+	assert_string_equal(k1, "tag:1");
+	free(k1);
+	/* Untitled items differ by text. */
+	a.guid = a.link = NULL;
+	a.title = b.title = b.link = NULL;
+	b.summary_text = "other text";
+	k1 = store_item_key(&a);
+	k2 = store_item_key(&b);
+	assert_string_not_equal(k1, k2);
+	free(k1);
+	free(k2);
+	assert_int_equal(nitems(f), 2);
+}
+
+static void
+test_item_time(void **state)
+{
+	struct fx *f = *state;
+	struct store_item it = mk("bbc", "fut", "From the future", "", T0 + 7200);
+	struct store_upsert_result r;
+
+	it.fetched = T0;
+	assert_int_equal(store_item_upsert(f->st, &it, &r, f->err, sizeof f->err), 0);
+	assert_int_equal(r.time, T0);
+	it = mk("bbc", "undated", "No date", "", 0);
+	it.fetched = T0 + 5;
+	assert_int_equal(store_item_upsert(f->st, &it, &r, f->err, sizeof f->err), 0);
+	assert_int_equal(r.time, T0 + 5);
+}
+
+/* ---- Transactions ---- */
+
+static void
+test_rollback_leaves_nothing(void **state)
+{
+	struct fx *f = *state;
+	int64_t max;
+
+	assert_int_equal(store_begin(f->st, f->err, sizeof f->err), 0);
+	assert_int_equal(store_begin(f->st, f->err, sizeof f->err), -1); /* no nesting */
+	add(f, "bbc", "r1", "One", "x", T0, 7);
+	add(f, "dw", "r2", "Two", "x", T0, 8);
+	assert_int_equal(store_story_merge(f->st, 7, 8, f->err, sizeof f->err), 0);
+	assert_int_equal(nitems(f), 2);
+	store_rollback(f->st);
+	store_rollback(f->st); /* harmless without a transaction */
+	assert_int_equal(nitems(f), 0);
+	assert_int_equal(store_story_max_id(f->st, &max, f->err, sizeof f->err), 0);
+	assert_int_equal(max, 0);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM items_fts"), 0);
+	reopen(f);
+	assert_int_equal(nitems(f), 0);
+}
+
+static void
+test_commit_survives_reopen(void **state)
+{
+	struct fx *f = *state;
+	struct store_item it = mk("bbc", "c1", "Kept", "x", T0);
+	struct store_upsert_result r;
+	pid_t pid;
+	int status, fds[2];
+	char c;
+
+	assert_int_equal(store_begin(f->st, f->err, sizeof f->err), 0);
+	add(f, "bbc", "c0", "Committed", "x", T0, 3);
+	assert_int_equal(store_commit(f->st, f->err, sizeof f->err), 0);
+
+	/* A process killed inside a transaction leaves the previous state. */
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct store *st;
+		char err[256];
+
+		close(fds[0]);
+		if (store_open(f->path, &st, err, sizeof err) < 0 ||
+		    store_begin(st, err, sizeof err) < 0 ||
+		    store_item_upsert(st, &it, &r, err, sizeof err) < 0 ||
+		    store_item_set_story(st, r.item_id, 4, err, sizeof err) < 0)
+			_exit(1);
+		if (write(fds[1], "w", 1) != 1)
+			_exit(1);
+		for (;;) /* killed by the parent: no commit, no close */
+			pause();
+	}
+	close(fds[1]);
+	assert_int_equal(read(fds[0], &c, 1), 1); /* the child wrote, uncommitted */
+	close(fds[0]);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	reopen(f);
+	assert_int_equal(nitems(f), 1);
+	{
+		int64_t max;
+
+		assert_int_equal(store_story_max_id(f->st, &max, f->err, sizeof f->err), 0);
+		assert_int_equal(max, 3);
+	}
+	assert_int_equal(store_item_upsert(f->st, &it, &r, f->err, sizeof f->err), 0);
+	assert_int_equal(r.status, STORE_ITEM_NEW);
+	assert_int_equal(nitems(f), 2);
+}
+
+/* ---- Stories ---- */
+
+static void
+test_story_merge(void **state)
+{
+	struct fx *f = *state;
+	struct store_story_list l = {0};
+	int64_t a1, a2, b1, res;
+
+	a1 = add(f, "bbc", "a1", "Leaders meet in Ankara", "text a1", T0, 10);
+	a2 = add(f, "dw", "a2", "Ankara summit opens", "text a2", T0 + 100, 10);
+	b1 = add(f, "tech", "b1", "Summit in Ankara: leaders talk", "text b1", T0 + 50, 11);
+	assert_int_equal(store_mark_story(f->st, 10, STORE_MARK_READ, &res, f->err, sizeof f->err),
+			 0);
+	assert_int_equal(res, 10);
+	assert_int_equal(store_mark_story(f->st, 11, STORE_MARK_STAR, NULL, f->err, sizeof f->err),
+			 0);
+	assert_int_equal(store_story_set_digested(f->st, 10, f->err, sizeof f->err), 0);
+
+	assert_int_equal(store_story_merge(f->st, 10, 11, f->err, sizeof f->err), 0);
+	assert_int_equal(store_story_resolve(f->st, 11, &res, f->err, sizeof f->err), 0);
+	assert_int_equal(res, 10);
+	/* The old id shows the survivor with all three items, read marks kept. */
+	assert_int_equal(store_story_get(f->st, 11, &l, f->err, sizeof f->err), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.v[0].id, 10);
+	assert_int_equal(l.v[0].nitems, 3);
+	assert_int_equal(l.v[0].noutlets, 3);
+	assert_int_equal(l.v[0].nunread, 1);
+	assert_int_equal(l.v[0].state, STORE_STATE_UPDATED);
+	assert_int_equal(l.v[0].starred, 1);
+	assert_int_equal(l.v[0].digested, 1);
+	assert_int_equal(l.v[0].first_seen, T0);
+	assert_int_equal(l.v[0].last_seen, T0 + 100);
+	assert_string_equal(l.v[0].title, "Leaders meet in Ankara");
+	assert_int_equal(l.v[0].noutlet_rows, 3);
+	assert_int_equal(l.v[0].outlets[0].item_id, a1);
+	assert_int_equal(l.v[0].outlets[1].item_id, b1);
+	assert_int_equal(l.v[0].outlets[2].item_id, a2);
+	assert_int_equal(l.v[0].outlets[1].read, 0);
+	assert_string_equal(l.v[0].outlets[1].text, "text b1");
+	store_story_list_free(&l);
+
+	/* Marks on the old id reach every item of the survivor. */
+	assert_int_equal(store_mark_story(f->st, 11, STORE_MARK_READ, &res, f->err, sizeof f->err),
+			 0);
+	assert_int_equal(res, 10);
+	assert_int_equal(store_story_get(f->st, 10, &l, f->err, sizeof f->err), 0);
+	assert_int_equal(l.v[0].state, STORE_STATE_READ);
+	store_story_list_free(&l);
+
+	/* A chain: 10 into 12; 11 now resolves to 12 in one hop. */
+	add(f, "bbc", "c1", "Other", "x", T0 + 10, 12);
+	assert_int_equal(store_story_merge(f->st, 12, 10, f->err, sizeof f->err), 0);
+	assert_int_equal(store_story_resolve(f->st, 11, &res, f->err, sizeof f->err), 0);
+	assert_int_equal(res, 12);
+	assert_int_equal(sql_int(f->path, "SELECT merged_into FROM stories WHERE id = 11"), 12);
+	/* Assigning to a merged id lands in the survivor. */
+	add(f, "dw", "late", "Late item", "x", T0 + 500, 11);
+	assert_int_equal(store_story_get(f->st, 12, &l, f->err, sizeof f->err), 0);
+	assert_int_equal(l.v[0].nitems, 5);
+	assert_int_equal(l.v[0].last_seen, T0 + 500);
+	store_story_list_free(&l);
+	assert_int_equal(store_story_merge(f->st, 12, 11, f->err, sizeof f->err), 0); /* no-op */
+	assert_int_equal(store_story_get(f->st, 77, &l, f->err, sizeof f->err), STORE_ENOTFOUND);
+	store_story_list_free(&l);
+	assert_int_equal(store_mark_story(f->st, 77, STORE_MARK_READ, NULL, f->err, sizeof f->err),
+			 STORE_ENOTFOUND);
+	assert_int_equal(store_story_set_digested(f->st, 77, f->err, sizeof f->err),
+			 STORE_ENOTFOUND);
+	assert_int_equal(store_item_set_story(f->st, 9999, 12, f->err, sizeof f->err),
+			 STORE_ENOTFOUND);
+	assert_int_equal(store_item_set_story(f->st, a1, 0, f->err, sizeof f->err), -1);
+}
+
+static void
+test_reassign_refreshes_old(void **state)
+{
+	struct fx *f = *state;
+	struct store_story_list l = {0};
+	int64_t i1;
+
+	i1 = add(f, "bbc", "x1", "First", "x", T0, 20);
+	add(f, "dw", "x2", "Second", "x", T0 + 10, 20);
+	assert_int_equal(store_item_set_story(f->st, i1, 21, f->err, sizeof f->err), 0);
+	assert_int_equal(store_story_get(f->st, 20, &l, f->err, sizeof f->err), 0);
+	assert_int_equal(l.v[0].nitems, 1);
+	assert_string_equal(l.v[0].title, "Second");
+	assert_int_equal(l.v[0].first_seen, T0 + 10);
+	store_story_list_free(&l);
+}
+
+static void
+test_derived_state(void **state)
+{
+	struct fx *f = *state;
+	struct store_story_list l = {0};
+	struct store_filter all = {.all = 1};
+	int64_t i1;
+
+	i1 = add(f, "bbc", "s1", "Story", "x", T0, 30);
+	add(f, "dw", "s2", "Story too", "x", T0 + 10, 30);
+	assert_int_equal(store_story_get(f->st, 30, &l, f->err, sizeof f->err), 0);
+	assert_int_equal(l.v[0].state, STORE_STATE_NEW);
+	assert_string_equal(store_state_name(l.v[0].state), "new");
+	store_story_list_free(&l);
+	assert_int_equal(store_mark_item(f->st, i1, STORE_MARK_READ, f->err, sizeof f->err), 0);
+	assert_int_equal(store_story_get(f->st, 30, &l, f->err, sizeof f->err), 0);
+	assert_int_equal(l.v[0].state, STORE_STATE_UPDATED);
+	store_story_list_free(&l);
+	assert_int_equal(store_mark_story(f->st, 30, STORE_MARK_READ, NULL, f->err, sizeof f->err),
+			 0);
+	assert_int_equal(store_stories(f->st, &all, &l, f->err, sizeof f->err), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.v[0].state, STORE_STATE_READ);
+	assert_string_equal(store_state_name(l.v[0].state), "read");
+	store_story_list_free(&l);
+	/* A late item joins the read story: updated, and listed as unread. */
+	add(f, "tech", "s3", "Story again", "x", T0 + 20, 30);
+	assert_int_equal(store_stories(f->st, &(struct store_filter){0}, &l, f->err, sizeof f->err),
+			 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.v[0].state, STORE_STATE_UPDATED);
+	assert_string_equal(store_state_name(l.v[0].state), "updated");
+	assert_int_equal(l.v[0].nunread, 1);
+	store_story_list_free(&l);
+	assert_int_equal(
+		store_mark_story(f->st, 30, STORE_MARK_UNREAD, NULL, f->err, sizeof f->err), 0);
+	assert_int_equal(store_story_get(f->st, 30, &l, f->err, sizeof f->err), 0);
+	assert_int_equal(l.v[0].state, STORE_STATE_NEW);
+	store_story_list_free(&l);
+}
+
+/* ---- Listings ---- */
+
+/* Three stories: 40 (bbc+dw, world), 41 (tech), 42 (dw), oldest first. */
+static void
+listing_data(struct fx *f, int64_t ids[4])
+{
+	ids[0] = add(f, "bbc", "l1", "Election results", "vote count", T0, 40);
+	ids[1] = add(f, "dw", "l2", "Results of the election", "counting", T0 + 100, 40);
+	ids[2] = add(f, "tech", "l3", "New chip", "silicon", T0 + 200, 41);
+	ids[3] = add(f, "dw", "l4", "Storm warning", "wind", T0 + 300, 42);
+}
+
+static void
+expect_stories(struct fx *f, struct store_filter flt, size_t n, const int64_t *want)
+{
+	struct store_story_list l = {0};
+
+	assert_int_equal(store_stories(f->st, &flt, &l, f->err, sizeof f->err), 0);
+	assert_int_equal(l.n, n);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(l.v[i].id, want[i]);
+	store_story_list_free(&l);
+}
+
+static void
+test_story_listing(void **state)
+{
+	struct fx *f = *state;
+	struct store_story_list l = {0};
+	int64_t ids[4];
+
+	listing_data(f, ids);
+	expect_stories(f, (struct store_filter){0}, 3, (int64_t[]){42, 41, 40});
+	assert_int_equal(store_stories(f->st, &(struct store_filter){0}, &l, f->err, sizeof f->err),
+			 0);
+	assert_int_equal(l.v[2].noutlet_rows, 2);
+	assert_string_equal(l.v[2].outlets[0].feed, "bbc");
+	assert_string_equal(l.v[2].outlets[0].feed_name, "BBC News");
+	assert_string_equal(l.v[2].outlets[0].title, "Election results");
+	assert_string_equal(l.v[2].outlets[0].link, "https://example.org/x");
+	assert_string_equal(l.v[2].outlets[0].text, ""); /* listings leave text out */
+	assert_string_equal(l.v[2].outlets[1].feed_name, "dw");
+	assert_int_equal(l.v[2].ntags, 2);
+	assert_string_equal(l.v[2].tags[0], "uk");
+	assert_string_equal(l.v[2].tags[1], "world");
+	assert_int_equal(l.v[2].nfeeds, 2);
+	assert_string_equal(l.v[2].feeds[0], "bbc");
+	assert_string_equal(l.v[2].feeds[1], "dw");
+	store_story_list_free(&l);
+
+	assert_int_equal(store_mark_story(f->st, 41, STORE_MARK_READ, NULL, f->err, sizeof f->err),
+			 0);
+	assert_int_equal(store_mark_item(f->st, ids[3], STORE_MARK_STAR, f->err, sizeof f->err), 0);
+	assert_int_equal(store_story_set_digested(f->st, 40, f->err, sizeof f->err), 0);
+	expect_stories(f, (struct store_filter){0}, 2, (int64_t[]){42, 40});
+	expect_stories(f, (struct store_filter){.all = 1}, 3, (int64_t[]){42, 41, 40});
+	expect_stories(f, (struct store_filter){.starred = 1}, 1, (int64_t[]){42});
+	expect_stories(f, (struct store_filter){.all = 1, .undigested = 1}, 2, (int64_t[]){42, 41});
+	expect_stories(f, (struct store_filter){.all = 1, .feed = "dw"}, 2, (int64_t[]){42, 40});
+	expect_stories(f, (struct store_filter){.all = 1, .tag = "uk"}, 1, (int64_t[]){40});
+	expect_stories(f, (struct store_filter){.all = 1, .tag = "UK"}, 1, (int64_t[]){40});
+	expect_stories(f, (struct store_filter){.all = 1, .tag = "world"}, 2, (int64_t[]){42, 40});
+	expect_stories(f, (struct store_filter){.all = 1, .tag = "none"}, 0, NULL);
+	expect_stories(f, (struct store_filter){.all = 1, .since = T0 + 200}, 2,
+		       (int64_t[]){42, 41});
+	expect_stories(f, (struct store_filter){.all = 1, .before = T0 + 300}, 2,
+		       (int64_t[]){41, 40});
+	expect_stories(f, (struct store_filter){.all = 1, .limit = 1, .offset = 1}, 1,
+		       (int64_t[]){41});
+	expect_stories(f, (struct store_filter){.all = 1, .limit = 2, .offset = 2}, 1,
+		       (int64_t[]){40});
+	expect_stories(f, (struct store_filter){.all = 1, .limit = STORE_NO_LIMIT, .offset = 1}, 2,
+		       (int64_t[]){41, 40});
+	/* Merged stories are not listed on their own. */
+	assert_int_equal(store_story_merge(f->st, 40, 42, f->err, sizeof f->err), 0);
+	expect_stories(f, (struct store_filter){.all = 1}, 2, (int64_t[]){40, 41});
+}
+
+static void
+expect_items(struct fx *f, struct store_filter flt, size_t n, const int64_t *want)
+{
+	struct store_item_list l = {0};
+
+	assert_int_equal(store_items(f->st, &flt, &l, f->err, sizeof f->err), 0);
+	assert_int_equal(l.n, n);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(l.v[i].id, want[i]);
+	store_item_list_free(&l);
+}
+
+static void
+test_item_listing(void **state)
+{
+	struct fx *f = *state;
+	struct store_item_list l = {0};
+	int64_t id[4], n;
+
+	listing_data(f, id);
+	expect_items(f, (struct store_filter){0}, 4, (int64_t[]){id[3], id[2], id[1], id[0]});
+	assert_int_equal(
+		store_items(f->st, &(struct store_filter){.limit = 1}, &l, f->err, sizeof f->err),
+		0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].title, "Storm warning");
+	assert_string_equal(l.v[0].summary_text, "wind");
+	assert_string_equal(l.v[0].content_text, "");
+	assert_int_equal(l.v[0].story_id, 42);
+	store_item_list_free(&l);
+	assert_int_equal(store_mark_item(f->st, id[0], STORE_MARK_READ, f->err, sizeof f->err), 0);
+	assert_int_equal(store_mark_item(f->st, id[2], STORE_MARK_STAR, f->err, sizeof f->err), 0);
+	assert_int_equal(store_story_set_digested(f->st, 42, f->err, sizeof f->err), 0);
+	expect_items(f, (struct store_filter){0}, 3, (int64_t[]){id[3], id[2], id[1]});
+	expect_items(f, (struct store_filter){.starred = 1}, 1, (int64_t[]){id[2]});
+	expect_items(f, (struct store_filter){.all = 1, .undigested = 1}, 3,
+		     (int64_t[]){id[2], id[1], id[0]});
+	expect_items(f, (struct store_filter){.all = 1, .feed = "dw"}, 2,
+		     (int64_t[]){id[3], id[1]});
+	expect_items(f, (struct store_filter){.all = 1, .tag = "tech"}, 1, (int64_t[]){id[2]});
+	expect_items(f, (struct store_filter){.all = 1, .since = T0 + 100, .before = T0 + 300}, 2,
+		     (int64_t[]){id[2], id[1]});
+	expect_items(f, (struct store_filter){.all = 1, .limit = 2, .offset = 3}, 1,
+		     (int64_t[]){id[0]});
+
+	/* read --all with filters. */
+	assert_int_equal(store_mark_all_read(f->st, "dw", T0 + 200, &n, f->err, sizeof f->err), 0);
+	assert_int_equal(n, 1);
+	expect_items(f, (struct store_filter){0}, 2, (int64_t[]){id[3], id[2]});
+	assert_int_equal(store_mark_all_read(f->st, NULL, 0, &n, f->err, sizeof f->err), 0);
+	assert_int_equal(n, 2);
+	expect_items(f, (struct store_filter){0}, 0, NULL);
+	assert_int_equal(store_mark_item(f->st, 9999, STORE_MARK_READ, f->err, sizeof f->err),
+			 STORE_ENOTFOUND);
+	assert_int_equal(store_mark_item(f->st, id[2], STORE_MARK_UNSTAR, f->err, sizeof f->err),
+			 0);
+	expect_items(f, (struct store_filter){.starred = 1, .all = 1}, 0, NULL);
+}
+
+static void
+test_default_limit(void **state)
+{
+	struct fx *f = *state;
+	struct store_story_list l = {0};
+	struct store_item_list il = {0};
+	char guid[16];
+
+	assert_int_equal(store_begin(f->st, f->err, sizeof f->err), 0);
+	for (int i = 0; i < STORE_DEFAULT_LIMIT + 5; i++) {
+		snprintf(guid, sizeof guid, "d%d", i);
+		add(f, "dw", guid, guid, "", T0 + i, 100 + i);
+	}
+	assert_int_equal(store_commit(f->st, f->err, sizeof f->err), 0);
+	assert_int_equal(store_stories(f->st, &(struct store_filter){0}, &l, f->err, sizeof f->err),
+			 0);
+	assert_int_equal(l.n, STORE_DEFAULT_LIMIT);
+	assert_int_equal(l.v[0].id, 100 + STORE_DEFAULT_LIMIT + 4);
+	store_story_list_free(&l);
+	assert_int_equal(store_stories(f->st, &(struct store_filter){.limit = STORE_NO_LIMIT}, &l,
+				       f->err, sizeof f->err),
+			 0);
+	assert_int_equal(l.n, STORE_DEFAULT_LIMIT + 5);
+	store_story_list_free(&l);
+	assert_int_equal(store_items(f->st, &(struct store_filter){0}, &il, f->err, sizeof f->err),
+			 0);
+	assert_int_equal(il.n, STORE_DEFAULT_LIMIT);
+	store_item_list_free(&il);
+}
+
+/* ---- Search ---- */
+
+static void
+test_search(void **state)
+{
+	struct fx *f = *state;
+	struct store_hit_list h = {0};
+	int64_t in_title, in_text;
+	char *q;
+
+	in_text = add(f, "bbc", "q1", "Markets today", "The central bank raised rates again.", T0,
+		      50);
+	in_title = add(f, "dw", "q2", "Central bank raises rates", "Borrowing costs go up.",
+		       T0 + 10, 51);
+	add(f, "tech", "q3", "Café opens", "Crème brûlée for all", T0 + 20, 52);
+	assert_int_equal(
+		store_search(f->st, "central bank", "<b>", "</b>", 0, 0, &h, f->err, sizeof f->err),
+		0);
+	assert_int_equal(h.n, 2);
+	assert_int_equal(h.v[0].item_id, in_title); /* the title weighs most */
+	assert_int_equal(h.v[1].item_id, in_text);
+	assert_true(h.v[0].rank <= h.v[1].rank);
+	assert_int_equal(h.v[1].story_id, 50);
+	assert_string_equal(h.v[1].feed_name, "BBC News");
+	assert_non_null(strstr(h.v[1].snippet, "<b>central</b>"));
+	store_hit_list_free(&h);
+
+	/* Diacritics fold; prefixes; phrases; operators. */
+	assert_int_equal(store_search(f->st, "cafe", NULL, NULL, 0, 0, &h, f->err, sizeof f->err),
+			 0);
+	assert_int_equal(h.n, 1);
+	assert_non_null(strstr(h.v[0].snippet, "[Café]"));
+	store_hit_list_free(&h);
+	assert_int_equal(
+		store_search(f->st, "borrow*", NULL, NULL, 0, 0, &h, f->err, sizeof f->err), 0);
+	assert_int_equal(h.n, 1);
+	store_hit_list_free(&h);
+	assert_int_equal(
+		store_search(f->st, "\"rates again\"", NULL, NULL, 0, 0, &h, f->err, sizeof f->err),
+		0);
+	assert_int_equal(h.n, 1);
+	store_hit_list_free(&h);
+	assert_int_equal(store_search(f->st, "rates NOT borrowing", NULL, NULL, 0, 0, &h, f->err,
+				      sizeof f->err),
+			 0);
+	assert_int_equal(h.n, 1);
+	assert_int_equal(h.v[0].item_id, in_text);
+	store_hit_list_free(&h);
+	/* Punctuation that is FTS5 syntax is just text. */
+	assert_int_equal(store_search(f->st, "bank: rates-again ^x {y} c++ \"open", NULL, NULL, 0,
+				      0, &h, f->err, sizeof f->err),
+			 0);
+	store_hit_list_free(&h);
+	/* Malformed: an error, not a crash. */
+	assert_int_equal(
+		store_search(f->st, "AND bank", NULL, NULL, 0, 0, &h, f->err, sizeof f->err), -1);
+	assert_non_null(strstr(f->err, "search"));
+	assert_int_equal(h.n, 0);
+	store_hit_list_free(&h);
+	assert_int_equal(store_search(f->st, "(bank", NULL, NULL, 0, 0, &h, f->err, sizeof f->err),
+			 -1);
+	store_hit_list_free(&h);
+	assert_int_equal(store_search(f->st, "   ", NULL, NULL, 0, 0, &h, f->err, sizeof f->err),
+			 -1);
+	store_hit_list_free(&h);
+	/* The statement is usable after an error. */
+	assert_int_equal(store_search(f->st, "rates", NULL, NULL, 1, 1, &h, f->err, sizeof f->err),
+			 0);
+	assert_int_equal(h.n, 1);
+	store_hit_list_free(&h);
+
+	q = store_fts_query("a \"b c\" d* (e OR f) g\"h");
+	assert_string_equal(q, "\"a\" \"b c\" \"d\"* ( \"e\" OR \"f\" ) \"g\" \"h\"");
+	free(q);
+	q = store_fts_query("say \"hi");
+	assert_string_equal(q, "\"say\" \"hi\"");
+	free(q);
+}
+
+/* ---- Restore ---- */
+
+struct seen {
+	int64_t item[8], story[8], time[8];
+	int n;
+};
+
+static int
+collect(const struct store_restore_row *row, void *user)
+{
+	struct seen *s = user;
+
+	if (s->n == 8)
+		return 42;
+	s->item[s->n] = row->item_id;
+	s->story[s->n] = row->story_id;
+	s->time[s->n] = row->time;
+	s->n++;
+	return 0;
+}
+
+static void
+test_restore(void **state)
+{
+	struct fx *f = *state;
+	struct seen s = {0};
+	int64_t a, b, c, max;
+
+	c = add(f, "bbc", "r3", "Third", "t3", T0 + 300, 62);
+	a = add(f, "dw", "r1", "First", "t1", T0 + 100, 60);
+	b = add(f, "tech", "r2", "Second", "t2", T0 + 200, 61);
+	add(f, "dw", "r0", "Old", "t0", T0 - 100000, 59);
+	add(f, "dw", "none", "No story yet", "", T0 + 400, 0);
+	assert_int_equal(store_story_merge(f->st, 60, 61, f->err, sizeof f->err), 0);
+	assert_int_equal(store_restore_items(f->st, T0, collect, &s, f->err, sizeof f->err), 0);
+	assert_int_equal(s.n, 4);
+	assert_int_equal(s.item[0], a);
+	assert_int_equal(s.item[1], b);
+	assert_int_equal(s.item[2], c);
+	assert_int_equal(s.story[0], 60);
+	assert_int_equal(s.story[1], 60);
+	assert_int_equal(s.story[2], 62);
+	assert_int_equal(s.story[3], 0);
+	assert_int_equal(s.time[2], T0 + 300);
+	assert_int_equal(store_story_max_id(f->st, &max, f->err, sizeof f->err), 0);
+	assert_int_equal(max, 62);
+	/* A callback can stop the walk. */
+	s.n = 8;
+	assert_int_equal(store_restore_items(f->st, 0, collect, &s, f->err, sizeof f->err), 42);
+	assert_int_equal(nitems(f), 5);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_migrate_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zero_byte_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_atomic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_version_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_garbage_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_later, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unopenable_path, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feeds_sync_and_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_insert_reinsert_edit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fallback_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_item_time, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_survives_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_story_merge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reassign_refreshes_old, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_derived_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_story_listing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_item_listing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_default_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_search, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
