@@ -490,6 +490,22 @@ store_feed_status(struct store *st, const char *feed_id, const struct store_feed
 	return 0;
 }
 
+int
+store_feed_moved(struct store *st, const char *feed_id, const char *url, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = store_stmt(st, S_FEED_MOVED);
+
+	store_bind_str(s, 1, feed_id);
+	store_bind_str(s, 2, url);
+	if (store_exec_stmt(st, s, err, errlen, "feed moved") < 0)
+		return -1;
+	if (sqlite3_changes(st->db) == 0) {
+		snprintf(err, errlen, "store: feed moved: no feed '%s'", feed_id);
+		return STORE_ENOTFOUND;
+	}
+	return 0;
+}
+
 /* ---- Items ---- */
 
 #define FNV_OFFSET 0xcbf29ce484222325ULL

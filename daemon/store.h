@@ -91,6 +91,12 @@ struct store_feed_status {
 int store_feed_status(struct store *st, const char *feed_id, const struct store_feed_status *fs,
 		      char *err, size_t errlen);
 
+/* Records that a permanent redirect (301/308 only) moved the feed: it is
+ * polled there from now on, until feeds.conf gives it another URL. The old
+ * URL's validators are dropped. STORE_ENOTFOUND. */
+int store_feed_moved(struct store *st, const char *feed_id, const char *url, char *err,
+		     size_t errlen);
+
 struct store_feed {
 	const char *id, *url;
 	const char *name;  /* display name: config name, else feed title, else id */
@@ -102,6 +108,7 @@ struct store_feed {
 	int last_status;
 	unsigned failures;
 	int64_t nitems, nunread;
+	const char *moved_url;	/* where a 301/308 chain moved the feed, or "" */
 };
 struct store_feed_list {
 	struct store_feed *v;

@@ -27,6 +27,7 @@ const char *const store_migrations[] = {
 	"CREATE TABLE feeds ("
 	" id TEXT PRIMARY KEY,"
 	" url TEXT NOT NULL,"
+	" moved_url TEXT,"
 	" name TEXT,"
 	" title TEXT NOT NULL DEFAULT '',"
 	" tags TEXT NOT NULL DEFAULT '',"
@@ -150,6 +151,7 @@ const char *const store_stmt_sql[S_COUNT] = {
 		" ON CONFLICT(id) DO UPDATE SET"
 		" etag = CASE WHEN url = excluded.url THEN etag END,"
 		" last_modified = CASE WHEN url = excluded.url THEN last_modified END,"
+		" moved_url = CASE WHEN url = excluded.url THEN moved_url END,"
 		" url = excluded.url, name = excluded.name, tags = excluded.tags, active = 1",
 	[S_FEED_TAGS_CLEAR] = "DELETE FROM feed_tags WHERE feed = ?1",
 	[S_FEED_TAG_ADD] = "INSERT OR IGNORE INTO feed_tags(tag, feed) VALUES (?1, ?2)",
@@ -157,10 +159,13 @@ const char *const store_stmt_sql[S_COUNT] = {
 		"UPDATE feeds SET last_poll = ?2, last_status = ?3, last_error = ?4,"
 		" etag = COALESCE(?5, etag), last_modified = COALESCE(?6, last_modified),"
 		" title = COALESCE(?7, title), failures = ?8, next_poll = ?9 WHERE id = ?1",
+	[S_FEED_MOVED] = "UPDATE feeds SET moved_url = ?2, etag = NULL, last_modified = NULL"
+			  " WHERE id = ?1",
 	[S_FEEDS] = "SELECT f.id, f.url, " FEED_NAME ", f.title, f.tags, f.active, f.etag,"
 		    " f.last_modified, f.last_error, f.last_poll, f.next_poll, f.last_status,"
 		    " f.failures, f.nitems,"
-		    " (SELECT COUNT(*) FROM items i WHERE i.feed = f.id AND i.read = 0)"
+		    " (SELECT COUNT(*) FROM items i WHERE i.feed = f.id AND i.read = 0),"
+		    " COALESCE(f.moved_url, '')"
 		    " FROM feeds f WHERE ?1 IS NULL OR f.id = ?1 ORDER BY f.active DESC, f.id",
 	[S_ITEM_BY_KEY] = "SELECT i.id, i.hash, COALESCE(s.merged_into, i.story_id, 0), i.time"
 			  " FROM items i LEFT JOIN stories s ON s.id = i.story_id"

@@ -423,6 +423,35 @@ test_feeds_sync_and_status(void **state)
 	store_feed_list_free(&l);
 }
 
+/* A 301/308 move: polled at the new URL across reopen and a re-sync of the
+ * same config; a new URL in the config ends it. */
+static void
+test_feed_moved(void **state)
+{
+	struct fx *f = *state;
+	struct store_feed_list l = {0};
+	struct store_feed_status fs = {.last_poll = T0, .last_status = 200, .etag = "\"e1\""};
+	struct config_feed one[1];
+
+	assert_int_equal(store_feed_status(f->st, "dw", &fs, f->err, sizeof f->err), 0);
+	assert_int_equal(store_feed_moved(f->st, "dw", "https://dw.example/new", f->err,
+					  sizeof f->err), 0);
+	assert_int_equal(store_feed_moved(f->st, "nope", "https://x.example/", f->err,
+					  sizeof f->err), STORE_ENOTFOUND);
+	assert_int_equal(store_feeds_sync(f->st, feeds3, 3, f->err, sizeof f->err), 0);
+	assert_int_equal(store_feeds(f->st, "dw", &l, f->err, sizeof f->err), 0);
+	assert_string_equal(l.v[0].moved_url, "https://dw.example/new");
+	assert_string_equal(l.v[0].etag, ""); /* the old URL's validators are gone */
+	store_feed_list_free(&l);
+	one[0] = feeds3[1];
+	one[0].url = "https://dw.example/edited";
+	assert_int_equal(store_feeds_sync(f->st, one, 1, f->err, sizeof f->err), 0);
+	assert_int_equal(store_feeds(f->st, "dw", &l, f->err, sizeof f->err), 0);
+	assert_string_equal(l.v[0].moved_url, "");
+	assert_string_equal(l.v[0].url, "https://dw.example/edited");
+	store_feed_list_free(&l);
+}
+
 /* ---- Items ---- */
 
 static void
@@ -1102,6 +1131,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt_later, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unopenable_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feeds_sync_and_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_moved, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_insert_reinsert_edit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fallback_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_item_time, setup, teardown),
