@@ -896,6 +896,52 @@ test_edit_append_batch(void **state)
 	free(dir);
 }
 
+/* Removing any one feed of the shipped sample leaves every other feed and
+ * setting as it was; adding it back then removing it again is a no-op. */
+static void
+test_edit_every_feed(void **state)
+{
+	const char *src = getenv("HERALD_SRCDIR");
+	char *dir = tmpdir(), path[PATH_MAX], sample[PATH_MAX], err[1024];
+	struct config orig, cfg;
+	char *errors = NULL, *text, *before, *after;
+
+	(void)state;
+	snprintf(sample, sizeof sample, "%s/feeds.conf", src ? src : HERALD_SRCDIR);
+	snprintf(path, sizeof path, "%s/feeds.conf", dir);
+	assert_int_equal(config_load(sample, &orig, &errors), 0);
+	text = read_file(sample);
+	for (size_t i = 0; i < orig.nfeeds; i++) {
+		const struct config_feed *f = &orig.feeds[i];
+
+		write_file(path, text);
+		assert_int_equal(config_edit_remove(path, f->id, err, sizeof err), 0);
+		assert_int_equal(config_load(path, &cfg, &errors), 0);
+		assert_int_equal(cfg.nfeeds, orig.nfeeds - 1);
+		assert_null(config_feed_find(&cfg, f->id));
+		for (size_t j = 0; j < orig.nfeeds; j++)
+			if (j != i)
+				assert_string_equal(config_feed_find(&cfg, orig.feeds[j].id)->url,
+						    orig.feeds[j].url);
+		assert_int_equal(cfg.interval, orig.interval);
+		assert_int_equal(cfg.min_interval, orig.min_interval);
+		config_free(&cfg);
+		before = read_file(path);
+		assert_int_equal(config_edit_add(path, f->id, f->url, f->name, NULL, NULL, NULL, 0,
+						 err, sizeof err),
+				 0);
+		assert_int_equal(config_edit_remove(path, f->id, err, sizeof err), 0);
+		after = read_file(path);
+		assert_string_equal(after, before);
+		free(before);
+		free(after);
+	}
+	free(text);
+	config_free(&orig);
+	rm_rf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -920,6 +966,7 @@ main(void)
 		cmocka_unit_test(test_edit_errors),
 		cmocka_unit_test(test_edit_new_file_and_symlink),
 		cmocka_unit_test(test_edit_append_batch),
+		cmocka_unit_test(test_edit_every_feed),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

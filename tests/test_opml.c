@@ -40,7 +40,8 @@ test_opml1_flat(void **state)
 	(void)state;
 	parse_ok("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n"
 		 "<opml version=\"1.0\"><head><title>My \xe9 feeds</title></head><body>\n"
-		 "<outline text=\"BBC\" type=\"rss\" xmlUrl=\" https://feeds.bbci.co.uk/news/rss.xml "
+		 "<outline text=\"BBC\" type=\"rss\" xmlUrl=\" "
+		 "https://feeds.bbci.co.uk/news/rss.xml "
 		 "\" htmlUrl=\"https://www.bbc.co.uk/news\"/>\n"
 		 "<outline title=\"\" text=\"Only text\" xmlurl=\"https://a.example/feed\"/>\n"
 		 "<outline text=\"no url, no children\"/>\n"
@@ -80,7 +81,8 @@ test_opml2_nested(void **state)
 		 "      <outline text=\"Top\" xmlUrl=\"https://top.example/rss?a=1&amp;b=2\"/>\n"
 		 "    </outline>\n"
 		 "    <outline title=\"T\xc3\x9crk\xc3\xa7\x65\" text=\"\">\n"
-		 "      <outline text=\"AA\" xmlUrl=\"https://www.aa.com.tr/en/rss/default?cat=world\"/>\n"
+		 "      <outline text=\"AA\" "
+		 "xmlUrl=\"https://www.aa.com.tr/en/rss/default?cat=world\"/>\n"
 		 "    </outline>\n"
 		 "    <outline text=\"Loose\" xmlUrl=\"https://loose.example/atom\"/>\n"
 		 "  </body>\n"
@@ -127,18 +129,20 @@ test_malformed(void **state)
 static void
 test_entity_bomb(void **state)
 {
-	const char *bomb = "<?xml version=\"1.0\"?>\n"
-			   "<!DOCTYPE opml [\n"
-			   "  <!ENTITY a \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\">\n"
-			   "  <!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">\n"
-			   "  <!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">\n"
-			   "  <!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\">\n"
-			   "]>\n"
-			   "<opml><body><outline text=\"&d;\" xmlUrl=\"https://x.example/\"/></body></opml>";
-	const char *ext = "<?xml version=\"1.0\"?>\n"
-			  "<!DOCTYPE opml [ <!ENTITY xxe SYSTEM \"file:///etc/passwd\"> ]>\n"
-			  "<opml><body><outline text=\"&xxe;\" xmlUrl=\"https://x.example/\"/></body>"
-			  "</opml>";
+	const char *bomb =
+		"<?xml version=\"1.0\"?>\n"
+		"<!DOCTYPE opml [\n"
+		"  <!ENTITY a \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\">\n"
+		"  <!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">\n"
+		"  <!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">\n"
+		"  <!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\">\n"
+		"]>\n"
+		"<opml><body><outline text=\"&d;\" xmlUrl=\"https://x.example/\"/></body></opml>";
+	const char *ext =
+		"<?xml version=\"1.0\"?>\n"
+		"<!DOCTYPE opml [ <!ENTITY xxe SYSTEM \"file:///etc/passwd\"> ]>\n"
+		"<opml><body><outline text=\"&xxe;\" xmlUrl=\"https://x.example/\"/></body>"
+		"</opml>";
 	const char *doctype = "<?xml version=\"1.0\"?>\n<!DOCTYPE opml>\n"
 			      "<opml><body><outline xmlUrl=\"https://x.example/\"/></body></opml>";
 	struct opml o;
@@ -168,9 +172,10 @@ test_huge(void **state)
 	/* Too many feeds. */
 	assert_int_equal(buf_puts(&b, "<opml version=\"2.0\"><body>\n"), 0);
 	for (int i = 0; i <= OPML_MAX_FEEDS; i++)
-		assert_int_equal(buf_printf(&b, "<outline text=\"f%d\" xmlUrl=\"https://f%d.example/\"/>\n",
-					    i, i),
-				 0);
+		assert_int_equal(
+			buf_printf(&b, "<outline text=\"f%d\" xmlUrl=\"https://f%d.example/\"/>\n",
+				   i, i),
+			0);
 	assert_int_equal(buf_puts(&b, "</body></opml>\n"), 0);
 	len = b.len;
 	text = buf_detach(&b);
@@ -197,11 +202,12 @@ test_huge(void **state)
 	assert_string_equal(err, "deep.opml:1: elements nested deeper than 64");
 	free(text);
 	/* Too large. */
-	assert_int_equal(opml_parse("huge.opml", "", (size_t)OPML_MAX_INPUT + 1, &o, err, sizeof err),
-			 -1);
+	assert_int_equal(
+		opml_parse("huge.opml", "", (size_t)OPML_MAX_INPUT + 1, &o, err, sizeof err), -1);
 	assert_string_equal(err, "huge.opml: too large (16777217 bytes, at most 16777216)");
 	/* A very long attribute is cut, on a character boundary. */
-	assert_int_equal(buf_puts(&b, "<opml><body><outline xmlUrl=\"https://l.example/\" title=\""), 0);
+	assert_int_equal(
+		buf_puts(&b, "<opml><body><outline xmlUrl=\"https://l.example/\" title=\""), 0);
 	for (int i = 0; i < OPML_MAX_ATTR; i++)
 		assert_int_equal(buf_puts(&b, "\xc3\xa9"), 0);
 	assert_int_equal(buf_puts(&b, "\"/></body></opml>"), 0);
@@ -218,11 +224,16 @@ test_write_roundtrip(void **state)
 {
 	char *t1[] = {"world", "uk"}, *t2[] = {"tech"}, *t3[] = {"world"};
 	const struct opml_feed feeds[] = {
-		{.url = "https://feeds.bbci.co.uk/news/world/rss.xml", .title = "BBC \"World\"",
-		 .tags = t1, .ntags = 2},
+		{.url = "https://feeds.bbci.co.uk/news/world/rss.xml",
+		 .title = "BBC \"World\"",
+		 .tags = t1,
+		 .ntags = 2},
 		{.url = "https://a.example/rss?x=1&y=<2>", .title = NULL},
-		{.url = "https://tech.example/atom", .title = "Tech & Co\ttabs\x01", .tags = t2,
-		 .ntags = 1, .html_url = "https://tech.example/"},
+		{.url = "https://tech.example/atom",
+		 .title = "Tech & Co\ttabs\x01",
+		 .tags = t2,
+		 .ntags = 1,
+		 .html_url = "https://tech.example/"},
 		{.url = "https://dw.example/rdf", .title = "DW \xff bad", .tags = t3, .ntags = 1},
 	};
 	struct opml o;
@@ -274,9 +285,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_opml1_flat),    cmocka_unit_test(test_opml2_nested),
-		cmocka_unit_test(test_malformed),     cmocka_unit_test(test_entity_bomb),
-		cmocka_unit_test(test_huge),	      cmocka_unit_test(test_write_roundtrip),
+		cmocka_unit_test(test_opml1_flat), cmocka_unit_test(test_opml2_nested),
+		cmocka_unit_test(test_malformed),  cmocka_unit_test(test_entity_bomb),
+		cmocka_unit_test(test_huge),       cmocka_unit_test(test_write_roundtrip),
 	};
 
 	return cmocka_run_group_tests_name("opml", tests, NULL, NULL);
