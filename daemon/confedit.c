@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "opml.h"
 #include "url.h"
 
 #define MAX_SLUG 40
@@ -719,4 +721,74 @@ out:
 	free(ln.start);
 	free(target);
 	return rc;
+}
+
+/* ---- OPML ---- */
+
+int
+config_import_opml(const char *path, const char *name, const char *data, size_t len, size_t *added,
+		   size_t *existing, size_t *invalid, char *err, size_t errlen)
+{
+	struct opml o;
+	struct config_edit_feed *list = NULL;
+	size_t n = 0, bad = 0, count = 0;
+	char msg[512];
+	int rc = -1;
+
+	if (added)
+		*added = 0;
+	if (opml_parse(name, data, len, &o, err, errlen) < 0)
+		return -1;
+	if ((list = calloc(o.nfeeds + 1, sizeof *list)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < o.nfeeds; i++) {
+		const struct opml_feed *f = &o.feeds[i];
+
+		if (url_check(f->url, 0, msg, sizeof msg) < 0) {
+			bad++;
+			continue;
+		}
+		list[n].url = f->url;
+		list[n].name = f->title;
+		list[n].tags = (const char *const *)f->tags;
+		list[n].ntags = f->ntags;
+		n++;
+	}
+	if (config_edit_append(path, list, n, CONFIG_EDIT_SKIP_EXISTING, &count, err, errlen) < 0)
+		goto out;
+	if (added)
+		*added = count;
+	if (existing)
+		*existing = n - count;
+	if (invalid)
+		*invalid = bad;
+	rc = 0;
+out:
+	free(list);
+	opml_free(&o);
+	return rc;
+}
+
+char *
+config_export_opml(const struct config *cfg, long long date)
+{
+	struct opml_feed *list = calloc(cfg->nfeeds + 1, sizeof *list);
+	char *res;
+
+	if (list == NULL)
+		return NULL;
+	for (size_t i = 0; i < cfg->nfeeds; i++) {
+		const struct config_feed *f = &cfg->feeds[i];
+
+		/* Borrowed strings: opml_write only reads them. */
+		list[i].url = f->url;
+		list[i].title = f->name ? f->name : f->id;
+		list[i].tags = f->tags;
+		list[i].ntags = f->ntags;
+	}
+	res = opml_write(NULL, list, cfg->nfeeds, (int64_t)date);
+	free(list);
+	return res;
 }

@@ -144,6 +144,19 @@ int config_edit_add(const char *path, const char *id, const char *url, const cha
 		    const char *interval, const char *tags, char *id_out, size_t id_outlen,
 		    char *err, size_t errlen);
 
+/* Import: appends one section per feed of an OPML document (daemon/opml.h;
+ * name is used in its error messages), with the OPML title as name and its
+ * folders and categories as tags. Feeds already present are counted in
+ * *existing, entries whose url is not http(s) in *invalid (both may be
+ * NULL); neither is an error. Returns 0 or -1 (nothing written). */
+int config_import_opml(const char *path, const char *name, const char *data, size_t len,
+		       size_t *added, size_t *existing, size_t *invalid, char *err, size_t errlen);
+
+/* Export: cfg's feeds as an OPML 2.0 document (title: the feed's name, else
+ * its id; tags as folders and categories). date is the Unix time for
+ * dateCreated (0: none). Malloc'd, caller frees; NULL when memory runs out. */
+char *config_export_opml(const struct config *cfg, long long date);
+
 /* Removes the section of feed id, with the comment lines directly above its
  * header (no blank line between) and the blank lines that ended it.
  * Returns 0, or -1 (no such feed, or any error). */

@@ -942,6 +942,77 @@ test_edit_every_feed(void **state)
 	free(dir);
 }
 
+/* import then export then import again gives the same feeds. */
+static void
+test_opml_import_export(void **state)
+{
+	static const char opml[] =
+		"<?xml version=\"1.0\"?>\n<opml version=\"2.0\"><body>\n"
+		"<outline text=\"World\">\n"
+		"  <outline text=\"BBC\" xmlUrl=\"https://feeds.bbci.co.uk/news/world/rss.xml\"/>\n"
+		"  <outline text=\"DW &amp; friends\" "
+		"xmlUrl=\"https://rss.dw.com/rdf/rss-en-world\"\n"
+		"           category=\"Europe\"/>\n"
+		"</outline>\n"
+		"<outline text=\"Local\" xmlUrl=\"file:///etc/passwd\"/>\n"
+		"<outline text=\"Bad\" xmlUrl=\"javascript:alert(1)\"/>\n"
+		"<outline text=\"NPR\" xmlUrl=\"https://feeds.npr.org/1004/rss.xml\"/>\n"
+		"</body></opml>\n";
+	char *dir = tmpdir(), path[PATH_MAX], path2[PATH_MAX], err[1024];
+	size_t added = 0, existing = 0, invalid = 0;
+	struct config cfg, cfg2;
+	char *errors = NULL, *xml;
+
+	(void)state;
+	snprintf(path, sizeof path, "%s/feeds.conf", dir);
+	snprintf(path2, sizeof path2, "%s/again.conf", dir);
+	write_file(path, "[feed \"bbc\"]\nurl = https://feeds.bbci.co.uk/news/world/rss.xml\n");
+	assert_int_equal(config_import_opml(path, "subs.opml", opml, strlen(opml), &added,
+					    &existing, &invalid, err, sizeof err),
+			 0);
+	assert_int_equal(added, 2);
+	assert_int_equal(existing, 1);
+	assert_int_equal(invalid, 2);
+	assert_int_equal(config_load(path, &cfg, &errors), 0);
+	assert_int_equal(cfg.nfeeds, 3);
+	assert_string_equal(cfg.feeds[1].id, "dw-world");
+	assert_string_equal(cfg.feeds[1].name, "DW & friends");
+	assert_int_equal(cfg.feeds[1].ntags, 2);
+	assert_string_equal(cfg.feeds[1].tags[0], "world");
+	assert_string_equal(cfg.feeds[1].tags[1], "europe");
+	assert_string_equal(cfg.feeds[2].id, "npr");
+	assert_int_equal(cfg.feeds[2].ntags, 0);
+	/* A malformed document changes nothing and says where. */
+	assert_int_equal(config_import_opml(path, "bad.opml", "<opml>\n<body>", 13, &added, NULL,
+					    NULL, err, sizeof err),
+			 -1);
+	assert_string_equal(err, "bad.opml:2: no element found");
+	/* Export, then import into an empty file. */
+	xml = config_export_opml(&cfg, 0);
+	assert_non_null(xml);
+	assert_int_equal(config_import_opml(path2, "export.opml", xml, strlen(xml), &added, NULL,
+					    NULL, err, sizeof err),
+			 0);
+	assert_int_equal(added, 3);
+	assert_int_equal(config_load(path2, &cfg2, &errors), 0);
+	assert_int_equal(cfg2.nfeeds, 3);
+	for (size_t i = 0; i < cfg.nfeeds; i++) {
+		const struct config_feed *a = &cfg.feeds[i];
+		const struct config_feed *b = config_feed_find_url(&cfg2, a->url);
+
+		assert_non_null(b);
+		assert_string_equal(b->name, a->name ? a->name : a->id);
+		assert_int_equal(b->ntags, a->ntags);
+		for (size_t t = 0; t < a->ntags; t++)
+			assert_string_equal(b->tags[t], a->tags[t]);
+	}
+	free(xml);
+	config_free(&cfg);
+	config_free(&cfg2);
+	rm_rf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -967,6 +1038,7 @@ main(void)
 		cmocka_unit_test(test_edit_new_file_and_symlink),
 		cmocka_unit_test(test_edit_append_batch),
 		cmocka_unit_test(test_edit_every_feed),
+		cmocka_unit_test(test_opml_import_export),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
