@@ -128,8 +128,8 @@ struct config_edit_feed {
 };
 
 enum {
-	CONFIG_EDIT_ALLOW_FILE = 1,	 /* accept file:// URLs */
-	CONFIG_EDIT_SKIP_EXISTING = 2, /* skip a url already present, no error */
+	CONFIG_EDIT_ALLOW_FILE = 1,	/* accept file:// URLs */
+	CONFIG_EDIT_SKIP_EXISTING = 2,	/* skip a url already present, no error */
 };
 
 /* Appends one [feed "id"] section per entry, in order. *added (may be NULL)
@@ -138,8 +138,8 @@ int config_edit_append(const char *path, const struct config_edit_feed *feeds, s
 		       int flags, size_t *added, char *err, size_t errlen);
 
 /* One feed, file:// allowed (the same rules as writing the file by hand).
- * tags is comma-separated or NULL. id may be NULL; the id used is copied to
- * id_out (may be NULL) when it is not. Returns 0 or -1. */
+ * tags is comma-separated or NULL; id NULL picks one from the url. id_out
+ * (may be NULL) receives the id written. Returns 0 or -1. */
 int config_edit_add(const char *path, const char *id, const char *url, const char *name,
 		    const char *interval, const char *tags, char *id_out, size_t id_outlen,
 		    char *err, size_t errlen);
