@@ -431,12 +431,12 @@ put_tags(struct buf *b, const char *const *tags, size_t ntags)
 
 /* Appends the section for f with id; errors name the entry. */
 static int
-put_section(struct buf *b, const char *id, const struct config_edit_feed *f)
+put_section(struct buf *b, const char *id, const struct config_edit_feed *f, int blank)
 {
 	char *name = NULL;
 	int rc = -1;
 
-	if (buf_printf(b, "%s[feed \"%s\"]\n", b->len ? "\n" : "", id) < 0 ||
+	if (buf_printf(b, "%s[feed \"%s\"]\n", blank ? "\n" : "", id) < 0 ||
 	    put_kv(b, "url", f->url) < 0)
 		goto out;
 	if (f->name && (name = clean_text(f->name, 0, 256)) == NULL)
@@ -451,6 +451,17 @@ put_section(struct buf *b, const char *id, const struct config_edit_feed *f)
 out:
 	free(name);
 	return rc;
+}
+
+/* Appends src to dst, with "\r\n" line ends when crlf. */
+static int
+append_eol(struct buf *dst, const struct buf *src, int crlf)
+{
+	for (size_t i = 0; i < src->len; i++)
+		if ((crlf && src->data[i] == '\n' && buf_putc(dst, '\r') < 0) ||
+		    buf_putc(dst, src->data[i]) < 0)
+			return -1;
+	return 0;
 }
 
 /* Checks one entry against the file and the entries before it. Returns 1
@@ -513,12 +524,12 @@ config_edit_append(const char *path, const struct config_edit_feed *feeds, size_
 		   size_t *added, char *err, size_t errlen)
 {
 	struct config cfg = {0}, check = {0};
-	struct buf text = {0};
+	struct buf text = {0}, add = {0};
 	char **ids = calloc(n + 1, sizeof *ids);
 	const char **urls = calloc(n + 1, sizeof *urls);
 	char *target = edit_target(path);
 	size_t count = 0;
-	int exists, rc = -1;
+	int exists, crlf, rc = -1;
 	mode_t mode;
 
 	if (added)
@@ -529,7 +540,9 @@ config_edit_append(const char *path, const struct config_edit_feed *feeds, size_
 	}
 	if (edit_begin(target, path, &text, &exists, &mode, &cfg, err, errlen) < 0)
 		goto out;
-	if (text.len && text.data[text.len - 1] != '\n' && buf_putc(&text, '\n') < 0)
+	/* New lines end the way the file's lines do. */
+	crlf = text.len && memmem(text.data, text.len, "\r\n", 2) != NULL;
+	if (text.len && text.data[text.len - 1] != '\n' && buf_puts(&add, "\n") < 0)
 		goto oom;
 	for (size_t i = 0; i < n; i++) {
 		int r = check_entry(&cfg, &feeds[i], ids, urls, i, flags, &ids[i], err, errlen);
@@ -539,11 +552,13 @@ config_edit_append(const char *path, const struct config_edit_feed *feeds, size_
 		if (r == 0)
 			continue;
 		urls[i] = feeds[i].url;
-		text.limit = 0;
-		if (put_section(&text, ids[i], &feeds[i]) < 0)
+		if (put_section(&add, ids[i], &feeds[i], text.len || add.len) < 0)
 			goto oom;
 		count++;
 	}
+	text.limit = 0;
+	if (append_eol(&text, &add, crlf) < 0)
+		goto oom;
 	if (count && edit_commit(target, path, &text, mode, &check, err, errlen) < 0)
 		goto out;
 	if (added)
@@ -561,6 +576,7 @@ out:
 	free(urls);
 	free(target);
 	buf_free(&text);
+	buf_free(&add);
 	return rc;
 }
 

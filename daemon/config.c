@@ -732,6 +732,13 @@ set_value(struct pstate *ps, unsigned line, const struct key *k, void *base, con
 		*(char **)field = s;
 		return 0;
 	case K_STRING:
+		if (k->off == offsetof(struct config, socket_group) && k->scope == GLOBAL &&
+		    (strlen(v) > 32 || v[0] == '-' ||
+		     v[strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_."
+				 "-")])) {
+			perr_add(ps, line, "bad group name '%s' in 'socket_group'", v);
+			return -1;
+		}
 		if (strlen(v) > MAX_NAME) {
 			perr_add(ps, line, "%s is too long (%zu bytes, at most %d)", k->name,
 				 strlen(v), MAX_NAME);

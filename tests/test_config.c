@@ -361,6 +361,9 @@ test_err_values(void **state)
 	parse_err("fold_language = klingon\n",
 		  "feeds.conf:1: unknown fold_language 'klingon' (Snowball stemmer names such as "
 		  "'english', 'french', 'german', 'russian', 'turkish')");
+	parse_err("socket_group = wheel users\n",
+		  "feeds.conf:1: bad group name 'wheel users' in 'socket_group'");
+	parse_err("socket_group = -x\n", "feeds.conf:1: bad group name '-x' in 'socket_group'");
 	parse_err("user_agent =\n", "feeds.conf:1: empty value for 'user_agent'");
 	parse_err("user_agent = \"\"\n", "feeds.conf:1: empty value for 'user_agent'");
 	parse_err("user_agent = # only a comment\n", "feeds.conf:1: empty value for 'user_agent'");
@@ -848,6 +851,19 @@ test_edit_new_file_and_symlink(void **state)
 	text = read_file(path);
 	assert_string_equal(text, "interval = 1h\n\n[feed \"x\"]\nurl = file:///srv/x.xml\n"
 				  "tags = local\n");
+	free(text);
+	/* A file with Windows line ends gets Windows line ends. */
+	write_file(path, "interval = 1h\r\n");
+	assert_int_equal(config_edit_add(path, "w", "https://w.example/", NULL, NULL, NULL, NULL, 0,
+					 err, sizeof err),
+			 0);
+	text = read_file(path);
+	assert_string_equal(text,
+			    "interval = 1h\r\n\r\n[feed \"w\"]\r\nurl = https://w.example/\r\n");
+	free(text);
+	assert_int_equal(config_edit_remove(path, "w", err, sizeof err), 0);
+	text = read_file(path);
+	assert_string_equal(text, "interval = 1h\r\n");
 	free(text);
 	rm_rf(dir);
 	free(dir);
