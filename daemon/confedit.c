@@ -464,15 +464,34 @@ append_eol(struct buf *dst, const struct buf *src, int crlf)
 	return 0;
 }
 
-/* Checks one entry against the file and the entries before it. Returns 1
- * to write it, 0 to skip it, -1 on error. *id gets the id to use. */
-static int
-check_entry(const struct config *cfg, const struct config_edit_feed *f, char **ids,
-	    const char *const *urls, size_t i, int flags, char **id, char *err, size_t errlen)
+/* The form urls are compared in, as config.c does: canonical for http(s),
+ * as written otherwise. Malloc'd or NULL. */
+static char *
+url_key(const char *url)
 {
-	const struct config_feed *dup;
-	char msg[512];
+	char *c = url_canonical(url);
+
+	return c ? c : strdup(url);
+}
+
+/* The urls an entry must not repeat: the file's feeds (the first nfile
+ * keys), then the entries accepted so far. Keys are computed once, so an
+ * import of thousands of feeds is not quadratic in URL parsing. */
+struct urlset {
+	char **keys;
+	size_t n, nfile;
+};
+
+/* Checks one entry against the file and the entries before it. Returns 1
+ * to write it (its key joins us), 0 to skip it, -1 on error. *id gets the
+ * id to use. */
+static int
+check_entry(const struct config *cfg, const struct config_edit_feed *f, char **ids, size_t i,
+	    struct urlset *us, int flags, char **id, char *err, size_t errlen)
+{
+	char msg[512], *key;
 	unsigned secs;
+	size_t j;
 
 	*id = NULL;
 	if (f->url == NULL ||
@@ -480,21 +499,24 @@ check_entry(const struct config *cfg, const struct config_edit_feed *f, char **i
 		snprintf(err, errlen, "%s", f->url ? msg : "no url");
 		return -1;
 	}
-	dup = config_feed_find_url(cfg, f->url);
-	for (size_t j = 0; j < i && !dup; j++)
-		if (urls[j] && strcmp(urls[j], f->url) == 0) {
-			if (flags & CONFIG_EDIT_SKIP_EXISTING)
-				return 0;
-			snprintf(err, errlen, "'%s' is listed twice", f->url);
-			return -1;
-		}
-	if (dup) {
-		if (flags & CONFIG_EDIT_SKIP_EXISTING)
-			return 0;
-		snprintf(err, errlen, "'%s' is already in the configuration as feed '%s'", f->url,
-			 dup->id);
+	if ((key = url_key(f->url)) == NULL) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	for (j = 0; j < us->n && strcmp(us->keys[j], key) != 0; j++)
+		;
+	if (j < us->n) {
+		free(key);
+		if (flags & CONFIG_EDIT_SKIP_EXISTING)
+			return 0;
+		if (j < us->nfile)
+			snprintf(err, errlen, "'%s' is already in the configuration as feed '%s'",
+				 f->url, cfg->feeds[j].id);
+		else
+			snprintf(err, errlen, "'%s' is listed twice", f->url);
+		return -1;
+	}
+	us->keys[us->n++] = key;
 	if (f->interval && config_parse_duration(f->interval, &secs) < 0) {
 		snprintf(err, errlen, "bad duration '%s' (use e.g. 90s, 15m, 2h, 1d, 1h30m)",
 			 f->interval);
@@ -526,7 +548,7 @@ config_edit_append(const char *path, const struct config_edit_feed *feeds, size_
 	struct config cfg = {0}, check = {0};
 	struct buf text = {0}, add = {0};
 	char **ids = calloc(n + 1, sizeof *ids);
-	const char **urls = calloc(n + 1, sizeof *urls);
+	struct urlset us = {0};
 	char *target = edit_target(path);
 	size_t count = 0;
 	int exists, crlf, rc = -1;
@@ -534,7 +556,7 @@ config_edit_append(const char *path, const struct config_edit_feed *feeds, size_
 
 	if (added)
 		*added = 0;
-	if (ids == NULL || urls == NULL || target == NULL) {
+	if (ids == NULL || target == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
@@ -544,14 +566,19 @@ config_edit_append(const char *path, const struct config_edit_feed *feeds, size_
 	crlf = text.len && memmem(text.data, text.len, "\r\n", 2) != NULL;
 	if (text.len && text.data[text.len - 1] != '\n' && buf_puts(&add, "\n") < 0)
 		goto oom;
+	if ((us.keys = calloc(cfg.nfeeds + n + 1, sizeof *us.keys)) == NULL)
+		goto oom;
+	for (; us.n < cfg.nfeeds; us.n++)
+		if ((us.keys[us.n] = url_key(cfg.feeds[us.n].url)) == NULL)
+			goto oom;
+	us.nfile = us.n;
 	for (size_t i = 0; i < n; i++) {
-		int r = check_entry(&cfg, &feeds[i], ids, urls, i, flags, &ids[i], err, errlen);
+		int r = check_entry(&cfg, &feeds[i], ids, i, &us, flags, &ids[i], err, errlen);
 
 		if (r < 0)
 			goto out;
 		if (r == 0)
 			continue;
-		urls[i] = feeds[i].url;
 		if (put_section(&add, ids[i], &feeds[i], text.len || add.len) < 0)
 			goto oom;
 		count++;
@@ -573,7 +600,9 @@ out:
 	for (size_t i = 0; ids && i < n; i++)
 		free(ids[i]);
 	free(ids);
-	free(urls);
+	for (size_t i = 0; i < us.n; i++)
+		free(us.keys[i]);
+	free(us.keys);
 	free(target);
 	buf_free(&text);
 	buf_free(&add);
