@@ -51,6 +51,18 @@ struct config {
 #define CONFIG_DEFAULT_MAX_CONNECTIONS 32
 #define CONFIG_DEFAULT_MAX_PER_HOST 4
 #define CONFIG_DEFAULT_MAX_BODY (16u << 20)
+/* Story folding. story.c's story_params_default() must give these same
+ * values: the daemon with no fold_* keys and a bare story_new() fold alike. */
+#define CONFIG_DEFAULT_FOLD_WINDOW (72 * 3600)
+#define CONFIG_DEFAULT_FOLD_THRESHOLD 0.5
+#define CONFIG_DEFAULT_FOLD_MERGE_THRESHOLD 0.6
+#define CONFIG_DEFAULT_FOLD_SIMHASH_RADIUS 3
+#define CONFIG_DEFAULT_FOLD_LANGUAGE "english"
+
+/* Limits of the file format. */
+#define CONFIG_MAX_LINE 4096		/* bytes per line, newline excluded */
+#define CONFIG_MAX_FILE (4u << 20)	/* bytes per file */
+#define CONFIG_MAX_ID 64		/* bytes in a feed id */
 
 /* Paths a user did not set: database, socket and config file, from systemd's
  * $STATE_DIRECTORY/$RUNTIME_DIRECTORY/$CONFIGURATION_DIRECTORY when set, else
@@ -76,7 +88,78 @@ void config_free(struct config *cfg);
 /* "90s", "15m", "2h", "1d", "1h30m", or bare seconds. 0 or -1. */
 int config_parse_duration(const char *s, unsigned *secs);
 
+/* Writes secs as the shortest duration string ("90s" -> "1m30s", "1h",
+ * "1d2h") into out; returns out. */
+char *config_format_duration(unsigned secs, char *out, size_t outlen);
+
 /* Returns the feed with this id, or NULL. Borrowed. */
 const struct config_feed *config_feed_find(const struct config *cfg, const char *id);
+
+/* Returns the feed whose url is the same as url (compared in canonical form
+ * for http(s): see url_canonical), or NULL. Borrowed. */
+const struct config_feed *config_feed_find_url(const struct config *cfg, const char *url);
+
+/* 1 when s is a valid feed id: 1..CONFIG_MAX_ID bytes of ASCII letters,
+ * digits, '-', '_' and '.', starting with a letter or digit. */
+int config_id_valid(const char *s);
+
+/* A free feed id for url, derived from its host and path ("bbci-world" for
+ * https://feeds.bbci.co.uk/news/world/rss.xml, "aljazeera" for
+ * https://www.aljazeera.com/xml/rss/all.xml, the file name for file://),
+ * made unique against cfg (may be NULL) with "-2", "-3", ... Malloc'd,
+ * caller frees; NULL when memory runs out. */
+char *config_feed_id_suggest(const struct config *cfg, const char *url);
+
+/* Editing feeds.conf (daemon/confedit.c), for the client's add, remove and
+ * import. Each edit reads path, checks it parses cleanly, changes only the
+ * lines of the sections concerned (every other byte, comments and order
+ * included, is kept), parses the result again with config_parse, and only
+ * then replaces the file: a temporary file in the same directory, fsync,
+ * rename, fsync of the directory. A failed edit leaves the file untouched.
+ * A symlinked path edits its target. Errors go to err ("FILE:LINE: ..." when
+ * the problem is a line of the file). */
+struct config_edit_feed {
+	const char *id;		/* NULL: config_feed_id_suggest() */
+	const char *url;
+	const char *name;	/* or NULL */
+	const char *interval;	/* a duration as written, or NULL */
+	const char *const *tags;	/* ntags tags; commas become spaces */
+	size_t ntags;
+};
+
+enum {
+	CONFIG_EDIT_ALLOW_FILE = 1,	/* accept file:// URLs */
+	CONFIG_EDIT_SKIP_EXISTING = 2,	/* skip a url already present, no error */
+};
+
+/* Appends one [feed "id"] section per entry, in order. *added (may be NULL)
+ * gets the number of sections written. Returns 0 or -1 (nothing written). */
+int config_edit_append(const char *path, const struct config_edit_feed *feeds, size_t n,
+		       int flags, size_t *added, char *err, size_t errlen);
+
+/* One feed, file:// allowed (the same rules as writing the file by hand).
+ * tags is comma-separated or NULL; id NULL picks one from the url. id_out
+ * (may be NULL) receives the id written. Returns 0 or -1. */
+int config_edit_add(const char *path, const char *id, const char *url, const char *name,
+		    const char *interval, const char *tags, char *id_out, size_t id_outlen,
+		    char *err, size_t errlen);
+
+/* Import: appends one section per feed of an OPML document (daemon/opml.h;
+ * name is used in its error messages), with the OPML title as name and its
+ * folders and categories as tags. Feeds already present are counted in
+ * *existing, entries whose url is not http(s) in *invalid (both may be
+ * NULL); neither is an error. Returns 0 or -1 (nothing written). */
+int config_import_opml(const char *path, const char *name, const char *data, size_t len,
+		       size_t *added, size_t *existing, size_t *invalid, char *err, size_t errlen);
+
+/* Export: cfg's feeds as an OPML 2.0 document (title: the feed's name, else
+ * its id; tags as folders and categories). date is the Unix time for
+ * dateCreated (0: none). Malloc'd, caller frees; NULL when memory runs out. */
+char *config_export_opml(const struct config *cfg, long long date);
+
+/* Removes the section of feed id, with the comment lines directly above its
+ * header (no blank line between) and the blank lines that ended it.
+ * Returns 0, or -1 (no such feed, or any error). */
+int config_edit_remove(const char *path, const char *id, char *err, size_t errlen);
 
 #endif
