@@ -47,38 +47,48 @@
 #define HERALD_E_EXISTS   "exists"   /* add: a feed with that id or URL exists */
 
 /* Commands. Options are written as on the herald command line; times on
- * the wire (--since, --before) are Unix seconds (the client converts
- * "2h", "2026-11-20" and friends). */
-#define HERALD_CMD_STORIES                                                                         \
-	"stories"                /* [--all|--starred|--undigested] [--feed F] [--tag T]            \
-				    [--since T] [--limit N] [--offset N] -> story records */
-#define HERALD_CMD_ITEMS "items" /* same filters [--story ID] -> item records */
-#define HERALD_CMD_SHOW                                                                            \
-	"show"                     /* [--item] ID -> story record + its item records               \
-				      (with text), or one item record */
-#define HERALD_CMD_READ   "read"   /* [--item] ID... | --all [--feed F] [--before T] */
-#define HERALD_CMD_UNREAD "unread" /* [--item] ID... */
-#define HERALD_CMD_STAR   "star"   /* [--item] ID... */
-#define HERALD_CMD_UNSTAR "unstar" /* [--item] ID... */
-#define HERALD_CMD_SEARCH                                                                          \
-	"search"                 /* [--limit N] [--offset N] QUERY -> item records                 \
-				    with snippet and rank, best first */
-#define HERALD_CMD_FEEDS "feeds" /* -> feed records */
-#define HERALD_CMD_ADD                                                                             \
-	"add"                      /* URL [--id K] [--name N] [--interval D] [--tags T,U]          \
-				      -> one feed record */
-#define HERALD_CMD_REMOVE "remove" /* FEED (config id or numeric id) */
-#define HERALD_CMD_IMPORT                                                                          \
-	"import"                      /* LENGTH + OPML payload -> one record per outline           \
-					 (kind "import": url, key, status added|exists|error) */
-#define HERALD_CMD_EXPORT   "export"  /* -> one record "opml: <document>" */
-#define HERALD_CMD_REFRESH  "refresh" /* [FEED] */
+ * the wire (--since, --before) are Unix seconds (the client converts "2h",
+ * "2026-11-20" and friends). Ids are positive decimal integers.
+ *
+ * stories [--all|--starred|--undigested] [--feed F] [--tag T] [--since T]
+ *         [--limit N] [--offset N]            -> story records, newest first
+ * items   [same filters] [--story ID]         -> item records, newest first
+ * show    [--item] ID                         -> a story record then its item
+ *                                                records (with text); or one item
+ * read    [--item] ID... | --all [--feed F] [--before T]
+ * unread | star | unstar  [--item] ID...
+ * search  [--limit N] [--offset N] QUERY      -> item records + snippet, rank
+ * feeds                                       -> feed records
+ * add     URL [--id K] [--name N] [--interval D] [--tags T,U] -> a feed record
+ * remove  FEED                                (feeds.conf id or numeric id)
+ * import  LENGTH + OPML payload               -> "import" records: url, key,
+ *                                                status (added|exists|error), error
+ * export                                      -> one record "opml: DOCUMENT"
+ * refresh [FEED] | reload | digested ID...
+ * stats                                       -> one "stats" record
+ * version                                     -> "version: X", "protocol: N"
+ * help (built in)                             -> "command:", "usage:" records
+ * quit (built in)                             -> OK, then the daemon closes */
+#define HERALD_CMD_STORIES  "stories"
+#define HERALD_CMD_ITEMS    "items"
+#define HERALD_CMD_SHOW     "show"
+#define HERALD_CMD_READ     "read"
+#define HERALD_CMD_UNREAD   "unread"
+#define HERALD_CMD_STAR     "star"
+#define HERALD_CMD_UNSTAR   "unstar"
+#define HERALD_CMD_SEARCH   "search"
+#define HERALD_CMD_FEEDS    "feeds"
+#define HERALD_CMD_ADD      "add"
+#define HERALD_CMD_REMOVE   "remove"
+#define HERALD_CMD_IMPORT   "import"
+#define HERALD_CMD_EXPORT   "export"
+#define HERALD_CMD_REFRESH  "refresh"
 #define HERALD_CMD_RELOAD   "reload"
-#define HERALD_CMD_STATS    "stats"    /* -> one record, kind "stats" */
-#define HERALD_CMD_VERSION  "version"  /* -> "version: X", "protocol: N" */
-#define HERALD_CMD_DIGESTED "digested" /* ID... (stories) */
-#define HERALD_CMD_HELP     "help"     /* built into the server: one "command:" record each */
-#define HERALD_CMD_QUIT     "quit"     /* built in: OK, then the daemon closes */
+#define HERALD_CMD_STATS    "stats"
+#define HERALD_CMD_VERSION  "version"
+#define HERALD_CMD_DIGESTED "digested"
+#define HERALD_CMD_HELP     "help"
+#define HERALD_CMD_QUIT     "quit"
 
 /* Record keys. The first key of a record is its kind and carries the id.
  *
