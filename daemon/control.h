@@ -98,7 +98,9 @@ int control_conn_end_record(struct control_conn *conn);
 /* Finish the current request: closes an open record, writes "OK" or
  * "ERR code message", and lets control dispatch the connection's next
  * request. Safe to call after the client disconnected (output dropped);
- * calling either twice for one request is a bug (ignored, logged). */
+ * calling either twice for one request is a bug (ignored, logged). The
+ * conn may be freed inside these calls: do not touch it afterwards (an
+ * asynchronous handler drops its pointer here). */
 void control_conn_ok(struct control_conn *conn);
 void control_conn_err(struct control_conn *conn, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
