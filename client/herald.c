@@ -550,36 +550,42 @@ not_running(const struct cli *cli, const char *path, const char *tried)
 
 /* Data meant for a terminal must not carry escape sequences or broken
  * UTF-8: control bytes but newline and TAB become spaces, bad bytes
- * U+FFFD. */
+ * U+FFFD. Replaces *s (n bytes) with a clean copy. */
+static size_t
+sanitize_str(char **s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)*s;
+	struct sb b = {0};
+	size_t k = 0, len;
+
+	while (k < n) {
+		if ((p[k] < 0x20 && p[k] != '\n' && p[k] != '\t') || p[k] == 0x7f) {
+			sb_putc(&b, ' ');
+			k++;
+		} else if ((len = utf8_len(p + k, n - k)) == 0) {
+			sb_puts(&b, "\xef\xbf\xbd");
+			k++;
+		} else {
+			sb_add(&b, *s + k, len);
+			k += len;
+		}
+	}
+	sb_add(&b, "", 0);
+	free(*s);
+	*s = b.data;
+	return b.len;
+}
+
 static void
 sanitize(struct response *resp)
 {
 	for (size_t i = 0; i < resp->n; i++) {
 		for (size_t j = 0; j < resp->r[i].n; j++) {
 			struct field *f = &resp->r[i].f[j];
-			const unsigned char *p = (const unsigned char *)f->value;
-			struct sb b = {0};
-			size_t k = 0, n;
 
-			while (k < f->len) {
-				if (p[k] < 0x20 && p[k] != '\n' && p[k] != '\t') {
-					sb_putc(&b, ' ');
-					k++;
-				} else if (p[k] == 0x7f) {
-					sb_putc(&b, ' ');
-					k++;
-				} else if ((n = utf8_len(p + k, f->len - k)) == 0) {
-					sb_puts(&b, "\xef\xbf\xbd");
-					k++;
-				} else {
-					sb_add(&b, f->value + k, n);
-					k += n;
-				}
-			}
-			sb_add(&b, "", 0);
-			free(f->value);
-			f->value = b.data;
-			f->len = b.len;
+			f->len = sanitize_str(&f->value, f->len);
+			for (size_t k = 0; k < f->nparts; k++)
+				sanitize_str(&f->parts[k], strlen(f->parts[k]));
 		}
 	}
 }
@@ -598,6 +604,7 @@ add_client_version(struct response *resp)
 	r = &resp->r[0];
 	r->f = xrealloc(r->f, (r->n + 1) * sizeof *r->f);
 	r->cap = r->n + 1;
+	memset(&r->f[r->n], 0, sizeof r->f[r->n]);
 	r->f[r->n].key = xstrdup("client");
 	r->f[r->n].value = xstrdup(PACKAGE_VERSION);
 	r->f[r->n].len = strlen(PACKAGE_VERSION);

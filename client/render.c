@@ -96,26 +96,30 @@ json_value(struct sb *b, const struct field *f, enum ftype t)
 	}
 }
 
+/* Part i of a tuple field ("" when missing). */
+static const char *
+part(const struct field *f, size_t i)
+{
+	if (f->parts)
+		return i < f->nparts ? f->parts[i] : "";
+	return i == 0 ? f->value : "";
+}
+
 /* ITEM<TAB>FEED<TAB>NAME<TAB>TITLE<TAB>LINK as an object. */
 static void
 json_outlet(struct sb *b, const struct field *f)
 {
 	static const char *const names[] = {"item", "feed", "name", "title", "link"};
-	const char *p = f->value, *end = f->value + f->len;
 
 	sb_putc(b, '{');
-	for (int i = 0; i < 5; i++) {
-		const char *tab = memchr(p, '\t', (size_t)(end - p));
-		size_t n = i == 4 || tab == NULL ? (size_t)(end - p) : (size_t)(tab - p);
-		char *v = xstrndup(p, n);
+	for (size_t i = 0; i < 5; i++) {
+		const char *v = part(f, i);
 
 		sb_printf(b, "%s\"%s\":", i ? "," : "", names[i]);
 		if (i < 2 && is_int(v))
 			sb_puts(b, v);
 		else
-			json_string(b, v, n);
-		free(v);
-		p = (i == 4 || tab == NULL) ? end : tab + 1;
+			json_string(b, v, strlen(v));
 	}
 	sb_putc(b, '}');
 }
@@ -297,30 +301,22 @@ static void
 outlet_summary(const struct record *r, struct sb *b)
 {
 	const char *names[64];
-	size_t n = 0, shown = 0;
+	size_t n = 0, shown = 0, j;
 
 	for (size_t i = 0; i < r->n; i++) {
-		const char *v = r->f[i].value, *t1, *t2;
-		size_t len, j;
+		const char *name;
 
-		if (strcmp(r->f[i].key, "outlet") != 0)
+		if (strcmp(r->f[i].key, "outlet") != 0 || !*(name = part(&r->f[i], 2)))
 			continue;
-		t1 = strchr(v, '\t');
-		t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
-		if (t2 == NULL)
-			continue;
-		t2++;
-		len = strcspn(t2, "\t");
 		for (j = 0; j < n; j++)
-			if (strlen(names[j]) >= len && strncmp(names[j], t2, len) == 0 &&
-			    (names[j][len] == '\t' || names[j][len] == '\0'))
+			if (strcmp(names[j], name) == 0)
 				break;
 		if (j < n || n == sizeof names / sizeof *names)
 			continue;
-		names[n++] = t2;
+		names[n++] = name;
 		if (shown < 3) {
 			sb_puts(b, shown ? ", " : "");
-			sb_add(b, t2, len);
+			sb_puts(b, name);
 			shown++;
 		}
 	}
@@ -501,22 +497,13 @@ render_show(const struct response *resp, const struct render_opts *o, FILE *fp)
 	if (resp->n == 1) {
 		/* No item records: list the outlets the story record names. */
 		for (size_t i = 0; i < r->n; i++) {
-			char *v, *parts[5] = {0};
-			size_t k = 0;
+			const struct field *f = &r->f[i];
 
-			if (strcmp(r->f[i].key, "outlet") != 0)
+			if (strcmp(f->key, "outlet") != 0)
 				continue;
-			v = xstrdup(r->f[i].value);
-			for (char *p = v; k < 5 && p; k++) {
-				parts[k] = p;
-				p = strchr(p, '\t');
-				if (p)
-					*p++ = '\0';
-			}
-			fprintf(fp, "  %s%s%s  %s\n  %s%s%s\n", col(o, C_BOLD),
-				parts[2] ? parts[2] : "", col(o, C_RESET), parts[3] ? parts[3] : "",
-				col(o, C_CYAN), parts[4] ? parts[4] : "", col(o, C_RESET));
-			free(v);
+			fprintf(fp, "\n%s%s%s  %s\n%s%s%s\n", col(o, C_BOLD), part(f, 2),
+				col(o, C_RESET), part(f, 3), col(o, C_CYAN), part(f, 4),
+				col(o, C_RESET));
 		}
 	}
 }

@@ -26,8 +26,13 @@ response_free(struct response *resp)
 {
 	for (size_t i = 0; i < resp->n; i++) {
 		for (size_t j = 0; j < resp->r[i].n; j++) {
-			free(resp->r[i].f[j].key);
-			free(resp->r[i].f[j].value);
+			struct field *f = &resp->r[i].f[j];
+
+			for (size_t k = 0; k < f->nparts; k++)
+				free(f->parts[k]);
+			free(f->parts);
+			free(f->key);
+			free(f->value);
 		}
 		free(resp->r[i].f);
 	}
@@ -248,6 +253,26 @@ new_record(struct response *resp)
 	return &resp->r[resp->n++];
 }
 
+/* Splits a raw tuple value on its literal TABs, unescaping each part. */
+static int
+split_tuple(struct field *f, const char *p, const char *end)
+{
+	for (;;) {
+		const char *tab = memchr(p, '\t', (size_t)(end - p));
+		const char *stop = tab ? tab : end;
+		size_t len;
+		char *part = unescape(p, (size_t)(stop - p), &len);
+
+		if (part == NULL)
+			return -1;
+		f->parts = xrealloc(f->parts, (f->nparts + 1) * sizeof *f->parts);
+		f->parts[f->nparts++] = part;
+		if (tab == NULL)
+			return 0;
+		p = tab + 1;
+	}
+}
+
 static int
 add_field(struct record *rec, const char *line, size_t n)
 {
@@ -266,9 +291,12 @@ add_field(struct record *rec, const char *line, size_t n)
 		rec->f = xrealloc(rec->f, rec->cap * sizeof *rec->f);
 	}
 	f = &rec->f[rec->n++];
+	memset(f, 0, sizeof *f);
 	f->key = xstrndup(line, (size_t)(colon - line));
 	f->value = v;
 	f->len = vlen;
+	if (memchr(colon + 2, '\t', (size_t)(line + n - colon - 2)))
+		return split_tuple(f, colon + 2, line + n);
 	return 0;
 }
 

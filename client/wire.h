@@ -7,8 +7,13 @@
 
 struct field {
 	char *key;
-	char *value; /* unescaped, NUL-terminated; may hold TABs (tuples) */
+	char *value; /* unescaped, NUL-terminated */
 	size_t len;
+	/* A tuple (literal TABs on the wire): its parts, each unescaped on
+	 * its own so that an escaped TAB in data stays data. NULL when the
+	 * value had no literal TAB. */
+	char **parts;
+	size_t nparts;
 };
 
 struct record {

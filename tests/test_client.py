@@ -35,7 +35,7 @@ STORY = record(
     ("starred", "1"), ("digested", "0"), ("first_seen", str(NOW - 3 * 3600)),
     ("last_seen", str(NOW - 3 * 3600)), ("items", "2"), ("unread", "2"),
     ("outlet", "345\t3\tNYT\tCourt blocks merger\thttps://nyt.example/a"),
-    ("outlet", "346\t4\tBBC\tJudge halts deal\thttps://bbc.example/b"),
+    ("outlet", "346\t4\tBBC\tJudge\\thalts deal\thttps://bbc.example/b"),
     ("tag", "news"), ("feed", "3"), ("feed", "4"))
 ITEM = record(("item", "345"), ("story", "12"), ("feed", "3"), ("feed_name", "NYT"),
               ("title", "Court blocks merger"), ("link", "https://nyt.example/a"),
@@ -152,7 +152,7 @@ check(isinstance(data, list) and len(data) == 1, "stories is an array")
 check(s["id"] == 12 and s["state"] == "new" and s["starred"] is True, "story scalars %r" % s)
 check(s["title"] == "Court \\ blocks\nmerger \ufffd", "title unescaped, bad byte U+FFFD: %r" % s["title"])
 check(s["first_seen"] == NOW - 3 * 3600 and s["items"] == 2 and s["unread"] == 2, "story numbers")
-check(s["outlets"][1] == {"item": 346, "feed": 4, "name": "BBC", "title": "Judge halts deal",
+check(s["outlets"][1] == {"item": 346, "feed": 4, "name": "BBC", "title": "Judge\thalts deal",
                           "link": "https://bbc.example/b"}, "outlet object %r" % s["outlets"])
 check(s["tags"] == ["news"] and s["feeds"] == [3, 4], "tags and feeds lists")
 out.encode("utf-8")
