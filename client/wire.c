@@ -6,11 +6,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "herald/protocol.h"
 #include "util.h"
+
+#define WIRE_TIMEOUT 300 /* seconds without a byte from the daemon */
 
 const char *
 record_get(const struct record *r, const char *key)
@@ -159,6 +162,7 @@ int
 wire_connect(const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_sec = WIRE_TIMEOUT};
 	struct sb line = {0};
 	FILE *fp = NULL;
 	char want[32];
@@ -183,6 +187,8 @@ wire_connect(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot connect to %s: %s", path, strerror(e));
 		return WIRE_ERROR;
 	}
+	/* A daemon that hangs must not hang a cron job with it. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	fp = conn_file(fd);
 	if (fp == NULL || read_line(fp, &line) < 0) {
 		snprintf(err, errlen, "%s: the daemon closed the connection", path);
@@ -335,7 +341,9 @@ read_response(FILE *fp, struct response *resp, char *err, size_t errlen)
 			goto out;
 		}
 	}
-	if (rc < 0)
+	if (rc < 0 && ferror(fp) && (errno == EAGAIN || errno == EWOULDBLOCK))
+		snprintf(err, errlen, "no answer from the daemon in %d seconds", WIRE_TIMEOUT);
+	else if (rc < 0)
 		snprintf(err, errlen, "the daemon closed the connection before answering");
 out:
 	sb_free(&line);
