@@ -1,0 +1,117 @@
+/* control: the daemon's command socket (docs/protocol.md).
+ *
+ * A uv_pipe_t server on a Unix socket path, or on the socket systemd passes
+ * (LISTEN_FDS). Each connection is checked with SO_PEERCRED, greeted with
+ * "HERALD <version>", and then sends request lines that control splits into
+ * words (daemon/proto.h) and dispatches through the caller's command table.
+ * Requests of one connection are answered strictly in order: the next one
+ * is dispatched only after the handler of the current one finished it with
+ * control_conn_ok() or control_conn_err(), which may happen later, from
+ * another callback (asynchronous handlers). Output is queued per connection
+ * up to a cap; a client whose queue passes the cap (it stopped reading) is
+ * dropped, the loop never blocks on a client.
+ *
+ * Built-in commands: "help" (one "command:" record per table entry, with
+ * its usage) and "quit" (OK, then the daemon closes the connection).
+ *
+ * control_start ignores SIGPIPE for the process: a client that went away
+ * must cost a failed write, not the daemon. */
+#ifndef HERALD_CONTROL_H
+#define HERALD_CONTROL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "herald/protocol.h"
+
+struct control;      /* the server */
+struct control_conn; /* one client connection */
+
+/* Called with the request's words: argv[0] is the command name, argv[argc]
+ * is NULL. argv and the payload are borrowed until the handler returns;
+ * copy what an asynchronous handler keeps. The handler writes records with
+ * control_conn_field*() and must finish the request exactly once with
+ * control_conn_ok() or control_conn_err(), now or later. Returning -1
+ * without having finished makes control answer "ERR internal". */
+typedef int (*control_handler)(void *ctx, struct control_conn *conn, int argc, char **argv);
+
+/* The request ends with a byte count and that many raw bytes follow the
+ * line (import). The handler gets argv without the count and reads the
+ * bytes with control_conn_payload(). */
+#define CONTROL_CMD_PAYLOAD 0x1
+
+struct control_command {
+	const char *name;
+	control_handler handler;
+	int min_args;      /* words after the name, before control checks them */
+	int max_args;      /* -1: no maximum (HERALD_MAX_ARGS still applies) */
+	const char *usage; /* "show [--item] ID": shown by help and in ERR usage */
+	unsigned flags;    /* CONTROL_CMD_* */
+};
+
+struct control_options {
+	const char *path;     /* socket path; ignored when systemd passes a socket */
+	const char *group;    /* socket_group: mode 0660 + chown, members allowed; or NULL */
+	size_t max_queue;     /* per-connection output cap in bytes; 0: 8 MiB */
+	unsigned max_clients; /* 0: 256; over it a client gets "ERR busy" */
+	int no_activation;    /* 1: ignore LISTEN_FDS (tests) */
+};
+
+/* Starts listening on loop. cmds (ncmds entries) and ctx are borrowed and
+ * must outlive the server. Creates the socket's directory (0700) when
+ * missing, replaces a stale socket file, and fails when another process is
+ * listening on the path ("another heraldd is already listening on ...") or
+ * the path is something other than a socket. Returns 0 and *out, or -1
+ * with a message in err. */
+int control_start(uv_loop_t *loop, const struct control_options *opt,
+		  const struct control_command *cmds, size_t ncmds, void *ctx, struct control **out,
+		  char *err, size_t errlen);
+
+/* Closes the server and every connection through one close path and
+ * removes the socket file it created (not systemd's). Memory is released
+ * by the close callbacks: run the loop afterwards (uv_run) to finish. A
+ * connection whose handler has not finished stays allocated until it
+ * does; its output is discarded. Safe on NULL. */
+void control_stop(struct control *c);
+
+/* Whether systemd handed the socket over (then control_stop leaves it). */
+int control_activated(const struct control *c);
+/* Connections currently open. */
+unsigned control_clients(const struct control *c);
+
+/* Record output. Each call appends one "key: value" line to the current
+ * record (a record starts with its first field); control_conn_end_record()
+ * ends it (the blank line). Keys are [a-z0-9_]+. These return 0, or -1
+ * when the client is gone or passed its queue cap (or on a bad key): stop
+ * producing then, and still finish the request. */
+int control_conn_field(struct control_conn *conn, const char *key, const char *value);
+int control_conn_field_n(struct control_conn *conn, const char *key, const char *value, size_t n);
+int control_conn_fieldf(struct control_conn *conn, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int control_conn_field_int(struct control_conn *conn, const char *key, int64_t v);
+/* A tuple value: the n values escaped, joined by literal TABs ("outlet"). */
+int control_conn_field_tuple(struct control_conn *conn, const char *key, const char *const *values,
+			     size_t n);
+int control_conn_end_record(struct control_conn *conn);
+
+/* Finish the current request: closes an open record, writes "OK" or
+ * "ERR code message", and lets control dispatch the connection's next
+ * request. Safe to call after the client disconnected (output dropped);
+ * calling either twice for one request is a bug (ignored, logged). The
+ * conn may be freed inside these calls: do not touch it afterwards (an
+ * asynchronous handler drops its pointer here). */
+void control_conn_ok(struct control_conn *conn);
+void control_conn_err(struct control_conn *conn, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The payload of a CONTROL_CMD_PAYLOAD request (borrowed until the
+ * handler returns), or NULL with *len 0. */
+const char *control_conn_payload(const struct control_conn *conn, size_t *len);
+/* 1 while the client is connected and under its cap. */
+int control_conn_alive(const struct control_conn *conn);
+/* The peer's credentials from SO_PEERCRED. */
+uid_t control_conn_uid(const struct control_conn *conn);
+pid_t control_conn_pid(const struct control_conn *conn);
+
+#endif

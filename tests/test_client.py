@@ -1,0 +1,243 @@
+#!/usr/bin/env python3
+"""herald (the client) against a scripted daemon on a temporary Unix socket.
+
+The fake daemon speaks the protocol of include/herald/protocol.h: it records
+each request's words (and payload) and answers with canned records, so this
+checks what the client sends, how it validates arguments before connecting,
+its exit codes, its JSON and its human output."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+BUILD = os.environ.get("HERALD_BUILDDIR", os.path.join(os.path.dirname(__file__), ".."))
+HERALD = os.path.join(BUILD, "herald")
+NOW = int(time.time())
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+
+
+def record(*pairs):
+    return "".join("%s: %s\n" % (k, v) for k, v in pairs) + "\n"
+
+
+STORY = record(
+    ("story", "12"), ("title", "Court \\\\ blocks\\nmerger \\xff"), ("state", "new"),
+    ("starred", "1"), ("digested", "0"), ("first_seen", str(NOW - 3 * 3600)),
+    ("last_seen", str(NOW - 3 * 3600)), ("items", "2"), ("unread", "2"),
+    ("outlet", "345\t3\tNYT\tCourt blocks merger\thttps://nyt.example/a"),
+    ("outlet", "346\t4\tBBC\tJudge\\thalts deal\thttps://bbc.example/b"),
+    ("tag", "news"), ("feed", "3"), ("feed", "4"))
+ITEM = record(("item", "345"), ("story", "12"), ("feed", "3"), ("feed_name", "NYT"),
+              ("title", "Court blocks merger"), ("link", "https://nyt.example/a"),
+              ("author", "A. Writer"), ("published", str(NOW - 120)), ("read", "0"),
+              ("starred", "0"), ("snippet", "the [court] said"), ("rank", "-1.5"))
+FEED = record(("feed", "3"), ("key", "nyt"), ("name", "NYT"), ("url", "https://nyt.example/rss"),
+              ("title", "NYT"), ("interval", "1800"), ("last_poll", str(NOW - 300)),
+              ("next_poll", str(NOW + 1500)), ("status", "200"), ("error", ""),
+              ("items", "40"), ("unread", "7"), ("tag", "news"))
+
+requests = []
+
+
+def split_words(line):
+    words, cur, i, inword, q = [], [], 0, False, None
+    while i < len(line):
+        c = line[i]
+        if q == "'":
+            if c == "'":
+                q = None
+            else:
+                cur.append(c)
+        elif q == '"':
+            if c == '"':
+                q = None
+            elif c == "\\":
+                i += 1
+                cur.append({"n": "\n", "t": "\t", "r": "\r"}.get(line[i], line[i]))
+            else:
+                cur.append(c)
+        elif c in " \t":
+            if inword:
+                words.append("".join(cur))
+                cur, inword = [], False
+        else:
+            inword = True
+            if c in "\"'":
+                q = c
+            else:
+                cur.append(c)
+        i += 1
+    if inword:
+        words.append("".join(cur))
+    return words
+
+
+def answer(words, payload):
+    cmd = words[0]
+    if cmd == "stories":
+        return STORY + "OK\n"
+    if cmd in ("items", "search"):
+        return ITEM + "OK\n"
+    if cmd == "show":
+        if words[-1] == "404":
+            return "ERR notfound no story 404\n"
+        return STORY + ITEM.replace("snippet", "text") + "OK\n"
+    if cmd == "feeds":
+        return FEED + FEED.replace("feed: 3", "feed: 4").replace("error: ", "error: timed out") + "OK\n"
+    if cmd == "import":
+        return record(("import", "1"), ("url", "https://a.example/feed"), ("status", "added")) + "OK\n"
+    if cmd == "export":
+        return record(("opml", "<opml version=\"2.0\">\\n</opml>")) + "OK\n"
+    if cmd == "stats":
+        return record(("stats", "1"), ("feeds", "2"), ("db_size", "2097152"), ("uptime", "3700")) + "OK\n"
+    if cmd == "version":
+        return record(("version", "0.1.0"), ("protocol", "1")) + "OK\n"
+    return "OK\n"
+
+
+def serve(sock):
+    while True:
+        try:
+            conn, _ = sock.accept()
+        except OSError:
+            return
+        with conn:
+            conn.sendall(b"HERALD 1\n")
+            f = conn.makefile("rb")
+            line = f.readline()
+            if not line:
+                continue
+            words = split_words(line.decode("utf-8").rstrip("\n"))
+            payload = None
+            if words and words[0] == "import":
+                payload = f.read(int(words[-1]))
+            requests.append((words, payload))
+            conn.sendall(answer(words, payload).encode("latin-1"))
+
+
+def herald(*args, env=None, stdin=None):
+    e = dict(os.environ)
+    e.pop("NO_COLOR", None)
+    e["HERALD_SOCKET"] = SOCK
+    e.update(env or {})
+    requests.clear()
+    p = subprocess.run([HERALD, *args], capture_output=True, env=e, input=stdin, timeout=20)
+    return p.returncode, p.stdout.decode("utf-8"), p.stderr.decode("utf-8")
+
+
+tmp = tempfile.mkdtemp()
+SOCK = os.path.join(tmp, "h.sock")
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(SOCK)
+srv.listen(16)
+threading.Thread(target=serve, args=(srv,), daemon=True).start()
+
+# JSON contract of stories.
+rc, out, err = herald("--json", "stories", "--limit", "5")
+check(rc == 0, "stories --json exits 0 (%d %s)" % (rc, err))
+check(requests and requests[0][0] == ["stories", "--limit", "5"], "stories request words %r" % requests)
+data = json.loads(out)
+s = data[0]
+check(isinstance(data, list) and len(data) == 1, "stories is an array")
+check(s["id"] == 12 and s["state"] == "new" and s["starred"] is True, "story scalars %r" % s)
+check(s["title"] == "Court \\ blocks\nmerger \ufffd", "title unescaped, bad byte U+FFFD: %r" % s["title"])
+check(s["first_seen"] == NOW - 3 * 3600 and s["items"] == 2 and s["unread"] == 2, "story numbers")
+check(s["outlets"][1] == {"item": 346, "feed": 4, "name": "BBC", "title": "Judge\thalts deal",
+                          "link": "https://bbc.example/b"}, "outlet object %r" % s["outlets"])
+check(s["tags"] == ["news"] and s["feeds"] == [3, 4], "tags and feeds lists")
+out.encode("utf-8")
+
+# Human output: aligned, relative times, no colour off a terminal.
+rc, out, err = herald("stories")
+check(rc == 0 and "3h ago" in out and "Court \\ blocks merger" in out, "human stories: %r" % out)
+check("(NYT, BBC)" in out and "\033[" not in out, "outlets shown, no colour when piped: %r" % out)
+rc, out, err = herald("--color=always", "stories")
+check("\033[" in out, "--color=always colours")
+rc, out, err = herald("--color=always", "stories", env={"NO_COLOR": "1"})
+check("\033[" not in out, "NO_COLOR wins")
+
+# Options after the command, time conversion, search words joined.
+rc, out, err = herald("items", "--since", "2h", "--json", "--feed=nyt")
+w = requests[0][0]
+check(rc == 0 and w[:2] == ["items", "--since"] and abs(int(w[2]) - (NOW - 7200)) < 60, "since: %r" % w)
+check(w[3:] == ["--feed", "nyt"], "--feed=nyt sent as two words: %r" % w)
+check(json.loads(out)[0]["read"] is False and json.loads(out)[0]["rank"] == -1.5, "item json types")
+rc, out, err = herald("search", "climate", "talks \"quoted\"")
+check(requests[0][0] == ["search", 'climate talks "quoted"'], "search query: %r" % requests)
+check("\n        the [court] said" in out or "the [court] said" in out, "snippet shown")
+
+# Single objects, actions, errors.
+rc, out, err = herald("--json", "show", "12")
+o = json.loads(out)
+check(o["id"] == 12 and o["entries"][0]["id"] == 345 and "text" in o["entries"][0], "show json %r" % o)
+rc, out, err = herald("show", "12")
+check("Court blocks merger" in out and "https://nyt.example/a" in out, "show human")
+rc, out, err = herald("show", "404")
+check(rc == 1 and "no story 404" in err, "daemon error -> exit 1: %d %r" % (rc, err))
+rc, out, err = herald("digested", "1", "2")
+check(rc == 0 and out == "" and requests[0][0] == ["digested", "1", "2"], "digested prints nothing")
+rc, out, err = herald("--json", "read", "--item", "7")
+check(rc == 0 and json.loads(out) == {"ok": True} and requests[0][0] == ["read", "--item", "7"], "read json")
+rc, out, err = herald("read", "--all", "--before", "2026-01-02")
+check(rc == 0 and requests[0][0][:3] == ["read", "--all", "--before"], "read --all --before")
+rc, out, err = herald("feeds")
+check(rc == 0 and "nyt" in out and "7/40" in out and ("in 25m" in out or "in 24m" in out) and "timed out" in out, "feeds: %r" % out)
+rc, out, err = herald("stats")
+check("2.0 MiB" in out and "1h 1m" in out, "stats human: %r" % out)
+rc, out, err = herald("export")
+check(out == '<opml version="2.0">\n</opml>\n', "export prints the OPML: %r" % out)
+rc, out, err = herald("--json", "version")
+v = json.loads(out)
+check(v["version"] == "0.1.0" and v["protocol"] == 1 and "client" in v, "version json %r" % v)
+
+# import sends the file's bytes after the request.
+opml = os.path.join(tmp, "in.opml")
+body = b'<?xml version="1.0"?>\n<opml><body><outline xmlUrl="https://a.example/feed"/></body></opml>\n'
+with open(opml, "wb") as f:
+    f.write(body)
+rc, out, err = herald("import", opml)
+check(rc == 0 and requests[0] == (["import", str(len(body))], body), "import payload %r" % requests)
+check("1 of 1 feeds added" in out, "import summary")
+rc, out, err = herald("import", "-", stdin=body)
+check(rc == 0 and requests[0][1] == body, "import from stdin")
+rc, out, err = herald("import", os.path.join(tmp, "missing.opml"))
+check(rc == 1 and not requests, "missing file: exit 1 before connecting")
+
+# Usage errors exit 2 and never connect.
+for args in (["show", "abc"], ["show"], ["read"], ["read", "--all", "5"], ["read", "--feed", "x", "1"],
+             ["stories", "--limit", "0"], ["stories", "--bogus"], ["frobnicate"], ["add", "ftp://x"],
+             ["stories", "--since", "yesterdayish"], ["star", "0"], ["--color=sometimes", "feeds"], []):
+    rc, out, err = herald(*args)
+    check(rc == 2 and not requests, "usage error for %r: rc %d, sent %r" % (args, rc, requests))
+rc, out, err = herald("stories", "--limit")
+check(rc == 2 and "needs a value" in err, "missing value message")
+rc, out, err = herald("--help")
+check(rc == 0 and "digested" in out and "Exit status" in out, "herald --help")
+rc, out, err = herald("stories", "--help")
+check(rc == 0 and "--undigested" in out and not requests, "herald stories --help")
+
+# Daemon not running: exit 3 with a hint, for a missing or stale socket.
+rc, out, err = herald("stories", env={"HERALD_SOCKET": os.path.join(tmp, "none.sock")})
+check(rc == 3 and "heraldd -f" in err, "not running: %d %r" % (rc, err))
+stale = os.path.join(tmp, "stale.sock")
+s2 = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s2.bind(stale)
+s2.close()
+rc, out, err = herald("--socket", stale, "feeds")
+check(rc == 3, "stale socket: exit 3")
+
+srv.close()
+if failures:
+    print("%d failure(s)" % len(failures))
+    sys.exit(1)
+print("client: all checks passed")
