@@ -25,7 +25,7 @@ struct listkey {
 
 static const struct listkey listkeys[] = {
 	{"story", "outlet", "outlets", T_AUTO}, {"story", "tag", "tags", T_STR},
-	{"story", "feed", "feeds", T_INT},      {"feed", "tag", "tags", T_STR},
+	{"story", "feed", "feeds", T_STR},      {"feed", "tag", "tags", T_STR},
 	{"item", "tag", "tags", T_STR},
 };
 
@@ -511,17 +511,17 @@ render_show(const struct response *resp, const struct render_opts *o, FILE *fp)
 static void
 render_feeds(const struct response *resp, const struct render_opts *o, FILE *fp)
 {
-	size_t w = id_width(resp), kw = 3;
+	size_t kw = 4;
 	char last[32], next[32];
 
+	/* A feed's id is its feeds.conf section name. */
 	for (size_t i = 0; i < resp->n; i++)
-		if (text_width(str(&resp->r[i], "key")) > kw)
-			kw = text_width(str(&resp->r[i], "key"));
+		if (text_width(resp->r[i].f[0].value) > kw)
+			kw = text_width(resp->r[i].f[0].value);
 	if (kw > 24)
 		kw = 24;
-	fprintf(fp, "%s%*s  %-*s  %-6s  %13s  %-9s  %-9s  %s%s\n", col(o, C_DIM), (int)w, "ID",
-		(int)kw, "KEY", "STATUS", "UNREAD/ITEMS", "POLLED", "NEXT", "NAME",
-		col(o, C_RESET));
+	fprintf(fp, "%s%-*s  %-6s  %13s  %-9s  %-9s  %s%s\n", col(o, C_DIM), (int)kw, "FEED",
+		"STATUS", "UNREAD/ITEMS", "POLLED", "NEXT", "NAME", col(o, C_RESET));
 	for (size_t i = 0; i < resp->n; i++) {
 		const struct record *r = &resp->r[i];
 		const char *err = str(r, "error"), *name = str(r, "name");
@@ -530,12 +530,12 @@ render_feeds(const struct response *resp, const struct render_opts *o, FILE *fp)
 		snprintf(counts, sizeof counts, "%lld/%lld", num(r, "unread"), num(r, "items"));
 		reltime(num(r, "last_poll"), o->now, last, sizeof last);
 		reltime(num(r, "next_poll"), o->now, next, sizeof next);
-		fprintf(fp, "%s%*s%s  %-*s  %s%-6s%s  %13s  %-9s  %-9s  %s\n", col(o, C_CYAN),
-			(int)w, r->f[0].value, col(o, C_RESET), (int)kw, str(r, "key"),
-			*err ? col(o, C_RED) : "", str(r, "status"), *err ? col(o, C_RESET) : "",
-			counts, last, next, *name ? name : str(r, "url"));
+		fprintf(fp, "%s%-*s%s  %s%-6s%s  %13s  %-9s  %-9s  %s\n", col(o, C_CYAN), (int)kw,
+			r->f[0].value, col(o, C_RESET), *err ? col(o, C_RED) : "",
+			str(r, "status"), *err ? col(o, C_RESET) : "", counts, last, next,
+			*name ? name : str(r, "url"));
 		if (*err)
-			fprintf(fp, "%*s  %serror: %s%s\n", (int)w, "", col(o, C_RED), err,
+			fprintf(fp, "%*s  %serror: %s%s\n", (int)kw, "", col(o, C_RED), err,
 				col(o, C_RESET));
 	}
 }

@@ -60,7 +60,7 @@
  * search  [--limit N] [--offset N] QUERY      -> item records + snippet, rank
  * feeds                                       -> feed records
  * add     URL [--id K] [--name N] [--interval D] [--tags T,U] -> a feed record
- * remove  FEED                                (feeds.conf id or numeric id)
+ * remove  FEED                                (its feeds.conf id)
  * import  LENGTH + OPML payload               -> "import" records: url, key,
  *                                                status (added|exists|error), error
  * export                                      -> one record "opml: DOCUMENT"
@@ -95,12 +95,12 @@
  * story: ID, title, state (new|updated|read), starred (0|1), digested (0|1),
  *   first_seen, last_seen (Unix s), items, unread (counts), then repeated:
  *   outlet: ITEM<TAB>FEED<TAB>NAME<TAB>TITLE<TAB>LINK (one per item: the
- *   item id, the feed's numeric id and display name, the item's own title
+ *   item id, the feed's id and display name, the item's own title
  *   and link), tag: T (distinct tags of its feeds), feed: FEED (distinct ids).
  * item: ID, story, feed, feed_name, title, link, author, published (Unix s,
  *   0 unknown), read (0|1), starred (0|1); show adds text; search adds
  *   snippet (matches between [ and ]) and rank.
- * feed: ID (numeric), key (feeds.conf section id), name, url, title (from the
+ * feed: ID (the feeds.conf section id), name, url, title (from the
  *   feed), interval (s), last_poll, next_poll (Unix s, 0 never), status (HTTP
  *   status or "error"/"never"), error (message or empty), items, unread, tag
  *   (repeated).
