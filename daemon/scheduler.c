@@ -10,7 +10,7 @@ struct sched {
 	struct sched_entry **heap;
 	size_t n, cap;
 	uint64_t seq;
-	int in_tick;	/* firing: re-arm once at the end */
+	int in_tick; /* firing: re-arm once at the end */
 	sched_fire_cb cb;
 	void *user;
 };

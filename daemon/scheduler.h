@@ -27,10 +27,10 @@
 #define SCHED_MAX_JITTER 60u
 
 struct sched_entry {
-	uint64_t due;	/* loop time (uv_now, ms) when it fires */
-	uint64_t seq;	/* insertion order: ties fire first-in first-out */
-	size_t index;	/* heap position, SCHED_NONE when not scheduled */
-	void *data;	/* the caller's, untouched */
+	uint64_t due; /* loop time (uv_now, ms) when it fires */
+	uint64_t seq; /* insertion order: ties fire first-in first-out */
+	size_t index; /* heap position, SCHED_NONE when not scheduled */
+	void *data;   /* the caller's, untouched */
 };
 
 struct sched;
@@ -44,8 +44,7 @@ typedef void (*sched_fire_cb)(struct sched *s, struct sched_entry *e, void *user
 void sched_entry_init(struct sched_entry *e, void *data);
 
 /* Returns NULL with a message in err when memory runs out. */
-struct sched *sched_new(uv_loop_t *loop, sched_fire_cb cb, void *user, char *err,
-			size_t errlen);
+struct sched *sched_new(uv_loop_t *loop, sched_fire_cb cb, void *user, char *err, size_t errlen);
 
 /* Schedules e to fire delay_ms from now (loop time), adding it or moving it
  * if already scheduled. 0, or -1 when memory runs out (e stays as it was). */
