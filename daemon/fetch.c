@@ -77,6 +77,7 @@ struct fetch {
 	uv_timer_t timer;
 	struct fetch_options opts;
 	char *user_agent;
+	char *ca_file;
 	struct req_list running; /* in the multi handle */
 	struct req_list pending; /* started from inside curl: added when it returns */
 	struct req_list zombies; /* cancelled from inside curl */
@@ -141,6 +142,7 @@ maybe_free(struct fetch *f)
 	if (!f->closing || f->open_handles > 0)
 		return;
 	free(f->user_agent);
+	free(f->ca_file);
 	free(f);
 	curl_global_cleanup();
 	if (cb)
@@ -230,8 +232,10 @@ curl_timer_cb(CURLM *multi, long timeout_ms, void *userp)
 	struct fetch *f = userp;
 
 	(void)multi;
-	if (timeout_ms < 0)
-		return uv_timer_stop(&f->timer) < 0 ? -1 : 0;
+	if (timeout_ms < 0) {
+		uv_timer_stop(&f->timer);
+		return 0;
+	}
 	/* 0 means "act now", but never from inside this callback (curl forbids
 	 * the recursion), and as in curl's multi-uv example not with a 0 ms
 	 * timer either: libuv would run one restarted from on_timer again in
@@ -239,7 +243,8 @@ curl_timer_cb(CURLM *multi, long timeout_ms, void *userp)
 	 * the loop. 1 ms puts it on the next turn. */
 	if (timeout_ms == 0)
 		timeout_ms = 1;
-	return uv_timer_start(&f->timer, on_timer, (uint64_t)timeout_ms, 0) < 0 ? -1 : 0;
+	uv_timer_start(&f->timer, on_timer, (uint64_t)timeout_ms, 0); /* fails only when closing */
+	return 0;
 }
 
 static struct sock *
@@ -286,10 +291,13 @@ curl_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp
 		}
 		return 0;
 	}
+	/* On failure we return 0 all the same: -1 would make libcurl declare
+	 * the whole multi handle dead. The unwatched transfer then ends by its
+	 * own timeout, as a per-feed error. */
 	if (!sk) {
 		sk = sock_new(f, s);
 		if (!sk)
-			return -1;
+			return 0;
 		curl_multi_assign(f->multi, s, sk);
 	}
 	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
@@ -297,10 +305,8 @@ curl_socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp
 	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
 		events |= UV_WRITABLE;
 	rc = uv_poll_start(&sk->poll, events, on_poll);
-	if (rc < 0) {
+	if (rc < 0)
 		log_err("fetch: uv_poll_start(%d): %s", (int)s, uv_strerror(rc));
-		return -1;
-	}
 	return 0;
 }
 
@@ -521,6 +527,8 @@ set_options(struct fetch_request *r, const struct fetch_request_opts *ro)
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
 	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->opts.max_body);
 	SET(CURLOPT_TCP_KEEPALIVE, 1L);
+	if (f->opts.ca_file)
+		SET(CURLOPT_CAINFO, f->opts.ca_file);
 	if (c != CURLE_OK)
 		return -1;
 	if (add_header(r, "Accept", ACCEPT_VALUE) < 0)
@@ -662,7 +670,7 @@ finish(struct fetch_request *r, CURLcode rc, int shutting_down)
 	struct fetch_outcome out = {0};
 	char text[CURL_ERROR_SIZE + 128] = "";
 	char *scheme = NULL, *eff = NULL, *ctype = NULL;
-	long redirects = 0;
+	long redirects = 0, httpver = 0;
 	curl_off_t wire = 0;
 
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &out.status);
@@ -671,6 +679,7 @@ finish(struct fetch_request *r, CURLcode rc, int shutting_down)
 	curl_easy_getinfo(r->easy, CURLINFO_SCHEME, &scheme);
 	curl_easy_getinfo(r->easy, CURLINFO_REDIRECT_COUNT, &redirects);
 	curl_easy_getinfo(r->easy, CURLINFO_SIZE_DOWNLOAD_T, &wire);
+	curl_easy_getinfo(r->easy, CURLINFO_HTTP_VERSION, &httpver);
 	if (shutting_down) {
 		out.error = FETCH_ERR_ABORTED;
 		snprintf(text, sizeof text, "aborted: shutting down");
@@ -693,6 +702,11 @@ finish(struct fetch_request *r, CURLcode rc, int shutting_down)
 	out.retry_after = r->retry_after;
 	out.bytes = r->bytes;
 	out.wire_bytes = wire > 0 ? (uint64_t)wire : 0;
+	out.http_version = httpver == CURL_HTTP_VERSION_1_0   ? 10
+			   : httpver == CURL_HTTP_VERSION_1_1 ? 11
+			   : httpver == CURL_HTTP_VERSION_2_0 ? 20
+			   : httpver == CURL_HTTP_VERSION_3   ? 30
+							      : 0;
 	/* Off the multi handle first: the callback may start new requests. */
 	if (r->in_multi) {
 		curl_multi_remove_handle(r->f->multi, r->easy);
@@ -871,8 +885,12 @@ fetch_new(uv_loop_t *loop, const struct fetch_options *opts, char *err, size_t e
 		strdup(f->opts.user_agent && *f->opts.user_agent ? f->opts.user_agent
 								 : fetch_default_user_agent());
 	f->opts.user_agent = f->user_agent;
+	if (f->opts.ca_file) {
+		f->ca_file = strdup(f->opts.ca_file);
+		f->opts.ca_file = f->ca_file;
+	}
 	f->multi = curl_multi_init();
-	if (!f->user_agent || !f->multi) {
+	if (!f->user_agent || (opts && opts->ca_file && !f->ca_file) || !f->multi) {
 		snprintf(err, errlen, "fetch: out of memory");
 		goto fail;
 	}
@@ -890,6 +908,7 @@ fail:
 		if (f->multi)
 			curl_multi_cleanup(f->multi);
 		free(f->user_agent);
+		free(f->ca_file);
 		free(f);
 	}
 	curl_global_cleanup();

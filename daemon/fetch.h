@@ -38,6 +38,8 @@ struct fetch_options {
 	unsigned max_connections;    /* [32] open connections, all hosts */
 	unsigned max_per_host;       /* [4] open connections to one host */
 	size_t max_body;             /* [16 MiB] bytes after decompression */
+	const char *ca_file;         /* [system store] PEM CA bundle to verify servers
+				      against instead (private CAs, tests); copied */
 };
 
 enum fetch_error {
@@ -51,7 +53,9 @@ enum fetch_error {
 
 /* What a finished request learnt. Every pointer is borrowed and valid only
  * during the done callback. Header-derived fields come from the FINAL
- * response only, never from a redirect hop. */
+ * response only, never from a redirect hop. The caller decides what to keep:
+ * typically apply moved_to only with status 200 or 304, and on a 304 keep
+ * the stored validators where etag/last_modified are NULL. */
 struct fetch_outcome {
 	enum fetch_error error;
 	const char *error_text; /* one line, why it failed; NULL when FETCH_OK */
@@ -72,6 +76,7 @@ struct fetch_outcome {
 					 an HTTP date), or -1 when absent */
 	uint64_t bytes;               /* body bytes delivered to the data callback */
 	uint64_t wire_bytes;          /* body bytes received (before decoding) */
+	int http_version;             /* 10, 11, 20 or 30; 0 when none (file://) */
 };
 
 /* Called for each chunk of a 2xx body, after decompression. Return 0 to go

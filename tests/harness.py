@@ -28,6 +28,11 @@ PID we started is nginx's master process. Its fixed locations:
     /error500   500          /limited   429 + Retry-After: 120
     /unavailable 503 + Retry-After: 30     anything missing: 404
 
+When openssl is installed, the same server also speaks TLS (with HTTP/2) on a
+second port with a fresh self-signed certificate for 127.0.0.1
+(HERALD_NGINX_TLS_PORT, HERALD_NGINX_CERT): a client that verifies
+certificates must refuse it unless told to trust that certificate.
+
 gzip is on for XML types, ETag and Last-Modified on; the access log writes
 one line per request: status, method, URI, Accept-Encoding, If-None-Match,
 If-Modified-Since, User-Agent, body bytes sent and the connection number.
@@ -80,6 +85,7 @@ http {{
     etag on;
     server {{
         listen 127.0.0.1:{port};
+{tls}
         server_name localhost;
         root {root};
         location = /moved301 {{ return 301 /feed.xml; }}
@@ -156,19 +162,43 @@ class Nginx:
         self.exe = find_nginx()
         self.proc = None
         self.port = None
+        self.tls_port = None
+        self.cert = None
         self.tmp = None
+
+    def make_cert(self):
+        """A self-signed certificate for 127.0.0.1, or None without openssl."""
+        exe = shutil.which("openssl")
+        if not exe:
+            return None
+        cert = os.path.join(self.tmp, "cert.pem")
+        key = os.path.join(self.tmp, "key.pem")
+        rc = subprocess.call(
+            [exe, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+             "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+             "-addext", "subjectAltName=IP:127.0.0.1"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return (cert, key) if rc == 0 else None
 
     def start(self):
         if not self.exe:
             raise FileNotFoundError("nginx not found (apt-get install nginx-light)")
         self.tmp = tempfile.mkdtemp(prefix="herald-nginx-")
         user = "user root;" if os.geteuid() == 0 else ""
+        pem = self.make_cert()
+        self.cert = pem[0] if pem else None
         for attempt in range(5):
             self.port = free_port()
+            tls = ""
+            if pem:
+                self.tls_port = free_port()
+                tls = ("        listen 127.0.0.1:%d ssl http2;\n"
+                       "        ssl_certificate %s;\n        ssl_certificate_key %s;"
+                       % (self.tls_port, pem[0], pem[1]))
             conf = os.path.join(self.tmp, "nginx.conf")
             with open(conf, "w") as f:
                 f.write(NGINX_CONF.format(tmp=self.tmp, port=self.port, root=self.root,
-                                          user=user, extra=self.extra))
+                                          user=user, extra=self.extra, tls=tls))
             errlog = os.path.join(self.tmp, "error.log")
             self.proc = subprocess.Popen(
                 [self.exe, "-p", self.tmp + "/", "-c", conf, "-e", errlog],
@@ -286,6 +316,9 @@ def main(argv):
             env["HERALD_NGINX_PORT"] = str(ng.port)
             env["HERALD_NGINX_ROOT"] = ng.root
             env["HERALD_NGINX_ACCESS_LOG"] = ng.access_log
+            if ng.tls_port:
+                env["HERALD_NGINX_TLS_PORT"] = str(ng.tls_port)
+                env["HERALD_NGINX_CERT"] = ng.cert
         if fault:
             fs = FaultServer().start()
             env["HERALD_FAULT_PORT"] = str(fs.port)

@@ -19,8 +19,8 @@
 #include "fetch.h"
 
 static struct {
-	int nginx, fault;
-	const char *root, *access_log;
+	int nginx, fault, tls;
+	const char *root, *access_log, *cert;
 } env;
 
 struct result {
@@ -29,7 +29,7 @@ struct result {
 	char *error_text, *final_url, *moved_to, *etag, *last_modified, *content_type,
 		*content_encoding, *ctype_in_data;
 	long status, retry_after;
-	int not_modified, redirects;
+	int not_modified, redirects, http_version;
 	uint64_t bytes, wire_bytes;
 	struct buf body;
 	/* behaviour */
@@ -118,6 +118,7 @@ on_done(struct fetch_request *req, const struct fetch_outcome *o, void *user)
 	r->retry_after = o->retry_after;
 	r->bytes = o->bytes;
 	r->wire_bytes = o->wire_bytes;
+	r->http_version = o->http_version;
 	assert_int_equal(o->bytes, r->body.len);
 	(void)req;
 	if (r->chain_url)
@@ -477,6 +478,79 @@ test_many_concurrent(void **state)
 	/* The per-host limit held: at most 4 connections carried all 200. */
 	assert_in_range(connections_used("?many="), 1, 4);
 	free(feed);
+	fx_close(&fx);
+}
+
+/* ---- TLS (when the harness could make a certificate) ---- */
+
+static char *
+tls_url(const char *path)
+{
+	static char u[4][512];
+	static int i;
+	char *p = u[i++ % 4];
+
+	snprintf(p, sizeof u[0], "https://127.0.0.1:%d%s", env.tls, path);
+	return p;
+}
+
+static void
+test_tls_verification(void **state)
+{
+	struct fx fx;
+	struct result r = {0};
+
+	(void)state;
+	if (!env.tls)
+		skip();
+	fx_open(&fx, NULL);
+	/* A self-signed certificate: verification is on, so this fails. */
+	get(&fx, &r, tls_url("/feed.xml"), NULL, NULL);
+	assert_int_equal(r.error, FETCH_ERR_TRANSFER);
+	assert_non_null(strstr(r.error_text, "certificate"));
+	assert_int_equal(r.data_calls, 0);
+	result_free(&r);
+	fx_close(&fx);
+}
+
+static void
+test_tls_http2_multiplexed(void **state)
+{
+	struct fetch_options o = {.ca_file = env.cert};
+	struct fx fx;
+	static struct result r[21];
+	int all = 0;
+
+	(void)state;
+	if (!env.tls)
+		skip();
+	memset(r, 0, sizeof r);
+	fx_open(&fx, &o);
+	get(&fx, &r[20], tls_url("/feed.xml?h2first"), NULL, NULL);
+	assert_int_equal(r[20].error, FETCH_OK);
+	assert_int_equal(r[20].http_version, 20);
+	/* With an HTTP/2 connection up, concurrent requests share it. */
+	for (int i = 0; i < 20; i++) {
+		char path[64];
+
+		snprintf(path, sizeof path, "/feed.xml?h2=%d", i);
+		start(fx.f, &r[i], tls_url(path), NULL, NULL, 0);
+	}
+	while (!all) {
+		uv_run(&fx.loop, UV_RUN_ONCE);
+		all = 1;
+		for (int i = 0; i < 20 && all; i++)
+			all = r[i].done;
+	}
+	for (int i = 0; i < 21; i++) {
+		if (r[i].error != FETCH_OK)
+			fail_msg("h2 request %d: %s", i, r[i].error_text);
+		assert_int_equal(r[i].status, 200);
+		assert_int_equal(r[i].http_version, 20);
+		assert_int_equal(r[i].bytes, r[20].bytes);
+		result_free(&r[i]);
+	}
+	assert_int_equal(connections_used("?h2"), 1);
 	fx_close(&fx);
 }
 
@@ -845,6 +919,8 @@ main(void)
 		cmocka_unit_test(test_redirects),
 		cmocka_unit_test(test_error_statuses),
 		cmocka_unit_test(test_many_concurrent),
+		cmocka_unit_test(test_tls_verification),
+		cmocka_unit_test(test_tls_http2_multiplexed),
 		cmocka_unit_test(test_file_urls),
 		cmocka_unit_test(test_redirect_to_file_refused),
 		cmocka_unit_test(test_stall_times_out),
@@ -868,6 +944,10 @@ main(void)
 	env.fault = env_port("HERALD_FAULT_PORT");
 	env.root = getenv("HERALD_NGINX_ROOT");
 	env.access_log = getenv("HERALD_NGINX_ACCESS_LOG");
+	env.tls = env_port("HERALD_NGINX_TLS_PORT");
+	env.cert = getenv("HERALD_NGINX_CERT");
+	if (!env.cert)
+		env.tls = 0;
 	if (!env.nginx || !env.fault || !env.root || !env.access_log) {
 		fprintf(stderr, "test_fetch: run me through tests/fetch.sh (it starts nginx and "
 				"tests/faultserver.py and sets HERALD_NGINX_PORT etc.)\n");
