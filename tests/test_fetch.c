@@ -33,8 +33,9 @@ struct result {
 	uint64_t bytes, wire_bytes;
 	struct buf body;
 	/* behaviour */
-	int abort_after;    /* data callback returns 1 after this many calls */
-	int cancel_in_data; /* data callback cancels its own request */
+	int abort_after;       /* data callback returns 1 after this many calls */
+	int cancel_in_data;    /* data callback cancels its own request */
+	int *shutdown_in_data; /* data callback shuts the fetcher down */
 	struct fetch_request *req;
 	struct fetch *f;
 	const char *chain_url; /* done callback starts this */
@@ -74,6 +75,12 @@ result_free(struct result *r)
 	memset(r, 0, sizeof *r);
 }
 
+static void
+on_closed(void *user)
+{
+	*(int *)user = 1;
+}
+
 static int
 on_data(struct fetch_request *req, const char *data, size_t len, void *user)
 {
@@ -89,6 +96,10 @@ on_data(struct fetch_request *req, const char *data, size_t len, void *user)
 	if (r->cancel_in_data) {
 		fetch_cancel(req);
 		return 0;
+	}
+	if (r->shutdown_in_data) {
+		fetch_shutdown(r->f, on_closed, r->shutdown_in_data);
+		r->shutdown_in_data = NULL;
 	}
 	return r->abort_after && r->data_calls >= r->abort_after;
 }
@@ -182,12 +193,6 @@ fx_open(struct fx *fx, const struct fetch_options *o)
 	fx->f = fetch_new(&fx->loop, o, err, sizeof err);
 	if (!fx->f)
 		fail_msg("fetch_new: %s", err);
-}
-
-static void
-on_closed(void *user)
-{
-	*(int *)user = 1;
 }
 
 static void
@@ -901,6 +906,30 @@ test_shutdown_aborts(void **state)
 	}
 }
 
+static void
+test_shutdown_from_data_callback(void **state)
+{
+	struct fx fx;
+	struct result a = {0}, b = {0};
+
+	(void)state;
+	fx_open(&fx, NULL);
+	start(fx.f, &b, url(env.fault, "/stall"), NULL, NULL, 0);
+	while (b.data_calls == 0)
+		uv_run(&fx.loop, UV_RUN_ONCE);
+	a.shutdown_in_data = &fx.closed;
+	start(fx.f, &a, url(env.fault, "/endless"), NULL, NULL, 0);
+	/* Deferred until curl returns; then both end and every handle closes. */
+	uv_run(&fx.loop, UV_RUN_DEFAULT);
+	assert_int_equal(fx.closed, 1);
+	assert_int_equal(uv_loop_close(&fx.loop), 0);
+	assert_int_equal(a.error, FETCH_ERR_ABORTED);
+	assert_int_equal(b.error, FETCH_ERR_ABORTED);
+	assert_string_equal(b.error_text, "aborted: shutting down");
+	result_free(&a);
+	result_free(&b);
+}
+
 static int
 env_port(const char *name)
 {
@@ -938,6 +967,7 @@ main(void)
 		cmocka_unit_test(test_data_callback_aborts),
 		cmocka_unit_test(test_start_from_done),
 		cmocka_unit_test(test_shutdown_aborts),
+		cmocka_unit_test(test_shutdown_from_data_callback),
 	};
 
 	env.nginx = env_port("HERALD_NGINX_PORT");
