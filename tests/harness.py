@@ -145,10 +145,11 @@ def stop_process(proc, sig=signal.SIGTERM, timeout=5.0):
 
 
 def find_nginx():
-    exe = os.environ.get("HERALD_NGINX") or shutil.which("nginx")
-    if not exe and os.access("/usr/sbin/nginx", os.X_OK):
-        exe = "/usr/sbin/nginx"
-    return exe
+    """nginx's path ($HERALD_NGINX, $PATH, /usr/sbin), or None."""
+    for exe in (os.environ.get("HERALD_NGINX"), shutil.which("nginx"), "/usr/sbin/nginx"):
+        if exe and os.access(exe, os.X_OK):
+            return exe
+    return None
 
 
 class Nginx:
