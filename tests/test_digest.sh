@@ -84,9 +84,25 @@ check_msg "$tmp/out" 11,12,13,14
 [ -z "$(marked)" ] || fail "dry run marked $(marked)"
 grep -q 'stories --undigested --all' "$tmp/herald.log" || fail "the client was not asked for --undigested --all"
 
+text_part() { # MESSAGE: its decoded text/plain part
+	"$python" -c 'import sys, email, email.policy
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+sys.stdout.write(m.get_body(("plain",)).get_content())' "$1"
+}
+text_part "$tmp/out" >"$tmp/text"
+for g in '== türkiye (1) ==' '== world (2) ==' '== Other (1) =='; do
+	grep -q -x -- "$g" "$tmp/text" || fail "no group line '$g' when grouping by tag"
+done
+[ "$(grep -c '^== ' "$tmp/text")" = 3 ] || fail "not 3 tag groups"
+
 echo "# grouping by feed gives the same stories"
 run 0 --dry-run --to "$to" --group feed
 check_msg "$tmp/out" 11,12,13,14
+text_part "$tmp/out" >"$tmp/text"
+for g in '== Cartoons <R> Us (1) ==' '== Hürriyet (1) ==' '== Plain Feed (1) ==' '== Лента.ру (1) =='; do
+	grep -q -x -- "$g" "$tmp/text" || fail "no group line '$g' when grouping by feed"
+done
+[ "$(grep -c '^== ' "$tmp/text")" = 4 ] || fail "not 4 feed groups"
 grep -q '^Subject:.*=?utf-8?' "$tmp/out" || fail "Subject is not an RFC 2047 encoded word"
 
 echo "# a failing sendmail: exit non-zero, nothing marked"
@@ -161,6 +177,12 @@ FAKE_HERALD_STORIES=$tmp/garbage.json
 run 1 --to "$to" --sendmail "$tmp/bin/sendmail-ok"
 FAKE_HERALD_STORIES=$tmp/stories.json
 [ "$(mails)" = 0 ] || fail "mailed garbage"
+
+echo "# no python3: exit 1, no mail"
+HERALD_PYTHON=/nonexistent/python3
+run 1 --to "$to" --sendmail "$tmp/bin/sendmail-ok"
+HERALD_PYTHON=$python
+[ "$(mails)" = 0 ] || fail "mailed without a formatter"
 
 echo "# usage errors: exit 2, no mail"
 run 2 --sendmail "$tmp/bin/sendmail-ok"
