@@ -3,7 +3,7 @@
 
 Speaks the client's command line and --json contract (CONTRACTS.md) for the two
 commands herald-digest uses, over canned data instead of a daemon:
-  herald [--socket PATH] --json stories --undigested --all
+  herald [--socket PATH] --json stories --undigested --all [--limit N] [--offset N]
   herald [--socket PATH] digested ID...
 Environment:
   FAKE_HERALD_STORIES   JSON file: the array `stories --all` would print
@@ -53,11 +53,20 @@ def main(argv):
     cmd, rest = args[0], args[1:]
     if cmd == "stories":
         undigested = all_ = False
-        for a in rest:
+        limit, offset = 50, 0  # the real client's default limit
+        while rest:
+            a = rest.pop(0)
             if a == "--undigested":
                 undigested = True
             elif a == "--all":
                 all_ = True
+            elif a in ("--limit", "--offset") and rest and rest[0].isdigit():
+                if a == "--limit":
+                    limit = int(rest.pop(0))
+                    if not 1 <= limit <= 10000:
+                        usage("--limit is 1..10000")
+                else:
+                    offset = int(rest.pop(0))
             else:
                 usage("stories: unknown option %s" % a)
         if not json_out:
@@ -69,6 +78,9 @@ def main(argv):
         if undigested:
             done = digested_ids()
             stories = [s for s in stories if s["id"] not in done]
+        # Newest first, then one page, as the daemon answers.
+        stories.sort(key=lambda s: (s["last_seen"], s["id"]), reverse=True)
+        stories = stories[offset:offset + limit]
         sys.stdout.write(json.dumps(stories, ensure_ascii=False))
         sys.stdout.write("\n")
         return 0

@@ -157,6 +157,32 @@ wait "$pid2" || fail "second concurrent digest failed: $(cat "$tmp/err2")"
 [ -f "$tmp/mails/mail.1" ] && check_msg "$tmp/mails/mail.1" 11,12,13,14,15
 [ "$(marked)" = "11 12 13 14 15 " ] || fail "marked '$(marked)' after overlapping digests"
 
+echo "# more stories than one page of the client: all of them, once"
+rm -f "$tmp/digested" "$tmp/mails/"*
+cp "$tmp/stories.json" "$tmp/few.json"
+"$python" - "$tmp/stories.json" <<'EOF'
+import json, sys
+stories = json.load(open(sys.argv[1], encoding="utf-8"))
+for i in range(100, 220):
+    stories.append({"id": i, "title": "Haber %d: Öğrenciler için yeni düzenleme" % i, "state": "new",
+                    "starred": False, "first_seen": 1795000000 + i, "last_seen": 1795000000 + 7 * i % 500,
+                    "items": 1, "unread": 1,
+                    "outlets": [{"feed": 9, "name": "Ajans", "title": "Haber %d" % i,
+                                 "link": "https://ajans.example/haber/%d" % i}],
+                    "tags": ["türkiye"], "feeds": [9]})
+json.dump(stories, open(sys.argv[1], "w", encoding="utf-8"), ensure_ascii=False)
+EOF
+HERALD_DIGEST_PAGE=50
+export HERALD_DIGEST_PAGE
+run 0 --to "$to" --sendmail "$tmp/bin/sendmail-ok"
+unset HERALD_DIGEST_PAGE
+[ "$(mails)" = 1 ] || fail "$(mails) mails for 125 stories, not 1"
+all=$("$python" -c 'import json, sys; print(",".join(str(s["id"]) for s in json.load(open(sys.argv[1]))))' "$tmp/stories.json")
+[ -f "$tmp/mails/mail.1" ] && check_msg "$tmp/mails/mail.1" "$all"
+[ "$(sort -n "$tmp/digested" | uniq | wc -l | tr -d ' ')" = 125 ] || fail "not all 125 stories were marked"
+grep -q -- '--limit 50 --offset 100' "$tmp/herald.log" || fail "the client was not paged"
+cp "$tmp/few.json" "$tmp/stories.json"
+
 echo "# the daemon is down: exit 3, no mail"
 rm -f "$tmp/digested" "$tmp/mails/"*
 export FAKE_HERALD_DOWN=1
