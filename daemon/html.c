@@ -887,7 +887,19 @@ url_clean(struct walk *w, const char *elem, const char *attr, const char *v, int
 	}
 	if (*s == '\0' || w->base == NULL || *w->base == '\0')
 		return s;
-	if ((res = url_resolve(w->base, s)) == NULL) {
+	if (*s == '#') {
+		/* The same document: libcurl would drop the base's last segment. */
+		size_t bl = strcspn(w->base, "#");
+
+		res = malloc(bl + j + 1);
+		if (res != NULL) {
+			memcpy(res, w->base, bl);
+			memcpy(res + bl, s, j + 1);
+		}
+	} else {
+		res = url_resolve(w->base, s);
+	}
+	if (res == NULL) {
 		free(s);
 		goto nomem;
 	}
