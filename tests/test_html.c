@@ -497,6 +497,49 @@ test_limits(void **state)
 	html_result_free(&r);
 	free(in);
 
+	/* Patterns that nest deeply through the tree builder's repairs are
+	 * refused before gumbo spends quadratic time on them... */
+	{
+		static const char *const deep[] = {"<a><div>", "<div><b>x</div>y", "<div/>",
+						   "<p><b>x",  "<li><ul>",         "<div></span>"};
+
+		for (size_t k = 0; k < sizeof deep / sizeof deep[0]; k++) {
+			size_t pl = strlen(deep[k]);
+
+			n = 200000 / pl * pl;
+			in = malloc(n + 1);
+			assert_non_null(in);
+			for (size_t i = 0; i < n; i += pl)
+				memcpy(in + i, deep[k], pl);
+			assert_int_equal(html_clean(in, n, NULL, &r, err, sizeof err), -1);
+			assert_non_null(strstr(err, "deeper"));
+			free(in);
+		}
+	}
+	/* ...while long flat or sloppy documents pass (one unclosed <b> up
+	 * front, reopened in every paragraph). */
+	{
+		static const char *const flat[] = {
+			"<p><b>x</b> y</p>",   "<li>item",           "<p>para", "<tr><td>a<td>b",
+			"<a href=x>link</a> ", "<div><i>a</i></div>"};
+		static const char pre[] = "<p><b>Title";
+
+		for (size_t k = 0; k < sizeof flat / sizeof flat[0]; k++) {
+			size_t pl = strlen(flat[k]);
+
+			n = sizeof pre - 1 + 100000 / pl * pl;
+			in = malloc(n + 1);
+			assert_non_null(in);
+			memcpy(in, pre, sizeof pre - 1);
+			for (size_t i = sizeof pre - 1; i < n; i += pl)
+				memcpy(in + i, flat[k], pl);
+			if (html_clean(in, n, NULL, &r, err, sizeof err) != 0)
+				fail_msg("%s x %zu: %s", flat[k], n / pl, err);
+			html_result_free(&r);
+			free(in);
+		}
+	}
+
 	/* Input over the limit. */
 	n = HTML_MAX_INPUT + 1;
 	in = malloc(n);
