@@ -210,21 +210,38 @@ struct chunk {
 	_Alignas(16) unsigned char data[];
 };
 
+/* Freed blocks go to a free list per power-of-two size class, so gumbo's
+ * grow-by-copy buffers reuse memory as they would with malloc. */
+#define ARENA_CLASSES 48
+
 struct arena {
 	struct chunk *head;
 	size_t total;
 	jmp_buf *jump;
+	void *free[ARENA_CLASSES];
 };
 
+/* Each block starts with its size class, kept in a 16-byte header. */
 static void *
 arena_alloc(void *ud, size_t n)
 {
 	struct arena *a = ud;
 	struct chunk *c = a->head;
+	unsigned cls = 4;
+	unsigned char *p;
 
-	n = (n + 15) & ~(size_t)15;
+	while (((size_t)1 << cls) < n && cls < ARENA_CLASSES - 1)
+		cls++;
+	if (((size_t)1 << cls) < n)
+		longjmp(*a->jump, 1);
+	if (a->free[cls] != NULL) {
+		p = a->free[cls];
+		memcpy(&a->free[cls], p, sizeof(void *));
+		return p;
+	}
+	n = ((size_t)1 << cls) + 16;
 	if (c == NULL || c->size - c->used < n) {
-		size_t size = n > 60000 ? n : 60000;
+		size_t size = n > 65536 ? n : 65536;
 
 		if (a->total + size > HTML_MAX_PARSE_MEM || (c = malloc(sizeof *c + size)) == NULL)
 			longjmp(*a->jump, 1);
@@ -234,15 +251,23 @@ arena_alloc(void *ud, size_t n)
 		a->head = c;
 		a->total += size;
 	}
+	p = c->data + c->used;
 	c->used += n;
-	return c->data + c->used - n;
+	memcpy(p, &cls, sizeof cls);
+	return p + 16;
 }
 
 static void
-arena_free_one(void *ud, void *p)
+arena_free_one(void *ud, void *ptr)
 {
-	(void)ud;
-	(void)p;
+	struct arena *a = ud;
+	unsigned cls;
+
+	if (ptr == NULL)
+		return;
+	memcpy(&cls, (unsigned char *)ptr - 16, sizeof cls);
+	memcpy(ptr, &a->free[cls], sizeof(void *));
+	a->free[cls] = ptr;
 }
 
 static void
@@ -254,6 +279,7 @@ arena_free(struct arena *a)
 		a->head = next;
 	}
 	a->total = 0;
+	memset(a->free, 0, sizeof a->free);
 }
 
 /* Parses in as the children of a <body>; NULL when the arena ran out. */
