@@ -255,8 +255,8 @@ check_tree(const GumboNode *n, const char *out)
 			check_url(name, an, a->value, out);
 		if (strcmp(an, "style") == 0)
 			check_style(a->value, out);
-		if (e->tag_namespace == GUMBO_NAMESPACE_SVG && strstr(a->value, "url(") &&
-		    !strstr(a->value, "url(#"))
+		if (e->tag_namespace == GUMBO_NAMESPACE_SVG && strcmp(an, "href") != 0 &&
+		    strstr(a->value, "url(") && !strstr(a->value, "url(#"))
 			fail("url() in a presentation attribute", a->value, out);
 	}
 	for (unsigned i = 0; i < e->children.length; i++)
