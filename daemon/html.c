@@ -389,6 +389,12 @@ text_flush(struct walk *w)
 	return rc;
 }
 
+static int
+fold_ws(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
 /* Text content: whitespace runs (and no-break spaces) fold into one space,
  * except inside <pre>. */
 static int
@@ -404,7 +410,7 @@ text_put(struct walk *w, const char *s, size_t n)
 	while (i < n) {
 		size_t start = i;
 
-		if (strchr(" \t\n\r\f", s[i]) != NULL) {
+		if (fold_ws((unsigned char)s[i])) {
 			w->sp = 1;
 			i++;
 			continue;
@@ -414,7 +420,7 @@ text_put(struct walk *w, const char *s, size_t n)
 			i += 2;
 			continue;
 		}
-		while (i < n && strchr(" \t\n\r\f", s[i]) == NULL &&
+		while (i < n && !fold_ws((unsigned char)s[i]) &&
 		       !((unsigned char)s[i] == 0xc2 && i + 1 < n &&
 			 (unsigned char)s[i + 1] == 0xa0))
 			i++;
@@ -1128,7 +1134,11 @@ elem_name(const GumboElement *e, char *name, size_t size)
 
 	name[0] = '\0';
 	if (e->tag != GUMBO_TAG_UNKNOWN) {
-		snprintf(name, size, "%s", gumbo_normalized_tagname(e->tag));
+		const char *t = gumbo_normalized_tagname(e->tag);
+		size_t n = strlen(t);
+
+		if (n < size)
+			memcpy(name, t, n + 1);
 		return;
 	}
 	if (p.data == NULL || p.length == 0)
@@ -1328,14 +1338,11 @@ write_kept(struct walk *w, const GumboElement *e, const char *name)
 /* Text layout around an element: line breaks for blocks, a marker for list
  * items, kept whitespace in <pre>. Returns what text_close restores. */
 static int
-text_open(struct walk *w, const GumboElement *e, const char *name)
+text_open(struct walk *w, const GumboElement *e, int lines)
 {
 	int saved = w->ol;
 
-	if (IN(text_paras, name))
-		text_break(w, 2);
-	else if (IN(text_blocks, name))
-		text_break(w, 1);
+	text_break(w, lines);
 	if (e->tag == GUMBO_TAG_BR) {
 		if (w->text.len > 0)
 			w->nl = w->nl < 2 ? w->nl + 1 : 2;
@@ -1365,12 +1372,9 @@ text_open(struct walk *w, const GumboElement *e, const char *name)
 }
 
 static void
-text_close(struct walk *w, const GumboElement *e, const char *name, int saved)
+text_close(struct walk *w, const GumboElement *e, int lines, int saved)
 {
-	if (IN(text_paras, name))
-		text_break(w, 2);
-	else if (IN(text_blocks, name))
-		text_break(w, 1);
+	text_break(w, lines);
 	if (e->tag == GUMBO_TAG_PRE)
 		w->pre--;
 	if (e->tag == GUMBO_TAG_UL || e->tag == GUMBO_TAG_OL)
@@ -1415,7 +1419,7 @@ walk_element(struct walk *w, const GumboNode *n)
 	const GumboElement *e = &n->v.element;
 	char name[32];
 	enum act act;
-	int saved, rc;
+	int saved, rc, lines;
 
 	if (w->depth >= HTML_MAX_DEPTH) {
 		if (w->lenient)
@@ -1433,13 +1437,14 @@ walk_element(struct walk *w, const GumboNode *n)
 		w->depth--;
 		return rc;
 	}
-	if ((saved = text_open(w, e, name)) < 0)
+	lines = IN(text_paras, name) ? 2 : IN(text_blocks, name) ? 1 : 0;
+	if ((saved = text_open(w, e, lines)) < 0)
 		return -1;
 	if (act == KEEP && w->html)
 		rc = write_kept(w, e, name);
 	else
 		rc = walk_nodes(w, &e->children);
-	text_close(w, e, name, saved);
+	text_close(w, e, lines, saved);
 	w->depth--;
 	return rc;
 }
