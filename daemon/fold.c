@@ -19,8 +19,7 @@ fold_usage(void)
 {
 	fprintf(stderr, "usage: heraldd --fold FILE.tsv [-c FILE] [--threshold X] [--merge-threshold X]\n"
 			"         [--simhash-radius N] [--window SECONDS] [--language NAME] [--guard X]\n"
-			"         [--pair-threshold X]
-			"         [--titles-only]\n");
+			"         [--pair-threshold X] [--titles-only]\n");
 }
 
 /* Params from the config's fold_* keys; a zero (unset) field keeps the default. */
