@@ -32,8 +32,9 @@
 #define BANDS 4
 #define MAX_TITLE_TERMS 24
 #define TOKEN_MAX 64	 /* code points; longer runs are not words */
-#define WALK_LIMIT 256	 /* postings looked at per term */
+#define WALK_LIMIT 64	 /* postings looked at per term */
 #define TOP_K 16	 /* stories compared exactly */
+#define WALK_TERMS 20	 /* rarest terms of an item whose postings are walked */
 #define TITLE_WEIGHT 2	 /* a title occurrence counts this many summary ones */
 #define SIMHASH_MIN 10	 /* tokens needed before SimHash says anything */
 
@@ -198,6 +199,8 @@ struct story {
 	struct sent *v;
 	uint32_t mark, flags;
 	double acc, sim;
+	double norm;	 /* cached length with the IDF of norm_n items... */
+	uint32_t norm_n; /* ...or 0 when the vector changed since */
 };
 
 /* One analysed token of the incoming item. */
@@ -206,6 +209,7 @@ struct tok {
 	uint32_t w;
 	uint32_t flags;
 	uint32_t tid;
+	double idf, q; /* its IDF now, and its weight in the item's vector */
 };
 
 struct story_index {
@@ -728,6 +732,7 @@ story_slot(const struct story_index *idx, uint32_t s)
 static void
 vec_apply(struct story *st, const struct iterm *terms, unsigned nterms, int sign, float scale)
 {
+	st->norm_n = 0;
 	for (unsigned i = 0; i < nterms; i++) {
 		uint32_t tw = terms[i].tw;
 		if (tw & F_SPECIAL)
@@ -952,7 +957,7 @@ cmp_cand(const void *a, const void *b, void *ctx)
 static int
 gather(struct story_index *idx, int64_t t, uint64_t sh)
 {
-	uint32_t dfcap = idx->n / 5 > 64 ? idx->n / 5 : 64;
+	uint32_t dfcap = idx->n / 20 > 64 ? idx->n / 20 : 64, pick[WALK_TERMS], npick = 0;
 
 	idx->ncands = 0;
 	if (++idx->epoch == 0) {
@@ -960,12 +965,30 @@ gather(struct story_index *idx, int64_t t, uint64_t sh)
 			idx->stories[s].mark = 0;
 		idx->epoch = 1;
 	}
+	/* The rarest terms find the stories worth comparing; common ones
+	 * would only lengthen the walk. Ties keep text order (determinism). */
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		const struct tok *tk = &idx->toks[i];
-		if (!(tk->flags & F_SPECIAL) && idx->terms[tk->tid].df > dfcap)
+		if (tk->flags & F_SPECIAL) {
+			if (walk_postings(idx, tk, 0, sh) < 0)
+				return -1;
 			continue;
-		double w = (tk->flags & F_SPECIAL) ? 0 : idf(idx, tk->tid);
-		if (walk_postings(idx, tk, w * w * (1.0 + log(tk->w)), sh) < 0)
+		}
+		uint32_t df = idx->terms[tk->tid].df, j;
+		if (df > dfcap)
+			continue;
+		if (npick == WALK_TERMS && df >= idx->terms[idx->toks[pick[npick - 1]].tid].df)
+			continue;
+		j = npick < WALK_TERMS ? npick++ : npick - 1;
+		while (j > 0 && idx->terms[idx->toks[pick[j - 1]].tid].df > df) {
+			pick[j] = pick[j - 1];
+			j--;
+		}
+		pick[j] = i;
+	}
+	for (uint32_t i = 0; i < npick; i++) {
+		const struct tok *tk = &idx->toks[pick[i]];
+		if (walk_postings(idx, tk, tk->idf * tk->q, sh) < 0)
 			return -1;
 	}
 	size_t k = 0;
@@ -985,18 +1008,34 @@ story_weight(float c)
 	return (double)c;
 }
 
+/* A story's length under today's IDF. IDF drifts slowly with the window,
+ * so the length is kept until the vector changes or the window's size moves
+ * by 1/64: this keeps the cost of a comparison independent of story size. */
+static double
+story_norm(const struct story_index *idx, struct story *st)
+{
+	uint32_t n = idx->n + 1;
+
+	if (st->norm_n != 0 && st->norm_n - n / 64 <= n && n <= st->norm_n + n / 64)
+		return st->norm;
+	double s = 0;
+	for (uint32_t i = 0; i < st->nv; i++) {
+		double x = story_weight(st->v[i].c) * idf(idx, st->v[i].tid);
+		s += x * x;
+	}
+	st->norm = sqrt(s);
+	st->norm_n = n;
+	return st->norm;
+}
+
 /* Cosine of the item and a story's summed vector, with today's IDF, less
  * the guard for names and numbers of the item the story never saw. */
 static double
-similarity(const struct story_index *idx, const struct story *st, double qnorm)
+similarity(const struct story_index *idx, struct story *st, double qnorm)
 {
-	double dot = 0, snorm = 0;
+	double dot = 0, snorm = story_norm(idx, st);
 	unsigned unseen = 0;
 
-	for (uint32_t i = 0; i < st->nv; i++) {
-		double x = story_weight(st->v[i].c) * idf(idx, st->v[i].tid);
-		snorm += x * x;
-	}
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		const struct tok *tk = &idx->toks[i];
 		if (tk->flags & F_SPECIAL)
@@ -1010,28 +1049,29 @@ similarity(const struct story_index *idx, const struct story *st, double qnorm)
 				hi = mid;
 		}
 		if (lo < st->nv && st->v[lo].tid == tk->tid) {
-			double d = idf(idx, tk->tid);
-			dot += (1.0 + log(tk->w)) * d * story_weight(st->v[lo].c) * d;
+			dot += tk->q * story_weight(st->v[lo].c) * tk->idf;
 		} else if (tk->flags & F_NAME) {
 			unseen++;
 		}
 	}
 	if (snorm <= 0 || qnorm <= 0)
 		return 0;
-	return dot / (sqrt(snorm) * qnorm) - idx->p.guard * unseen;
+	return dot / (snorm * qnorm) - idx->p.guard * unseen;
 }
 
+/* Sets each token's IDF and weight; returns the item vector's length. */
 static double
-query_norm(const struct story_index *idx)
+query_norm(struct story_index *idx)
 {
 	double s = 0;
 
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
-		const struct tok *tk = &idx->toks[i];
+		struct tok *tk = &idx->toks[i];
 		if (tk->flags & F_SPECIAL)
 			continue;
-		double x = (1.0 + log(tk->w)) * idf(idx, tk->tid);
-		s += x * x;
+		tk->idf = idf(idx, tk->tid);
+		tk->q = (1.0 + log(tk->w)) * tk->idf;
+		s += tk->q * tk->q;
 	}
 	return sqrt(s);
 }
@@ -1061,6 +1101,7 @@ story_absorb(struct story_index *idx, uint32_t a, uint32_t b)
 		}
 	}
 	free(sa->v);
+	sa->norm_n = 0;
 	sa->v = v;
 	sa->nv = k;
 	sa->cv = cap ? cap : 1;
@@ -1319,9 +1360,8 @@ cand_score(const struct story_index *idx, uint32_t s)
 
 /* Scores the candidates; returns the best slot or NONE. */
 static uint32_t
-choose(struct story_index *idx)
+choose(struct story_index *idx, double qn)
 {
-	double qn = query_norm(idx);
 	uint32_t best = NONE;
 
 	for (size_t i = 0; i < idx->ncands; i++) {
@@ -1408,9 +1448,10 @@ story_assign(struct story_index *idx, const struct story_input *in, struct story
 	out->nmerged = 0;
 	if (prepare(idx, in, &sh, &has_sh, &terms) < 0)
 		return -1;
+	double qn = query_norm(idx);
 	if (gather(idx, in->time, sh) < 0)
 		goto fail;
-	s = choose(idx);
+	s = choose(idx, qn);
 	if (s == NONE) {
 		s = story_create(idx, idx->next_id);
 		if (s == NONE)
