@@ -32,8 +32,9 @@
 #define BANDS 4
 #define MAX_TITLE_TERMS 24
 #define TOKEN_MAX 64	 /* code points; longer runs are not words */
-#define WALK_LIMIT 64	 /* postings looked at per term */
+#define WALK_LIMIT 32	 /* postings looked at per term */
 #define TOP_K 16	 /* stories compared exactly */
+#define DF_CAP 256	 /* a term in more live items finds no candidates */
 #define WALK_TERMS 20	 /* rarest terms of an item whose postings are walked */
 #define TITLE_WEIGHT 2	 /* a title occurrence counts this many summary ones */
 #define SIMHASH_MIN 10	 /* tokens needed before SimHash says anything */
@@ -957,7 +958,7 @@ cmp_cand(const void *a, const void *b, void *ctx)
 static int
 gather(struct story_index *idx, int64_t t, uint64_t sh)
 {
-	uint32_t dfcap = idx->n / 20 > 64 ? idx->n / 20 : 64, pick[WALK_TERMS], npick = 0;
+	uint32_t pick[WALK_TERMS], npick = 0;
 
 	idx->ncands = 0;
 	if (++idx->epoch == 0) {
@@ -975,7 +976,7 @@ gather(struct story_index *idx, int64_t t, uint64_t sh)
 			continue;
 		}
 		uint32_t df = idx->terms[tk->tid].df, j;
-		if (df > dfcap)
+		if (df > DF_CAP)
 			continue;
 		if (npick == WALK_TERMS && df >= idx->terms[idx->toks[pick[npick - 1]].tid].df)
 			continue;
@@ -991,14 +992,22 @@ gather(struct story_index *idx, int64_t t, uint64_t sh)
 		if (walk_postings(idx, tk, tk->idf * tk->q, sh) < 0)
 			return -1;
 	}
+	/* Keep the TOP_K best in order: insertion into a short sorted prefix. */
 	size_t k = 0;
-	for (size_t i = 0; i < idx->ncands; i++)
-		if (story_in_reach(idx, story_slot(idx, idx->cands[i]), t))
-			idx->cands[k++] = idx->cands[i];
+	for (size_t i = 0; i < idx->ncands; i++) {
+		uint32_t c = idx->cands[i];
+		if (!story_in_reach(idx, story_slot(idx, c), t))
+			continue;
+		if (k == TOP_K && cmp_cand(&c, &idx->cands[k - 1], idx) >= 0)
+			continue;
+		size_t j = k < TOP_K ? k++ : k - 1;
+		while (j > 0 && cmp_cand(&c, &idx->cands[j - 1], idx) < 0) {
+			idx->cands[j] = idx->cands[j - 1];
+			j--;
+		}
+		idx->cands[j] = c;
+	}
 	idx->ncands = k;
-	qsort_r(idx->cands, idx->ncands, sizeof(*idx->cands), cmp_cand, idx);
-	if (idx->ncands > TOP_K)
-		idx->ncands = TOP_K;
 	return 0;
 }
 
