@@ -17,9 +17,11 @@
 static void
 fold_usage(void)
 {
-	fprintf(stderr, "usage: heraldd --fold FILE.tsv [-c FILE] [--threshold X] [--merge-threshold X]\n"
-			"         [--simhash-radius N] [--window SECONDS] [--language NAME] [--guard X]\n"
-			"         [--pair-threshold X] [--titles-only]\n");
+	fprintf(stderr,
+		"usage: heraldd --fold FILE.tsv [-c FILE] [--threshold X] [--merge-threshold X]\n"
+		"         [--simhash-radius N] [--window SECONDS] [--language NAME] [--guard X]\n"
+		"         [--number-guard X] [--conflict-guard X] [--pair-threshold X]\n"
+		"         [--titles-only]\n");
 }
 
 /* Params from the config's fold_* keys; a zero (unset) field keeps the default. */
@@ -86,6 +88,10 @@ fold_args(int argc, char **argv, struct story_params *p, const char **file, int 
 			p->merge_threshold = d;
 		else if (strcmp(a, "--guard") == 0)
 			p->guard = d;
+		else if (strcmp(a, "--conflict-guard") == 0)
+			p->conflict_guard = d;
+		else if (strcmp(a, "--number-guard") == 0)
+			p->number_guard = d;
 		else if (strcmp(a, "--pair-threshold") == 0)
 			p->pair_threshold = d;
 		else if (strcmp(a, "--simhash-radius") == 0)
@@ -151,8 +157,8 @@ split_line(char *line, char **f, const char **why)
 }
 
 static int
-fold_line(struct story_index *idx, char *line, size_t len, unsigned long lineno,
-	  int titles_only, const char *path)
+fold_line(struct story_index *idx, char *line, size_t len, unsigned long lineno, int titles_only,
+	  const char *path)
 {
 	char *f[5], *end;
 	const char *why = NULL;
@@ -179,8 +185,11 @@ fold_line(struct story_index *idx, char *line, size_t len, unsigned long lineno,
 		fprintf(stderr, "heraldd: %s:%lu: %s\n", path, lineno, why);
 		return -1;
 	}
-	struct story_input in = {.item_id = (int64_t)lineno, .time = t, .feed = f[2],
-				 .title = f[3], .text = titles_only ? NULL : f[4]};
+	struct story_input in = {.item_id = (int64_t)lineno,
+				 .time = t,
+				 .feed = f[2],
+				 .title = f[3],
+				 .text = titles_only ? NULL : f[4]};
 	if (story_assign(idx, &in, &r) < 0) {
 		fprintf(stderr, "heraldd: %s:%lu: %s\n", path, lineno, story_error(idx));
 		return -1;
@@ -217,8 +226,8 @@ fold_main(int argc, char **argv, const struct config *cfg)
 	while ((n = getline(&line, &cap, fp)) >= 0) {
 		lineno++;
 		if ((size_t)n > FOLD_LINE_MAX) {
-			fprintf(stderr, "heraldd: %s:%lu: line longer than %u bytes\n", path, lineno,
-				FOLD_LINE_MAX);
+			fprintf(stderr, "heraldd: %s:%lu: line longer than %u bytes\n", path,
+				lineno, FOLD_LINE_MAX);
 			goto out;
 		}
 		if (fold_line(idx, line, (size_t)n, lineno, titles_only, path) < 0)

@@ -19,25 +19,26 @@
 
 #include "url.h"
 
-#define SEQ_BITS 26
-#define SEQ_MASK ((1u << SEQ_BITS) - 1)
-#define POS_BITS 6
-#define MAX_TERMS 63 /* per item; pos 63 is never used so NONE is no posting */
-#define NONE 0xffffffffu
-#define TID_MASK 0xffffffu
-#define W_SHIFT 24
-#define W_MAX 63u
-#define F_NAME (1u << 30)
-#define F_SPECIAL (1u << 31)
-#define BANDS 4
+#define SEQ_BITS        26
+#define SEQ_MASK        ((1u << SEQ_BITS) - 1)
+#define POS_BITS        6
+#define MAX_TERMS       63 /* per item; pos 63 is never used so NONE is no posting */
+#define NONE            0xffffffffu
+#define TID_MASK        0xffffffu
+#define W_SHIFT         24
+#define W_MAX           31u
+#define F_NUM           (1u << 29)
+#define F_NAME          (1u << 30)
+#define F_SPECIAL       (1u << 31)
+#define BANDS           4
 #define MAX_TITLE_TERMS 24
-#define TOKEN_MAX 64	 /* code points; longer runs are not words */
-#define WALK_LIMIT 32	 /* postings looked at per term */
-#define TOP_K 16	 /* stories compared exactly */
-#define DF_CAP 256	 /* a term in more live items finds no candidates */
-#define WALK_TERMS 20	 /* rarest terms of an item whose postings are walked */
-#define TITLE_WEIGHT 2	 /* a title occurrence counts this many summary ones */
-#define SIMHASH_MIN 10	 /* tokens needed before SimHash says anything */
+#define TOKEN_MAX       64  /* code points; longer runs are not words */
+#define WALK_LIMIT      32  /* postings looked at per term */
+#define TOP_K           16  /* stories compared exactly */
+#define DF_CAP          256 /* a term in more live items finds no candidates */
+#define WALK_TERMS      20  /* rarest terms of an item whose postings are walked */
+#define TITLE_WEIGHT    2   /* a title occurrence counts this many summary ones */
+#define SIMHASH_MIN     10  /* tokens needed before SimHash says anything */
 
 /* ---- a uint64 -> uint32 open-addressing map (linear probing) ---- */
 
@@ -175,8 +176,8 @@ struct iterm {
 struct item {
 	int64_t time;
 	uint64_t simhash;
-	float scale;	       /* 1 / length of its TF vector */
-	uint32_t story;	       /* story slot */
+	float scale;           /* 1 / length of its TF vector */
+	uint32_t story;        /* story slot */
 	uint32_t sprev, snext; /* neighbours in the story's item list (seq) */
 	uint8_t nterms, has_simhash;
 	struct iterm *terms;
@@ -190,7 +191,8 @@ struct term {
 
 struct sent {
 	uint32_t tid;
-	float c; /* summed item weights, each item scaled to unit length */
+	float c;        /* summed item weights, each item scaled to unit length */
+	uint32_t names; /* items whose title has it as a name */
 };
 
 struct story {
@@ -200,7 +202,7 @@ struct story {
 	struct sent *v;
 	uint32_t mark, flags;
 	double acc, sim;
-	double norm;	 /* cached length with the IDF of norm_n items... */
+	double norm;     /* cached length with the IDF of norm_n items... */
 	uint32_t norm_n; /* ...or 0 when the vector changed since */
 };
 
@@ -249,7 +251,14 @@ struct story_index {
 
 /* ---- text analysis ---- */
 
-enum script { SCRIPT_OTHER, SCRIPT_LATIN, SCRIPT_CYRILLIC, SCRIPT_GREEK, SCRIPT_ARABIC, SCRIPT_HAN };
+enum script {
+	SCRIPT_OTHER,
+	SCRIPT_LATIN,
+	SCRIPT_CYRILLIC,
+	SCRIPT_GREEK,
+	SCRIPT_ARABIC,
+	SCRIPT_HAN
+};
 
 enum { STOP_EN = 1, STOP_RU, STOP_TR, STOP_MAIN };
 
@@ -301,7 +310,8 @@ script_of(int32_t c)
 		return SCRIPT_ARABIC;
 	if ((c >= 0x1e00 && c < 0x1f00))
 		return SCRIPT_LATIN;
-	if ((c >= 0x3040 && c < 0x3100) || (c >= 0x3400 && c < 0xa000) || (c >= 0xac00 && c < 0xd7b0))
+	if ((c >= 0x3040 && c < 0x3100) || (c >= 0x3400 && c < 0xa000) ||
+	    (c >= 0xac00 && c < 0xd7b0))
 		return SCRIPT_HAN;
 	return SCRIPT_OTHER;
 }
@@ -449,8 +459,7 @@ seq_push(struct story_index *idx, uint64_t h)
 }
 
 static int
-is_stop(const struct story_index *idx, const char *w, size_t n, const struct rawtok *t,
-	int turkish)
+is_stop(const struct story_index *idx, const char *w, size_t n, const struct rawtok *t, int turkish)
 {
 	if (t->script == SCRIPT_CYRILLIC)
 		return map_get(&idx->stop, stop_key(w, n, STOP_RU)) != NULL;
@@ -498,8 +507,10 @@ word_add(struct story_index *idx, const struct rawtok *t, struct field_ctx *f)
 		}
 	}
 	uint64_t key = fnv64(stem, n, 0xcbf29ce484222325ULL);
-	if (f->title && (t->digit || (t->allcaps && t->ncp >= 2) ||
-			 (t->upper && f->pos > 0 && !f->titlecase)))
+	if (f->title && t->digit)
+		flags |= F_NUM;
+	else if (f->title &&
+		 ((t->allcaps && t->ncp >= 2) || (t->upper && f->pos > 0 && !f->titlecase)))
 		flags |= F_NAME;
 	f->pos++;
 	tok_add(idx, key, f->title ? TITLE_WEIGHT : 1, flags);
@@ -590,9 +601,10 @@ add_specials(struct story_index *idx, const struct story_input *in, uint64_t sh,
 	if (in->link && *in->link) {
 		char *c = url_canonical(in->link);
 		if (c != NULL) {
-			idx->toks[idx->ntoks++] = (struct tok){
-				.key = fnv64(c, strlen(c), 0x1234567887654321ULL), .w = 1,
-				.flags = F_SPECIAL};
+			idx->toks[idx->ntoks++] =
+				(struct tok){.key = fnv64(c, strlen(c), 0x1234567887654321ULL),
+					     .w = 1,
+					     .flags = F_SPECIAL};
 			free(c);
 		}
 	}
@@ -601,7 +613,8 @@ add_specials(struct story_index *idx, const struct story_input *in, uint64_t sh,
 			uint64_t v = (sh >> (16 * b)) & 0xffff;
 			idx->toks[idx->ntoks++] = (struct tok){
 				.key = mix64(0x5348000000000000ULL | (uint64_t)b << 16 | v) | 1,
-				.w = 2 + b, .flags = F_SPECIAL};
+				.w = 2 + b,
+				.flags = F_SPECIAL};
 		}
 	}
 	return 0;
@@ -751,13 +764,16 @@ vec_apply(struct story *st, const struct iterm *terms, unsigned nterms, int sign
 		if (lo < st->nv && st->v[lo].tid == tid) {
 			if (sign > 0) {
 				st->v[lo].c += w;
-			} else if ((st->v[lo].c -= w) <= 1e-5f) {
-				memmove(&st->v[lo], &st->v[lo + 1], (st->nv - lo - 1) * sizeof(*st->v));
+				st->v[lo].names += (tw & F_NAME) ? 1 : 0;
+			} else if ((st->v[lo].names -= (tw & F_NAME) ? 1 : 0, st->v[lo].c -= w) <=
+				   1e-5f) {
+				memmove(&st->v[lo], &st->v[lo + 1],
+					(st->nv - lo - 1) * sizeof(*st->v));
 				st->nv--;
 			}
 		} else if (sign > 0) {
 			memmove(&st->v[lo + 1], &st->v[lo], (st->nv - lo) * sizeof(*st->v));
-			st->v[lo] = (struct sent){tid, w};
+			st->v[lo] = (struct sent){tid, w, (tw & F_NAME) ? 1 : 0};
 			st->nv++;
 		}
 	}
@@ -880,7 +896,7 @@ expire(struct story_index *idx, int64_t now)
 /* ---- matching ---- */
 
 #define C_LINK 1u
-#define C_DUP 2u
+#define C_DUP  2u
 
 static int
 cand_push(struct story_index *idx, uint32_t s)
@@ -921,7 +937,8 @@ walk_postings(struct story_index *idx, const struct tok *tk, double credit, uint
 			if (tk->w == 1)
 				flag = C_LINK;
 			else if (it->has_simhash &&
-				 (unsigned)__builtin_popcountll(it->simhash ^ sh) <= idx->p.simhash_radius)
+				 (unsigned)__builtin_popcountll(it->simhash ^ sh) <=
+					 idx->p.simhash_radius)
 				flag = C_DUP;
 			else
 				continue;
@@ -1037,13 +1054,32 @@ story_norm(const struct story_index *idx, struct story *st)
 	return st->norm;
 }
 
+/* Does the story have a core name (a title name in at least half of its
+ * items) that the item lacks? With a name of the item the story never saw,
+ * that is "A met B" against "A met C": two events. */
+static int
+story_core_name_missing(const struct story_index *idx, const struct story *st)
+{
+	for (uint32_t i = 0; i < st->nv; i++) {
+		if (st->v[i].names * 2 < st->nitems || st->v[i].names == 0)
+			continue;
+		uint32_t j;
+		for (j = 0; j < idx->ntoks; j++)
+			if (idx->toks[j].tid == st->v[i].tid && !(idx->toks[j].flags & F_SPECIAL))
+				break;
+		if (j == idx->ntoks)
+			return 1;
+	}
+	return 0;
+}
+
 /* Cosine of the item and a story's summed vector, with today's IDF, less
  * the guard for names and numbers of the item the story never saw. */
 static double
 similarity(const struct story_index *idx, struct story *st, double qnorm)
 {
 	double dot = 0, snorm = story_norm(idx, st);
-	unsigned unseen = 0;
+	unsigned unseen = 0, unseen_num = 0;
 
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		const struct tok *tk = &idx->toks[i];
@@ -1061,11 +1097,17 @@ similarity(const struct story_index *idx, struct story *st, double qnorm)
 			dot += tk->q * story_weight(st->v[lo].c) * tk->idf;
 		} else if (tk->flags & F_NAME) {
 			unseen++;
+		} else if (tk->flags & F_NUM) {
+			unseen_num++;
 		}
 	}
 	if (snorm <= 0 || qnorm <= 0)
 		return 0;
-	return dot / (snorm * qnorm) - idx->p.guard * unseen;
+	double sim =
+		dot / (snorm * qnorm) - idx->p.guard * unseen - idx->p.number_guard * unseen_num;
+	if (unseen > 0 && story_core_name_missing(idx, st))
+		sim -= idx->p.conflict_guard;
+	return sim;
 }
 
 /* Sets each token's IDF and weight; returns the item vector's length. */
@@ -1106,6 +1148,7 @@ story_absorb(struct story_index *idx, uint32_t a, uint32_t b)
 			v[k++] = sb->v[j++];
 		else {
 			v[k] = sa->v[i++];
+			v[k].names += sb->v[j].names;
 			v[k++].c += sb->v[j++].c;
 		}
 	}
@@ -1229,6 +1272,8 @@ story_params_default(void)
 		.language = STORY_DEFAULT_LANGUAGE,
 		.guard = STORY_DEFAULT_GUARD,
 		.pair_threshold = STORY_DEFAULT_PAIR_THRESHOLD,
+		.number_guard = STORY_DEFAULT_NUMBER_GUARD,
+		.conflict_guard = STORY_DEFAULT_CONFLICT_GUARD,
 	};
 }
 
@@ -1236,7 +1281,8 @@ static int
 params_check(const struct story_params *p, char *err, size_t errlen)
 {
 	if (p->window == 0 || p->window > 365u * 86400u) {
-		snprintf(err, errlen, "story: window %u s is out of range (1 s .. 365 d)", p->window);
+		snprintf(err, errlen, "story: window %u s is out of range (1 s .. 365 d)",
+			 p->window);
 		return -1;
 	}
 	if (!(p->threshold > 0 && p->threshold <= 1) ||
@@ -1245,11 +1291,15 @@ params_check(const struct story_params *p, char *err, size_t errlen)
 		return -1;
 	}
 	if (p->simhash_radius > 3) {
-		snprintf(err, errlen, "story: simhash radius %u is above 3 bits", p->simhash_radius);
+		snprintf(err, errlen, "story: simhash radius %u is above 3 bits",
+			 p->simhash_radius);
 		return -1;
 	}
-	if (!(p->guard >= 0 && p->guard <= 1) || !(p->pair_threshold >= 0 && p->pair_threshold <= 1)) {
-		snprintf(err, errlen, "story: guard and pair threshold must lie in [0, 1]");
+	if (!(p->guard >= 0 && p->guard <= 1) ||
+	    !(p->pair_threshold >= 0 && p->pair_threshold <= 1) ||
+	    !(p->number_guard >= 0 && p->number_guard <= 1) ||
+	    !(p->conflict_guard >= 0 && p->conflict_guard <= 1)) {
+		snprintf(err, errlen, "story: guards and pair threshold must lie in [0, 1]");
 		return -1;
 	}
 	return 0;
@@ -1491,7 +1541,8 @@ story_restore(struct story_index *idx, const struct story_input *in, int64_t sto
 	struct iterm *terms = NULL;
 
 	if (story_id <= 0) {
-		snprintf(idx->err, sizeof(idx->err), "story: bad story id %lld", (long long)story_id);
+		snprintf(idx->err, sizeof(idx->err), "story: bad story id %lld",
+			 (long long)story_id);
 		return -1;
 	}
 	if (prepare(idx, in, &sh, &has_sh, &terms) < 0)

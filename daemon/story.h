@@ -17,27 +17,31 @@
 
 /* Defaults (config keys fold_window, fold_threshold, fold_merge_threshold,
  * fold_simhash_radius, fold_language must use the same). */
-#define STORY_DEFAULT_WINDOW (72 * 3600)
-#define STORY_DEFAULT_THRESHOLD 0.12
+#define STORY_DEFAULT_WINDOW          (72 * 3600)
+#define STORY_DEFAULT_THRESHOLD       0.12
 #define STORY_DEFAULT_MERGE_THRESHOLD 0.20
-#define STORY_DEFAULT_SIMHASH_RADIUS 3
-#define STORY_DEFAULT_LANGUAGE "english"
-#define STORY_DEFAULT_GUARD 0.03
-#define STORY_DEFAULT_PAIR_THRESHOLD 0.30
+#define STORY_DEFAULT_SIMHASH_RADIUS  3
+#define STORY_DEFAULT_LANGUAGE        "english"
+#define STORY_DEFAULT_GUARD           0.03
+#define STORY_DEFAULT_CONFLICT_GUARD  0.50
+#define STORY_DEFAULT_NUMBER_GUARD    0.03
+#define STORY_DEFAULT_PAIR_THRESHOLD  0.30
 
 struct story_params {
-	unsigned window;	 /* seconds; items older than newest - window expire */
-	double threshold;	 /* join the best story at this similarity (0..1] */
-	double merge_threshold;	 /* merge two stories both this close to the item */
+	unsigned window;         /* seconds; items older than newest - window expire */
+	double threshold;        /* join the best story at this similarity (0..1] */
+	double merge_threshold;  /* merge two stories both this close to the item */
 	unsigned simhash_radius; /* near-duplicate text within this many bits (0..3) */
-	const char *language;	 /* Snowball stemmer for Latin text: "english", ... */
-	double guard;		 /* similarity lost per name/number a story never saw */
-	double pair_threshold;	 /* ...and merge only stories this close to each other */
+	const char *language;    /* Snowball stemmer for Latin text: "english", ... */
+	double guard;            /* similarity lost per title name a story never saw */
+	double number_guard;     /* ...and per title number it never saw */
+	double conflict_guard;   /* lost when, besides, the story has a core name the item lacks */
+	double pair_threshold;   /* ...and merge only stories this close to each other */
 };
 
 struct story_input {
 	int64_t item_id;
-	int64_t time;	  /* Unix seconds: published, else fetch time */
+	int64_t time;     /* Unix seconds: published, else fetch time */
 	const char *feed; /* outlet key, may be NULL */
 	const char *title;
 	const char *text; /* plain summary/lead text, may be NULL */
