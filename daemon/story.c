@@ -33,8 +33,8 @@
 #define BANDS           4
 #define MAX_TITLE_TERMS 24
 #define TOKEN_MAX       64  /* code points; longer runs are not words */
-#define WALK_LIMIT      32  /* postings looked at per term */
-#define TOP_K           16  /* stories compared exactly */
+#define WALK_LIMIT      8  /* postings looked at per term */
+#define TOP_K           8  /* stories compared exactly */
 #define DF_CAP          256 /* a term in more live items finds no candidates */
 #define WALK_TERMS      20  /* rarest terms of an item whose postings are walked */
 #define TITLE_WEIGHT    2   /* a title occurrence counts this many summary ones */
