@@ -31,10 +31,11 @@
 #define F_NAME          (1u << 30)
 #define F_SPECIAL       (1u << 31)
 #define BANDS           4
+#define ITEM_TERMS      32 /* distinct content terms kept per item, title first */
 #define MAX_TITLE_TERMS 24
 #define TOKEN_MAX       64  /* code points; longer runs are not words */
-#define WALK_LIMIT      8  /* postings looked at per term */
-#define TOP_K           8  /* stories compared exactly */
+#define WALK_LIMIT      8   /* postings looked at per term */
+#define TOP_K           8   /* stories compared exactly */
 #define DF_CAP          256 /* a term in more live items finds no candidates */
 #define WALK_TERMS      20  /* rarest terms of an item whose postings are walked */
 #define TITLE_WEIGHT    2   /* a title occurrence counts this many summary ones */
@@ -190,9 +191,9 @@ struct term {
 };
 
 struct sent {
-	uint32_t tid;
-	float c;        /* summed item weights, each item scaled to unit length */
-	uint32_t names; /* items whose title has it as a name */
+	uint32_t tid : 24;
+	uint32_t names : 8; /* items whose title has it as a name (saturates) */
+	float c;            /* summed item weights, each item scaled to unit length */
 };
 
 struct story {
@@ -435,7 +436,7 @@ tok_add(struct story_index *idx, uint64_t key, uint32_t w, uint32_t flags)
 			return;
 		}
 	}
-	if (idx->ntoks >= MAX_TERMS - 1 - BANDS)
+	if (idx->ntoks >= ITEM_TERMS)
 		return;
 	idx->toks[idx->ntoks].key = key;
 	idx->toks[idx->ntoks].w = w;
@@ -764,16 +765,18 @@ vec_apply(struct story *st, const struct iterm *terms, unsigned nterms, int sign
 		if (lo < st->nv && st->v[lo].tid == tid) {
 			if (sign > 0) {
 				st->v[lo].c += w;
-				st->v[lo].names += (tw & F_NAME) ? 1 : 0;
-			} else if ((st->v[lo].names -= (tw & F_NAME) ? 1 : 0, st->v[lo].c -= w) <=
-				   1e-5f) {
+				if ((tw & F_NAME) && st->v[lo].names < 255)
+					st->v[lo].names++;
+			} else if ((st->v[lo].names -=
+				    ((tw & F_NAME) && st->v[lo].names > 0) ? 1 : 0,
+				    st->v[lo].c -= w) <= 1e-5f) {
 				memmove(&st->v[lo], &st->v[lo + 1],
 					(st->nv - lo - 1) * sizeof(*st->v));
 				st->nv--;
 			}
 		} else if (sign > 0) {
 			memmove(&st->v[lo + 1], &st->v[lo], (st->nv - lo) * sizeof(*st->v));
-			st->v[lo] = (struct sent){tid, w, (tw & F_NAME) ? 1 : 0};
+			st->v[lo] = (struct sent){tid, (tw & F_NAME) ? 1 : 0, w};
 			st->nv++;
 		}
 	}
@@ -800,7 +803,7 @@ vec_reserve(struct story_index *idx, struct story *st, uint32_t more)
 		return 0;
 	uint32_t nc = st->cv ? st->cv : 16;
 	while (nc < st->nv + more)
-		nc *= 2;
+		nc += nc / 2;
 	struct sent *v = realloc(st->v, (size_t)nc * sizeof(*v));
 	if (v == NULL) {
 		snprintf(idx->err, sizeof(idx->err), "story: out of memory growing a story");
@@ -1148,7 +1151,9 @@ story_absorb(struct story_index *idx, uint32_t a, uint32_t b)
 			v[k++] = sb->v[j++];
 		else {
 			v[k] = sa->v[i++];
-			v[k].names += sb->v[j].names;
+			v[k].names = v[k].names + sb->v[j].names > 255
+					     ? 255
+					     : v[k].names + sb->v[j].names;
 			v[k++].c += sb->v[j++].c;
 		}
 	}
