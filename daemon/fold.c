@@ -71,7 +71,7 @@ fold_args(int argc, char **argv, struct story_params *p, const char **file, int 
 			i++;
 			continue;
 		}
-		if (a[0] != '-' && *file == NULL) {
+		if ((a[0] != '-' || a[1] == '\0') && *file == NULL) {
 			*file = a;
 			continue;
 		}
