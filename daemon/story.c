@@ -188,6 +188,7 @@ struct term {
 	uint64_t key;
 	uint32_t df;
 	uint32_t head; /* newest posting */
+	double ldf;    /* ln(df + 0.5), kept with df so IDF costs no log */
 };
 
 struct sent {
@@ -225,6 +226,7 @@ struct story_index {
 	struct item *ring;
 	uint32_t ring_cap, head, n; /* live seqs are [head, head + n) */
 	int64_t now;
+	double ln_n; /* ln(live items + 2) while an item is assigned */
 
 	struct term *terms;
 	uint32_t nterms_cap, nterms_used, *tfree, ntfree;
@@ -714,6 +716,7 @@ terms_count(struct story_index *idx)
 			t->tid = *v;
 		}
 		idx->terms[t->tid].df++;
+		idx->terms[t->tid].ldf = log(idx->terms[t->tid].df + 0.5);
 	}
 }
 
@@ -722,8 +725,10 @@ term_release(struct story_index *idx, uint32_t tid)
 {
 	struct term *t = &idx->terms[tid];
 
-	if (--t->df > 0)
+	if (--t->df > 0) {
+		t->ldf = log(t->df + 0.5);
 		return;
+	}
 	map_del(&idx->term_map, t->key);
 	idx->tfree[idx->ntfree++] = tid;
 }
@@ -731,9 +736,7 @@ term_release(struct story_index *idx, uint32_t tid)
 static double
 idf(const struct story_index *idx, uint32_t tid)
 {
-	double n = (double)idx->n + 1.0;
-
-	return log((n + 1.0) / ((double)idx->terms[tid].df + 0.5));
+	return idx->ln_n - idx->terms[tid].ldf;
 }
 
 static struct story *
@@ -1403,6 +1406,8 @@ prepare(struct story_index *idx, const struct story_input *in, uint64_t *sh, int
 		return -1;
 	}
 	terms_count(idx);
+	/* N counts the item being assigned: IDF = ln((N + 1) / (df + 0.5)). */
+	idx->ln_n = log((double)idx->n + 2.0);
 	return 0;
 }
 
