@@ -21,8 +21,7 @@
 
 #define SEQ_BITS        26
 #define SEQ_MASK        ((1u << SEQ_BITS) - 1)
-#define POS_BITS        6
-#define MAX_TERMS       63 /* per item; pos 63 is never used so NONE is no posting */
+#define MAX_TERMS       63 /* per item */
 #define NONE            0xffffffffu
 #define TID_MASK        0xffffffu
 #define W_SHIFT         24
@@ -170,8 +169,9 @@ map_free(struct map *m)
 /* ---- state ---- */
 
 struct iterm {
-	uint32_t tw;   /* term id | weight << 24 | F_NAME | F_SPECIAL */
-	uint32_t next; /* older posting of the same term: seq << 6 | pos, or NONE */
+	uint32_t tw;    /* term id | weight << 24 | F_NUM | F_NAME | F_SPECIAL */
+	uint32_t next;  /* older posting of the same term (arena index), or NONE */
+	uint32_t owner; /* story slot; for a special term, the item's masked seq */
 };
 
 struct item {
@@ -181,7 +181,7 @@ struct item {
 	uint32_t story;        /* story slot */
 	uint32_t sprev, snext; /* neighbours in the story's item list (seq) */
 	uint8_t nterms, has_simhash;
-	struct iterm *terms;
+	uint32_t off; /* its postings: arena[off .. off + nterms), never wrapping */
 };
 
 struct term {
@@ -227,6 +227,11 @@ struct story_index {
 	uint32_t ring_cap, head, n; /* live seqs are [head, head + n) */
 	int64_t now;
 	double ln_n; /* ln(live items + 2) while an item is assigned */
+
+	/* Postings of live items in arrival order: a ring, so expiry frees its
+	 * head and a posting is one cache line away from the next. */
+	struct iterm *arena;
+	uint32_t arena_cap, arena_head, arena_used; /* physical indices */
 
 	struct term *terms;
 	uint32_t nterms_cap, nterms_used, *tfree, ntfree;
@@ -375,6 +380,50 @@ struct rawtok {
 
 /* Finds the next word (a run of letters, marks and digits; a Han/kana/hangul
  * code point is a word by itself). Returns the position after it, or NULL. */
+/* Updates the word's properties with a non-ASCII code point; -1 when the
+ * code point must start a new word (Han script words are one character). */
+static int
+word_char_other(struct rawtok *t, int32_t c)
+{
+	enum script sc = script_of(c);
+	utf8proc_category_t cat = utf8proc_category(c);
+
+	if (t->ncp > 0 && (sc == SCRIPT_HAN || t->script == SCRIPT_HAN))
+		return -1;
+	if (t->ncp == 0) {
+		t->script = sc;
+		t->upper = (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT);
+	}
+	if (cat == UTF8PROC_CATEGORY_LL)
+		t->allcaps = 0;
+	if (cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO)
+		t->digit = 1;
+	t->ascii = 0;
+	return 0;
+}
+
+/* Decodes one code point; ASCII without a library call. Returns its length,
+ * or <= 0 for an invalid byte. */
+static utf8proc_ssize_t
+decode(const uint8_t *p, const uint8_t *end, int32_t *c)
+{
+	if (*p < 0x80) {
+		*c = *p;
+		return 1;
+	}
+	return utf8proc_iterate(p, end - p, c);
+}
+
+static int
+is_word_char(int32_t c)
+{
+	if (c < 0x80)
+		return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+	return is_word_cat(c);
+}
+
+/* Finds the next word (a run of letters, marks and digits; a Han/kana/hangul
+ * code point is a word by itself). Returns the position after it, or NULL. */
 static const uint8_t *
 next_word(const uint8_t *p, const uint8_t *end, struct rawtok *t)
 {
@@ -383,12 +432,12 @@ next_word(const uint8_t *p, const uint8_t *end, struct rawtok *t)
 
 	memset(t, 0, sizeof(*t));
 	while (p < end) {
-		k = utf8proc_iterate(p, end - p, &c);
+		k = decode(p, end, &c);
 		if (k <= 0) {
 			p++; /* invalid byte: a separator */
 			continue;
 		}
-		if (is_word_cat(c))
+		if (is_word_char(c))
 			break;
 		p += k;
 	}
@@ -398,23 +447,23 @@ next_word(const uint8_t *p, const uint8_t *end, struct rawtok *t)
 	t->ascii = 1;
 	t->allcaps = 1;
 	while (p < end) {
-		k = utf8proc_iterate(p, end - p, &c);
-		if (k <= 0 || !is_word_cat(c))
+		k = decode(p, end, &c);
+		if (k <= 0 || !is_word_char(c))
 			break;
-		enum script sc = script_of(c);
-		if (t->ncp > 0 && (sc == SCRIPT_HAN || t->script == SCRIPT_HAN))
+		if (c < 0x80) {
+			if (t->ncp == 0) {
+				t->script = SCRIPT_LATIN;
+				t->upper = c >= 'A' && c <= 'Z';
+			} else if (t->script == SCRIPT_HAN) {
+				break;
+			}
+			if (c >= 'a' && c <= 'z')
+				t->allcaps = 0;
+			if (c >= '0' && c <= '9')
+				t->digit = 1;
+		} else if (word_char_other(t, c) < 0) {
 			break;
-		utf8proc_category_t cat = utf8proc_category(c);
-		if (t->ncp == 0) {
-			t->script = sc;
-			t->upper = (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT);
 		}
-		if (cat == UTF8PROC_CATEGORY_LL)
-			t->allcaps = 0;
-		if (cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO)
-			t->digit = 1;
-		if (c >= 0x80)
-			t->ascii = 0;
 		t->ncp++;
 		p += k;
 	}
@@ -631,11 +680,77 @@ item_at(const struct story_index *idx, uint32_t seq)
 	return &idx->ring[seq & (idx->ring_cap - 1)];
 }
 
-/* A posting or item reference (masked seq) still in the window? */
-static int
-seq_live(const struct story_index *idx, uint32_t mseq)
+static struct iterm *
+item_terms(const struct story_index *idx, const struct item *it)
 {
-	return ((mseq - (idx->head & SEQ_MASK)) & SEQ_MASK) < idx->n;
+	return &idx->arena[it->off];
+}
+
+/* Distance of physical index p after the arena's head. */
+static uint32_t
+arena_dist(const struct story_index *idx, uint32_t p)
+{
+	return p >= idx->arena_head ? p - idx->arena_head : p + idx->arena_cap - idx->arena_head;
+}
+
+static int
+arena_live(const struct story_index *idx, uint32_t ref)
+{
+	return ref != NONE && arena_dist(idx, ref) < idx->arena_used;
+}
+
+static uint32_t
+arena_moved(const struct story_index *idx, uint32_t ref)
+{
+	return arena_live(idx, ref) ? arena_dist(idx, ref) : NONE;
+}
+
+/* Grows the arena by half when n more postings (and their padding) might
+ * not fit: the live range is copied to the start in order, so every
+ * reference moves by the same offset. */
+static int
+arena_reserve(struct story_index *idx, uint32_t n)
+{
+	uint32_t nc = idx->arena_cap ? idx->arena_cap : 4096;
+
+	while ((uint64_t)idx->arena_used + 2 * n + 1 > nc)
+		nc += nc / 2;
+	if (nc == idx->arena_cap)
+		return 0;
+	struct iterm *a = malloc((size_t)nc * sizeof(*a));
+	if (a == NULL) {
+		snprintf(idx->err, sizeof(idx->err), "story: out of memory growing the postings");
+		return -1;
+	}
+	for (uint32_t i = 0; i < idx->arena_used; i++) {
+		uint32_t k = idx->arena_head + i;
+		a[i] = idx->arena[k >= idx->arena_cap ? k - idx->arena_cap : k];
+		a[i].next = arena_moved(idx, a[i].next);
+	}
+	for (uint32_t t = 0; t < idx->nterms_used; t++)
+		if (idx->terms[t].df > 0)
+			idx->terms[t].head = arena_moved(idx, idx->terms[t].head);
+	for (uint32_t i = 0; i < idx->n; i++) {
+		struct item *it = item_at(idx, idx->head + i);
+		it->off = arena_dist(idx, it->off);
+	}
+	free(idx->arena);
+	idx->arena = a;
+	idx->arena_cap = nc;
+	idx->arena_head = 0;
+	return 0;
+}
+
+/* Where the next n postings go: after the live ones, or at the start when
+ * they would cross the end (the gap is padding, freed with the item). */
+static uint32_t
+arena_next(const struct story_index *idx, uint32_t n)
+{
+	uint32_t off = idx->arena_head + idx->arena_used;
+
+	if (off >= idx->arena_cap)
+		off -= idx->arena_cap;
+	return off + n > idx->arena_cap ? 0 : off;
 }
 
 /* The full seq of a live masked seq. */
@@ -871,9 +986,11 @@ expire_one(struct story_index *idx)
 	struct item *it = item_at(idx, idx->head);
 	struct story *st = story_slot(idx, it->story);
 
-	vec_apply(st, it->terms, it->nterms, -1, it->scale);
+	struct iterm *terms = item_terms(idx, it);
+
+	vec_apply(st, terms, it->nterms, -1, it->scale);
 	for (unsigned i = 0; i < it->nterms; i++)
-		term_release(idx, it->terms[i].tw & TID_MASK);
+		term_release(idx, terms[i].tw & TID_MASK);
 	if (it->sprev != NONE)
 		item_at(idx, seq_full(idx, it->sprev))->snext = it->snext;
 	else
@@ -884,10 +1001,16 @@ expire_one(struct story_index *idx)
 		st->tail = it->sprev;
 	if (--st->nitems == 0)
 		story_kill(idx, it->story);
-	free(it->terms);
-	it->terms = NULL;
 	idx->head++;
 	idx->n--;
+	/* The arena's head moves to the next item's postings (past any pad). */
+	if (idx->n == 0) {
+		idx->arena_head = idx->arena_used = 0;
+	} else {
+		uint32_t next = item_at(idx, idx->head)->off;
+		idx->arena_used -= arena_dist(idx, next);
+		idx->arena_head = next;
+	}
 }
 
 static void
@@ -934,12 +1057,20 @@ walk_postings(struct story_index *idx, const struct tok *tk, double credit, uint
 {
 	uint32_t ref = idx->terms[tk->tid].head;
 
-	for (unsigned k = 0; k < WALK_LIMIT && ref != NONE && seq_live(idx, ref >> POS_BITS); k++) {
-		struct item *it = item_at(idx, seq_full(idx, ref >> POS_BITS));
-		struct story *st = story_slot(idx, it->story);
-		ref = it->terms[ref & ((1u << POS_BITS) - 1)].next;
-		uint32_t flag = 0;
+	/* Postings sit in arrival order, so a chain gets nearer the head at
+	 * every step; a "next" that is not nearer points into space an expired
+	 * posting left and a newer one reused: the chain has ended. */
+	uint32_t prev = UINT32_MAX;
+	for (unsigned k = 0; k < WALK_LIMIT && arena_live(idx, ref) && arena_dist(idx, ref) < prev;
+	     k++) {
+		const struct iterm *pt = &idx->arena[ref];
+		uint32_t slot = pt->owner, flag = 0;
+		const struct item *it = NULL;
+		prev = arena_dist(idx, ref);
+		ref = pt->next;
 		if (tk->flags & F_SPECIAL) {
+			it = item_at(idx, seq_full(idx, slot));
+			slot = it->story;
 			if (tk->w == 1)
 				flag = C_LINK;
 			else if (it->has_simhash &&
@@ -949,11 +1080,12 @@ walk_postings(struct story_index *idx, const struct tok *tk, double credit, uint
 			else
 				continue;
 		}
+		struct story *st = story_slot(idx, slot);
 		if (st->mark != idx->epoch) {
 			st->mark = idx->epoch;
 			st->acc = 0;
 			st->flags = 0;
-			if (cand_push(idx, it->story) < 0)
+			if (cand_push(idx, slot) < 0)
 				return -1;
 		}
 		st->acc += credit;
@@ -1167,7 +1299,11 @@ story_absorb(struct story_index *idx, uint32_t a, uint32_t b)
 	sa->cv = cap ? cap : 1;
 	for (uint32_t s = sb->head; s != NONE;) {
 		struct item *it = item_at(idx, seq_full(idx, s));
+		struct iterm *terms = item_terms(idx, it);
 		it->story = a;
+		for (unsigned t = 0; t < it->nterms; t++)
+			if (!(terms[t].tw & F_SPECIAL))
+				terms[t].owner = a;
 		s = it->snext;
 	}
 	if (sa->tail != NONE) {
@@ -1242,13 +1378,14 @@ item_insert(struct story_index *idx, const struct story_input *in, uint64_t sh, 
 	it->has_simhash = (uint8_t)has_sh;
 	it->story = s;
 	it->nterms = (uint8_t)idx->ntoks;
-	it->terms = terms;
+	it->off = arena_next(idx, idx->ntoks);
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		const struct tok *tk = &idx->toks[i];
 		struct term *tm = &idx->terms[tk->tid];
 		terms[i].tw = tk->tid | (tk->w & W_MAX) << W_SHIFT | tk->flags;
 		terms[i].next = tm->head;
-		tm->head = mseq << POS_BITS | i;
+		terms[i].owner = (tk->flags & F_SPECIAL) ? mseq : s;
+		tm->head = it->off + i;
 	}
 	it->scale = item_scale(terms, it->nterms);
 	vec_apply(st, terms, it->nterms, +1, it->scale);
@@ -1265,6 +1402,7 @@ item_insert(struct story_index *idx, const struct story_input *in, uint64_t sh, 
 		st->last = in->time;
 	st->nitems++;
 	idx->n++;
+	idx->arena_used = arena_dist(idx, it->off) + idx->ntoks;
 }
 
 /* ---- public ---- */
@@ -1363,8 +1501,7 @@ story_free(struct story_index *idx)
 {
 	if (idx == NULL)
 		return;
-	for (uint32_t i = 0; i < idx->n; i++)
-		free(item_at(idx, idx->head + i)->terms);
+	free(idx->arena);
 	free(idx->ring);
 	for (uint32_t s = 0; s < idx->nst_used; s++)
 		free(idx->stories[s].v);
@@ -1400,11 +1537,9 @@ prepare(struct story_index *idx, const struct story_input *in, uint64_t *sh, int
 	expire(idx, in->time);
 	if (ring_reserve(idx) < 0 || terms_reserve(idx, idx->ntoks) < 0)
 		return -1;
-	*terms = malloc((idx->ntoks ? idx->ntoks : 1) * sizeof(**terms));
-	if (*terms == NULL) {
-		snprintf(idx->err, sizeof(idx->err), "story: out of memory");
+	if (arena_reserve(idx, idx->ntoks) < 0)
 		return -1;
-	}
+	*terms = &idx->arena[arena_next(idx, idx->ntoks)];
 	terms_count(idx);
 	/* N counts the item being assigned: IDF = ln((N + 1) / (df + 0.5)). */
 	idx->ln_n = log((double)idx->n + 2.0);
@@ -1416,7 +1551,7 @@ unprepare(struct story_index *idx, struct iterm *terms)
 {
 	for (uint32_t i = 0; i < idx->ntoks; i++)
 		term_release(idx, idx->toks[i].tid);
-	free(terms);
+	(void)terms; /* reserved arena space is simply not used */
 }
 
 static double
