@@ -699,45 +699,55 @@ arena_live(const struct story_index *idx, uint32_t ref)
 	return ref != NONE && arena_dist(idx, ref) < idx->arena_used;
 }
 
+/* A reference after the wrapped start of the live range moved past the old
+ * end (cap): live ones before the head shift by cap, dead ones end. */
 static uint32_t
-arena_moved(const struct story_index *idx, uint32_t ref)
+arena_shift(const struct story_index *idx, uint32_t ref, uint32_t cap)
 {
-	return arena_live(idx, ref) ? arena_dist(idx, ref) : NONE;
+	if (!arena_live(idx, ref))
+		return NONE;
+	return ref < idx->arena_head ? ref + cap : ref;
 }
 
 /* Grows the arena by half when n more postings (and their padding) might
- * not fit: the live range is copied to the start in order, so every
- * reference moves by the same offset. */
+ * not fit. realloc() keeps big blocks in place (mremap), so the peak is not
+ * old + new; a wrapped live range then has its start moved past the old end,
+ * and references into that part move by the old capacity. */
 static int
 arena_reserve(struct story_index *idx, uint32_t n)
 {
-	uint32_t nc = idx->arena_cap ? idx->arena_cap : 4096;
+	uint32_t cap = idx->arena_cap, nc = cap ? cap : 4096, wrap = 0;
 
 	while ((uint64_t)idx->arena_used + 2 * n + 1 > nc)
 		nc += nc / 2;
-	if (nc == idx->arena_cap)
+	if (nc == cap)
 		return 0;
-	struct iterm *a = malloc((size_t)nc * sizeof(*a));
+	if (idx->arena_head + idx->arena_used > cap)
+		wrap = idx->arena_head + idx->arena_used - cap;
+	if (nc < cap + wrap)
+		nc = cap + wrap;
+	struct iterm *a = realloc(idx->arena, (size_t)nc * sizeof(*a));
 	if (a == NULL) {
 		snprintf(idx->err, sizeof(idx->err), "story: out of memory growing the postings");
 		return -1;
 	}
-	for (uint32_t i = 0; i < idx->arena_used; i++) {
-		uint32_t k = idx->arena_head + i;
-		a[i] = idx->arena[k >= idx->arena_cap ? k - idx->arena_cap : k];
-		a[i].next = arena_moved(idx, a[i].next);
-	}
-	for (uint32_t t = 0; t < idx->nterms_used; t++)
-		if (idx->terms[t].df > 0)
-			idx->terms[t].head = arena_moved(idx, idx->terms[t].head);
-	for (uint32_t i = 0; i < idx->n; i++) {
-		struct item *it = item_at(idx, idx->head + i);
-		it->off = arena_dist(idx, it->off);
-	}
-	free(idx->arena);
 	idx->arena = a;
+	if (wrap > 0) {
+		for (uint32_t i = 0; i < idx->arena_used; i++) {
+			uint32_t k = idx->arena_head + i;
+			struct iterm *pt = &a[k >= cap ? k - cap : k];
+			pt->next = arena_shift(idx, pt->next, cap);
+		}
+		for (uint32_t t = 0; t < idx->nterms_used; t++)
+			if (idx->terms[t].df > 0)
+				idx->terms[t].head = arena_shift(idx, idx->terms[t].head, cap);
+		for (uint32_t i = 0; i < idx->n; i++) {
+			struct item *it = item_at(idx, idx->head + i);
+			it->off = arena_shift(idx, it->off, cap);
+		}
+		memcpy(&a[cap], &a[0], (size_t)wrap * sizeof(*a));
+	}
 	idx->arena_cap = nc;
-	idx->arena_head = 0;
 	return 0;
 }
 
