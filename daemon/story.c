@@ -709,7 +709,7 @@ arena_shift(const struct story_index *idx, uint32_t ref, uint32_t cap)
 	return ref < idx->arena_head ? ref + cap : ref;
 }
 
-/* Grows the arena by half when n more postings (and their padding) might
+/* Grows the arena by a quarter when n more postings (and their padding) might
  * not fit. realloc() keeps big blocks in place (mremap), so the peak is not
  * old + new; a wrapped live range then has its start moved past the old end,
  * and references into that part move by the old capacity. */
@@ -719,7 +719,7 @@ arena_reserve(struct story_index *idx, uint32_t n)
 	uint32_t cap = idx->arena_cap, nc = cap ? cap : 4096, wrap = 0;
 
 	while ((uint64_t)idx->arena_used + 2 * n + 1 > nc)
-		nc += nc / 2;
+		nc += nc / 4;
 	if (nc == cap)
 		return 0;
 	if (idx->arena_head + idx->arena_used > cap)
