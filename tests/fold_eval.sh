@@ -1,0 +1,31 @@
+#!/bin/sh
+# fold_eval: the story-folding yardsticks (../shared/dedup) with the default
+# settings. Prints B-cubed precision/recall/F1 per file and fails below the
+# committed floors (set a little under the figures in docs/stories.md, so a
+# change that loses quality fails). Skips (77) without ../shared.
+set -u
+shared=${HERALD_SHARED:-$(dirname "$0")/../../shared}
+builddir=${HERALD_BUILDDIR:-.}
+py=${PYTHON3:-python3}
+driver=$builddir/tests/fold_driver
+d=$shared/dedup
+[ -f "$d/score.py" ] && [ -f "$d/uci-dev.tsv" ] || { echo "fold_eval: no $d, skipped"; exit 77; }
+[ -x "$driver" ] || { echo "fold_eval: $driver not built"; exit 1; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/fold_eval.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+status=0
+# file  min-precision  min-F1
+for spec in "uci-dev 0.88 0.67" "gnews-dev 0.92 0.92"; do
+	set -- $spec
+	"$driver" "$d/$1.tsv" > "$tmp/$1.pred" || { echo "fold_eval: $1: driver failed"; exit 1; }
+	"$py" "$d/score.py" "$tmp/$1.pred" "$d/$1.gold.tsv" > "$tmp/$1.score" || exit 1
+	line=$(grep '^bcubed ' "$tmp/$1.score")
+	p=$(echo "$line" | awk '{print $3}')
+	f=$(echo "$line" | awk '{print $7}')
+	echo "$1: $line"
+	if awk -v p="$p" -v f="$f" -v mp="$2" -v mf="$3" 'BEGIN { exit !(p < mp || f < mf) }'; then
+		echo "fold_eval: $1 below the floor (precision $2, F1 $3)"
+		status=1
+	fi
+done
+exit $status
