@@ -211,7 +211,7 @@ static int
 numeric_zone(const char **pp, int *off)
 {
 	const char *p = *pp;
-	int sign, h, m = 0;
+	int sign, h = 0, m = 0;
 
 	if (*p != '+' && *p != '-')
 		return -1;
@@ -275,7 +275,7 @@ static int
 iso_date(const char **pp, struct dt *t)
 {
 	const char *p = *pp;
-	int n, v;
+	int n, v = 0;
 
 	t->mon = t->day = 1;
 	if (*p == '-') {	/* -YYMM, -YY-MM */
@@ -402,7 +402,7 @@ static int
 rfc_number(const char **pp, struct dt *t, int *have_day, int *have_year)
 {
 	const char *p = *pp;
-	int n = ndigits(p), v;
+	int n = ndigits(p), v = 0;
 
 	if (p[n] == ':') {
 		if (t->hour || t->min || t->sec)
