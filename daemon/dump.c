@@ -222,20 +222,20 @@ usage(void)
 	return 2;
 }
 
-static int
-run(FILE *in, const char *ct, const char *url)
+int
+dump_stream(FILE *in, const char *ct, const char *url, FILE *out)
 {
-	struct dump d = {.fp = stdout};
+	struct dump d = {.fp = out};
 	struct parse *p = parse_new(ct, url, on_item, &d);
 	char chunk[DUMP_CHUNK];
 	size_t n;
-	int rc = 1, ok = 0;
+	int rc = -1, ok = 0;
 
 	if (p == NULL) {
 		fprintf(stderr, "heraldd: out of memory\n");
-		return 1;
+		return -1;
 	}
-	fputs("{\"entries\":[", stdout);
+	fputs("{\"entries\":[", out);
 	while ((n = fread(chunk, 1, sizeof chunk, in)) > 0)
 		if (parse_feed(p, chunk, n) < 0)
 			break;
@@ -245,9 +245,9 @@ run(FILE *in, const char *ct, const char *url)
 	}
 	ok = parse_finish(p) == 0;
 	buf_reset(&d.out);
-	if (trailer(&d.out, p, ok) < 0 || fwrite(d.out.data, 1, d.out.len, stdout) != d.out.len)
+	if (trailer(&d.out, p, ok) < 0 || fwrite(d.out.data, 1, d.out.len, out) != d.out.len)
 		goto out;
-	rc = fflush(stdout) == 0 && ok ? 0 : 1;
+	rc = fflush(out) == 0 ? (ok ? 0 : 1) : -1;
 	if (!ok && parse_error(p))
 		fprintf(stderr, "heraldd: %s\n", parse_error(p));
 out:
@@ -282,7 +282,7 @@ dump_main(int argc, char **argv)
 		fprintf(stderr, "heraldd: %s: %s\n", file, strerror(errno));
 		return 1;
 	}
-	rc = run(in, ct, url);
+	rc = dump_stream(in, ct, url, stdout) == 0 ? 0 : 1;
 	if (in != stdin)
 		fclose(in);
 	return rc;
