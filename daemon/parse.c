@@ -77,6 +77,7 @@ enum field {
 	F_PNAME, F_PEMAIL, F_PURI,
 	F_CATEGORY,
 	F_IMG_URL, F_IMG_TITLE, F_IMG_LINK,
+	F_DCDATE,	/* dc:date: updated, and published when none is given */
 };
 
 struct frame {
@@ -121,6 +122,8 @@ struct parse {
 	struct parse_person *person;
 	struct parse_meta meta;
 	struct capture cap;
+	char *alias_uri;	/* namespace of a root <feed> we did not know */
+	enum ns alias_ns;
 	int broken;		/* expat gave up: stop feeding it */
 	int fatal;		/* a limit or the caller stopped us: no recovery */
 	size_t skip_items;	/* recovery: items already delivered */
@@ -187,12 +190,16 @@ resolve(const char *base, const char *ref)
 
 	if (ref == NULL)
 		return NULL;
+	while (isspace((unsigned char)*ref))
+		ref++;
 	while (isalnum((unsigned char)ref[i]) || ref[i] == '+' || ref[i] == '-' || ref[i] == '.')
 		i++;
 	if (i > 0 && ref[i] == ':' && isalpha((unsigned char)ref[0]))
 		return dup0(ref);
 	if (base == NULL || *base == '\0')
 		return dup0(ref);
+	if (*ref == '\0')
+		return dup0(base);
 	return url_resolve(base, ref);
 }
 
@@ -357,8 +364,14 @@ looks_like_html(const char *s)
 	for (const char *p = s; *p; p++) {
 		if (p[0] == '<' && p[1] == '/' && isalnum((unsigned char)p[2]))
 			sign = 1;
-		if (p[0] == '&' && (p[1] == '#' || isalnum((unsigned char)p[1])) && strchr(p, ';'))
-			sign = 1;
+		if (p[0] == '&') {
+			const char *q = p + 1 + (p[1] == '#');
+			size_t n = 0;
+			while (isalnum((unsigned char)q[n]) || q[n] == '_')
+				n++;
+			if (n && q[n] == ';')
+				sign = 1;
+		}
 	}
 	if (!sign)
 		return 0;
@@ -479,6 +492,8 @@ finish_text(struct parse *p, struct parse_text *t)
 
 /* ---------------------------------------------------------------- authors, links */
 
+static void begin(struct parse *p, enum field f);
+
 /* "email (Name)", "Name <email>", "email" or "Name". */
 static int
 split_author(const char *s, struct parse_person *who)
@@ -542,12 +557,37 @@ lists(struct parse *p)
 	return p->initem ? &p->item.l : &p->meta.l;
 }
 
+/* Sets the item's or feed's link from an alternate HTML link. */
 static void
-add_link(struct parse *p, const XML_Char **atts, const char *href)
+maybe_link(struct parse *p, const struct parse_link *k)
+{
+	char **link = p->initem ? &p->item.link : &p->meta.link;
+
+	if (k->href && *k->href && !strcmp(k->rel, "alternate") &&
+	    (!strcmp(k->type, "text/html") || !strcmp(k->type, "application/xhtml+xml")))
+		set_str(link, dup0(k->href));
+}
+
+static void
+add_enclosure_of(struct parse *p, const struct parse_link *k)
+{
+	if (!p->initem || strcmp(k->rel, "enclosure") != 0 || k->href == NULL || !*k->href ||
+	    grow((void **)&p->item.enclosures, &p->item.nenclosures,
+		 sizeof *p->item.enclosures) < 0)
+		return;
+	struct parse_enclosure *e = &p->item.enclosures[p->item.nenclosures - 1];
+	e->url = dup0(k->href);
+	e->type = dup0(k->type);
+	e->length = dup0(k->length);
+}
+
+/* A link element; without href its text gives the href (F_LINK). */
+static void
+add_link(struct parse *p, const XML_Char **atts, const char *href, int atom)
 {
 	struct parse_lists *l = lists(p);
 	const char *rel = attr(atts, "rel"), *type = attr(atts, "type");
-	char *h = resolve(frame_base(p), href);
+	char *h = href ? resolve(frame_base(p), href) : dup0("");
 
 	if (h == NULL)
 		return;
@@ -566,18 +606,14 @@ add_link(struct parse *p, const XML_Char **atts, const char *href)
 	k->title = dup0(attr(atts, "title"));
 	k->length = dup0(attr(atts, "length"));
 	k->hreflang = dup0(attr(atts, "hreflang"));
-	char **link = p->initem ? &p->item.link : &p->meta.link;
-	if (!strcmp(rel, "alternate") && *link == NULL &&
-	    (!strcmp(type, "text/html") || !strcmp(type, "application/xhtml+xml")))
-		*link = dup0(h);
-	if (!strcmp(rel, "enclosure") && p->initem &&
-	    grow((void **)&p->item.enclosures, &p->item.nenclosures,
-		 sizeof *p->item.enclosures) == 0) {
-		struct parse_enclosure *e = &p->item.enclosures[p->item.nenclosures - 1];
-		e->url = dup0(h);
-		e->type = dup0(attr(atts, "type"));
-		e->length = dup0(attr(atts, "length"));
+	if (href) {
+		maybe_link(p, k);
+		add_enclosure_of(p, k);
+	} else {
+		begin(p, F_LINK);
+		p->cap.permalink = (int)l->nlinks;	/* which link the text completes */
 	}
+	(void)atom;
 }
 
 static void
@@ -653,14 +689,16 @@ begin_construct(struct parse *p, enum field f, enum ns ns, const XML_Char **atts
 				c->type = PARSE_TYPE_HTML;
 			else if (!strcasecmp(type, "xhtml") || !strcasecmp(type, "application/xhtml+xml"))
 				c->type = PARSE_TYPE_XHTML;
-			else if (strcasecmp(type, "text") && strcasecmp(type, "text/plain"))
+			else if (*type && strcasecmp(type, "text") && strcasecmp(type, "text/plain"))
 				c->mime = dup0(type);
 		}
 		if (mode && !strcasecmp(mode, "base64"))
 			c->base64 = 1;
-		else if (ns == NS_ATOM10 && c->mime && strncasecmp(c->mime, "text/", 5) &&
-			 !strstr(c->mime, "xml"))
-			c->base64 = 1;	/* RFC 4287 4.1.3.3: other types are base64 */
+		else if (c->mime && (!strncasecmp(c->mime, "image/", 6) ||
+				     !strncasecmp(c->mime, "audio/", 6) ||
+				     !strncasecmp(c->mime, "video/", 6) ||
+				     !strcasecmp(c->mime, "application/octet-stream")))
+			c->base64 = 1;	/* RFC 4287 4.1.3.3: binary types are base64 */
 		if (c->type != PARSE_TYPE_TEXT && !(mode && !strcasecmp(mode, "escaped")) &&
 		    (c->type == PARSE_TYPE_XHTML || ns == NS_ATOM03))
 			c->markup = 1;
@@ -830,23 +868,22 @@ store_date(char *v, char **raw, int64_t *when)
 }
 
 static void
-store_rss_link(struct parse *p, char *v)
+store_link_text(struct parse *p, char *v)
 {
 	struct parse_lists *l = lists(p);
-	char *h = resolve(frame_base(p), v);
+	size_t i = (size_t)p->cap.permalink;
 
-	free(v);
-	if (h == NULL || *h == '\0') {
-		free(h);
+	if (i == 0 || i > l->nlinks) {
+		free(v);
 		return;
 	}
-	if (grow((void **)&l->links, &l->nlinks, sizeof *l->links) == 0) {
-		struct parse_link *k = &l->links[l->nlinks - 1];
-		k->href = dup0(h);
-		k->rel = dup0("alternate");
-		k->type = dup0("text/html");
-	}
-	set_str(p->initem ? &p->item.link : &p->meta.link, h);
+	struct parse_link *k = &l->links[i - 1];
+	set_str(&k->href, resolve(frame_base(p), v));
+	free(v);
+	if (k->href == NULL)
+		return;
+	maybe_link(p, k);
+	add_enclosure_of(p, k);
 }
 
 static void
@@ -875,7 +912,7 @@ store_plain(struct parse *p, enum field f, char *v)
 	int in = p->initem;
 
 	switch (f) {
-	case F_LINK: store_rss_link(p, v); return;
+	case F_LINK: store_link_text(p, v); return;
 	case F_ID:
 	case F_GUID:
 		set_str(in ? &it->guid : &m->id,
@@ -894,6 +931,12 @@ store_plain(struct parse *p, enum field f, char *v)
 	case F_UPDATED:
 		store_date(v, in ? &it->updated_raw : &m->updated_raw, in ? &it->updated : &m->updated);
 		return;
+	case F_DCDATE:
+		if ((in ? it->published_raw : m->published_raw) == NULL)
+			store_date(dup0(v), in ? &it->published_raw : &m->published_raw,
+				   in ? &it->published : &m->published);
+		store_date(v, in ? &it->updated_raw : &m->updated_raw, in ? &it->updated : &m->updated);
+		return;
 	case F_LANGUAGE:
 		if (!in)
 			set_str(&m->language, v), v = NULL;
@@ -906,7 +949,7 @@ store_plain(struct parse *p, enum field f, char *v)
 	case F_PNAME:
 	case F_PEMAIL:
 	case F_PURI: store_person(p, f, v); return;
-	case F_CATEGORY: add_category(p, v, p->cap.scheme, NULL); break;
+	case F_CATEGORY: add_category(p, v, p->cap.scheme, p->cap.label); break;
 	case F_IMG_URL: set_str(&m->image_url, resolve(frame_base(p), v)); break;
 	case F_IMG_TITLE: set_str(&m->image_title, v); return;
 	case F_IMG_LINK: set_str(&m->image_link, resolve(frame_base(p), v)); break;
@@ -1029,54 +1072,50 @@ atomish(enum ns ns)
 }
 
 /* Elements of the core vocabularies (RSS, Atom). */
-static void
+static int
 start_core(struct parse *p, enum ns ns, const char *l, const XML_Char **atts)
 {
 	int in = p->initem;
 
-	if (!strcmp(l, "title"))
+	if (!strcasecmp(l, "title"))
 		begin_construct(p, F_TITLE, ns, atts, PARSE_TYPE_TEXT);
-	else if (!strcmp(l, "description"))
+	else if (!strcasecmp(l, "description"))
 		begin_construct(p, in ? F_SUMMARY : F_SUBTITLE, ns, atts, PARSE_TYPE_HTML);
-	else if (!strcmp(l, "subtitle") || !strcmp(l, "tagline"))
+	else if (!strcasecmp(l, "subtitle") || !strcasecmp(l, "tagline"))
 		begin_construct(p, F_SUBTITLE, ns, atts, PARSE_TYPE_TEXT);
-	else if (!strcmp(l, "summary") && in)
+	else if (!strcasecmp(l, "summary") && in)
 		begin_construct(p, F_SUMMARY, ns, atts, PARSE_TYPE_TEXT);
-	else if (!strcmp(l, "content") && in)
+	else if (!strcasecmp(l, "content") && in)
 		begin_construct(p, F_CONTENT, ns, atts, PARSE_TYPE_TEXT);
-	else if (!strcmp(l, "rights") || !strcmp(l, "copyright"))
+	else if (!strcasecmp(l, "rights") || !strcasecmp(l, "copyright"))
 		begin_construct(p, F_RIGHTS, ns, atts, PARSE_TYPE_TEXT);
-	else if (!strcmp(l, "link")) {
-		const char *href = attr(atts, "href");
-		if (href)
-			add_link(p, atts, href);
-		else if (!atomish(ns))
-			begin(p, F_LINK);
-	} else if (!strcmp(l, "id"))
+	else if (!strcasecmp(l, "link"))
+		add_link(p, atts, attr(atts, "href"), atomish(ns));
+	else if (!strcasecmp(l, "id"))
 		begin(p, F_ID);
-	else if (!strcmp(l, "guid")) {
+	else if (!strcasecmp(l, "guid")) {
 		const char *perma = attr(atts, "isPermaLink");
 		begin(p, F_GUID);
 		p->cap.permalink = perma == NULL || strcasecmp(perma, "false") != 0;
-	} else if (!strcmp(l, "comments"))
+	} else if (!strcasecmp(l, "comments"))
 		begin(p, F_COMMENTS);
-	else if (!strcmp(l, "pubDate") || !strcmp(l, "published") || !strcmp(l, "issued"))
+	else if (!strcasecmp(l, "pubDate") || !strcasecmp(l, "published") || !strcasecmp(l, "issued"))
 		begin(p, F_PUBLISHED);
-	else if (!strcmp(l, "updated") || !strcmp(l, "modified") || !strcmp(l, "lastBuildDate"))
+	else if (!strcasecmp(l, "updated") || !strcasecmp(l, "modified") || !strcasecmp(l, "lastBuildDate"))
 		begin(p, F_UPDATED);
-	else if (!strcmp(l, "language"))
+	else if (!strcasecmp(l, "language"))
 		begin(p, F_LANGUAGE);
-	else if (!strcmp(l, "generator"))
+	else if (!strcasecmp(l, "generator"))
 		begin(p, F_GENERATOR);
-	else if (!strcmp(l, "icon"))
+	else if (!strcasecmp(l, "icon"))
 		begin(p, F_ICON);
-	else if (!strcmp(l, "logo"))
+	else if (!strcasecmp(l, "logo"))
 		begin(p, F_LOGO);
-	else if (!strcmp(l, "ttl"))
+	else if (!strcasecmp(l, "ttl"))
 		begin(p, F_TTL);
-	else if (!atomish(ns) && (!strcmp(l, "author") || (!in && !strcmp(l, "managingEditor"))))
+	else if (!atomish(ns) && (!strcasecmp(l, "author") || (!in && !strcasecmp(l, "managingEditor"))))
 		begin(p, F_AUTHOR);
-	else if (!strcmp(l, "category")) {
+	else if (!strcasecmp(l, "category")) {
 		const char *term = attr(atts, "term");
 		if (atomish(ns) || term)
 			add_category(p, term, attr(atts, "scheme"), attr(atts, "label"));
@@ -1084,8 +1123,15 @@ start_core(struct parse *p, enum ns ns, const char *l, const XML_Char **atts)
 			begin(p, F_CATEGORY);
 			p->cap.scheme = dup0(attr(atts, "domain"));
 		}
-	} else if (!strcmp(l, "enclosure"))
+	} else if (!strcasecmp(l, "enclosure"))
 		add_enclosure(p, atts);
+	else if (!strcasecmp(l, "webMaster") && !in && p->meta.l.nauthors == 0)
+		begin(p, F_AUTHOR);
+	else if (!strcasecmp(l, "fullitem") && in)
+		begin_construct(p, F_CONTENT, ns, atts, PARSE_TYPE_HTML);
+	else
+		return -1;
+	return 0;
 }
 
 static void
@@ -1103,7 +1149,7 @@ start_ext(struct parse *p, enum ns ns, const char *l, const XML_Char **atts)
 		else if (!strcmp(l, "creator") || !strcmp(l, "author"))
 			begin(p, F_AUTHOR);
 		else if (!strcmp(l, "date"))
-			begin(p, F_UPDATED);
+			begin(p, F_DCDATE);
 		else if (!strcmp(l, "subject"))
 			begin(p, F_CATEGORY);
 		else if (!strcmp(l, "rights"))
@@ -1130,6 +1176,25 @@ start_ext(struct parse *p, enum ns ns, const char *l, const XML_Char **atts)
 			begin(p, F_AUTHOR);
 		else if (!strcmp(l, "category"))
 			add_category(p, attr(atts, "text"), "http://www.itunes.com/", NULL);
+		else if (!strcmp(l, "summary") && !(p->initem ? p->item.summary.value
+							       : p->meta.subtitle.value))
+			begin_construct(p, p->initem ? F_SUMMARY : F_SUBTITLE, ns, atts, PARSE_TYPE_TEXT);
+		else if (!strcmp(l, "subtitle") && !p->initem && !p->meta.subtitle.value)
+			begin_construct(p, F_SUBTITLE, ns, atts, PARSE_TYPE_TEXT);
+		else if (!strcmp(l, "image") && !p->initem && !p->meta.image_url && attr(atts, "href"))
+			p->meta.image_url = resolve(frame_base(p), attr(atts, "href"));
+		break;
+	case NS_MEDIA:
+		if (!strcmp(l, "category")) {
+			const char *sc = attr(atts, "scheme");
+			begin(p, F_CATEGORY);
+			p->cap.scheme = dup0(sc ? sc : "http://search.yahoo.com/mrss/category_schema");
+			p->cap.label = dup0(attr(atts, "label"));
+		} else if (!strcmp(l, "title") && p->initem && !p->item.title.value) {
+			begin_construct(p, F_TITLE, ns, atts, PARSE_TYPE_TEXT);
+		} else if (!strcmp(l, "description") && p->initem && !p->item.summary.value) {
+			begin_construct(p, F_SUMMARY, ns, atts, PARSE_TYPE_TEXT);
+		}
 		break;
 	default:
 		break;
@@ -1139,63 +1204,90 @@ start_ext(struct parse *p, enum ns ns, const char *l, const XML_Char **atts)
 static void
 start_person(struct parse *p, const char *l)
 {
-	if (!strcmp(l, "name"))
+	if (!strcasecmp(l, "name"))
 		begin(p, F_PNAME);
-	else if (!strcmp(l, "email"))
+	else if (!strcasecmp(l, "email"))
 		begin(p, F_PEMAIL);
-	else if (!strcmp(l, "uri") || !strcmp(l, "url"))
+	else if (!strcasecmp(l, "uri") || !strcasecmp(l, "url"))
 		begin(p, F_PURI);
+}
+
+/* ns_of, with the namespace of an unknown Atom-like root taken as Atom. */
+static enum ns
+ns_of_p(struct parse *p, const char *name, const char **local)
+{
+	enum ns ns = ns_of(name, local);
+
+	if (ns == NS_OTHER && p->alias_uri && *local - name - 1 == (long)strlen(p->alias_uri) &&
+	    !strncmp(name, p->alias_uri, strlen(p->alias_uri)))
+		return p->alias_ns;
+	return ns;
 }
 
 static void
 dispatch_start(struct parse *p, const char *name, const XML_Char **atts)
 {
 	const char *l;
-	enum ns ns = ns_of(name, &l);
+	enum ns ns = ns_of_p(p, name, &l);
 	int core = ns == NS_CORE || atomish(ns);
 
 	if (!p->root_seen) {
 		p->root_seen = 1;
+		if (ns == NS_OTHER && !strcmp(l, "feed")) {
+			const char *v = attr(atts, "version");
+			p->alias_ns = v && !strcmp(v, "0.3") ? NS_ATOM03 : NS_ATOM10;
+			p->alias_uri = dupn(name, (size_t)(l - name - 1));
+			ns = p->alias_ns;
+		}
 		root(p, name, ns, l, atts);
+		if (p->stack[p->depth].lang && p->meta.language == NULL)
+			p->meta.language = dup0(p->stack[p->depth].lang);
 		return;
 	}
 	if (p->insource)
 		return;
-	if (core && !strcmp(l, "channel")) {
+	if (core && !strcasecmp(l, "channel")) {
 		p->infeed = 1;
 		if (p->meta.format && !strcmp(p->meta.format, "rss10") && strstr(name, "netscape")) {
 			p->meta.format = "rss090";
 			set_str(&p->meta.version, dup0("0.9"));
 		}
-	} else if (core && (!strcmp(l, "item") || (atomish(ns) && !strcmp(l, "entry")))) {
+	} else if (core && (!strcasecmp(l, "item") || (atomish(ns) && !strcasecmp(l, "entry")))) {
 		item_begin(p);
-	} else if (atomish(ns) && !strcmp(l, "source") && p->initem) {
+		for (int i = 0; atts[i]; i += 2) {
+			const char *al;
+			if (ns_of(atts[i], &al) == NS_RDF && !strcmp(al, "about"))
+				p->item.guid = resolve(frame_base(p), atts[i + 1]);
+		}
+	} else if (atomish(ns) && !strcasecmp(l, "source") && p->initem) {
 		p->insource = p->depth;
-	} else if (core && !atomish(ns) && !strcmp(l, "image")) {
+	} else if (core && !atomish(ns) && !strcasecmp(l, "image")) {
 		p->inimage = p->depth;
-	} else if (core && (!strcmp(l, "textinput") || !strcmp(l, "textInput"))) {
+	} else if (core && (!strcasecmp(l, "textinput") || !strcasecmp(l, "textInput"))) {
 		p->intextinput = p->depth;
 	} else if (p->intextinput) {
 		return;
-	} else if (atomish(ns) && (!strcmp(l, "author") || !strcmp(l, "contributor"))) {
+	} else if (atomish(ns) && (!strcasecmp(l, "author") || !strcasecmp(l, "contributor"))) {
 		struct parse_lists *ls = lists(p);
 		p->inperson = p->depth;
 		p->person = NULL;
-		if (!strcmp(l, "author") &&
+		if (!strcasecmp(l, "author") &&
 		    grow((void **)&ls->authors, &ls->nauthors, sizeof *ls->authors) == 0)
 			p->person = &ls->authors[ls->nauthors - 1];
 	} else if (p->inperson) {
 		if (core)
 			start_person(p, l);
 	} else if (p->inimage) {
-		if (!strcmp(l, "url"))
+		if (!strcasecmp(l, "url"))
 			begin(p, F_IMG_URL);
-		else if (!strcmp(l, "title"))
+		else if (!strcasecmp(l, "title"))
 			begin(p, F_IMG_TITLE);
-		else if (!strcmp(l, "link"))
+		else if (!strcasecmp(l, "link"))
 			begin(p, F_IMG_LINK);
 	} else if (core) {
-		start_core(p, ns, l, atts);
+		/* an unknown element's children are not the item's or feed's */
+		if (start_core(p, ns, l, atts) < 0 && (p->initem || p->infeed))
+			p->insource = p->depth;
 	} else {
 		start_ext(p, ns, l, atts);
 	}
@@ -1205,7 +1297,7 @@ static void
 dispatch_end(struct parse *p, const char *name)
 {
 	const char *l;
-	enum ns ns = ns_of(name, &l);
+	enum ns ns = ns_of_p(p, name, &l);
 
 	if (p->insource) {
 		if (p->depth == p->insource)
@@ -1224,7 +1316,7 @@ dispatch_end(struct parse *p, const char *name)
 	} else if (p->intextinput == p->depth) {
 		p->intextinput = 0;
 	} else if (p->initem && (ns == NS_CORE || atomish(ns)) &&
-		   (!strcmp(l, "item") || !strcmp(l, "entry"))) {
+		   (!strcasecmp(l, "item") || !strcasecmp(l, "entry"))) {
 		item_end(p);
 	}
 }
@@ -1255,6 +1347,9 @@ push_frame(struct parse *p, const XML_Char **atts)
 			char *g = dup0(atts[i + 1]);
 			if (g == NULL)
 				return -1;
+			for (char *c = g; *c; c++)
+				if (*c == '_')
+					*c = '-';
 			if (f->lang_owned)
 				free(f->lang);
 			f->lang = g;
@@ -1549,5 +1644,6 @@ parse_free(struct parse *p)
 	buf_free(&p->chunk);
 	buf_free(&p->keep);
 	free(p->docurl);
+	free(p->alias_uri);
 	free(p);
 }
