@@ -94,6 +94,7 @@ struct capture {
 	int markup;		/* serialize child elements, escape text */
 	int base64;
 	int atom;		/* Atom element: type is as declared, no guessing */
+	int atom10;		/* Atom 1.0: an xhtml construct's wrapper div goes */
 	enum parse_type type;
 	char *mime;		/* declared type other than text/html/xhtml */
 	char *src;
@@ -118,6 +119,8 @@ struct parse {
 	int depth;
 	int root_seen, infeed, initem, inimage, intextinput, insource, inperson;
 	int netscape;		/* DOCTYPE of RSS 0.91 Netscape */
+	int rss090;		/* the RSS 0.90 namespace was declared */
+	int core_atom;		/* root <feed> without namespace: core names are Atom */
 	struct parse_item item;
 	struct parse_person *person;
 	struct parse_meta meta;
@@ -217,8 +220,10 @@ ns_of(const char *name, const char **local)
 	for (size_t i = 0; i < sizeof ns_table / sizeof ns_table[0]; i++)
 		if (strlen(ns_table[i].uri) == n && strncasecmp(name, ns_table[i].uri, n) == 0)
 			return ns_table[i].ns;
-	if (n > 7 && strncasecmp(name, "http://purl.org/dc/elements/", 28) == 0)
+	if (n >= 28 && strncasecmp(name, "http://purl.org/dc/elements/", 28) == 0)
 		return NS_DC;
+	if (n >= 31 && strncasecmp(name, "http://backend.userland.com/rss", 31) == 0)
+		return NS_CORE;
 	return NS_OTHER;
 }
 
@@ -324,6 +329,8 @@ cap_reset(struct capture *c)
 }
 
 /* ---------------------------------------------------------------- text constructs */
+
+static void on_text_raw(struct parse *p, const XML_Char *s, int len);
 
 static const char *const html_elements[] = {
 	"a", "abbr", "acronym", "address", "area", "article", "aside", "audio", "b", "big",
@@ -458,7 +465,7 @@ finish_text(struct parse *p, struct parse_text *t)
 		}
 		v = trimmed(buf_str(&clean), clean.len);
 		buf_free(&clean);
-	} else if (c->type == PARSE_TYPE_XHTML && c->top_elems == 1 && !c->top_text &&
+	} else if (c->type == PARSE_TYPE_XHTML && c->atom10 && c->top_elems == 1 && !c->top_text &&
 		   c->div_first && c->div_out > c->div_in) {
 		v = trimmed(s + c->div_in, c->div_out - c->div_in);
 	} else {
@@ -650,7 +657,8 @@ add_category(struct parse *p, const char *term, const char *scheme, const char *
 {
 	struct parse_lists *l = lists(p);
 
-	if ((term == NULL || *term == '\0') && (label == NULL || *label == '\0'))
+	if ((term == NULL || *term == '\0') && (label == NULL || *label == '\0') &&
+	    (scheme == NULL || *scheme == '\0'))
 		return;
 	if (grow((void **)&l->categories, &l->ncategories, sizeof *l->categories) < 0)
 		return;
@@ -682,6 +690,7 @@ begin_construct(struct parse *p, enum field f, enum ns ns, const XML_Char **atts
 	c->construct = 1;
 	c->type = dflt;
 	c->atom = ns == NS_ATOM10 || ns == NS_ATOM03;
+	c->atom10 = ns == NS_ATOM10;
 	if (c->atom) {
 		c->type = PARSE_TYPE_TEXT;
 		if (type) {
@@ -794,14 +803,49 @@ cap_end(struct parse *p, const XML_Char *name)
 	cap_append(p, ">", 1);
 }
 
+/* U+0080..U+009F as windows-1252 means them (feeds write "&#146;" for ’). */
+static const char *const cp1252[32] = {
+	"\u20ac", NULL, "\u201a", "\u0192", "\u201e", "\u2026", "\u2020", "\u2021",
+	"\u02c6", "\u2030", "\u0160", "\u2039", "\u0152", NULL, "\u017d", NULL,
+	NULL, "\u2018", "\u2019", "\u201c", "\u201d", "\u2022", "\u2013", "\u2014",
+	"\u02dc", "\u2122", "\u0161", "\u203a", "\u0153", NULL, "\u017e", "\u0178",
+};
+
+static void
+demoronize(struct parse *p, const char *s, int len)
+{
+	int run = 0;
+
+	for (int i = 0; i + 1 < len; i++) {
+		unsigned char b = (unsigned char)s[i + 1];
+		if ((unsigned char)s[i] != 0xC2 || b < 0x80 || b > 0x9F || !cp1252[b - 0x80])
+			continue;
+		on_text_raw(p, s + run, i - run);
+		on_text_raw(p, cp1252[b - 0x80], (int)strlen(cp1252[b - 0x80]));
+		run = i + 2;
+		i++;
+	}
+	on_text_raw(p, s + run, len - run);
+}
+
 static void XMLCALL
 on_text(void *u, const XML_Char *s, int len)
 {
 	struct parse *p = u;
+
+	if (p->cap.depth == 0 || p->fatal)
+		return;
+	if (memchr(s, 0xC2, (size_t)len))
+		demoronize(p, s, len);
+	else
+		on_text_raw(p, s, len);
+}
+
+static void
+on_text_raw(struct parse *p, const XML_Char *s, int len)
+{
 	struct capture *c = &p->cap;
 
-	if (c->depth == 0 || p->fatal)
-		return;
 	if (p->depth == c->depth) {
 		for (int i = 0; i < len && !c->top_text; i++)
 			if (!isspace((unsigned char)s[i]))
@@ -1050,13 +1094,15 @@ root(struct parse *p, const char *name, enum ns ns, const char *local, const XML
 			m->format = "rss091n";
 		m->version = dup0(v ? v : "");
 	} else if (ns == NS_RDF && !strcmp(local, "RDF")) {
-		m->format = "rss10";
-		m->version = dup0("1.0");
+		m->format = p->rss090 ? "rss090" : "rss10";
+		m->version = dup0(p->rss090 ? "0.9" : "1.0");
 	} else if ((ns == NS_ATOM10 || ns == NS_ATOM03 || ns == NS_CORE) && !strcmp(local, "feed")) {
 		int a03 = ns == NS_ATOM03 || (ns == NS_CORE && v && !strcmp(v, "0.3"));
 		m->format = a03 ? "atom03" : ns == NS_ATOM10 ? "atom10" : "atom";
 		m->version = dup0(v ? v : a03 ? "0.3" : "1.0");
 		p->infeed = 1;
+		if (ns == NS_CORE)
+			p->core_atom = a03 ? NS_ATOM03 : NS_ATOM10;
 	} else if (ns == NS_CORE && !strcmp(local, "channel")) {
 		m->format = "cdf";
 		m->version = dup0("");
@@ -1127,6 +1173,8 @@ start_core(struct parse *p, enum ns ns, const char *l, const XML_Char **atts)
 		add_enclosure(p, atts);
 	else if (!strcasecmp(l, "webMaster") && !in && p->meta.l.nauthors == 0)
 		begin(p, F_AUTHOR);
+	else if (!strcasecmp(l, "body") && in && !atomish(ns))
+		begin_construct(p, F_CONTENT, ns, atts, PARSE_TYPE_XHTML);
 	else if (!strcasecmp(l, "fullitem") && in)
 		begin_construct(p, F_CONTENT, ns, atts, PARSE_TYPE_HTML);
 	else
@@ -1181,8 +1229,10 @@ start_ext(struct parse *p, enum ns ns, const char *l, const XML_Char **atts)
 			begin_construct(p, p->initem ? F_SUMMARY : F_SUBTITLE, ns, atts, PARSE_TYPE_TEXT);
 		else if (!strcmp(l, "subtitle") && !p->initem && !p->meta.subtitle.value)
 			begin_construct(p, F_SUBTITLE, ns, atts, PARSE_TYPE_TEXT);
-		else if (!strcmp(l, "image") && !p->initem && !p->meta.image_url && attr(atts, "href"))
-			p->meta.image_url = resolve(frame_base(p), attr(atts, "href"));
+		else if (!strcmp(l, "image") && !p->initem && !p->meta.image_url &&
+			 (attr(atts, "href") || attr(atts, "url")))
+			p->meta.image_url = resolve(frame_base(p), attr(atts, "href") ? attr(atts, "href")
+										: attr(atts, "url"));
 		break;
 	case NS_MEDIA:
 		if (!strcmp(l, "category")) {
@@ -1208,7 +1258,7 @@ start_person(struct parse *p, const char *l)
 		begin(p, F_PNAME);
 	else if (!strcasecmp(l, "email"))
 		begin(p, F_PEMAIL);
-	else if (!strcasecmp(l, "uri") || !strcasecmp(l, "url"))
+	else if (!strcasecmp(l, "uri") || !strcasecmp(l, "url") || !strcasecmp(l, "homepage"))
 		begin(p, F_PURI);
 }
 
@@ -1218,6 +1268,8 @@ ns_of_p(struct parse *p, const char *name, const char **local)
 {
 	enum ns ns = ns_of(name, local);
 
+	if (ns == NS_CORE && p->core_atom)
+		return (enum ns)p->core_atom;
 	if (ns == NS_OTHER && p->alias_uri && *local - name - 1 == (long)strlen(p->alias_uri) &&
 	    !strncmp(name, p->alias_uri, strlen(p->alias_uri)))
 		return p->alias_ns;
@@ -1390,8 +1442,7 @@ on_start(void *u, const XML_Char *name, const XML_Char **atts)
 		return;
 	}
 	if (p->cap.depth) {
-		if (p->cap.construct)
-			cap_start(p, name, atts);
+		cap_start(p, name, atts);
 		return;
 	}
 	dispatch_start(p, name, atts);
@@ -1408,13 +1459,23 @@ on_end(void *u, const XML_Char *name)
 		if (p->depth == p->cap.depth) {
 			store_capture(p);
 			cap_reset(&p->cap);
-		} else if (p->cap.construct) {
+		} else {
 			cap_end(p, name);
 		}
 	} else {
 		dispatch_end(p, name);
 	}
 	pop_frame(p);
+}
+
+static void XMLCALL
+on_nsdecl(void *u, const XML_Char *prefix, const XML_Char *uri)
+{
+	struct parse *p = u;
+
+	(void)prefix;
+	if (uri && !strcmp(uri, "http://my.netscape.com/rdf/simple/0.9/"))
+		p->rss090 = 1;
 }
 
 static void XMLCALL
@@ -1457,6 +1518,7 @@ xml_new(struct parse *p)
 	XML_SetCharacterDataHandler(xp, on_text);
 	XML_SetSkippedEntityHandler(xp, on_skipped);
 	XML_SetStartDoctypeDeclHandler(xp, on_doctype);
+	XML_SetStartNamespaceDeclHandler(xp, on_nsdecl);
 	XML_SetExternalEntityRefHandler(xp, on_external);
 	XML_SetParamEntityParsing(xp, XML_PARAM_ENTITY_PARSING_UNLESS_STANDALONE);
 	XML_UseForeignDTD(xp, XML_TRUE);

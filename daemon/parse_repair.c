@@ -1,6 +1,7 @@
 /* parse_repair: make broken XML well-formed; see parse_repair.h. */
 #include "parse_repair.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,22 @@ struct rstate {
 	size_t *openlen;
 	int depth, max_depth;
 	struct buf names;
+	struct buf decls;	/* xmlns:p="..." for prefixes used but never declared */
+	int root_done;
+};
+
+/* URIs for prefixes feeds use without declaring them. */
+static const struct {
+	const char *prefix, *uri;
+} known_prefixes[] = {
+	{"atom", "http://www.w3.org/2005/Atom"},
+	{"dc", "http://purl.org/dc/elements/1.1/"},
+	{"dcterms", "http://purl.org/dc/terms/"},
+	{"content", "http://purl.org/rss/1.0/modules/content/"},
+	{"media", "http://search.yahoo.com/mrss/"},
+	{"itunes", "http://www.itunes.com/dtds/podcast-1.0.dtd"},
+	{"rdf", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"},
+	{"xhtml", "http://www.w3.org/1999/xhtml"},
 };
 
 static int
@@ -44,16 +61,24 @@ put_text(struct rstate *r, const char *s, size_t n, int attr)
 		const char *rep = NULL;
 		if (s[i] == '&') {
 			size_t k = i + 1;
+			int upper_x = 0;
 			if (k < n && s[k] == '#') {
 				k++;
 				if (k < n && (s[k] == 'x' || s[k] == 'X'))
-					k++;
+					upper_x = s[k++] == 'X';
 			}
 			size_t st = k;
 			while (k < n && name_char((unsigned char)s[k]))
 				k++;
 			if (k == st || k >= n || s[k] != ';')
 				rep = "&amp;";
+			else if (upper_x) {	/* "&#X41;": XML wants a lower-case x */
+				if (buf_append(r->out, s + run, i - run) < 0 || buf_puts(r->out, "&#x") < 0)
+					return -1;
+				run = i + 3;
+				i += 2;
+				continue;
+			}
 		} else if (s[i] == '<') {
 			rep = "&lt;";
 		} else if (attr && s[i] == '"') {
@@ -179,8 +204,12 @@ start_tag(struct rstate *r)
 
 	while (k < r->n && name_char((unsigned char)r->s[k]))
 		k++;
-	if (buf_putc(r->out, '<') < 0 || buf_append(r->out, r->s + st, k - st) < 0 ||
-	    attributes(r, &k) < 0)
+	if (buf_putc(r->out, '<') < 0 || buf_append(r->out, r->s + st, k - st) < 0)
+		return -1;
+	if (!r->root_done && r->decls.len && buf_append(r->out, r->decls.data, r->decls.len) < 0)
+		return -1;
+	r->root_done = 1;
+	if (attributes(r, &k) < 0)
 		return -1;
 	int empty = k < r->n && r->s[k] == '/';
 	r->i = k + (empty ? 2 : 1);
@@ -223,6 +252,43 @@ step(struct rstate *r)
 	return buf_puts(r->out, "&lt;");
 }
 
+/* Declarations for element prefixes the document uses but never declares
+ * (undeclared prefixes are fatal to a namespace-aware parser). */
+static int
+undeclared(struct rstate *r)
+{
+	const char *s = r->s;
+	size_t n = r->n;
+
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (s[i] != '<' || !name_start((unsigned char)s[i + 1 + (s[i + 1] == '/')]))
+			continue;
+		size_t st = i + 1 + (s[i + 1] == '/'), k = st;
+		while (k < n && name_char((unsigned char)s[k]) && s[k] != ':')
+			k++;
+		if (k >= n || s[k] != ':' || k - st > 40)
+			continue;
+		char pre[64], decl[80];
+		memcpy(pre, s + st, k - st);
+		pre[k - st] = '\0';
+		snprintf(decl, sizeof decl, "xmlns:%s=", pre);
+		if (!strcmp(pre, "xml") || !strcmp(pre, "xmlns") || memmem(s, n, decl, strlen(decl)))
+			continue;
+		snprintf(decl, sizeof decl, " xmlns:%s=", pre);
+		if (r->decls.len && memmem(r->decls.data, r->decls.len, decl, strlen(decl)))
+			continue;
+		const char *uri = NULL;
+		for (size_t j = 0; j < sizeof known_prefixes / sizeof known_prefixes[0]; j++)
+			if (!strcmp(pre, known_prefixes[j].prefix))
+				uri = known_prefixes[j].uri;
+		if (buf_puts(&r->decls, decl) < 0 ||
+		    (uri ? buf_printf(&r->decls, "\"%s\"", uri)
+			 : buf_printf(&r->decls, "\"urn:x-herald:undeclared:%s\"", pre)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int
 parse_repair(const char *in, size_t len, int max_depth, struct buf *out)
 {
@@ -231,7 +297,7 @@ parse_repair(const char *in, size_t len, int max_depth, struct buf *out)
 
 	r.open = calloc((size_t)max_depth + 1, sizeof *r.open);
 	r.openlen = calloc((size_t)max_depth + 1, sizeof *r.openlen);
-	if (r.open == NULL || r.openlen == NULL)
+	if (r.open == NULL || r.openlen == NULL || undeclared(&r) < 0)
 		goto out;
 	while (r.i < r.n) {
 		const char *lt = memchr(in + r.i, '<', r.n - r.i);
@@ -249,5 +315,6 @@ out:
 	free(r.open);
 	free(r.openlen);
 	buf_free(&r.names);
+	buf_free(&r.decls);
 	return rc;
 }
