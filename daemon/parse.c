@@ -122,7 +122,8 @@ struct parse {
 	int rss090;		/* the RSS 0.90 namespace was declared */
 	int core_atom;		/* root <feed> without namespace: core names are Atom */
 	struct parse_item item;
-	struct parse_person *person;
+	size_t person;		/* 1 + index of the Atom author being read; 0 = none */
+	int person_initem;
 	struct parse_meta meta;
 	struct capture cap;
 	char *alias_uri;	/* namespace of a root <feed> we did not know */
@@ -930,19 +931,32 @@ store_link_text(struct parse *p, char *v)
 	add_enclosure_of(p, k);
 }
 
+/* The author being read, looked up each time: the list may have moved. */
+static struct parse_person *
+cur_person(struct parse *p)
+{
+	struct parse_lists *l = p->person_initem ? &p->item.l : &p->meta.l;
+
+	if (p->person == 0 || p->person > l->nauthors || p->person_initem != p->initem)
+		return NULL;
+	return &l->authors[p->person - 1];
+}
+
 static void
 store_person(struct parse *p, enum field f, char *v)
 {
-	if (p->person == NULL) {
+	struct parse_person *who = cur_person(p);
+
+	if (who == NULL) {
 		free(v);
 		return;
 	}
 	if (f == F_PNAME)
-		set_str(&p->person->name, v);
+		set_str(&who->name, v);
 	else if (f == F_PEMAIL)
-		set_str(&p->person->email, v);
+		set_str(&who->email, v);
 	else {
-		set_str(&p->person->uri, resolve(frame_base(p), v));
+		set_str(&who->uri, resolve(frame_base(p), v));
 		free(v);
 	}
 }
@@ -1322,10 +1336,11 @@ dispatch_start(struct parse *p, const char *name, const XML_Char **atts)
 	} else if (atomish(ns) && (!strcasecmp(l, "author") || !strcasecmp(l, "contributor"))) {
 		struct parse_lists *ls = lists(p);
 		p->inperson = p->depth;
-		p->person = NULL;
+		p->person = 0;
+		p->person_initem = p->initem;
 		if (!strcasecmp(l, "author") &&
 		    grow((void **)&ls->authors, &ls->nauthors, sizeof *ls->authors) == 0)
-			p->person = &ls->authors[ls->nauthors - 1];
+			p->person = ls->nauthors;
 	} else if (p->inperson) {
 		if (core)
 			start_person(p, l);
@@ -1358,11 +1373,12 @@ dispatch_end(struct parse *p, const char *name)
 	}
 	if (p->inperson == p->depth) {
 		struct parse_lists *ls = lists(p);
+		struct parse_person *who = cur_person(p);
 		p->inperson = 0;
 		/* an author element with nothing in it is no author */
-		if (p->person && !p->person->name && !p->person->email && !p->person->uri)
+		if (who && p->person == ls->nauthors && !who->name && !who->email && !who->uri)
 			ls->nauthors--;
-		p->person = NULL;
+		p->person = 0;
 	} else if (p->inimage == p->depth) {
 		p->inimage = 0;
 	} else if (p->intextinput == p->depth) {
@@ -1619,7 +1635,7 @@ recover(struct parse *p)
 	cap_reset(&p->cap);
 	p->root_seen = p->infeed = p->initem = p->inimage = p->intextinput = p->insource = 0;
 	p->inperson = 0;
-	p->person = NULL;
+	p->person = 0;
 	p->skip_items = p->meta.nitems;
 	p->seen_items = 0;
 	/* metadata is read again from the start; the bozo verdict stays */
