@@ -8,15 +8,15 @@
 
 struct dt {
 	int year, mon, day, hour, min, sec;
-	int tz;		/* offset east of UTC in minutes */
+	int tz; /* offset east of UTC in minutes */
 	int have_tz;
-	int pm;		/* 1 = PM marker, 2 = AM marker seen */
-	int kst;	/* Korean forms: no zone means +09:00 */
+	int pm;  /* 1 = PM marker, 2 = AM marker seen */
+	int kst; /* Korean forms: no zone means +09:00 */
 };
 
-static const char *const month_names[] = {"january", "february", "march",     "april",
-					  "may",     "june",     "july",      "august",
-					  "september", "october", "november", "december"};
+static const char *const month_names[] = {"january",   "february", "march",    "april",
+					  "may",       "june",     "july",     "august",
+					  "september", "october",  "november", "december"};
 static const char *const day_names[] = {"monday", "tuesday",  "wednesday", "thursday",
 					"friday", "saturday", "sunday"};
 
@@ -25,15 +25,14 @@ static const struct {
 	const char *name;
 	int off;
 } zones[] = {
-	{"ut", 0},	 {"utc", 0},	  {"gmt", 0},	   {"z", 0},	     {"wet", 0},
-	{"est", -300},	 {"edt", -240},	  {"cst", -360},   {"cdt", -300},    {"mst", -420},
-	{"mdt", -360},	 {"pst", -480},	  {"pdt", -420},   {"ast", -240},    {"adt", -180},
-	{"at", -240},	 {"et", -300},	  {"ct", -360},	   {"mt", -420},     {"pt", -480},
-	{"akst", -540},	 {"akdt", -480},  {"hst", -600},   {"nst", -210},    {"ndt", -150},
-	{"bst", 60},	 {"ist", 330},	  {"cet", 60},	   {"cest", 120},    {"met", 60},
-	{"mest", 120},	 {"eet", 120},	  {"eest", 180},   {"msk", 180},     {"jst", 540},
-	{"kst", 540},	 {"hkt", 480},	  {"sgt", 480},	   {"awst", 480},    {"acst", 570},
-	{"aest", 600},	 {"aedt", 660},	  {"nzst", 720},   {"nzdt", 780},    {"wib", 420},
+	{"ut", 0},     {"utc", 0},    {"gmt", 0},     {"z", 0},       {"wet", 0},    {"est", -300},
+	{"edt", -240}, {"cst", -360}, {"cdt", -300},  {"mst", -420},  {"mdt", -360}, {"pst", -480},
+	{"pdt", -420}, {"ast", -240}, {"adt", -180},  {"at", -240},   {"et", -300},  {"ct", -360},
+	{"mt", -420},  {"pt", -480},  {"akst", -540}, {"akdt", -480}, {"hst", -600}, {"nst", -210},
+	{"ndt", -150}, {"bst", 60},   {"ist", 330},   {"cet", 60},    {"cest", 120}, {"met", 60},
+	{"mest", 120}, {"eet", 120},  {"eest", 180},  {"msk", 180},   {"jst", 540},  {"kst", 540},
+	{"hkt", 480},  {"sgt", 480},  {"awst", 480},  {"acst", 570},  {"aest", 600}, {"aedt", 660},
+	{"nzst", 720}, {"nzdt", 780}, {"wib", 420},
 };
 
 static int
@@ -278,7 +277,7 @@ iso_date(const char **pp, struct dt *t)
 	int n, v = 0;
 
 	t->mon = t->day = 1;
-	if (*p == '-') {	/* -YYMM, -YY-MM */
+	if (*p == '-') { /* -YYMM, -YY-MM */
 		p++;
 		if (num(&p, 2, 2, &t->year) < 0)
 			return -1;
@@ -290,7 +289,7 @@ iso_date(const char **pp, struct dt *t)
 		goto done;
 	}
 	n = ndigits(p);
-	if (n == 8 || n == 6) {	/* YYYYMMDD, YYMMDD */
+	if (n == 8 || n == 6) { /* YYYYMMDD, YYMMDD */
 		num(&p, n - 4, n - 4, &t->year);
 		num(&p, 2, 2, &t->mon);
 		num(&p, 2, 2, &t->day);
@@ -298,7 +297,7 @@ iso_date(const char **pp, struct dt *t)
 			t->year += 2000;
 		goto done;
 	}
-	if (n == 7 || n == 5) {	/* YYYYDDD, YYDDD (ordinal) */
+	if (n == 7 || n == 5) { /* YYYYDDD, YYDDD (ordinal) */
 		num(&p, n - 3, n - 3, &t->year);
 		num(&p, 3, 3, &v);
 		if (n == 5)
@@ -412,7 +411,7 @@ rfc_number(const char **pp, struct dt *t, int *have_day, int *have_year)
 		*pp = p;
 		return 0;
 	}
-	if (p[n] == '/' && n == 4) {	/* YYYY/MM/DD */
+	if (p[n] == '/' && n == 4) { /* YYYY/MM/DD */
 		num(&p, 4, 4, &t->year);
 		if (*p++ != '/' || num(&p, 1, 2, &t->mon) < 0 || *p++ != '/' ||
 		    num(&p, 1, 2, &t->day) < 0)
@@ -444,8 +443,8 @@ parse_rfc(const char *s, int64_t *out, struct dt t)
 	int have_day = 0, have_year = 0, seen_zone = 0, seen_num_zone = 0;
 
 	while (*p) {
-		if (*p == ' ' || *p == ',' || *p == '\t' || (*p == '-' && !have_year &&
-							      !is_digit(p[1]))) {
+		if (*p == ' ' || *p == ',' || *p == '\t' ||
+		    (*p == '-' && !have_year && !is_digit(p[1]))) {
 			p++;
 		} else if ((*p == '+' || *p == '-') && is_digit(p[1])) {
 			if (seen_num_zone || numeric_zone(&p, &t.tz) < 0)
@@ -462,7 +461,7 @@ parse_rfc(const char *s, int64_t *out, struct dt t)
 			       p[n] == '.')
 				n++;
 			if (p[n - 1] == '.')
-				n--;	/* "Jan." */
+				n--; /* "Jan." */
 			if (rfc_word(p, n, &t, &seen_zone) < 0)
 				return -1;
 			p += n;
@@ -482,16 +481,46 @@ static const struct {
 	const char *from, *to;
 } local_words[] = {
 	/* Greek */
-	{"Κυρ", "Sun"},	   {"Δευ", "Mon"},    {"Τρι", "Tue"},	 {"Τετ", "Wed"},    {"Πεμ", "Thu"},
-	{"Παρ", "Fri"},	   {"Σαβ", "Sat"},    {"Ιαν", "Jan"},	 {"Φεβ", "Feb"},    {"Μάώ", "Mar"},
-	{"Μάρ", "Mar"},	   {"Μαρ", "Mar"},    {"Απρ", "Apr"},	 {"Μάι", "May"},    {"Μαΐ", "May"},
-	{"Μαι", "May"},	   {"Ιούν", "Jun"},   {"Ιον", "Jun"},	 {"Ιούλ", "Jul"},   {"Ιολ", "Jul"},
-	{"Αύγ", "Aug"},	   {"Αυγ", "Aug"},    {"Σεπ", "Sep"},	 {"Οκτ", "Oct"},    {"Νοέ", "Nov"},
-	{"Νοε", "Nov"},	   {"Δεκ", "Dec"},
+	{"Κυρ", "Sun"},
+	{"Δευ", "Mon"},
+	{"Τρι", "Tue"},
+	{"Τετ", "Wed"},
+	{"Πεμ", "Thu"},
+	{"Παρ", "Fri"},
+	{"Σαβ", "Sat"},
+	{"Ιαν", "Jan"},
+	{"Φεβ", "Feb"},
+	{"Μάώ", "Mar"},
+	{"Μάρ", "Mar"},
+	{"Μαρ", "Mar"},
+	{"Απρ", "Apr"},
+	{"Μάι", "May"},
+	{"Μαΐ", "May"},
+	{"Μαι", "May"},
+	{"Ιούν", "Jun"},
+	{"Ιον", "Jun"},
+	{"Ιούλ", "Jul"},
+	{"Ιολ", "Jul"},
+	{"Αύγ", "Aug"},
+	{"Αυγ", "Aug"},
+	{"Σεπ", "Sep"},
+	{"Οκτ", "Oct"},
+	{"Νοέ", "Nov"},
+	{"Νοε", "Nov"},
+	{"Δεκ", "Dec"},
 	/* Hungarian */
-	{"január", "01"},  {"február", "02"}, {"március", "03"}, {"április", "04"},
-	{"május", "05"},   {"június", "06"},  {"július", "07"},	 {"augusztus", "08"},
-	{"szeptember", "09"}, {"október", "10"}, {"november", "11"}, {"december", "12"},
+	{"január", "01"},
+	{"február", "02"},
+	{"március", "03"},
+	{"április", "04"},
+	{"május", "05"},
+	{"június", "06"},
+	{"július", "07"},
+	{"augusztus", "08"},
+	{"szeptember", "09"},
+	{"október", "10"},
+	{"november", "11"},
+	{"december", "12"},
 };
 
 /* Copies s into out, trimmed, with localised words replaced; -1 if too long. */

@@ -46,8 +46,9 @@ mime(const struct parse_text *t)
 {
 	if (t->mime)
 		return t->mime;
-	return t->type == PARSE_TYPE_HTML ? "text/html"
-	       : t->type == PARSE_TYPE_XHTML ? "application/xhtml+xml" : "text/plain";
+	return t->type == PARSE_TYPE_HTML    ? "text/html"
+	       : t->type == PARSE_TYPE_XHTML ? "application/xhtml+xml"
+					     : "text/plain";
 }
 
 static int
@@ -91,8 +92,8 @@ lists(struct buf *b, int *first, const struct parse_lists *l)
 		if ((i && buf_putc(b, ',') < 0) || buf_putc(b, '{') < 0 ||
 		    str(b, &f, "href", k->href) < 0 || str(b, &f, "rel", k->rel) < 0 ||
 		    str(b, &f, "type", k->type) < 0 || str(b, &f, "title", k->title) < 0 ||
-		    str(b, &f, "length", k->length) < 0 || str(b, &f, "hreflang", k->hreflang) < 0 ||
-		    buf_putc(b, '}') < 0)
+		    str(b, &f, "length", k->length) < 0 ||
+		    str(b, &f, "hreflang", k->hreflang) < 0 || buf_putc(b, '}') < 0)
 			return -1;
 	}
 	if (buf_puts(b, "]") < 0 || key(b, first, "authors") < 0 || buf_putc(b, '[') < 0)
@@ -125,7 +126,8 @@ entry(struct buf *b, const struct parse_item *it)
 
 	if (buf_putc(b, '{') < 0 || str(b, &first, "id", it->guid) < 0 ||
 	    str(b, &first, "link", it->link) < 0 || str(b, &first, "comments", it->comments) < 0 ||
-	    text(b, &first, "title", &it->title) < 0 || text(b, &first, "summary", &it->summary) < 0 ||
+	    text(b, &first, "title", &it->title) < 0 ||
+	    text(b, &first, "summary", &it->summary) < 0 ||
 	    text(b, &first, "rights", &it->rights) < 0 ||
 	    when(b, &first, "published", it->published, it->published_raw) < 0 ||
 	    when(b, &first, "updated", it->updated, it->updated_raw) < 0 ||
@@ -186,7 +188,8 @@ feed(struct buf *b, const struct parse_meta *m)
 	if (m->image_url || m->image_title || m->image_link) {
 		int f = 1;
 		if (key(b, &first, "image") < 0 || buf_putc(b, '{') < 0 ||
-		    str(b, &f, "url", m->image_url) < 0 || str(b, &f, "title", m->image_title) < 0 ||
+		    str(b, &f, "url", m->image_url) < 0 ||
+		    str(b, &f, "title", m->image_title) < 0 ||
 		    str(b, &f, "link", m->image_link) < 0 || buf_putc(b, '}') < 0)
 			return -1;
 	}

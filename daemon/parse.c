@@ -30,7 +30,7 @@
 #define NS_SEP '\x01'
 
 enum ns {
-	NS_CORE,	/* no namespace, RSS 0.9x/1.0/2.0 namespaces */
+	NS_CORE, /* no namespace, RSS 0.9x/1.0/2.0 namespaces */
 	NS_ATOM10,
 	NS_ATOM03,
 	NS_RDF,
@@ -70,36 +70,53 @@ static const struct {
 /* What a captured element's text becomes. */
 enum field {
 	F_NONE,
-	F_TITLE, F_SUBTITLE, F_RIGHTS, F_SUMMARY, F_CONTENT,
-	F_LINK, F_ID, F_GUID, F_COMMENTS, F_PUBLISHED, F_UPDATED,
-	F_LANGUAGE, F_GENERATOR, F_ICON, F_LOGO, F_TTL,
-	F_AUTHOR,	/* RSS-style "email (Name)" string */
-	F_PNAME, F_PEMAIL, F_PURI,
+	F_TITLE,
+	F_SUBTITLE,
+	F_RIGHTS,
+	F_SUMMARY,
+	F_CONTENT,
+	F_LINK,
+	F_ID,
+	F_GUID,
+	F_COMMENTS,
+	F_PUBLISHED,
+	F_UPDATED,
+	F_LANGUAGE,
+	F_GENERATOR,
+	F_ICON,
+	F_LOGO,
+	F_TTL,
+	F_AUTHOR, /* RSS-style "email (Name)" string */
+	F_PNAME,
+	F_PEMAIL,
+	F_PURI,
 	F_CATEGORY,
-	F_IMG_URL, F_IMG_TITLE, F_IMG_LINK,
-	F_DCDATE,	/* dc:date: updated, and published when none is given */
+	F_IMG_URL,
+	F_IMG_TITLE,
+	F_IMG_LINK,
+	F_DCDATE, /* dc:date: updated, and published when none is given */
 };
 
 struct frame {
-	char *base;	/* effective xml:base; owned when base_owned */
+	char *base; /* effective xml:base; owned when base_owned */
 	char *lang;
 	unsigned base_owned : 1, lang_owned : 1;
 	unsigned char ns;
 };
 
 struct capture {
-	int depth;		/* element depth of the captured element; 0 = none */
+	int depth; /* element depth of the captured element; 0 = none */
 	enum field field;
-	int construct;		/* a text construct: title, summary, content... */
-	int markup;		/* serialize child elements, escape text */
+	int construct; /* a text construct: title, summary, content... */
+	int markup;    /* serialize child elements, escape text */
 	int base64;
-	int atom;		/* Atom element: type is as declared, no guessing */
-	int atom10;		/* Atom 1.0: an xhtml construct's wrapper div goes */
+	int atom;   /* Atom element: type is as declared, no guessing */
+	int atom10; /* Atom 1.0: an xhtml construct's wrapper div goes */
 	enum parse_type type;
-	char *mime;		/* declared type other than text/html/xhtml */
+	char *mime; /* declared type other than text/html/xhtml */
 	char *src;
-	char *scheme, *label;	/* category attributes */
-	int permalink;		/* RSS guid isPermaLink */
+	char *scheme, *label; /* category attributes */
+	int permalink;        /* RSS guid isPermaLink */
 	/* xhtml wrapper div */
 	int top_elems, top_text, div_first;
 	size_t div_in, div_out;
@@ -109,8 +126,8 @@ struct capture {
 struct parse {
 	XML_Parser xp;
 	struct pdec dec;
-	struct buf chunk;	/* decoded bytes of the current feed call */
-	struct buf keep;	/* the decoded document, for recovery */
+	struct buf chunk; /* decoded bytes of the current feed call */
+	struct buf keep;  /* the decoded document, for recovery */
 	int keep_full;
 	parse_item_cb cb;
 	void *user;
@@ -118,19 +135,19 @@ struct parse {
 	struct frame stack[PARSE_MAX_DEPTH + 2];
 	int depth;
 	int root_seen, infeed, initem, inimage, intextinput, insource, inperson;
-	int netscape;		/* DOCTYPE of RSS 0.91 Netscape */
-	int rss090;		/* the RSS 0.90 namespace was declared */
-	int core_atom;		/* root <feed> without namespace: core names are Atom */
+	int netscape;  /* DOCTYPE of RSS 0.91 Netscape */
+	int rss090;    /* the RSS 0.90 namespace was declared */
+	int core_atom; /* root <feed> without namespace: core names are Atom */
 	struct parse_item item;
-	size_t person;		/* 1 + index of the Atom author being read; 0 = none */
+	size_t person; /* 1 + index of the Atom author being read; 0 = none */
 	int person_initem;
 	struct parse_meta meta;
 	struct capture cap;
-	char *alias_uri;	/* namespace of a root <feed> we did not know */
+	char *alias_uri; /* namespace of a root <feed> we did not know */
 	enum ns alias_ns;
-	int broken;		/* expat gave up: stop feeding it */
-	int fatal;		/* a limit or the caller stopped us: no recovery */
-	size_t skip_items;	/* recovery: items already delivered */
+	int broken;        /* expat gave up: stop feeding it */
+	int fatal;         /* a limit or the caller stopped us: no recovery */
+	size_t skip_items; /* recovery: items already delivered */
 	size_t seen_items;
 	char err[256];
 };
@@ -334,16 +351,56 @@ cap_reset(struct capture *c)
 static void on_text_raw(struct parse *p, const XML_Char *s, int len);
 
 static const char *const html_elements[] = {
-	"a", "abbr", "acronym", "address", "area", "article", "aside", "audio", "b", "big",
-	"blockquote", "br", "button", "canvas", "caption", "center", "cite", "code", "col",
-	"colgroup", "command", "datagrid", "datalist", "dd", "del", "details", "dfn", "dialog",
-	"dir", "div", "dl", "dt", "em", "event-source", "fieldset", "figcaption", "figure",
-	"footer", "font", "form", "header", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img",
-	"input", "ins", "keygen", "kbd", "label", "legend", "li", "m", "map", "menu", "meter",
-	"multicol", "nav", "nextid", "ol", "output", "optgroup", "option", "p", "pre",
-	"progress", "q", "s", "samp", "section", "select", "small", "sound", "source", "spacer",
-	"span", "strike", "strong", "sub", "sup", "table", "tbody", "td", "textarea", "time",
-	"tfoot", "th", "thead", "tr", "tt", "u", "ul", "var", "video", "noscript",
+	"a",          "abbr",
+	"acronym",    "address",
+	"area",       "article",
+	"aside",      "audio",
+	"b",          "big",
+	"blockquote", "br",
+	"button",     "canvas",
+	"caption",    "center",
+	"cite",       "code",
+	"col",        "colgroup",
+	"command",    "datagrid",
+	"datalist",   "dd",
+	"del",        "details",
+	"dfn",        "dialog",
+	"dir",        "div",
+	"dl",         "dt",
+	"em",         "event-source",
+	"fieldset",   "figcaption",
+	"figure",     "footer",
+	"font",       "form",
+	"header",     "h1",
+	"h2",         "h3",
+	"h4",         "h5",
+	"h6",         "hr",
+	"i",          "img",
+	"input",      "ins",
+	"keygen",     "kbd",
+	"label",      "legend",
+	"li",         "m",
+	"map",        "menu",
+	"meter",      "multicol",
+	"nav",        "nextid",
+	"ol",         "output",
+	"optgroup",   "option",
+	"p",          "pre",
+	"progress",   "q",
+	"s",          "samp",
+	"section",    "select",
+	"small",      "sound",
+	"source",     "spacer",
+	"span",       "strike",
+	"strong",     "sub",
+	"sup",        "table",
+	"tbody",      "td",
+	"textarea",   "time",
+	"tfoot",      "th",
+	"thead",      "tr",
+	"tt",         "u",
+	"ul",         "var",
+	"video",      "noscript",
 };
 
 static int
@@ -554,7 +611,7 @@ add_author_string(struct parse *p, struct parse_lists *l, const char *s)
 	if (*s == '\0')
 		return 0;
 	if (grow((void **)&l->authors, &l->nauthors, sizeof *l->authors) < 0)
-		return 0;	/* past the list limit: ignored */
+		return 0; /* past the list limit: ignored */
 	return split_author(s, &l->authors[l->nauthors - 1]);
 	(void)p;
 }
@@ -580,8 +637,8 @@ static void
 add_enclosure_of(struct parse *p, const struct parse_link *k)
 {
 	if (!p->initem || strcmp(k->rel, "enclosure") != 0 || k->href == NULL || !*k->href ||
-	    grow((void **)&p->item.enclosures, &p->item.nenclosures,
-		 sizeof *p->item.enclosures) < 0)
+	    grow((void **)&p->item.enclosures, &p->item.nenclosures, sizeof *p->item.enclosures) <
+		    0)
 		return;
 	struct parse_enclosure *e = &p->item.enclosures[p->item.nenclosures - 1];
 	e->url = dup0(k->href);
@@ -619,7 +676,7 @@ add_link(struct parse *p, const XML_Char **atts, const char *href, int atom)
 		add_enclosure_of(p, k);
 	} else {
 		begin(p, F_LINK);
-		p->cap.permalink = (int)l->nlinks;	/* which link the text completes */
+		p->cap.permalink = (int)l->nlinks; /* which link the text completes */
 	}
 	(void)atom;
 }
@@ -634,8 +691,8 @@ add_enclosure(struct parse *p, const XML_Char **atts)
 	char *u = resolve(frame_base(p), url);
 	if (u == NULL)
 		return;
-	if (grow((void **)&p->item.enclosures, &p->item.nenclosures,
-		 sizeof *p->item.enclosures) < 0) {
+	if (grow((void **)&p->item.enclosures, &p->item.nenclosures, sizeof *p->item.enclosures) <
+	    0) {
 		free(u);
 		return;
 	}
@@ -697,9 +754,11 @@ begin_construct(struct parse *p, enum field f, enum ns ns, const XML_Char **atts
 		if (type) {
 			if (!strcasecmp(type, "html") || !strcasecmp(type, "text/html"))
 				c->type = PARSE_TYPE_HTML;
-			else if (!strcasecmp(type, "xhtml") || !strcasecmp(type, "application/xhtml+xml"))
+			else if (!strcasecmp(type, "xhtml") ||
+				 !strcasecmp(type, "application/xhtml+xml"))
 				c->type = PARSE_TYPE_XHTML;
-			else if (*type && strcasecmp(type, "text") && strcasecmp(type, "text/plain"))
+			else if (*type && strcasecmp(type, "text") &&
+				 strcasecmp(type, "text/plain"))
 				c->mime = dup0(type);
 		}
 		if (mode && !strcasecmp(mode, "base64"))
@@ -708,7 +767,7 @@ begin_construct(struct parse *p, enum field f, enum ns ns, const XML_Char **atts
 				     !strncasecmp(c->mime, "audio/", 6) ||
 				     !strncasecmp(c->mime, "video/", 6) ||
 				     !strcasecmp(c->mime, "application/octet-stream")))
-			c->base64 = 1;	/* RFC 4287 4.1.3.3: binary types are base64 */
+			c->base64 = 1; /* RFC 4287 4.1.3.3: binary types are base64 */
 		if (c->type != PARSE_TYPE_TEXT && !(mode && !strcasecmp(mode, "escaped")) &&
 		    (c->type == PARSE_TYPE_XHTML || ns == NS_ATOM03))
 			c->markup = 1;
@@ -740,10 +799,14 @@ cap_escaped(struct parse *p, const char *s, size_t n, int quote)
 	size_t run = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		const char *rep = s[i] == '&' ? "&amp;" : s[i] == '<' ? "&lt;" : s[i] == '>' ? "&gt;"
-			: quote && s[i] == '"' ? "&quot;" : NULL;
+		const char *rep = s[i] == '&'            ? "&amp;"
+				  : s[i] == '<'          ? "&lt;"
+				  : s[i] == '>'          ? "&gt;"
+				  : quote && s[i] == '"' ? "&quot;"
+							 : NULL;
 		if (rep) {
-			if (cap_append(p, s + run, i - run) < 0 || cap_append(p, rep, strlen(rep)) < 0)
+			if (cap_append(p, s + run, i - run) < 0 ||
+			    cap_append(p, rep, strlen(rep)) < 0)
 				return -1;
 			run = i + 1;
 		}
@@ -772,7 +835,8 @@ cap_start(struct parse *p, const XML_Char *name, const XML_Char **atts)
 		if (ans == NS_XML)
 			continue;
 		if (cap_append(p, " ", 1) < 0 || cap_append(p, al, strlen(al)) < 0 ||
-		    cap_append(p, "=\"", 2) < 0 || cap_escaped(p, atts[i + 1], strlen(atts[i + 1]), 1) < 0 ||
+		    cap_append(p, "=\"", 2) < 0 ||
+		    cap_escaped(p, atts[i + 1], strlen(atts[i + 1]), 1) < 0 ||
 		    cap_append(p, "\"", 1) < 0)
 			return;
 	}
@@ -786,8 +850,9 @@ cap_end(struct parse *p, const XML_Char *name)
 {
 	struct capture *c = &p->cap;
 	const char *local;
-	static const char *const voids[] = {"br", "hr", "img", "input", "meta", "link", "area",
-					    "base", "col", "param", "source", "wbr", "embed"};
+	static const char *const voids[] = {"br",     "hr",   "img",  "input", "meta",
+					    "link",   "area", "base", "col",   "param",
+					    "source", "wbr",  "embed"};
 
 	ns_of(name, &local);
 	if (p->depth == c->depth + 1 && c->top_elems == 1)
@@ -806,10 +871,10 @@ cap_end(struct parse *p, const XML_Char *name)
 
 /* U+0080..U+009F as windows-1252 means them (feeds write "&#146;" for ’). */
 static const char *const cp1252[32] = {
-	"\u20ac", NULL, "\u201a", "\u0192", "\u201e", "\u2026", "\u2020", "\u2021",
-	"\u02c6", "\u2030", "\u0160", "\u2039", "\u0152", NULL, "\u017d", NULL,
-	NULL, "\u2018", "\u2019", "\u201c", "\u201d", "\u2022", "\u2013", "\u2014",
-	"\u02dc", "\u2122", "\u0161", "\u203a", "\u0153", NULL, "\u017e", "\u0178",
+	"\u20ac", NULL,     "\u201a", "\u0192", "\u201e", "\u2026", "\u2020", "\u2021",
+	"\u02c6", "\u2030", "\u0160", "\u2039", "\u0152", NULL,     "\u017d", NULL,
+	NULL,     "\u2018", "\u2019", "\u201c", "\u201d", "\u2022", "\u2013", "\u2014",
+	"\u02dc", "\u2122", "\u0161", "\u203a", "\u0153", NULL,     "\u017e", "\u0178",
 };
 
 static void
@@ -872,7 +937,7 @@ on_skipped(void *u, const XML_Char *name, int is_param)
 			 (unsigned long)XML_GetCurrentLineNumber(p->xp), name);
 		p->meta.bozo_reason = dup0(msg);
 	}
-	if (p->cap.depth) {	/* keep it as written, as a forgiving reader would */
+	if (p->cap.depth) { /* keep it as written, as a forgiving reader would */
 		char ent[80];
 		snprintf(ent, sizeof ent, "&%.60s;", name);
 		if (p->cap.markup)
@@ -987,13 +1052,15 @@ store_plain(struct parse *p, enum field f, char *v)
 			   in ? &it->published : &m->published);
 		return;
 	case F_UPDATED:
-		store_date(v, in ? &it->updated_raw : &m->updated_raw, in ? &it->updated : &m->updated);
+		store_date(v, in ? &it->updated_raw : &m->updated_raw,
+			   in ? &it->updated : &m->updated);
 		return;
 	case F_DCDATE:
 		if ((in ? it->published_raw : m->published_raw) == NULL)
 			store_date(dup0(v), in ? &it->published_raw : &m->published_raw,
 				   in ? &it->published : &m->published);
-		store_date(v, in ? &it->updated_raw : &m->updated_raw, in ? &it->updated : &m->updated);
+		store_date(v, in ? &it->updated_raw : &m->updated_raw,
+			   in ? &it->updated : &m->updated);
 		return;
 	case F_LANGUAGE:
 		if (!in)
@@ -1110,7 +1177,8 @@ root(struct parse *p, const char *name, enum ns ns, const char *local, const XML
 	} else if (ns == NS_RDF && !strcmp(local, "RDF")) {
 		m->format = p->rss090 ? "rss090" : "rss10";
 		m->version = dup0(p->rss090 ? "0.9" : "1.0");
-	} else if ((ns == NS_ATOM10 || ns == NS_ATOM03 || ns == NS_CORE) && !strcmp(local, "feed")) {
+	} else if ((ns == NS_ATOM10 || ns == NS_ATOM03 || ns == NS_CORE) &&
+		   !strcmp(local, "feed")) {
 		int a03 = ns == NS_ATOM03 || (ns == NS_CORE && v && !strcmp(v, "0.3"));
 		m->format = a03 ? "atom03" : ns == NS_ATOM10 ? "atom10" : "atom";
 		m->version = dup0(v ? v : a03 ? "0.3" : "1.0");
@@ -1159,9 +1227,11 @@ start_core(struct parse *p, enum ns ns, const char *l, const XML_Char **atts)
 		p->cap.permalink = perma == NULL || strcasecmp(perma, "false") != 0;
 	} else if (!strcasecmp(l, "comments"))
 		begin(p, F_COMMENTS);
-	else if (!strcasecmp(l, "pubDate") || !strcasecmp(l, "published") || !strcasecmp(l, "issued"))
+	else if (!strcasecmp(l, "pubDate") || !strcasecmp(l, "published") ||
+		 !strcasecmp(l, "issued"))
 		begin(p, F_PUBLISHED);
-	else if (!strcasecmp(l, "updated") || !strcasecmp(l, "modified") || !strcasecmp(l, "lastBuildDate"))
+	else if (!strcasecmp(l, "updated") || !strcasecmp(l, "modified") ||
+		 !strcasecmp(l, "lastBuildDate"))
 		begin(p, F_UPDATED);
 	else if (!strcasecmp(l, "language"))
 		begin(p, F_LANGUAGE);
@@ -1173,7 +1243,8 @@ start_core(struct parse *p, enum ns ns, const char *l, const XML_Char **atts)
 		begin(p, F_LOGO);
 	else if (!strcasecmp(l, "ttl"))
 		begin(p, F_TTL);
-	else if (!atomish(ns) && (!strcasecmp(l, "author") || (!in && !strcasecmp(l, "managingEditor"))))
+	else if (!atomish(ns) &&
+		 (!strcasecmp(l, "author") || (!in && !strcasecmp(l, "managingEditor"))))
 		begin(p, F_AUTHOR);
 	else if (!strcasecmp(l, "category")) {
 		const char *term = attr(atts, "term");
@@ -1238,21 +1309,24 @@ start_ext(struct parse *p, enum ns ns, const char *l, const XML_Char **atts)
 			begin(p, F_AUTHOR);
 		else if (!strcmp(l, "category"))
 			add_category(p, attr(atts, "text"), "http://www.itunes.com/", NULL);
-		else if (!strcmp(l, "summary") && !(p->initem ? p->item.summary.value
-							       : p->meta.subtitle.value))
-			begin_construct(p, p->initem ? F_SUMMARY : F_SUBTITLE, ns, atts, PARSE_TYPE_TEXT);
+		else if (!strcmp(l, "summary") &&
+			 !(p->initem ? p->item.summary.value : p->meta.subtitle.value))
+			begin_construct(p, p->initem ? F_SUMMARY : F_SUBTITLE, ns, atts,
+					PARSE_TYPE_TEXT);
 		else if (!strcmp(l, "subtitle") && !p->initem && !p->meta.subtitle.value)
 			begin_construct(p, F_SUBTITLE, ns, atts, PARSE_TYPE_TEXT);
 		else if (!strcmp(l, "image") && !p->initem && !p->meta.image_url &&
 			 (attr(atts, "href") || attr(atts, "url")))
-			p->meta.image_url = resolve(frame_base(p), attr(atts, "href") ? attr(atts, "href")
-										: attr(atts, "url"));
+			p->meta.image_url =
+				resolve(frame_base(p), attr(atts, "href") ? attr(atts, "href")
+									  : attr(atts, "url"));
 		break;
 	case NS_MEDIA:
 		if (!strcmp(l, "category")) {
 			const char *sc = attr(atts, "scheme");
 			begin(p, F_CATEGORY);
-			p->cap.scheme = dup0(sc ? sc : "http://search.yahoo.com/mrss/category_schema");
+			p->cap.scheme =
+				dup0(sc ? sc : "http://search.yahoo.com/mrss/category_schema");
 			p->cap.label = dup0(attr(atts, "label"));
 		} else if (!strcmp(l, "title") && p->initem && !p->item.title.value) {
 			begin_construct(p, F_TITLE, ns, atts, PARSE_TYPE_TEXT);
@@ -1260,8 +1334,7 @@ start_ext(struct parse *p, enum ns ns, const char *l, const XML_Char **atts)
 			begin_construct(p, F_SUMMARY, ns, atts, PARSE_TYPE_TEXT);
 		}
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -1314,7 +1387,8 @@ dispatch_start(struct parse *p, const char *name, const XML_Char **atts)
 		return;
 	if (core && !strcasecmp(l, "channel")) {
 		p->infeed = 1;
-		if (p->meta.format && !strcmp(p->meta.format, "rss10") && strstr(name, "netscape")) {
+		if (p->meta.format && !strcmp(p->meta.format, "rss10") &&
+		    strstr(name, "netscape")) {
 			p->meta.format = "rss090";
 			set_str(&p->meta.version, dup0("0.9"));
 		}
@@ -1517,7 +1591,8 @@ on_external(XML_Parser xp, const XML_Char *context, const XML_Char *base, const 
 	XML_Parser ep = XML_ExternalEntityParserCreate(xp, NULL, NULL);
 	if (ep == NULL)
 		return XML_STATUS_ERROR;
-	enum XML_Status st = XML_Parse(ep, parse_html_entities_dtd, (int)parse_html_entities_dtd_len, 1);
+	enum XML_Status st =
+		XML_Parse(ep, parse_html_entities_dtd, (int)parse_html_entities_dtd_len, 1);
 	XML_ParserFree(ep);
 	return st;
 }
@@ -1577,7 +1652,7 @@ static int
 push(struct parse *p, const char *s, size_t n, int final)
 {
 	if (!p->keep_full && buf_append(&p->keep, s, n) < 0) {
-		p->keep_full = 1;	/* too big to keep: no retry on error */
+		p->keep_full = 1; /* too big to keep: no retry on error */
 		buf_free(&p->keep);
 	}
 	if (p->broken || p->fatal)
@@ -1605,7 +1680,7 @@ parse_feed(struct parse *p, const void *chunk, size_t len)
 	if (p->fatal)
 		return -1;
 	buf_reset(&p->chunk);
-	while (len > 0) {	/* expat takes an int length */
+	while (len > 0) { /* expat takes an int length */
 		size_t n = len > (1u << 30) ? (1u << 30) : len;
 		if (pdec_feed(&p->dec, chunk, n, 0, &p->chunk) < 0) {
 			snprintf(p->err, sizeof p->err, "out of memory");
@@ -1655,7 +1730,7 @@ recover(struct parse *p)
 	if (XML_Parse(p->xp, fixed.data ? fixed.data : "", (int)fixed.len, 1) == XML_STATUS_ERROR)
 		p->broken = 1;
 	else if (p->meta.format)
-		p->err[0] = '\0';	/* recovered: a bozo feed, not a failure */
+		p->err[0] = '\0'; /* recovered: a bozo feed, not a failure */
 out:
 	buf_free(&fixed);
 }

@@ -21,16 +21,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PARSE_MAX_DEPTH	    256		  /* element nesting */
-#define PARSE_MAX_FIELD	    (2u << 20)	  /* bytes of one text field */
-#define PARSE_MAX_ITEMS	    20000	  /* items per document */
-#define PARSE_MAX_LIST	    256		  /* links, authors, ... per item */
-#define PARSE_RECOVER_MAX   (8u << 20)	  /* document bytes kept for recovery */
+#define PARSE_MAX_DEPTH   256        /* element nesting */
+#define PARSE_MAX_FIELD   (2u << 20) /* bytes of one text field */
+#define PARSE_MAX_ITEMS   20000      /* items per document */
+#define PARSE_MAX_LIST    256        /* links, authors, ... per item */
+#define PARSE_RECOVER_MAX (8u << 20) /* document bytes kept for recovery */
 
 enum parse_type {
-	PARSE_TYPE_TEXT = 0,	/* text/plain */
-	PARSE_TYPE_HTML,	/* text/html: value is sanitized HTML */
-	PARSE_TYPE_XHTML,	/* application/xhtml+xml: sanitized, wrapper div gone */
+	PARSE_TYPE_TEXT = 0, /* text/plain */
+	PARSE_TYPE_HTML,     /* text/html: value is sanitized HTML */
+	PARSE_TYPE_XHTML,    /* application/xhtml+xml: sanitized, wrapper div gone */
 };
 
 /* A text construct. For HTML types value is the sanitized markup; text is
@@ -39,10 +39,10 @@ struct parse_text {
 	char *value;
 	char *text;
 	enum parse_type type;
-	char *mime;	/* the type as written when it is not one of the three */
-	char *base;	/* effective xml:base of the element */
-	char *lang;	/* effective xml:lang */
-	char *src;	/* Atom content src, resolved */
+	char *mime; /* the type as written when it is not one of the three */
+	char *base; /* effective xml:base of the element */
+	char *lang; /* effective xml:lang */
+	char *src;  /* Atom content src, resolved */
 };
 
 struct parse_link {
@@ -72,13 +72,13 @@ struct parse_lists {
 };
 
 struct parse_item {
-	char *guid;	/* RSS guid / Atom id */
-	char *link;	/* resolved; falls back to a permalink guid */
+	char *guid; /* RSS guid / Atom id */
+	char *link; /* resolved; falls back to a permalink guid */
 	char *comments;
 	struct parse_text title, summary, rights;
-	struct parse_text *content;	/* content:encoded, Atom content, ... */
+	struct parse_text *content; /* content:encoded, Atom content, ... */
 	size_t ncontent;
-	int64_t published, updated;	/* Unix seconds UTC; 0 = unknown */
+	int64_t published, updated; /* Unix seconds UTC; 0 = unknown */
 	char *published_raw, *updated_raw;
 	struct parse_lists l;
 	struct parse_enclosure *enclosures;
@@ -86,19 +86,19 @@ struct parse_item {
 };
 
 struct parse_meta {
-	const char *format;	/* feedparser's version code: "rss20", "atom10", ... */
-	char *version;		/* the version attribute as written */
-	const char *encoding;	/* charset used, lower case */
+	const char *format;   /* feedparser's version code: "rss20", "atom10", ... */
+	char *version;        /* the version attribute as written */
+	const char *encoding; /* charset used, lower case */
 	struct parse_text title, subtitle, rights;
 	char *id, *link, *language, *generator, *icon, *logo;
 	int64_t published, updated;
 	char *published_raw, *updated_raw;
 	struct parse_lists l;
 	char *image_url, *image_title, *image_link;
-	int ttl;		/* minutes, 0 = none */
-	int bozo;		/* document was not clean but was (partly) read */
-	char *bozo_reason;	/* why, with line:column when from expat */
-	size_t nitems;		/* items delivered */
+	int ttl;           /* minutes, 0 = none */
+	int bozo;          /* document was not clean but was (partly) read */
+	char *bozo_reason; /* why, with line:column when from expat */
+	size_t nitems;     /* items delivered */
 };
 
 /* Called once per item as it closes; it is borrowed for the call only.

@@ -177,7 +177,7 @@ open_iconv(struct pdec *d)
 	if (!strcmp(from, "utf-8") || !strcmp(from, "us-ascii"))
 		return;
 	if (!strcmp(from, "iso-8859-1"))
-		from = "WINDOWS-1252";	/* what "latin-1" feeds really hold */
+		from = "WINDOWS-1252"; /* what "latin-1" feeds really hold */
 	d->cd = iconv_open("UTF-8", from);
 	if (d->cd == (iconv_t)-1) {
 		snprintf(msg, sizeof msg, "unknown charset '%.40s', read as UTF-8", d->encoding);
@@ -202,18 +202,20 @@ clean(struct pdec *d, const unsigned char *s, size_t n, int final, struct buf *o
 		}
 		if (i > run && buf_append(out, s + run, i - run) < 0)
 			return -1;
-		if (c < 0x80) {	/* a control character XML forbids */
+		if (c < 0x80) { /* a control character XML forbids */
 			set_bozo(d, "control character in document, dropped");
 			run = ++i;
 			continue;
 		}
-		size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
-							 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+		size_t len = c >= 0xC2 && c <= 0xDF   ? 2
+			     : c >= 0xE0 && c <= 0xEF ? 3
+			     : c >= 0xF0 && c <= 0xF4 ? 4
+						      : 0;
 		if (len && i + len > n && !final) {
 			size_t k = 1;
 			while (i + k < n && (s[i + k] & 0xC0) == 0x80)
 				k++;
-			if (i + k == n) {	/* incomplete: wait for the next chunk */
+			if (i + k == n) { /* incomplete: wait for the next chunk */
 				memcpy(d->carry, s + i, n - i);
 				d->ncarry = n - i;
 				return 0;
@@ -274,7 +276,9 @@ transcode(struct pdec *d, const unsigned char *in, size_t n, int final, struct b
 	unsigned char *all = malloc(d->nicarry + n + 1);
 	char tmp[8192];
 	int rc = -1;
-	size_t unit = !strncmp(d->encoding, "utf-32", 6) ? 4 : !strncmp(d->encoding, "utf-16", 6) ? 2 : 1;
+	size_t unit = !strncmp(d->encoding, "utf-32", 6)   ? 4
+		      : !strncmp(d->encoding, "utf-16", 6) ? 2
+							   : 1;
 
 	if (all == NULL)
 		return -1;
@@ -324,7 +328,8 @@ pdec_feed(struct pdec *d, const void *in, size_t len, int final, struct buf *out
 	if (!d->sniffed) {
 		if (buf_append(&d->head, in, len) < 0)
 			return -1;
-		if (!final && d->head.len < SNIFF_MAX && memchr(d->head.data, '>', d->head.len) == NULL)
+		if (!final && d->head.len < SNIFF_MAX &&
+		    memchr(d->head.data, '>', d->head.len) == NULL)
 			return 0;
 		if (!final && d->head.len < 4)
 			return 0;

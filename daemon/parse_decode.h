@@ -15,18 +15,18 @@
 
 struct pdec {
 	int sniffed;
-	struct buf head;	/* bytes held until the charset is known */
-	iconv_t cd;		/* (iconv_t)-1 when the input is UTF-8 */
-	unsigned char icarry[8];	/* incomplete input sequence for iconv */
+	struct buf head;         /* bytes held until the charset is known */
+	iconv_t cd;              /* (iconv_t)-1 when the input is UTF-8 */
+	unsigned char icarry[8]; /* incomplete input sequence for iconv */
 	size_t nicarry;
-	unsigned char carry[4];	/* incomplete UTF-8 sequence */
+	unsigned char carry[4]; /* incomplete UTF-8 sequence */
 	size_t ncarry;
 	char http_charset[48];
-	int text_media;		/* Content-Type text/...: RFC 3023 us-ascii default */
-	int not_xml_media;	/* e.g. text/plain, text/html: bozo */
-	int ascii_label;	/* report "us-ascii" while the input stays ASCII */
+	int text_media;    /* Content-Type text/...: RFC 3023 us-ascii default */
+	int not_xml_media; /* e.g. text/plain, text/html: bozo */
+	int ascii_label;   /* report "us-ascii" while the input stays ASCII */
 	int nonascii;
-	char encoding[48];	/* charset in use, lower case */
+	char encoding[48]; /* charset in use, lower case */
 	int bozo;
 	char reason[160];
 };

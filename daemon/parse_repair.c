@@ -9,11 +9,11 @@ struct rstate {
 	const char *s;
 	size_t n, i;
 	struct buf *out;
-	size_t *open;	/* offsets of open element names in names */
+	size_t *open; /* offsets of open element names in names */
 	size_t *openlen;
 	int depth, max_depth;
 	struct buf names;
-	struct buf decls;	/* xmlns:p="..." for prefixes used but never declared */
+	struct buf decls; /* xmlns:p="..." for prefixes used but never declared */
 	int root_done;
 };
 
@@ -72,8 +72,9 @@ put_text(struct rstate *r, const char *s, size_t n, int attr)
 				k++;
 			if (k == st || k >= n || s[k] != ';')
 				rep = "&amp;";
-			else if (upper_x) {	/* "&#X41;": XML wants a lower-case x */
-				if (buf_append(r->out, s + run, i - run) < 0 || buf_puts(r->out, "&#x") < 0)
+			else if (upper_x) { /* "&#X41;": XML wants a lower-case x */
+				if (buf_append(r->out, s + run, i - run) < 0 ||
+				    buf_puts(r->out, "&#x") < 0)
 					return -1;
 				run = i + 3;
 				i += 2;
@@ -114,7 +115,8 @@ close_to(struct rstate *r, int level)
 	while (r->depth > level) {
 		r->depth--;
 		if (buf_puts(r->out, "</") < 0 ||
-		    buf_append(r->out, r->names.data + r->open[r->depth], r->openlen[r->depth]) < 0 ||
+		    buf_append(r->out, r->names.data + r->open[r->depth], r->openlen[r->depth]) <
+			    0 ||
 		    buf_putc(r->out, '>') < 0)
 			return -1;
 	}
@@ -131,9 +133,10 @@ end_tag(struct rstate *r)
 	const char *gt = memchr(r->s + k, '>', r->n - k);
 	r->i = gt ? (size_t)(gt - r->s) + 1 : r->n;
 	for (int d = r->depth - 1; d >= 0; d--)
-		if (r->openlen[d] == k - st && !memcmp(r->names.data + r->open[d], r->s + st, k - st))
+		if (r->openlen[d] == k - st &&
+		    !memcmp(r->names.data + r->open[d], r->s + st, k - st))
 			return close_to(r, d);
-	return 0;	/* closes nothing: dropped */
+	return 0; /* closes nothing: dropped */
 }
 
 /* Attributes: names kept once, values quoted and escaped. */
@@ -153,7 +156,7 @@ attributes(struct rstate *r, size_t *k)
 		size_t an = i;
 		while (i < n && name_char((unsigned char)s[i]))
 			i++;
-		if (i == an) {	/* junk: skip one byte */
+		if (i == an) { /* junk: skip one byte */
 			i++;
 			continue;
 		}
@@ -272,7 +275,8 @@ undeclared(struct rstate *r)
 		memcpy(pre, s + st, k - st);
 		pre[k - st] = '\0';
 		snprintf(decl, sizeof decl, "xmlns:%s=", pre);
-		if (!strcmp(pre, "xml") || !strcmp(pre, "xmlns") || memmem(s, n, decl, strlen(decl)))
+		if (!strcmp(pre, "xml") || !strcmp(pre, "xmlns") ||
+		    memmem(s, n, decl, strlen(decl)))
 			continue;
 		snprintf(decl, sizeof decl, " xmlns:%s=", pre);
 		if (r->decls.len && memmem(r->decls.data, r->decls.len, decl, strlen(decl)))

@@ -33,8 +33,11 @@ check_str(const char *s)
 	if (s == NULL)
 		return;
 	while (*p) {
-		size_t n = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3
-						: (*p & 0xF8) == 0xF0 ? 4 : 0;
+		size_t n = *p < 0x80             ? 1
+			   : (*p & 0xE0) == 0xC0 ? 2
+			   : (*p & 0xF0) == 0xE0 ? 3
+			   : (*p & 0xF8) == 0xF0 ? 4
+						 : 0;
 		if (n == 0)
 			abort();
 		for (size_t i = 1; i < n; i++)
@@ -88,8 +91,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	const char *ct = types[data[0] % (sizeof types / sizeof types[0])];
 	size_t chunk = 1 + (size_t)(data[1] % 64) * (data[1] & 0x80 ? 67 : 1);
-	struct parse *p = parse_new(ct, data[0] & 0x80 ? "http://example.com/feed/" : NULL, on_item,
-				    NULL);
+	struct parse *p =
+		parse_new(ct, data[0] & 0x80 ? "http://example.com/feed/" : NULL, on_item, NULL);
 
 	if (p == NULL)
 		return 0;
