@@ -44,27 +44,29 @@ enum ns {
 	NS_OTHER,
 };
 
+#define NSURI(u) u, sizeof u - 1
 static const struct {
 	const char *uri;
+	size_t len;
 	enum ns ns;
 } ns_table[] = {
-	{"http://www.w3.org/2005/Atom", NS_ATOM10},
-	{"http://purl.org/atom/ns#", NS_ATOM03},
-	{"http://purl.org/rss/1.0/", NS_CORE},
-	{"http://my.netscape.com/rdf/simple/0.9/", NS_CORE},
-	{"http://backend.userland.com/rss2", NS_CORE},
-	{"http://backend.userland.com/rss", NS_CORE},
-	{"http://blogs.law.harvard.edu/tech/rss", NS_CORE},
-	{"http://www.w3.org/1999/02/22-rdf-syntax-ns#", NS_RDF},
-	{"http://purl.org/dc/elements/1.1/", NS_DC},
-	{"http://purl.org/dc/terms/", NS_DCTERMS},
-	{"http://purl.org/rss/1.0/modules/content/", NS_CONTENT},
-	{"http://search.yahoo.com/mrss/", NS_MEDIA},
-	{"http://search.yahoo.com/mrss", NS_MEDIA},
-	{"http://www.itunes.com/dtds/podcast-1.0.dtd", NS_ITUNES},
-	{"http://www.itunes.com/dtds/podcast-1.0.dtd/", NS_ITUNES},
-	{"http://www.w3.org/1999/xhtml", NS_XHTML},
-	{"http://www.w3.org/XML/1998/namespace", NS_XML},
+	{NSURI("http://www.w3.org/2005/Atom"), NS_ATOM10},
+	{NSURI("http://purl.org/atom/ns#"), NS_ATOM03},
+	{NSURI("http://purl.org/rss/1.0/"), NS_CORE},
+	{NSURI("http://my.netscape.com/rdf/simple/0.9/"), NS_CORE},
+	{NSURI("http://backend.userland.com/rss2"), NS_CORE},
+	{NSURI("http://backend.userland.com/rss"), NS_CORE},
+	{NSURI("http://blogs.law.harvard.edu/tech/rss"), NS_CORE},
+	{NSURI("http://www.w3.org/1999/02/22-rdf-syntax-ns#"), NS_RDF},
+	{NSURI("http://purl.org/dc/elements/1.1/"), NS_DC},
+	{NSURI("http://purl.org/dc/terms/"), NS_DCTERMS},
+	{NSURI("http://purl.org/rss/1.0/modules/content/"), NS_CONTENT},
+	{NSURI("http://search.yahoo.com/mrss/"), NS_MEDIA},
+	{NSURI("http://search.yahoo.com/mrss"), NS_MEDIA},
+	{NSURI("http://www.itunes.com/dtds/podcast-1.0.dtd"), NS_ITUNES},
+	{NSURI("http://www.itunes.com/dtds/podcast-1.0.dtd/"), NS_ITUNES},
+	{NSURI("http://www.w3.org/1999/xhtml"), NS_XHTML},
+	{NSURI("http://www.w3.org/XML/1998/namespace"), NS_XML},
 };
 
 /* What a captured element's text becomes. */
@@ -236,7 +238,7 @@ ns_of(const char *name, const char **local)
 	*local = sep + 1;
 	size_t n = (size_t)(sep - name);
 	for (size_t i = 0; i < sizeof ns_table / sizeof ns_table[0]; i++)
-		if (strlen(ns_table[i].uri) == n && strncasecmp(name, ns_table[i].uri, n) == 0)
+		if (ns_table[i].len == n && strncasecmp(name, ns_table[i].uri, n) == 0)
 			return ns_table[i].ns;
 	if (n >= 28 && strncasecmp(name, "http://purl.org/dc/elements/", 28) == 0)
 		return NS_DC;
