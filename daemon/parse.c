@@ -507,8 +507,12 @@ finish_text(struct parse *p, struct parse_text *t)
 {
 	struct capture *c = &p->cap;
 	char *v = NULL, err[160];
+
+	/* an empty capture has no storage yet; base64 decodes in place */
+	if (c->b.data == NULL && buf_puts(&c->b, "") < 0)
+		return -1;
 	size_t n = c->b.len;
-	char *s = c->b.data ? c->b.data : "";
+	char *s = c->b.data;
 
 	if (c->base64) {
 		n = b64decode(s, n);

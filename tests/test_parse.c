@@ -166,6 +166,10 @@ test_dialects(void **state)
 	expect(atom03, strlen(atom03), NULL, "ITEM pub=1072865695");
 	expect(atom03, strlen(atom03), NULL, "summary=Hello|");
 	expect(rss091, strlen(rss091), NULL, "format=rss091n");
+	/* found by fuzz_parse: an empty base64 construct */
+	expect("<feed version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\"><entry><summary "
+	       "mode=\"base64\"></summary></entry></feed>",
+	       108, NULL, "summary=|");
 	expect(rss091, strlen(rss091), NULL, "title=N \xc2\xa9 1999");
 }
 
