@@ -1164,6 +1164,22 @@ static const struct {
 	{"2.0", "rss20"},    {"2.00", "rss20"},  {"2", "rss20"},
 };
 
+/* CDF (Microsoft's Channel Definition Format) keeps link and date in
+ * attributes of CHANNEL and ITEM. */
+static void
+cdf_attrs(struct parse *p, const XML_Char **atts)
+{
+	int in = p->initem;
+
+	for (int i = 0; atts[i]; i += 2) {
+		if (!strcasecmp(atts[i], "href"))
+			add_link(p, atts, atts[i + 1], 0);
+		else if (!strcasecmp(atts[i], "lastmod"))
+			store_date(dup0(atts[i + 1]), in ? &p->item.updated_raw : &p->meta.updated_raw,
+				   in ? &p->item.updated : &p->meta.updated);
+	}
+}
+
 static void
 root(struct parse *p, const char *name, enum ns ns, const char *local, const XML_Char **atts)
 {
@@ -1191,10 +1207,11 @@ root(struct parse *p, const char *name, enum ns ns, const char *local, const XML
 		p->infeed = 1;
 		if (ns == NS_CORE)
 			p->core_atom = a03 ? NS_ATOM03 : NS_ATOM10;
-	} else if (ns == NS_CORE && !strcmp(local, "channel")) {
+	} else if (ns == NS_CORE && !strcasecmp(local, "channel")) {
 		m->format = "cdf";
 		m->version = dup0("");
 		p->infeed = 1;
+		cdf_attrs(p, atts);
 	}
 	(void)name;
 }
@@ -1266,6 +1283,8 @@ start_core(struct parse *p, enum ns ns, const char *l, const XML_Char **atts)
 		begin(p, F_AUTHOR);
 	else if (!strcasecmp(l, "body") && in && !atomish(ns))
 		begin_construct(p, F_CONTENT, ns, atts, PARSE_TYPE_XHTML);
+	else if (!strcasecmp(l, "abstract"))
+		begin_construct(p, in ? F_SUMMARY : F_SUBTITLE, ns, atts, PARSE_TYPE_TEXT);
 	else if (!strcasecmp(l, "fullitem") && in)
 		begin_construct(p, F_CONTENT, ns, atts, PARSE_TYPE_HTML);
 	else
@@ -1405,6 +1424,8 @@ dispatch_start(struct parse *p, const char *name, const XML_Char **atts)
 			if (ns_of(atts[i], &al) == NS_RDF && !strcmp(al, "about"))
 				p->item.guid = resolve(frame_base(p), atts[i + 1]);
 		}
+		if (p->meta.format && !strcmp(p->meta.format, "cdf"))
+			cdf_attrs(p, atts);
 	} else if (atomish(ns) && !strcasecmp(l, "source") && p->initem) {
 		p->insource = p->depth;
 	} else if (core && !atomish(ns) && !strcasecmp(l, "image")) {
