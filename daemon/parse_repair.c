@@ -207,7 +207,9 @@ start_tag(struct rstate *r)
 
 	while (k < r->n && name_char((unsigned char)r->s[k]))
 		k++;
-	if (buf_putc(r->out, '<') < 0 || buf_append(r->out, r->s + st, k - st) < 0)
+	size_t nlen = k - st;
+
+	if (buf_putc(r->out, '<') < 0 || buf_append(r->out, r->s + st, nlen) < 0)
 		return -1;
 	if (!r->root_done && r->decls.len && buf_append(r->out, r->decls.data, r->decls.len) < 0)
 		return -1;
@@ -225,9 +227,9 @@ start_tag(struct rstate *r)
 	if (r->depth >= r->max_depth)
 		return -1;
 	r->open[r->depth] = r->names.len;
-	r->openlen[r->depth] = k - st;
+	r->openlen[r->depth] = nlen;
 	r->depth++;
-	return buf_append(&r->names, r->s + st, k - st);
+	return buf_append(&r->names, r->s + st, nlen);
 }
 
 static int

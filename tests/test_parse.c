@@ -397,6 +397,15 @@ test_malformed(void **state)
 	assert_int_equal(s.nitems, 3);
 	buf_free(&s.out);
 
+	/* repaired tags keep their attributes and close by name */
+	static const char doc2[] = "<rss version=\"2.0\"><channel><item><title type=\"x\">one</titl>"
+				   "</item><item><guid isPermaLink=\"false\">g2</guid></item></channel></rss>";
+	s = (struct seen){0};
+	assert_int_equal(run(NULL, NULL, doc2, sizeof doc2 - 1, 0, &s, err, sizeof err), 0);
+	assert_int_equal(s.nitems, 2);
+	assert_non_null(strstr(buf_str(&s.out), "guid=g2|link=(null)|"));
+	buf_free(&s.out);
+
 	/* not XML at all */
 	s = (struct seen){0};
 	assert_int_equal(run(NULL, NULL, "hello", 5, 0, &s, err, sizeof err), -1);
