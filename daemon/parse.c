@@ -96,7 +96,8 @@ enum field {
 	F_IMG_URL,
 	F_IMG_TITLE,
 	F_IMG_LINK,
-	F_DCDATE, /* dc:date: updated, and published when none is given */
+	F_DCDATE,	/* dc:date: updated, and published when none is given */
+	F_KEYWORDS, /* itunes:keywords, comma-separated categories */
 };
 
 struct frame {
@@ -1081,6 +1082,14 @@ store_plain(struct parse *p, enum field f, char *v)
 	case F_PEMAIL:
 	case F_PURI: store_person(p, f, v); return;
 	case F_CATEGORY: add_category(p, v, p->cap.scheme, p->cap.label); break;
+	case F_KEYWORDS:
+		for (char *k = strtok(v, ","); k; k = strtok(NULL, ",")) {
+			char *t = trimmed(k, strlen(k));
+			if (t)
+				add_category(p, t, "http://www.itunes.com/", NULL);
+			free(t);
+		}
+		break;
 	case F_IMG_URL: set_str(&m->image_url, resolve(frame_base(p), v)); break;
 	case F_IMG_TITLE: set_str(&m->image_title, v); return;
 	case F_IMG_LINK: set_str(&m->image_link, resolve(frame_base(p), v)); break;
@@ -1095,6 +1104,9 @@ store_capture(struct parse *p)
 	struct capture *c = &p->cap;
 
 	if (c->construct) {
+		/* RSS with both description and summary: the second is content */
+		if (c->field == F_SUMMARY && p->initem && !c->atom && p->item.summary.value)
+			c->field = F_CONTENT;
 		struct parse_text *t = construct_target(p, c->field);
 		if (c->field == F_CONTENT && p->initem) {
 			if (grow((void **)&p->item.content, &p->item.ncontent,
@@ -1338,6 +1350,11 @@ start_ext(struct parse *p, enum ns ns, const char *l, const XML_Char **atts)
 			 !(p->initem ? p->item.summary.value : p->meta.subtitle.value))
 			begin_construct(p, p->initem ? F_SUMMARY : F_SUBTITLE, ns, atts,
 					PARSE_TYPE_TEXT);
+		else if (!strcmp(l, "keywords"))
+			begin(p, F_KEYWORDS);
+		else if (!strcmp(l, "link") && !p->initem && !p->meta.image_url &&
+			 attr(atts, "rel") && !strcmp(attr(atts, "rel"), "image") && attr(atts, "href"))
+			p->meta.image_url = resolve(frame_base(p), attr(atts, "href"));
 		else if (!strcmp(l, "subtitle") && !p->initem && !p->meta.subtitle.value)
 			begin_construct(p, F_SUBTITLE, ns, atts, PARSE_TYPE_TEXT);
 		else if (!strcmp(l, "image") && !p->initem && !p->meta.image_url &&
