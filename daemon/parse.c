@@ -54,6 +54,7 @@ static const struct {
 	{NSURI("http://purl.org/atom/ns#"), NS_ATOM03},
 	{NSURI("http://purl.org/rss/1.0/"), NS_CORE},
 	{NSURI("http://my.netscape.com/rdf/simple/0.9/"), NS_CORE},
+	{NSURI("http://channel.netscape.com/rdf/simple/0.9/"), NS_CORE},
 	{NSURI("http://backend.userland.com/rss2"), NS_CORE},
 	{NSURI("http://backend.userland.com/rss"), NS_CORE},
 	{NSURI("http://blogs.law.harvard.edu/tech/rss"), NS_CORE},
@@ -1364,7 +1365,13 @@ start_ext(struct parse *p, enum ns ns, const char *l, const XML_Char **atts)
 									  : attr(atts, "url"));
 		break;
 	case NS_MEDIA:
-		if (!strcmp(l, "category")) {
+		if ((!strcmp(l, "content") || !strcmp(l, "thumbnail")) && !p->initem &&
+		    !p->meta.image_url && attr(atts, "url")) {
+			const char *medium = attr(atts, "medium"), *type = attr(atts, "type");
+			if (!strcmp(l, "thumbnail") || (medium && !strcmp(medium, "image")) ||
+			    (type && !strncmp(type, "image/", 6)))
+				p->meta.image_url = resolve(frame_base(p), attr(atts, "url"));
+		} else if (!strcmp(l, "category")) {
 			const char *sc = attr(atts, "scheme");
 			begin(p, F_CATEGORY);
 			p->cap.scheme =
@@ -1608,7 +1615,7 @@ on_nsdecl(void *u, const XML_Char *prefix, const XML_Char *uri)
 	struct parse *p = u;
 
 	(void)prefix;
-	if (uri && !strcmp(uri, "http://my.netscape.com/rdf/simple/0.9/"))
+	if (uri && strstr(uri, "netscape.com/rdf/simple/0.9"))
 		p->rss090 = 1;
 }
 
