@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +194,17 @@ clean(struct pdec *d, const unsigned char *s, size_t n, int final, struct buf *o
 	size_t i = 0, run = 0;
 
 	while (i < n) {
+		/* fast path: 8 bytes of printable ASCII at a time */
+		while (i + 8 <= n) {
+			uint64_t w;
+			memcpy(&w, s + i, 8);
+			if ((w & 0x8080808080808080ULL) ||
+			    ((w - 0x2020202020202020ULL) & ~w & 0x8080808080808080ULL))
+				break;
+			i += 8;
+		}
+		if (i >= n)
+			break;
 		unsigned char c = s[i];
 		if (c >= 0x20 || c == '\t' || c == '\n' || c == '\r') {
 			if (c < 0x80) {
