@@ -102,6 +102,7 @@ enum field {
 };
 
 struct frame {
+	char *xmlns;	/* inside captured markup: a foreign namespace (SVG, MathML) */
 	char *base; /* effective xml:base; owned when base_owned */
 	char *lang;
 	unsigned base_owned : 1, lang_owned : 1;
@@ -837,11 +838,33 @@ cap_start(struct parse *p, const XML_Char *name, const XML_Char **atts)
 	}
 	if (cap_append(p, "<", 1) < 0 || cap_append(p, local, strlen(local)) < 0)
 		return;
+	/* SVG and MathML keep their namespace, declared where it starts */
+	if (ns == NS_OTHER) {
+		struct frame *f = &p->stack[p->depth], *up = &p->stack[p->depth - 1];
+		f->xmlns = dupn(name, (size_t)(local - name - 1));
+		if (f->xmlns && (up->xmlns == NULL || strcmp(up->xmlns, f->xmlns) != 0) &&
+		    (cap_append(p, " xmlns=\"", 8) < 0 || cap_escaped(p, f->xmlns, strlen(f->xmlns), 1) < 0 ||
+		     cap_append(p, "\"", 1) < 0))
+			return;
+	}
+	int xlink = 0;
 	for (int i = 0; atts[i]; i += 2) {
 		const char *al;
 		enum ns ans = ns_of(atts[i], &al);
 		if (ans == NS_XML)
 			continue;
+		if (ans == NS_OTHER && !strncmp(atts[i], "http://www.w3.org/1999/xlink", 28)) {
+			static const char decl[] = " xmlns:xlink=\"http://www.w3.org/1999/xlink\"";
+			if (!xlink && cap_append(p, decl, sizeof decl - 1) < 0)
+				return;
+			xlink = 1;
+			if (cap_append(p, " xlink:", 7) < 0 || cap_append(p, al, strlen(al)) < 0 ||
+			    cap_append(p, "=\"", 2) < 0 ||
+			    cap_escaped(p, atts[i + 1], strlen(atts[i + 1]), 1) < 0 ||
+			    cap_append(p, "\"", 1) < 0)
+				return;
+			continue;
+		}
 		if (cap_append(p, " ", 1) < 0 || cap_append(p, al, strlen(al)) < 0 ||
 		    cap_append(p, "=\"", 2) < 0 ||
 		    cap_escaped(p, atts[i + 1], strlen(atts[i + 1]), 1) < 0 ||
@@ -1562,6 +1585,8 @@ pop_frame(struct parse *p)
 		free(f->base);
 	if (f->lang_owned)
 		free(f->lang);
+	free(f->xmlns);
+	f->xmlns = NULL;
 	f->base = f->lang = NULL;
 	f->base_owned = f->lang_owned = 0;
 	p->depth--;
