@@ -31,7 +31,8 @@ main(int argc, char **argv)
 		if (buf_append(&doc, tmp, n) < 0)
 			return 1;
 	fclose(f);
-	struct parse *p = parse_new("application/rss+xml", "http://example.com/feed", count, &items);
+	struct parse *p =
+		parse_new("application/rss+xml", "http://example.com/feed", count, &items);
 	if (p == NULL)
 		return 1;
 	for (size_t off = 0; off < doc.len; off += 4096)

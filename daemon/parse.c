@@ -97,13 +97,13 @@ enum field {
 	F_IMG_URL,
 	F_IMG_TITLE,
 	F_IMG_LINK,
-	F_DCDATE,	/* dc:date: updated, and published when none is given */
+	F_DCDATE,   /* dc:date: updated, and published when none is given */
 	F_KEYWORDS, /* itunes:keywords, comma-separated categories */
 };
 
 struct frame {
-	char *xmlns;	/* inside captured markup: a foreign namespace (SVG, MathML) */
-	char *base; /* effective xml:base; owned when base_owned */
+	char *xmlns; /* inside captured markup: a foreign namespace (SVG, MathML) */
+	char *base;  /* effective xml:base; owned when base_owned */
 	char *lang;
 	unsigned base_owned : 1, lang_owned : 1;
 	unsigned char ns;
@@ -843,7 +843,8 @@ cap_start(struct parse *p, const XML_Char *name, const XML_Char **atts)
 		struct frame *f = &p->stack[p->depth], *up = &p->stack[p->depth - 1];
 		f->xmlns = dupn(name, (size_t)(local - name - 1));
 		if (f->xmlns && (up->xmlns == NULL || strcmp(up->xmlns, f->xmlns) != 0) &&
-		    (cap_append(p, " xmlns=\"", 8) < 0 || cap_escaped(p, f->xmlns, strlen(f->xmlns), 1) < 0 ||
+		    (cap_append(p, " xmlns=\"", 8) < 0 ||
+		     cap_escaped(p, f->xmlns, strlen(f->xmlns), 1) < 0 ||
 		     cap_append(p, "\"", 1) < 0))
 			return;
 	}
@@ -954,6 +955,20 @@ on_text_raw(struct parse *p, const XML_Char *s, int len)
 		cap_append(p, s, (size_t)len);
 }
 
+/* Bytes of s's first max bytes that end on a UTF-8 character boundary. */
+static int
+utf8_prefix(const char *s, int max)
+{
+	int n = (int)strnlen(s, (size_t)max + 1);
+
+	if (n <= max)
+		return n;
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}
+
 static void XMLCALL
 on_skipped(void *u, const XML_Char *name, int is_param)
 {
@@ -961,16 +976,18 @@ on_skipped(void *u, const XML_Char *name, int is_param)
 
 	if (is_param)
 		return;
+	int n = utf8_prefix(name, 60);
+
 	p->meta.bozo = 1;
 	if (p->meta.bozo_reason == NULL) {
 		char msg[160];
-		snprintf(msg, sizeof msg, "line %lu: undefined entity &%.60s;",
-			 (unsigned long)XML_GetCurrentLineNumber(p->xp), name);
+		snprintf(msg, sizeof msg, "line %lu: undefined entity &%.*s;",
+			 (unsigned long)XML_GetCurrentLineNumber(p->xp), n, name);
 		p->meta.bozo_reason = dup0(msg);
 	}
 	if (p->cap.depth) { /* keep it as written, as a forgiving reader would */
 		char ent[80];
-		snprintf(ent, sizeof ent, "&%.60s;", name);
+		snprintf(ent, sizeof ent, "&%.*s;", n, name);
 		if (p->cap.markup)
 			cap_escaped(p, ent, strlen(ent), 0);
 		else
@@ -1211,7 +1228,8 @@ cdf_attrs(struct parse *p, const XML_Char **atts)
 		if (!strcasecmp(atts[i], "href"))
 			add_link(p, atts, atts[i + 1], 0);
 		else if (!strcasecmp(atts[i], "lastmod"))
-			store_date(dup0(atts[i + 1]), in ? &p->item.updated_raw : &p->meta.updated_raw,
+			store_date(dup0(atts[i + 1]),
+				   in ? &p->item.updated_raw : &p->meta.updated_raw,
 				   in ? &p->item.updated : &p->meta.updated);
 	}
 }
@@ -1377,7 +1395,8 @@ start_ext(struct parse *p, enum ns ns, const char *l, const XML_Char **atts)
 		else if (!strcmp(l, "keywords"))
 			begin(p, F_KEYWORDS);
 		else if (!strcmp(l, "link") && !p->initem && !p->meta.image_url &&
-			 attr(atts, "rel") && !strcmp(attr(atts, "rel"), "image") && attr(atts, "href"))
+			 attr(atts, "rel") && !strcmp(attr(atts, "rel"), "image") &&
+			 attr(atts, "href"))
 			p->meta.image_url = resolve(frame_base(p), attr(atts, "href"));
 		else if (!strcmp(l, "subtitle") && !p->initem && !p->meta.subtitle.value)
 			begin_construct(p, F_SUBTITLE, ns, atts, PARSE_TYPE_TEXT);

@@ -181,7 +181,14 @@ open_iconv(struct pdec *d)
 		from = "WINDOWS-1252"; /* what "latin-1" feeds really hold */
 	d->cd = iconv_open("UTF-8", from);
 	if (d->cd == (iconv_t)-1) {
-		snprintf(msg, sizeof msg, "unknown charset '%.40s', read as UTF-8", d->encoding);
+		char name[48];
+		size_t i;
+		/* the name came from the document: printable ASCII only in messages */
+		for (i = 0; d->encoding[i] && i + 1 < sizeof name; i++)
+			name[i] = d->encoding[i] > 0x20 && d->encoding[i] < 0x7F ? d->encoding[i]
+										 : '?';
+		name[i] = '\0';
+		snprintf(msg, sizeof msg, "unknown charset '%s', read as UTF-8", name);
 		set_bozo(d, msg);
 		snprintf(d->encoding, sizeof d->encoding, "utf-8");
 	}

@@ -108,6 +108,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_text(&m->subtitle);
 	check_str(m->link);
 	check_lists(&m->l);
+	check_str(m->bozo_reason);
+	check_str(m->encoding);
 	check_str(parse_error(p));
 	parse_free(p);
 	return 0;

@@ -298,6 +298,18 @@ test_invalid_utf8(void **state)
 		buf_free(&s.out);
 		s.nitems = 0;
 	}
+	/* found by fuzz_parse: an undefined entity with a long non-ASCII name is
+	 * kept as written, and must not be cut inside a character */
+	struct buf d = {0};
+	buf_puts(&d, "<rss version=\"2.0\"><channel><title>&");
+	for (int i = 0; i < 45; i++)
+		buf_puts(&d, "\xd1\x8f");
+	buf_puts(&d, ";</title></channel></rss>");
+	assert_int_equal(run(NULL, NULL, d.data, d.len, 0, &s, NULL, 0), 0);
+	assert_true(valid_utf8(buf_str(&s.out)));
+	assert_non_null(strstr(buf_str(&s.out), "bozo=1|title=&\xd1\x8f"));
+	buf_free(&s.out);
+	buf_free(&d);
 }
 
 static void
@@ -398,8 +410,9 @@ test_malformed(void **state)
 	buf_free(&s.out);
 
 	/* repaired tags keep their attributes and close by name */
-	static const char doc2[] = "<rss version=\"2.0\"><channel><item><title type=\"x\">one</titl>"
-				   "</item><item><guid isPermaLink=\"false\">g2</guid></item></channel></rss>";
+	static const char doc2[] =
+		"<rss version=\"2.0\"><channel><item><title type=\"x\">one</titl>"
+		"</item><item><guid isPermaLink=\"false\">g2</guid></item></channel></rss>";
 	s = (struct seen){0};
 	assert_int_equal(run(NULL, NULL, doc2, sizeof doc2 - 1, 0, &s, err, sizeof err), 0);
 	assert_int_equal(s.nitems, 2);
