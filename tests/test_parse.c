@@ -301,13 +301,13 @@ test_invalid_utf8(void **state)
 	/* found by fuzz_parse: an undefined entity with a long non-ASCII name is
 	 * kept as written, and must not be cut inside a character */
 	struct buf d = {0};
-	buf_puts(&d, "<rss version=\"2.0\"><channel><title>&");
+	buf_puts(&d, "<rss version=\"2.0\"><channel><title>&a");
 	for (int i = 0; i < 45; i++)
 		buf_puts(&d, "\xd1\x8f");
 	buf_puts(&d, ";</title></channel></rss>");
 	assert_int_equal(run(NULL, NULL, d.data, d.len, 0, &s, NULL, 0), 0);
 	assert_true(valid_utf8(buf_str(&s.out)));
-	assert_non_null(strstr(buf_str(&s.out), "bozo=1|title=&\xd1\x8f"));
+	assert_non_null(strstr(buf_str(&s.out), "bozo=1|title=&a\xd1\x8f"));
 	buf_free(&s.out);
 	buf_free(&d);
 }
