@@ -31,8 +31,11 @@ norm_charset(const char *s, size_t n, char *out, size_t outlen)
 		s++, n--;
 	while (n && (isspace((unsigned char)s[n - 1]) || s[n - 1] == '"' || s[n - 1] == '\''))
 		n--;
-	for (size_t i = 0; i < n && o + 1 < outlen; i++)
-		out[o++] = (char)tolower((unsigned char)s[i]);
+	for (size_t i = 0; i < n && o + 1 < outlen; i++) {
+		unsigned char c = (unsigned char)s[i];
+		/* charset names are ASCII; anything else comes from a broken document */
+		out[o++] = isalnum(c) || strchr("-_.:()+", c) ? (char)tolower(c) : '?';
+	}
 	out[o] = '\0';
 	if (!strcmp(out, "utf8"))
 		snprintf(out, outlen, "utf-8");
@@ -179,7 +182,9 @@ open_iconv(struct pdec *d)
 		return;
 	if (!strcmp(from, "iso-8859-1"))
 		from = "WINDOWS-1252"; /* what "latin-1" feeds really hold */
-	d->cd = iconv_open("UTF-8", from);
+	/* glibc's iconv_open accepts some junk names ("???"): refuse them first */
+	if (strchr(from, '?') == NULL && isalnum((unsigned char)from[0]))
+		d->cd = iconv_open("UTF-8", from);
 	if (d->cd == (iconv_t)-1) {
 		char name[48];
 		size_t i;
