@@ -34,7 +34,7 @@ norm_charset(const char *s, size_t n, char *out, size_t outlen)
 	for (size_t i = 0; i < n && o + 1 < outlen; i++) {
 		unsigned char c = (unsigned char)s[i];
 		/* charset names are ASCII; anything else comes from a broken document */
-		out[o++] = isalnum(c) || strchr("-_.:()+", c) ? (char)tolower(c) : '?';
+		out[o++] = isalnum(c) || strchr("-_.:()+/", c) ? (char)tolower(c) : '?';
 	}
 	out[o] = '\0';
 	if (!strcmp(out, "utf8"))
@@ -183,7 +183,7 @@ open_iconv(struct pdec *d)
 	if (!strcmp(from, "iso-8859-1"))
 		from = "WINDOWS-1252"; /* what "latin-1" feeds really hold */
 	/* glibc's iconv_open accepts some junk names ("???"): refuse them first */
-	if (strchr(from, '?') == NULL && isalnum((unsigned char)from[0]))
+	if (strpbrk(from, "?/") == NULL && isalnum((unsigned char)from[0]))
 		d->cd = iconv_open("UTF-8", from);
 	if (d->cd == (iconv_t)-1) {
 		char name[48];

@@ -242,6 +242,13 @@ step(struct rstate *r)
 		return copy_until(r, "-->");
 	if (left >= 9 && !memcmp(s, "<![CDATA[", 9))
 		return copy_until(r, "]]>");
+	if (left >= 6 && !memcmp(s, "<?xml", 5) && (is_space(s[5]) || s[5] == '?')) {
+		/* the XML declaration: the text is UTF-8 by now, and a broken
+		 * declaration would stop the parser again */
+		const char *e = memmem(s, left, "?>", 2);
+		r->i = e ? (size_t)(e - r->s) + 2 : r->n;
+		return 0;
+	}
 	if (left >= 2 && !memcmp(s, "<?", 2))
 		return copy_until(r, "?>");
 	if (left >= 2 && !memcmp(s, "<!", 2)) {
