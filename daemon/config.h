@@ -54,8 +54,8 @@ struct config {
 /* Story folding. story.c's story_params_default() must give these same
  * values: the daemon with no fold_* keys and a bare story_new() fold alike. */
 #define CONFIG_DEFAULT_FOLD_WINDOW (72 * 3600)
-#define CONFIG_DEFAULT_FOLD_THRESHOLD 0.5
-#define CONFIG_DEFAULT_FOLD_MERGE_THRESHOLD 0.6
+#define CONFIG_DEFAULT_FOLD_THRESHOLD 0.12
+#define CONFIG_DEFAULT_FOLD_MERGE_THRESHOLD 0.20
 #define CONFIG_DEFAULT_FOLD_SIMHASH_RADIUS 3
 #define CONFIG_DEFAULT_FOLD_LANGUAGE "english"
 
