@@ -85,11 +85,14 @@ store_tx_end(struct store *st, int own, int rc, char *err, size_t errlen)
 {
 	if (!own)
 		return rc;
-	if (rc == 0 && store_exec_stmt(st, store_stmt(st, S_COMMIT), err, errlen, "commit") == 0)
-		return 0;
+	/* store_commit runs the deferred work first (and rolls back on error). */
+	if (rc == 0)
+		return store_commit(st, err, errlen);
 	store_rollback(st);
-	return rc == 0 ? -1 : rc;
+	return rc;
 }
+
+static int story_touch(struct store *st, int64_t story_id, char *err, size_t errlen);
 
 /* ---- Arena ---- */
 
@@ -369,6 +372,7 @@ store_close(struct store *st)
 		sqlite3_exec(st->db, "PRAGMA optimize", NULL, NULL, NULL);
 	sqlite3_close(st->db);
 	free(st->path);
+	free(st->dirty);
 	free(st);
 }
 
@@ -390,10 +394,62 @@ store_begin(struct store *st, char *err, size_t errlen)
 	return store_exec_stmt(st, store_stmt(st, S_BEGIN), err, errlen, "begin");
 }
 
+static void
+deferred_drop(struct store *st)
+{
+	st->fts_from = 0;
+	st->ndirty = 0;
+}
+
+/* Indexes the items inserted since st->fts_from in one statement. */
+static int
+fts_catchup(struct store *st, char *err, size_t errlen)
+{
+	sqlite3_stmt *s;
+
+	if (st->fts_from == 0)
+		return 0;
+	s = store_stmt(st, S_FTS_CATCHUP);
+	sqlite3_bind_int64(s, 1, st->fts_from);
+	if (store_exec_stmt(st, s, err, errlen, "index new items") < 0)
+		return -1;
+	st->fts_from = 0;
+	return 0;
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Recomputes each story touched in this transaction once, however many of
+ * its items arrived. */
+static int
+dirty_refresh(struct store *st, char *err, size_t errlen)
+{
+	sqlite3_stmt *s;
+
+	qsort(st->dirty, st->ndirty, sizeof *st->dirty, cmp_i64);
+	for (size_t i = 0; i < st->ndirty; i++) {
+		if (i && st->dirty[i] == st->dirty[i - 1])
+			continue;
+		s = store_stmt(st, S_STORY_REFRESH);
+		sqlite3_bind_int64(s, 1, st->dirty[i]);
+		if (store_exec_stmt(st, s, err, errlen, "refresh story") < 0)
+			return -1;
+	}
+	st->ndirty = 0;
+	return 0;
+}
+
 int
 store_commit(struct store *st, char *err, size_t errlen)
 {
-	if (store_exec_stmt(st, store_stmt(st, S_COMMIT), err, errlen, "commit") < 0) {
+	if (fts_catchup(st, err, errlen) < 0 || dirty_refresh(st, err, errlen) < 0 ||
+	    store_exec_stmt(st, store_stmt(st, S_COMMIT), err, errlen, "commit") < 0) {
 		store_rollback(st);
 		return -1;
 	}
@@ -405,6 +461,7 @@ store_rollback(struct store *st)
 {
 	char err[16];
 
+	deferred_drop(st);
 	if (!sqlite3_get_autocommit(st->db))
 		store_exec_stmt(st, store_stmt(st, S_ROLLBACK), err, sizeof err, "rollback");
 }
@@ -628,6 +685,12 @@ item_insert(struct store *st, const struct store_item *it, const char *key, int6
 	res->item_id = sqlite3_last_insert_rowid(st->db);
 	res->story_id = 0;
 	res->time = item_time(it, fetched);
+	/* Rowids only grow within a transaction: every id from the first
+	 * new one on is a new item. Outside one, index it now. */
+	if (st->fts_from == 0)
+		st->fts_from = res->item_id;
+	if (sqlite3_get_autocommit(st->db))
+		return fts_catchup(st, err, errlen);
 	return 0;
 }
 
@@ -635,8 +698,12 @@ static int
 item_update(struct store *st, const struct store_item *it, int64_t hash,
 	    struct store_upsert_result *res, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = store_stmt(st, S_ITEM_UPDATE);
+	sqlite3_stmt *s;
 
+	/* items_au replaces the item's FTS row: it must exist first. */
+	if (st->fts_from && res->item_id >= st->fts_from && fts_catchup(st, err, errlen) < 0)
+		return -1;
+	s = store_stmt(st, S_ITEM_UPDATE);
 	sqlite3_bind_int64(s, 1, res->item_id);
 	bind_content(s, 2, it);
 	sqlite3_bind_int64(s, 11, hash);
@@ -645,7 +712,7 @@ item_update(struct store *st, const struct store_item *it, int64_t hash,
 	res->status = STORE_ITEM_CHANGED;
 	/* The title may be the story's. */
 	if (res->story_id > 0)
-		return store_story_upsert(st, res->story_id, err, errlen);
+		return story_touch(st, res->story_id, err, errlen);
 	return 0;
 }
 
@@ -723,6 +790,30 @@ story_ensure(struct store *st, int64_t id, char *err, size_t errlen)
 	return store_exec_stmt(st, s, err, errlen, "create story");
 }
 
+/* Marks a story's aggregates for recomputation at commit; outside a
+ * transaction, recomputes them now. The row itself exists from here on. */
+static int
+story_touch(struct store *st, int64_t story_id, char *err, size_t errlen)
+{
+	if (sqlite3_get_autocommit(st->db))
+		return store_story_upsert(st, story_id, err, errlen);
+	if (story_ensure(st, story_id, err, errlen) < 0)
+		return -1;
+	if (st->ndirty == st->dirty_cap) {
+		size_t cap = st->dirty_cap ? st->dirty_cap * 2 : 64;
+		int64_t *v = realloc(st->dirty, cap * sizeof *v);
+
+		if (v == NULL) {
+			snprintf(err, errlen, "store: refresh story: out of memory");
+			return -1;
+		}
+		st->dirty = v;
+		st->dirty_cap = cap;
+	}
+	st->dirty[st->ndirty++] = story_id;
+	return 0;
+}
+
 int
 store_story_upsert(struct store *st, int64_t story_id, char *err, size_t errlen)
 {
@@ -771,10 +862,10 @@ set_story(struct store *st, int64_t item_id, int64_t story_id, char *err, size_t
 	sqlite3_bind_int64(s, 1, item_id);
 	sqlite3_bind_int64(s, 2, target);
 	if (store_exec_stmt(st, s, err, errlen, "set item story") < 0 ||
-	    store_story_upsert(st, target, err, errlen) < 0)
+	    story_touch(st, target, err, errlen) < 0)
 		return -1;
 	if (old > 0 && old != target)
-		return store_story_upsert(st, old, err, errlen);
+		return story_touch(st, old, err, errlen);
 	return 0;
 }
 
@@ -815,7 +906,7 @@ merge(struct store *st, int64_t into, int64_t from, char *err, size_t errlen)
 	    exec_pair(st, S_STORY_SET_MERGED, into, from, err, errlen, "merge: mark merged") < 0 ||
 	    exec_pair(st, S_STORY_REPOINT, into, from, err, errlen, "merge: repoint") < 0)
 		return -1;
-	return store_story_upsert(st, into, err, errlen);
+	return story_touch(st, into, err, errlen) < 0 ? -1 : story_touch(st, from, err, errlen);
 }
 
 int

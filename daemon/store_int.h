@@ -17,6 +17,7 @@ enum store_stmt {
 	S_FEED_TAG_ADD,
 	S_FEED_STATUS,
 	S_FEED_MOVED,
+	S_FTS_CATCHUP,
 	S_FEEDS,
 	S_ITEM_BY_KEY,
 	S_ITEM_INSERT,
@@ -60,6 +61,12 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *stmt[S_COUNT];
+	/* Work deferred to the end of the open transaction (store_commit):
+	 * the first item id not yet in items_fts (0 = none), and the stories
+	 * whose aggregates must be recomputed. */
+	int64_t fts_from;
+	int64_t *dirty;
+	size_t ndirty, dirty_cap;
 };
 
 /* Reset and unbound statement id, ready to bind. */
