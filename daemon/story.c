@@ -217,8 +217,20 @@ struct tok {
 	double idf, q; /* its IDF now, and its weight in the item's vector */
 };
 
+/* A word's stem hash, remembered: Snowball costs about 2,000 instructions a
+ * word and news repeats its words all day. Direct-mapped; short words only. */
+#define STEM_CACHE 4096
+#define STEM_WORD 30
+struct stem_slot {
+	const struct sb_stemmer *st;
+	uint64_t key;
+	uint8_t n;
+	char w[STEM_WORD];
+};
+
 struct story_index {
 	struct story_params p;
+	struct stem_slot *stem_cache;
 	char language[32];
 	struct sb_stemmer *stem_main, *stem_ru, *stem_tr, *stem_ar, *stem_el;
 	struct map stop; /* folded stop word hash -> 1 */
@@ -536,6 +548,31 @@ stemmer_for(const struct story_index *idx, const struct rawtok *t, int turkish)
 	}
 }
 
+/* The hash of w's stem (w: n folded bytes). */
+static uint64_t
+stem_key(struct story_index *idx, struct sb_stemmer *st, const char *w, size_t n)
+{
+	uint64_t h = fnv64(w, n, 0x84222325cbf29ce4ULL);
+	struct stem_slot *slot = &idx->stem_cache[h % STEM_CACHE];
+	const sb_symbol *r;
+	uint64_t key;
+
+	if (n <= STEM_WORD && slot->st == st && slot->n == n && memcmp(slot->w, w, n) == 0)
+		return slot->key;
+	r = sb_stemmer_stem(st, (const sb_symbol *)w, (int)n);
+	if (r != NULL && sb_stemmer_length(st) > 0)
+		key = fnv64(r, (size_t)sb_stemmer_length(st), 0xcbf29ce484222325ULL);
+	else
+		key = fnv64(w, n, 0xcbf29ce484222325ULL);
+	if (n <= STEM_WORD) {
+		slot->st = st;
+		slot->key = key;
+		slot->n = (uint8_t)n;
+		memcpy(slot->w, w, n);
+	}
+	return key;
+}
+
 /* Normalizes, filters and stems one word, then records it. */
 static int
 word_add(struct story_index *idx, const struct rawtok *t, struct field_ctx *f)
@@ -550,15 +587,7 @@ word_add(struct story_index *idx, const struct rawtok *t, struct field_ctx *f)
 	if (n == 0 || is_stop(idx, w, n, t, f->turkish))
 		return 0;
 	struct sb_stemmer *st = stemmer_for(idx, t, f->turkish);
-	const char *stem = w;
-	if (st != NULL) {
-		const sb_symbol *r = sb_stemmer_stem(st, (const sb_symbol *)w, (int)n);
-		if (r != NULL && sb_stemmer_length(st) > 0) {
-			stem = (const char *)r;
-			n = (size_t)sb_stemmer_length(st);
-		}
-	}
-	uint64_t key = fnv64(stem, n, 0xcbf29ce484222325ULL);
+	uint64_t key = st ? stem_key(idx, st, w, n) : fnv64(w, n, 0xcbf29ce484222325ULL);
 	if (f->title && t->digit)
 		flags |= F_NUM;
 	else if (f->title &&
@@ -1482,6 +1511,9 @@ story_new(const struct story_params *params, char *err, size_t errlen)
 	p.language = idx->language;
 	idx->p = p;
 	idx->next_id = 1;
+	idx->stem_cache = calloc(STEM_CACHE, sizeof(*idx->stem_cache));
+	if (idx->stem_cache == NULL)
+		goto oom;
 	idx->stem_main = sb_stemmer_new(idx->language, "UTF_8");
 	if (idx->stem_main == NULL) {
 		snprintf(err, errlen, "story: no stemmer for language \"%s\"", idx->language);
@@ -1511,6 +1543,7 @@ story_free(struct story_index *idx)
 {
 	if (idx == NULL)
 		return;
+	free(idx->stem_cache);
 	free(idx->arena);
 	free(idx->ring);
 	for (uint32_t s = 0; s < idx->nst_used; s++)
