@@ -55,6 +55,8 @@ main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "--dump") == 0)
 		return dump_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "--fold") == 0)
+		return fold_main(argc - 1, argv + 1, NULL);
 	while ((c = getopt_long(argc, argv, "c:fvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config_path = optarg; break;

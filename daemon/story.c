@@ -1,0 +1,1525 @@
+/* story: online story folding (see story.h and docs/stories.md).
+ *
+ * Items live in a ring in arrival order and expire from its head once older
+ * than the window. Every distinct term of an item is a posting chained from
+ * its term's record (newest first), so a chain walk stops at the first
+ * expired posting and nothing is ever unlinked. Stories hold the summed term
+ * weights of their live items (sorted by term id) and a list of their items,
+ * so an expiring item is subtracted and a merge relabels the smaller story.
+ * Special terms (canonical link, SimHash bands) share the posting machinery
+ * but take no part in the cosine. */
+#include "story.h"
+
+#include <libstemmer.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "url.h"
+
+#define SEQ_BITS 26
+#define SEQ_MASK ((1u << SEQ_BITS) - 1)
+#define POS_BITS 6
+#define MAX_TERMS 63 /* per item; pos 63 is never used so NONE is no posting */
+#define NONE 0xffffffffu
+#define TID_MASK 0xffffffu
+#define W_SHIFT 24
+#define W_MAX 63u
+#define F_NAME (1u << 30)
+#define F_SPECIAL (1u << 31)
+#define BANDS 4
+#define MAX_TITLE_TERMS 24
+#define TOKEN_MAX 64	 /* code points; longer runs are not words */
+#define WALK_LIMIT 64	 /* postings looked at per term */
+#define TOP_K 16	 /* stories compared exactly */
+#define WALK_TERMS 20	 /* rarest terms of an item whose postings are walked */
+#define TITLE_WEIGHT 2	 /* a title occurrence counts this many summary ones */
+#define SIMHASH_MIN 10	 /* tokens needed before SimHash says anything */
+
+/* ---- a uint64 -> uint32 open-addressing map (linear probing) ---- */
+
+struct map {
+	uint64_t *keys; /* 0 = empty */
+	uint32_t *vals;
+	size_t cap, n;
+};
+
+static uint64_t
+mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static uint64_t
+fnv64(const void *p, size_t n, uint64_t h)
+{
+	const unsigned char *s = p;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h ? h : 1;
+}
+
+static size_t
+map_find(const struct map *m, uint64_t key)
+{
+	size_t mask = m->cap - 1, i = mix64(key) & mask;
+
+	while (m->keys[i] != 0 && m->keys[i] != key)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static int
+map_grow(struct map *m, size_t want)
+{
+	struct map nm;
+
+	if (m->cap && want * 2 <= m->cap)
+		return 0;
+	nm.cap = m->cap ? m->cap : 64;
+	while (want * 2 > nm.cap)
+		nm.cap *= 2;
+	nm.n = m->n;
+	nm.keys = calloc(nm.cap, sizeof(*nm.keys));
+	nm.vals = malloc(nm.cap * sizeof(*nm.vals));
+	if (nm.keys == NULL || nm.vals == NULL) {
+		free(nm.keys);
+		free(nm.vals);
+		return -1;
+	}
+	for (size_t i = 0; i < m->cap; i++) {
+		if (m->keys[i] == 0)
+			continue;
+		size_t j = map_find(&nm, m->keys[i]);
+		nm.keys[j] = m->keys[i];
+		nm.vals[j] = m->vals[i];
+	}
+	free(m->keys);
+	free(m->vals);
+	*m = nm;
+	return 0;
+}
+
+/* Returns a pointer to key's value or NULL. */
+static uint32_t *
+map_get(const struct map *m, uint64_t key)
+{
+	if (m->cap == 0)
+		return NULL;
+	size_t i = map_find(m, key);
+	return m->keys[i] ? &m->vals[i] : NULL;
+}
+
+/* Inserts a key known to be absent; capacity reserved by map_grow(). */
+static void
+map_put(struct map *m, uint64_t key, uint32_t val)
+{
+	size_t i = map_find(m, key);
+
+	m->keys[i] = key;
+	m->vals[i] = val;
+	m->n++;
+}
+
+/* Backward-shift deletion keeps probe chains intact without tombstones. */
+static void
+map_del(struct map *m, uint64_t key)
+{
+	size_t mask = m->cap - 1, i = map_find(m, key), j = i;
+
+	if (m->keys[i] == 0)
+		return;
+	m->n--;
+	for (;;) {
+		m->keys[i] = 0;
+		for (;;) {
+			j = (j + 1) & mask;
+			if (m->keys[j] == 0)
+				return;
+			size_t home = mix64(m->keys[j]) & mask;
+			/* j's key may move to i unless its home lies in (i, j]. */
+			if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
+				break;
+		}
+		m->keys[i] = m->keys[j];
+		m->vals[i] = m->vals[j];
+		i = j;
+	}
+}
+
+static void
+map_free(struct map *m)
+{
+	free(m->keys);
+	free(m->vals);
+}
+
+/* ---- state ---- */
+
+struct iterm {
+	uint32_t tw;   /* term id | weight << 24 | F_NAME | F_SPECIAL */
+	uint32_t next; /* older posting of the same term: seq << 6 | pos, or NONE */
+};
+
+struct item {
+	int64_t time;
+	uint64_t simhash;
+	float scale;	       /* 1 / length of its TF vector */
+	uint32_t story;	       /* story slot */
+	uint32_t sprev, snext; /* neighbours in the story's item list (seq) */
+	uint8_t nterms, has_simhash;
+	struct iterm *terms;
+};
+
+struct term {
+	uint64_t key;
+	uint32_t df;
+	uint32_t head; /* newest posting */
+};
+
+struct sent {
+	uint32_t tid;
+	float c; /* summed item weights, each item scaled to unit length */
+};
+
+struct story {
+	int64_t id, first, last;
+	uint32_t nitems, head, tail; /* item list by seq */
+	uint32_t nv, cv;
+	struct sent *v;
+	uint32_t mark, flags;
+	double acc, sim;
+	double norm;	 /* cached length with the IDF of norm_n items... */
+	uint32_t norm_n; /* ...or 0 when the vector changed since */
+};
+
+/* One analysed token of the incoming item. */
+struct tok {
+	uint64_t key;
+	uint32_t w;
+	uint32_t flags;
+	uint32_t tid;
+	double idf, q; /* its IDF now, and its weight in the item's vector */
+};
+
+struct story_index {
+	struct story_params p;
+	char language[32];
+	struct sb_stemmer *stem_main, *stem_ru, *stem_tr, *stem_ar, *stem_el;
+	struct map stop; /* folded stop word hash -> 1 */
+
+	struct item *ring;
+	uint32_t ring_cap, head, n; /* live seqs are [head, head + n) */
+	int64_t now;
+
+	struct term *terms;
+	uint32_t nterms_cap, nterms_used, *tfree, ntfree;
+	struct map term_map;
+
+	struct story *stories;
+	uint32_t nst_cap, nst_used, *sfree, nsfree, nlive_st;
+	struct map story_map; /* id -> slot */
+	int64_t next_id;
+	uint32_t epoch;
+
+	/* scratch for the item being assigned */
+	struct tok toks[MAX_TERMS];
+	uint32_t ntoks;
+	uint64_t *seq_hashes; /* content token hashes, in order, for SimHash */
+	size_t nseq, cseq;
+	uint32_t *cands;
+	size_t ncands, ccands;
+	int64_t *merged;
+	size_t nmerged, cmerged;
+	char err[160];
+};
+
+#include "story_words.h"
+
+/* ---- text analysis ---- */
+
+enum script { SCRIPT_OTHER, SCRIPT_LATIN, SCRIPT_CYRILLIC, SCRIPT_GREEK, SCRIPT_ARABIC, SCRIPT_HAN };
+
+enum { STOP_EN = 1, STOP_RU, STOP_TR, STOP_MAIN };
+
+static uint64_t
+stop_key(const char *w, size_t n, unsigned lang)
+{
+	return fnv64(w, n, 0xcbf29ce484222325ULL ^ (uint64_t)lang * 0x9e3779b97f4a7c15ULL);
+}
+
+static int
+stop_load(struct map *m, const char *const *words, unsigned lang)
+{
+	for (size_t i = 0; words[i] != NULL; i++) {
+		uint64_t k = stop_key(words[i], strlen(words[i]), lang);
+		if (map_grow(m, m->n + 1) < 0)
+			return -1;
+		if (map_get(m, k) == NULL)
+			map_put(m, k, 1);
+	}
+	return 0;
+}
+
+static const char *const *
+stop_list(const char *language)
+{
+	if (strcmp(language, "german") == 0)
+		return story_stop_german;
+	if (strcmp(language, "french") == 0)
+		return story_stop_french;
+	if (strcmp(language, "spanish") == 0)
+		return story_stop_spanish;
+	if (strcmp(language, "russian") == 0)
+		return story_stop_russian;
+	if (strcmp(language, "turkish") == 0)
+		return story_stop_turkish;
+	return story_stop_english;
+}
+
+static enum script
+script_of(int32_t c)
+{
+	if (c < 0x250)
+		return SCRIPT_LATIN;
+	if (c >= 0x370 && c < 0x400)
+		return SCRIPT_GREEK;
+	if (c >= 0x400 && c < 0x530)
+		return SCRIPT_CYRILLIC;
+	if ((c >= 0x600 && c < 0x700) || (c >= 0x750 && c < 0x780) || (c >= 0xfb50 && c < 0xff00))
+		return SCRIPT_ARABIC;
+	if ((c >= 0x1e00 && c < 0x1f00))
+		return SCRIPT_LATIN;
+	if ((c >= 0x3040 && c < 0x3100) || (c >= 0x3400 && c < 0xa000) || (c >= 0xac00 && c < 0xd7b0))
+		return SCRIPT_HAN;
+	return SCRIPT_OTHER;
+}
+
+static int
+is_word_cat(int32_t c)
+{
+	utf8proc_category_t cat = utf8proc_category(c);
+
+	return (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_NO);
+}
+
+/* Turkish letters outside ASCII pick the Turkish stemmer and stop words. */
+static int
+text_is_turkish(const char *s)
+{
+	return s && (strstr(s, "ğ") || strstr(s, "ş") || strstr(s, "ı") || strstr(s, "İ") ||
+		     strstr(s, "Ş") || strstr(s, "Ğ"));
+}
+
+/* NFKC + case folding of one token into out (UTF-8); returns its length. A
+ * combining dot after i (the fold of Turkish İ) is dropped so İstanbul and
+ * Istanbul agree. */
+static size_t
+fold_token(const uint8_t *s, size_t n, int ascii, char *out, size_t outcap)
+{
+	int32_t buf[TOKEN_MAX * 4];
+	utf8proc_ssize_t m, k = 0;
+
+	if (ascii) {
+		if (n >= outcap)
+			n = outcap - 1;
+		for (size_t i = 0; i < n; i++)
+			out[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : (char)s[i];
+		return n;
+	}
+	m = utf8proc_decompose(s, (utf8proc_ssize_t)n, buf, TOKEN_MAX * 3,
+			       UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD);
+	if (m <= 0 || m > TOKEN_MAX * 3)
+		return 0;
+	for (utf8proc_ssize_t i = 0; i < m; i++)
+		if (!(buf[i] == 0x307 && k > 0 && buf[k - 1] == 'i'))
+			buf[k++] = buf[i];
+	k = utf8proc_reencode(buf, k, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+	if (k <= 0 || (size_t)k >= outcap)
+		return 0;
+	memcpy(out, buf, (size_t)k);
+	return (size_t)k;
+}
+
+struct rawtok {
+	const uint8_t *s;
+	size_t n;
+	int ascii, upper, allcaps, digit;
+	enum script script;
+	size_t ncp;
+};
+
+/* Finds the next word (a run of letters, marks and digits; a Han/kana/hangul
+ * code point is a word by itself). Returns the position after it, or NULL. */
+static const uint8_t *
+next_word(const uint8_t *p, const uint8_t *end, struct rawtok *t)
+{
+	int32_t c;
+	utf8proc_ssize_t k;
+
+	memset(t, 0, sizeof(*t));
+	while (p < end) {
+		k = utf8proc_iterate(p, end - p, &c);
+		if (k <= 0) {
+			p++; /* invalid byte: a separator */
+			continue;
+		}
+		if (is_word_cat(c))
+			break;
+		p += k;
+	}
+	if (p >= end)
+		return NULL;
+	t->s = p;
+	t->ascii = 1;
+	t->allcaps = 1;
+	while (p < end) {
+		k = utf8proc_iterate(p, end - p, &c);
+		if (k <= 0 || !is_word_cat(c))
+			break;
+		enum script sc = script_of(c);
+		if (t->ncp > 0 && (sc == SCRIPT_HAN || t->script == SCRIPT_HAN))
+			break;
+		utf8proc_category_t cat = utf8proc_category(c);
+		if (t->ncp == 0) {
+			t->script = sc;
+			t->upper = (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT);
+		}
+		if (cat == UTF8PROC_CATEGORY_LL)
+			t->allcaps = 0;
+		if (cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO)
+			t->digit = 1;
+		if (c >= 0x80)
+			t->ascii = 0;
+		t->ncp++;
+		p += k;
+	}
+	t->n = (size_t)(p - t->s);
+	return p;
+}
+
+struct field_ctx {
+	int turkish, title, titlecase;
+	uint32_t pos;
+};
+
+/* Adds one term occurrence to the item's distinct terms. */
+static void
+tok_add(struct story_index *idx, uint64_t key, uint32_t w, uint32_t flags)
+{
+	for (uint32_t i = 0; i < idx->ntoks; i++) {
+		if (idx->toks[i].key == key) {
+			idx->toks[i].w = idx->toks[i].w + w > W_MAX ? W_MAX : idx->toks[i].w + w;
+			idx->toks[i].flags |= flags;
+			return;
+		}
+	}
+	if (idx->ntoks >= MAX_TERMS - 1 - BANDS)
+		return;
+	idx->toks[idx->ntoks].key = key;
+	idx->toks[idx->ntoks].w = w;
+	idx->toks[idx->ntoks].flags = flags;
+	idx->ntoks++;
+}
+
+static int
+seq_push(struct story_index *idx, uint64_t h)
+{
+	if (idx->nseq == idx->cseq) {
+		size_t nc = idx->cseq ? idx->cseq * 2 : 256;
+		uint64_t *p = realloc(idx->seq_hashes, nc * sizeof(*p));
+		if (p == NULL)
+			return -1;
+		idx->seq_hashes = p;
+		idx->cseq = nc;
+	}
+	idx->seq_hashes[idx->nseq++] = h;
+	return 0;
+}
+
+static int
+is_stop(const struct story_index *idx, const char *w, size_t n, const struct rawtok *t,
+	int turkish)
+{
+	if (t->script == SCRIPT_CYRILLIC)
+		return map_get(&idx->stop, stop_key(w, n, STOP_RU)) != NULL;
+	if (t->script != SCRIPT_LATIN)
+		return 0;
+	return map_get(&idx->stop, stop_key(w, n, STOP_EN)) != NULL ||
+	       map_get(&idx->stop, stop_key(w, n, STOP_MAIN)) != NULL ||
+	       (turkish && map_get(&idx->stop, stop_key(w, n, STOP_TR)) != NULL);
+}
+
+static struct sb_stemmer *
+stemmer_for(const struct story_index *idx, const struct rawtok *t, int turkish)
+{
+	if (t->digit)
+		return NULL;
+	switch (t->script) {
+	case SCRIPT_LATIN: return turkish && idx->stem_tr ? idx->stem_tr : idx->stem_main;
+	case SCRIPT_CYRILLIC: return idx->stem_ru;
+	case SCRIPT_GREEK: return idx->stem_el;
+	case SCRIPT_ARABIC: return idx->stem_ar;
+	default: return NULL;
+	}
+}
+
+/* Normalizes, filters and stems one word, then records it. */
+static int
+word_add(struct story_index *idx, const struct rawtok *t, struct field_ctx *f)
+{
+	char w[TOKEN_MAX * 4 * 4];
+	size_t n;
+	uint32_t flags = 0;
+
+	if (t->ncp > TOKEN_MAX || (t->ncp < 2 && !t->digit && t->script != SCRIPT_HAN))
+		return 0;
+	n = fold_token(t->s, t->n, t->ascii, w, sizeof(w));
+	if (n == 0 || is_stop(idx, w, n, t, f->turkish))
+		return 0;
+	struct sb_stemmer *st = stemmer_for(idx, t, f->turkish);
+	const char *stem = w;
+	if (st != NULL) {
+		const sb_symbol *r = sb_stemmer_stem(st, (const sb_symbol *)w, (int)n);
+		if (r != NULL && sb_stemmer_length(st) > 0) {
+			stem = (const char *)r;
+			n = (size_t)sb_stemmer_length(st);
+		}
+	}
+	uint64_t key = fnv64(stem, n, 0xcbf29ce484222325ULL);
+	if (f->title && (t->digit || (t->allcaps && t->ncp >= 2) ||
+			 (t->upper && f->pos > 0 && !f->titlecase)))
+		flags |= F_NAME;
+	f->pos++;
+	tok_add(idx, key, f->title ? TITLE_WEIGHT : 1, flags);
+	return seq_push(idx, key);
+}
+
+/* Title Case Headlines capitalize every word, so capitals say nothing. */
+static int
+is_titlecase(const char *s)
+{
+	const uint8_t *p = (const uint8_t *)s, *end = p + strlen(s);
+	struct rawtok t;
+	unsigned words = 0, caps = 0;
+
+	while ((p = next_word(p, end, &t)) != NULL) {
+		if (t.ncp < 4 || t.digit)
+			continue;
+		words++;
+		caps += t.upper;
+	}
+	return words >= 3 && caps * 10 >= words * 7;
+}
+
+static int
+field_scan(struct story_index *idx, const char *s, struct field_ctx *f)
+{
+	const uint8_t *p = (const uint8_t *)s, *end = p + strlen(s);
+	struct rawtok t;
+
+	while ((p = next_word(p, end, &t)) != NULL)
+		if (word_add(idx, &t, f) < 0)
+			return -1;
+	return 0;
+}
+
+static uint64_t
+simhash(const uint64_t *h, size_t n)
+{
+	int v[64] = {0};
+	uint64_t r = 0;
+
+	for (size_t i = 0; i + 1 < n; i++) {
+		uint64_t f = mix64(h[i] * 31 + h[i + 1]);
+		for (int b = 0; b < 64; b++)
+			v[b] += (f >> b & 1) ? 1 : -1;
+	}
+	for (int b = 0; b < 64; b++)
+		if (v[b] > 0)
+			r |= 1ULL << b;
+	return r;
+}
+
+/* Fills idx->toks (distinct terms, specials last) and the item's SimHash. */
+static int
+analyze(struct story_index *idx, const struct story_input *in, uint64_t *sh, int *has_sh)
+{
+	struct field_ctx f = {0};
+	size_t title_n;
+
+	idx->ntoks = 0;
+	idx->nseq = 0;
+	f.turkish = text_is_turkish(in->title) || text_is_turkish(in->text);
+	if (in->title) {
+		f.title = 1;
+		f.titlecase = is_titlecase(in->title);
+		if (field_scan(idx, in->title, &f) < 0)
+			return -1;
+	}
+	title_n = idx->nseq;
+	f.title = 0;
+	if (in->text && field_scan(idx, in->text, &f) < 0)
+		return -1;
+	*has_sh = 0;
+	if (idx->nseq - title_n >= SIMHASH_MIN) {
+		*sh = simhash(idx->seq_hashes + title_n, idx->nseq - title_n);
+		*has_sh = 1;
+	} else if (idx->nseq >= SIMHASH_MIN) {
+		*sh = simhash(idx->seq_hashes, idx->nseq);
+		*has_sh = 1;
+	}
+	return 0;
+}
+
+/* Link and SimHash band terms go after the content terms. */
+static int
+add_specials(struct story_index *idx, const struct story_input *in, uint64_t sh, int has_sh)
+{
+	if (in->link && *in->link) {
+		char *c = url_canonical(in->link);
+		if (c != NULL) {
+			idx->toks[idx->ntoks++] = (struct tok){
+				.key = fnv64(c, strlen(c), 0x1234567887654321ULL), .w = 1,
+				.flags = F_SPECIAL};
+			free(c);
+		}
+	}
+	if (has_sh && idx->p.simhash_radius > 0) {
+		for (unsigned b = 0; b < BANDS; b++) {
+			uint64_t v = (sh >> (16 * b)) & 0xffff;
+			idx->toks[idx->ntoks++] = (struct tok){
+				.key = mix64(0x5348000000000000ULL | (uint64_t)b << 16 | v) | 1,
+				.w = 2 + b, .flags = F_SPECIAL};
+		}
+	}
+	return 0;
+}
+
+/* ---- items, terms, stories ---- */
+
+static struct item *
+item_at(const struct story_index *idx, uint32_t seq)
+{
+	return &idx->ring[seq & (idx->ring_cap - 1)];
+}
+
+/* A posting or item reference (masked seq) still in the window? */
+static int
+seq_live(const struct story_index *idx, uint32_t mseq)
+{
+	return ((mseq - (idx->head & SEQ_MASK)) & SEQ_MASK) < idx->n;
+}
+
+/* The full seq of a live masked seq. */
+static uint32_t
+seq_full(const struct story_index *idx, uint32_t mseq)
+{
+	return idx->head + ((mseq - (idx->head & SEQ_MASK)) & SEQ_MASK);
+}
+
+static int
+ring_reserve(struct story_index *idx)
+{
+	if (idx->n < idx->ring_cap)
+		return 0;
+	if (idx->ring_cap >= (1u << SEQ_BITS) / 2) {
+		snprintf(idx->err, sizeof(idx->err), "story: more than %u items in the window",
+			 idx->ring_cap);
+		return -1;
+	}
+	uint32_t nc = idx->ring_cap ? idx->ring_cap * 2 : 1024;
+	struct item *r = malloc((size_t)nc * sizeof(*r));
+	if (r == NULL)
+		goto oom;
+	for (uint32_t i = 0; i < idx->n; i++)
+		r[(idx->head + i) & (nc - 1)] = *item_at(idx, idx->head + i);
+	free(idx->ring);
+	idx->ring = r;
+	idx->ring_cap = nc;
+	return 0;
+oom:
+	snprintf(idx->err, sizeof(idx->err), "story: out of memory growing the item ring");
+	return -1;
+}
+
+/* Room for the item's new terms in the term table, before anything changes. */
+static int
+terms_reserve(struct story_index *idx, uint32_t more)
+{
+	if (map_grow(&idx->term_map, idx->term_map.n + more) < 0)
+		goto oom;
+	if (idx->ntfree < more && idx->nterms_used + more > idx->nterms_cap) {
+		uint32_t nc = idx->nterms_cap ? idx->nterms_cap * 2 : 1024;
+		while (nc < idx->nterms_used + more)
+			nc *= 2;
+		if (nc > TID_MASK + 1u) {
+			snprintf(idx->err, sizeof(idx->err), "story: too many distinct terms");
+			return -1;
+		}
+		struct term *t = realloc(idx->terms, (size_t)nc * sizeof(*t));
+		if (t == NULL)
+			goto oom;
+		idx->terms = t;
+		uint32_t *fr = realloc(idx->tfree, (size_t)nc * sizeof(*fr));
+		if (fr == NULL)
+			goto oom;
+		idx->tfree = fr;
+		idx->nterms_cap = nc;
+	}
+	return 0;
+oom:
+	snprintf(idx->err, sizeof(idx->err), "story: out of memory growing the term table");
+	return -1;
+}
+
+/* Looks up or creates each token's term and counts the item in its df. */
+static void
+terms_count(struct story_index *idx)
+{
+	for (uint32_t i = 0; i < idx->ntoks; i++) {
+		struct tok *t = &idx->toks[i];
+		uint32_t *v = map_get(&idx->term_map, t->key);
+		if (v == NULL) {
+			uint32_t id = idx->ntfree ? idx->tfree[--idx->ntfree] : idx->nterms_used++;
+			idx->terms[id] = (struct term){.key = t->key, .df = 0, .head = NONE};
+			map_put(&idx->term_map, t->key, id);
+			t->tid = id;
+		} else {
+			t->tid = *v;
+		}
+		idx->terms[t->tid].df++;
+	}
+}
+
+static void
+term_release(struct story_index *idx, uint32_t tid)
+{
+	struct term *t = &idx->terms[tid];
+
+	if (--t->df > 0)
+		return;
+	map_del(&idx->term_map, t->key);
+	idx->tfree[idx->ntfree++] = tid;
+}
+
+static double
+idf(const struct story_index *idx, uint32_t tid)
+{
+	double n = (double)idx->n + 1.0;
+
+	return log((n + 1.0) / ((double)idx->terms[tid].df + 0.5));
+}
+
+static struct story *
+story_slot(const struct story_index *idx, uint32_t s)
+{
+	return &idx->stories[s];
+}
+
+/* Adds (sign > 0) or removes an item's content weights to a story vector.
+ * Adding needs cv >= nv + nterms (reserved by vec_reserve). */
+static void
+vec_apply(struct story *st, const struct iterm *terms, unsigned nterms, int sign, float scale)
+{
+	st->norm_n = 0;
+	for (unsigned i = 0; i < nterms; i++) {
+		uint32_t tw = terms[i].tw;
+		if (tw & F_SPECIAL)
+			continue;
+		uint32_t tid = tw & TID_MASK;
+		float w = scale * (float)(1.0 + log((double)((tw >> W_SHIFT) & W_MAX)));
+		uint32_t lo = 0, hi = st->nv;
+		while (lo < hi) {
+			uint32_t mid = (lo + hi) / 2;
+			if (st->v[mid].tid < tid)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < st->nv && st->v[lo].tid == tid) {
+			if (sign > 0) {
+				st->v[lo].c += w;
+			} else if ((st->v[lo].c -= w) <= 1e-5f) {
+				memmove(&st->v[lo], &st->v[lo + 1], (st->nv - lo - 1) * sizeof(*st->v));
+				st->nv--;
+			}
+		} else if (sign > 0) {
+			memmove(&st->v[lo + 1], &st->v[lo], (st->nv - lo) * sizeof(*st->v));
+			st->v[lo] = (struct sent){tid, w};
+			st->nv++;
+		}
+	}
+}
+
+static float
+item_scale(const struct iterm *terms, unsigned nterms)
+{
+	double s = 0;
+
+	for (unsigned i = 0; i < nterms; i++) {
+		if (terms[i].tw & F_SPECIAL)
+			continue;
+		double x = 1.0 + log((double)((terms[i].tw >> W_SHIFT) & W_MAX));
+		s += x * x;
+	}
+	return s > 0 ? (float)(1.0 / sqrt(s)) : 0.0f;
+}
+
+static int
+vec_reserve(struct story_index *idx, struct story *st, uint32_t more)
+{
+	if (st->nv + more <= st->cv)
+		return 0;
+	uint32_t nc = st->cv ? st->cv : 16;
+	while (nc < st->nv + more)
+		nc *= 2;
+	struct sent *v = realloc(st->v, (size_t)nc * sizeof(*v));
+	if (v == NULL) {
+		snprintf(idx->err, sizeof(idx->err), "story: out of memory growing a story");
+		return -1;
+	}
+	st->v = v;
+	st->cv = nc;
+	return 0;
+}
+
+/* A new empty story in a free slot; returns the slot or NONE. */
+static uint32_t
+story_create(struct story_index *idx, int64_t id)
+{
+	uint32_t s;
+
+	if (map_grow(&idx->story_map, idx->story_map.n + 1) < 0)
+		goto oom;
+	if (idx->nsfree == 0 && idx->nst_used == idx->nst_cap) {
+		uint32_t nc = idx->nst_cap ? idx->nst_cap * 2 : 256;
+		struct story *p = realloc(idx->stories, (size_t)nc * sizeof(*p));
+		if (p == NULL)
+			goto oom;
+		idx->stories = p;
+		uint32_t *f = realloc(idx->sfree, (size_t)nc * sizeof(*f));
+		if (f == NULL)
+			goto oom;
+		idx->sfree = f;
+		idx->nst_cap = nc;
+	}
+	s = idx->nsfree ? idx->sfree[--idx->nsfree] : idx->nst_used++;
+	memset(&idx->stories[s], 0, sizeof(idx->stories[s]));
+	idx->stories[s].id = id;
+	idx->stories[s].head = idx->stories[s].tail = NONE;
+	map_put(&idx->story_map, (uint64_t)id, s);
+	idx->nlive_st++;
+	if (id >= idx->next_id)
+		idx->next_id = id + 1;
+	return s;
+oom:
+	snprintf(idx->err, sizeof(idx->err), "story: out of memory adding a story");
+	return NONE;
+}
+
+static void
+story_kill(struct story_index *idx, uint32_t s)
+{
+	struct story *st = story_slot(idx, s);
+
+	map_del(&idx->story_map, (uint64_t)st->id);
+	free(st->v);
+	st->v = NULL;
+	st->nv = st->cv = 0;
+	idx->sfree[idx->nsfree++] = s;
+	idx->nlive_st--;
+}
+
+/* Drops the oldest item: its df, its weights, its place in its story. */
+static void
+expire_one(struct story_index *idx)
+{
+	struct item *it = item_at(idx, idx->head);
+	struct story *st = story_slot(idx, it->story);
+
+	vec_apply(st, it->terms, it->nterms, -1, it->scale);
+	for (unsigned i = 0; i < it->nterms; i++)
+		term_release(idx, it->terms[i].tw & TID_MASK);
+	if (it->sprev != NONE)
+		item_at(idx, seq_full(idx, it->sprev))->snext = it->snext;
+	else
+		st->head = it->snext;
+	if (it->snext != NONE)
+		item_at(idx, seq_full(idx, it->snext))->sprev = it->sprev;
+	else
+		st->tail = it->sprev;
+	if (--st->nitems == 0)
+		story_kill(idx, it->story);
+	free(it->terms);
+	it->terms = NULL;
+	idx->head++;
+	idx->n--;
+}
+
+static void
+expire(struct story_index *idx, int64_t now)
+{
+	if (now > idx->now)
+		idx->now = now;
+	while (idx->n > 0 && item_at(idx, idx->head)->time < idx->now - (int64_t)idx->p.window)
+		expire_one(idx);
+}
+
+/* ---- matching ---- */
+
+#define C_LINK 1u
+#define C_DUP 2u
+
+static int
+cand_push(struct story_index *idx, uint32_t s)
+{
+	if (idx->ncands == idx->ccands) {
+		size_t nc = idx->ccands ? idx->ccands * 2 : 64;
+		uint32_t *p = realloc(idx->cands, nc * sizeof(*p));
+		if (p == NULL) {
+			snprintf(idx->err, sizeof(idx->err), "story: out of memory");
+			return -1;
+		}
+		idx->cands = p;
+		idx->ccands = nc;
+	}
+	idx->cands[idx->ncands++] = s;
+	return 0;
+}
+
+/* A story is comparable when its items lie within a window of the item. */
+static int
+story_in_reach(const struct story_index *idx, const struct story *st, int64_t t)
+{
+	return st->last >= t - (int64_t)idx->p.window && st->first <= t + (int64_t)idx->p.window;
+}
+
+/* Walks one term's postings, newest first, crediting each story met. */
+static int
+walk_postings(struct story_index *idx, const struct tok *tk, double credit, uint64_t sh)
+{
+	uint32_t ref = idx->terms[tk->tid].head;
+
+	for (unsigned k = 0; k < WALK_LIMIT && ref != NONE && seq_live(idx, ref >> POS_BITS); k++) {
+		struct item *it = item_at(idx, seq_full(idx, ref >> POS_BITS));
+		struct story *st = story_slot(idx, it->story);
+		ref = it->terms[ref & ((1u << POS_BITS) - 1)].next;
+		uint32_t flag = 0;
+		if (tk->flags & F_SPECIAL) {
+			if (tk->w == 1)
+				flag = C_LINK;
+			else if (it->has_simhash &&
+				 (unsigned)__builtin_popcountll(it->simhash ^ sh) <= idx->p.simhash_radius)
+				flag = C_DUP;
+			else
+				continue;
+		}
+		if (st->mark != idx->epoch) {
+			st->mark = idx->epoch;
+			st->acc = 0;
+			st->flags = 0;
+			if (cand_push(idx, it->story) < 0)
+				return -1;
+		}
+		st->acc += credit;
+
+		st->flags |= flag;
+	}
+	return 0;
+}
+
+static int
+cmp_cand(const void *a, const void *b, void *ctx)
+{
+	const struct story_index *idx = ctx;
+	const struct story *x = story_slot(idx, *(const uint32_t *)a);
+	const struct story *y = story_slot(idx, *(const uint32_t *)b);
+
+	if ((x->flags != 0) != (y->flags != 0))
+		return x->flags ? -1 : 1;
+	if (x->acc != y->acc)
+		return x->acc > y->acc ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Collects candidate stories through the item's rarer terms and specials. */
+static int
+gather(struct story_index *idx, int64_t t, uint64_t sh)
+{
+	uint32_t dfcap = idx->n / 20 > 64 ? idx->n / 20 : 64, pick[WALK_TERMS], npick = 0;
+
+	idx->ncands = 0;
+	if (++idx->epoch == 0) {
+		for (uint32_t s = 0; s < idx->nst_used; s++)
+			idx->stories[s].mark = 0;
+		idx->epoch = 1;
+	}
+	/* The rarest terms find the stories worth comparing; common ones
+	 * would only lengthen the walk. Ties keep text order (determinism). */
+	for (uint32_t i = 0; i < idx->ntoks; i++) {
+		const struct tok *tk = &idx->toks[i];
+		if (tk->flags & F_SPECIAL) {
+			if (walk_postings(idx, tk, 0, sh) < 0)
+				return -1;
+			continue;
+		}
+		uint32_t df = idx->terms[tk->tid].df, j;
+		if (df > dfcap)
+			continue;
+		if (npick == WALK_TERMS && df >= idx->terms[idx->toks[pick[npick - 1]].tid].df)
+			continue;
+		j = npick < WALK_TERMS ? npick++ : npick - 1;
+		while (j > 0 && idx->terms[idx->toks[pick[j - 1]].tid].df > df) {
+			pick[j] = pick[j - 1];
+			j--;
+		}
+		pick[j] = i;
+	}
+	for (uint32_t i = 0; i < npick; i++) {
+		const struct tok *tk = &idx->toks[pick[i]];
+		if (walk_postings(idx, tk, tk->idf * tk->q, sh) < 0)
+			return -1;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < idx->ncands; i++)
+		if (story_in_reach(idx, story_slot(idx, idx->cands[i]), t))
+			idx->cands[k++] = idx->cands[i];
+	idx->ncands = k;
+	qsort_r(idx->cands, idx->ncands, sizeof(*idx->cands), cmp_cand, idx);
+	if (idx->ncands > TOP_K)
+		idx->ncands = TOP_K;
+	return 0;
+}
+
+static double
+story_weight(float c)
+{
+	return (double)c;
+}
+
+/* A story's length under today's IDF. IDF drifts slowly with the window,
+ * so the length is kept until the vector changes or the window's size moves
+ * by 1/64: this keeps the cost of a comparison independent of story size. */
+static double
+story_norm(const struct story_index *idx, struct story *st)
+{
+	uint32_t n = idx->n + 1;
+
+	if (st->norm_n != 0 && st->norm_n - n / 64 <= n && n <= st->norm_n + n / 64)
+		return st->norm;
+	double s = 0;
+	for (uint32_t i = 0; i < st->nv; i++) {
+		double x = story_weight(st->v[i].c) * idf(idx, st->v[i].tid);
+		s += x * x;
+	}
+	st->norm = sqrt(s);
+	st->norm_n = n;
+	return st->norm;
+}
+
+/* Cosine of the item and a story's summed vector, with today's IDF, less
+ * the guard for names and numbers of the item the story never saw. */
+static double
+similarity(const struct story_index *idx, struct story *st, double qnorm)
+{
+	double dot = 0, snorm = story_norm(idx, st);
+	unsigned unseen = 0;
+
+	for (uint32_t i = 0; i < idx->ntoks; i++) {
+		const struct tok *tk = &idx->toks[i];
+		if (tk->flags & F_SPECIAL)
+			continue;
+		uint32_t lo = 0, hi = st->nv;
+		while (lo < hi) {
+			uint32_t mid = (lo + hi) / 2;
+			if (st->v[mid].tid < tk->tid)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < st->nv && st->v[lo].tid == tk->tid) {
+			dot += tk->q * story_weight(st->v[lo].c) * tk->idf;
+		} else if (tk->flags & F_NAME) {
+			unseen++;
+		}
+	}
+	if (snorm <= 0 || qnorm <= 0)
+		return 0;
+	return dot / (snorm * qnorm) - idx->p.guard * unseen;
+}
+
+/* Sets each token's IDF and weight; returns the item vector's length. */
+static double
+query_norm(struct story_index *idx)
+{
+	double s = 0;
+
+	for (uint32_t i = 0; i < idx->ntoks; i++) {
+		struct tok *tk = &idx->toks[i];
+		if (tk->flags & F_SPECIAL)
+			continue;
+		tk->idf = idf(idx, tk->tid);
+		tk->q = (1.0 + log(tk->w)) * tk->idf;
+		s += tk->q * tk->q;
+	}
+	return sqrt(s);
+}
+
+/* Moves every item of story b into a and frees b's slot (the caller owns the
+ * surviving id). The new vector is allocated first, so failure changes
+ * nothing. */
+static int
+story_absorb(struct story_index *idx, uint32_t a, uint32_t b)
+{
+	struct story *sa = story_slot(idx, a), *sb = story_slot(idx, b);
+	uint32_t cap = sa->nv + sb->nv, i = 0, j = 0, k = 0;
+	struct sent *v = malloc((size_t)(cap ? cap : 1) * sizeof(*v));
+
+	if (v == NULL) {
+		snprintf(idx->err, sizeof(idx->err), "story: out of memory merging stories");
+		return -1;
+	}
+	while (i < sa->nv || j < sb->nv) {
+		if (j >= sb->nv || (i < sa->nv && sa->v[i].tid < sb->v[j].tid))
+			v[k++] = sa->v[i++];
+		else if (i >= sa->nv || sb->v[j].tid < sa->v[i].tid)
+			v[k++] = sb->v[j++];
+		else {
+			v[k] = sa->v[i++];
+			v[k++].c += sb->v[j++].c;
+		}
+	}
+	free(sa->v);
+	sa->norm_n = 0;
+	sa->v = v;
+	sa->nv = k;
+	sa->cv = cap ? cap : 1;
+	for (uint32_t s = sb->head; s != NONE;) {
+		struct item *it = item_at(idx, seq_full(idx, s));
+		it->story = a;
+		s = it->snext;
+	}
+	if (sa->tail != NONE) {
+		item_at(idx, seq_full(idx, sa->tail))->snext = sb->head;
+		item_at(idx, seq_full(idx, sb->head))->sprev = sa->tail;
+	} else {
+		sa->head = sb->head;
+	}
+	sa->tail = sb->tail;
+	sa->nitems += sb->nitems;
+	sa->first = sb->first < sa->first ? sb->first : sa->first;
+	sa->last = sb->last > sa->last ? sb->last : sa->last;
+	story_kill(idx, b);
+	return 0;
+}
+
+static int
+merged_push(struct story_index *idx, int64_t id)
+{
+	if (idx->nmerged == idx->cmerged) {
+		size_t nc = idx->cmerged ? idx->cmerged * 2 : 8;
+		int64_t *p = realloc(idx->merged, nc * sizeof(*p));
+		if (p == NULL) {
+			snprintf(idx->err, sizeof(idx->err), "story: out of memory");
+			return -1;
+		}
+		idx->merged = p;
+		idx->cmerged = nc;
+	}
+	idx->merged[idx->nmerged++] = id;
+	return 0;
+}
+
+/* Merges story slot o into slot *t; the older (smaller) id survives, the
+ * other is reported as merged. *t is updated to the surviving slot. */
+static int
+story_merge(struct story_index *idx, uint32_t *t, uint32_t o)
+{
+	struct story *st = story_slot(idx, *t), *so = story_slot(idx, o);
+	int64_t keep = st->id < so->id ? st->id : so->id;
+	int64_t gone = st->id < so->id ? so->id : st->id;
+	uint32_t big = st->nitems >= so->nitems ? *t : o, small = big == *t ? o : *t;
+
+	if (merged_push(idx, gone) < 0)
+		return -1;
+	if (story_absorb(idx, big, small) < 0) {
+		idx->nmerged--;
+		return -1;
+	}
+	struct story *sb = story_slot(idx, big);
+	if (sb->id != keep) {
+		map_del(&idx->story_map, (uint64_t)sb->id);
+		sb->id = keep;
+		map_put(&idx->story_map, (uint64_t)keep, big);
+	}
+	*t = big;
+	return 0;
+}
+
+/* Puts the analysed item into the ring, its postings and story slot s.
+ * terms is the item's allocated posting array (ownership passes). */
+static void
+item_insert(struct story_index *idx, const struct story_input *in, uint64_t sh, int has_sh,
+	    uint32_t s, struct iterm *terms)
+{
+	uint32_t seq = idx->head + idx->n, mseq = seq & SEQ_MASK;
+	struct item *it = item_at(idx, seq);
+	struct story *st = story_slot(idx, s);
+
+	it->time = in->time;
+	it->simhash = sh;
+	it->has_simhash = (uint8_t)has_sh;
+	it->story = s;
+	it->nterms = (uint8_t)idx->ntoks;
+	it->terms = terms;
+	for (uint32_t i = 0; i < idx->ntoks; i++) {
+		const struct tok *tk = &idx->toks[i];
+		struct term *tm = &idx->terms[tk->tid];
+		terms[i].tw = tk->tid | (tk->w & W_MAX) << W_SHIFT | tk->flags;
+		terms[i].next = tm->head;
+		tm->head = mseq << POS_BITS | i;
+	}
+	it->scale = item_scale(terms, it->nterms);
+	vec_apply(st, terms, it->nterms, +1, it->scale);
+	it->snext = NONE;
+	it->sprev = st->tail;
+	if (st->tail != NONE)
+		item_at(idx, seq_full(idx, st->tail))->snext = mseq;
+	else
+		st->head = mseq;
+	st->tail = mseq;
+	if (st->nitems == 0 || in->time < st->first)
+		st->first = in->time;
+	if (st->nitems == 0 || in->time > st->last)
+		st->last = in->time;
+	st->nitems++;
+	idx->n++;
+}
+
+/* ---- public ---- */
+
+struct story_params
+story_params_default(void)
+{
+	return (struct story_params){
+		.window = STORY_DEFAULT_WINDOW,
+		.threshold = STORY_DEFAULT_THRESHOLD,
+		.merge_threshold = STORY_DEFAULT_MERGE_THRESHOLD,
+		.simhash_radius = STORY_DEFAULT_SIMHASH_RADIUS,
+		.language = STORY_DEFAULT_LANGUAGE,
+		.guard = STORY_DEFAULT_GUARD,
+		.pair_threshold = STORY_DEFAULT_PAIR_THRESHOLD,
+	};
+}
+
+static int
+params_check(const struct story_params *p, char *err, size_t errlen)
+{
+	if (p->window == 0 || p->window > 365u * 86400u) {
+		snprintf(err, errlen, "story: window %u s is out of range (1 s .. 365 d)", p->window);
+		return -1;
+	}
+	if (!(p->threshold > 0 && p->threshold <= 1) ||
+	    !(p->merge_threshold > 0 && p->merge_threshold <= 1)) {
+		snprintf(err, errlen, "story: thresholds must lie in (0, 1]");
+		return -1;
+	}
+	if (p->simhash_radius > 3) {
+		snprintf(err, errlen, "story: simhash radius %u is above 3 bits", p->simhash_radius);
+		return -1;
+	}
+	if (!(p->guard >= 0 && p->guard <= 1) || !(p->pair_threshold >= 0 && p->pair_threshold <= 1)) {
+		snprintf(err, errlen, "story: guard and pair threshold must lie in [0, 1]");
+		return -1;
+	}
+	return 0;
+}
+
+struct story_index *
+story_new(const struct story_params *params, char *err, size_t errlen)
+{
+	struct story_params p = params ? *params : story_params_default();
+	struct story_index *idx = NULL;
+
+	if (p.language == NULL || *p.language == '\0')
+		p.language = STORY_DEFAULT_LANGUAGE;
+	if (params_check(&p, err, errlen) < 0)
+		return NULL;
+	if (strlen(p.language) >= sizeof(idx->language)) {
+		snprintf(err, errlen, "story: unknown language \"%s\"", p.language);
+		return NULL;
+	}
+	idx = calloc(1, sizeof(*idx));
+	if (idx == NULL)
+		goto oom;
+	snprintf(idx->language, sizeof(idx->language), "%s", p.language);
+	p.language = idx->language;
+	idx->p = p;
+	idx->next_id = 1;
+	idx->stem_main = sb_stemmer_new(idx->language, "UTF_8");
+	if (idx->stem_main == NULL) {
+		snprintf(err, errlen, "story: no stemmer for language \"%s\"", idx->language);
+		story_free(idx);
+		return NULL;
+	}
+	idx->stem_ru = sb_stemmer_new("russian", "UTF_8");
+	idx->stem_tr = sb_stemmer_new("turkish", "UTF_8");
+	idx->stem_ar = sb_stemmer_new("arabic", "UTF_8");
+	idx->stem_el = sb_stemmer_new("greek", "UTF_8");
+	if (!idx->stem_ru || !idx->stem_tr || !idx->stem_ar || !idx->stem_el)
+		goto oom;
+	if (stop_load(&idx->stop, story_stop_english, STOP_EN) < 0 ||
+	    stop_load(&idx->stop, story_stop_russian, STOP_RU) < 0 ||
+	    stop_load(&idx->stop, story_stop_turkish, STOP_TR) < 0 ||
+	    stop_load(&idx->stop, stop_list(idx->language), STOP_MAIN) < 0)
+		goto oom;
+	return idx;
+oom:
+	snprintf(err, errlen, "story: out of memory");
+	story_free(idx);
+	return NULL;
+}
+
+void
+story_free(struct story_index *idx)
+{
+	if (idx == NULL)
+		return;
+	for (uint32_t i = 0; i < idx->n; i++)
+		free(item_at(idx, idx->head + i)->terms);
+	free(idx->ring);
+	for (uint32_t s = 0; s < idx->nst_used; s++)
+		free(idx->stories[s].v);
+	free(idx->stories);
+	free(idx->sfree);
+	free(idx->terms);
+	free(idx->tfree);
+	map_free(&idx->term_map);
+	map_free(&idx->story_map);
+	map_free(&idx->stop);
+	sb_stemmer_delete(idx->stem_main);
+	sb_stemmer_delete(idx->stem_ru);
+	sb_stemmer_delete(idx->stem_tr);
+	sb_stemmer_delete(idx->stem_ar);
+	sb_stemmer_delete(idx->stem_el);
+	free(idx->seq_hashes);
+	free(idx->cands);
+	free(idx->merged);
+	free(idx);
+}
+
+/* Analyses the item, expires the window and reserves everything the item
+ * needs, then counts it in df. On failure nothing but the expiry happened. */
+static int
+prepare(struct story_index *idx, const struct story_input *in, uint64_t *sh, int *has_sh,
+	struct iterm **terms)
+{
+	if (analyze(idx, in, sh, has_sh) < 0) {
+		snprintf(idx->err, sizeof(idx->err), "story: out of memory analysing an item");
+		return -1;
+	}
+	add_specials(idx, in, *sh, *has_sh);
+	expire(idx, in->time);
+	if (ring_reserve(idx) < 0 || terms_reserve(idx, idx->ntoks) < 0)
+		return -1;
+	*terms = malloc((idx->ntoks ? idx->ntoks : 1) * sizeof(**terms));
+	if (*terms == NULL) {
+		snprintf(idx->err, sizeof(idx->err), "story: out of memory");
+		return -1;
+	}
+	terms_count(idx);
+	return 0;
+}
+
+static void
+unprepare(struct story_index *idx, struct iterm *terms)
+{
+	for (uint32_t i = 0; i < idx->ntoks; i++)
+		term_release(idx, idx->toks[i].tid);
+	free(terms);
+}
+
+static double
+cand_score(const struct story_index *idx, uint32_t s)
+{
+	const struct story *st = story_slot(idx, s);
+
+	return st->flags ? 1.0 + st->sim : st->sim;
+}
+
+/* Scores the candidates; returns the best slot or NONE. */
+static uint32_t
+choose(struct story_index *idx, double qn)
+{
+	uint32_t best = NONE;
+
+	for (size_t i = 0; i < idx->ncands; i++) {
+		uint32_t s = idx->cands[i];
+		struct story *st = story_slot(idx, s);
+		st->sim = similarity(idx, st, qn);
+		if (best == NONE || cand_score(idx, s) > cand_score(idx, best) ||
+		    (cand_score(idx, s) == cand_score(idx, best) &&
+		     st->id < story_slot(idx, best)->id))
+			best = s;
+	}
+	if (best != NONE && cand_score(idx, best) < idx->p.threshold)
+		best = NONE;
+	return best;
+}
+
+/* Cosine of two stories' vectors with today's IDF. */
+static double
+story_cosine(const struct story_index *idx, const struct story *a, const struct story *b)
+{
+	double dot = 0, na = 0, nb = 0;
+	uint32_t i = 0, j = 0;
+
+	while (i < a->nv || j < b->nv) {
+		if (j >= b->nv || (i < a->nv && a->v[i].tid < b->v[j].tid)) {
+			double x = a->v[i].c * idf(idx, a->v[i].tid);
+			na += x * x;
+			i++;
+		} else if (i >= a->nv || b->v[j].tid < a->v[i].tid) {
+			double y = b->v[j].c * idf(idx, b->v[j].tid);
+			nb += y * y;
+			j++;
+		} else {
+			double d = idf(idx, a->v[i].tid);
+			double x = a->v[i].c * d, y = b->v[j].c * d;
+			na += x * x;
+			nb += y * y;
+			dot += x * y;
+			i++;
+			j++;
+		}
+	}
+	return (na > 0 && nb > 0) ? dot / sqrt(na * nb) : 0;
+}
+
+/* Merges into *target every other candidate the item is close to as well.
+ * Each merge frees only the smaller of the two slots involved, and neither
+ * is a candidate still to visit, so the list stays valid. */
+static int
+merge_close(struct story_index *idx, uint32_t *target)
+{
+	if (cand_score(idx, *target) < idx->p.merge_threshold)
+		return 0;
+	size_t k = 0;
+	for (size_t i = 0; i < idx->ncands; i++) {
+		uint32_t s = idx->cands[i];
+		if (s == *target || cand_score(idx, s) < idx->p.merge_threshold)
+			continue;
+		/* Close to the item is not enough: the two stories must share
+		 * their core too, or one broad item would chain events. */
+		if (story_slot(idx, s)->flags ||
+		    story_cosine(idx, story_slot(idx, s), story_slot(idx, *target)) >=
+			    idx->p.pair_threshold)
+			idx->cands[k++] = s;
+	}
+	idx->ncands = k;
+	for (size_t i = 0; i < k; i++)
+		if (story_merge(idx, target, idx->cands[i]) < 0)
+			return -1;
+	return 0;
+}
+
+int
+story_assign(struct story_index *idx, const struct story_input *in, struct story_result *out)
+{
+	uint64_t sh = 0;
+	int has_sh = 0;
+	struct iterm *terms = NULL;
+	uint32_t s = NONE;
+
+	idx->nmerged = 0;
+	out->story_id = 0;
+	out->merged = NULL;
+	out->nmerged = 0;
+	if (prepare(idx, in, &sh, &has_sh, &terms) < 0)
+		return -1;
+	double qn = query_norm(idx);
+	if (gather(idx, in->time, sh) < 0)
+		goto fail;
+	s = choose(idx, qn);
+	if (s == NONE) {
+		s = story_create(idx, idx->next_id);
+		if (s == NONE)
+			goto fail;
+	} else if (merge_close(idx, &s) < 0) {
+		goto fail;
+	}
+	if (vec_reserve(idx, story_slot(idx, s), idx->ntoks) < 0)
+		goto fail;
+	item_insert(idx, in, sh, has_sh, s, terms);
+	out->story_id = story_slot(idx, s)->id;
+	out->merged = idx->merged;
+	out->nmerged = idx->nmerged;
+	return 0;
+fail:
+	/* A failed merge may have happened in part; the index stays consistent. */
+	if (s != NONE && story_slot(idx, s)->nitems == 0)
+		story_kill(idx, s);
+	unprepare(idx, terms);
+	return -1;
+}
+
+int
+story_restore(struct story_index *idx, const struct story_input *in, int64_t story_id)
+{
+	uint64_t sh = 0;
+	int has_sh = 0;
+	struct iterm *terms = NULL;
+
+	if (story_id <= 0) {
+		snprintf(idx->err, sizeof(idx->err), "story: bad story id %lld", (long long)story_id);
+		return -1;
+	}
+	if (prepare(idx, in, &sh, &has_sh, &terms) < 0)
+		return -1;
+	uint32_t *v = map_get(&idx->story_map, (uint64_t)story_id);
+	uint32_t s = v ? *v : story_create(idx, story_id);
+	if (s == NONE || vec_reserve(idx, story_slot(idx, s), idx->ntoks) < 0) {
+		if (s != NONE && story_slot(idx, s)->nitems == 0)
+			story_kill(idx, s);
+		unprepare(idx, terms);
+		return -1;
+	}
+	item_insert(idx, in, sh, has_sh, s, terms);
+	return 0;
+}
+
+void
+story_set_next_id(struct story_index *idx, int64_t next_id)
+{
+	if (next_id > idx->next_id)
+		idx->next_id = next_id;
+}
+
+size_t
+story_count_items(const struct story_index *idx)
+{
+	return idx->n;
+}
+
+size_t
+story_count_stories(const struct story_index *idx)
+{
+	return idx->nlive_st;
+}
+
+const char *
+story_error(const struct story_index *idx)
+{
+	return idx->err;
+}
