@@ -1,0 +1,818 @@
+#include "autoconfig.h"
+
+#include "daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "commands.h"
+#include "control.h"
+#include "fetch.h"
+#include "ingest.h"
+#include "log.h"
+#include "parse.h"
+#include "store.h"
+#include "story.h"
+
+static void feed_poll(struct herald_feed *f);
+
+static int64_t
+now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* xorshift64*: jitter needs spread, not secrecy. */
+static double
+rng_unit(struct herald *h)
+{
+	uint64_t x = h->rng;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	h->rng = x;
+	return (double)((x * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+}
+
+static void
+notify(const char *state)
+{
+#ifdef HAVE_SYSTEMD
+	sd_notify(0, state);
+#else
+	(void)state;
+#endif
+}
+
+static void
+notify_status(struct herald *h)
+{
+#ifdef HAVE_SYSTEMD
+	sd_notifyf(0, "STATUS=%zu feeds, %" PRIu64 " polls (%" PRIu64 " failed), %zu stories in window",
+		   h->nfeeds, h->polls, h->polls_failed, story_count_stories(h->story));
+#else
+	(void)h;
+#endif
+}
+
+/* ---- feeds ---- */
+
+static void
+feed_free(struct herald_feed *f)
+{
+	if (f == NULL)
+		return;
+	if (f->req)
+		fetch_cancel(f->req);
+	ingest_free(f->ing);
+	free(f->id);
+	free(f->config_url);
+	free(f->url);
+	free(f->etag);
+	free(f->last_modified);
+	free(f);
+}
+
+struct herald_feed *
+herald_feed_find(struct herald *h, const char *id)
+{
+	for (size_t i = 0; i < h->nfeeds; i++)
+		if (strcmp(h->feeds[i]->id, id) == 0)
+			return h->feeds[i];
+	return NULL;
+}
+
+static int
+replace_str(char **dst, const char *src)
+{
+	char *s = src && *src ? strdup(src) : NULL;
+
+	if (src && *src && s == NULL)
+		return -1;
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+/* Next poll after this one, in seconds, by the scheduler's policy. */
+static unsigned
+feed_delay(struct herald_feed *f, long retry_after)
+{
+	struct herald *h = f->h;
+
+	return sched_next_delay(f->interval, h->cfg.min_interval, f->failures, retry_after,
+				f->ttl, rng_unit(h));
+}
+
+static void
+feed_schedule(struct herald_feed *f, uint64_t delay_ms)
+{
+	if (f->h->stopping || f->h->opt.once)
+		return;
+	if (sched_set(f->h->sched, &f->entry, delay_ms) < 0)
+		log_err("feed %s: cannot schedule its next poll: out of memory", f->id);
+}
+
+/* Where a feed starts: validators and failure count from the store, and its
+ * next poll from the stored time (or soon, spread out, when that is past). */
+static int
+feed_load(struct herald *h, struct herald_feed *f, const struct store_feed *sf)
+{
+	int64_t now = now_s();
+	uint64_t delay;
+
+	if (sf) {
+		if (replace_str(&f->etag, sf->etag) < 0 ||
+		    replace_str(&f->last_modified, sf->last_modified) < 0)
+			return -1;
+		f->failures = sf->failures;
+		/* A permanent redirect seen earlier moved the feed. */
+		if (sf->moved_url && *sf->moved_url && replace_str(&f->url, sf->moved_url) < 0)
+			return -1;
+	}
+	if (h->opt.once) {
+		delay = 0;
+	} else if (sf && sf->next_poll > now) {
+		delay = (uint64_t)(sf->next_poll - now) * 1000;
+	} else {
+		/* Due: start within a few seconds, not all at the same instant. */
+		delay = (uint64_t)(rng_unit(h) * 5000.0);
+	}
+	if (sched_set(h->sched, &f->entry, delay) < 0)
+		return -1;
+	return 0;
+}
+
+static struct herald_feed *
+feed_new(struct herald *h, const struct config_feed *cf)
+{
+	struct herald_feed *f = calloc(1, sizeof *f);
+
+	if (f == NULL)
+		return NULL;
+	f->h = h;
+	f->id = strdup(cf->id);
+	f->config_url = strdup(cf->url);
+	f->url = strdup(cf->url);
+	f->interval = cf->interval ? cf->interval : h->cfg.interval;
+	sched_entry_init(&f->entry, f);
+	if (f->id == NULL || f->config_url == NULL || f->url == NULL) {
+		feed_free(f);
+		return NULL;
+	}
+	return f;
+}
+
+/* ---- one poll ---- */
+
+static int
+on_data(struct fetch_request *req, const char *data, size_t len, void *user)
+{
+	struct herald_feed *f = user;
+	struct herald *h = f->h;
+
+	if (f->ing == NULL) {
+		f->ing = ingest_new(h->store, h->story, f->id, fetch_content_type(req),
+				    fetch_effective_url(req), now_s());
+		if (f->ing == NULL) {
+			snprintf(f->ing_err, sizeof f->ing_err, "out of memory");
+			return -1;
+		}
+	}
+	if (ingest_feed(f->ing, data, len, f->ing_err, sizeof f->ing_err) < 0)
+		return -1;
+	return 0;
+}
+
+/* The story index took items whose transaction then failed: it is ahead of
+ * the store. Rebuild it from what was committed. */
+static int story_rebuild(struct herald *h, char *err, size_t errlen);
+
+/* Stores the body. 0, or -1 with the reason in err. */
+static int
+feed_store_body(struct herald_feed *f, const char **title, unsigned *ttl, char *err,
+		size_t errlen)
+{
+	struct herald *h = f->h;
+	struct ingest_counts c;
+	const struct parse_meta *m;
+	char rerr[256];
+
+	if (f->ing == NULL) {
+		/* An empty 200 body: nothing to parse. */
+		snprintf(err, errlen, "empty response body");
+		return -1;
+	}
+	if (ingest_finish(f->ing, &c, err, errlen) < 0) {
+		if (c.folded && story_rebuild(h, rerr, sizeof rerr) < 0)
+			log_err("story index: rebuild failed: %s", rerr);
+		return -1;
+	}
+	m = ingest_meta(f->ing);
+	*title = m->title.text;
+	*ttl = m->ttl > 0 ? (unsigned)m->ttl * 60 : 0;
+	if (m->bozo)
+		log_debug("feed %s: not well-formed, recovered: %s", f->id,
+			  m->bozo_reason ? m->bozo_reason : "?");
+	log_debug("feed %s: %u items: %u new, %u changed, %u unchanged; %u merges", f->id,
+		  c.items, c.added, c.changed, c.unchanged, c.merges);
+	return 0;
+}
+
+static void
+feed_moved(struct herald_feed *f, const char *to)
+{
+	char err[256];
+
+	log_info("feed %s: moved permanently: %s -> %s", f->id, f->url, to);
+	if (replace_str(&f->url, to) < 0 ||
+	    store_feed_moved(f->h->store, f->id, to, err, sizeof err) < 0)
+		log_err("feed %s: cannot record its new URL: %s", f->id, err);
+}
+
+static void
+feed_record(struct herald_feed *f, const struct fetch_outcome *out, const char *error,
+	    const char *title, unsigned delay)
+{
+	struct herald *h = f->h;
+	struct store_feed_status fs = {
+		.last_poll = now_s(),
+		.last_status = (int)out->status,
+		.last_error = error,
+		.etag = error ? NULL : out->etag,
+		.last_modified = error ? NULL : out->last_modified,
+		.title = title,
+		.failures = f->failures,
+		.next_poll = now_s() + delay,
+	};
+	char err[256];
+
+	if (!error && (replace_str(&f->etag, out->etag ? out->etag : f->etag) < 0 ||
+		       replace_str(&f->last_modified,
+				   out->last_modified ? out->last_modified : f->last_modified) < 0))
+		log_err("feed %s: out of memory keeping its validators", f->id);
+	if (store_feed_status(h->store, f->id, &fs, err, sizeof err) < 0)
+		log_err("feed %s: cannot record its status: %s", f->id, err);
+}
+
+/* One line per failing poll: which feed, why, and when it is tried again. */
+static void
+log_failure(const struct herald_feed *f, const char *why, unsigned delay)
+{
+	log_warn("feed %s (%s): %s; retry in %um%02us", f->id, f->url, why, delay / 60,
+		 delay % 60);
+}
+
+static void
+on_done(struct fetch_request *req, const struct fetch_outcome *out, void *user)
+{
+	struct herald_feed *f = user;
+	struct herald *h = f->h;
+	char why[512] = "";
+	const char *title = NULL;
+	unsigned ttl = f->ttl, delay;
+	long retry_after = -1;
+
+	(void)req;
+	f->req = NULL;
+	h->polls++;
+	if (out->error != FETCH_OK) {
+		snprintf(why, sizeof why, "%s", f->ing_err[0] ? f->ing_err : out->error_text);
+	} else if (out->not_modified) {
+		log_debug("feed %s: 304 not modified", f->id);
+	} else if (out->status >= 200 && out->status < 300) {
+		if (feed_store_body(f, &title, &ttl, why, sizeof why) < 0 && !why[0])
+			snprintf(why, sizeof why, "cannot store");
+		if (out->moved_to && !why[0])
+			feed_moved(f, out->moved_to);
+	} else {
+		snprintf(why, sizeof why, "HTTP %ld", out->status);
+		if (out->status == 429 || out->status == 503)
+			retry_after = out->retry_after;
+	}
+	f->ttl = ttl;
+	f->failures = why[0] ? f->failures + 1 : 0;
+	delay = feed_delay(f, retry_after);
+	/* title points into the ingest: record before freeing it. */
+	feed_record(f, out, why[0] ? why : NULL, title, delay);
+	ingest_free(f->ing);
+	f->ing = NULL;
+	f->ing_err[0] = '\0';
+	if (why[0]) {
+		h->polls_failed++;
+		log_failure(f, why, delay);
+	}
+	if (h->opt.once) {
+		if (why[0])
+			h->once_failed = 1;
+		if (--h->once_pending == 0)
+			herald_stop(h);
+		return;
+	}
+	feed_schedule(f, (uint64_t)delay * 1000);
+	notify_status(h);
+}
+
+static void
+feed_poll(struct herald_feed *f)
+{
+	struct herald *h = f->h;
+	char err[256];
+	struct fetch_request_opts ro = {
+		.url = f->url,
+		.etag = f->etag,
+		.last_modified = f->last_modified,
+		/* file:// only for the URL the user wrote, never where a server
+		 * moved the feed. */
+		.allow_file = strcmp(f->url, f->config_url) == 0,
+		.data_cb = on_data,
+		.done_cb = on_done,
+		.user = f,
+	};
+
+	if (f->req || h->stopping)
+		return;
+	f->started_ms = uv_now(&h->loop);
+	f->ing_err[0] = '\0';
+	f->req = fetch_start(h->fetch, &ro, err, sizeof err);
+	if (f->req == NULL) {
+		struct fetch_outcome out = {.error = FETCH_ERR_TRANSFER, .error_text = err,
+					    .retry_after = -1};
+		on_done(NULL, &out, f);
+	}
+}
+
+static void
+on_due(struct sched *s, struct sched_entry *e, void *user)
+{
+	(void)s;
+	(void)user;
+	feed_poll(e->data);
+}
+
+int
+herald_refresh(struct herald *h, const char *id)
+{
+	struct herald_feed *f;
+
+	if (id == NULL) {
+		for (size_t i = 0; i < h->nfeeds; i++) {
+			sched_remove(h->sched, &h->feeds[i]->entry);
+			feed_poll(h->feeds[i]);
+		}
+		return 0;
+	}
+	if ((f = herald_feed_find(h, id)) == NULL)
+		return -1;
+	sched_remove(h->sched, &f->entry);
+	feed_poll(f);
+	return 0;
+}
+
+/* ---- story index ---- */
+
+static struct story_params
+story_params_from(const struct config *cfg)
+{
+	struct story_params p = story_params_default();
+
+	p.window = cfg->fold_window;
+	p.threshold = cfg->fold_threshold;
+	p.merge_threshold = cfg->fold_merge_threshold;
+	p.simhash_radius = cfg->fold_simhash_radius;
+	p.language = cfg->fold_language;
+	return p;
+}
+
+static int
+restore_row(const struct store_restore_row *row, void *user)
+{
+	struct story_index *idx = user;
+	struct story_input in = {
+		.item_id = row->item_id,
+		.time = row->time,
+		.feed = row->feed,
+		.title = row->title,
+		.text = row->text,
+		.link = row->link,
+	};
+
+	if (row->story_id == 0)
+		return 0;
+	return story_restore(idx, &in, row->story_id) < 0 ? -1 : 0;
+}
+
+/* A fresh index holding the stories of the last window, from the store. */
+static int
+story_rebuild(struct herald *h, char *err, size_t errlen)
+{
+	struct story_params p = story_params_from(&h->cfg);
+	struct story_index *idx;
+	int64_t max_id = 0;
+
+	if ((idx = story_new(&p, err, errlen)) == NULL)
+		return -1;
+	if (store_story_max_id(h->store, &max_id, err, errlen) < 0 ||
+	    store_restore_items(h->store, now_s() - (int64_t)p.window, restore_row, idx, err,
+				errlen) != 0) {
+		if (!*err)
+			snprintf(err, errlen, "%s", story_error(idx));
+		story_free(idx);
+		return -1;
+	}
+	story_set_next_id(idx, max_id + 1);
+	story_free(h->story);
+	h->story = idx;
+	log_debug("story index: %zu items in %zu stories restored", story_count_items(idx),
+		  story_count_stories(idx));
+	return 0;
+}
+
+/* ---- configuration ---- */
+
+static int
+load_config(struct herald *h, struct config *cfg, char **errors)
+{
+	if (config_load(h->config_path, cfg, errors) < 0)
+		return -1;
+	return 0;
+}
+
+/* Makes h->feeds match cfg: feeds keep their state when their URL and
+ * interval carry over; removed feeds stop (a poll in flight is cancelled and
+ * nothing of it is stored). */
+static int
+feeds_apply(struct herald *h, const struct config *cfg, const struct store_feed_list *sl)
+{
+	struct herald_feed **nv = calloc(cfg->nfeeds + 1, sizeof *nv);
+	size_t n = 0;
+
+	if (nv == NULL)
+		return -1;
+	for (size_t i = 0; i < cfg->nfeeds; i++) {
+		const struct config_feed *cf = &cfg->feeds[i];
+		struct herald_feed *f = herald_feed_find(h, cf->id);
+		const struct store_feed *sf = NULL;
+
+		for (size_t j = 0; sl && j < sl->n; j++)
+			if (strcmp(sl->v[j].id, cf->id) == 0)
+				sf = &sl->v[j];
+		if (f && strcmp(f->config_url, cf->url) == 0) {
+			unsigned iv = cf->interval ? cf->interval : cfg->interval;
+
+			nv[n++] = f;
+			if (iv == f->interval)
+				continue;
+			/* A changed interval applies from now on. */
+			f->interval = iv;
+			if (!f->req)
+				feed_schedule(f, (uint64_t)feed_delay(f, -1) * 1000);
+			continue;
+		}
+		if ((f = feed_new(h, cf)) == NULL || feed_load(h, f, sf) < 0) {
+			feed_free(f);
+			goto fail;
+		}
+		nv[n++] = f;
+	}
+	/* Whatever is left of the old set was removed or changed its URL. */
+	for (size_t i = 0; i < h->nfeeds; i++) {
+		int kept = 0;
+		for (size_t j = 0; j < n && !kept; j++)
+			kept = nv[j] == h->feeds[i];
+		if (!kept) {
+			sched_remove(h->sched, &h->feeds[i]->entry);
+			feed_free(h->feeds[i]);
+		}
+	}
+	free(h->feeds);
+	h->feeds = nv;
+	h->nfeeds = n;
+	return 0;
+fail:
+	for (size_t j = 0; j < n; j++) {
+		if (herald_feed_find(h, nv[j]->id) != nv[j]) {
+			sched_remove(h->sched, &nv[j]->entry);
+			feed_free(nv[j]);
+		}
+	}
+	free(nv);
+	return -1;
+}
+
+static int
+sync_feeds(struct herald *h, const struct config *cfg, char *err, size_t errlen)
+{
+	struct store_feed_list sl = {0};
+	int rc = -1;
+
+	if (store_feeds_sync(h->store, cfg->feeds, cfg->nfeeds, err, errlen) < 0 ||
+	    store_feeds(h->store, NULL, &sl, err, errlen) < 0)
+		goto out;
+	if (feeds_apply(h, cfg, &sl) < 0) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	store_feed_list_free(&sl);
+	return rc;
+}
+
+int
+herald_reload(struct herald *h, char **errors)
+{
+	struct config cfg;
+	char err[512];
+
+	*errors = NULL;
+	if (load_config(h, &cfg, errors) < 0) {
+		config_free(&cfg);
+		return -1;
+	}
+	if (sync_feeds(h, &cfg, err, sizeof err) < 0) {
+		*errors = strdup(err);
+		config_free(&cfg);
+		return -1;
+	}
+	/* The database and socket stay where they are until a restart. */
+	config_free(&h->cfg);
+	h->cfg = cfg;
+	log_info("configuration reloaded: %zu feeds", h->nfeeds);
+	return 0;
+}
+
+/* ---- lifecycle ---- */
+
+static void
+on_signal(uv_signal_t *sig, int signum)
+{
+	struct herald *h = sig->data;
+	char *errors = NULL;
+
+	if (signum == SIGHUP) {
+		notify("RELOADING=1");
+		if (herald_reload(h, &errors) < 0) {
+			log_err("reload refused, the running configuration stays:\n%s",
+				errors ? errors : "out of memory");
+			free(errors);
+		}
+		notify("READY=1");
+		return;
+	}
+	log_info("signal %d: stopping", signum);
+	herald_stop(h);
+}
+
+static void
+on_watchdog(uv_timer_t *t)
+{
+	(void)t;
+	notify("WATCHDOG=1");
+}
+
+void
+herald_stop(struct herald *h)
+{
+	if (h->stopping)
+		return;
+	h->stopping = 1;
+	notify("STOPPING=1");
+	for (size_t i = 0; i < h->nfeeds; i++) {
+		struct herald_feed *f = h->feeds[i];
+		/* An unfinished response is dropped whole: nothing half-stored. */
+		if (f->req) {
+			fetch_cancel(f->req);
+			f->req = NULL;
+		}
+		ingest_free(f->ing);
+		f->ing = NULL;
+	}
+	if (h->sched) {
+		sched_close(h->sched);
+		h->sched = NULL;
+	}
+	if (h->fetch) {
+		fetch_shutdown(h->fetch, NULL, NULL);
+		h->fetch = NULL;
+	}
+	commands_stop(h);
+	if (h->signals_on) {
+		uv_close((uv_handle_t *)&h->sig_hup, NULL);
+		uv_close((uv_handle_t *)&h->sig_term, NULL);
+		uv_close((uv_handle_t *)&h->sig_int, NULL);
+	}
+	if (h->watchdog_on)
+		uv_close((uv_handle_t *)&h->watchdog, NULL);
+}
+
+static int
+start_signals(struct herald *h)
+{
+	uv_signal_t *sigs[] = {&h->sig_hup, &h->sig_term, &h->sig_int};
+	int nums[] = {SIGHUP, SIGTERM, SIGINT};
+
+	for (int i = 0; i < 3; i++) {
+		uv_signal_init(&h->loop, sigs[i]);
+		sigs[i]->data = h;
+		h->signals_on = 1;
+		if (uv_signal_start(sigs[i], on_signal, nums[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+start_watchdog(struct herald *h)
+{
+#ifdef HAVE_SYSTEMD
+	uint64_t usec = 0;
+
+	if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
+		return;
+	uv_timer_init(&h->loop, &h->watchdog);
+	h->watchdog_on = 1;
+	uv_timer_start(&h->watchdog, on_watchdog, usec / 2000, usec / 2000);
+#else
+	(void)h;
+	(void)on_watchdog;
+#endif
+}
+
+/* Creates the parent directory of path (0700) when it is missing. */
+static int
+make_parent(const char *path, char *err, size_t errlen)
+{
+	char *dir = strdup(path), *p;
+	int rc = 0;
+
+	if (dir == NULL)
+		return -1;
+	for (p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+			snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+			rc = -1;
+			break;
+		}
+		*p = '/';
+	}
+	free(dir);
+	return rc;
+}
+
+static int
+resolve_paths(struct herald *h, char *err, size_t errlen)
+{
+	const char *db = h->opt.database ? h->opt.database : h->cfg.database;
+	const char *sock = h->opt.socket ? h->opt.socket : h->cfg.socket;
+
+	h->db_path = db ? strdup(db) : config_default_database();
+	h->sock_path = sock ? strdup(sock) : config_default_socket();
+	if (h->db_path == NULL || (!h->opt.once && h->sock_path == NULL)) {
+		snprintf(err, errlen, "no %s path: set it in %s or with --%s",
+			 h->db_path ? "socket" : "database", h->config_path,
+			 h->db_path ? "socket" : "database");
+		return -1;
+	}
+	return make_parent(h->db_path, err, errlen);
+}
+
+static int
+start_fetch(struct herald *h, char *err, size_t errlen)
+{
+	struct fetch_options fo = {
+		.user_agent = h->cfg.user_agent,
+		.connect_timeout_ms = h->cfg.connect_timeout * 1000,
+		.timeout_ms = h->cfg.timeout * 1000,
+		.max_connections = h->cfg.max_connections,
+		.max_per_host = h->cfg.max_per_host,
+		.max_body = h->cfg.max_body,
+	};
+
+	h->fetch = fetch_new(&h->loop, &fo, err, errlen);
+	if (h->fetch == NULL)
+		return -1;
+	h->sched = sched_new(&h->loop, on_due, h, err, errlen);
+	return h->sched ? 0 : -1;
+}
+
+/* Everything up to the loop: 0, or -1 with the reason in err. */
+static int
+herald_start(struct herald *h, char *err, size_t errlen)
+{
+	char *errors = NULL;
+
+	if (load_config(h, &h->cfg, &errors) < 0) {
+		snprintf(err, errlen, "%s", errors ? errors : "out of memory");
+		free(errors);
+		return -1;
+	}
+	if (resolve_paths(h, err, errlen) < 0 ||
+	    store_open(h->db_path, &h->store, err, errlen) < 0 ||
+	    story_rebuild(h, err, errlen) < 0 || start_fetch(h, err, errlen) < 0 ||
+	    sync_feeds(h, &h->cfg, err, errlen) < 0)
+		return -1;
+	if (!h->opt.once && commands_start(h, err, errlen) < 0)
+		return -1;
+	if (start_signals(h) < 0) {
+		snprintf(err, errlen, "cannot install signal handlers");
+		return -1;
+	}
+	h->once_pending = (unsigned)h->nfeeds;
+	start_watchdog(h);
+	log_info("started: %zu feeds, database %s%s%s", h->nfeeds, h->db_path,
+		 h->opt.once ? "" : ", socket ", h->opt.once ? "" : h->sock_path);
+	notify("READY=1");
+	notify_status(h);
+	return 0;
+}
+
+static void
+herald_free(struct herald *h)
+{
+	for (size_t i = 0; i < h->nfeeds; i++)
+		feed_free(h->feeds[i]);
+	free(h->feeds);
+	story_free(h->story);
+	if (h->store)
+		store_close(h->store);
+	config_free(&h->cfg);
+	free(h->config_path);
+	free(h->db_path);
+	free(h->sock_path);
+}
+
+/* Tells a waiting parent (see detach() in main.c) how start-up went. */
+static void
+report_ready(struct herald *h, char status)
+{
+	if (h->opt.ready_fd < 0)
+		return;
+	if (write(h->opt.ready_fd, &status, 1) != 1)
+		log_warn("cannot report start-up to the parent process: %s", strerror(errno));
+	close(h->opt.ready_fd);
+	h->opt.ready_fd = -1;
+}
+
+static void
+close_walk(uv_handle_t *handle, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(handle))
+		uv_close(handle, NULL);
+}
+
+int
+herald_main(const struct herald_options *opt)
+{
+	struct herald h;
+	char err[4096] = "";
+	int rc;
+
+	memset(&h, 0, sizeof h);
+	h.opt = *opt;
+	h.started = now_s();
+	h.rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ 0x9e3779b97f4a7c15ULL;
+	h.config_path = opt->config_path ? strdup(opt->config_path) : config_default_path();
+	if (h.config_path == NULL) {
+		fprintf(stderr, "heraldd: no configuration file: use -c FILE\n");
+		return 1;
+	}
+	if (uv_loop_init(&h.loop) < 0) {
+		fprintf(stderr, "heraldd: cannot create the event loop\n");
+		free(h.config_path);
+		return 1;
+	}
+	if (herald_start(&h, err, sizeof err) < 0) {
+		fprintf(stderr, "heraldd: %s\n", err);
+		report_ready(&h, 1);
+		herald_stop(&h);
+		rc = 1;
+	} else {
+		report_ready(&h, 0);
+		if (h.opt.once && h.nfeeds == 0)
+			herald_stop(&h);
+		uv_run(&h.loop, UV_RUN_DEFAULT);
+		rc = h.opt.once && h.once_failed ? 2 : 0;
+	}
+	/* Anything a failed start left open closes here. */
+	uv_walk(&h.loop, close_walk, NULL);
+	uv_run(&h.loop, UV_RUN_DEFAULT);
+	uv_loop_close(&h.loop);
+	herald_free(&h);
+	log_info("stopped");
+	return rc;
+}

@@ -1,0 +1,102 @@
+/* daemon: the one context that owns the loop and everything hanging off it.
+ *
+ * struct herald holds the configuration, the store, the story index, the
+ * fetcher, the scheduler, the control socket, the signal handles and the
+ * runtime state of every feed. Each libuv handle belongs to exactly one of
+ * those and is closed by its owner's close path during herald_stop(). */
+#ifndef HERALD_DAEMON_H
+#define HERALD_DAEMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "config.h"
+#include "scheduler.h"
+
+struct store;
+struct story_index;
+struct fetch;
+struct fetch_request;
+struct control;
+struct ingest;
+
+struct herald_options {
+	const char *config_path;	/* NULL: config_default_path() */
+	const char *database;		/* overrides the config's; NULL = not set */
+	const char *socket;
+	int foreground;
+	int once;			/* poll every feed once, then exit */
+	int verbose;
+	int ready_fd;		/* >= 0: write one status byte there once started
+				 * (0) or failed (1), then close it (detach) */
+};
+
+/* One configured feed's runtime state. */
+struct herald_feed {
+	struct herald *h;
+	char *id;
+	char *config_url;	/* as written in feeds.conf */
+	char *url;		/* polled: config_url, or where a 301/308 moved it */
+	unsigned interval;	/* seconds: the feed's, else the global one */
+	char *etag, *last_modified;
+	unsigned failures;	/* consecutive */
+	unsigned ttl;		/* the feed's <ttl>, seconds; 0 = none */
+	struct sched_entry entry;
+	struct fetch_request *req;	/* the poll in flight, or NULL */
+	struct ingest *ing;		/* its body's ingest, once data arrived */
+	char ing_err[256];		/* why the body was refused */
+	uint64_t started_ms;
+	int polled;		/* counted for --once */
+};
+
+struct herald {
+	uv_loop_t loop;
+	struct herald_options opt;
+	char *config_path;
+	struct config cfg;
+	char *db_path, *sock_path;
+
+	struct store *store;
+	struct story_index *story;
+	struct fetch *fetch;
+	struct sched *sched;
+	struct control *control;
+	uv_signal_t sig_hup, sig_term, sig_int;
+	uv_timer_t watchdog;
+	int signals_on, watchdog_on;
+
+	struct herald_feed **feeds;
+	size_t nfeeds;
+
+	uint64_t rng;		/* xorshift state for jitter */
+	int64_t started;	/* Unix seconds */
+	int stopping;
+	unsigned once_pending;
+	int once_failed;
+	int exit_code;
+	uint64_t polls, polls_failed;
+};
+
+/* Runs the daemon until SIGTERM/SIGINT (or, with opt->once, until every feed
+ * was polled once). Returns the process exit status: 0, 1 on a start-up error
+ * (printed), 2 when --once saw a feed fail. */
+int herald_main(const struct herald_options *opt);
+
+/* Re-reads the configuration: added feeds start, removed ones stop (their
+ * items stay), changed ones apply. A bad file is refused with its errors in
+ * *errors (malloc'd, caller frees) and the running configuration stays. */
+int herald_reload(struct herald *h, char **errors);
+
+/* Polls one feed (id) or every feed (NULL) now. STORE-style: 0, or -1 when
+ * the id is unknown. */
+int herald_refresh(struct herald *h, const char *id);
+
+/* Begins an orderly stop: transfers aborted, the socket closed, the loop
+ * left to drain. Safe to call more than once. */
+void herald_stop(struct herald *h);
+
+/* Finds a feed by id, or NULL. */
+struct herald_feed *herald_feed_find(struct herald *h, const char *id);
+
+#endif

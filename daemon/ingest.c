@@ -1,0 +1,272 @@
+#include "ingest.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parse.h"
+#include "store.h"
+#include "story.h"
+
+/* One item, copied out of the parser when it closed. */
+struct pending {
+	char *guid, *link, *title, *author;
+	char *summary_html, *summary_text, *content_html, *content_text;
+	int64_t published, updated;
+	/* Filled while storing. */
+	int64_t item_id, time;
+	int is_new;
+};
+
+struct ingest {
+	struct store *st;
+	struct story_index *idx;
+	char *feed_id;
+	int64_t now;
+	struct parse *parse;
+	struct pending *v;
+	size_t n, cap;
+	int oom;
+};
+
+static char *
+dup_or_null(const char *s)
+{
+	return s && *s ? strdup(s) : NULL;
+}
+
+static void
+pending_free(struct pending *p)
+{
+	free(p->guid);
+	free(p->link);
+	free(p->title);
+	free(p->author);
+	free(p->summary_html);
+	free(p->summary_text);
+	free(p->content_html);
+	free(p->content_text);
+}
+
+/* The item's first author as one display string. */
+static const char *
+item_author(const struct parse_item *it)
+{
+	for (size_t i = 0; i < it->l.nauthors; i++) {
+		const struct parse_person *a = &it->l.authors[i];
+		if (a->name && *a->name)
+			return a->name;
+		if (a->email && *a->email)
+			return a->email;
+	}
+	return NULL;
+}
+
+static int
+on_item(const struct parse_item *it, void *user)
+{
+	struct ingest *in = user;
+	struct pending *p;
+	const struct parse_text *c = it->ncontent ? &it->content[0] : NULL;
+
+	if (in->n == in->cap) {
+		size_t cap = in->cap ? in->cap * 2 : 32;
+		struct pending *v = realloc(in->v, cap * sizeof *v);
+		if (v == NULL)
+			goto oom;
+		in->v = v;
+		in->cap = cap;
+	}
+	p = &in->v[in->n];
+	memset(p, 0, sizeof *p);
+	p->guid = dup_or_null(it->guid);
+	p->link = dup_or_null(it->link);
+	p->title = dup_or_null(it->title.text);
+	p->author = dup_or_null(item_author(it));
+	p->summary_html = dup_or_null(it->summary.value);
+	p->summary_text = dup_or_null(it->summary.text);
+	p->content_html = dup_or_null(c ? c->value : NULL);
+	p->content_text = dup_or_null(c ? c->text : NULL);
+	p->published = it->published;
+	p->updated = it->updated;
+	if ((it->guid && *it->guid && !p->guid) || (it->link && *it->link && !p->link) ||
+	    (it->title.text && *it->title.text && !p->title) ||
+	    (it->summary.value && *it->summary.value && !p->summary_html) ||
+	    (c && c->value && *c->value && !p->content_html)) {
+		pending_free(p);
+		goto oom;
+	}
+	in->n++;
+	return 0;
+oom:
+	in->oom = 1;
+	return -1;
+}
+
+struct ingest *
+ingest_new(struct store *st, struct story_index *idx, const char *feed_id,
+	   const char *content_type, const char *url, int64_t now)
+{
+	struct ingest *in = calloc(1, sizeof *in);
+
+	if (in == NULL)
+		return NULL;
+	in->st = st;
+	in->idx = idx;
+	in->now = now;
+	in->feed_id = strdup(feed_id);
+	in->parse = parse_new(content_type, url, on_item, in);
+	if (in->feed_id == NULL || in->parse == NULL) {
+		ingest_free(in);
+		return NULL;
+	}
+	return in;
+}
+
+int
+ingest_feed(struct ingest *in, const char *data, size_t len, char *err, size_t errlen)
+{
+	if (parse_feed(in->parse, data, len) == 0)
+		return 0;
+	snprintf(err, errlen, "%s", in->oom ? "out of memory" : parse_error(in->parse));
+	return -1;
+}
+
+const struct parse_meta *
+ingest_meta(const struct ingest *in)
+{
+	return parse_meta(in->parse);
+}
+
+static int
+store_one(struct ingest *in, struct pending *p, struct ingest_counts *c, char *err, size_t errlen)
+{
+	struct store_item si = {
+		.feed = in->feed_id,
+		.guid = p->guid,
+		.link = p->link,
+		.title = p->title,
+		.author = p->author,
+		.published = p->published,
+		.updated = p->updated,
+		.summary_html = p->summary_html,
+		.summary_text = p->summary_text,
+		.content_html = p->content_html,
+		.content_text = p->content_text,
+		.fetched = in->now,
+	};
+	struct store_upsert_result res;
+
+	if (store_item_upsert(in->st, &si, &res, err, errlen) < 0)
+		return -1;
+	p->item_id = res.item_id;
+	p->time = res.time;
+	/* An item without a story (an earlier version that crashed between the
+	 * two steps cannot exist: they share a transaction) is treated as new. */
+	p->is_new = res.status == STORE_ITEM_NEW || res.story_id == 0;
+	if (res.status == STORE_ITEM_NEW)
+		c->added++;
+	else if (res.status == STORE_ITEM_CHANGED)
+		c->changed++;
+	else
+		c->unchanged++;
+	return 0;
+}
+
+/* Oldest first, so folding sees the stream in the order it happened. */
+static int
+by_time(const void *a, const void *b)
+{
+	const struct pending *x = *(struct pending *const *)a, *y = *(struct pending *const *)b;
+
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	return x->item_id < y->item_id ? -1 : x->item_id > y->item_id;
+}
+
+static int
+fold_one(struct ingest *in, const struct pending *p, struct ingest_counts *c, char *err,
+	 size_t errlen)
+{
+	struct story_input si = {
+		.item_id = p->item_id,
+		.time = p->time,
+		.feed = in->feed_id,
+		.title = p->title,
+		.text = p->summary_text ? p->summary_text : p->content_text,
+		.link = p->link,
+	};
+	struct story_result r;
+
+	if (story_assign(in->idx, &si, &r) < 0) {
+		snprintf(err, errlen, "story folding: %s", story_error(in->idx));
+		return -1;
+	}
+	c->folded++;
+	if (store_item_set_story(in->st, p->item_id, r.story_id, err, errlen) < 0)
+		return -1;
+	for (size_t i = 0; i < r.nmerged; i++)
+		if (store_story_merge(in->st, r.story_id, r.merged[i], err, errlen) < 0)
+			return -1;
+	c->merges += (unsigned)r.nmerged;
+	return 0;
+}
+
+static int
+store_all(struct ingest *in, struct ingest_counts *c, char *err, size_t errlen)
+{
+	struct pending **fresh = NULL;
+	size_t nfresh = 0;
+	int rc = -1;
+
+	if (in->n && (fresh = calloc(in->n, sizeof *fresh)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < in->n; i++) {
+		if (store_one(in, &in->v[i], c, err, errlen) < 0)
+			goto out;
+		if (in->v[i].is_new)
+			fresh[nfresh++] = &in->v[i];
+	}
+	if (nfresh)
+		qsort(fresh, nfresh, sizeof *fresh, by_time);
+	for (size_t i = 0; i < nfresh; i++)
+		if (fold_one(in, fresh[i], c, err, errlen) < 0)
+			goto out;
+	rc = 0;
+out:
+	free(fresh);
+	return rc;
+}
+
+int
+ingest_finish(struct ingest *in, struct ingest_counts *c, char *err, size_t errlen)
+{
+	memset(c, 0, sizeof *c);
+	if (parse_finish(in->parse) < 0) {
+		snprintf(err, errlen, "%s", in->oom ? "out of memory" : parse_error(in->parse));
+		return -1;
+	}
+	c->items = (unsigned)in->n;
+	if (store_begin(in->st, err, errlen) < 0)
+		return -1;
+	if (store_all(in, c, err, errlen) < 0 || store_commit(in->st, err, errlen) < 0) {
+		store_rollback(in->st);
+		return -1;
+	}
+	return 0;
+}
+
+void
+ingest_free(struct ingest *in)
+{
+	if (in == NULL)
+		return;
+	for (size_t i = 0; i < in->n; i++)
+		pending_free(&in->v[i]);
+	free(in->v);
+	parse_free(in->parse);
+	free(in->feed_id);
+	free(in);
+}

@@ -1,0 +1,50 @@
+/* ingest: one response's items into the store, with their stories.
+ *
+ * The body streams through the parser as it arrives; each item is copied as
+ * it closes (the parser forgets it) and the whole response is written in one
+ * transaction at the end, so a failed or interrupted poll leaves the store as
+ * it was. Holding a response's items until its end keeps transactions short
+ * and never open across loop turns: other feeds' responses can be stored
+ * while this one is still arriving. */
+#ifndef HERALD_INGEST_H
+#define HERALD_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+struct story_index;
+struct parse_meta;
+
+struct ingest_counts {
+	unsigned items;		/* in the document */
+	unsigned added, changed, unchanged;
+	unsigned stories_new;	/* new items that started a story */
+	unsigned merges;	/* stories merged into others */
+	unsigned folded;	/* items the story index took: when storing then
+				 * fails, the index is ahead of the store and
+				 * must be rebuilt from it */
+};
+
+struct ingest;
+
+/* feed_id, content_type and url are copied; st and idx are borrowed and must
+ * outlive the ingest. now is the fetch time (Unix seconds). NULL when memory
+ * runs out. */
+struct ingest *ingest_new(struct store *st, struct story_index *idx, const char *feed_id,
+			  const char *content_type, const char *url, int64_t now);
+
+/* Feeds one body chunk to the parser. 0, or -1 with the reason in err (the
+ * document is beyond repair or a limit was hit). */
+int ingest_feed(struct ingest *in, const char *data, size_t len, char *err, size_t errlen);
+
+/* Ends the document and stores every item in one transaction. 0, or -1 with
+ * the reason in err; nothing is stored then. */
+int ingest_finish(struct ingest *in, struct ingest_counts *counts, char *err, size_t errlen);
+
+/* The feed's metadata (title, ttl, bozo), valid until ingest_free. */
+const struct parse_meta *ingest_meta(const struct ingest *in);
+
+void ingest_free(struct ingest *in);
+
+#endif

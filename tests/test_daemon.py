@@ -1,0 +1,277 @@
+#!/usr/bin/env python3
+"""heraldd end to end against real servers on loopback (issue #4).
+
+A private nginx serves fixture feeds (gzip, ETag, Last-Modified, redirects,
+404, 500, 429) and tests/faultserver.py misbehaves (stall, endless body,
+gzip bomb, redirect loop, garbage). The daemon runs with --once and in the
+foreground with its socket; the database is read back with Python's sqlite3.
+Exits 77 (skip) when nginx is missing.
+"""
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+SRCDIR = os.environ.get("HERALD_SRCDIR", os.path.join(os.path.dirname(__file__), ".."))
+BUILDDIR = os.environ.get("HERALD_BUILDDIR", ".")
+sys.path.insert(0, os.path.join(SRCDIR, "tests"))
+import harness  # noqa: E402
+
+HERALDD = os.path.join(BUILDDIR, "heraldd")
+HERALD = os.path.join(BUILDDIR, "herald")
+WRAP = os.environ.get("HERALD_TEST_WRAPPER", "").split()
+FAILS = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        FAILS.append(what)
+
+
+def rss(items, title="Fixture"):
+    out = ['<?xml version="1.0" encoding="utf-8"?>',
+           '<rss version="2.0"><channel><title>%s</title>' % title,
+           "<link>http://example.com/</link><description>fixture feed, padded so that "
+           "nginx compresses it: %s</description>" % ("lorem ipsum " * 40)]
+    for guid, head, body, day in items:
+        out.append("<item><title>%s</title><guid>%s</guid><link>http://example.com/%s</link>"
+                   "<description><![CDATA[<p>%s</p>]]></description>"
+                   "<pubDate>%s Nov 2026 10:00:00 GMT</pubDate></item>"
+                   % (head, guid, guid, body, day))
+    out.append("</channel></rss>")
+    return "\n".join(out)
+
+
+ITEMS_A = [("a1", "Port strike ends after dockers accept offer", "Dockers voted to accept.", "20"),
+           ("a2", "Storm warning for the west coast", "Gales expected tonight.", "21"),
+           ("a3", "New tram line approved", "The council voted 31 to 12.", "22")]
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def config(path, db, sock, feeds, extra=""):
+    lines = ["database = %s" % db, "socket = %s" % sock, "interval = 1h", "min_interval = 60s",
+             "timeout = 3s", "connect_timeout = 2s", "max_body = 1M", extra]
+    for fid, url in feeds:
+        lines += ["", '[feed "%s"]' % fid, "url = %s" % url]
+    write(path, "\n".join(lines) + "\n")
+
+
+def run_once(conf, timeout=60):
+    p = subprocess.run(WRAP + [HERALDD, "--once", "-v", "-c", conf], capture_output=True,
+                       text=True, timeout=timeout)
+    return p.returncode, p.stderr
+
+
+def db_rows(db, sql, *args):
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def feed_row(db, fid):
+    con = sqlite3.connect(db)
+    con.row_factory = sqlite3.Row
+    try:
+        return con.execute("SELECT * FROM feeds WHERE id = ?", (fid,)).fetchone()
+    finally:
+        con.close()
+
+
+def client(sock, *args):
+    p = subprocess.run([HERALD, "--socket", sock, "--json"] + list(args), capture_output=True,
+                       text=True, timeout=30)
+    if p.returncode != 0:
+        raise RuntimeError("herald %s: exit %d: %s" % (" ".join(args), p.returncode, p.stderr))
+    return json.loads(p.stdout) if p.stdout.strip() else None
+
+
+def wait_for(cond, timeout=15.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        if cond():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def once_tests(tmp, ng, fs):
+    root = ng.root
+    write(os.path.join(root, "a.xml"), rss(ITEMS_A, "Feed A"))
+    write(os.path.join(root, "feed.xml"), rss([("m1", "Moved feed item", "x", "20")], "Moved"))
+    db = os.path.join(tmp, "once.db")
+    conf = os.path.join(tmp, "once.conf")
+    feeds = [("a", ng.url("/a.xml")), ("moved", ng.url("/chain301")),
+             ("temp", ng.url("/found302")), ("missing", ng.url("/missing.xml")),
+             ("broken", ng.url("/error500")), ("limited", ng.url("/limited")),
+             ("stall", fs.url("/stall")), ("endless", fs.url("/endless")),
+             ("bomb", fs.url("/bomb")), ("loop", fs.url("/loop")),
+             ("garbage", fs.url("/garbage")), ("tofile", fs.url("/tofile301"))]
+    config(conf, db, os.path.join(tmp, "once.sock"), feeds)
+
+    t0 = time.time()
+    rc, log = run_once(conf)
+    took = time.time() - t0
+    check(rc == 2, "--once exits 2 when a feed failed (got %d)" % rc)
+    check(took < 20, "--once with stalled servers ends by its timeouts (%.1f s)" % took)
+    n = db_rows(db, "SELECT COUNT(*) FROM items WHERE feed = 'a'")[0][0]
+    check(n == 3, "first poll stores the 3 items of feed a (got %d)" % n)
+    a = feed_row(db, "a")
+    check(a["last_status"] == 200 and a["etag"], "feed a: status 200, ETag stored")
+    check(a["failures"] == 0 and not a["last_error"], "feed a: no failure recorded")
+    lines = [l for l in ng.access_lines() if '"/a.xml"' in l]
+    check(lines and "gzip" in lines[0], "the request offers gzip (Accept-Encoding)")
+    check(lines and "bytes=" in lines[0] and
+          int(lines[0].split("bytes=")[1].split()[0]) < len(rss(ITEMS_A, "Feed A")),
+          "nginx sent the body compressed and it was decoded")
+    m = feed_row(db, "moved")
+    check(m["moved_url"] == ng.url("/feed.xml"), "301+308 chain records the new URL (%r)"
+          % m["moved_url"])
+    check("moved permanently" in log, "the move is logged")
+    t = feed_row(db, "temp")
+    check(t["moved_url"] is None and t["last_status"] == 200, "a 302 does not move the feed")
+    for fid, code in (("missing", 404), ("broken", 500)):
+        r = feed_row(db, fid)
+        check(r["last_status"] == code and r["failures"] == 1 and "HTTP %d" % code in
+              (r["last_error"] or ""), "%s: HTTP %d recorded with one failure" % (fid, code))
+        check(r["next_poll"] - r["last_poll"] >= 2 * 3600 * 0.9 - 60,
+              "%s: backoff doubles the 1 h interval" % fid)
+    lim = feed_row(db, "limited")
+    check(lim["last_status"] == 429 and lim["next_poll"] - lim["last_poll"] >= 120,
+          "429: Retry-After honoured")
+    for fid, words in (("stall", ("timeout", "timed out")), ("endless", ("larger", "too big")),
+                       ("bomb", ("larger", "too big")), ("loop", ("redirect",)),
+                       ("garbage", ("",)), ("tofile", ("file", "protocol", "redirect"))):
+        r = feed_row(db, fid)
+        err = (r["last_error"] or "").lower()
+        check(r["failures"] == 1 and err and any(w in err for w in words),
+              "%s: a clear error (%r)" % (fid, r["last_error"]))
+        check(db_rows(db, "SELECT COUNT(*) FROM items WHERE feed = ?", fid)[0][0] == 0,
+              "%s: nothing half-stored" % fid)
+        check(("feed %s (" % fid) in log, "%s: one log line names the feed" % fid)
+
+    # Second poll: validators sent, 304, no duplicate.
+    rc, log = run_once(conf)
+    lines = [l for l in ng.access_lines() if '"/a.xml"' in l]
+    check(len(lines) == 2 and lines[1].startswith("304") and 'inm=""' not in lines[1],
+          "second poll sends If-None-Match and gets 304 (%s)" % (lines[-1] if lines else "-"))
+    check("ims=\"-\"" not in lines[1] and "ims=\"\"" not in lines[1],
+          "second poll sends If-Modified-Since")
+    n = db_rows(db, "SELECT COUNT(*) FROM items WHERE feed = 'a'")[0][0]
+    check(n == 3, "a 304 stores nothing new (%d items)" % n)
+    lines = [l for l in ng.access_lines() if '"/feed.xml"' in l]
+    check(any("chain301" in l for l in ng.access_lines()) and
+          sum(1 for l in ng.access_lines() if '"/chain301"' in l) == 1,
+          "the moved feed is polled at its new URL")
+    return db
+
+
+def daemon_tests(tmp, ng, fs):
+    root = ng.root
+    write(os.path.join(root, "d.xml"), rss(ITEMS_A, "Feed D"))
+    write(os.path.join(root, "e.xml"), rss([("e1", "Another outlet's story", "text", "20")]))
+    db = os.path.join(tmp, "d.db")
+    sock = os.path.join(tmp, "run", "d.sock")
+    conf = os.path.join(tmp, "d.conf")
+    config(conf, db, sock, [("d", ng.url("/d.xml"))])
+    log = open(os.path.join(tmp, "daemon.log"), "w+")
+    proc = subprocess.Popen(WRAP + [HERALDD, "-f", "-v", "-c", conf], stdout=log,
+                            stderr=subprocess.STDOUT)
+    try:
+        check(wait_for(lambda: os.path.exists(sock)), "daemon listens on its socket")
+        check(wait_for(lambda: len(client(sock, "items", "--all")) == 3), "daemon polls and stores")
+        items = {i["title"]: i for i in client(sock, "items", "--all")}
+        first = items["Port strike ends after dockers accept offer"]
+        client(sock, "read", "--item", str(first["id"]))
+        client(sock, "star", "--item", str(first["id"]))
+        # The feed changes: a1 edited, a4 new.
+        edited = [("a1", ITEMS_A[0][1], "Dockers voted 80% to accept the offer.", "20")]
+        write(os.path.join(root, "d.xml"),
+              rss(edited + ITEMS_A[1:] + [("a4", "Ferry timetable cut", "Winter.", "23")]))
+        client(sock, "refresh", "d")
+        check(wait_for(lambda: len(client(sock, "items", "--all")) == 4), "refresh polls now")
+        row = db_rows(db, "SELECT read, starred, summary_text FROM items WHERE link = 'http://example.com/a1'")[0]
+        check(row[0] == 1 and row[1] == 1, "an edited item keeps its read and starred marks")
+        check("80%" in row[2], "an edited item's text is updated")
+
+        # SIGHUP with an added feed.
+        config(conf, db, sock, [("d", ng.url("/d.xml")), ("e", ng.url("/e.xml"))])
+        proc.send_signal(signal.SIGHUP)
+        check(wait_for(lambda: any(f["id"] == "e" and f["status"] == "200"
+                                   for f in client(sock, "feeds"))),
+              "SIGHUP: an added feed starts and is polled")
+        # SIGHUP with a broken config: refused, the old one keeps running.
+        write(conf, open(conf).read() + "\nintreval = 5m\n")
+        proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        log.flush()
+        check(proc.poll() is None, "a bad config on SIGHUP does not stop the daemon")
+        check("unknown key 'intreval'" in open(log.name).read(), "the bad config's error is logged")
+        check(len(client(sock, "feeds")) == 2, "the running configuration stays")
+
+        # SIGTERM during a slow transfer: clean exit within 5 s, DB intact.
+        config(conf, db, sock, [("d", ng.url("/d.xml")), ("drip", fs.url("/drip"))])
+        proc.send_signal(signal.SIGHUP)
+        check(wait_for(lambda: any(f["id"] == "drip" for f in client(sock, "feeds"))),
+              "the slow feed is configured")
+        client(sock, "refresh", "drip")
+        time.sleep(1.0)
+        t0 = time.time()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            rc = None
+        check(rc == 0, "SIGTERM mid-transfer: exit 0 within 5 s (rc %r, %.1f s)"
+              % (rc, time.time() - t0))
+        check(not os.path.exists(sock), "the socket file is removed on exit")
+        check(db_rows(db, "PRAGMA integrity_check")[0][0] == "ok", "the database is intact")
+        check(db_rows(db, "SELECT COUNT(*) FROM items WHERE feed = 'drip'")[0][0] == 0,
+              "the interrupted response stored nothing")
+        check(db_rows(db, "SELECT COUNT(*) FROM items WHERE story_id IS NULL")[0][0] == 0,
+              "every item belongs to a story")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def main():
+    if not os.access(HERALDD, os.X_OK):
+        print("heraldd not built at %s" % HERALDD)
+        return 1
+    if harness.find_nginx() is None:
+        print("SKIP: nginx not installed (apt-get install nginx-light)")
+        return 77
+    for k in list(os.environ):
+        if k.lower().endswith("_proxy"):
+            del os.environ[k]
+    tmp = tempfile.mkdtemp(prefix="herald-daemon-")
+    root = os.path.join(tmp, "www")
+    os.mkdir(root)
+    try:
+        with harness.Nginx(root) as ng, harness.FaultServer() as fs:
+            once_tests(tmp, ng, fs)
+            daemon_tests(tmp, ng, fs)
+    finally:
+        if not os.environ.get("HERALD_KEEP_TMP"):
+            shutil.rmtree(tmp, ignore_errors=True)
+    print("%d failed" % len(FAILS))
+    return 1 if FAILS else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
