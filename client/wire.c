@@ -64,11 +64,19 @@ wire_socket_path(const char *opt, char **tried)
 	/* Same defaults as the daemon: systemd's RuntimeDirectory, then XDG. */
 	if (rt && *rt)
 		sb_printf(&cand[n++], "%s/%s", rt, HERALD_SOCKET_NAME);
-	if (xdg && *xdg)
+	if (xdg && *xdg == '/') {
 		sb_printf(&cand[n++], "%s/%s/%s", xdg, HERALD_SOCKET_SUBDIR, HERALD_SOCKET_NAME);
-	else
-		sb_printf(&cand[n++], "/run/user/%u/%s/%s", (unsigned)getuid(),
-			  HERALD_SOCKET_SUBDIR, HERALD_SOCKET_NAME);
+	} else {
+		/* No runtime directory: the daemon puts its socket beside its state. */
+		const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+
+		if (state && *state == '/')
+			sb_printf(&cand[n++], "%s/%s/%s", state, HERALD_SOCKET_SUBDIR,
+				  HERALD_SOCKET_NAME);
+		else if (home && *home)
+			sb_printf(&cand[n++], "%s/.local/state/%s/%s", home, HERALD_SOCKET_SUBDIR,
+				  HERALD_SOCKET_NAME);
+	}
 	sb_puts(&cand[n++], HERALD_SYSTEM_SOCKET);
 	for (i = 0; i < n; i++) {
 		sb_printf(&list, "%s%s", i ? ", " : "", sb_str(&cand[i]));

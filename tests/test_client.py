@@ -34,14 +34,14 @@ STORY = record(
     ("story", "12"), ("title", "Court \\\\ blocks\\nmerger \\xff"), ("state", "new"),
     ("starred", "1"), ("digested", "0"), ("first_seen", str(NOW - 3 * 3600)),
     ("last_seen", str(NOW - 3 * 3600)), ("items", "2"), ("unread", "2"),
-    ("outlet", "345\t3\tNYT\tCourt blocks merger\thttps://nyt.example/a"),
-    ("outlet", "346\t4\tBBC\tJudge\\thalts deal\thttps://bbc.example/b"),
-    ("tag", "news"), ("feed", "3"), ("feed", "4"))
-ITEM = record(("item", "345"), ("story", "12"), ("feed", "3"), ("feed_name", "NYT"),
+    ("outlet", "345\tnyt\tNYT\tCourt blocks merger\thttps://nyt.example/a"),
+    ("outlet", "346\tbbc\tBBC\tJudge\\thalts deal\thttps://bbc.example/b"),
+    ("tag", "news"), ("feed", "nyt"), ("feed", "bbc"))
+ITEM = record(("item", "345"), ("story", "12"), ("feed", "nyt"), ("feed_name", "NYT"),
               ("title", "Court blocks merger"), ("link", "https://nyt.example/a"),
               ("author", "A. Writer"), ("published", str(NOW - 120)), ("read", "0"),
               ("starred", "0"), ("snippet", "the [court] said"), ("rank", "-1.5"))
-FEED = record(("feed", "3"), ("key", "nyt"), ("name", "NYT"), ("url", "https://nyt.example/rss"),
+FEED = record(("feed", "nyt"), ("name", "NYT"), ("url", "https://nyt.example/rss"),
               ("title", "NYT"), ("interval", "1800"), ("last_poll", str(NOW - 300)),
               ("next_poll", str(NOW + 1500)), ("status", "200"), ("error", ""),
               ("items", "40"), ("unread", "7"), ("tag", "news"))
@@ -93,7 +93,7 @@ def answer(words, payload):
             return "ERR notfound no story 404\n"
         return STORY + ITEM.replace("snippet", "text") + "OK\n"
     if cmd == "feeds":
-        return FEED + FEED.replace("feed: 3", "feed: 4").replace("error: ", "error: timed out") + "OK\n"
+        return FEED + FEED.replace("feed: nyt", "feed: bbc").replace("error: ", "error: timed out") + "OK\n"
     if cmd == "import":
         return record(("import", "1"), ("url", "https://a.example/feed"), ("status", "added")) + "OK\n"
     if cmd == "export":
@@ -152,9 +152,9 @@ check(isinstance(data, list) and len(data) == 1, "stories is an array")
 check(s["id"] == 12 and s["state"] == "new" and s["starred"] is True, "story scalars %r" % s)
 check(s["title"] == "Court \\ blocks\nmerger \ufffd", "title unescaped, bad byte U+FFFD: %r" % s["title"])
 check(s["first_seen"] == NOW - 3 * 3600 and s["items"] == 2 and s["unread"] == 2, "story numbers")
-check(s["outlets"][1] == {"item": 346, "feed": 4, "name": "BBC", "title": "Judge\thalts deal",
+check(s["outlets"][1] == {"item": 346, "feed": "bbc", "name": "BBC", "title": "Judge\thalts deal",
                           "link": "https://bbc.example/b"}, "outlet object %r" % s["outlets"])
-check(s["tags"] == ["news"] and s["feeds"] == [3, 4], "tags and feeds lists")
+check(s["tags"] == ["news"] and s["feeds"] == ["nyt", "bbc"], "tags and feeds lists")
 out.encode("utf-8")
 
 # Human output: aligned, relative times, no colour off a terminal.
@@ -191,7 +191,7 @@ check(rc == 0 and json.loads(out) == {"ok": True} and requests[0][0] == ["read",
 rc, out, err = herald("read", "--all", "--before", "2026-01-02")
 check(rc == 0 and requests[0][0][:3] == ["read", "--all", "--before"], "read --all --before")
 rc, out, err = herald("feeds")
-check(rc == 0 and "nyt" in out and "7/40" in out and ("in 25m" in out or "in 24m" in out) and "timed out" in out, "feeds: %r" % out)
+check(rc == 0 and "nyt" in out and "bbc" in out and "7/40" in out and ("in 25m" in out or "in 24m" in out) and "timed out" in out, "feeds: %r" % out)
 rc, out, err = herald("stats")
 check("2.0 MiB" in out and "1h 1m" in out, "stats human: %r" % out)
 rc, out, err = herald("export")
