@@ -105,7 +105,7 @@ static const struct ccmd commands[] = {
 	{"add", "URL [--id K] [--name N] [--interval D] [--tags T,U]",
 	 "add a feed to feeds.conf and poll it", o_add, 1, 1, P_URL, VIEW_FEEDS, SHAPE_OBJECT,
 	 "feeds.conf is rewritten atomically, keeping your comments and order.\n"},
-	{"remove", "FEED", "remove a feed from feeds.conf (its id or number)", o_none, 1, 1, P_STR,
+	{"remove", "FEED", "remove a feed from feeds.conf (its items stay)", o_none, 1, 1, P_STR,
 	 VIEW_ACTION, SHAPE_ACTION, NULL},
 	{"import", "FILE.opml", "add the feeds of an OPML file (- for standard input)", o_none, 1,
 	 1, P_FILE, VIEW_IMPORT, SHAPE_ARRAY,

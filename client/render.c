@@ -557,10 +557,12 @@ render_feeds(const struct response *resp, const struct render_opts *o, FILE *fp)
 		snprintf(counts, sizeof counts, "%lld/%lld", num(r, "unread"), num(r, "items"));
 		reltime(num(r, "last_poll"), o->now, last, sizeof last);
 		reltime(num(r, "next_poll"), o->now, next, sizeof next);
-		fprintf(fp, "%s%-*s%s  %s%-6s%s  %13s  %-9s  %-9s  %s\n", col(o, C_CYAN), (int)kw,
-			r->f[0].value, col(o, C_RESET), *err ? col(o, C_RED) : "", str(r, "status"),
-			*err ? col(o, C_RESET) : "", counts, last, next,
-			*name ? name : str(r, "url"));
+		fprintf(fp, "%s%-*s%s  %s%-6s%s  %13s  %-9s  %-9s  %s%s%s%s\n", col(o, C_CYAN),
+			(int)kw, r->f[0].value, col(o, C_RESET), *err ? col(o, C_RED) : "",
+			str(r, "status"), *err ? col(o, C_RESET) : "", counts, last, next,
+			*name ? name : str(r, "url"), col(o, C_DIM),
+			record_get(r, "active") && num(r, "active") == 0 ? " (removed)" : "",
+			col(o, C_RESET));
 		if (*err)
 			fprintf(fp, "%*s  %serror: %s%s\n", (int)kw, "", col(o, C_RED), err,
 				col(o, C_RESET));

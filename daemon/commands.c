@@ -117,8 +117,12 @@ usage:
 static void
 store_failed(struct control_conn *conn, int rc, const char *err)
 {
+	/* "store: no story 7" is for the log; a user wants "no story 7". */
 	if (rc == STORE_ENOTFOUND)
-		control_conn_err(conn, HERALD_E_NOTFOUND, "%s", err[0] ? err : "no such id");
+		control_conn_err(conn, HERALD_E_NOTFOUND, "%s",
+				 !err[0]                           ? "no such id"
+				 : strncmp(err, "store: ", 7) == 0 ? err + 7
+								   : err);
 	else
 		control_conn_err(conn, HERALD_E_INTERNAL, "%s", err);
 }

@@ -572,7 +572,10 @@ def client_feed_tests(tmp, sock, conf, ng, daemon):
     check(rc == 0 and ('"%s"' % key) not in text and "# the first outlet" in text,
           "remove FEED edits feeds.conf and keeps comments")
     feeds = {f["id"]: f for f in hj(sock, "feeds")}
-    check(feeds.get(key, {}).get("active", 1) in (0, False), "a removed feed is inactive")
+    check(feeds.get(key, {}).get("active", 1) is False, "a removed feed is inactive")
+    rc, out, _ = herald(sock, "feeds")
+    check(re.search(r"^%s .*\(removed\)$" % re.escape(key), out, re.M),
+          "human feeds marks the removed feed (%s)" % out)
     check([i["title"] for i in hj(sock, "items", "--all", "--feed", key)] == [DELTA[0][1]],
           "a removed feed's items stay")
     rc, _, err = herald(sock, "remove", "nosuch")
