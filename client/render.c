@@ -610,6 +610,9 @@ render_kv(const struct response *resp, const struct render_opts *o, FILE *fp)
 			char tmp[64];
 			const char *v = f->value;
 
+			if (j == 0 && strcmp(f->key, "stats") == 0)
+				continue; /* the record's kind, not a figure */
+
 			if (strcmp(f->key, "db_size") == 0 && is_int(v))
 				human_size(strtoll(v, NULL, 10), tmp, sizeof tmp), v = tmp;
 			else if (strcmp(f->key, "uptime") == 0 && is_int(v))

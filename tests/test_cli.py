@@ -388,6 +388,8 @@ def client_listing_tests(sock):
         [ALPHA[0][1], BETA[0][1], GAMMA[0][1]]), "each outlet keeps its own title")
     check(all(o["link"].startswith("http://example.com/") and isinstance(o["item"], int)
               for o in q["outlets"]), "each outlet has its item id and link")
+    check(q.get("outlets_count") == 3 and isinstance(q["outlets"], list),
+          "--json story: outlets_count is the count, outlets the array")
     check(q["state"] == "new" and q["unread"] == 3 and q["starred"] is False,
           "a fresh story is new, 3 unread, not starred")
     titles = [s["title"] for s in stories]
