@@ -303,70 +303,105 @@ def protocol_tests(sock, daemon):
     other_uid_test(sock)
 
 
-def other_uid_test(sock):
-    if os.geteuid() != 0:
-        print("skip another-uid peer test (needs root to drop to uid 65534)")
-        return
+def as_nobody(sock, request=b"stories\n"):
+    """Connects to sock as uid/gid 65534 in a forked child (root only), with
+    the file permissions of the socket's directories opened meanwhile so that
+    the daemon's own check decides. Returns what the child read, or EACCES."""
     rd, wr = os.pipe()
-    d = os.path.dirname(sock)
-    # First the file permissions alone: nobody cannot even connect.
-    modes = (stat.S_IMODE(os.stat(d).st_mode), stat.S_IMODE(os.stat(sock).st_mode))
-
-    def child(report):
-        pid = os.fork()
-        if pid == 0:
-            os.close(rd)
-            try:
-                os.setgid(65534)
-                os.setuid(65534)
-                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                s.settimeout(5)
-                s.connect(sock)
-                got = b""
-                while b"\n" not in got:
-                    chunk = s.recv(200)
-                    if not chunk:
-                        break
-                    got += chunk
-                rest = b""
-                try:
-                    s.send(b"stories\n")
-                    rest = s.recv(200)
-                except OSError:
-                    pass
-                msg = "connected:" + got.decode("utf-8", "replace").strip() + "|" + \
-                      rest.decode("utf-8", "replace").strip()
-            except PermissionError:
-                msg = "EACCES"
-            except Exception as e:  # noqa: BLE001
-                msg = "error:%r" % e
-            os.write(wr, (msg + "\n").encode())
-            os._exit(0)
-        os.waitpid(pid, 0)
-        return report()
-
-    def report():
-        return os.read(rd, 4096).decode().strip()
-
-    got = child(report)
-    check(got == "EACCES", "uid 65534 cannot connect through a 0600 socket (%s)" % got)
-    # Open the file permissions (the socket and every directory above it up to /)
-    # so that the daemon's own SO_PEERCRED check is what refuses.
-    dirs, p = [], d
+    dirs, p = [], os.path.dirname(sock)
     while p != "/":
         dirs.append((p, stat.S_IMODE(os.stat(p).st_mode)))
         p = os.path.dirname(p)
     try:
         for p, m in dirs:
             os.chmod(p, m | 0o755)
-        os.chmod(sock, 0o666)
-        got = child(report)
+        pid = os.fork()
+        if pid == 0:
+            os.close(rd)
+            try:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.settimeout(5)
+                s.connect(sock)
+                got = b""
+                try:
+                    # The greeting (or the refusal) first, then a request.
+                    while b"\n" not in got:
+                        chunk = s.recv(4096)
+                        if not chunk:
+                            break
+                        got += chunk
+                    if got.startswith(b"HERALD"):
+                        s.send(request)
+                        while not got.endswith(b"\nOK\n") and b"ERR" not in got:
+                            chunk = s.recv(4096)
+                            if not chunk:
+                                break
+                            got += chunk
+                except OSError:
+                    pass
+                msg = "connected:" + got.decode("utf-8", "replace").replace("\n", "|")
+            except PermissionError:
+                msg = "EACCES"
+            except Exception as e:  # noqa: BLE001
+                msg = "error:%r" % e
+            os.write(wr, msg.encode())
+            os._exit(0)
+        os.close(wr)
+        os.waitpid(pid, 0)
+        out = b""
+        while True:
+            d = os.read(rd, 4096)
+            if not d:
+                break
+            out += d
+        os.close(rd)
+        return out.decode()
     finally:
         for p, m in dirs:
             os.chmod(p, m)
-        os.chmod(sock, modes[1])
-    os.close(wr)
-    os.close(rd)
+
+
+def group_test(tmp):
+    """socket_group: mode 0660, group-owned, and a member is let in."""
+    if os.geteuid() != 0:
+        print("skip socket_group test (needs root)")
+        return
+    conf = os.path.join(tmp, "conf", "group.conf")
+    sock = os.path.join(tmp, "grp", "g.sock")
+    write(conf, "database = %s\nsocket = %s\nsocket_group = nogroup\n"
+          % (os.path.join(tmp, "grp", "g.db"), sock))
+    proc = subprocess.Popen(WRAP + [HERALDD, "-f", "-c", conf], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        if not check(wait_for(lambda: os.path.exists(sock)), "socket_group: the daemon starts"):
+            return
+        st = os.stat(sock)
+        check(stat.S_IMODE(st.st_mode) == 0o660 and st.st_gid == 65534,
+              "socket_group: mode 0660, owned by the group (%o, gid %d)"
+              % (stat.S_IMODE(st.st_mode), st.st_gid))
+        got = as_nobody(sock, b"version\n")
+        check(got.startswith("connected:HERALD 1|version:"),
+              "socket_group: a member of the group is served (%s)" % got)
+    finally:
+        harness.stop_process(proc)
+
+
+def other_uid_test(sock):
+    if os.geteuid() != 0:
+        print("skip another-uid peer test (needs root to drop to uid 65534)")
+        return
+    got = as_nobody(sock)
+    check(got == "EACCES", "uid 65534 cannot connect through a 0600 socket, even with its "
+          "directories open (%s)" % got)
+    mode = stat.S_IMODE(os.stat(sock).st_mode)
+    os.chmod(sock, 0o666)
+    try:
+        got = as_nobody(sock)
+    finally:
+        os.chmod(sock, mode)
     check(got.startswith("connected:ERR denied") and "story:" not in got,
           "a peer with another uid gets ERR denied and nothing else (%s)" % got)
 
@@ -681,6 +716,15 @@ def client_misc_tests(tmp, sock):
     check(rc == 0 and re.match(r"herald \S+\nheraldd \S+ \(protocol 1\)\n$", out),
           "human version: client and daemon (%r)" % out)
 
+    # Every listing is an array of objects with an id; single things are objects.
+    for args in (("stories", "--all"), ("items", "--all"), ("search", "earthquake"), ("feeds",)):
+        rows = hj(sock, *args)
+        check(isinstance(rows, list) and rows and
+              all(isinstance(r, dict) and "id" in r for r in rows),
+              "--json %s: an array of objects, each with an id" % args[0])
+    for args in (("stats",), ("version",), ("export",), ("show", "1")):
+        check(isinstance(hj(sock, *args), dict), "--json %s: one object" % args[0])
+
     # digested
     und = hj(sock, "stories", "--all", "--undigested", "--limit", "1000")
     first = [str(x["id"]) for x in und[:2]]
@@ -879,6 +923,7 @@ def main():
             client_feed_tests(tmp, sock, conf, ng, daemon)
             client_misc_tests(tmp, sock)
             second_daemon_test(tmp, sock, conf, daemon)
+            group_test(tmp)
             daemon.send_signal(signal.SIGTERM)
             check(daemon.wait(timeout=10) == 0 and not os.path.exists(sock),
                   "SIGTERM: exit 0, socket removed")
