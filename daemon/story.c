@@ -996,7 +996,8 @@ gather(struct story_index *idx, int64_t t, uint64_t sh)
 		if (story_in_reach(idx, story_slot(idx, idx->cands[i]), t))
 			idx->cands[k++] = idx->cands[i];
 	idx->ncands = k;
-	qsort_r(idx->cands, idx->ncands, sizeof(*idx->cands), cmp_cand, idx);
+	if (idx->ncands > 1) /* cands is NULL before the first candidate (UBSan) */
+		qsort_r(idx->cands, idx->ncands, sizeof(*idx->cands), cmp_cand, idx);
 	if (idx->ncands > TOP_K)
 		idx->ncands = TOP_K;
 	return 0;
