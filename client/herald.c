@@ -100,8 +100,9 @@ static const struct ccmd commands[] = {
 	 P_QUERY, VIEW_SEARCH, SHAPE_ARRAY,
 	 "The words form one SQLite FTS5 query: words, \"exact phrases\", OR, NOT,\n"
 	 "prefix*. Matches are marked in the snippets.\n"},
-	{"feeds", "", "list feeds: status, last and next poll, unread and item counts", o_none, 0,
-	 0, P_NONE, VIEW_FEEDS, SHAPE_ARRAY, NULL},
+	{"feeds", "[FEED]",
+	 "list feeds (or FEED): status, last and next poll, unread and item counts", o_none, 0, 1,
+	 P_STR, VIEW_FEEDS, SHAPE_ARRAY, NULL},
 	{"add", "URL [--id K] [--name N] [--interval D] [--tags T,U]",
 	 "add a feed to feeds.conf and poll it", o_add, 1, 1, P_URL, VIEW_FEEDS, SHAPE_OBJECT,
 	 "feeds.conf is rewritten atomically, keeping your comments and order.\n"},

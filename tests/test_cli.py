@@ -529,7 +529,8 @@ def client_mark_tests(sock, q):
 
     # read --all --feed F --before DATE
     before = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(NOW - 3600))
-    rc, out, err = herald(sock, "read", "--all", "--feed", "beta", "--before", before)
+    # --all after the other options: the daemon must not care about the order.
+    rc, out, err = herald(sock, "read", "--feed", "beta", "--before", before, "--all")
     beta = {i["title"]: i["read"] for i in hj(sock, "items", "--all", "--feed", "beta")}
     check(rc == 0 and beta == {BETA[0][1]: False, BETA[1][1]: True},
           "read --all --feed beta --before DATE marks only older beta items (%s)" % beta)
@@ -574,6 +575,9 @@ def client_feed_tests(tmp, sock, conf, ng, daemon):
     rc, out, _ = herald(sock, "feeds")
     check(rc == 0 and "error:" in out and "3/3" in out and "Alpha News" in out,
           "human feeds: counts and the error line")
+    check([f["id"] for f in hj(sock, "feeds", "beta")] == ["beta"], "feeds FEED: just that one")
+    rc, _, err = herald(sock, "feeds", "nosuch")
+    check(rc == 1 and "nosuch" in err, "feeds UNKNOWN: exit 1 (%s)" % err.strip())
 
     # add
     write(os.path.join(ng.root, "delta.xml"), rss("Delta", DELTA))
