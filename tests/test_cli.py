@@ -30,6 +30,7 @@ import xml.etree.ElementTree as ET
 SRCDIR = os.environ.get("HERALD_SRCDIR", os.path.join(os.path.dirname(__file__), ".."))
 BUILDDIR = os.environ.get("HERALD_BUILDDIR", ".")
 sys.path.insert(0, os.path.join(SRCDIR, "tests"))
+sys.dont_write_bytecode = True  # no __pycache__ in the (maybe read-only) source tree
 import harness  # noqa: E402
 
 HERALDD = os.path.join(BUILDDIR, "heraldd")
