@@ -214,6 +214,7 @@ cmd_stories(void *ctx, struct control_conn *c, int argc, char **argv)
 	if (parse_filter(c, argc, argv, &f, NULL) < 0)
 		return 0;
 	if ((rc = store_stories(h->store, &f, &l, err, sizeof err)) < 0) {
+		store_story_list_free(&l);
 		store_failed(c, rc, err);
 		return 0;
 	}
@@ -240,6 +241,7 @@ cmd_items(void *ctx, struct control_conn *c, int argc, char **argv)
 	if (story) {
 		/* The items of one story: its outlets. */
 		if ((rc = store_story_get(h->store, story, &sl, err, sizeof err)) < 0) {
+			store_story_list_free(&sl);
 			store_failed(c, rc, err);
 			return 0;
 		}
@@ -250,6 +252,7 @@ cmd_items(void *ctx, struct control_conn *c, int argc, char **argv)
 		return 0;
 	}
 	if ((rc = store_items(h->store, &f, &l, err, sizeof err)) < 0) {
+		store_item_list_free(&l);
 		store_failed(c, rc, err);
 		return 0;
 	}
@@ -276,6 +279,7 @@ cmd_show(void *ctx, struct control_conn *c, int argc, char **argv)
 	if (item) {
 		struct store_item_list l = {0};
 		if ((rc = store_item_get(h->store, id, &l, err, sizeof err)) < 0) {
+			store_item_list_free(&l);
 			store_failed(c, rc, err);
 			return 0;
 		}
@@ -284,6 +288,7 @@ cmd_show(void *ctx, struct control_conn *c, int argc, char **argv)
 	} else {
 		struct store_story_list l = {0};
 		if ((rc = store_story_get(h->store, id, &l, err, sizeof err)) < 0) {
+			store_story_list_free(&l);
 			store_failed(c, rc, err);
 			return 0;
 		}
@@ -324,6 +329,7 @@ cmd_search(void *ctx, struct control_conn *c, int argc, char **argv)
 		/* FTS5's own words ("syntax error near ...") follow the query. */
 		const char *why = strstr(err, "fts5: ");
 
+		store_hit_list_free(&l);
 		if (why == NULL && strstr(err, "empty query") == NULL)
 			control_conn_err(c, HERALD_E_INTERNAL, "%s", err);
 		else
@@ -543,6 +549,7 @@ cmd_feeds(void *ctx, struct control_conn *c, int argc, char **argv)
 	int rc;
 
 	if ((rc = store_feeds(h->store, argc > 1 ? argv[1] : NULL, &l, err, sizeof err)) < 0) {
+		store_feed_list_free(&l);
 		store_failed(c, rc, err);
 		return 0;
 	}
