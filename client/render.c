@@ -30,11 +30,11 @@ static const struct listkey listkeys[] = {
 };
 
 static const char *const int_keys[] = {
-	"story",     "item",      "feed",      "first_seen", "last_seen",
-	"items",     "unread",    "published", "updated",    "interval",
-	"last_poll", "next_poll", "count",     "protocol",   NULL,
+	"story",     "item",    "feed",     "first_seen", "last_seen", "items", "unread",
+	"published", "updated", "interval", "last_poll",  "next_poll", "count", "protocol",
+	"time",      "outlets", "failures", "marked",     NULL,
 };
-static const char *const bool_keys[] = {"starred", "read", "digested", NULL};
+static const char *const bool_keys[] = {"starred", "read", "digested", "active", NULL};
 
 static int
 in_list(const char *const *list, const char *key)
@@ -133,6 +133,16 @@ find_listkey(const char *kind, const char *key)
 	return NULL;
 }
 
+/* Whether key is also the JSON name of one of kind's arrays. */
+static int
+list_name_taken(const char *kind, const char *key)
+{
+	for (size_t i = 0; i < sizeof listkeys / sizeof *listkeys; i++)
+		if (strcmp(listkeys[i].kind, kind) == 0 && strcmp(listkeys[i].name, key) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 seen_before(const struct record *r, size_t i)
 {
@@ -147,7 +157,8 @@ static void
 json_record_open(struct sb *b, const struct record *r)
 {
 	const char *kind = r->n ? r->f[0].key : "";
-	int idkind = !strcmp(kind, "story") || !strcmp(kind, "item") || !strcmp(kind, "feed");
+	int idkind = !strcmp(kind, "story") || !strcmp(kind, "item") || !strcmp(kind, "feed") ||
+		     !strcmp(kind, "import");
 	int first = 1;
 
 	sb_putc(b, '{');
@@ -160,8 +171,14 @@ json_record_open(struct sb *b, const struct record *r)
 			continue;
 		sb_puts(b, first ? "" : ",");
 		first = 0;
-		json_string(b, i == 0 && idkind ? "id" : f->key,
-			    strlen(i == 0 && idkind ? "id" : f->key));
+		if (i == 0 && idkind) {
+			sb_puts(b, "\"id\"");
+		} else if (list_name_taken(kind, f->key)) {
+			/* The story's "outlets" count: the name belongs to the array. */
+			sb_printf(b, "\"%s_count\"", f->key);
+		} else {
+			json_string(b, f->key, strlen(f->key));
+		}
 		sb_putc(b, ':');
 		json_value(b, f, i == 0 && idkind ? T_INT : key_type(kind, f->key));
 	}
@@ -259,6 +276,16 @@ str(const struct record *r, const char *key)
 	const char *v = record_get(r, key);
 
 	return v ? v : "";
+}
+
+/* An item's age: its published time, else when the daemon first saw it
+ * (show and search records carry only "time"). */
+static long long
+item_time(const struct record *r)
+{
+	long long t = num(r, "published");
+
+	return t > 0 ? t : num(r, "time");
 }
 
 static const char *
@@ -372,7 +399,7 @@ render_item_line(const struct record *r, size_t w, size_t fw, const struct rende
 	int unread = num(r, "read") == 0, star = num(r, "starred") != 0;
 	size_t used = w + 1 + 1 + 1 + 4 + 1 + 8 + 2 + fw + 2, room = 0;
 
-	reltime(num(r, "published"), o->now, when, sizeof when);
+	reltime(item_time(r), o->now, when, sizeof when);
 	fprintf(fp, "%s%*s%s %s%s%s %s%-4s%s %8s  %-*s  ", col(o, C_CYAN), (int)w, r->f[0].value,
 		col(o, C_RESET), col(o, C_YELLOW), star ? "*" : " ", col(o, C_RESET),
 		unread ? col(o, C_BOLD C_GREEN) : col(o, C_DIM), unread ? "new" : "read",
@@ -449,7 +476,7 @@ render_show_item(const struct record *r, const struct render_opts *o, FILE *fp)
 	char when[32];
 	const char *text = str(r, "text"), *link = str(r, "link"), *author = str(r, "author");
 
-	reltime(num(r, "published"), o->now, when, sizeof when);
+	reltime(item_time(r), o->now, when, sizeof when);
 	fprintf(fp, "%s%s%s\n", col(o, C_BOLD), str(r, "title"), col(o, C_RESET));
 	fprintf(fp, "%sitem %s · %s · %s%s%s%s%s%s\n", col(o, C_DIM), r->f[0].value,
 		str(r, "feed_name"), when, *author ? " · " : "", author,
@@ -530,10 +557,12 @@ render_feeds(const struct response *resp, const struct render_opts *o, FILE *fp)
 		snprintf(counts, sizeof counts, "%lld/%lld", num(r, "unread"), num(r, "items"));
 		reltime(num(r, "last_poll"), o->now, last, sizeof last);
 		reltime(num(r, "next_poll"), o->now, next, sizeof next);
-		fprintf(fp, "%s%-*s%s  %s%-6s%s  %13s  %-9s  %-9s  %s\n", col(o, C_CYAN), (int)kw,
-			r->f[0].value, col(o, C_RESET), *err ? col(o, C_RED) : "",
+		fprintf(fp, "%s%-*s%s  %s%-6s%s  %13s  %-9s  %-9s  %s%s%s%s\n", col(o, C_CYAN),
+			(int)kw, r->f[0].value, col(o, C_RESET), *err ? col(o, C_RED) : "",
 			str(r, "status"), *err ? col(o, C_RESET) : "", counts, last, next,
-			*name ? name : str(r, "url"));
+			*name ? name : str(r, "url"), col(o, C_DIM),
+			record_get(r, "active") && num(r, "active") == 0 ? " (removed)" : "",
+			col(o, C_RESET));
 		if (*err)
 			fprintf(fp, "%*s  %serror: %s%s\n", (int)kw, "", col(o, C_RED), err,
 				col(o, C_RESET));
@@ -580,6 +609,9 @@ render_kv(const struct response *resp, const struct render_opts *o, FILE *fp)
 			const struct field *f = &r->f[j];
 			char tmp[64];
 			const char *v = f->value;
+
+			if (j == 0 && strcmp(f->key, "stats") == 0)
+				continue; /* the record's kind, not a figure */
 
 			if (strcmp(f->key, "db_size") == 0 && is_int(v))
 				human_size(strtoll(v, NULL, 10), tmp, sizeof tmp), v = tmp;

@@ -87,7 +87,8 @@ parse_filter(struct control_conn *conn, int argc, char **argv, struct store_filt
 			f->tag = v;
 		else if (strcmp(o, "--since") == 0 || strcmp(o, "--before") == 0) {
 			if (parse_id(v, &t) < 0) {
-				control_conn_err(conn, HERALD_E_BADARG, "%s wants Unix seconds, not '%s'", o, v);
+				control_conn_err(conn, HERALD_E_BADARG,
+						 "%s wants Unix seconds, not '%s'", o, v);
 				return -1;
 			}
 			*(o[2] == 's' ? &f->since : &f->before) = t;
@@ -116,8 +117,12 @@ usage:
 static void
 store_failed(struct control_conn *conn, int rc, const char *err)
 {
+	/* "store: no story 7" is for the log; a user wants "no story 7". */
 	if (rc == STORE_ENOTFOUND)
-		control_conn_err(conn, HERALD_E_NOTFOUND, "%s", err[0] ? err : "no such id");
+		control_conn_err(conn, HERALD_E_NOTFOUND, "%s",
+				 !err[0]                           ? "no such id"
+				 : strncmp(err, "store: ", 7) == 0 ? err + 7
+								   : err);
 	else
 		control_conn_err(conn, HERALD_E_INTERNAL, "%s", err);
 }
@@ -140,7 +145,8 @@ put_story(struct control_conn *c, const struct store_story *s)
 	for (size_t i = 0; i < s->noutlet_rows; i++) {
 		const struct store_outlet *o = &s->outlets[i];
 		char id[24];
-		const char *v[HERALD_OUTLET_FIELDS] = {id, o->feed, o->feed_name, o->title, o->link};
+		const char *v[HERALD_OUTLET_FIELDS] = {id, o->feed, o->feed_name, o->title,
+						       o->link};
 
 		snprintf(id, sizeof id, "%" PRId64, o->item_id);
 		control_conn_field_tuple(c, HERALD_KEY_OUTLET, v, HERALD_OUTLET_FIELDS);
@@ -167,8 +173,10 @@ put_item(struct control_conn *c, const struct store_item_row *it, int full)
 	control_conn_field_int(c, "read", it->read);
 	control_conn_field_int(c, "starred", it->starred);
 	if (full) {
-		control_conn_field(c, "text", *it->content_text ? it->content_text : it->summary_text);
-		control_conn_field(c, "html", *it->content_html ? it->content_html : it->summary_html);
+		control_conn_field(c, "text",
+				   *it->content_text ? it->content_text : it->summary_text);
+		control_conn_field(c, "html",
+				   *it->content_html ? it->content_html : it->summary_html);
 	} else {
 		control_conn_field(c, "summary", it->summary_text);
 	}
@@ -206,6 +214,7 @@ cmd_stories(void *ctx, struct control_conn *c, int argc, char **argv)
 	if (parse_filter(c, argc, argv, &f, NULL) < 0)
 		return 0;
 	if ((rc = store_stories(h->store, &f, &l, err, sizeof err)) < 0) {
+		store_story_list_free(&l);
 		store_failed(c, rc, err);
 		return 0;
 	}
@@ -232,6 +241,7 @@ cmd_items(void *ctx, struct control_conn *c, int argc, char **argv)
 	if (story) {
 		/* The items of one story: its outlets. */
 		if ((rc = store_story_get(h->store, story, &sl, err, sizeof err)) < 0) {
+			store_story_list_free(&sl);
 			store_failed(c, rc, err);
 			return 0;
 		}
@@ -242,6 +252,7 @@ cmd_items(void *ctx, struct control_conn *c, int argc, char **argv)
 		return 0;
 	}
 	if ((rc = store_items(h->store, &f, &l, err, sizeof err)) < 0) {
+		store_item_list_free(&l);
 		store_failed(c, rc, err);
 		return 0;
 	}
@@ -268,6 +279,7 @@ cmd_show(void *ctx, struct control_conn *c, int argc, char **argv)
 	if (item) {
 		struct store_item_list l = {0};
 		if ((rc = store_item_get(h->store, id, &l, err, sizeof err)) < 0) {
+			store_item_list_free(&l);
 			store_failed(c, rc, err);
 			return 0;
 		}
@@ -276,6 +288,7 @@ cmd_show(void *ctx, struct control_conn *c, int argc, char **argv)
 	} else {
 		struct store_story_list l = {0};
 		if ((rc = store_story_get(h->store, id, &l, err, sizeof err)) < 0) {
+			store_story_list_free(&l);
 			store_failed(c, rc, err);
 			return 0;
 		}
@@ -302,7 +315,8 @@ cmd_search(void *ctx, struct control_conn *c, int argc, char **argv)
 				: strcmp(argv[i], "--offset") == 0 ? &offset
 								   : NULL;
 		if (dst == NULL || parse_uint(argv[i + 1], HERALD_MAX_LIMIT, dst) < 0) {
-			control_conn_err(c, HERALD_E_BADARG, "bad option '%s %s'", argv[i], argv[i + 1]);
+			control_conn_err(c, HERALD_E_BADARG, "bad option '%s %s'", argv[i],
+					 argv[i + 1]);
 			return 0;
 		}
 	}
@@ -310,8 +324,17 @@ cmd_search(void *ctx, struct control_conn *c, int argc, char **argv)
 		control_conn_err(c, HERALD_E_USAGE, "search [--limit N] [--offset N] QUERY");
 		return 0;
 	}
-	if ((rc = store_search(h->store, argv[i], "[", "]", limit, offset, &l, err, sizeof err)) < 0) {
-		control_conn_err(c, HERALD_E_BADARG, "%s", err);
+	if ((rc = store_search(h->store, argv[i], "[", "]", limit, offset, &l, err, sizeof err)) <
+	    0) {
+		/* FTS5's own words ("syntax error near ...") follow the query. */
+		const char *why = strstr(err, "fts5: ");
+
+		store_hit_list_free(&l);
+		if (why == NULL && strstr(err, "empty query") == NULL)
+			control_conn_err(c, HERALD_E_INTERNAL, "%s", err);
+		else
+			control_conn_err(c, HERALD_E_BADARG, "malformed search query '%.200s': %s",
+					 argv[i], why ? why + 6 : "it has no words");
 		return 0;
 	}
 	for (size_t k = 0; k < l.n && control_conn_alive(c); k++) {
@@ -362,12 +385,15 @@ read_all(struct herald *h, struct control_conn *c, int argc, char **argv)
 	int64_t before = 0, changed = 0;
 	char err[ERRLEN] = "";
 
-	for (int i = 2; i < argc; i += 2) {
+	/* --all may come anywhere among the options. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--all") == 0)
+			continue;
 		if (i + 1 >= argc)
 			goto usage;
 		if (strcmp(argv[i], "--feed") == 0)
-			feed = argv[i + 1];
-		else if (strcmp(argv[i], "--before") != 0 || parse_id(argv[i + 1], &before) < 0)
+			feed = argv[++i];
+		else if (strcmp(argv[i], "--before") != 0 || parse_id(argv[++i], &before) < 0)
 			goto usage;
 	}
 	if (feed && herald_feed_find(h, feed) == NULL) {
@@ -402,10 +428,11 @@ cmd_mark(void *ctx, struct control_conn *c, int argc, char **argv)
 
 	if (mark_kind(argv[0], &m) < 0)
 		return -1;
-	if (m == STORE_MARK_READ && argc > 1 && strcmp(argv[1], "--all") == 0) {
-		read_all(h, c, argc, argv);
-		return 0;
-	}
+	for (int i = 1; m == STORE_MARK_READ && i < argc; i++)
+		if (strcmp(argv[i], "--all") == 0) {
+			read_all(h, c, argc, argv);
+			return 0;
+		}
 	if (first >= argc) {
 		control_conn_err(c, HERALD_E_USAGE, "%s [--item] ID...", argv[0]);
 		return 0;
@@ -426,8 +453,8 @@ cmd_mark(void *ctx, struct control_conn *c, int argc, char **argv)
 		if (rc < 0) {
 			store_rollback(h->store);
 			if (rc == STORE_ENOTFOUND)
-				control_conn_err(c, HERALD_E_NOTFOUND, "no %s %s", item ? "item" : "story",
-						 argv[i]);
+				control_conn_err(c, HERALD_E_NOTFOUND, "no %s %s",
+						 item ? "item" : "story", argv[i]);
 			else
 				control_conn_err(c, HERALD_E_INTERNAL, "%s", err);
 			return 0;
@@ -522,6 +549,7 @@ cmd_feeds(void *ctx, struct control_conn *c, int argc, char **argv)
 	int rc;
 
 	if ((rc = store_feeds(h->store, argc > 1 ? argv[1] : NULL, &l, err, sizeof err)) < 0) {
+		store_feed_list_free(&l);
 		store_failed(c, rc, err);
 		return 0;
 	}
@@ -618,41 +646,51 @@ static int
 cmd_add(void *ctx, struct control_conn *c, int argc, char **argv)
 {
 	struct herald *h = ctx;
-	const char *id = NULL, *name = NULL, *interval = NULL, *tags = NULL;
+	const char *id = NULL, *name = NULL, *interval = NULL, *tags = NULL, *url = NULL;
 	char err[ERRLEN] = "", used[CONFIG_MAX_ID + 1] = "";
 	unsigned secs;
 
-	for (int i = 2; i < argc; i += 2) {
-		const char **dst = strcmp(argv[i], "--id") == 0	      ? &id
+	/* The URL may come before or after the options (the client sends
+	 * options first). */
+	for (int i = 1; i < argc; i++) {
+		const char **dst = strcmp(argv[i], "--id") == 0         ? &id
 				   : strcmp(argv[i], "--name") == 0     ? &name
 				   : strcmp(argv[i], "--interval") == 0 ? &interval
 				   : strcmp(argv[i], "--tags") == 0     ? &tags
 									: NULL;
-		if (dst == NULL || i + 1 >= argc) {
-			control_conn_err(c, HERALD_E_USAGE,
-					 "add URL [--id K] [--name N] [--interval D] [--tags T,U]");
-			return 0;
+		if (dst == NULL && url == NULL && strncmp(argv[i], "--", 2) != 0) {
+			url = argv[i];
+			continue;
 		}
-		*dst = argv[i + 1];
+		if (dst == NULL || i + 1 >= argc)
+			goto usage;
+		*dst = argv[++i];
 	}
+	if (url == NULL)
+		goto usage;
 	if (interval && config_parse_duration(interval, &secs) < 0) {
-		control_conn_err(c, HERALD_E_BADARG, "bad interval '%s' (use 90s, 15m, 2h, 1d)", interval);
+		control_conn_err(c, HERALD_E_BADARG, "bad interval '%s' (use 90s, 15m, 2h, 1d)",
+				 interval);
 		return 0;
 	}
-	if (config_feed_find_url(&h->cfg, argv[1])) {
-		control_conn_err(c, HERALD_E_EXISTS, "%s is already in %s", argv[1], h->config_path);
+	if (config_feed_find_url(&h->cfg, url)) {
+		control_conn_err(c, HERALD_E_EXISTS, "%s is already in %s", url, h->config_path);
 		return 0;
 	}
 	if (id && config_feed_find(&h->cfg, id)) {
 		control_conn_err(c, HERALD_E_EXISTS, "a feed '%s' already exists", id);
 		return 0;
 	}
-	if (config_edit_add(h->config_path, id, argv[1], name, interval, tags, used, sizeof used, err,
+	if (config_edit_add(h->config_path, id, url, name, interval, tags, used, sizeof used, err,
 			    sizeof err) < 0) {
 		control_conn_err(c, HERALD_E_BADARG, "%s", err);
 		return 0;
 	}
 	reload_then_show(h, c, used);
+	return 0;
+usage:
+	control_conn_err(c, HERALD_E_USAGE,
+			 "add URL [--id K] [--name N] [--interval D] [--tags T,U]");
 	return 0;
 }
 
@@ -673,7 +711,8 @@ cmd_remove(void *ctx, struct control_conn *c, int argc, char **argv)
 
 	(void)argc;
 	if (config_feed_find(&h->cfg, argv[1]) == NULL) {
-		control_conn_err(c, HERALD_E_NOTFOUND, "no feed '%s' in %s", argv[1], h->config_path);
+		control_conn_err(c, HERALD_E_NOTFOUND, "no feed '%s' in %s", argv[1],
+				 h->config_path);
 		return 0;
 	}
 	if (config_edit_remove(h->config_path, argv[1], err, sizeof err) < 0) {
@@ -699,14 +738,16 @@ import_select(struct herald *h, struct control_conn *c, const struct opml *o,
 
 		for (size_t j = 0; j < n && !dup; j++)
 			dup = strcmp(out[j].url, f->url) == 0;
-		control_conn_field(c, "import", f->url);
+		control_conn_field_int(c, "import", (int64_t)i + 1);
+		control_conn_field(c, "url", f->url);
 		if (dup) {
 			control_conn_field(c, "status", "exists");
 		} else if (url_check(f->url, 0, why, sizeof why) < 0) {
 			control_conn_field(c, "status", "error");
 			control_conn_field(c, "error", why);
 		} else {
-			out[n] = (struct config_edit_feed){.url = f->url, .name = f->title,
+			out[n] = (struct config_edit_feed){.url = f->url,
+							   .name = f->title,
 							   .tags = (const char *const *)f->tags,
 							   .ntags = f->ntags};
 			n++;
@@ -767,8 +808,10 @@ cmd_export(void *ctx, struct control_conn *c, int argc, char **argv)
 	}
 	for (size_t i = 0; i < h->cfg.nfeeds; i++) {
 		const struct config_feed *f = &h->cfg.feeds[i];
-		v[i] = (struct opml_feed){.url = f->url, .title = f->name ? f->name : f->id,
-					  .tags = f->tags, .ntags = f->ntags};
+		v[i] = (struct opml_feed){.url = f->url,
+					  .title = f->name ? f->name : f->id,
+					  .tags = f->tags,
+					  .ntags = f->ntags};
 	}
 	doc = opml_write("herald subscriptions", v, h->cfg.nfeeds, (int64_t)time(NULL));
 	free(v);
@@ -788,16 +831,19 @@ cmd_export(void *ctx, struct control_conn *c, int argc, char **argv)
 static const struct control_command commands[] = {
 	{HERALD_CMD_STORIES, cmd_stories, 0, -1,
 	 "stories [--all|--starred|--undigested] [--feed F] [--tag T] [--since T] [--limit N] "
-	 "[--offset N]", 0},
+	 "[--offset N]",
+	 0},
 	{HERALD_CMD_ITEMS, cmd_items, 0, -1, "items [filters as stories] [--story ID]", 0},
 	{HERALD_CMD_SHOW, cmd_show, 1, 2, "show [--item] ID", 0},
-	{HERALD_CMD_READ, cmd_mark, 1, -1, "read [--item] ID... | read --all [--feed F] [--before T]", 0},
+	{HERALD_CMD_READ, cmd_mark, 1, -1,
+	 "read [--item] ID... | read --all [--feed F] [--before T]", 0},
 	{HERALD_CMD_UNREAD, cmd_mark, 1, -1, "unread [--item] ID...", 0},
 	{HERALD_CMD_STAR, cmd_mark, 1, -1, "star [--item] ID...", 0},
 	{HERALD_CMD_UNSTAR, cmd_mark, 1, -1, "unstar [--item] ID...", 0},
 	{HERALD_CMD_SEARCH, cmd_search, 1, 5, "search [--limit N] [--offset N] QUERY", 0},
 	{HERALD_CMD_FEEDS, cmd_feeds, 0, 1, "feeds [FEED]", 0},
-	{HERALD_CMD_ADD, cmd_add, 1, 9, "add URL [--id K] [--name N] [--interval D] [--tags T,U]", 0},
+	{HERALD_CMD_ADD, cmd_add, 1, 9, "add URL [--id K] [--name N] [--interval D] [--tags T,U]",
+	 0},
 	{HERALD_CMD_REMOVE, cmd_remove, 1, 1, "remove FEED", 0},
 	{HERALD_CMD_IMPORT, cmd_import, 0, 0, "import LENGTH (then LENGTH bytes of OPML)",
 	 CONTROL_CMD_PAYLOAD},

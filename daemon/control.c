@@ -630,8 +630,11 @@ conn_process(struct control_conn *conn)
 	if (conn->processing)
 		return;
 	conn->processing = 1;
-	while (!conn->closing && !conn->pending && conn_step(conn))
-		;
+	/* The next pipelined request waits until the kernel took the previous
+	 * answer: a client that stops reading stops costing work, and one
+	 * client's backlog cannot hold the loop (on_write resumes here). */
+	while (!conn->closing && !conn->pending && !conn->inflight && conn_step(conn))
+		conn_flush(conn);
 	conn_flush(conn);
 	conn->processing = 0;
 	if (!conn->closing) {

@@ -720,12 +720,15 @@ herald_start(struct herald *h, char *err, size_t errlen)
 		free(errors);
 		return -1;
 	}
+	/* The socket first: a second daemon on the same socket must be refused
+	 * before it touches the database (sync_feeds would rewrite the feeds
+	 * table from its own configuration). No client is served before the
+	 * loop runs. */
 	if (resolve_paths(h, err, errlen) < 0 ||
+	    (!h->opt.once && commands_start(h, err, errlen) < 0) ||
 	    store_open(h->db_path, &h->store, err, errlen) < 0 ||
 	    story_rebuild(h, err, errlen) < 0 || start_fetch(h, err, errlen) < 0 ||
 	    sync_feeds(h, &h->cfg, err, errlen) < 0)
-		return -1;
-	if (!h->opt.once && commands_start(h, err, errlen) < 0)
 		return -1;
 	if (start_signals(h) < 0) {
 		snprintf(err, errlen, "cannot install signal handlers");

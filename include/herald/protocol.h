@@ -61,8 +61,9 @@
  * feeds                                       -> feed records
  * add     URL [--id K] [--name N] [--interval D] [--tags T,U] -> a feed record
  * remove  FEED                                (its feeds.conf id)
- * import  LENGTH + OPML payload               -> "import" records: url, key,
- *                                                status (added|exists|error), error
+ * import  LENGTH + OPML payload               -> "import" records: import (N-th
+ *                                                outline), url, status
+ *                                                (added|exists|error), error
  * export                                      -> one record "opml: DOCUMENT"
  * refresh [FEED] | reload | digested ID...
  * stats                                       -> one "stats" record
