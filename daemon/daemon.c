@@ -26,6 +26,7 @@
 #include "story.h"
 
 static void feed_poll(struct herald_feed *f);
+static void wait_unlink(struct herald_feed *f);
 
 static int64_t
 now_s(void)
@@ -74,8 +75,12 @@ feed_free(struct herald_feed *f)
 {
 	if (f == NULL)
 		return;
-	if (f->req)
+	if (f->req) {
 		fetch_cancel(f->req);
+		f->h->inflight--;
+	}
+	if (f->waiting)
+		wait_unlink(f);
 	ingest_free(f->ing);
 	free(f->id);
 	free(f->config_url);
@@ -275,6 +280,58 @@ log_failure(const struct herald_feed *f, const char *why, unsigned delay)
 		 delay % 60);
 }
 
+static unsigned
+poll_cap(const struct herald *h)
+{
+	return h->cfg.max_connections ? h->cfg.max_connections : CONFIG_DEFAULT_MAX_CONNECTIONS;
+}
+
+static void
+wait_push(struct herald *h, struct herald_feed *f)
+{
+	f->waiting = 1;
+	f->next_waiting = NULL;
+	if (h->wait_tail)
+		h->wait_tail->next_waiting = f;
+	else
+		h->wait_head = f;
+	h->wait_tail = f;
+}
+
+static void
+wait_unlink(struct herald_feed *f)
+{
+	struct herald *h = f->h;
+	struct herald_feed **pp = &h->wait_head, *prev = NULL;
+
+	while (*pp && *pp != f) {
+		prev = *pp;
+		pp = &(*pp)->next_waiting;
+	}
+	if (*pp == NULL)
+		return;
+	*pp = f->next_waiting;
+	if (h->wait_tail == f)
+		h->wait_tail = prev;
+	f->waiting = 0;
+	f->next_waiting = NULL;
+}
+
+static void
+wait_pump(struct herald *h)
+{
+	while (h->wait_head && h->inflight < poll_cap(h) && !h->stopping) {
+		struct herald_feed *f = h->wait_head;
+
+		h->wait_head = f->next_waiting;
+		if (h->wait_head == NULL)
+			h->wait_tail = NULL;
+		f->waiting = 0;
+		f->next_waiting = NULL;
+		feed_poll(f);
+	}
+}
+
 static void
 on_done(struct fetch_request *req, const struct fetch_outcome *out, void *user)
 {
@@ -285,9 +342,13 @@ on_done(struct fetch_request *req, const struct fetch_outcome *out, void *user)
 	unsigned ttl = f->ttl, delay;
 	long retry_after = -1;
 
-	(void)req;
 	f->req = NULL;
 	h->polls++;
+	if (req != NULL) {
+		/* A slot is free: the next waiting feed takes it. */
+		h->inflight--;
+		wait_pump(h);
+	}
 	if (out->error != FETCH_OK) {
 		snprintf(why, sizeof why, "%s", f->ing_err[0] ? f->ing_err : out->error_text);
 	} else if (out->not_modified) {
@@ -342,8 +403,12 @@ feed_poll(struct herald_feed *f)
 		.user = f,
 	};
 
-	if (f->req || h->stopping)
+	if (f->req || f->waiting || h->stopping)
 		return;
+	if (h->inflight >= poll_cap(h)) {
+		wait_push(h, f);
+		return;
+	}
 	f->started_ms = uv_now(&h->loop);
 	f->ing_err[0] = '\0';
 	f->req = fetch_start(h->fetch, &ro, err, sizeof err);
@@ -351,7 +416,9 @@ feed_poll(struct herald_feed *f)
 		struct fetch_outcome out = {.error = FETCH_ERR_TRANSFER, .error_text = err,
 					    .retry_after = -1};
 		on_done(NULL, &out, f);
+		return;
 	}
+	h->inflight++;
 }
 
 static void
@@ -597,9 +664,13 @@ herald_stop(struct herald *h)
 			fetch_cancel(f->req);
 			f->req = NULL;
 		}
+		f->waiting = 0;
+		f->next_waiting = NULL;
 		ingest_free(f->ing);
 		f->ing = NULL;
 	}
+	h->wait_head = h->wait_tail = NULL;
+	h->inflight = 0;
 	if (h->sched) {
 		sched_close(h->sched);
 		h->sched = NULL;

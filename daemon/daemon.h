@@ -48,6 +48,8 @@ struct herald_feed {
 	char ing_err[256];		/* why the body was refused */
 	uint64_t started_ms;
 	int polled;		/* counted for --once */
+	int waiting;		/* due, queued behind the polls in flight */
+	struct herald_feed *next_waiting;
 };
 
 struct herald {
@@ -68,6 +70,11 @@ struct herald {
 
 	struct herald_feed **feeds;
 	size_t nfeeds;
+	/* At most max_connections polls run at once; due feeds wait in FIFO
+	 * order, so memory (one response being parsed per poll) stays bounded
+	 * whatever the number of feeds, file:// ones included. */
+	unsigned inflight;
+	struct herald_feed *wait_head, *wait_tail;
 
 	uint64_t rng;		/* xorshift state for jitter */
 	int64_t started;	/* Unix seconds */
