@@ -205,6 +205,64 @@ on_data(struct fetch_request *req, const char *data, size_t len, void *user)
  * the store. Rebuild it from what was committed. */
 static int story_rebuild(struct herald *h, char *err, size_t errlen);
 
+/* Group commit (store.h): responses are stored as savepoints in one open
+ * transaction, committed FLUSH_MS after the first or every FLUSH_MAX
+ * responses. A crash loses at most that much, and nothing for good: the
+ * feeds' new validators are in the same transaction, so they are polled
+ * again in full. */
+#define FLUSH_MS 250
+#define FLUSH_MAX 64
+
+/* The batch is gone (a failed commit): the store holds what it held before
+ * it, so forget what we believed stored since. */
+static void
+batch_lost(struct herald *h)
+{
+	char err[256];
+
+	for (size_t i = 0; i < h->nfeeds; i++) {
+		replace_str(&h->feeds[i]->etag, NULL);
+		replace_str(&h->feeds[i]->last_modified, NULL);
+	}
+	if (story_rebuild(h, err, sizeof err) < 0)
+		log_err("story index: rebuild failed: %s", err);
+}
+
+static void
+herald_flush(struct herald *h)
+{
+	char err[512];
+
+	if (h->store == NULL || !store_batch_is_open(h->store))
+		return;
+	if (store_batch_flush(h->store, err, sizeof err) < 0) {
+		log_err("database %s: cannot commit %u responses, they will be fetched again: %s",
+			h->db_path, store_batch_count(h->store), err);
+		batch_lost(h);
+	}
+}
+
+static void
+on_flush(uv_timer_t *t)
+{
+	herald_flush(t->data);
+}
+
+/* Opens the batch a response joins; without it, a transaction of its own. */
+static void
+batch_join(struct herald *h)
+{
+	char err[256];
+
+	if (!h->flush_on || store_batch_is_open(h->store))
+		return;
+	if (store_batch_open(h->store, err, sizeof err) < 0) {
+		log_warn("database %s: %s", h->db_path, err);
+		return;
+	}
+	uv_timer_start(&h->flush_timer, on_flush, FLUSH_MS, 0);
+}
+
 /* Stores the body. 0, or -1 with the reason in err. */
 static int
 feed_store_body(struct herald_feed *f, const char **title, unsigned *ttl, char *err,
@@ -214,17 +272,24 @@ feed_store_body(struct herald_feed *f, const char **title, unsigned *ttl, char *
 	struct ingest_counts c;
 	const struct parse_meta *m;
 	char rerr[256];
+	int batched;
 
 	if (f->ing == NULL) {
 		/* An empty 200 body: nothing to parse. */
 		snprintf(err, errlen, "empty response body");
 		return -1;
 	}
+	batch_join(h);
+	batched = store_batch_is_open(h->store);
 	if (ingest_finish(f->ing, &c, err, errlen) < 0) {
-		if (c.folded && story_rebuild(h, rerr, sizeof rerr) < 0)
+		if (batched && !store_batch_is_open(h->store))
+			batch_lost(h); /* SQLite dropped the whole transaction */
+		else if (c.folded && story_rebuild(h, rerr, sizeof rerr) < 0)
 			log_err("story index: rebuild failed: %s", rerr);
 		return -1;
 	}
+	if (store_batch_count(h->store) >= FLUSH_MAX)
+		herald_flush(h);
 	m = ingest_meta(f->ing);
 	*title = m->title.text;
 	*ttl = m->ttl > 0 ? (unsigned)m->ttl * 60 : 0;
@@ -671,6 +736,12 @@ herald_stop(struct herald *h)
 	}
 	h->wait_head = h->wait_tail = NULL;
 	h->inflight = 0;
+	/* Commit what is complete. */
+	herald_flush(h);
+	if (h->flush_on) {
+		uv_close((uv_handle_t *)&h->flush_timer, NULL);
+		h->flush_on = 0;
+	}
 	if (h->sched) {
 		sched_close(h->sched);
 		h->sched = NULL;
@@ -806,6 +877,9 @@ herald_start(struct herald *h, char *err, size_t errlen)
 		return -1;
 	}
 	h->once_pending = (unsigned)h->nfeeds;
+	uv_timer_init(&h->loop, &h->flush_timer);
+	h->flush_timer.data = h;
+	h->flush_on = 1;
 	start_watchdog(h);
 	log_info("started: %zu feeds, database %s%s%s", h->nfeeds, h->db_path,
 		 h->opt.once ? "" : ", socket ", h->opt.once ? "" : h->sock_path);

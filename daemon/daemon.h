@@ -66,6 +66,9 @@ struct herald {
 	struct control *control;
 	uv_signal_t sig_hup, sig_term, sig_int;
 	uv_timer_t watchdog;
+	uv_timer_t flush_timer;	/* commits the store's batch shortly after
+				 * the first response stored in it */
+	int flush_on;
 	int signals_on, watchdog_on;
 
 	struct herald_feed **feeds;

@@ -249,10 +249,11 @@ ingest_finish(struct ingest *in, struct ingest_counts *c, char *err, size_t errl
 		return -1;
 	}
 	c->items = (unsigned)in->n;
-	if (store_begin(in->st, err, errlen) < 0)
+	/* A savepoint in the daemon's open batch (store.h), or a transaction. */
+	if (store_sp_begin(in->st, err, errlen) < 0)
 		return -1;
-	if (store_all(in, c, err, errlen) < 0 || store_commit(in->st, err, errlen) < 0) {
-		store_rollback(in->st);
+	if (store_all(in, c, err, errlen) < 0 || store_sp_commit(in->st, err, errlen) < 0) {
+		store_sp_rollback(in->st);
 		return -1;
 	}
 	return 0;

@@ -38,8 +38,9 @@ struct ingest *ingest_new(struct store *st, struct story_index *idx, const char 
  * document is beyond repair or a limit was hit). */
 int ingest_feed(struct ingest *in, const char *data, size_t len, char *err, size_t errlen);
 
-/* Ends the document and stores every item in one transaction. 0, or -1 with
- * the reason in err; nothing is stored then. */
+/* Ends the document and stores every item atomically: one savepoint in the
+ * store's open batch (store_batch_open), else one transaction. 0, or -1 with
+ * the reason in err; nothing of this response is stored then. */
 int ingest_finish(struct ingest *in, struct ingest_counts *counts, char *err, size_t errlen);
 
 /* The feed's metadata (title, ttl, bozo), valid until ingest_free. */

@@ -72,6 +72,8 @@ int
 store_tx_auto(struct store *st, int *own, char *err, size_t errlen)
 {
 	*own = 0;
+	if (store_client_write(st, err, errlen) < 0)
+		return -1;
 	if (!sqlite3_get_autocommit(st->db))
 		return 0;
 	if (store_exec_stmt(st, store_stmt(st, S_BEGIN), err, errlen, "begin") < 0)
@@ -274,8 +276,13 @@ configure(struct store *st, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: cannot enable WAL (journal mode is %s)", st->path, mode);
 		return -1;
 	}
-	if (exec_sql(st, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", err, errlen,
-		     "pragmas") < 0)
+	/* Statement and savepoint journals in memory: each response is a
+	 * savepoint (store_sp_begin), and on disk its journal cost a few
+	 * small writes per page it touched. */
+	if (exec_sql(st,
+		     "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+		     " PRAGMA temp_store = MEMORY",
+		     err, errlen, "pragmas") < 0)
 		return -1;
 	return 0;
 }
@@ -387,6 +394,8 @@ store_path(const struct store *st)
 int
 store_begin(struct store *st, char *err, size_t errlen)
 {
+	if (store_client_write(st, err, errlen) < 0)
+		return -1;
 	if (!sqlite3_get_autocommit(st->db)) {
 		snprintf(err, errlen, "store: begin: a transaction is already open");
 		return -1;
@@ -456,11 +465,110 @@ store_commit(struct store *st, char *err, size_t errlen)
 	return 0;
 }
 
+int
+store_client_write(struct store *st, char *err, size_t errlen)
+{
+	if (st->batch && st->sp_depth == 0)
+		return store_batch_flush(st, err, errlen);
+	return 0;
+}
+
+int
+store_batch_open(struct store *st, char *err, size_t errlen)
+{
+	if (st->batch)
+		return 0;
+	if (store_begin(st, err, errlen) < 0)
+		return -1;
+	st->batch = 1;
+	st->batch_count = 0;
+	return 0;
+}
+
+int
+store_batch_is_open(const struct store *st)
+{
+	return st->batch;
+}
+
+unsigned
+store_batch_count(const struct store *st)
+{
+	return st->batch_count;
+}
+
+int
+store_batch_flush(struct store *st, char *err, size_t errlen)
+{
+	if (!st->batch)
+		return 0;
+	st->batch = 0;
+	st->sp_depth = 0;
+	return store_commit(st, err, errlen);
+}
+
+int
+store_sp_begin(struct store *st, char *err, size_t errlen)
+{
+	if (!st->batch)
+		return store_begin(st, err, errlen);
+	if (st->sp_depth) {
+		snprintf(err, errlen, "store: savepoint: one is already open");
+		return -1;
+	}
+	if (sqlite3_exec(st->db, "SAVEPOINT response", NULL, NULL, NULL) != SQLITE_OK)
+		return store_fail(st, err, errlen, "savepoint");
+	st->sp_depth = 1;
+	st->sp_fts_from = st->fts_from;
+	st->sp_ndirty = st->ndirty;
+	return 0;
+}
+
+int
+store_sp_commit(struct store *st, char *err, size_t errlen)
+{
+	if (!st->batch)
+		return store_commit(st, err, errlen);
+	if (sqlite3_exec(st->db, "RELEASE response", NULL, NULL, NULL) != SQLITE_OK) {
+		store_fail(st, err, errlen, "release savepoint");
+		store_sp_rollback(st);
+		return -1;
+	}
+	st->sp_depth = 0;
+	st->batch_count++;
+	return 0;
+}
+
+void
+store_sp_rollback(struct store *st)
+{
+	if (!st->batch) {
+		store_rollback(st);
+		return;
+	}
+	if (!st->sp_depth)
+		return;
+	st->sp_depth = 0;
+	st->fts_from = st->sp_fts_from;
+	st->ndirty = st->sp_ndirty;
+	/* ROLLBACK TO keeps the savepoint open; RELEASE ends it. If SQLite had
+	 * to roll back the whole transaction (it does on some I/O errors), the
+	 * batch is gone: say so by closing it. */
+	if (sqlite3_exec(st->db, "ROLLBACK TO response; RELEASE response", NULL, NULL, NULL) !=
+		    SQLITE_OK ||
+	    sqlite3_get_autocommit(st->db)) {
+		st->batch = 0;
+		store_rollback(st);
+	}
+}
+
 void
 store_rollback(struct store *st)
 {
 	char err[16];
 
+	st->batch = 0;
+	st->sp_depth = 0;
 	deferred_drop(st);
 	if (!sqlite3_get_autocommit(st->db))
 		store_exec_stmt(st, store_stmt(st, S_ROLLBACK), err, sizeof err, "rollback");

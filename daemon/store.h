@@ -67,6 +67,27 @@ int store_commit(struct store *st, char *err, size_t errlen);
 /* Safe to call with no transaction open. */
 void store_rollback(struct store *st);
 
+/* ---- Group commit ----
+ * A cold start stores thousands of responses; one transaction each writes
+ * the same index pages again and again. The daemon therefore opens a batch
+ * (one transaction) and stores each response in a savepoint inside it:
+ * store_sp_begin/commit/rollback, so a failed response is undone alone.
+ * store_batch_flush commits the batch. Single-statement writes (feed
+ * status) join an open batch; store_begin and every write a client asks for
+ * flush the batch first, so a mark is durable when its call returns.
+ * Without an open batch the savepoint calls are plain transactions. */
+int store_batch_open(struct store *st, char *err, size_t errlen);
+/* Commits the open batch (no-op without one). On failure everything in it is
+ * rolled back and -1 returned: the caller must forget what it believed
+ * stored (validators, story assignments). */
+int store_batch_flush(struct store *st, char *err, size_t errlen);
+int store_batch_is_open(const struct store *st);
+/* Savepoints released into the open batch since it began. */
+unsigned store_batch_count(const struct store *st);
+int store_sp_begin(struct store *st, char *err, size_t errlen);
+int store_sp_commit(struct store *st, char *err, size_t errlen);
+void store_sp_rollback(struct store *st);
+
 /* ---- Feeds ---- */
 
 /* Makes the feeds table match the configuration, in its own transaction

@@ -67,6 +67,12 @@ struct store {
 	int64_t fts_from;
 	int64_t *dirty;
 	size_t ndirty, dirty_cap;
+	/* Group commit (store_batch_open): a transaction left open across
+	 * responses, each response a savepoint in it. */
+	int batch, sp_depth;
+	int64_t sp_fts_from;
+	size_t sp_ndirty;
+	unsigned batch_count;
 };
 
 /* Reset and unbound statement id, ready to bind. */
@@ -79,6 +85,9 @@ int store_exec_stmt(struct store *st, sqlite3_stmt *s, char *err, size_t errlen,
 int store_bind_str(sqlite3_stmt *s, int i, const char *v);
 int store_bind_opt(sqlite3_stmt *s, int i, const char *v);
 
+/* Before a write a client asked for: commits an open batch (outside a
+ * response's savepoint), so the write is durable when it returns. */
+int store_client_write(struct store *st, char *err, size_t errlen);
 /* Begins a transaction unless one is open; *own says whether to end it. */
 int store_tx_auto(struct store *st, int *own, char *err, size_t errlen);
 int store_tx_end(struct store *st, int own, int rc, char *err, size_t errlen);

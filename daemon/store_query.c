@@ -615,8 +615,11 @@ int
 store_mark_item(struct store *st, int64_t id, enum store_mark m, char *err, size_t errlen)
 {
 	int read = m == STORE_MARK_READ || m == STORE_MARK_UNREAD;
-	sqlite3_stmt *s = store_stmt(st, read ? S_MARK_ITEM_READ : S_MARK_ITEM_STAR);
+	sqlite3_stmt *s;
 
+	if (store_client_write(st, err, errlen) < 0)
+		return -1;
+	s = store_stmt(st, read ? S_MARK_ITEM_READ : S_MARK_ITEM_STAR);
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int(s, 2, m == STORE_MARK_READ || m == STORE_MARK_STAR);
 	if (store_exec_stmt(st, s, err, errlen, "mark item") < 0)
@@ -632,8 +635,11 @@ int
 store_mark_all_read(struct store *st, const char *feed, int64_t before, int64_t *changed, char *err,
 		    size_t errlen)
 {
-	sqlite3_stmt *s = store_stmt(st, S_MARK_ALL_READ);
+	sqlite3_stmt *s;
 
+	if (store_client_write(st, err, errlen) < 0)
+		return -1;
+	s = store_stmt(st, S_MARK_ALL_READ);
 	store_bind_opt(s, 1, feed);
 	sqlite3_bind_int64(s, 2, before);
 	if (store_exec_stmt(st, s, err, errlen, "mark all read") < 0)
@@ -649,6 +655,8 @@ store_story_set_digested(struct store *st, int64_t id, char *err, size_t errlen)
 	sqlite3_stmt *s;
 	int rc;
 
+	if (store_client_write(st, err, errlen) < 0)
+		return -1;
 	if ((rc = store_story_resolve(st, id, &id, err, errlen)) < 0)
 		return rc;
 	s = store_stmt(st, S_STORY_DIGESTED);
