@@ -522,7 +522,7 @@ url_clean(struct walk *w, const char *elem, const char *attr, const char *v, int
 			memcpy(res + bl, s, j + 1);
 		}
 	} else {
-		res = url_resolve(w->base, s);
+		res = url_resolve_iri(w->base, s);
 	}
 	if (res == NULL) {
 		free(s);

@@ -41,6 +41,41 @@ out:
 	return res;
 }
 
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+char *
+url_resolve_iri(const char *base, const char *ref)
+{
+	char *res = url_resolve(base, ref);
+	size_t i, j;
+	int hi, lo;
+
+	if (res == NULL || ref == NULL || strchr(ref, '%') != NULL ||
+	    (base != NULL && strchr(base, '%') != NULL))
+		return res;
+	/* Every escape in res was added by libcurl; it encodes each byte of a
+	 * non-ASCII character, so decoding the escapes of bytes >= 0x80 gives
+	 * back the UTF-8 written (spaces and the like stay encoded). */
+	for (i = j = 0; res[i] != '\0'; i++) {
+		if (res[i] == '%' && (hi = hexval((unsigned char)res[i + 1])) >= 8 &&
+		    (lo = hexval((unsigned char)res[i + 2])) >= 0) {
+			res[j++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else {
+			res[j++] = res[i];
+		}
+	}
+	res[j] = '\0';
+	return res;
+}
+
 int
 url_scheme(const char *s, char *out, size_t outlen)
 {

@@ -32,6 +32,34 @@ test_resolve(void **state)
 }
 
 static void
+check_iri(const char *base, const char *ref, const char *want)
+{
+	char *got = url_resolve_iri(base, ref);
+
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void
+test_resolve_iri(void **state)
+{
+	(void)state;
+	/* Non-ASCII stays as written; url_resolve encodes it. */
+	check_iri("http://any.test/", "\xc3\x80", "http://any.test/\xc3\x80");
+	check_iri("http://any.test/a/b", "../\xe2\x82\xac?q=\xc3\xa9#\xc3\xa9",
+		  "http://any.test/\xe2\x82\xac?q=\xc3\xa9#\xc3\xa9");
+	check_resolve("http://any.test/", "\xc3\x80", "http://any.test/%c3%80");
+	/* A space is still encoded; ASCII results equal url_resolve's. */
+	check_iri("http://any.test/", "a b", "http://any.test/a%20b");
+	check_iri("http://example.com/a/", "../up", "http://example.com/up");
+	/* Escapes already written: url_resolve's result, untouched. */
+	check_iri("http://any.test/", "%C3%80/\xc3\x80", "http://any.test/%C3%80/%c3%80");
+	check_iri("http://any.test/%7e/", "\xc3\x80", "http://any.test/%7e/%c3%80");
+	check_iri(NULL, "\xc3\x80", "\xc3\x80");
+}
+
+static void
 test_check(void **state)
 {
 	char err[256];
@@ -81,6 +109,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_resolve),
+		cmocka_unit_test(test_resolve_iri),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_canonical),
 		cmocka_unit_test(test_host_scheme),
