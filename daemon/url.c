@@ -86,8 +86,7 @@ url_scheme(const char *s, char *out, size_t outlen)
 	if (u == NULL)
 		return -1;
 	if (curl_url_set(u, CURLUPART_URL, s, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-	    strlen(scheme) < outlen) {
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK && strlen(scheme) < outlen) {
 		for (size_t i = 0; scheme[i]; i++)
 			out[i] = (char)tolower((unsigned char)scheme[i]);
 		out[strlen(scheme)] = '\0';
@@ -168,9 +167,9 @@ url_host(const char *s)
 static int
 tracking_param(const char *kv)
 {
-	static const char *const names[] = {"fbclid", "gclid", "dclid", "msclkid", "mc_cid",
-					    "mc_eid", "yclid", "igshid", "_ga", "ocid",
-					    "cmpid", "at_medium", "at_campaign", NULL};
+	static const char *const names[] = {
+		"fbclid", "gclid", "dclid", "msclkid", "mc_cid",    "mc_eid",      "yclid",
+		"igshid", "_ga",   "ocid",  "cmpid",   "at_medium", "at_campaign", NULL};
 	size_t n = strcspn(kv, "=");
 
 	if (strncmp(kv, "utm_", 4) == 0)

@@ -108,10 +108,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_resolve),
-		cmocka_unit_test(test_resolve_iri),
-		cmocka_unit_test(test_check),
-		cmocka_unit_test(test_canonical),
+		cmocka_unit_test(test_resolve),     cmocka_unit_test(test_resolve_iri),
+		cmocka_unit_test(test_check),       cmocka_unit_test(test_canonical),
 		cmocka_unit_test(test_host_scheme),
 	};
 	return cmocka_run_group_tests_name("url", tests, NULL, NULL);
