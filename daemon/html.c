@@ -348,6 +348,10 @@ put_escaped(struct walk *w, const char *s, size_t n, int quote)
 	for (size_t i = 0; i < n; i++) {
 		const char *e;
 
+		/* most bytes are none of the four */
+		if ((unsigned char)s[i] > '>' ||
+		    (s[i] != '&' && s[i] != '<' && s[i] != '>' && s[i] != '"'))
+			continue;
 		switch (s[i]) {
 		case '&': e = "&amp;"; break;
 		case '<': e = "&lt;"; break;
@@ -421,10 +425,20 @@ text_put(struct walk *w, const char *s, size_t n)
 			i += 2;
 			continue;
 		}
-		while (i < n && !fold_ws((unsigned char)s[i]) &&
-		       !((unsigned char)s[i] == 0xc2 && i + 1 < n &&
-			 (unsigned char)s[i + 1] == 0xa0))
-			i++;
+		/* Words and the single spaces between them are written as they
+		 * are, in one piece: a lone ' ' folds to itself. */
+		for (;;) {
+			while (i < n && !fold_ws((unsigned char)s[i]) &&
+			       !((unsigned char)s[i] == 0xc2 && i + 1 < n &&
+				 (unsigned char)s[i + 1] == 0xa0))
+				i++;
+			if (i + 1 < n && s[i] == ' ' && !fold_ws((unsigned char)s[i + 1]) &&
+			    !((unsigned char)s[i + 1] == 0xc2 && i + 2 < n &&
+			      (unsigned char)s[i + 2] == 0xa0))
+				i++;
+			else
+				break;
+		}
 		if (text_flush(w) < 0 || put(w, &w->text, s + start, i - start) < 0)
 			return -1;
 	}
@@ -1705,6 +1719,17 @@ fast_decode(struct fast *f, const char *s, size_t n, int *ws)
 	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
 
+		if (c >= ' ' && c < 0x7f && c != '&') {
+			/* a run of printable ASCII is copied as it is */
+			k = i + 1;
+			while (k < n && (unsigned char)(s[k] - ' ') < 0x5f && s[k] != '&')
+				k++;
+			for (size_t m = i; allws && m < k; m++)
+				allws = s[m] == ' ';
+			memcpy(out + j, s + i, k - i);
+			j += k - i, i = k;
+			continue;
+		}
 		if (c == '&') {
 			if ((k = fast_ref(s + i, n - i, out + j, &olen)) == 0)
 				return NULL;
