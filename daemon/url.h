@@ -11,6 +11,11 @@
  * written. Returns NULL only when memory runs out. */
 char *url_resolve(const char *base, const char *ref);
 
+/* url_resolve always through libcurl. url_resolve does the simplest cases
+ * (a plain path against an http(s) base) itself, with the same result;
+ * tests compare the two. */
+char *url_resolve_curl(const char *base, const char *ref);
+
 /* As url_resolve, but the non-ASCII characters of ref stay as written (an
  * IRI, RFC 3987) instead of coming back percent-encoded: "À" against
  * "http://h/" gives "http://h/À". When base or ref already holds a '%', the
