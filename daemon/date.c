@@ -534,23 +534,29 @@ normalise(const char *s, char *out, size_t outlen, struct dt *t)
 	while (*s) {
 		const char *rep = NULL;
 		size_t skip = 0;
-		for (size_t i = 0; i < sizeof local_words / sizeof local_words[0]; i++) {
+		/* Greek words are non-ASCII; Hungarian months follow "YYYY-". Most
+		 * characters are neither: they skip the table. */
+		int high = (unsigned char)*s >= 0x80, dash = o > 0 && out[o - 1] == '-';
+		for (size_t i = 0; (high || dash) && i < sizeof local_words / sizeof local_words[0];
+		     i++) {
+			if (!(i < 27 ? high : dash))
+				continue;
 			size_t l = strlen(local_words[i].from);
-			/* Greek words are non-ASCII; Hungarian months follow "YYYY-" */
-			int ok = i < 27 ? (unsigned char)*s >= 0x80 : o > 0 && out[o - 1] == '-';
-			if (ok && strncmp(s, local_words[i].from, l) == 0) {
+			if (strncmp(s, local_words[i].from, l) == 0) {
 				rep = local_words[i].to, skip = l;
 				break;
 			}
 		}
-		if (!rep && strncmp(s, "오후", 6) == 0)
-			rep = "", skip = 6, t->pm = 1, t->kst = 1;
-		else if (!rep && strncmp(s, "오전", 6) == 0)
-			rep = "", skip = 6, t->pm = 2, t->kst = 1;
-		else if (!rep && (strncmp(s, "년", 3) == 0 || strncmp(s, "월", 3) == 0))
-			rep = "-", skip = 3, t->kst = 1;
-		else if (!rep && strncmp(s, "일", 3) == 0)
-			rep = "", skip = 3, t->kst = 1;
+		if (high && !rep) { /* Korean: non-ASCII too */
+			if (strncmp(s, "오후", 6) == 0)
+				rep = "", skip = 6, t->pm = 1, t->kst = 1;
+			else if (strncmp(s, "오전", 6) == 0)
+				rep = "", skip = 6, t->pm = 2, t->kst = 1;
+			else if (strncmp(s, "년", 3) == 0 || strncmp(s, "월", 3) == 0)
+				rep = "-", skip = 3, t->kst = 1;
+			else if (strncmp(s, "일", 3) == 0)
+				rep = "", skip = 3, t->kst = 1;
+		}
 		if (rep) {
 			size_t l = strlen(rep);
 			if (o + l >= outlen)

@@ -99,6 +99,8 @@ enum field {
 	F_IMG_LINK,
 	F_DCDATE,   /* dc:date: updated, and published when none is given */
 	F_KEYWORDS, /* itunes:keywords, comma-separated categories */
+	F_TAGS,     /* <tags>: comma-separated categories (a made-up element
+		     * some feeds use; feedparser reads it the same way) */
 };
 
 struct frame {
@@ -823,6 +825,16 @@ cap_escaped(struct parse *p, const char *s, size_t n, int quote)
 	return cap_append(p, s + run, n - run);
 }
 
+/* TypePad wraps escaped HTML (type="html") in a real xhtml <div>: the div is
+ * not part of the HTML the construct declares, so its tags go (as feedparser
+ * drops them); the escaped HTML inside is kept. */
+static int
+stray_div(const struct capture *c, enum ns ns, const char *local)
+{
+	return !c->markup && c->type != PARSE_TYPE_XHTML && (ns == NS_XHTML || ns == NS_CORE) &&
+	       !strcmp(local, "div");
+}
+
 /* A child element inside captured text, written back as markup. */
 static void
 cap_start(struct parse *p, const XML_Char *name, const XML_Char **atts)
@@ -831,6 +843,8 @@ cap_start(struct parse *p, const XML_Char *name, const XML_Char **atts)
 	const char *local;
 	enum ns ns = ns_of(name, &local);
 
+	if (stray_div(c, ns, local))
+		return;
 	if (p->depth == c->depth + 1) {
 		c->top_elems++;
 		c->div_first = c->top_elems == 1 && !strcmp(local, "div") &&
@@ -886,7 +900,10 @@ cap_end(struct parse *p, const XML_Char *name)
 					    "link",   "area", "base", "col",   "param",
 					    "source", "wbr",  "embed"};
 
-	ns_of(name, &local);
+	enum ns ns = ns_of(name, &local);
+
+	if (stray_div(c, ns, local))
+		return;
 	if (p->depth == c->depth + 1 && c->top_elems == 1)
 		c->div_out = c->b.len;
 	/* "<br></br>" would read as two breaks in HTML */
@@ -1124,10 +1141,12 @@ store_plain(struct parse *p, enum field f, char *v)
 	case F_PURI: store_person(p, f, v); return;
 	case F_CATEGORY: add_category(p, v, p->cap.scheme, p->cap.label); break;
 	case F_KEYWORDS:
+	case F_TAGS:
 		for (char *k = strtok(v, ","); k; k = strtok(NULL, ",")) {
 			char *t = trimmed(k, strlen(k));
-			if (t)
-				add_category(p, t, "http://www.itunes.com/", NULL);
+			if (t && *t)
+				add_category(p, t, f == F_TAGS ? NULL : "http://www.itunes.com/",
+					     NULL);
 			free(t);
 		}
 		break;
@@ -1331,7 +1350,9 @@ start_core(struct parse *p, enum ns ns, const char *l, const XML_Char **atts)
 			begin(p, F_CATEGORY);
 			p->cap.scheme = dup0(attr(atts, "domain"));
 		}
-	} else if (!strcasecmp(l, "enclosure"))
+	} else if (!strcasecmp(l, "tags") && !atomish(ns))
+		begin(p, F_TAGS);
+	else if (!strcasecmp(l, "enclosure"))
 		add_enclosure(p, atts);
 	else if (!strcasecmp(l, "webMaster") && !in && p->meta.l.nauthors == 0)
 		begin(p, F_AUTHOR);

@@ -9,8 +9,101 @@
 
 static const unsigned url_flags = CURLU_NON_SUPPORT_SCHEME | CURLU_URLENCODE;
 
+static int
+safe_path_char(int c)
+{
+	return isalnum(c) || c == '/' || c == '_' || c == '.' || c == '~' || c == '-';
+}
+
+/* s[0..n) holds no "." or ".." segment (which libcurl would remove). */
+static int
+no_dot_segments(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '.' && (i == 0 || s[i - 1] == '/')) {
+			size_t k = i + 1 + (i + 1 < n && s[i + 1] == '.');
+			if (k == n || s[k] == '/' || s[k] == '?')
+				return 0;
+		}
+	return 1;
+}
+
+/* The common case without libcurl: base an "http(s)://host/path" with a
+ * lower-case host, no port, user or escapes, and ref a plain path (absolute
+ * or relative) of unreserved characters, with an optional simple query.
+ * Returns the result libcurl gives for these (tests compare the two), NULL
+ * with *handled = 0 for anything else. */
+static char *
+resolve_simple(const char *base, const char *ref, int *handled)
+{
+	size_t hs, he, pe, rl, i, q = 0;
+	const char *dir;
+	char *out;
+
+	*handled = 0;
+	if (strncmp(base, "http://", 7) == 0)
+		hs = 7;
+	else if (strncmp(base, "https://", 8) == 0)
+		hs = 8;
+	else
+		return NULL;
+	for (he = hs; islower((unsigned char)base[he]) || isdigit((unsigned char)base[he]) ||
+		      base[he] == '.' || base[he] == '-';
+	     he++)
+		;
+	if (he == hs || (base[he] != '/' && base[he] != '\0'))
+		return NULL;
+	for (pe = he; safe_path_char((unsigned char)base[pe]); pe++)
+		;
+	if ((base[pe] != '\0' && base[pe] != '?' && base[pe] != '#') ||
+	    !no_dot_segments(base + he, pe - he))
+		return NULL;
+	if (ref[0] == '\0' || ref[0] == '.' || ref[0] == '?' || (ref[0] == '/' && ref[1] == '/'))
+		return NULL;
+	for (i = 0; ref[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)ref[i];
+		if (c == '?' && q == 0)
+			q = i;
+		else if (!(safe_path_char(c) || (q && (c == '=' || c == '&'))))
+			return NULL;
+	}
+	rl = i;
+	if ((q && q + 1 == rl) ||
+	    !no_dot_segments(ref, q ? q : rl)) /* libcurl drops an empty query */
+		return NULL;
+	/* the directory of the base path: up to its last '/' */
+	dir = base + pe;
+	if (ref[0] != '/') {
+		while (dir > base + he && dir[-1] != '/')
+			dir--;
+	} else {
+		dir = base + he;
+	}
+	*handled = 1;
+	if ((out = malloc((size_t)(dir - base) + rl + 2)) == NULL)
+		return NULL;
+	memcpy(out, base, (size_t)(dir - base));
+	i = (size_t)(dir - base);
+	if (dir == base + he && ref[0] != '/')
+		out[i++] = '/';
+	memcpy(out + i, ref, rl + 1);
+	return out;
+}
+
 char *
 url_resolve(const char *base, const char *ref)
+{
+	int handled = 0;
+	char *fast;
+
+	if (base != NULL && ref != NULL &&
+	    ((fast = resolve_simple(base, ref, &handled)) != NULL || handled))
+		return fast;
+	return url_resolve_curl(base, ref);
+}
+
+char *
+url_resolve_curl(const char *base, const char *ref)
 {
 	CURLU *u = NULL;
 	char *out = NULL, *res = NULL;
@@ -41,6 +134,41 @@ out:
 	return res;
 }
 
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+char *
+url_resolve_iri(const char *base, const char *ref)
+{
+	char *res = url_resolve(base, ref);
+	size_t i, j;
+	int hi, lo;
+
+	if (res == NULL || ref == NULL || strchr(ref, '%') != NULL ||
+	    (base != NULL && strchr(base, '%') != NULL))
+		return res;
+	/* Every escape in res was added by libcurl; it encodes each byte of a
+	 * non-ASCII character, so decoding the escapes of bytes >= 0x80 gives
+	 * back the UTF-8 written (spaces and the like stay encoded). */
+	for (i = j = 0; res[i] != '\0'; i++) {
+		if (res[i] == '%' && (hi = hexval((unsigned char)res[i + 1])) >= 8 &&
+		    (lo = hexval((unsigned char)res[i + 2])) >= 0) {
+			res[j++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else {
+			res[j++] = res[i];
+		}
+	}
+	res[j] = '\0';
+	return res;
+}
+
 int
 url_scheme(const char *s, char *out, size_t outlen)
 {
@@ -51,8 +179,7 @@ url_scheme(const char *s, char *out, size_t outlen)
 	if (u == NULL)
 		return -1;
 	if (curl_url_set(u, CURLUPART_URL, s, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-	    strlen(scheme) < outlen) {
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK && strlen(scheme) < outlen) {
 		for (size_t i = 0; scheme[i]; i++)
 			out[i] = (char)tolower((unsigned char)scheme[i]);
 		out[strlen(scheme)] = '\0';
@@ -133,9 +260,9 @@ url_host(const char *s)
 static int
 tracking_param(const char *kv)
 {
-	static const char *const names[] = {"fbclid", "gclid", "dclid", "msclkid", "mc_cid",
-					    "mc_eid", "yclid", "igshid", "_ga", "ocid",
-					    "cmpid", "at_medium", "at_campaign", NULL};
+	static const char *const names[] = {
+		"fbclid", "gclid", "dclid", "msclkid", "mc_cid",    "mc_eid",      "yclid",
+		"igshid", "_ga",   "ocid",  "cmpid",   "at_medium", "at_campaign", NULL};
 	size_t n = strcspn(kv, "=");
 
 	if (strncmp(kv, "utm_", 4) == 0)

@@ -266,13 +266,23 @@ check_tree(const GumboNode *n, const char *out)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct html_result r;
-	char err[256];
+	struct html_result r, ref;
+	char err[256], err2[256];
 	GumboOptions opt = kGumboDefaultOptions;
 	GumboOutput *g;
+	int rc = html_clean((const char *)data, size, "http://example.com/feed/", &r, err,
+			    sizeof err);
+	/* html_clean's own tree for simple markup must be exactly gumbo's */
+	int rc2 = html_clean_gumbo((const char *)data, size, "http://example.com/feed/", &ref, err2,
+				   sizeof err2);
 
-	if (html_clean((const char *)data, size, "http://example.com/feed/", &r, err, sizeof err) <
-	    0) {
+	if (rc != rc2 || (rc < 0 && strcmp(err, err2) != 0) ||
+	    (rc == 0 && (strcmp(r.html, ref.html) != 0 || strcmp(r.text, ref.text) != 0)))
+		fail("fast path differs from gumbo", rc2 == 0 ? ref.html : err2,
+		     rc == 0 ? r.html : err);
+	if (rc2 == 0)
+		html_result_free(&ref);
+	if (rc < 0) {
 		if (err[0] == '\0')
 			fail("error without a reason", "", "");
 		return 0;

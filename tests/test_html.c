@@ -141,6 +141,28 @@ assert_inert(const char *html)
 	gumbo_destroy_output(&opt, g);
 }
 
+/* html_clean (its own tree for simple markup) and html_clean_gumbo agree
+ * exactly: same HTML, same text, same error. */
+static void
+same_as_gumbo(const char *in, size_t len, const char *base)
+{
+	struct html_result a, b;
+	char ea[256] = "", eb[256] = "";
+	int ra = html_clean(in, len, base, &a, ea, sizeof ea);
+	int rb = html_clean_gumbo(in, len, base, &b, eb, sizeof eb);
+
+	if (ra != rb || strcmp(ea, eb) != 0 ||
+	    (ra == 0 && (strcmp(a.html, b.html) != 0 || strcmp(a.text, b.text) != 0)))
+		fail_msg("fast path differs on [%.*s]\n fast: %d %s | %s | %s\ngumbo: %d %s | %s | "
+			 "%s",
+			 (int)len, in, ra, ea, ra ? "" : a.html, ra ? "" : a.text, rb, eb,
+			 rb ? "" : b.html, rb ? "" : b.text);
+	if (ra == 0)
+		html_result_free(&a);
+	if (rb == 0)
+		html_result_free(&b);
+}
+
 /* Cleans in against base; checks it is inert and returns the result. */
 static struct html_result
 clean(const char *in, const char *base)
@@ -153,6 +175,7 @@ clean(const char *in, const char *base)
 	assert_non_null(r.html);
 	assert_non_null(r.text);
 	assert_inert(r.html);
+	same_as_gumbo(in, strlen(in), base);
 	return r;
 }
 
@@ -489,6 +512,173 @@ test_text(void **state)
 
 /* Deep nesting, direct or through the tree builder's repairs, is refused
  * before gumbo spends quadratic time on it. */
+/* The fast path's edges, and random documents built from the pieces it
+ * must accept or refuse, give exactly gumbo's result. */
+static void
+test_fast_path_same_as_gumbo(void **state)
+{
+	static const char *const edges[] = {
+		"plain text",
+		"",
+		" \n\t",
+		"a < b > c",
+		"a <3 b",
+		"x<",
+		"x</",
+		"x</>y",
+		"<!-- c -->x",
+		"<p>a</p><p>b</p>",
+		"<p>a<p>b",
+		"<p><div>x</div></p>",
+		"<p>x</p></p>",
+		"</br>",
+		"<br/><br /><br>",
+		"<img src=a.png alt=\"x\"/>",
+		"<a href=\"/r\">x</a>",
+		"<a href=/r/1>x</a>",
+		"<a href=x/>y</a>",
+		"<a><a>x</a></a>",
+		"<b><i>x</b></i>",
+		"<ul><li>a</li><li>b</li></ul>",
+		"<ul><li>a<li>b</ul>",
+		"<li>x</li>",
+		"<ol start=\"3\"><li>a</li></ol>",
+		"<dl><dt>t</dt><dd>d</dd></dl>",
+		"<dd>x</dd>",
+		"<h1>a<h2>b</h2></h1>",
+		"<h1><b>a</b></h1>",
+		"<p><hr></p>",
+		"<div><p>x</p></div>",
+		"&amp;&lt;&gt;&quot;&apos;&nbsp;",
+		"&amp",
+		"&ampx;",
+		"AT&T",
+		"&#65;&#x42;&#X43;",
+		"&#0;",
+		"&#128;",
+		"&#x80;",
+		"&#xd800;",
+		"&#x110000;",
+		"&#12345678;",
+		"&#;",
+		"&#x;",
+		"a\rb",
+		"a\r\nb",
+		"a\x01b",
+		"a\x7f",
+		"\xc2\x80",
+		"\xef\xbf\xbe",
+		"\xed\xa0\x80",
+		"\xc0\xaf",
+		"\xef\xbb\xbf"
+		"bom",
+		"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+		"<p class=\"a\" class=\"b\">x</p>",
+		"<p CLASS=X>x</P>",
+		"<P>x</p>",
+		"<a href=\"x\"title=\"y\">z</a>",
+		"<a href = \"x\" >z</a>",
+		"<a href>z</a>",
+		"<img alt='it&apos;s' src='a.png'>",
+		"<a href=\"javascript:alert(1)\">x</a>",
+		"<a href=\"&#106;avascript:x\">x</a>",
+		"<p style=\"color: red\">x</p>",
+		"<p onclick=\"x()\">x</p>",
+		"<span title=\"a&b\">x</span>",
+		"<a href=\"?a=1&b=2\">x</a>",
+		"<p>x",
+		"<p>x</div>",
+		"<pre>\nx</pre>",
+		"<table><tr><td>x</td></tr></table>",
+		"<script>x</script>",
+		"<p>a</p >",
+		"<p/>x",
+		"<p>a</ p>",
+		"<sub>1</sub><sup>2</sup>",
+		"<figure><img src=a><figcaption>c</figcaption></figure>",
+		"<b>a<b>b<b>c<b>d</b></b></b></b>",
+		"<div><li>x</li></div>",
+		"<ul> <li>a</li> </ul>",
+		"<blockquote><p>q</p></blockquote>",
+		"<p><span><a href=\"#x\">y</a></span></p>",
+		"<wbr>",
+		"<wbr/>",
+		"<hr/>",
+		"<x-y>z</x-y>",
+	};
+	static const char *const pieces[] = {
+		"<p>",
+		"</p>",
+		"<div>",
+		"</div>",
+		"<b>",
+		"</b>",
+		"<i>",
+		"</i>",
+		"<a href=\"/x\">",
+		"</a>",
+		"<ul>",
+		"</ul>",
+		"<li>",
+		"</li>",
+		"<br>",
+		"<img src=\"i.png\">",
+		"<h2>",
+		"</h2>",
+		"<span class=\"c\">",
+		"</span>",
+		"<dl>",
+		"<dt>",
+		"</dt>",
+		"</dl>",
+		"text",
+		" ",
+		"\n",
+		"&amp;",
+		"&nbsp;",
+		"&#233;",
+		"&lt;",
+		"&",
+		"<",
+		">",
+		"caf\xc3\xa9",
+		"<!--c-->",
+		"<hr>",
+		"<em>",
+		"</em>",
+		"<ol>",
+		"</ol>",
+		"<table>",
+		"<td>",
+		"<blockquote>",
+		"</blockquote>",
+	};
+	unsigned long r = 12345;
+	char doc[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+		same_as_gumbo(edges[i], strlen(edges[i]), "http://example.com/a/");
+		same_as_gumbo(edges[i], strlen(edges[i]), NULL);
+	}
+	for (int n = 0; n < 20000; n++) {
+		size_t len = 0;
+		int k = 1 + (int)((r >> 16) % 12);
+
+		for (int j = 0; j < k; j++) {
+			r = r * 1103515245 + 12345;
+			const char *p = pieces[(r >> 16) % (sizeof pieces / sizeof pieces[0])];
+			size_t pl = strlen(p);
+			if (len + pl >= sizeof doc)
+				break;
+			memcpy(doc + len, p, pl);
+			len += pl;
+		}
+		r = r * 1103515245 + 12345;
+		same_as_gumbo(doc, len, "http://example.com/");
+	}
+}
+
 static void
 test_deep_nesting(void **state)
 {
@@ -607,6 +797,7 @@ main(void)
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_deep_nesting),
+		cmocka_unit_test(test_fast_path_same_as_gumbo),
 	};
 
 	return cmocka_run_group_tests_name("html", tests, NULL, NULL);

@@ -171,6 +171,20 @@ test_dialects(void **state)
 	       "mode=\"base64\"></summary></entry></feed>",
 	       108, NULL, "summary=|");
 	expect(rss091, strlen(rss091), NULL, "title=N \xc2\xa9 1999");
+	/* <tags>: comma-separated categories, empty ones skipped */
+	expect("<rss><channel><item><tags>one, two,, </tags><category>c</category>"
+	       "</item></channel></rss>",
+	       89, NULL, "cat=one|cat=two|cat=c|");
+	/* TypePad: escaped HTML in a real xhtml div; the div is not content */
+	expect("<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><content type=\"html\">"
+	       "<div xmlns=\"http://www.w3.org/1999/xhtml\">A &lt;b&gt;B&lt;/b&gt;</div>"
+	       "</content></entry></feed>",
+	       165, NULL, "content=A <b>B</b>|");
+	/* but an xhtml construct keeps inline divs below its wrapper */
+	expect("<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><content type=\"xhtml\">"
+	       "<div xmlns=\"http://www.w3.org/1999/xhtml\"><div>x</div></div>"
+	       "</content></entry></feed>",
+	       156, NULL, "content=<div>x</div>|");
 }
 
 /* The same parse whole and one byte at a time. */
@@ -449,6 +463,10 @@ test_base(void **state)
 	(void)state;
 	expect(doc, sizeof doc - 1, NULL, "link=http://a.example/y/z.html");
 	expect(doc, sizeof doc - 1, NULL, "link=http://b.example/abs");
+	/* non-ASCII in a relative link inside HTML stays as written */
+	expect("<rss xml:base=\"http://any.test/\"><channel><item><description>"
+	       "&lt;a href=&quot;&#192;&quot;&gt;u&lt;/a&gt;</description></item></channel></rss>",
+	       142, NULL, "summary=<a href=\"http://any.test/\xc3\x80\">u</a>|");
 	/* without any xml:base, the document URL */
 	expect(rss2, strlen(rss2), NULL, "enc=http://example.com/a.mp3");
 }
