@@ -181,11 +181,10 @@ static int
 on_data(struct fetch_request *req, const char *data, size_t len, void *user)
 {
 	struct herald_feed *f = user;
-	struct herald *h = f->h;
 
 	if (f->ing == NULL) {
-		f->ing = ingest_new(h->store, h->story, f->id, fetch_content_type(req),
-				    fetch_effective_url(req), now_s());
+		f->ing = ingest_new(f->id, fetch_content_type(req), fetch_effective_url(req),
+				    now_s());
 		if (f->ing == NULL) {
 			snprintf(f->ing_err, sizeof f->ing_err, "out of memory");
 			return -1;
@@ -215,7 +214,7 @@ feed_store_body(struct herald_feed *f, const char **title, unsigned *ttl, char *
 		snprintf(err, errlen, "empty response body");
 		return -1;
 	}
-	if (ingest_finish(f->ing, &c, err, errlen) < 0) {
+	if (ingest_finish(f->ing, h->store, h->story, &c, err, errlen) < 0) {
 		if (c.folded && story_rebuild(h, rerr, sizeof rerr) < 0)
 			log_err("story index: rebuild failed: %s", rerr);
 		return -1;
