@@ -402,6 +402,8 @@ cmd_mark(void *ctx, struct control_conn *c, int argc, char **argv)
 
 	if (mark_kind(argv[0], &m) < 0)
 		return -1;
+	/* A mark written to a database file deleted underneath would be lost. */
+	herald_check_store(h);
 	if (m == STORE_MARK_READ && argc > 1 && strcmp(argv[1], "--all") == 0) {
 		read_all(h, c, argc, argv);
 		return 0;
@@ -455,6 +457,7 @@ cmd_digested(void *ctx, struct control_conn *c, int argc, char **argv)
 			control_conn_err(c, HERALD_E_BADARG, "bad id '%s'", argv[i]);
 			return 0;
 		}
+	herald_check_store(h);
 	if (store_begin(h->store, err, sizeof err) < 0) {
 		control_conn_err(c, HERALD_E_INTERNAL, "%s", err);
 		return 0;

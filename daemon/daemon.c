@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -199,6 +200,35 @@ on_data(struct fetch_request *req, const char *data, size_t len, void *user)
  * the store. Rebuild it from what was committed. */
 static int story_rebuild(struct herald *h, char *err, size_t errlen);
 
+static int sync_feeds(struct herald *h, const struct config *cfg, char *err, size_t errlen);
+
+/* Someone deleted or replaced the database file under the running daemon:
+ * whatever it writes to the old inode is lost at the next start. Switch to
+ * the file now at the configured path (a new empty one when it was
+ * deleted) before writing. 0, or -1 when that cannot be opened (the old
+ * handle stays, and the error is logged). */
+int
+herald_check_store(struct herald *h)
+{
+	struct store *ns = NULL;
+	char err[512];
+
+	if (h->store == NULL || !store_file_moved(h->store))
+		return 0;
+	log_err("database %s was deleted or replaced while open: reopening it", h->db_path);
+	if (store_open(h->db_path, &ns, err, sizeof err) < 0) {
+		log_err("database %s: cannot reopen: %s", h->db_path, err);
+		return -1;
+	}
+	store_close(h->store);
+	h->store = ns;
+	if (sync_feeds(h, &h->cfg, err, sizeof err) < 0 || story_rebuild(h, err, sizeof err) < 0) {
+		log_err("database %s: reopened, but: %s", h->db_path, err);
+		return -1;
+	}
+	return 0;
+}
+
 /* Stores the body. 0, or -1 with the reason in err. */
 static int
 feed_store_body(struct herald_feed *f, const char **title, unsigned *ttl, char *err,
@@ -212,6 +242,10 @@ feed_store_body(struct herald_feed *f, const char **title, unsigned *ttl, char *
 	if (f->ing == NULL) {
 		/* An empty 200 body: nothing to parse. */
 		snprintf(err, errlen, "empty response body");
+		return -1;
+	}
+	if (herald_check_store(h) < 0) {
+		snprintf(err, errlen, "database %s went away and cannot be reopened", h->db_path);
 		return -1;
 	}
 	if (ingest_finish(f->ing, h->store, h->story, &c, err, errlen) < 0) {
@@ -534,9 +568,18 @@ int
 herald_reload(struct herald *h, char **errors)
 {
 	struct config cfg;
+	struct stat sb;
 	char err[512];
 
 	*errors = NULL;
+	/* An empty file is what an editor or a script leaves when it dies
+	 * halfway through rewriting it, not a wish to stop every feed. */
+	if (h->nfeeds > 0 && stat(h->config_path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    sb.st_size == 0) {
+		snprintf(err, sizeof err, "%s: the file is empty (half-written?)", h->config_path);
+		*errors = strdup(err);
+		return -1;
+	}
 	if (load_config(h, &cfg, errors) < 0) {
 		config_free(&cfg);
 		return -1;
@@ -689,6 +732,35 @@ resolve_paths(struct herald *h, char *err, size_t errlen)
 	return make_parent(h->db_path, err, errlen);
 }
 
+/* Descriptors kept for everything but transfers: stdio, the database and
+ * its WAL and index, the loop's own, the listening socket and clients. */
+#define FD_RESERVE 40
+
+/* Transfers that fit in the descriptor limit. Past it every connect fails
+ * ("Couldn't connect") and hundreds of feeds back off for hours; fewer
+ * connections only make a round slower. */
+static unsigned
+fit_connections(unsigned want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return want;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
+		/* The soft limit is only a default: take what we may. */
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= (rlim_t)want + FD_RESERVE)
+		return want;
+	unsigned fit = rl.rlim_cur > FD_RESERVE + 8 ? (unsigned)(rl.rlim_cur - FD_RESERVE) : 8;
+	if (fit < want)
+		log_warn("only %llu file descriptors (ulimit -n): max_connections lowered from %u "
+			 "to %u", (unsigned long long)rl.rlim_cur, want, fit);
+	return fit < want ? fit : want;
+}
+
 static int
 start_fetch(struct herald *h, char *err, size_t errlen)
 {
@@ -696,7 +768,7 @@ start_fetch(struct herald *h, char *err, size_t errlen)
 		.user_agent = h->cfg.user_agent,
 		.connect_timeout_ms = h->cfg.connect_timeout * 1000,
 		.timeout_ms = h->cfg.timeout * 1000,
-		.max_connections = h->cfg.max_connections,
+		.max_connections = fit_connections(h->cfg.max_connections),
 		.max_per_host = h->cfg.max_per_host,
 		.max_body = h->cfg.max_body,
 	};

@@ -96,6 +96,11 @@ int herald_refresh(struct herald *h, const char *id);
  * left to drain. Safe to call more than once. */
 void herald_stop(struct herald *h);
 
+/* Before writing: when the database file was deleted or replaced under the
+ * daemon, logs it and reopens the file at the configured path. 0, or -1
+ * (logged) when that fails. */
+int herald_check_store(struct herald *h);
+
 /* Finds a feed by id, or NULL. */
 struct herald_feed *herald_feed_find(struct herald *h, const char *id);
 

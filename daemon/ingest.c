@@ -19,7 +19,7 @@ struct pending {
 };
 
 struct ingest {
-	struct store *st;		/* set during ingest_finish only */
+	struct store *st; /* set during ingest_finish only */
 	struct story_index *idx;
 	char *feed_id;
 	int64_t now;
@@ -238,8 +238,8 @@ out:
 }
 
 int
-ingest_finish(struct ingest *in, struct store *st, struct story_index *idx,
-	      struct ingest_counts *c, char *err, size_t errlen)
+ingest_finish(struct ingest *in, struct store *st, struct story_index *idx, struct ingest_counts *c,
+	      char *err, size_t errlen)
 {
 	int rc = -1;
 

@@ -17,13 +17,13 @@ struct story_index;
 struct parse_meta;
 
 struct ingest_counts {
-	unsigned items;		/* in the document */
+	unsigned items; /* in the document */
 	unsigned added, changed, unchanged;
-	unsigned stories_new;	/* new items that started a story */
-	unsigned merges;	/* stories merged into others */
-	unsigned folded;	/* items the story index took: when storing then
-				 * fails, the index is ahead of the store and
-				 * must be rebuilt from it */
+	unsigned stories_new; /* new items that started a story */
+	unsigned merges;      /* stories merged into others */
+	unsigned folded;      /* items the story index took: when storing then
+			       * fails, the index is ahead of the store and
+			       * must be rebuilt from it */
 };
 
 struct ingest;

@@ -378,6 +378,16 @@ store_close(struct store *st)
 	free(st);
 }
 
+int
+store_file_moved(struct store *st)
+{
+	int moved = 0;
+
+	if (sqlite3_file_control(st->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK)
+		return 0;
+	return moved != 0;
+}
+
 const char *
 store_path(const struct store *st)
 {
