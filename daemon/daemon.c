@@ -245,7 +245,8 @@ feed_store_body(struct herald_feed *f, const char **title, unsigned *ttl, char *
 		return -1;
 	}
 	if (herald_check_store(h) < 0) {
-		snprintf(err, errlen, "database %s went away and cannot be reopened", h->db_path);
+		snprintf(err, errlen, "database %s went away and cannot be reopened",
+			 h->db_path);
 		return -1;
 	}
 	if (ingest_finish(f->ing, h->store, h->story, &c, err, errlen) < 0) {
@@ -585,7 +586,12 @@ herald_reload(struct herald *h, char **errors)
 		return -1;
 	}
 	if (sync_feeds(h, &cfg, err, sizeof err) < 0) {
-		*errors = strdup(err);
+		char *msg = malloc(strlen(err) + strlen(h->db_path) + 16);
+
+		/* "database is locked" alone does not say which database. */
+		if (msg)
+			sprintf(msg, "database %s: %s", h->db_path, err);
+		*errors = msg;
 		config_free(&cfg);
 		return -1;
 	}

@@ -293,8 +293,9 @@ def locked(tmp, ng):
     hold.close()
     check(alive and d.alive(), "locked: the daemon survives a writer holding the lock 7 s")
     log = d.text()
-    check("locked" in log and ("reload" in log or "feeds" in log),
-          "locked: the refused write is logged as 'database is locked'")
+    check(any("database is locked" in l and d.db in l and "reload refused" in prev
+              for prev, l in zip(log.splitlines(), log.splitlines()[1:])),
+          "locked: the refused reload is logged as 'database is locked'")
     # Whatever was refused while locked happens now.
     try:
         d.request("reload")
