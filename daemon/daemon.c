@@ -202,6 +202,35 @@ static int story_rebuild(struct herald *h, char *err, size_t errlen);
 
 static int sync_feeds(struct herald *h, const struct config *cfg, char *err, size_t errlen);
 
+/* The validators of the file now open: a new file has none, and a poll that
+ * sent the old ones would get a 304 and never fill it. */
+static int
+reload_validators(struct herald *h, char *err, size_t errlen)
+{
+	struct store_feed_list sl = {0};
+	int rc = -1;
+
+	if (store_feeds(h->store, NULL, &sl, err, errlen) < 0)
+		goto out;
+	for (size_t i = 0; i < h->nfeeds; i++) {
+		struct herald_feed *f = h->feeds[i];
+		const struct store_feed *sf = NULL;
+
+		for (size_t j = 0; j < sl.n && !sf; j++)
+			if (strcmp(sl.v[j].id, f->id) == 0)
+				sf = &sl.v[j];
+		if (replace_str(&f->etag, sf ? sf->etag : NULL) < 0 ||
+		    replace_str(&f->last_modified, sf ? sf->last_modified : NULL) < 0) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	store_feed_list_free(&sl);
+	return rc;
+}
+
 /* Someone deleted or replaced the database file under the running daemon:
  * whatever it writes to the old inode is lost at the next start. Switch to
  * the file now at the configured path (a new empty one when it was
@@ -222,7 +251,8 @@ herald_check_store(struct herald *h)
 	}
 	store_close(h->store);
 	h->store = ns;
-	if (sync_feeds(h, &h->cfg, err, sizeof err) < 0 || story_rebuild(h, err, sizeof err) < 0) {
+	if (sync_feeds(h, &h->cfg, err, sizeof err) < 0 || reload_validators(h, err, sizeof err) < 0 ||
+	    story_rebuild(h, err, sizeof err) < 0) {
 		log_err("database %s: reopened, but: %s", h->db_path, err);
 		return -1;
 	}
@@ -378,6 +408,8 @@ feed_poll(struct herald_feed *f)
 
 	if (f->req || h->stopping)
 		return;
+	/* Before the request is built: its validators must be the file's. */
+	herald_check_store(h);
 	f->started_ms = uv_now(&h->loop);
 	f->ing_err[0] = '\0';
 	f->req = fetch_start(h->fetch, &ro, err, sizeof err);
