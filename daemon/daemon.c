@@ -408,8 +408,11 @@ feed_poll(struct herald_feed *f)
 
 	if (f->req || h->stopping)
 		return;
-	/* Before the request is built: its validators must be the file's. */
+	/* A reopened database brings its own validators (the old strings are
+	 * freed): take them after the check. */
 	herald_check_store(h);
+	ro.etag = f->etag;
+	ro.last_modified = f->last_modified;
 	f->started_ms = uv_now(&h->loop);
 	f->ing_err[0] = '\0';
 	f->req = fetch_start(h->fetch, &ro, err, sizeof err);
