@@ -211,6 +211,7 @@ cmd_stories(void *ctx, struct control_conn *c, int argc, char **argv)
 	char err[ERRLEN] = "";
 	int rc;
 
+	herald_flush(ctx);
 	if (parse_filter(c, argc, argv, &f, NULL) < 0)
 		return 0;
 	if ((rc = store_stories(h->store, &f, &l, err, sizeof err)) < 0) {
@@ -236,6 +237,7 @@ cmd_items(void *ctx, struct control_conn *c, int argc, char **argv)
 	char err[ERRLEN] = "";
 	int rc;
 
+	herald_flush(ctx);
 	if (parse_filter(c, argc, argv, &f, &story) < 0)
 		return 0;
 	if (story) {
@@ -272,6 +274,7 @@ cmd_show(void *ctx, struct control_conn *c, int argc, char **argv)
 	int64_t id;
 	int rc;
 
+	herald_flush(ctx);
 	if ((argc != 2 && !item) || parse_id(argv[argc - 1], &id) < 0) {
 		control_conn_err(c, HERALD_E_USAGE, "show [--item] ID");
 		return 0;
@@ -310,6 +313,7 @@ cmd_search(void *ctx, struct control_conn *c, int argc, char **argv)
 	char err[ERRLEN] = "";
 	int i, rc;
 
+	herald_flush(ctx);
 	for (i = 1; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
 		unsigned *dst = strcmp(argv[i], "--limit") == 0    ? &limit
 				: strcmp(argv[i], "--offset") == 0 ? &offset
@@ -428,6 +432,8 @@ cmd_mark(void *ctx, struct control_conn *c, int argc, char **argv)
 
 	if (mark_kind(argv[0], &m) < 0)
 		return -1;
+	/* A mark written to a database file deleted underneath would be lost. */
+	herald_check_store(h);
 	for (int i = 1; m == STORE_MARK_READ && i < argc; i++)
 		if (strcmp(argv[i], "--all") == 0) {
 			read_all(h, c, argc, argv);
@@ -482,6 +488,7 @@ cmd_digested(void *ctx, struct control_conn *c, int argc, char **argv)
 			control_conn_err(c, HERALD_E_BADARG, "bad id '%s'", argv[i]);
 			return 0;
 		}
+	herald_check_store(h);
 	if (store_begin(h->store, err, sizeof err) < 0) {
 		control_conn_err(c, HERALD_E_INTERNAL, "%s", err);
 		return 0;
@@ -548,6 +555,7 @@ cmd_feeds(void *ctx, struct control_conn *c, int argc, char **argv)
 	char err[ERRLEN] = "";
 	int rc;
 
+	herald_flush(ctx);
 	if ((rc = store_feeds(h->store, argc > 1 ? argv[1] : NULL, &l, err, sizeof err)) < 0) {
 		store_feed_list_free(&l);
 		store_failed(c, rc, err);
@@ -567,6 +575,7 @@ cmd_stats(void *ctx, struct control_conn *c, int argc, char **argv)
 	struct store_stats s;
 	char err[ERRLEN] = "";
 
+	herald_flush(ctx);
 	(void)argc;
 	(void)argv;
 	if (store_stats(h->store, &s, err, sizeof err) < 0) {
@@ -800,6 +809,7 @@ cmd_export(void *ctx, struct control_conn *c, int argc, char **argv)
 	struct opml_feed *v = calloc(h->cfg.nfeeds + 1, sizeof *v);
 	char *doc;
 
+	herald_flush(ctx);
 	(void)argc;
 	(void)argv;
 	if (v == NULL) {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,7 +62,9 @@ static void
 notify_status(struct herald *h)
 {
 #ifdef HAVE_SYSTEMD
-	sd_notifyf(0, "STATUS=%zu feeds, %" PRIu64 " polls (%" PRIu64 " failed), %zu stories in window",
+	sd_notifyf(0,
+		   "STATUS=%zu feeds, %" PRIu64 " polls (%" PRIu64
+		   " failed), %zu stories in window",
 		   h->nfeeds, h->polls, h->polls_failed, story_count_stories(h->story));
 #else
 	(void)h;
@@ -117,8 +120,8 @@ feed_delay(struct herald_feed *f, long retry_after)
 {
 	struct herald *h = f->h;
 
-	return sched_next_delay(f->interval, h->cfg.min_interval, f->failures, retry_after,
-				f->ttl, rng_unit(h));
+	return sched_next_delay(f->interval, h->cfg.min_interval, f->failures, retry_after, f->ttl,
+				rng_unit(h));
 }
 
 static void
@@ -186,11 +189,10 @@ static int
 on_data(struct fetch_request *req, const char *data, size_t len, void *user)
 {
 	struct herald_feed *f = user;
-	struct herald *h = f->h;
 
 	if (f->ing == NULL) {
-		f->ing = ingest_new(h->store, h->story, f->id, fetch_content_type(req),
-				    fetch_effective_url(req), now_s());
+		f->ing = ingest_new(f->id, fetch_content_type(req), fetch_effective_url(req),
+				    now_s());
 		if (f->ing == NULL) {
 			snprintf(f->ing_err, sizeof f->ing_err, "out of memory");
 			return -1;
@@ -210,25 +212,65 @@ static int story_rebuild(struct herald *h, char *err, size_t errlen);
  * responses. A crash loses at most that much, and nothing for good: the
  * feeds' new validators are in the same transaction, so they are polled
  * again in full. */
-#define FLUSH_MS 250
+#define FLUSH_MS  250
 #define FLUSH_MAX 64
 
+static void feed_record(struct herald_feed *f, const struct fetch_outcome *out, const char *error,
+			const char *title, unsigned delay);
+static void log_failure(const struct herald_feed *f, const char *why, unsigned delay);
+static unsigned feed_delay(struct herald_feed *f, long retry_after);
+static void feed_schedule(struct herald_feed *f, uint64_t delay_ms);
+
 /* The batch is gone (a failed commit): the store holds what it held before
- * it, so forget what we believed stored since. */
+ * it, so forget what we believed stored since, and tell, feed by feed. */
 static void
-batch_lost(struct herald *h)
+batch_lost(struct herald *h, const char *why)
 {
-	char err[256];
+	struct fetch_outcome none = {.error = FETCH_ERR_TRANSFER, .retry_after = -1};
+	char err[512], msg[600];
 
 	for (size_t i = 0; i < h->nfeeds; i++) {
 		replace_str(&h->feeds[i]->etag, NULL);
 		replace_str(&h->feeds[i]->last_modified, NULL);
 	}
+	snprintf(msg, sizeof msg, "not stored: %s", why);
+	for (size_t i = 0; i < h->nbatch; i++) {
+		struct herald_feed *f = h->batch_feeds[i];
+		unsigned delay;
+
+		f->failures++;
+		delay = feed_delay(f, -1);
+		feed_record(f, &none, msg, NULL, delay);
+		log_failure(f, msg, delay);
+		if (!f->req && !f->waiting)
+			feed_schedule(f, (uint64_t)delay * 1000);
+	}
+	h->nbatch = 0;
 	if (story_rebuild(h, err, sizeof err) < 0)
 		log_err("story index: rebuild failed: %s", err);
 }
 
+/* Remembers that f's response is in the open batch. */
 static void
+batch_note(struct herald *h, struct herald_feed *f)
+{
+	if (h->nbatch == h->batch_cap) {
+		size_t cap = h->batch_cap ? h->batch_cap * 2 : 64;
+		struct herald_feed **v = realloc(h->batch_feeds, cap * sizeof *v);
+
+		if (v == NULL) {
+			/* Without the note a failed commit cannot name this
+			 * feed; commit now instead. */
+			herald_flush(h);
+			return;
+		}
+		h->batch_feeds = v;
+		h->batch_cap = cap;
+	}
+	h->batch_feeds[h->nbatch++] = f;
+}
+
+void
 herald_flush(struct herald *h)
 {
 	char err[512];
@@ -236,10 +278,12 @@ herald_flush(struct herald *h)
 	if (h->store == NULL || !store_batch_is_open(h->store))
 		return;
 	if (store_batch_flush(h->store, err, sizeof err) < 0) {
-		log_err("database %s: cannot commit %u responses, they will be fetched again: %s",
-			h->db_path, store_batch_count(h->store), err);
-		batch_lost(h);
+		log_err("database %s: cannot commit %zu responses, they will be fetched again: %s",
+			h->db_path, h->nbatch, err);
+		batch_lost(h, err);
+		return;
 	}
+	h->nbatch = 0;
 }
 
 static void
@@ -263,10 +307,69 @@ batch_join(struct herald *h)
 	uv_timer_start(&h->flush_timer, on_flush, FLUSH_MS, 0);
 }
 
+static int sync_feeds(struct herald *h, const struct config *cfg, char *err, size_t errlen);
+
+/* The validators of the file now open: a new file has none, and a poll that
+ * sent the old ones would get a 304 and never fill it. */
+static int
+reload_validators(struct herald *h, char *err, size_t errlen)
+{
+	struct store_feed_list sl = {0};
+	int rc = -1;
+
+	if (store_feeds(h->store, NULL, &sl, err, errlen) < 0)
+		goto out;
+	for (size_t i = 0; i < h->nfeeds; i++) {
+		struct herald_feed *f = h->feeds[i];
+		const struct store_feed *sf = NULL;
+
+		for (size_t j = 0; j < sl.n && !sf; j++)
+			if (strcmp(sl.v[j].id, f->id) == 0)
+				sf = &sl.v[j];
+		if (replace_str(&f->etag, sf ? sf->etag : NULL) < 0 ||
+		    replace_str(&f->last_modified, sf ? sf->last_modified : NULL) < 0) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	store_feed_list_free(&sl);
+	return rc;
+}
+
+/* Someone deleted or replaced the database file under the running daemon:
+ * whatever it writes to the old inode is lost at the next start. Switch to
+ * the file now at the configured path (a new empty one when it was
+ * deleted) before writing. 0, or -1 when that cannot be opened (the old
+ * handle stays, and the error is logged). */
+int
+herald_check_store(struct herald *h)
+{
+	struct store *ns = NULL;
+	char err[512];
+
+	if (h->store == NULL || !store_file_moved(h->store))
+		return 0;
+	log_err("database %s was deleted or replaced while open: reopening it", h->db_path);
+	if (store_open(h->db_path, &ns, err, sizeof err) < 0) {
+		log_err("database %s: cannot reopen: %s", h->db_path, err);
+		return -1;
+	}
+	store_close(h->store);
+	h->store = ns;
+	h->nbatch = 0; /* the batch went with the old file */
+	if (sync_feeds(h, &h->cfg, err, sizeof err) < 0 ||
+	    reload_validators(h, err, sizeof err) < 0 || story_rebuild(h, err, sizeof err) < 0) {
+		log_err("database %s: reopened, but: %s", h->db_path, err);
+		return -1;
+	}
+	return 0;
+}
+
 /* Stores the body. 0, or -1 with the reason in err. */
 static int
-feed_store_body(struct herald_feed *f, const char **title, unsigned *ttl, char *err,
-		size_t errlen)
+feed_store_body(struct herald_feed *f, const char **title, unsigned *ttl, char *err, size_t errlen)
 {
 	struct herald *h = f->h;
 	struct ingest_counts c;
@@ -279,15 +382,21 @@ feed_store_body(struct herald_feed *f, const char **title, unsigned *ttl, char *
 		snprintf(err, errlen, "empty response body");
 		return -1;
 	}
+	if (herald_check_store(h) < 0) {
+		snprintf(err, errlen, "database %s went away and cannot be reopened", h->db_path);
+		return -1;
+	}
 	batch_join(h);
 	batched = store_batch_is_open(h->store);
-	if (ingest_finish(f->ing, &c, err, errlen) < 0) {
+	if (ingest_finish(f->ing, h->store, h->story, &c, err, errlen) < 0) {
 		if (batched && !store_batch_is_open(h->store))
-			batch_lost(h); /* SQLite dropped the whole transaction */
+			batch_lost(h, err); /* SQLite dropped the whole transaction */
 		else if (c.folded && story_rebuild(h, rerr, sizeof rerr) < 0)
 			log_err("story index: rebuild failed: %s", rerr);
 		return -1;
 	}
+	if (batched)
+		batch_note(h, f);
 	if (store_batch_count(h->store) >= FLUSH_MAX)
 		herald_flush(h);
 	m = ingest_meta(f->ing);
@@ -296,8 +405,8 @@ feed_store_body(struct herald_feed *f, const char **title, unsigned *ttl, char *
 	if (m->bozo)
 		log_debug("feed %s: not well-formed, recovered: %s", f->id,
 			  m->bozo_reason ? m->bozo_reason : "?");
-	log_debug("feed %s: %u items: %u new, %u changed, %u unchanged; %u merges", f->id,
-		  c.items, c.added, c.changed, c.unchanged, c.merges);
+	log_debug("feed %s: %u items: %u new, %u changed, %u unchanged; %u merges", f->id, c.items,
+		  c.added, c.changed, c.unchanged, c.merges);
 	return 0;
 }
 
@@ -341,8 +450,7 @@ feed_record(struct herald_feed *f, const struct fetch_outcome *out, const char *
 static void
 log_failure(const struct herald_feed *f, const char *why, unsigned delay)
 {
-	log_warn("feed %s (%s): %s; retry in %um%02us", f->id, f->url, why, delay / 60,
-		 delay % 60);
+	log_warn("feed %s (%s): %s; retry in %um%02us", f->id, f->url, why, delay / 60, delay % 60);
 }
 
 static unsigned
@@ -474,12 +582,17 @@ feed_poll(struct herald_feed *f)
 		wait_push(h, f);
 		return;
 	}
+	/* A reopened database brings its own validators (the old strings are
+	 * freed): take them after the check. */
+	herald_check_store(h);
+	ro.etag = f->etag;
+	ro.last_modified = f->last_modified;
 	f->started_ms = uv_now(&h->loop);
 	f->ing_err[0] = '\0';
 	f->req = fetch_start(h->fetch, &ro, err, sizeof err);
 	if (f->req == NULL) {
-		struct fetch_outcome out = {.error = FETCH_ERR_TRANSFER, .error_text = err,
-					    .retry_after = -1};
+		struct fetch_outcome out = {
+			.error = FETCH_ERR_TRANSFER, .error_text = err, .retry_after = -1};
 		on_done(NULL, &out, f);
 		return;
 	}
@@ -667,15 +780,29 @@ int
 herald_reload(struct herald *h, char **errors)
 {
 	struct config cfg;
+	struct stat sb;
 	char err[512];
 
 	*errors = NULL;
+	/* An empty file is what an editor or a script leaves when it dies
+	 * halfway through rewriting it, not a wish to stop every feed. */
+	if (h->nfeeds > 0 && stat(h->config_path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    sb.st_size == 0) {
+		snprintf(err, sizeof err, "%s: the file is empty (half-written?)", h->config_path);
+		*errors = strdup(err);
+		return -1;
+	}
 	if (load_config(h, &cfg, errors) < 0) {
 		config_free(&cfg);
 		return -1;
 	}
 	if (sync_feeds(h, &cfg, err, sizeof err) < 0) {
-		*errors = strdup(err);
+		char *msg = malloc(strlen(err) + strlen(h->db_path) + 16);
+
+		/* "database is locked" alone does not say which database. */
+		if (msg)
+			sprintf(msg, "database %s: %s", h->db_path, err);
+		*errors = msg;
 		config_free(&cfg);
 		return -1;
 	}
@@ -832,6 +959,36 @@ resolve_paths(struct herald *h, char *err, size_t errlen)
 	return make_parent(h->db_path, err, errlen);
 }
 
+/* Descriptors kept for everything but transfers: stdio, the database and
+ * its WAL and index, the loop's own, the listening socket and clients. */
+#define FD_RESERVE 40
+
+/* Transfers that fit in the descriptor limit. Past it every connect fails
+ * ("Couldn't connect") and hundreds of feeds back off for hours; fewer
+ * connections only make a round slower. */
+static unsigned
+fit_connections(unsigned want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return want;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
+		/* The soft limit is only a default: take what we may. */
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= (rlim_t)want + FD_RESERVE)
+		return want;
+	unsigned fit = rl.rlim_cur > FD_RESERVE + 8 ? (unsigned)(rl.rlim_cur - FD_RESERVE) : 8;
+	if (fit < want)
+		log_warn("only %llu file descriptors (ulimit -n): max_connections lowered from %u "
+			 "to %u",
+			 (unsigned long long)rl.rlim_cur, want, fit);
+	return fit < want ? fit : want;
+}
+
 static int
 start_fetch(struct herald *h, char *err, size_t errlen)
 {
@@ -839,7 +996,7 @@ start_fetch(struct herald *h, char *err, size_t errlen)
 		.user_agent = h->cfg.user_agent,
 		.connect_timeout_ms = h->cfg.connect_timeout * 1000,
 		.timeout_ms = h->cfg.timeout * 1000,
-		.max_connections = h->cfg.max_connections,
+		.max_connections = fit_connections(h->cfg.max_connections),
 		.max_per_host = h->cfg.max_per_host,
 		.max_body = h->cfg.max_body,
 	};
@@ -894,6 +1051,7 @@ herald_free(struct herald *h)
 	for (size_t i = 0; i < h->nfeeds; i++)
 		feed_free(h->feeds[i]);
 	free(h->feeds);
+	free(h->batch_feeds);
 	story_free(h->story);
 	if (h->store)
 		store_close(h->store);

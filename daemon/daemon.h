@@ -69,6 +69,8 @@ struct herald {
 	uv_timer_t flush_timer;	/* commits the store's batch shortly after
 				 * the first response stored in it */
 	int flush_on;
+	struct herald_feed **batch_feeds;	/* whose responses the batch holds */
+	size_t nbatch, batch_cap;
 	int signals_on, watchdog_on;
 
 	struct herald_feed **feeds;
@@ -105,6 +107,15 @@ int herald_refresh(struct herald *h, const char *id);
 /* Begins an orderly stop: transfers aborted, the socket closed, the loop
  * left to drain. Safe to call more than once. */
 void herald_stop(struct herald *h);
+
+/* Before writing: when the database file was deleted or replaced under the
+ * daemon, logs it and reopens the file at the configured path. 0, or -1
+ * (logged) when that fails. */
+int herald_check_store(struct herald *h);
+
+/* Commits the store's open batch of responses now (see daemon.c), so that
+ * what a client reads is what a crash would leave. */
+void herald_flush(struct herald *h);
 
 /* Finds a feed by id, or NULL. */
 struct herald_feed *herald_feed_find(struct herald *h, const char *id);

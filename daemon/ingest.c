@@ -19,7 +19,7 @@ struct pending {
 };
 
 struct ingest {
-	struct store *st;
+	struct store *st; /* set during ingest_finish only */
 	struct story_index *idx;
 	char *feed_id;
 	int64_t now;
@@ -104,15 +104,12 @@ oom:
 }
 
 struct ingest *
-ingest_new(struct store *st, struct story_index *idx, const char *feed_id,
-	   const char *content_type, const char *url, int64_t now)
+ingest_new(const char *feed_id, const char *content_type, const char *url, int64_t now)
 {
 	struct ingest *in = calloc(1, sizeof *in);
 
 	if (in == NULL)
 		return NULL;
-	in->st = st;
-	in->idx = idx;
 	in->now = now;
 	in->feed_id = strdup(feed_id);
 	in->parse = parse_new(content_type, url, on_item, in);
@@ -241,22 +238,31 @@ out:
 }
 
 int
-ingest_finish(struct ingest *in, struct ingest_counts *c, char *err, size_t errlen)
+ingest_finish(struct ingest *in, struct store *st, struct story_index *idx, struct ingest_counts *c,
+	      char *err, size_t errlen)
 {
+	int rc = -1;
+
 	memset(c, 0, sizeof *c);
 	if (parse_finish(in->parse) < 0) {
 		snprintf(err, errlen, "%s", in->oom ? "out of memory" : parse_error(in->parse));
 		return -1;
 	}
 	c->items = (unsigned)in->n;
+	in->st = st;
+	in->idx = idx;
 	/* A savepoint in the daemon's open batch (store.h), or a transaction. */
-	if (store_sp_begin(in->st, err, errlen) < 0)
-		return -1;
-	if (store_all(in, c, err, errlen) < 0 || store_sp_commit(in->st, err, errlen) < 0) {
-		store_sp_rollback(in->st);
-		return -1;
+	if (store_sp_begin(st, err, errlen) < 0)
+		goto out;
+	if (store_all(in, c, err, errlen) < 0 || store_sp_commit(st, err, errlen) < 0) {
+		store_sp_rollback(st);
+		goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	in->st = NULL;
+	in->idx = NULL;
+	return rc;
 }
 
 void

@@ -17,31 +17,34 @@ struct story_index;
 struct parse_meta;
 
 struct ingest_counts {
-	unsigned items;		/* in the document */
+	unsigned items; /* in the document */
 	unsigned added, changed, unchanged;
-	unsigned stories_new;	/* new items that started a story */
-	unsigned merges;	/* stories merged into others */
-	unsigned folded;	/* items the story index took: when storing then
-				 * fails, the index is ahead of the store and
-				 * must be rebuilt from it */
+	unsigned stories_new; /* new items that started a story */
+	unsigned merges;      /* stories merged into others */
+	unsigned folded;      /* items the story index took: when storing then
+			       * fails, the index is ahead of the store and
+			       * must be rebuilt from it */
 };
 
 struct ingest;
 
-/* feed_id, content_type and url are copied; st and idx are borrowed and must
- * outlive the ingest. now is the fetch time (Unix seconds). NULL when memory
- * runs out. */
-struct ingest *ingest_new(struct store *st, struct story_index *idx, const char *feed_id,
-			  const char *content_type, const char *url, int64_t now);
+/* feed_id, content_type and url are copied. now is the fetch time (Unix
+ * seconds). NULL when memory runs out. */
+struct ingest *ingest_new(const char *feed_id, const char *content_type, const char *url,
+			  int64_t now);
 
 /* Feeds one body chunk to the parser. 0, or -1 with the reason in err (the
  * document is beyond repair or a limit was hit). */
 int ingest_feed(struct ingest *in, const char *data, size_t len, char *err, size_t errlen);
 
 /* Ends the document and stores every item atomically: one savepoint in the
- * store's open batch (store_batch_open), else one transaction. 0, or -1 with
- * the reason in err; nothing of this response is stored then. */
-int ingest_finish(struct ingest *in, struct ingest_counts *counts, char *err, size_t errlen);
+ * store's open batch (store_batch_open), else one transaction. st and idx
+ * are borrowed for the call only: the daemon may replace its story index
+ * (after a failed commit) or its store (a database file replaced underneath)
+ * while a response is still arriving. 0, or -1 with the reason in err;
+ * nothing of this response is stored then. */
+int ingest_finish(struct ingest *in, struct store *st, struct story_index *idx,
+		  struct ingest_counts *counts, char *err, size_t errlen);
 
 /* The feed's metadata (title, ttl, bozo), valid until ingest_free. */
 const struct parse_meta *ingest_meta(const struct ingest *in);

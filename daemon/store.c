@@ -35,6 +35,12 @@ store_fail(struct store *st, char *err, size_t errlen, const char *what)
 	if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
 		snprintf(err, errlen, "store: %s: %s: database is corrupt (%s)", what, st->path,
 			 sqlite3_errmsg(st->db));
+	else if ((code == SQLITE_IOERR || code == SQLITE_FULL || code == SQLITE_CANTOPEN) &&
+		 sqlite3_system_errno(st->db) != 0)
+		/* "disk I/O error" alone does not say the disk is full (EFBIG,
+		 * ENOSPC, EDQUOT) or the file went away. */
+		snprintf(err, errlen, "store: %s: %s: %s (%s)", what, st->path,
+			 sqlite3_errmsg(st->db), strerror(sqlite3_system_errno(st->db)));
 	else
 		snprintf(err, errlen, "store: %s: %s", what, sqlite3_errmsg(st->db));
 	return -1;
@@ -381,6 +387,16 @@ store_close(struct store *st)
 	free(st->path);
 	free(st->dirty);
 	free(st);
+}
+
+int
+store_file_moved(struct store *st)
+{
+	int moved = 0;
+
+	if (sqlite3_file_control(st->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK)
+		return 0;
+	return moved != 0;
 }
 
 const char *

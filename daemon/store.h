@@ -58,6 +58,11 @@ struct store;
 int store_open(const char *path, struct store **out, char *err, size_t errlen);
 void store_close(struct store *st);
 
+/* 1 when the database file was deleted, renamed or replaced by another file
+ * since store_open (writes would go to a file nobody will open again), else
+ * 0. */
+int store_file_moved(struct store *st);
+
 /* The path given to store_open (borrowed). */
 const char *store_path(const struct store *st);
 
