@@ -457,7 +457,8 @@ dirty_refresh(struct store *st, char *err, size_t errlen)
 {
 	sqlite3_stmt *s;
 
-	qsort(st->dirty, st->ndirty, sizeof *st->dirty, cmp_i64);
+	if (st->ndirty > 1) /* dirty is NULL until the first story */
+		qsort(st->dirty, st->ndirty, sizeof *st->dirty, cmp_i64);
 	for (size_t i = 0; i < st->ndirty; i++) {
 		if (i && st->dirty[i] == st->dirty[i - 1])
 			continue;
