@@ -81,9 +81,8 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	return rc;
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
+size_t
+buf_utf8_len(const unsigned char *s, size_t n)
 {
 	size_t len, i;
 	uint32_t cp;
@@ -128,7 +127,7 @@ buf_json_string(struct buf *b, const char *s, size_t n)
 			i++;
 			continue;
 		}
-		seq = p[i] >= 0x80 ? utf8_seq(p + i, n - i) : 0;
+		seq = p[i] >= 0x80 ? buf_utf8_len(p + i, n - i) : 0;
 		if (seq) {
 			i += seq;
 			continue;

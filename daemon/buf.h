@@ -27,6 +27,9 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 /* Appends s (n bytes) as a JSON string literal, quotes included. Invalid
  * UTF-8 is replaced by U+FFFD so the output is always valid JSON. */
 int buf_json_string(struct buf *b, const char *s, size_t n);
+/* Length of the valid UTF-8 sequence at s (n bytes available): 1 to 4, or 0
+ * for an invalid, overlong, surrogate or truncated sequence. */
+size_t buf_utf8_len(const unsigned char *s, size_t n);
 void buf_reset(struct buf *b);
 /* Returns the data (never NULL: "" for an empty buffer, or NULL when even
  * that allocation fails) and leaves the buffer empty. Caller frees. */

@@ -5,35 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Length of the valid UTF-8 sequence at s (n bytes available), or 0. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
+#include "buf.h"
 
 /* Rejects what no request may hold, before any quoting is looked at, so
  * the error names the byte's column whatever the quotes around it. */
@@ -51,7 +23,7 @@ check_bytes(const unsigned char *p, size_t len, char *err, size_t errlen)
 			snprintf(err, errlen, "control byte 0x%02x at column %zu", p[i], i + 1);
 			return -1;
 		}
-		n = utf8_len(p + i, len - i);
+		n = buf_utf8_len(p + i, len - i);
 		if (n == 0) {
 			snprintf(err, errlen, "invalid UTF-8 at column %zu", i + 1);
 			return -1;
