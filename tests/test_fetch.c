@@ -408,8 +408,10 @@ test_error_statuses(void **state)
 	check_status(&fx, env.nginx, "/error500", 500, -1, -1);
 	check_status(&fx, env.nginx, "/limited", 429, 120, 120);
 	check_status(&fx, env.nginx, "/unavailable", 503, 30, 30);
-	/* Retry-After as an HTTP date, 300 s ahead. */
-	check_status(&fx, env.fault, "/retry-date", 503, 295, 300);
+	/* Retry-After as an HTTP date, 300 s ahead. time(NULL) reads the coarse
+	 * clock, which may still show the previous second when the server's
+	 * fine clock has passed it: 301 is the same instant. */
+	check_status(&fx, env.fault, "/retry-date", 503, 295, 301);
 	fx_close(&fx);
 }
 
