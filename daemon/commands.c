@@ -420,93 +420,93 @@ usage:
 	control_conn_err(c, HERALD_E_USAGE, "read --all [--feed F] [--before UNIXTIME]");
 }
 
-/* Marks are all-or-nothing: every id is checked before any is changed. */
+/* What one id of a marking command does; 0, -1 or STORE_ENOTFOUND. */
+struct id_op {
+	enum store_mark mark;
+	int item;	/* ids are items, not stories */
+	int digested;	/* "digested" rather than a mark */
+};
+
+static int
+id_apply(struct herald *h, const struct id_op *op, int64_t id, char *err, size_t errlen)
+{
+	int64_t got;
+
+	if (op->digested)
+		return store_story_set_digested(h->store, id, err, errlen);
+	if (op->item)
+		return store_mark_item(h->store, id, op->mark, err, errlen);
+	return store_mark_story(h->store, id, op->mark, &got, err, errlen);
+}
+
+/* Applies op to argv[first..argc) in one transaction: every id is checked
+ * before any is changed, and one unknown id changes nothing. */
+static void
+ids_apply(struct herald *h, struct control_conn *c, int argc, char **argv, int first,
+	  const struct id_op *op)
+{
+	char err[ERRLEN] = "";
+	int64_t id;
+	int rc;
+
+	for (int i = first; i < argc; i++)
+		if (parse_id(argv[i], &id) < 0) {
+			control_conn_err(c, HERALD_E_BADARG, "bad id '%s'", argv[i]);
+			return;
+		}
+	/* A mark written to a database file deleted underneath would be lost. */
+	herald_check_store(h);
+	if (store_begin(h->store, err, sizeof err) < 0) {
+		control_conn_err(c, HERALD_E_INTERNAL, "%s", err);
+		return;
+	}
+	for (int i = first; i < argc; i++) {
+		parse_id(argv[i], &id);
+		if ((rc = id_apply(h, op, id, err, sizeof err)) < 0) {
+			store_rollback(h->store);
+			if (rc == STORE_ENOTFOUND)
+				control_conn_err(c, HERALD_E_NOTFOUND, "no %s %s",
+						 op->item ? "item" : "story", argv[i]);
+			else
+				control_conn_err(c, HERALD_E_INTERNAL, "%s", err);
+			return;
+		}
+	}
+	if (store_commit(h->store, err, sizeof err) < 0) {
+		control_conn_err(c, HERALD_E_INTERNAL, "%s", err);
+		return;
+	}
+	control_conn_ok(c);
+}
+
 static int
 cmd_mark(void *ctx, struct control_conn *c, int argc, char **argv)
 {
 	struct herald *h = ctx;
-	int item = argc > 1 && strcmp(argv[1], "--item") == 0, first = 1 + item, rc;
-	enum store_mark m;
-	char err[ERRLEN] = "";
-	int64_t id, got;
+	struct id_op op = {.item = argc > 1 && strcmp(argv[1], "--item") == 0};
 
-	if (mark_kind(argv[0], &m) < 0)
+	if (mark_kind(argv[0], &op.mark) < 0)
 		return -1;
-	/* A mark written to a database file deleted underneath would be lost. */
-	herald_check_store(h);
-	for (int i = 1; m == STORE_MARK_READ && i < argc; i++)
+	for (int i = 1; op.mark == STORE_MARK_READ && i < argc; i++)
 		if (strcmp(argv[i], "--all") == 0) {
+			herald_check_store(h);
 			read_all(h, c, argc, argv);
 			return 0;
 		}
-	if (first >= argc) {
+	if (1 + op.item >= argc) {
 		control_conn_err(c, HERALD_E_USAGE, "%s [--item] ID...", argv[0]);
 		return 0;
 	}
-	for (int i = first; i < argc; i++)
-		if (parse_id(argv[i], &id) < 0) {
-			control_conn_err(c, HERALD_E_BADARG, "bad id '%s'", argv[i]);
-			return 0;
-		}
-	if (store_begin(h->store, err, sizeof err) < 0) {
-		control_conn_err(c, HERALD_E_INTERNAL, "%s", err);
-		return 0;
-	}
-	for (int i = first; i < argc; i++) {
-		parse_id(argv[i], &id);
-		rc = item ? store_mark_item(h->store, id, m, err, sizeof err)
-			  : store_mark_story(h->store, id, m, &got, err, sizeof err);
-		if (rc < 0) {
-			store_rollback(h->store);
-			if (rc == STORE_ENOTFOUND)
-				control_conn_err(c, HERALD_E_NOTFOUND, "no %s %s",
-						 item ? "item" : "story", argv[i]);
-			else
-				control_conn_err(c, HERALD_E_INTERNAL, "%s", err);
-			return 0;
-		}
-	}
-	if (store_commit(h->store, err, sizeof err) < 0) {
-		store_rollback(h->store);
-		control_conn_err(c, HERALD_E_INTERNAL, "%s", err);
-		return 0;
-	}
-	control_conn_ok(c);
+	ids_apply(h, c, argc, argv, 1 + op.item, &op);
 	return 0;
 }
 
 static int
 cmd_digested(void *ctx, struct control_conn *c, int argc, char **argv)
 {
-	struct herald *h = ctx;
-	char err[ERRLEN] = "";
-	int64_t id;
-	int rc;
+	struct id_op op = {.digested = 1};
 
-	for (int i = 1; i < argc; i++)
-		if (parse_id(argv[i], &id) < 0) {
-			control_conn_err(c, HERALD_E_BADARG, "bad id '%s'", argv[i]);
-			return 0;
-		}
-	herald_check_store(h);
-	if (store_begin(h->store, err, sizeof err) < 0) {
-		control_conn_err(c, HERALD_E_INTERNAL, "%s", err);
-		return 0;
-	}
-	for (int i = 1; i < argc; i++) {
-		parse_id(argv[i], &id);
-		if ((rc = store_story_set_digested(h->store, id, err, sizeof err)) < 0) {
-			store_rollback(h->store);
-			store_failed(c, rc, err);
-			return 0;
-		}
-	}
-	if (store_commit(h->store, err, sizeof err) < 0) {
-		store_rollback(h->store);
-		control_conn_err(c, HERALD_E_INTERNAL, "%s", err);
-		return 0;
-	}
-	control_conn_ok(c);
+	ids_apply(ctx, c, argc, argv, 1, &op);
 	return 0;
 }
 
