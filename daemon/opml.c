@@ -338,9 +338,12 @@ put_escaped(struct buf *b, const char *s)
 		case '"': rc = buf_puts(b, "&quot;"); break;
 		case '\t':
 		case '\n':
-		case '\r': rc = buf_printf(b, "&#%d;", (int)cp); break;
+		case '\r':
+		/* DEL is a legal XML character that opml_parse keeps: dropping it
+		 * changed a url between export and import (found by fuzz_opml). */
+		case 0x7f: rc = buf_printf(b, "&#%d;", (int)cp); break;
 		default:
-			if (cp >= 0x20 && cp != 0x7f && cp != 0xfffe && cp != 0xffff)
+			if (cp >= 0x20 && cp != 0xfffe && cp != 0xffff)
 				rc = buf_append(b, p, (size_t)n);
 		}
 		p += n;

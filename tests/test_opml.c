@@ -281,6 +281,26 @@ test_write_roundtrip(void **state)
 	free(xml);
 }
 
+/* Found by fuzz_opml: DEL is legal in XML and opml_parse keeps it, so
+ * opml_write must too, or export then import changes a url. */
+static void
+test_write_del(void **state)
+{
+	const struct opml_feed feed = {.url = "http://example.\x7forg/feed"};
+	struct opml o;
+	char *xml;
+
+	(void)state;
+	xml = opml_write(NULL, &feed, 1, 0);
+	assert_non_null(xml);
+	assert_non_null(strstr(xml, "xmlUrl=\"http://example.&#127;org/feed\""));
+	parse_ok(xml, &o);
+	assert_int_equal(o.nfeeds, 1);
+	assert_string_equal(o.feeds[0].url, feed.url);
+	opml_free(&o);
+	free(xml);
+}
+
 int
 main(void)
 {
@@ -288,6 +308,7 @@ main(void)
 		cmocka_unit_test(test_opml1_flat), cmocka_unit_test(test_opml2_nested),
 		cmocka_unit_test(test_malformed),  cmocka_unit_test(test_entity_bomb),
 		cmocka_unit_test(test_huge),       cmocka_unit_test(test_write_roundtrip),
+		cmocka_unit_test(test_write_del),
 	};
 
 	return cmocka_run_group_tests_name("opml", tests, NULL, NULL);
