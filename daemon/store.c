@@ -881,10 +881,13 @@ store_item_upsert(struct store *st, const struct store_item *it, struct store_up
 
 /* ---- Stories ---- */
 
-int
-store_story_resolve(struct store *st, int64_t id, int64_t *out, char *err, size_t errlen)
+/* Runs statement sid with ?1 = id and reads one integer. STORE_ENOTFOUND
+ * ("no KIND ID") when there is no row. */
+static int
+lookup_int(struct store *st, enum store_stmt sid, int64_t id, int64_t *out, const char *kind,
+	   char *err, size_t errlen)
 {
-	sqlite3_stmt *s = store_stmt(st, S_STORY_RESOLVE);
+	sqlite3_stmt *s = store_stmt(st, sid);
 	int rc;
 
 	sqlite3_bind_int64(s, 1, id);
@@ -895,10 +898,16 @@ store_story_resolve(struct store *st, int64_t id, int64_t *out, char *err, size_
 	if (rc == SQLITE_ROW)
 		return 0;
 	if (rc == SQLITE_DONE) {
-		snprintf(err, errlen, "store: no story %lld", (long long)id);
+		snprintf(err, errlen, "store: no %s %lld", kind, (long long)id);
 		return STORE_ENOTFOUND;
 	}
-	return store_fail(st, err, errlen, "resolve story");
+	return store_fail(st, err, errlen, kind);
+}
+
+int
+store_story_resolve(struct store *st, int64_t id, int64_t *out, char *err, size_t errlen)
+{
+	return lookup_int(st, S_STORY_RESOLVE, id, out, "story", err, errlen);
 }
 
 static int
@@ -954,21 +963,7 @@ store_story_upsert(struct store *st, int64_t story_id, char *err, size_t errlen)
 static int
 item_story(struct store *st, int64_t item_id, int64_t *story, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = store_stmt(st, S_ITEM_STORY);
-	int rc;
-
-	sqlite3_bind_int64(s, 1, item_id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*story = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc == SQLITE_DONE) {
-		snprintf(err, errlen, "store: no item %lld", (long long)item_id);
-		return STORE_ENOTFOUND;
-	}
-	return store_fail(st, err, errlen, "item story");
+	return lookup_int(st, S_ITEM_STORY, item_id, story, "item", err, errlen);
 }
 
 static int
