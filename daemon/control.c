@@ -45,6 +45,8 @@ struct control {
 	struct control_conn *conns;
 	int stopping;
 	int server_closed;
+	int held;          /* control_hold */
+	unsigned nwaiting; /* connections with a request held back */
 };
 
 struct control_conn {
@@ -63,6 +65,7 @@ struct control_conn {
 	size_t payload_need; /* bytes of payload still to come */
 	int payload_discard; /* the payload is skipped, not dispatched */
 	const struct control_command *payload_cmd;
+	const struct control_command *held_cmd; /* dispatched when the hold ends */
 	struct buf payload;
 	struct buf out;  /* not yet handed to libuv */
 	size_t inflight; /* bytes in uv_write requests */
@@ -446,6 +449,13 @@ conn_call(struct control_conn *conn, const struct control_command *cmd)
 	int rc;
 
 	conn->pending = 1;
+	if (conn->ctl->held && !(cmd->flags & CONTROL_CMD_ALWAYS)) {
+		/* pending stops the connection's dispatch; the words (and any
+		 * payload) stay until control_hold(c, 0) calls the handler. */
+		conn->held_cmd = cmd;
+		conn->ctl->nwaiting++;
+		return;
+	}
 	rc = cmd->handler(conn->ctl->ctx, conn, conn->words.argc, conn->words.argv);
 	if (rc < 0 && conn->pending)
 		control_conn_err(conn, HERALD_E_INTERNAL, "%s failed", cmd->name);
@@ -981,6 +991,41 @@ fail:
 }
 
 void
+control_hold(struct control *c, int on)
+{
+	struct control_conn *conn, *next;
+
+	if (c == NULL)
+		return;
+	c->held = on;
+	if (on)
+		return;
+	/* A handler may close or free its connection, or (through the
+	 * daemon) hold again: walk with care and stop when held again. */
+	for (conn = c->conns; conn && c->nwaiting && !c->held; conn = next) {
+		const struct control_command *cmd = conn->held_cmd;
+
+		next = conn->next;
+		if (cmd == NULL)
+			continue;
+		conn->held_cmd = NULL;
+		c->nwaiting--;
+		if (conn->closing) {
+			conn->pending = 0;
+			conn_maybe_free(conn);
+			continue;
+		}
+		conn->processing = 1; /* keeps conn allocated inside the handler */
+		conn_call(conn, cmd);
+		conn->processing = 0;
+		if (!conn->pending)
+			conn_process(conn);
+		else
+			conn_maybe_free(conn);
+	}
+}
+
+void
 control_stop(struct control *c)
 {
 	struct control_conn *conn, *next;
@@ -990,6 +1035,12 @@ control_stop(struct control *c)
 	c->stopping = 1;
 	for (conn = c->conns; conn; conn = next) {
 		next = conn->next;
+		if (conn->held_cmd) {
+			/* Never to be answered: the request goes with the socket. */
+			conn->held_cmd = NULL;
+			conn->pending = 0;
+			c->nwaiting--;
+		}
 		conn_close(conn);
 	}
 	if (c->unlink_path && unlink(c->unlink_path) < 0 && errno != ENOENT)

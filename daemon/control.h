@@ -40,6 +40,9 @@ typedef int (*control_handler)(void *ctx, struct control_conn *conn, int argc, c
  * line (import). The handler gets argv without the count and reads the
  * bytes with control_conn_payload(). */
 #define CONTROL_CMD_PAYLOAD 0x1
+/* Dispatched even while requests are held (control_hold): the command
+ * touches nothing the holder protects. */
+#define CONTROL_CMD_ALWAYS 0x2
 
 struct control_command {
 	const char *name;
@@ -77,6 +80,13 @@ void control_stop(struct control *c);
 
 /* Whether systemd handed the socket over (then control_stop leaves it). */
 int control_activated(const struct control *c);
+/* Holds requests (on = 1) or lets them go (on = 0). While held, a request
+ * for a command without CONTROL_CMD_ALWAYS waits, unanswered and with its
+ * connection's later requests behind it, until the hold ends; the ones that
+ * waited are dispatched inside control_hold(c, 0). The daemon holds while
+ * its store belongs to a worker thread. Safe on NULL. */
+void control_hold(struct control *c, int on);
+
 /* Connections currently open. */
 unsigned control_clients(const struct control *c);
 

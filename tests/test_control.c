@@ -27,6 +27,8 @@
 
 struct server {
 	uv_loop_t loop;
+	uv_timer_t release;
+	char events[256]; /* what ran, in order (hold test) */
 	uv_async_t stop;
 	struct control *ctl;
 	pthread_t thread;
@@ -36,9 +38,18 @@ struct server {
 
 /* ---- the test command table ---- */
 
+static void
+event(struct server *srv, const char *what)
+{
+	size_t n = strlen(srv->events);
+
+	snprintf(srv->events + n, sizeof srv->events - n, "%s;", what);
+}
+
 static int
 cmd_echo(void *ctx, struct control_conn *conn, int argc, char **argv)
 {
+	event(ctx, argc > 1 ? argv[1] : "echo");
 	for (int i = 1; i < argc; i++)
 		control_conn_field(conn, "arg", argv[i]);
 	control_conn_ok(conn);
@@ -137,7 +148,39 @@ cmd_upload(void *ctx, struct control_conn *conn, int argc, char **argv)
 	return 0;
 }
 
+static void
+on_release(uv_timer_t *t)
+{
+	struct server *srv = t->data;
+
+	event(srv, "release");
+	control_hold(srv->ctl, 0);
+}
+
+/* hold MS: holds requests, let go MS later. */
+static int
+cmd_hold(void *ctx, struct control_conn *conn, int argc, char **argv)
+{
+	struct server *srv = ctx;
+
+	control_hold(srv->ctl, 1);
+	srv->release.data = srv;
+	uv_timer_start(&srv->release, on_release, strtoull(argv[1], NULL, 10), 0);
+	control_conn_ok(conn);
+	return 0;
+}
+
+static int
+cmd_always(void *ctx, struct control_conn *conn, int argc, char **argv)
+{
+	event(ctx, "always");
+	control_conn_ok(conn);
+	return 0;
+}
+
 static const struct control_command commands[] = {
+	{"hold", cmd_hold, 1, 1, "hold MS", CONTROL_CMD_ALWAYS},
+	{"always", cmd_always, 0, 0, "always", CONTROL_CMD_ALWAYS},
 	{"echo", cmd_echo, 0, -1, "echo WORD...", 0},
 	{"count", cmd_count, 1, 1, "count N", 0},
 	{"slow", cmd_slow, 1, 1, "slow MS", 0},
@@ -156,6 +199,7 @@ on_stop(uv_async_t *a)
 
 	control_stop(srv->ctl);
 	uv_close((uv_handle_t *)a, NULL);
+	uv_close((uv_handle_t *)&srv->release, NULL);
 }
 
 static void *
@@ -183,6 +227,7 @@ setup(void **state)
 	opt.path = srv->path;
 	assert_int_equal(uv_loop_init(&srv->loop), 0);
 	assert_int_equal(uv_async_init(&srv->loop, &srv->stop, on_stop), 0);
+	assert_int_equal(uv_timer_init(&srv->loop, &srv->release), 0);
 	srv->stop.data = srv;
 	if (control_start(&srv->loop, &opt, commands, sizeof commands / sizeof *commands, srv,
 			  &srv->ctl, err, sizeof err) < 0)
@@ -341,6 +386,34 @@ test_pipelined_in_order(void **state)
 	expect(fd, "partial: record\n\nERR notfound no story 7\n");
 	expect(fd, "arg: 3\n\nOK\n");
 	close(fd);
+}
+
+/* While held, requests wait (their connection's later ones behind them),
+ * CONTROL_CMD_ALWAYS ones do not, and a client that leaves while its
+ * request waits costs nothing. */
+static void
+test_hold(void **state)
+{
+	struct server *srv = *state;
+	int a = client_open(srv->path), b = client_open(srv->path), c = client_open(srv->path);
+
+	send_str(a, "hold 300\n");
+	expect(a, "OK\n");
+	send_str(a, "echo a1\necho a2\n");
+	send_str(c, "echo c\n");
+	close(c);
+	send_str(b, "always\n");
+	expect(b, "OK\n");
+	send_str(b, "echo b\n");
+	expect(a, "arg: a1\n\nOK\n");
+	expect(a, "arg: a2\n\nOK\n");
+	expect(b, "arg: b\n\nOK\n");
+	/* c's request may have run before its close was seen, or not at all. */
+	assert_true(strncmp(srv->events, "always;release;", 15) == 0);
+	assert_non_null(strstr(srv->events, "a1;"));
+	assert_true(strstr(srv->events, "a1;") < strstr(srv->events, "a2;"));
+	close(a);
+	close(b);
 }
 
 static void
@@ -775,6 +848,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_greeting_and_quoting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelined_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_keep_connection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_payload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_clients, setup, teardown),
