@@ -61,6 +61,8 @@ struct fetch_request {
 	int cancelled; /* by the caller while curl ran: freed once curl returns */
 	int finishing; /* inside its done callback */
 	int too_big, cb_abort, discard_stop;
+	int paused;  /* its data waits for the next loop turn (slice_ms) */
+	int is_file; /* file://: curl cannot pause it, it is read in one go */
 	uint64_t bytes, discarded;
 	/* From the response headers; reset at each new status line so that
 	 * only the final response counts. */
@@ -75,6 +77,10 @@ struct fetch {
 	uv_loop_t *loop;
 	CURLM *multi;
 	uv_timer_t timer;
+	uv_idle_t resume; /* unpauses transfers at the next loop turn */
+	int resume_on;
+	uint64_t slice_loop_ms; /* uv_now of the turn the slice belongs to */
+	uint64_t slice_start;   /* uv_hrtime when this turn first called curl */
 	struct fetch_options opts;
 	char *user_agent;
 	char *ca_file;
@@ -82,7 +88,7 @@ struct fetch {
 	struct req_list pending; /* started from inside curl: added when it returns */
 	struct req_list zombies; /* cancelled from inside curl */
 	struct sock *socks;
-	unsigned open_handles; /* timer + polls not yet closed */
+	unsigned open_handles; /* timer, idle and polls not yet closed */
 	int in_curl;           /* inside curl_multi_socket_action */
 	int closing;
 	int shutdown_pending;
@@ -189,6 +195,54 @@ sock_close(struct sock *sk)
 
 /* ---- curl -> libuv ---- */
 
+/* All of a loop turn's calls into curl share one time slice (slice_ms). */
+static void
+slice_begin(struct fetch *f)
+{
+	if (f->slice_loop_ms == uv_now(f->loop) && f->slice_start)
+		return;
+	f->slice_loop_ms = uv_now(f->loop);
+	f->slice_start = uv_hrtime();
+}
+
+static int
+slice_spent(const struct fetch *f)
+{
+	return f->opts.slice_ms &&
+	       uv_hrtime() - f->slice_start > (uint64_t)f->opts.slice_ms * 1000000u;
+}
+
+/* Next turn: the paused transfers take their data (curl hands it to
+ * on_write from inside curl_easy_pause) and read on. */
+static void
+on_resume(uv_idle_t *idle)
+{
+	struct fetch *f = idle->data;
+	struct fetch_request *r, *next;
+	int still = 0;
+
+	slice_begin(f);
+	f->in_curl = 1;
+	for (r = f->running.head; r; r = next) {
+		next = r->next;
+		if (!r->paused || r->cancelled)
+			continue;
+		if (slice_spent(f)) {
+			still = 1;
+			continue;
+		}
+		r->paused = 0;
+		curl_easy_pause(r->easy, CURLPAUSE_CONT);
+		still |= r->paused;
+	}
+	f->in_curl = 0;
+	if (!still) {
+		uv_idle_stop(&f->resume);
+		f->resume_on = 0;
+	}
+	after_curl(f);
+}
+
 static void
 on_poll(uv_poll_t *p, int status, int events)
 {
@@ -203,6 +257,7 @@ on_poll(uv_poll_t *p, int status, int events)
 		flags |= CURL_CSELECT_IN;
 	if (events & UV_WRITABLE)
 		flags |= CURL_CSELECT_OUT;
+	slice_begin(f);
 	f->in_curl = 1;
 	mc = curl_multi_socket_action(f->multi, sk->fd, flags, &running);
 	f->in_curl = 0;
@@ -218,6 +273,7 @@ on_timer(uv_timer_t *t)
 	int running;
 	CURLMcode mc;
 
+	slice_begin(f);
 	f->in_curl = 1;
 	mc = curl_multi_socket_action(f->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	f->in_curl = 0;
@@ -456,6 +512,13 @@ on_write(char *data, size_t size, size_t n, void *userp)
 		r->too_big = 1;
 		return 0;
 	}
+	if (!r->is_file && slice_spent(f)) {
+		/* curl keeps this chunk and hands it over again on resume. */
+		r->paused = 1;
+		if (!f->resume_on && uv_idle_start(&f->resume, on_resume) == 0)
+			f->resume_on = 1;
+		return CURL_WRITEFUNC_PAUSE;
+	}
 	r->bytes += len;
 	if (r->data_cb && r->data_cb(r, data, len, r->user) != 0) {
 		r->cb_abort = 1;
@@ -585,6 +648,7 @@ fetch_start(struct fetch *f, const struct fetch_request_opts *ro, char *err, siz
 	r->done_cb = ro->done_cb;
 	r->user = ro->user;
 	r->retry_after = -1;
+	r->is_file = strncasecmp(ro->url, "file:", 5) == 0;
 	if (set_options(r, ro) < 0) {
 		snprintf(err, errlen, "fetch %s: cannot set up the transfer (out of memory?)",
 			 ro->url);
@@ -901,7 +965,9 @@ fetch_new(uv_loop_t *loop, const struct fetch_options *opts, char *err, size_t e
 	f->loop = loop;
 	uv_timer_init(loop, &f->timer); /* cannot fail */
 	f->timer.data = f;
-	f->open_handles = 1;
+	uv_idle_init(loop, &f->resume);
+	f->resume.data = f;
+	f->open_handles = 2;
 	return f;
 fail:
 	if (f) {
@@ -933,6 +999,7 @@ do_shutdown(struct fetch *f)
 	while (f->socks)
 		sock_close(f->socks);
 	close_handle((uv_handle_t *)&f->timer);
+	close_handle((uv_handle_t *)&f->resume);
 }
 
 void

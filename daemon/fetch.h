@@ -40,6 +40,13 @@ struct fetch_options {
 	size_t max_body;             /* [16 MiB] bytes after decompression */
 	const char *ca_file;         /* [system store] PEM CA bundle to verify servers
 				      against instead (private CAs, tests); copied */
+	unsigned slice_ms;           /* [0: off] a loop turn hands body data to the
+				      data callbacks for about this long; then the
+				      transfers that have more are paused and go on
+				      at the next turn, so that parsing a large
+				      response never holds the loop. Not for
+				      file://, which curl cannot pause: a local
+				      file is handed over in one go */
 };
 
 enum fetch_error {

@@ -488,6 +488,83 @@ test_many_concurrent(void **state)
 	fx_close(&fx);
 }
 
+/* With a time slice, a turn hands out data for about slice_ms, then the
+ * other transfers wait (paused) for the next turn; nothing is lost or
+ * reordered, over HTTP (gzip) and file:// alike. */
+static int slow_calls;           /* over HTTP: file:// cannot be paused */
+static struct result *slow_file; /* the file:// ones are every third */
+
+static int
+on_data_slow(struct fetch_request *req, const char *data, size_t len, void *user)
+{
+	uint64_t until = uv_hrtime() + 3000000; /* 3 ms: past the 1 ms slice */
+
+	while (uv_hrtime() < until)
+		;
+	if (((struct result *)user - slow_file) % 3 != 0)
+		slow_calls++;
+	return on_data(req, data, len, user);
+}
+
+static void
+test_slice_pauses_and_resumes(void **state)
+{
+	struct fetch_options o = {.max_connections = 8, .max_per_host = 8, .slice_ms = 1};
+	struct fx fx;
+	static struct result r[12];
+	char u[1200], err[256];
+	size_t flen;
+	char *feed = fixture(&flen);
+	int all = 0, most = 0, turns = 0;
+
+	(void)state;
+	memset(r, 0, sizeof r);
+	slow_file = r;
+	fx_open(&fx, &o);
+	for (int i = 0; i < 12; i++) {
+		struct fetch_request_opts ro = {.url = u,
+						.allow_file = 1,
+						.data_cb = on_data_slow,
+						.done_cb = on_done,
+						.user = &r[i]};
+
+		if (i % 3 == 0)
+			snprintf(u, sizeof u, "file://%s/feed.xml", env.root);
+		else
+			snprintf(u, sizeof u, "%s", url(env.nginx, "/feed.xml?slice"));
+		r[i].f = fx.f;
+		r[i].req = fetch_start(fx.f, &ro, err, sizeof err);
+		if (!r[i].req)
+			fail_msg("fetch_start: %s", err);
+	}
+	while (!all) {
+		int before = slow_calls;
+
+		uv_run(&fx.loop, UV_RUN_ONCE);
+		turns++;
+		if (slow_calls - before > most)
+			most = slow_calls - before;
+		all = 1;
+		for (int i = 0; i < 12 && all; i++)
+			all = r[i].done;
+	}
+	/* One slice per turn: the first call spends it, the next one waits for
+	 * the next turn. A turn has two places that call curl (resuming and
+	 * socket events), hence at most two calls over HTTP. */
+	assert_in_range(most, 1, 2);
+	assert_true(turns >= slow_calls / 2);
+	for (int i = 0; i < 12; i++) {
+		if (r[i].error != FETCH_OK)
+			fail_msg("request %d: %s", i, r[i].error_text);
+		assert_int_equal(r[i].status, 200);
+		assert_int_equal(r[i].bytes, flen);
+		assert_memory_equal(r[i].body.data, feed, flen);
+		result_free(&r[i]);
+	}
+	free(feed);
+	fx_close(&fx);
+}
+
 /* ---- TLS (when the harness could make a certificate) ---- */
 
 static char *
@@ -950,6 +1027,7 @@ main(void)
 		cmocka_unit_test(test_redirects),
 		cmocka_unit_test(test_error_statuses),
 		cmocka_unit_test(test_many_concurrent),
+		cmocka_unit_test(test_slice_pauses_and_resumes),
 		cmocka_unit_test(test_tls_verification),
 		cmocka_unit_test(test_tls_http2_multiplexed),
 		cmocka_unit_test(test_file_urls),
