@@ -423,8 +423,8 @@ usage:
 /* What one id of a marking command does; 0, -1 or STORE_ENOTFOUND. */
 struct id_op {
 	enum store_mark mark;
-	int item;	/* ids are items, not stories */
-	int digested;	/* "digested" rather than a mark */
+	int item;     /* ids are items, not stories */
+	int digested; /* "digested" rather than a mark */
 };
 
 static int
@@ -838,6 +838,10 @@ cmd_export(void *ctx, struct control_conn *c, int argc, char **argv)
 
 /* ---- the table ---- */
 
+/* While a response is being stored on the worker thread the daemon holds
+ * every request that reads or writes the store (control_hold); those
+ * marked CONTROL_CMD_ALWAYS touch neither the store nor the story index. */
+
 static const struct control_command commands[] = {
 	{HERALD_CMD_STORIES, cmd_stories, 0, -1,
 	 "stories [--all|--starred|--undigested] [--feed F] [--tag T] [--since T] [--limit N] "
@@ -858,10 +862,10 @@ static const struct control_command commands[] = {
 	{HERALD_CMD_IMPORT, cmd_import, 0, 0, "import LENGTH (then LENGTH bytes of OPML)",
 	 CONTROL_CMD_PAYLOAD},
 	{HERALD_CMD_EXPORT, cmd_export, 0, 0, "export", 0},
-	{HERALD_CMD_REFRESH, cmd_refresh, 0, 1, "refresh [FEED]", 0},
+	{HERALD_CMD_REFRESH, cmd_refresh, 0, 1, "refresh [FEED]", CONTROL_CMD_ALWAYS},
 	{HERALD_CMD_RELOAD, cmd_reload, 0, 0, "reload", 0},
 	{HERALD_CMD_STATS, cmd_stats, 0, 0, "stats", 0},
-	{HERALD_CMD_VERSION, cmd_version, 0, 0, "version", 0},
+	{HERALD_CMD_VERSION, cmd_version, 0, 0, "version", CONTROL_CMD_ALWAYS},
 	{HERALD_CMD_DIGESTED, cmd_digested, 1, -1, "digested ID...", 0},
 };
 

@@ -27,7 +27,10 @@
 #include "story.h"
 
 static void feed_poll(struct herald_feed *f);
-static void wait_unlink(struct herald_feed *f);
+static void result_clear(struct poll_result *r);
+static void writer_pump(struct herald *h);
+static void fifo_unlink(struct feed_fifo *q, struct herald_feed *f);
+static void reload_logged(struct herald *h);
 
 static int64_t
 now_s(void)
@@ -65,7 +68,7 @@ notify_status(struct herald *h)
 	sd_notifyf(0,
 		   "STATUS=%zu feeds, %" PRIu64 " polls (%" PRIu64
 		   " failed), %zu stories in window",
-		   h->nfeeds, h->polls, h->polls_failed, story_count_stories(h->story));
+		   h->nfeeds, h->polls, h->polls_failed, h->nstories);
 #else
 	(void)h;
 #endif
@@ -82,8 +85,9 @@ feed_free(struct herald_feed *f)
 		fetch_cancel(f->req);
 		f->h->inflight--;
 	}
-	if (f->waiting)
-		wait_unlink(f);
+	fifo_unlink(&f->h->waitq, f);
+	fifo_unlink(&f->h->doneq, f);
+	result_clear(&f->res);
 	ingest_free(f->ing);
 	free(f->id);
 	free(f->config_url);
@@ -203,9 +207,17 @@ on_data(struct fetch_request *req, const char *data, size_t len, void *user)
 	return 0;
 }
 
-/* The story index took items whose transaction then failed: it is ahead of
- * the store. Rebuild it from what was committed. */
 static int story_rebuild(struct herald *h, char *err, size_t errlen);
+
+/* The story index took items whose transaction then failed: it is ahead of
+ * the store. Drop it; the next response to store rebuilds it from what was
+ * committed (on the worker thread, see writer_pump). */
+static void
+story_drop(struct herald *h)
+{
+	story_free(h->story);
+	h->story = NULL;
+}
 
 /* Group commit (store.h): responses are stored as savepoints in one open
  * transaction, committed FLUSH_MS after the first or every FLUSH_MAX
@@ -214,6 +226,11 @@ static int story_rebuild(struct herald *h, char *err, size_t errlen);
  * again in full. */
 #define FLUSH_MS  250
 #define FLUSH_MAX 64
+
+/* Parsing runs on the loop thread as the body arrives; curl may deliver a
+ * megabyte in one go, so a turn parses for about this long and the rest
+ * of the body waits for the next turn (fetch_options.slice_ms). */
+#define PARSE_SLICE_MS 10
 
 static void feed_record(struct herald_feed *f, const struct fetch_outcome *out, const char *error,
 			const char *title, unsigned delay);
@@ -227,7 +244,7 @@ static void
 batch_lost(struct herald *h, const char *why)
 {
 	struct fetch_outcome none = {.error = FETCH_ERR_TRANSFER, .retry_after = -1};
-	char err[512], msg[600];
+	char msg[600];
 
 	for (size_t i = 0; i < h->nfeeds; i++) {
 		replace_str(&h->feeds[i]->etag, NULL);
@@ -242,12 +259,11 @@ batch_lost(struct herald *h, const char *why)
 		delay = feed_delay(f, -1);
 		feed_record(f, &none, msg, NULL, delay);
 		log_failure(f, msg, delay);
-		if (!f->req && !f->waiting)
+		if (!f->req && !f->wait.on)
 			feed_schedule(f, (uint64_t)delay * 1000);
 	}
 	h->nbatch = 0;
-	if (story_rebuild(h, err, sizeof err) < 0)
-		log_err("story index: rebuild failed: %s", err);
+	story_drop(h);
 }
 
 /* Remembers that f's response is in the open batch. */
@@ -270,14 +286,10 @@ batch_note(struct herald *h, struct herald_feed *f)
 	h->batch_feeds[h->nbatch++] = f;
 }
 
-void
-herald_flush(struct herald *h)
+static void
+flush_done(struct herald *h, int rc, const char *err)
 {
-	char err[512];
-
-	if (h->store == NULL || !store_batch_is_open(h->store))
-		return;
-	if (store_batch_flush(h->store, err, sizeof err) < 0) {
+	if (rc < 0) {
 		log_err("database %s: cannot commit %zu responses, they will be fetched again: %s",
 			h->db_path, h->nbatch, err);
 		batch_lost(h, err);
@@ -286,10 +298,31 @@ herald_flush(struct herald *h)
 	h->nbatch = 0;
 }
 
+void
+herald_flush(struct herald *h)
+{
+	char err[512];
+	int rc;
+
+	if (h->working) {
+		h->flush_due = 1; /* the worker has the store: after it */
+		return;
+	}
+	h->flush_due = 0;
+	if (h->store == NULL || !store_batch_is_open(h->store))
+		return;
+	rc = store_batch_flush(h->store, err, sizeof err);
+	flush_done(h, rc, err);
+}
+
 static void
 on_flush(uv_timer_t *t)
 {
-	herald_flush(t->data);
+	struct herald *h = t->data;
+
+	/* A commit costs as much as the batch holds: on the worker. */
+	h->flush_due = 1;
+	writer_pump(h);
 }
 
 /* Opens the batch a response joins; without it, a transaction of its own. */
@@ -349,7 +382,8 @@ herald_check_store(struct herald *h)
 	struct store *ns = NULL;
 	char err[512];
 
-	if (h->store == NULL || !store_file_moved(h->store))
+	/* While the worker has the store, the next write checks it. */
+	if (h->working || h->store == NULL || !store_file_moved(h->store))
 		return 0;
 	log_err("database %s was deleted or replaced while open: reopening it", h->db_path);
 	if (store_open(h->db_path, &ns, err, sizeof err) < 0) {
@@ -360,53 +394,11 @@ herald_check_store(struct herald *h)
 	h->store = ns;
 	h->nbatch = 0; /* the batch went with the old file */
 	if (sync_feeds(h, &h->cfg, err, sizeof err) < 0 ||
-	    reload_validators(h, err, sizeof err) < 0 || story_rebuild(h, err, sizeof err) < 0) {
+	    reload_validators(h, err, sizeof err) < 0) {
 		log_err("database %s: reopened, but: %s", h->db_path, err);
 		return -1;
 	}
-	return 0;
-}
-
-/* Stores the body. 0, or -1 with the reason in err. */
-static int
-feed_store_body(struct herald_feed *f, const char **title, unsigned *ttl, char *err, size_t errlen)
-{
-	struct herald *h = f->h;
-	struct ingest_counts c;
-	const struct parse_meta *m;
-	char rerr[256];
-	int batched;
-
-	if (f->ing == NULL) {
-		/* An empty 200 body: nothing to parse. */
-		snprintf(err, errlen, "empty response body");
-		return -1;
-	}
-	if (herald_check_store(h) < 0) {
-		snprintf(err, errlen, "database %s went away and cannot be reopened", h->db_path);
-		return -1;
-	}
-	batch_join(h);
-	batched = store_batch_is_open(h->store);
-	if (ingest_finish(f->ing, h->store, h->story, &c, err, errlen) < 0) {
-		if (batched && !store_batch_is_open(h->store))
-			batch_lost(h, err); /* SQLite dropped the whole transaction */
-		else if (c.folded && story_rebuild(h, rerr, sizeof rerr) < 0)
-			log_err("story index: rebuild failed: %s", rerr);
-		return -1;
-	}
-	if (batched)
-		batch_note(h, f);
-	if (store_batch_count(h->store) >= FLUSH_MAX)
-		herald_flush(h);
-	m = ingest_meta(f->ing);
-	*title = m->title.text;
-	*ttl = m->ttl > 0 ? (unsigned)m->ttl * 60 : 0;
-	if (m->bozo)
-		log_debug("feed %s: not well-formed, recovered: %s", f->id,
-			  m->bozo_reason ? m->bozo_reason : "?");
-	log_debug("feed %s: %u items: %u new, %u changed, %u unchanged; %u merges", f->id, c.items,
-		  c.added, c.changed, c.unchanged, c.merges);
+	story_drop(h);
 	return 0;
 }
 
@@ -459,91 +451,159 @@ poll_cap(const struct herald *h)
 	return h->cfg.max_connections ? h->cfg.max_connections : CONFIG_DEFAULT_MAX_CONNECTIONS;
 }
 
-static void
-wait_push(struct herald *h, struct herald_feed *f)
+static struct feed_link *
+fifo_link(const struct feed_fifo *q, struct herald_feed *f)
 {
-	f->waiting = 1;
-	f->next_waiting = NULL;
-	if (h->wait_tail)
-		h->wait_tail->next_waiting = f;
-	else
-		h->wait_head = f;
-	h->wait_tail = f;
+	return (struct feed_link *)((char *)f + q->off);
 }
 
 static void
-wait_unlink(struct herald_feed *f)
+fifo_push(struct feed_fifo *q, struct herald_feed *f)
 {
-	struct herald *h = f->h;
-	struct herald_feed **pp = &h->wait_head, *prev = NULL;
+	struct feed_link *l = fifo_link(q, f);
 
+	l->on = 1;
+	l->next = NULL;
+	if (q->tail)
+		fifo_link(q, q->tail)->next = f;
+	else
+		q->head = f;
+	q->tail = f;
+}
+
+static struct herald_feed *
+fifo_pop(struct feed_fifo *q)
+{
+	struct herald_feed *f = q->head;
+
+	if (f == NULL)
+		return NULL;
+	q->head = fifo_link(q, f)->next;
+	if (q->head == NULL)
+		q->tail = NULL;
+	fifo_link(q, f)->on = 0;
+	fifo_link(q, f)->next = NULL;
+	return f;
+}
+
+static void
+fifo_unlink(struct feed_fifo *q, struct herald_feed *f)
+{
+	struct herald_feed **pp = &q->head, *prev = NULL;
+
+	if (!fifo_link(q, f)->on)
+		return;
 	while (*pp && *pp != f) {
 		prev = *pp;
-		pp = &(*pp)->next_waiting;
+		pp = &fifo_link(q, *pp)->next;
 	}
 	if (*pp == NULL)
 		return;
-	*pp = f->next_waiting;
-	if (h->wait_tail == f)
-		h->wait_tail = prev;
-	f->waiting = 0;
-	f->next_waiting = NULL;
+	*pp = fifo_link(q, f)->next;
+	if (q->tail == f)
+		q->tail = prev;
+	fifo_link(q, f)->on = 0;
+	fifo_link(q, f)->next = NULL;
 }
 
 static void
 wait_pump(struct herald *h)
 {
-	while (h->wait_head && h->inflight < poll_cap(h) && !h->stopping) {
-		struct herald_feed *f = h->wait_head;
+	while (h->waitq.head && h->inflight < poll_cap(h) && !h->stopping)
+		feed_poll(fifo_pop(&h->waitq));
+}
 
-		h->wait_head = f->next_waiting;
-		if (h->wait_head == NULL)
-			h->wait_tail = NULL;
-		f->waiting = 0;
-		f->next_waiting = NULL;
-		feed_poll(f);
+/* ---- the writer: finished polls, recorded in the order they finished ---- */
+
+static void
+result_clear(struct poll_result *r)
+{
+	free(r->error_text);
+	free(r->etag);
+	free(r->last_modified);
+	free(r->moved_to);
+	memset(r, 0, sizeof *r);
+}
+
+static char *
+dup_noted(const char *s, int *oom)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	if (s && d == NULL)
+		*oom = 1;
+	return d;
+}
+
+/* The outcome's strings live only during on_done: the writer keeps copies. */
+static void
+result_take(struct herald_feed *f, const struct fetch_outcome *out)
+{
+	struct poll_result *r = &f->res;
+	int oom = 0;
+
+	result_clear(r);
+	r->error = out->error;
+	r->status = out->status;
+	r->retry_after = out->retry_after;
+	r->not_modified = out->not_modified;
+	r->error_text = dup_noted(out->error_text, &oom);
+	r->etag = dup_noted(out->etag, &oom);
+	r->last_modified = dup_noted(out->last_modified, &oom);
+	r->moved_to = dup_noted(out->moved_to, &oom);
+	r->store = out->error == FETCH_OK && !out->not_modified && out->status >= 200 &&
+		   out->status < 300;
+	if (oom && out->error == FETCH_OK) {
+		r->error = FETCH_ERR_TRANSFER;
+		snprintf(f->ing_err, sizeof f->ing_err, "out of memory");
+		r->store = 0;
 	}
 }
 
+/* The rest of a poll once its response is stored (or was not to be):
+ * status row, log line, next poll. */
 static void
-on_done(struct fetch_request *req, const struct fetch_outcome *out, void *user)
+poll_complete(struct herald_feed *f, const char *title, unsigned ttl)
 {
-	struct herald_feed *f = user;
 	struct herald *h = f->h;
+	struct poll_result *r = &f->res;
+	struct fetch_outcome out = {
+		.error = r->error,
+		.status = r->status,
+		.not_modified = r->not_modified,
+		.etag = r->etag,
+		.last_modified = r->last_modified,
+		.retry_after = r->retry_after,
+	};
 	char why[512] = "";
-	const char *title = NULL;
-	unsigned ttl = f->ttl, delay;
 	long retry_after = -1;
+	unsigned delay;
 
-	f->req = NULL;
-	h->polls++;
-	if (req != NULL) {
-		/* A slot is free: the next waiting feed takes it. */
-		h->inflight--;
-		wait_pump(h);
-	}
-	if (out->error != FETCH_OK) {
-		snprintf(why, sizeof why, "%s", f->ing_err[0] ? f->ing_err : out->error_text);
-	} else if (out->not_modified) {
+	if (r->error != FETCH_OK) {
+		snprintf(why, sizeof why, "%s",
+			 f->ing_err[0]   ? f->ing_err
+			 : r->error_text ? r->error_text
+					 : "failed");
+	} else if (r->not_modified) {
 		log_debug("feed %s: 304 not modified", f->id);
-	} else if (out->status >= 200 && out->status < 300) {
-		if (feed_store_body(f, &title, &ttl, why, sizeof why) < 0 && !why[0])
-			snprintf(why, sizeof why, "cannot store");
-		if (out->moved_to && !why[0])
-			feed_moved(f, out->moved_to);
+	} else if (r->store) {
+		snprintf(why, sizeof why, "%s", r->why);
+		if (r->moved_to && !why[0])
+			feed_moved(f, r->moved_to);
 	} else {
-		snprintf(why, sizeof why, "HTTP %ld", out->status);
-		if (out->status == 429 || out->status == 503)
-			retry_after = out->retry_after;
+		snprintf(why, sizeof why, "HTTP %ld", r->status);
+		if (r->status == 429 || r->status == 503)
+			retry_after = r->retry_after;
 	}
 	f->ttl = ttl;
 	f->failures = why[0] ? f->failures + 1 : 0;
 	delay = feed_delay(f, retry_after);
 	/* title points into the ingest: record before freeing it. */
-	feed_record(f, out, why[0] ? why : NULL, title, delay);
+	feed_record(f, &out, why[0] ? why : NULL, title, delay);
 	ingest_free(f->ing);
 	f->ing = NULL;
 	f->ing_err[0] = '\0';
+	result_clear(r);
 	if (why[0]) {
 		h->polls_failed++;
 		log_failure(f, why, delay);
@@ -557,6 +617,156 @@ on_done(struct fetch_request *req, const struct fetch_outcome *out, void *user)
 	}
 	feed_schedule(f, (uint64_t)delay * 1000);
 	notify_status(h);
+}
+
+/* Worker thread: the loop thread leaves the store and the story index
+ * alone until work_after runs. */
+static void
+work_run(uv_work_t *w)
+{
+	struct herald *h = w->data;
+
+	h->work_err[0] = '\0';
+	if (h->working == WORK_FLUSH) {
+		h->work_rc = store_batch_flush(h->store, h->work_err, sizeof h->work_err);
+		return;
+	}
+	/* The index is built when first needed: a warm start whose polls are
+	 * all 304 never reads the window back. */
+	if (h->story == NULL && story_rebuild(h, h->work_err, sizeof h->work_err) < 0) {
+		h->work_rc = -1;
+		return;
+	}
+	h->work_rc = ingest_store(h->work_feed->ing, h->store, h->story, &h->work_counts,
+				  h->work_err, sizeof h->work_err);
+}
+
+/* Loop thread, after work_run: the store is the loop's again. */
+static void
+work_after(uv_work_t *w, int status)
+{
+	struct herald *h = w->data;
+	struct herald_feed *f = h->work_feed;
+	const struct ingest_counts *c = &h->work_counts;
+	const struct parse_meta *m;
+	int batched = store_batch_is_open(h->store);
+
+	(void)status; /* uv_cancel is never called on it */
+	h->working = WORK_NONE;
+	h->work_feed = NULL;
+	if (f == NULL) {
+		flush_done(h, h->work_rc, h->work_err);
+		writer_pump(h);
+		return;
+	}
+	h->nstories = h->story ? story_count_stories(h->story) : 0;
+	if (h->work_rc < 0) {
+		snprintf(f->res.why, sizeof f->res.why, "%s", h->work_err);
+		if (h->work_batched && !batched)
+			batch_lost(h, h->work_err); /* SQLite dropped the whole transaction */
+		else if (c->folded)
+			story_drop(h);
+		poll_complete(f, NULL, f->ttl);
+		writer_pump(h);
+		return;
+	}
+	if (h->work_batched)
+		batch_note(h, f);
+	if (store_batch_count(h->store) >= FLUSH_MAX)
+		h->flush_due = 1;
+	m = ingest_meta(f->ing);
+	if (m->bozo)
+		log_debug("feed %s: not well-formed, recovered: %s", f->id,
+			  m->bozo_reason ? m->bozo_reason : "?");
+	log_debug("feed %s: %u items: %u new, %u changed, %u unchanged; %u merges", f->id, c->items,
+		  c->added, c->changed, c->unchanged, c->merges);
+	poll_complete(f, m->title.text, m->ttl > 0 ? (unsigned)m->ttl * 60 : 0);
+	writer_pump(h);
+}
+
+/* Hands work to the thread pool (or, when that fails, does it here). */
+static void
+work_start(struct herald *h, int kind, struct herald_feed *f)
+{
+	h->working = kind;
+	h->work_feed = f;
+	h->work.data = h;
+	control_hold(h->control, 1);
+	if (uv_queue_work(&h->loop, &h->work, work_run, work_after) < 0) {
+		work_run(&h->work);
+		work_after(&h->work, 0);
+	}
+}
+
+/* Starts storing f's body; -1 (with f->res.why) when there is nothing to
+ * store, and the poll is completed at once. */
+static int
+store_start(struct herald *h, struct herald_feed *f)
+{
+	if (f->ing == NULL) {
+		snprintf(f->res.why, sizeof f->res.why, "empty response body");
+		return -1;
+	}
+	if (ingest_end(f->ing, f->res.why, sizeof f->res.why) < 0)
+		return -1;
+	if (herald_check_store(h) < 0) {
+		snprintf(f->res.why, sizeof f->res.why,
+			 "database %s went away and cannot be reopened", h->db_path);
+		return -1;
+	}
+	batch_join(h);
+	h->work_batched = store_batch_is_open(h->store);
+	work_start(h, WORK_STORE, f);
+	return 0;
+}
+
+/* Records finished polls until one needs the worker. Between two pieces of
+ * work, held socket requests run, and a reload or a flush that waited. */
+static void
+writer_pump(struct herald *h)
+{
+	struct herald_feed *f;
+
+	if (h->pumping || h->working)
+		return;
+	h->pumping = 1;
+	while (!h->working) {
+		control_hold(h->control, 0);
+		if (h->reload_due) {
+			h->reload_due = 0;
+			reload_logged(h);
+		}
+		if (h->flush_due) {
+			h->flush_due = 0;
+			if (h->store && store_batch_is_open(h->store)) {
+				work_start(h, WORK_FLUSH, NULL);
+				continue;
+			}
+		}
+		if ((f = fifo_pop(&h->doneq)) == NULL)
+			break;
+		if (!f->res.store || store_start(h, f) < 0)
+			poll_complete(f, NULL, f->ttl);
+	}
+	h->pumping = 0;
+}
+
+static void
+on_done(struct fetch_request *req, const struct fetch_outcome *out, void *user)
+{
+	struct herald_feed *f = user;
+	struct herald *h = f->h;
+
+	f->req = NULL;
+	h->polls++;
+	if (req != NULL) {
+		/* A slot is free: the next waiting feed takes it. */
+		h->inflight--;
+		wait_pump(h);
+	}
+	result_take(f, out);
+	fifo_push(&h->doneq, f);
+	writer_pump(h);
 }
 
 static void
@@ -576,10 +786,10 @@ feed_poll(struct herald_feed *f)
 		.user = f,
 	};
 
-	if (f->req || f->waiting || h->stopping)
+	if (f->req || f->wait.on || h->stopping)
 		return;
 	if (h->inflight >= poll_cap(h)) {
-		wait_push(h, f);
+		fifo_push(&h->waitq, f);
 		return;
 	}
 	/* A reopened database brings its own validators (the old strings are
@@ -784,6 +994,11 @@ herald_reload(struct herald *h, char **errors)
 	char err[512];
 
 	*errors = NULL;
+	if (h->working) {
+		/* Callers wait for the worker (writer_pump, control_hold). */
+		*errors = strdup("busy storing a response, try again");
+		return -1;
+	}
 	/* An empty file is what an editor or a script leaves when it dies
 	 * halfway through rewriting it, not a wish to stop every feed. */
 	if (h->nfeeds > 0 && stat(h->config_path, &sb) == 0 && S_ISREG(sb.st_mode) &&
@@ -815,20 +1030,30 @@ herald_reload(struct herald *h, char **errors)
 
 /* ---- lifecycle ---- */
 
+/* SIGHUP's reload, reported in the log. */
+static void
+reload_logged(struct herald *h)
+{
+	char *errors = NULL;
+
+	notify("RELOADING=1");
+	if (herald_reload(h, &errors) < 0) {
+		log_err("reload refused, the running configuration stays:\n%s",
+			errors ? errors : "out of memory");
+		free(errors);
+	}
+	notify("READY=1");
+}
+
 static void
 on_signal(uv_signal_t *sig, int signum)
 {
 	struct herald *h = sig->data;
-	char *errors = NULL;
 
 	if (signum == SIGHUP) {
-		notify("RELOADING=1");
-		if (herald_reload(h, &errors) < 0) {
-			log_err("reload refused, the running configuration stays:\n%s",
-				errors ? errors : "out of memory");
-			free(errors);
-		}
-		notify("READY=1");
+		/* After the worker's current piece of work, if any. */
+		h->reload_due = 1;
+		writer_pump(h);
 		return;
 	}
 	log_info("signal %d: stopping", signum);
@@ -856,12 +1081,14 @@ herald_stop(struct herald *h)
 			fetch_cancel(f->req);
 			f->req = NULL;
 		}
-		f->waiting = 0;
-		f->next_waiting = NULL;
-		ingest_free(f->ing);
-		f->ing = NULL;
+		fifo_unlink(&h->waitq, f);
+		/* Finished responses still go into the store (the writer
+		 * drains its queue before the loop ends). */
+		if (!f->done.on && f != h->work_feed) {
+			ingest_free(f->ing);
+			f->ing = NULL;
+		}
 	}
-	h->wait_head = h->wait_tail = NULL;
 	h->inflight = 0;
 	/* Commit what is complete. */
 	herald_flush(h);
@@ -999,6 +1226,7 @@ start_fetch(struct herald *h, char *err, size_t errlen)
 		.max_connections = fit_connections(h->cfg.max_connections),
 		.max_per_host = h->cfg.max_per_host,
 		.max_body = h->cfg.max_body,
+		.slice_ms = PARSE_SLICE_MS,
 	};
 
 	h->fetch = fetch_new(&h->loop, &fo, err, errlen);
@@ -1025,8 +1253,7 @@ herald_start(struct herald *h, char *err, size_t errlen)
 	 * loop runs. */
 	if (resolve_paths(h, err, errlen) < 0 ||
 	    (!h->opt.once && commands_start(h, err, errlen) < 0) ||
-	    store_open(h->db_path, &h->store, err, errlen) < 0 ||
-	    story_rebuild(h, err, errlen) < 0 || start_fetch(h, err, errlen) < 0 ||
+	    store_open(h->db_path, &h->store, err, errlen) < 0 || start_fetch(h, err, errlen) < 0 ||
 	    sync_feeds(h, &h->cfg, err, errlen) < 0)
 		return -1;
 	if (start_signals(h) < 0) {
@@ -1089,6 +1316,8 @@ herald_main(const struct herald_options *opt)
 	int rc;
 
 	memset(&h, 0, sizeof h);
+	h.waitq.off = offsetof(struct herald_feed, wait);
+	h.doneq.off = offsetof(struct herald_feed, done);
 	h.opt = *opt;
 	h.started = now_s();
 	h.rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ 0x9e3779b97f4a7c15ULL;

@@ -12,6 +12,8 @@
 #include <uv.h>
 
 #include "config.h"
+#include "fetch.h"
+#include "ingest.h"
 #include "scheduler.h"
 
 struct store;
@@ -22,34 +24,57 @@ struct control;
 struct ingest;
 
 struct herald_options {
-	const char *config_path;	/* NULL: config_default_path() */
-	const char *database;		/* overrides the config's; NULL = not set */
+	const char *config_path; /* NULL: config_default_path() */
+	const char *database;    /* overrides the config's; NULL = not set */
 	const char *socket;
 	int foreground;
-	int once;			/* poll every feed once, then exit */
+	int once; /* poll every feed once, then exit */
 	int verbose;
-	int ready_fd;		/* >= 0: write one status byte there once started
-				 * (0) or failed (1), then close it (detach) */
+	int ready_fd; /* >= 0: write one status byte there once started
+		       * (0) or failed (1), then close it (detach) */
+};
+
+/* A feed's place in one of the daemon's queues (struct feed_fifo). */
+struct feed_link {
+	struct herald_feed *next;
+	int on; /* in the queue */
+};
+
+/* An intrusive FIFO of feeds; off is the offset of its struct feed_link in
+ * struct herald_feed, so a feed can wait in several queues at once. */
+struct feed_fifo {
+	struct herald_feed *head, *tail;
+	size_t off;
 };
 
 /* One configured feed's runtime state. */
 struct herald_feed {
 	struct herald *h;
 	char *id;
-	char *config_url;	/* as written in feeds.conf */
-	char *url;		/* polled: config_url, or where a 301/308 moved it */
-	unsigned interval;	/* seconds: the feed's, else the global one */
+	char *config_url;  /* as written in feeds.conf */
+	char *url;         /* polled: config_url, or where a 301/308 moved it */
+	unsigned interval; /* seconds: the feed's, else the global one */
 	char *etag, *last_modified;
-	unsigned failures;	/* consecutive */
-	unsigned ttl;		/* the feed's <ttl>, seconds; 0 = none */
+	unsigned failures; /* consecutive */
+	unsigned ttl;      /* the feed's <ttl>, seconds; 0 = none */
 	struct sched_entry entry;
-	struct fetch_request *req;	/* the poll in flight, or NULL */
-	struct ingest *ing;		/* its body's ingest, once data arrived */
-	char ing_err[256];		/* why the body was refused */
+	struct fetch_request *req; /* the poll in flight, or NULL */
+	struct ingest *ing;        /* its body's ingest, once data arrived */
+	char ing_err[256];         /* why the body was refused */
 	uint64_t started_ms;
-	int polled;		/* counted for --once */
-	int waiting;		/* due, queued behind the polls in flight */
-	struct herald_feed *next_waiting;
+	int polled;            /* counted for --once */
+	struct feed_link wait; /* due, queued behind the polls in flight */
+
+	/* A finished poll, waiting in the writer's queue to be recorded. */
+	struct poll_result {
+		enum fetch_error error;
+		long status, retry_after;
+		int not_modified;
+		int store; /* a body to store */
+		char *error_text, *etag, *last_modified, *moved_to;
+		char why[512]; /* why storing failed */
+	} res;
+	struct feed_link done; /* in the writer's queue */
 };
 
 struct herald {
@@ -66,11 +91,28 @@ struct herald {
 	struct control *control;
 	uv_signal_t sig_hup, sig_term, sig_int;
 	uv_timer_t watchdog;
-	uv_timer_t flush_timer;	/* commits the store's batch shortly after
+	uv_timer_t flush_timer; /* commits the store's batch shortly after
 				 * the first response stored in it */
 	int flush_on;
-	struct herald_feed **batch_feeds;	/* whose responses the batch holds */
+	struct herald_feed **batch_feeds; /* whose responses the batch holds */
 	size_t nbatch, batch_cap;
+
+	/* The writer. Finished polls are recorded one at a time, in the order
+	 * they finished. A response's items are stored on a worker thread
+	 * (uv_queue_work), and so are batch commits, so that the loop goes on
+	 * fetching, parsing and answering; while one runs, nothing on the
+	 * loop thread touches the store or the story index: store requests
+	 * on the socket are held (control_hold), a flush or a SIGHUP reload
+	 * waits for the work to end. */
+	struct feed_fifo doneq;
+	uv_work_t work;
+	enum { WORK_NONE, WORK_STORE, WORK_FLUSH } working;
+	struct herald_feed *work_feed;
+	struct ingest_counts work_counts;
+	int work_rc, work_batched;
+	char work_err[512];
+	int pumping, flush_due, reload_due;
+	size_t nstories; /* the story index's, for the status line */
 	int signals_on, watchdog_on;
 
 	struct herald_feed **feeds;
@@ -79,10 +121,10 @@ struct herald {
 	 * order, so memory (one response being parsed per poll) stays bounded
 	 * whatever the number of feeds, file:// ones included. */
 	unsigned inflight;
-	struct herald_feed *wait_head, *wait_tail;
+	struct feed_fifo waitq;
 
-	uint64_t rng;		/* xorshift state for jitter */
-	int64_t started;	/* Unix seconds */
+	uint64_t rng;    /* xorshift state for jitter */
+	int64_t started; /* Unix seconds */
 	int stopping;
 	unsigned once_pending;
 	int once_failed;

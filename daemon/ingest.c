@@ -238,16 +238,22 @@ out:
 }
 
 int
-ingest_finish(struct ingest *in, struct store *st, struct story_index *idx, struct ingest_counts *c,
-	      char *err, size_t errlen)
+ingest_end(struct ingest *in, char *err, size_t errlen)
 {
-	int rc = -1;
-
-	memset(c, 0, sizeof *c);
 	if (parse_finish(in->parse) < 0) {
 		snprintf(err, errlen, "%s", in->oom ? "out of memory" : parse_error(in->parse));
 		return -1;
 	}
+	return 0;
+}
+
+int
+ingest_store(struct ingest *in, struct store *st, struct story_index *idx, struct ingest_counts *c,
+	     char *err, size_t errlen)
+{
+	int rc = -1;
+
+	memset(c, 0, sizeof *c);
 	c->items = (unsigned)in->n;
 	in->st = st;
 	in->idx = idx;

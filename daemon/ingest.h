@@ -37,14 +37,20 @@ struct ingest *ingest_new(const char *feed_id, const char *content_type, const c
  * document is beyond repair or a limit was hit). */
 int ingest_feed(struct ingest *in, const char *data, size_t len, char *err, size_t errlen);
 
-/* Ends the document and stores every item atomically: one savepoint in the
- * store's open batch (store_batch_open), else one transaction. st and idx
- * are borrowed for the call only: the daemon may replace its story index
- * (after a failed commit) or its store (a database file replaced underneath)
- * while a response is still arriving. 0, or -1 with the reason in err;
+/* Ends the document (the parser's last items close here). 0, or -1 with
+ * the reason in err: nothing is to be stored then. */
+int ingest_end(struct ingest *in, char *err, size_t errlen);
+
+/* Stores every item of an ended document atomically: one savepoint in the
+ * store's open batch (store_batch_open), else one transaction; new items
+ * are folded into stories in time order. st and idx are borrowed for the
+ * call only: the daemon may replace its story index (after a failed
+ * commit) or its store (a database file replaced underneath) while a
+ * response is still arriving. Touches nothing but in, st and idx, so the
+ * daemon runs it on a worker thread. 0, or -1 with the reason in err;
  * nothing of this response is stored then. */
-int ingest_finish(struct ingest *in, struct store *st, struct story_index *idx,
-		  struct ingest_counts *counts, char *err, size_t errlen);
+int ingest_store(struct ingest *in, struct store *st, struct story_index *idx,
+		 struct ingest_counts *counts, char *err, size_t errlen);
 
 /* The feed's metadata (title, ttl, bozo), valid until ingest_free. */
 const struct parse_meta *ingest_meta(const struct ingest *in);

@@ -254,6 +254,80 @@ def daemon_tests(tmp, ng, fs):
         log.close()
 
 
+class Wire:
+    """A raw protocol connection (docs/protocol.md): requests are lines, an
+    answer is records of "key: value" lines ended by OK or ERR."""
+
+    def __init__(self, path):
+        import socket
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.connect(path)
+        self.f = self.s.makefile("rb")
+        self.f.readline()  # greeting
+
+    def ask(self, line):
+        self.s.sendall(line.encode() + b"\n")
+        fields = {}
+        while True:
+            ln = self.f.readline().decode()
+            if not ln:
+                raise RuntimeError("daemon closed the socket")
+            if ln.startswith("OK") or ln.startswith("ERR"):
+                return ln.strip(), fields
+            if ": " in ln:
+                k, v = ln.rstrip("\n").split(": ", 1)
+                fields[k] = v
+
+    def close(self):
+        self.s.close()
+
+
+def big_response_tests(tmp, ng):
+    """A large response is stored on the worker thread: meanwhile `version`
+    is answered, and a client reading the store sees all of it or none."""
+    n = 2500
+    items = [("b%d" % i, "Headline number %d about topic %d" % (i, i % 97),
+              "Body text %d with a few words in it." % i, str(1 + i % 28)) for i in range(n)]
+    write(os.path.join(ng.root, "big.xml"), rss(items, "Big"))
+    db = os.path.join(tmp, "big.db")
+    sock = os.path.join(tmp, "big.sock")
+    conf = os.path.join(tmp, "big.conf")
+    config(conf, db, sock, [("big", ng.url("/big.xml"))])
+    log = open(os.path.join(tmp, "big.log"), "w+")
+    proc = subprocess.Popen(WRAP + [HERALDD, "-f", "-v", "-c", conf], stdout=log,
+                            stderr=subprocess.STDOUT)
+    seen, versions, bad = set(), 0, []
+    try:
+        check(wait_for(lambda: os.path.exists(sock)), "big: daemon listens")
+        w = Wire(sock)
+        end = time.time() + 60
+        while time.time() < end:
+            st, _ = w.ask("version")
+            versions += st == "OK"
+            st, fields = w.ask("stats")
+            if st != "OK":
+                bad.append(st)
+                break
+            seen.add(int(fields["items"]))
+            if int(fields["items"]) == n:
+                break
+        w.close()
+        check(not bad and seen <= {0, n} and n in seen,
+              "a client sees a large response whole or not at all (counts seen: %s %s)"
+              % (sorted(seen)[:5], bad))
+        check(versions >= 1, "version is answered while storing")
+        check(db_rows(db, "SELECT COUNT(*) FROM items WHERE story_id IS NULL")[0][0] == 0,
+              "big: every item belongs to a story")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
 def main():
     if not os.access(HERALDD, os.X_OK):
         print("heraldd not built at %s" % HERALDD)
@@ -271,6 +345,7 @@ def main():
         with harness.Nginx(root) as ng, harness.FaultServer() as fs:
             once_tests(tmp, ng, fs)
             daemon_tests(tmp, ng, fs)
+            big_response_tests(tmp, ng)
     finally:
         if not os.environ.get("HERALD_KEEP_TMP"):
             shutil.rmtree(tmp, ignore_errors=True)
