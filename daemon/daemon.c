@@ -81,10 +81,10 @@ feed_free(struct herald_feed *f)
 {
 	if (f == NULL)
 		return;
-	if (f->req) {
+	if (f->req)
 		fetch_cancel(f->req);
+	if (f->slot)
 		f->h->inflight--;
-	}
 	fifo_unlink(&f->h->waitq, f);
 	fifo_unlink(&f->h->doneq, f);
 	result_clear(&f->res);
@@ -604,6 +604,12 @@ poll_complete(struct herald_feed *f, const char *title, unsigned ttl)
 	f->ing = NULL;
 	f->ing_err[0] = '\0';
 	result_clear(r);
+	if (f->slot) {
+		/* Its slot is free: the next waiting feed takes it. */
+		f->slot = 0;
+		h->inflight--;
+		wait_pump(h);
+	}
 	if (why[0]) {
 		h->polls_failed++;
 		log_failure(f, why, delay);
@@ -757,13 +763,9 @@ on_done(struct fetch_request *req, const struct fetch_outcome *out, void *user)
 	struct herald_feed *f = user;
 	struct herald *h = f->h;
 
+	(void)req;
 	f->req = NULL;
 	h->polls++;
-	if (req != NULL) {
-		/* A slot is free: the next waiting feed takes it. */
-		h->inflight--;
-		wait_pump(h);
-	}
 	result_take(f, out);
 	fifo_push(&h->doneq, f);
 	writer_pump(h);
@@ -786,7 +788,9 @@ feed_poll(struct herald_feed *f)
 		.user = f,
 	};
 
-	if (f->req || f->wait.on || h->stopping)
+	/* Still being recorded (the writer has its response): this poll
+	 * would come too soon anyway. */
+	if (f->req || f->wait.on || f->done.on || f == h->work_feed || h->stopping)
 		return;
 	if (h->inflight >= poll_cap(h)) {
 		fifo_push(&h->waitq, f);
@@ -806,6 +810,7 @@ feed_poll(struct herald_feed *f)
 		on_done(NULL, &out, f);
 		return;
 	}
+	f->slot = 1;
 	h->inflight++;
 }
 
@@ -1087,9 +1092,10 @@ herald_stop(struct herald *h)
 		if (!f->done.on && f != h->work_feed) {
 			ingest_free(f->ing);
 			f->ing = NULL;
+			h->inflight -= f->slot;
+			f->slot = 0;
 		}
 	}
-	h->inflight = 0;
 	/* Commit what is complete. */
 	herald_flush(h);
 	if (h->flush_on) {

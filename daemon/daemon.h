@@ -64,6 +64,7 @@ struct herald_feed {
 	uint64_t started_ms;
 	int polled;            /* counted for --once */
 	struct feed_link wait; /* due, queued behind the polls in flight */
+	int slot;              /* counted in inflight until recorded */
 
 	/* A finished poll, waiting in the writer's queue to be recorded. */
 	struct poll_result {
@@ -117,9 +118,10 @@ struct herald {
 
 	struct herald_feed **feeds;
 	size_t nfeeds;
-	/* At most max_connections polls run at once; due feeds wait in FIFO
-	 * order, so memory (one response being parsed per poll) stays bounded
-	 * whatever the number of feeds, file:// ones included. */
+	/* At most max_connections polls run at once, counting those whose
+	 * response waits for the writer; due feeds wait in FIFO order, so
+	 * memory (one response per poll) stays bounded whatever the number of
+	 * feeds, file:// ones included, and however far storing lags behind. */
 	unsigned inflight;
 	struct feed_fifo waitq;
 
