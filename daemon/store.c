@@ -533,11 +533,7 @@ store_sp_begin(struct store *st, char *err, size_t errlen)
 		snprintf(err, errlen, "store: savepoint: one is already open");
 		return -1;
 	}
-	if (sqlite3_exec(st->db, "SAVEPOINT response", NULL, NULL, NULL) != SQLITE_OK)
-		return store_fail(st, err, errlen, "savepoint");
 	st->sp_depth = 1;
-	st->sp_fts_from = st->fts_from;
-	st->sp_ndirty = st->ndirty;
 	return 0;
 }
 
@@ -546,11 +542,6 @@ store_sp_commit(struct store *st, char *err, size_t errlen)
 {
 	if (!st->batch)
 		return store_commit(st, err, errlen);
-	if (sqlite3_exec(st->db, "RELEASE response", NULL, NULL, NULL) != SQLITE_OK) {
-		store_fail(st, err, errlen, "release savepoint");
-		store_sp_rollback(st);
-		return -1;
-	}
 	st->sp_depth = 0;
 	st->batch_count++;
 	return 0;
@@ -565,18 +556,11 @@ store_sp_rollback(struct store *st)
 	}
 	if (!st->sp_depth)
 		return;
+	/* No SQL savepoint marks where the response began (see store.h): the
+	 * batch goes, and the caller is told by store_batch_is_open(). */
 	st->sp_depth = 0;
-	st->fts_from = st->sp_fts_from;
-	st->ndirty = st->sp_ndirty;
-	/* ROLLBACK TO keeps the savepoint open; RELEASE ends it. If SQLite had
-	 * to roll back the whole transaction (it does on some I/O errors), the
-	 * batch is gone: say so by closing it. */
-	if (sqlite3_exec(st->db, "ROLLBACK TO response; RELEASE response", NULL, NULL, NULL) !=
-		    SQLITE_OK ||
-	    sqlite3_get_autocommit(st->db)) {
-		st->batch = 0;
-		store_rollback(st);
-	}
+	st->batch = 0;
+	store_rollback(st);
 }
 
 void

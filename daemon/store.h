@@ -75,9 +75,16 @@ void store_rollback(struct store *st);
 /* ---- Group commit ----
  * A cold start stores thousands of responses; one transaction each writes
  * the same index pages again and again. The daemon therefore opens a batch
- * (one transaction) and stores each response in a savepoint inside it:
- * store_sp_begin/commit/rollback, so a failed response is undone alone.
- * store_batch_flush commits the batch. Single-statement writes (feed
+ * (one transaction) and stores each response in it between
+ * store_sp_begin and store_sp_commit. These are not SQL savepoints: inside
+ * one, every statement that needs a statement journal (an UPDATE of a
+ * column with a foreign key, an INSERT that fires a trigger) makes SQLite
+ * walk the whole in-memory sub-journal when it ends, so a response of n
+ * items cost O(n^2), 25 % of a cold start's CPU. store_sp_rollback (a
+ * response failed halfway) therefore rolls the whole batch back and closes
+ * it: the caller treats it as a failed flush. Failures inside a response are
+ * rare (disk full, I/O errors, out of memory); most come at the commit,
+ * which loses the batch anyway. store_batch_flush commits the batch. Single-statement writes (feed
  * status) join an open batch; store_begin and every write a client asks for
  * flush the batch first, so a mark is durable when its call returns.
  * Without an open batch the savepoint calls are plain transactions. */
@@ -134,7 +141,7 @@ struct store_feed {
 	int last_status;
 	unsigned failures;
 	int64_t nitems, nunread;
-	const char *moved_url;	/* where a 301/308 chain moved the feed, or "" */
+	const char *moved_url; /* where a 301/308 chain moved the feed, or "" */
 };
 struct store_feed_list {
 	struct store_feed *v;

@@ -70,8 +70,6 @@ struct store {
 	/* Group commit (store_batch_open): a transaction left open across
 	 * responses, each response a savepoint in it. */
 	int batch, sp_depth;
-	int64_t sp_fts_from;
-	size_t sp_ndirty;
 	unsigned batch_count;
 };
 

@@ -434,10 +434,11 @@ test_feed_moved(void **state)
 	struct config_feed one[1];
 
 	assert_int_equal(store_feed_status(f->st, "dw", &fs, f->err, sizeof f->err), 0);
-	assert_int_equal(store_feed_moved(f->st, "dw", "https://dw.example/new", f->err,
-					  sizeof f->err), 0);
-	assert_int_equal(store_feed_moved(f->st, "nope", "https://x.example/", f->err,
-					  sizeof f->err), STORE_ENOTFOUND);
+	assert_int_equal(
+		store_feed_moved(f->st, "dw", "https://dw.example/new", f->err, sizeof f->err), 0);
+	assert_int_equal(
+		store_feed_moved(f->st, "nope", "https://x.example/", f->err, sizeof f->err),
+		STORE_ENOTFOUND);
 	assert_int_equal(store_feeds_sync(f->st, feeds3, 3, f->err, sizeof f->err), 0);
 	assert_int_equal(store_feeds(f->st, "dw", &l, f->err, sizeof f->err), 0);
 	assert_string_equal(l.v[0].moved_url, "https://dw.example/new");
@@ -452,9 +453,9 @@ test_feed_moved(void **state)
 	store_feed_list_free(&l);
 }
 
-/* Group commit: responses are savepoints in one open transaction; a failed
- * one is undone alone; a client's write flushes the batch first; nothing is
- * durable (seen by another connection) before the flush. */
+/* Group commit: responses share one open transaction; a failed one takes
+ * the batch with it (store.h says why); a client's write flushes the batch
+ * first; nothing is durable (seen by another connection) before the flush. */
 static void
 test_batch(void **state)
 {
@@ -464,33 +465,41 @@ test_batch(void **state)
 
 	assert_int_equal(store_batch_open(f->st, f->err, sizeof f->err), 0);
 	assert_int_equal(store_sp_begin(f->st, f->err, sizeof f->err), 0);
-	a = add(f, "bbc", "b1", "Kept headline", "zebra text", T0, 0);
+	a = add(f, "bbc", "b1", "Lost headline", "zebra text", T0, 0);
 	assert_int_equal(store_item_set_story(f->st, a, 7, f->err, sizeof f->err), 0);
 	assert_int_equal(store_sp_commit(f->st, f->err, sizeof f->err), 0);
+	assert_int_equal(store_batch_count(f->st), 1);
 	assert_int_equal(store_sp_begin(f->st, f->err, sizeof f->err), 0);
 	b = add(f, "bbc", "b2", "Undone headline", "yak text", T0 + 1, 0);
 	assert_true(b > a);
 	store_sp_rollback(f->st);
-	assert_true(store_batch_is_open(f->st));
-	assert_int_equal(store_batch_count(f->st), 1);
-	/* Not yet visible to another connection. */
+	assert_false(store_batch_is_open(f->st));
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM items"), 0);
-	/* The next response reuses the rolled-back rowid: it must be indexed. */
+	/* A new batch: the rolled-back rowids come again and must be indexed. */
+	assert_int_equal(store_batch_open(f->st, f->err, sizeof f->err), 0);
+	assert_int_equal(store_sp_begin(f->st, f->err, sizeof f->err), 0);
+	a = add(f, "bbc", "b1", "Kept headline", "zebra text", T0, 0);
+	assert_int_equal(store_item_set_story(f->st, a, 7, f->err, sizeof f->err), 0);
+	assert_int_equal(store_sp_commit(f->st, f->err, sizeof f->err), 0);
 	assert_int_equal(store_sp_begin(f->st, f->err, sizeof f->err), 0);
 	c = add(f, "bbc", "b3", "Third headline", "walrus text", T0 + 2, 0);
 	assert_int_equal(store_sp_commit(f->st, f->err, sizeof f->err), 0);
+	assert_int_equal(store_batch_count(f->st), 2);
+	/* Not yet visible to another connection. */
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM items"), 0);
 	/* A client's mark flushes the batch, then is durable itself. */
 	assert_int_equal(store_mark_item(f->st, a, STORE_MARK_READ, f->err, sizeof f->err), 0);
 	assert_false(store_batch_is_open(f->st));
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM items"), 2);
 	assert_int_equal(sql_int(f->path, "SELECT read FROM items WHERE guid = 'b1'"), 1);
 	assert_int_equal(sql_int(f->path, "SELECT nitems FROM stories WHERE id = 7"), 1);
-	assert_int_equal(store_search(f->st, "walrus", NULL, NULL, 10, 0, &h, f->err, sizeof f->err),
-			 0);
+	assert_int_equal(
+		store_search(f->st, "walrus", NULL, NULL, 10, 0, &h, f->err, sizeof f->err), 0);
 	assert_int_equal(h.n, 1);
 	assert_int_equal(h.v[0].item_id, c);
 	store_hit_list_free(&h);
-	assert_int_equal(store_search(f->st, "yak", NULL, NULL, 10, 0, &h, f->err, sizeof f->err), 0);
+	assert_int_equal(store_search(f->st, "yak", NULL, NULL, 10, 0, &h, f->err, sizeof f->err),
+			 0);
 	assert_int_equal(h.n, 0);
 	store_hit_list_free(&h);
 	/* The FTS index matches the items table exactly. */
