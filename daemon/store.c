@@ -355,6 +355,10 @@ store_open(const char *path, struct store **out, char *err, size_t errlen)
 		free(st);
 		return -1;
 	}
+	/* Memory statistics take a global mutex on every SQLite allocation;
+	 * nothing reads them. Only possible before SQLite initialises (the first
+	 * open); later calls fail harmlessly. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
 		if (st->db == NULL)
 			snprintf(err, errlen, "%s: cannot open database: out of memory", path);
