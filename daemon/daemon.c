@@ -350,7 +350,7 @@ reload_validators(struct herald *h, char *err, size_t errlen)
 	struct store_feed_list sl = {0};
 	int rc = -1;
 
-	if (store_feeds(h->store, NULL, &sl, err, errlen) < 0)
+	if (store_feeds_state(h->store, &sl, err, errlen) < 0)
 		goto out;
 	for (size_t i = 0; i < h->nfeeds; i++) {
 		struct herald_feed *f = h->feeds[i];
@@ -598,6 +598,9 @@ poll_complete(struct herald_feed *f, const char *title, unsigned ttl)
 	f->ttl = ttl;
 	f->failures = why[0] ? f->failures + 1 : 0;
 	delay = feed_delay(f, retry_after);
+	/* A status row alone is a transaction's worth of locking and WAL
+	 * writing: 1,000 304s go into the batch like responses. */
+	batch_join(h);
 	/* title points into the ingest: record before freeing it. */
 	feed_record(f, &out, why[0] ? why : NULL, title, delay);
 	ingest_free(f->ing);
@@ -979,7 +982,7 @@ sync_feeds(struct herald *h, const struct config *cfg, char *err, size_t errlen)
 	int rc = -1;
 
 	if (store_feeds_sync(h->store, cfg->feeds, cfg->nfeeds, err, errlen) < 0 ||
-	    store_feeds(h->store, NULL, &sl, err, errlen) < 0)
+	    store_feeds_state(h->store, &sl, err, errlen) < 0)
 		goto out;
 	if (feeds_apply(h, cfg, &sl) < 0) {
 		snprintf(err, errlen, "out of memory");

@@ -98,12 +98,12 @@ feed_row(struct store_arena *a, sqlite3_stmt *s, struct store_feed *fd)
 		       : -1;
 }
 
-int
-store_feeds(struct store *st, const char *feed_id, struct store_feed_list *out, char *err,
-	    size_t errlen)
+static int
+feeds_query(struct store *st, enum store_stmt id, const char *feed_id, struct store_feed_list *out,
+	    char *err, size_t errlen)
 {
 	struct store_arena *a = list_start((void **)&out->v, &out->n, &out->mem);
-	sqlite3_stmt *s = store_stmt(st, S_FEEDS);
+	sqlite3_stmt *s = store_stmt(st, id);
 	size_t cap = 0;
 	int rc;
 
@@ -132,6 +132,19 @@ store_feeds(struct store *st, const char *feed_id, struct store_feed_list *out, 
 		return STORE_ENOTFOUND;
 	}
 	return 0;
+}
+
+int
+store_feeds(struct store *st, const char *feed_id, struct store_feed_list *out, char *err,
+	    size_t errlen)
+{
+	return feeds_query(st, S_FEEDS, feed_id, out, err, errlen);
+}
+
+int
+store_feeds_state(struct store *st, struct store_feed_list *out, char *err, size_t errlen)
+{
+	return feeds_query(st, S_FEEDS_STATE, NULL, out, err, errlen);
 }
 
 void

@@ -169,6 +169,11 @@ const char *const store_stmt_sql[S_COUNT] = {
 		    " (SELECT COUNT(*) FROM items i WHERE i.feed = f.id AND i.read = 0),"
 		    " COALESCE(f.moved_url, '')"
 		    " FROM feeds f WHERE ?1 IS NULL OR f.id = ?1 ORDER BY f.active DESC, f.id",
+	/* As S_FEEDS without the unread count, which reads every item. */
+	[S_FEEDS_STATE] = "SELECT f.id, f.url, " FEED_NAME ", f.title, f.tags, f.active, f.etag,"
+			  " f.last_modified, f.last_error, f.last_poll, f.next_poll,"
+			  " f.last_status, f.failures, f.nitems, 0, COALESCE(f.moved_url, '')"
+			  " FROM feeds f WHERE ?1 IS NULL ORDER BY f.active DESC, f.id",
 	[S_ITEM_BY_KEY] = "SELECT i.id, i.hash, COALESCE(s.merged_into, i.story_id, 0), i.time"
 			  " FROM items i LEFT JOIN stories s ON s.id = i.story_id"
 			  " WHERE i.feed = ?1 AND i.guid = ?2",
