@@ -413,6 +413,15 @@ test_feeds_sync_and_status(void **state)
 	assert_int_equal(l.v[2].nitems, 1);
 	assert_int_equal(l.v[2].nunread, 1);
 	store_feed_list_free(&l);
+	/* The daemon's view: the same feeds and state, no unread count. */
+	assert_int_equal(store_feeds_state(f->st, &l, f->err, sizeof f->err), 0);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.v[1].url, "https://dw.example/rss2");
+	assert_string_equal(l.v[2].id, "tech");
+	assert_int_equal(l.v[2].active, 0);
+	assert_int_equal(l.v[2].nitems, 1);
+	assert_int_equal(l.v[2].nunread, 0);
+	store_feed_list_free(&l);
 	assert_int_equal(nitems(f), 1);
 	assert_int_equal(store_feeds(f->st, "gone", &l, f->err, sizeof f->err), STORE_ENOTFOUND);
 	store_feed_list_free(&l);
