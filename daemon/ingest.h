@@ -1,11 +1,11 @@
 /* ingest: one response's items into the store, with their stories.
  *
- * The body streams through the parser as it arrives; each item is copied as
- * it closes (the parser forgets it) and the whole response is written in one
- * transaction at the end, so a failed or interrupted poll leaves the store as
- * it was. Holding a response's items until its end keeps transactions short
- * and never open across loop turns: other feeds' responses can be stored
- * while this one is still arriving. */
+ * The body streams through the parser as it arrives (loop thread); each
+ * item is copied as it closes (the parser forgets it) and the whole response
+ * is written at the end, atomically, so a failed or interrupted poll leaves
+ * the store as it was. Holding a response's items until its end lets other
+ * feeds' responses be stored while this one is still arriving, and lets the
+ * daemon store it on a worker thread (docs/design.md). */
 #ifndef HERALD_INGEST_H
 #define HERALD_INGEST_H
 
