@@ -232,7 +232,6 @@ cmd_items(void *ctx, struct control_conn *c, int argc, char **argv)
 	struct herald *h = ctx;
 	struct store_filter f;
 	struct store_item_list l = {0};
-	struct store_story_list sl = {0};
 	int64_t story = 0;
 	char err[ERRLEN] = "";
 	int rc;
@@ -241,17 +240,13 @@ cmd_items(void *ctx, struct control_conn *c, int argc, char **argv)
 	if (parse_filter(c, argc, argv, &f, &story) < 0)
 		return 0;
 	if (story) {
-		/* The items of one story: its outlets. */
-		if ((rc = store_story_get(h->store, story, &sl, err, sizeof err)) < 0) {
-			store_story_list_free(&sl);
+		/* Every item of the story (merged ids lead to the survivor),
+		 * read or not, in pages like any listing. */
+		if ((rc = store_story_resolve(h->store, story, &f.story, err, sizeof err)) < 0) {
 			store_failed(c, rc, err);
 			return 0;
 		}
-		for (size_t i = 0; i < sl.v[0].noutlet_rows && control_conn_alive(c); i++)
-			put_outlet_item(c, &sl.v[0].outlets[i], sl.v[0].id);
-		store_story_list_free(&sl);
-		control_conn_ok(c);
-		return 0;
+		f.all = 1;
 	}
 	if ((rc = store_items(h->store, &f, &l, err, sizeof err)) < 0) {
 		store_item_list_free(&l);

@@ -235,12 +235,20 @@ struct store_filter {
 	int64_t before;   /* last_seen (items: time) < before; 0 = any */
 	unsigned limit;   /* 0 = STORE_DEFAULT_LIMIT; STORE_NO_LIMIT = all */
 	unsigned offset;
+	int64_t story; /* items only: of this story (a surviving id, see
+			* store_story_resolve); 0 = any */
 };
 #define STORE_DEFAULT_LIMIT 50
 #define STORE_NO_LIMIT      UINT_MAX
 
 enum store_state { STORE_STATE_NEW, STORE_STATE_UPDATED, STORE_STATE_READ };
 const char *store_state_name(enum store_state s); /* "new", "updated", "read" */
+
+/* A story lists at most this many of its items as outlets, the earliest
+ * first: a story folded from tens of thousands of items would otherwise
+ * make one listing megabytes long (bench/soak found it). Its items are all
+ * reachable with store_items (filter story). */
+#define STORE_STORY_OUTLET_ROWS 100
 
 /* One item of a story, as an outlet that carried it. */
 struct store_outlet {
@@ -257,7 +265,8 @@ struct store_story {
 	int starred, digested;
 	int64_t first_seen, last_seen;
 	int64_t nitems, nunread, noutlets; /* noutlets: distinct feeds */
-	struct store_outlet *outlets;      /* nitems of them, by time */
+	struct store_outlet *outlets;      /* by time; nitems of them, at most
+					    * STORE_STORY_OUTLET_ROWS */
 	size_t noutlet_rows;
 	const char **tags; /* distinct tags of its feeds, sorted */
 	size_t ntags;

@@ -41,6 +41,7 @@ enum store_stmt {
 	S_STORY_FEEDS,
 	S_ITEMS,
 	S_ITEMS_FEED,
+	S_ITEMS_STORY,
 	S_ITEM_ONE,
 	S_SEARCH,
 	S_STATS,

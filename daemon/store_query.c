@@ -186,6 +186,7 @@ story_outlets(struct store *st, struct store_arena *a, struct store_story *sy, i
 
 	sqlite3_bind_int64(s, 1, sy->id);
 	sqlite3_bind_int(s, 2, full);
+	sqlite3_bind_int(s, 3, STORE_STORY_OUTLET_ROWS);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_outlet *o = store_arena_push(a, (void **)&sy->outlets,
 							  &sy->noutlet_rows, &cap, sizeof *o);
@@ -379,9 +380,13 @@ int
 store_items(struct store *st, const struct store_filter *f, struct store_item_list *out, char *err,
 	    size_t errlen)
 {
-	sqlite3_stmt *s = store_stmt(st, f->feed ? S_ITEMS_FEED : S_ITEMS);
+	sqlite3_stmt *s = store_stmt(st, f->story  ? S_ITEMS_STORY
+					 : f->feed ? S_ITEMS_FEED
+						   : S_ITEMS);
 
 	bind_filter(s, f);
+	if (f->story)
+		sqlite3_bind_int64(s, 10, f->story);
 	return collect_items(st, s, out, err, errlen);
 }
 

@@ -234,13 +234,15 @@ const char *const store_stmt_sql[S_COUNT] = {
 			    " CASE WHEN NOT ?2 THEN '' WHEN i.summary_text <> ''"
 			    " THEN i.summary_text ELSE i.content_text END, i.read, i.starred"
 			    " FROM items i JOIN feeds f ON f.id = i.feed"
-			    " WHERE i.story_id = ?1 ORDER BY i.time, i.id",
+			    " WHERE i.story_id = ?1 ORDER BY i.time, i.id LIMIT ?3",
 	[S_STORY_TAGS] = "SELECT DISTINCT t.tag FROM items i JOIN feed_tags t ON t.feed = i.feed"
 			 " WHERE i.story_id = ?1 ORDER BY t.tag",
 	[S_STORY_FEEDS] = "SELECT DISTINCT feed FROM items WHERE story_id = ?1 ORDER BY feed",
 	[S_ITEMS] = ITEMS_WHERE("(?4 IS NULL OR i.feed = ?4)"),
 	/* With a feed: its own statement, so the planner walks items_feed. */
 	[S_ITEMS_FEED] = ITEMS_WHERE("i.feed = ?4"),
+	/* One story's items (?10, the surviving id): walks items_story. */
+	[S_ITEMS_STORY] = ITEMS_WHERE("i.story_id = ?10 AND (?4 IS NULL OR i.feed = ?4)"),
 	[S_ITEM_ONE] =
 		ITEM_COLS("i.summary_html, i.content_html, i.content_text") "WHERE i.id = ?1",
 	[S_SEARCH] = "SELECT i.id, COALESCE(i.story_id, 0), i.time, i.feed, " FEED_NAME ","

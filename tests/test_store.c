@@ -907,6 +907,38 @@ expect_stories(struct fx *f, struct store_filter flt, size_t n, const int64_t *w
 	store_story_list_free(&l);
 }
 
+/* A story folded from many items lists only the first
+ * STORE_STORY_OUTLET_ROWS of them; its counts and items stay whole. */
+static void
+test_story_outlet_cap(void **state)
+{
+	struct fx *f = *state;
+	struct store_story_list l = {0};
+	struct store_item_list il = {0};
+	struct store_filter flt = {.story = 42, .limit = STORE_NO_LIMIT, .all = 1};
+	int64_t first = 0;
+	int n = STORE_STORY_OUTLET_ROWS + 50;
+
+	for (int i = 0; i < n; i++) {
+		char guid[32];
+		int64_t id;
+
+		snprintf(guid, sizeof guid, "big%d", i);
+		id = add(f, i % 2 ? "bbc" : "dw", guid, "Giant story", "text", T0 + i, 42);
+		if (i == 0)
+			first = id;
+	}
+	assert_int_equal(store_story_get(f->st, 42, &l, f->err, sizeof f->err), 0);
+	assert_int_equal(l.v[0].nitems, n);
+	assert_int_equal(l.v[0].noutlets, 2);
+	assert_int_equal(l.v[0].noutlet_rows, STORE_STORY_OUTLET_ROWS);
+	assert_int_equal(l.v[0].outlets[0].item_id, first);
+	store_story_list_free(&l);
+	assert_int_equal(store_items(f->st, &flt, &il, f->err, sizeof f->err), 0);
+	assert_int_equal(il.n, n);
+	store_item_list_free(&il);
+}
+
 static void
 test_story_listing(void **state)
 {
@@ -1205,6 +1237,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reassign_refreshes_old, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_derived_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_story_listing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_story_outlet_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_item_listing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_default_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search, setup, teardown),
