@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <setjmp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,6 +197,39 @@ in_set(const char *const *set, size_t n, const char *s)
 
 #define IN(set, s) in_set(set, NITEMS(set), s)
 
+/* ---------------------------------------------------------------- byte scans */
+
+/* Text is scanned a word (8 bytes) at a time for the bytes that need a
+ * closer look, which are then looked at one by one. A test may flag a byte
+ * that needs nothing (a false alarm only costs the closer look), never
+ * miss one; it says only whether the word holds such a byte, not where, so
+ * byte order does not matter. */
+#define SWAR_ONES  0x0101010101010101ULL
+#define SWAR_HIGHS 0x8080808080808080ULL
+
+static uint64_t
+swar_load(const char *s)
+{
+	uint64_t w;
+
+	memcpy(&w, s, sizeof w);
+	return w;
+}
+
+/* Nonzero when some byte of w is below c (c <= 0x80). */
+static uint64_t
+swar_below(uint64_t w, unsigned char c)
+{
+	return (w - SWAR_ONES * c) & ~w & SWAR_HIGHS;
+}
+
+/* Nonzero when some byte of w is c. */
+static uint64_t
+swar_eq(uint64_t w, unsigned char c)
+{
+	return swar_below(w ^ (SWAR_ONES * c), 1);
+}
+
 /* ---------------------------------------------------------------- arena */
 
 /* gumbo's memory comes from an arena: parsing makes many small allocations,
@@ -343,27 +377,37 @@ puts_(struct walk *w, struct buf *b, const char *s)
 static int
 put_escaped(struct walk *w, const char *s, size_t n, int quote)
 {
-	size_t run = 0;
+	size_t run = 0, i = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		const char *e;
+	while (i < n) {
+		size_t end;
 
-		/* most bytes are none of the four */
-		if ((unsigned char)s[i] > '>' ||
-		    (s[i] != '&' && s[i] != '<' && s[i] != '>' && s[i] != '"'))
-			continue;
-		switch (s[i]) {
-		case '&': e = "&amp;"; break;
-		case '<': e = "&lt;"; break;
-		case '>': e = "&gt;"; break;
-		case '"': e = quote ? "&quot;" : NULL; break;
-		default: e = NULL;
+		/* Most text holds none of the four. '<' 0x3c and '>' 0x3e are
+		 * 0x3e with bit 1 set, '"' 0x22 and '&' 0x26 are 0x26 with bit 2
+		 * set (no other byte is); a '"' in text is only a false alarm. */
+		while (i + 8 <= n) {
+			uint64_t x = swar_load(s + i);
+
+			if (swar_eq(x | SWAR_ONES * 2, 0x3e) | swar_eq(x | SWAR_ONES * 4, 0x26))
+				break;
+			i += 8;
 		}
-		if (e == NULL)
-			continue;
-		if (put(w, w->html, s + run, i - run) < 0 || puts_(w, w->html, e) < 0)
-			return -1;
-		run = i + 1;
+		for (end = i + 8 < n ? i + 8 : n; i < end; i++) {
+			const char *e;
+
+			switch (s[i]) {
+			case '&': e = "&amp;"; break;
+			case '<': e = "&lt;"; break;
+			case '>': e = "&gt;"; break;
+			case '"': e = quote ? "&quot;" : NULL; break;
+			default: e = NULL;
+			}
+			if (e == NULL)
+				continue;
+			if (put(w, w->html, s + run, i - run) < 0 || puts_(w, w->html, e) < 0)
+				return -1;
+			run = i + 1;
+		}
 	}
 	return put(w, w->html, s + run, n - run);
 }
@@ -400,6 +444,43 @@ fold_ws(unsigned char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
 }
 
+static int
+text_nbsp(const char *s, size_t i, size_t n)
+{
+	return (unsigned char)s[i] == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] == 0xa0;
+}
+
+/* The end of the run of words starting at i: the first whitespace (or
+ * no-break space) that is not a lone ' ' between two words. A word of 8
+ * bytes cannot hold that end unless it has a control character, a 0xc2, two
+ * spaces in a row or a space as its last byte. */
+static size_t
+text_words_end(const char *s, size_t i, size_t n)
+{
+	for (;;) {
+		size_t end;
+
+		while (i + 8 <= n) {
+			uint64_t x = swar_load(s + i), sp = swar_eq(x, ' ');
+
+			if (swar_below(x, 0x20) | swar_eq(x, 0xc2) | (sp & (sp >> 8)) ||
+			    s[i + 7] == ' ')
+				break;
+			i += 8;
+		}
+		for (end = i + 8; i < end; i++) {
+			if (i >= n)
+				return n;
+			if (!fold_ws((unsigned char)s[i]) && !text_nbsp(s, i, n))
+				continue;
+			if (s[i] == ' ' && i + 1 < n && !fold_ws((unsigned char)s[i + 1]) &&
+			    !text_nbsp(s, i + 1, n))
+				continue;
+			return i;
+		}
+	}
+}
+
 /* Text content: whitespace runs (and no-break spaces) fold into one space,
  * except inside <pre>. */
 static int
@@ -420,25 +501,14 @@ text_put(struct walk *w, const char *s, size_t n)
 			i++;
 			continue;
 		}
-		if ((unsigned char)s[i] == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] == 0xa0) {
+		if (text_nbsp(s, i, n)) {
 			w->sp = 1;
 			i += 2;
 			continue;
 		}
 		/* Words and the single spaces between them are written as they
 		 * are, in one piece: a lone ' ' folds to itself. */
-		for (;;) {
-			while (i < n && !fold_ws((unsigned char)s[i]) &&
-			       !((unsigned char)s[i] == 0xc2 && i + 1 < n &&
-				 (unsigned char)s[i + 1] == 0xa0))
-				i++;
-			if (i + 1 < n && s[i] == ' ' && !fold_ws((unsigned char)s[i + 1]) &&
-			    !((unsigned char)s[i + 1] == 0xc2 && i + 2 < n &&
-			      (unsigned char)s[i + 2] == 0xa0))
-				i++;
-			else
-				break;
-		}
+		i = text_words_end(s, i, n);
 		if (text_flush(w) < 0 || put(w, &w->text, s + start, i - start) < 0)
 			return -1;
 	}
@@ -1707,6 +1777,22 @@ fast_ref(const char *s, size_t n, char *o, size_t *olen)
 	return 1;
 }
 
+/* The end of the run of printable ASCII other than '&' from i. */
+static size_t
+fast_plain_end(const char *s, size_t i, size_t n)
+{
+	while (i + 8 <= n) {
+		uint64_t x = swar_load(s + i);
+
+		if (swar_below(x, 0x20) | (x & SWAR_HIGHS) | swar_eq(x, 0x7f) | swar_eq(x, '&'))
+			break;
+		i += 8;
+	}
+	while (i < n && (unsigned char)(s[i] - ' ') < 0x5f && s[i] != '&')
+		i++;
+	return i;
+}
+
 /* s[0..n) decoded into a new arena string; NULL to give up. *ws: all of it
  * HTML whitespace. */
 static char *
@@ -1721,9 +1807,7 @@ fast_decode(struct fast *f, const char *s, size_t n, int *ws)
 
 		if (c >= ' ' && c < 0x7f && c != '&') {
 			/* a run of printable ASCII is copied as it is */
-			k = i + 1;
-			while (k < n && (unsigned char)(s[k] - ' ') < 0x5f && s[k] != '&')
-				k++;
+			k = fast_plain_end(s, i + 1, n);
 			for (size_t m = i; allws && m < k; m++)
 				allws = s[m] == ' ';
 			memcpy(out + j, s + i, k - i);
