@@ -426,33 +426,34 @@ html_element(const char *s, size_t n)
 	return 0;
 }
 
-/* feedparser's guess for RSS text: an end tag or an entity, and only known
- * HTML elements. */
+/* feedparser's guess for RSS text (n bytes at s): an end tag or an entity,
+ * and only known HTML elements. */
 static int
-looks_like_html(const char *s)
+looks_like_html(const char *s, size_t n)
 {
+	const char *end = s + n;
 	int sign = 0;
 
-	for (const char *p = s; *p; p++) {
-		if (p[0] == '<' && p[1] == '/' && isalnum((unsigned char)p[2]))
+	for (const char *p = s; p < end && !sign; p++) {
+		if (p[0] == '<' && end - p > 2 && p[1] == '/' && isalnum((unsigned char)p[2]))
 			sign = 1;
 		if (p[0] == '&') {
-			const char *q = p + 1 + (p[1] == '#');
-			size_t n = 0;
-			while (isalnum((unsigned char)q[n]) || q[n] == '_')
-				n++;
-			if (n && q[n] == ';')
+			const char *q = p + 1 + (end - p > 1 && p[1] == '#');
+			size_t k = 0;
+			while (q + k < end && (isalnum((unsigned char)q[k]) || q[k] == '_'))
+				k++;
+			if (k && q + k < end && q[k] == ';')
 				sign = 1;
 		}
 	}
 	if (!sign)
 		return 0;
-	for (const char *p = s; (p = strchr(p, '<')) != NULL; p++) {
-		const char *q = p + 1 + (p[1] == '/');
-		size_t n = 0;
-		while (isalnum((unsigned char)q[n]) || q[n] == '_')
-			n++;
-		if (n && !html_element(q, n))
+	for (const char *p = s; (p = memchr(p, '<', (size_t)(end - p))) != NULL; p++) {
+		const char *q = p + 1 + (end - p > 1 && p[1] == '/');
+		size_t k = 0;
+		while (q + k < end && (isalnum((unsigned char)q[k]) || q[k] == '_'))
+			k++;
+		if (k && !html_element(q, k))
 			return 0;
 	}
 	return 1;
@@ -506,64 +507,81 @@ frame_lang(struct parse *p)
 	return l ? l : p->meta.language;
 }
 
-/* The captured construct into t (replacing what t held). */
+/* s[0..*n) without leading and trailing white space. */
+static const char *
+trim(const char *s, size_t *n)
+{
+	while (*n && isspace((unsigned char)*s))
+		s++, (*n)--;
+	while (*n && isspace((unsigned char)s[*n - 1]))
+		(*n)--;
+	return s;
+}
+
+/* Base64 text decoded in place (s holds n bytes), as clean UTF-8 in out. */
+static int
+base64_text(char *s, size_t n, struct buf *out)
+{
+	struct pdec d;
+
+	n = b64decode(s, n);
+	pdec_init(&d, "application/xml; charset=utf-8");
+	d.sniffed = 1;
+	snprintf(d.encoding, sizeof d.encoding, "utf-8");
+	int rc = pdec_feed(&d, s, n, 1, out);
+	pdec_free(&d);
+	return rc;
+}
+
+/* The captured construct into t (replacing what t held). HTML goes to
+ * html_clean straight from the capture buffer, without a copy. */
 static int
 finish_text(struct parse *p, struct parse_text *t)
 {
 	struct capture *c = &p->cap;
-	char *v = NULL, err[160];
+	struct buf clean = {0};
+	const char *v;
+	char err[160];
+	size_t n;
+	int rc = -1;
 
 	/* an empty capture has no storage yet; base64 decodes in place */
 	if (c->b.data == NULL && buf_puts(&c->b, "") < 0)
 		return -1;
-	size_t n = c->b.len;
-	char *s = c->b.data;
-
+	v = c->b.data, n = c->b.len;
 	if (c->base64) {
-		n = b64decode(s, n);
-		struct pdec d;
-		struct buf clean = {0};
-		pdec_init(&d, "application/xml; charset=utf-8");
-		d.sniffed = 1;
-		snprintf(d.encoding, sizeof d.encoding, "utf-8");
-		int rc = pdec_feed(&d, s, n, 1, &clean);
-		pdec_free(&d);
-		if (rc < 0) {
-			buf_free(&clean);
-			return -1;
-		}
-		v = trimmed(buf_str(&clean), clean.len);
-		buf_free(&clean);
+		if (base64_text(c->b.data, c->b.len, &clean) < 0)
+			goto out;
+		v = buf_str(&clean), n = clean.len;
 	} else if (c->type == PARSE_TYPE_XHTML && c->atom10 && c->top_elems == 1 && !c->top_text &&
 		   c->div_first && c->div_out > c->div_in) {
-		v = trimmed(s + c->div_in, c->div_out - c->div_in);
-	} else {
-		v = trimmed(s, n);
+		v += c->div_in, n = c->div_out - c->div_in;
 	}
-	if (v == NULL)
-		return -1;
+	v = trim(v, &n);
 	text_free(t);
 	t->type = c->type;
 	t->mime = c->mime, c->mime = NULL;
 	t->src = c->src, c->src = NULL;
 	t->base = dup0(frame_base(p));
 	t->lang = dup0(frame_lang(p));
-	if (t->type == PARSE_TYPE_TEXT && !c->atom && !t->mime && looks_like_html(v))
+	if (t->type == PARSE_TYPE_TEXT && !c->atom && !t->mime && looks_like_html(v, n))
 		t->type = PARSE_TYPE_HTML;
 	if (t->type == PARSE_TYPE_TEXT) {
-		t->value = t->text = v;
-		return 0;
+		t->value = t->text = dupn(v, n);
+		rc = t->value ? 0 : -1;
+		goto out;
 	}
 	struct html_result r;
-	if (html_clean(v, strlen(v), frame_base(p), &r, err, sizeof err) < 0) {
-		free(v);
+	if (html_clean(v, n, frame_base(p), &r, err, sizeof err) < 0) {
 		fail(p, "HTML: %s", err);
-		return -1;
+		goto out;
 	}
-	free(v);
 	t->value = r.html;
 	t->text = r.text;
-	return 0;
+	rc = 0;
+out:
+	buf_free(&clean);
+	return rc;
 }
 
 /* ---------------------------------------------------------------- authors, links */
@@ -1289,6 +1307,46 @@ root(struct parse *p, const char *name, enum ns ns, const char *local, const XML
 	(void)name;
 }
 
+/* The local names of the core vocabularies, matched without case (feeds
+ * write pubdate, PubDate, ...): looked up once per element. Sorted. */
+/* clang-format off */
+#define PARSE_KEYS(X) \
+	X(abstract) X(author) X(body) X(category) X(channel) X(comments) X(content) \
+	X(contributor) X(copyright) X(description) X(email) X(enclosure) X(entry) \
+	X(fullitem) X(generator) X(guid) X(homepage) X(icon) X(id) X(image) X(issued) \
+	X(item) X(language) X(lastbuilddate) X(link) X(logo) X(managingeditor) \
+	X(modified) X(name) X(pubdate) X(published) X(rights) X(source) X(subtitle) \
+	X(summary) X(tagline) X(tags) X(textinput) X(title) X(ttl) X(updated) X(uri) \
+	X(url) X(webmaster)
+#define PARSE_KEY_ENUM(n) K_##n,
+#define PARSE_KEY_NAME(n) #n,
+enum key { K_NONE = -1, PARSE_KEYS(PARSE_KEY_ENUM) };
+static const char *const key_names[] = {PARSE_KEYS(PARSE_KEY_NAME)};
+/* clang-format on */
+
+static int
+key_cmp(const void *a, const void *b)
+{
+	return strcmp(a, *(const char *const *)b);
+}
+
+static enum key
+key_of(const char *l)
+{
+	char low[16];
+	size_t n = 0;
+
+	for (; l[n]; n++) {
+		if (n == sizeof low - 1)
+			return K_NONE;
+		low[n] = (char)(l[n] >= 'A' && l[n] <= 'Z' ? l[n] + 32 : l[n]);
+	}
+	low[n] = '\0';
+	const char *const *hit = bsearch(low, key_names, sizeof key_names / sizeof key_names[0],
+					 sizeof key_names[0], key_cmp);
+	return hit ? (enum key)(hit - key_names) : K_NONE;
+}
+
 static int
 atomish(enum ns ns)
 {
@@ -1297,52 +1355,49 @@ atomish(enum ns ns)
 
 /* Elements of the core vocabularies (RSS, Atom). */
 static int
-start_core(struct parse *p, enum ns ns, const char *l, const XML_Char **atts)
+start_core(struct parse *p, enum ns ns, enum key k, const XML_Char **atts)
 {
 	int in = p->initem;
 
-	if (!strcasecmp(l, "title"))
+	if (k == K_title)
 		begin_construct(p, F_TITLE, ns, atts, PARSE_TYPE_TEXT);
-	else if (!strcasecmp(l, "description"))
+	else if (k == K_description)
 		begin_construct(p, in ? F_SUMMARY : F_SUBTITLE, ns, atts, PARSE_TYPE_HTML);
-	else if (!strcasecmp(l, "subtitle") || !strcasecmp(l, "tagline"))
+	else if (k == K_subtitle || k == K_tagline)
 		begin_construct(p, F_SUBTITLE, ns, atts, PARSE_TYPE_TEXT);
-	else if (!strcasecmp(l, "summary") && in)
+	else if (k == K_summary && in)
 		begin_construct(p, F_SUMMARY, ns, atts, PARSE_TYPE_TEXT);
-	else if (!strcasecmp(l, "content") && in)
+	else if (k == K_content && in)
 		begin_construct(p, F_CONTENT, ns, atts, PARSE_TYPE_TEXT);
-	else if (!strcasecmp(l, "rights") || !strcasecmp(l, "copyright"))
+	else if (k == K_rights || k == K_copyright)
 		begin_construct(p, F_RIGHTS, ns, atts, PARSE_TYPE_TEXT);
-	else if (!strcasecmp(l, "link"))
+	else if (k == K_link)
 		add_link(p, atts, attr(atts, "href"), atomish(ns));
-	else if (!strcasecmp(l, "id"))
+	else if (k == K_id)
 		begin(p, F_ID);
-	else if (!strcasecmp(l, "guid")) {
+	else if (k == K_guid) {
 		const char *perma = attr(atts, "isPermaLink");
 		begin(p, F_GUID);
 		p->cap.permalink = perma == NULL || strcasecmp(perma, "false") != 0;
-	} else if (!strcasecmp(l, "comments"))
+	} else if (k == K_comments)
 		begin(p, F_COMMENTS);
-	else if (!strcasecmp(l, "pubDate") || !strcasecmp(l, "published") ||
-		 !strcasecmp(l, "issued"))
+	else if (k == K_pubdate || k == K_published || k == K_issued)
 		begin(p, F_PUBLISHED);
-	else if (!strcasecmp(l, "updated") || !strcasecmp(l, "modified") ||
-		 !strcasecmp(l, "lastBuildDate"))
+	else if (k == K_updated || k == K_modified || k == K_lastbuilddate)
 		begin(p, F_UPDATED);
-	else if (!strcasecmp(l, "language"))
+	else if (k == K_language)
 		begin(p, F_LANGUAGE);
-	else if (!strcasecmp(l, "generator"))
+	else if (k == K_generator)
 		begin(p, F_GENERATOR);
-	else if (!strcasecmp(l, "icon"))
+	else if (k == K_icon)
 		begin(p, F_ICON);
-	else if (!strcasecmp(l, "logo"))
+	else if (k == K_logo)
 		begin(p, F_LOGO);
-	else if (!strcasecmp(l, "ttl"))
+	else if (k == K_ttl)
 		begin(p, F_TTL);
-	else if (!atomish(ns) &&
-		 (!strcasecmp(l, "author") || (!in && !strcasecmp(l, "managingEditor"))))
+	else if (!atomish(ns) && (k == K_author || (!in && k == K_managingeditor)))
 		begin(p, F_AUTHOR);
-	else if (!strcasecmp(l, "category")) {
+	else if (k == K_category) {
 		const char *term = attr(atts, "term");
 		if (atomish(ns) || term)
 			add_category(p, term, attr(atts, "scheme"), attr(atts, "label"));
@@ -1350,17 +1405,17 @@ start_core(struct parse *p, enum ns ns, const char *l, const XML_Char **atts)
 			begin(p, F_CATEGORY);
 			p->cap.scheme = dup0(attr(atts, "domain"));
 		}
-	} else if (!strcasecmp(l, "tags") && !atomish(ns))
+	} else if (k == K_tags && !atomish(ns))
 		begin(p, F_TAGS);
-	else if (!strcasecmp(l, "enclosure"))
+	else if (k == K_enclosure)
 		add_enclosure(p, atts);
-	else if (!strcasecmp(l, "webMaster") && !in && p->meta.l.nauthors == 0)
+	else if (k == K_webmaster && !in && p->meta.l.nauthors == 0)
 		begin(p, F_AUTHOR);
-	else if (!strcasecmp(l, "body") && in && !atomish(ns))
+	else if (k == K_body && in && !atomish(ns))
 		begin_construct(p, F_CONTENT, ns, atts, PARSE_TYPE_XHTML);
-	else if (!strcasecmp(l, "abstract"))
+	else if (k == K_abstract)
 		begin_construct(p, in ? F_SUMMARY : F_SUBTITLE, ns, atts, PARSE_TYPE_TEXT);
-	else if (!strcasecmp(l, "fullitem") && in)
+	else if (k == K_fullitem && in)
 		begin_construct(p, F_CONTENT, ns, atts, PARSE_TYPE_HTML);
 	else
 		return -1;
@@ -1451,13 +1506,13 @@ start_ext(struct parse *p, enum ns ns, const char *l, const XML_Char **atts)
 }
 
 static void
-start_person(struct parse *p, const char *l)
+start_person(struct parse *p, enum key k)
 {
-	if (!strcasecmp(l, "name"))
+	if (k == K_name)
 		begin(p, F_PNAME);
-	else if (!strcasecmp(l, "email"))
+	else if (k == K_email)
 		begin(p, F_PEMAIL);
-	else if (!strcasecmp(l, "uri") || !strcasecmp(l, "url") || !strcasecmp(l, "homepage"))
+	else if (k == K_uri || k == K_url || k == K_homepage)
 		begin(p, F_PURI);
 }
 
@@ -1497,14 +1552,15 @@ dispatch_start(struct parse *p, const char *name, const XML_Char **atts)
 	}
 	if (p->insource)
 		return;
-	if (core && !strcasecmp(l, "channel")) {
+	enum key k = key_of(l);
+	if (core && k == K_channel) {
 		p->infeed = 1;
 		if (p->meta.format && !strcmp(p->meta.format, "rss10") &&
 		    strstr(name, "netscape")) {
 			p->meta.format = "rss090";
 			set_str(&p->meta.version, dup0("0.9"));
 		}
-	} else if (core && (!strcasecmp(l, "item") || (atomish(ns) && !strcasecmp(l, "entry")))) {
+	} else if (core && (k == K_item || (atomish(ns) && k == K_entry))) {
 		item_begin(p);
 		for (int i = 0; atts[i]; i += 2) {
 			const char *al;
@@ -1513,35 +1569,35 @@ dispatch_start(struct parse *p, const char *name, const XML_Char **atts)
 		}
 		if (p->meta.format && !strcmp(p->meta.format, "cdf"))
 			cdf_attrs(p, atts);
-	} else if (atomish(ns) && !strcasecmp(l, "source") && p->initem) {
+	} else if (atomish(ns) && k == K_source && p->initem) {
 		p->insource = p->depth;
-	} else if (core && !atomish(ns) && !strcasecmp(l, "image")) {
+	} else if (core && !atomish(ns) && k == K_image) {
 		p->inimage = p->depth;
-	} else if (core && (!strcasecmp(l, "textinput") || !strcasecmp(l, "textInput"))) {
+	} else if (core && k == K_textinput) {
 		p->intextinput = p->depth;
 	} else if (p->intextinput) {
 		return;
-	} else if (atomish(ns) && (!strcasecmp(l, "author") || !strcasecmp(l, "contributor"))) {
+	} else if (atomish(ns) && (k == K_author || k == K_contributor)) {
 		struct parse_lists *ls = lists(p);
 		p->inperson = p->depth;
 		p->person = 0;
 		p->person_initem = p->initem;
-		if (!strcasecmp(l, "author") &&
+		if (k == K_author &&
 		    grow((void **)&ls->authors, &ls->nauthors, sizeof *ls->authors) == 0)
 			p->person = ls->nauthors;
 	} else if (p->inperson) {
 		if (core)
-			start_person(p, l);
+			start_person(p, k);
 	} else if (p->inimage) {
-		if (!strcasecmp(l, "url"))
+		if (k == K_url)
 			begin(p, F_IMG_URL);
-		else if (!strcasecmp(l, "title"))
+		else if (k == K_title)
 			begin(p, F_IMG_TITLE);
-		else if (!strcasecmp(l, "link"))
+		else if (k == K_link)
 			begin(p, F_IMG_LINK);
 	} else if (core) {
 		/* an unknown element's children are not the item's or feed's */
-		if (start_core(p, ns, l, atts) < 0 && (p->initem || p->infeed))
+		if (start_core(p, ns, k, atts) < 0 && (p->initem || p->infeed))
 			p->insource = p->depth;
 	} else {
 		start_ext(p, ns, l, atts);
@@ -1552,7 +1608,8 @@ static void
 dispatch_end(struct parse *p, const char *name)
 {
 	const char *l;
-	enum ns ns = ns_of_p(p, name, &l);
+	enum ns ns;
+	enum key k;
 
 	if (p->insource) {
 		if (p->depth == p->insource)
@@ -1571,8 +1628,8 @@ dispatch_end(struct parse *p, const char *name)
 		p->inimage = 0;
 	} else if (p->intextinput == p->depth) {
 		p->intextinput = 0;
-	} else if (p->initem && (ns == NS_CORE || atomish(ns)) &&
-		   (!strcasecmp(l, "item") || !strcasecmp(l, "entry"))) {
+	} else if (p->initem && ((ns = ns_of_p(p, name, &l)) == NS_CORE || atomish(ns)) &&
+		   ((k = key_of(l)) == K_item || k == K_entry)) {
 		item_end(p);
 	}
 }
