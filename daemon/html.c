@@ -282,7 +282,8 @@ text_nbsp(const char *s, size_t i, size_t n)
 /* The end of the run of words starting at i: the first whitespace (or
  * no-break space) that is not a lone ' ' between two words. A word of 8
  * bytes cannot hold that end unless it has a control character, a 0xc2, two
- * spaces in a row or a space as its last byte. */
+ * spaces in a row, or a space as its last byte with white space, a 0xc2 or
+ * the end of the text after it. */
 static size_t
 text_words_end(const char *s, size_t i, size_t n)
 {
@@ -293,7 +294,8 @@ text_words_end(const char *s, size_t i, size_t n)
 			uint64_t x = swar_load(s + i), sp = swar_eq(x, ' ');
 
 			if (swar_below(x, 0x20) | swar_eq(x, 0xc2) | (sp & (sp >> 8)) ||
-			    s[i + 7] == ' ')
+			    (s[i + 7] == ' ' && (i + 8 == n || fold_ws((unsigned char)s[i + 8]) ||
+						 (unsigned char)s[i + 8] == 0xc2)))
 				break;
 			i += 8;
 		}
@@ -695,13 +697,18 @@ text_open(struct walk *w, const GumboElement *e, int lines)
 		if (w->ol <= 0 || w->ol > 1000000)
 			w->ol = 1;
 	} else if (e->tag == GUMBO_TAG_LI) {
-		char mark[24];
+		char mark[24], *m = mark + sizeof mark;
 
-		if (w->ol > 0 && w->ol < 1000000)
-			snprintf(mark, sizeof mark, "%d. ", w->ol++);
-		else
-			snprintf(mark, sizeof mark, "- ");
-		if (text_flush(w) < 0 || puts_(w, &w->text, mark) < 0)
+		/* "%d. " by hand: snprintf cost more than the rest of the item */
+		*--m = ' ';
+		if (w->ol > 0 && w->ol < 1000000) {
+			*--m = '.';
+			for (int k = w->ol++; k > 0; k /= 10)
+				*--m = (char)('0' + k % 10);
+		} else {
+			*--m = '-';
+		}
+		if (text_flush(w) < 0 || put(w, &w->text, m, (size_t)(mark + sizeof mark - m)) < 0)
 			return -1;
 	}
 	return saved;
