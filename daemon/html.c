@@ -527,9 +527,12 @@ attr_names(const GumboAttribute *a, char *lname, char *oname, size_t size)
 			     : a->attr_namespace == GUMBO_ATTR_NAMESPACE_XML ? "xml:"
 									     : "";
 
-	if (a->attr_namespace == GUMBO_ATTR_NAMESPACE_XMLNS ||
-	    (size_t)snprintf(oname, size, "%s%s", prefix, a->name) >= size)
+	size_t np = strlen(prefix), nn = strlen(a->name);
+
+	if (a->attr_namespace == GUMBO_ATTR_NAMESPACE_XMLNS || np + nn >= size)
 		return -1;
+	memcpy(oname, prefix, np);
+	memcpy(oname + np, a->name, nn + 1);
 	for (size_t i = 0; (lname[i] = (char)tolower((unsigned char)oname[i])) != '\0'; i++)
 		;
 	if (strncmp(lname, "on", 2) == 0 || strcmp(lname, "xmlns") == 0)
