@@ -162,7 +162,10 @@ static const char *const text_paras[] = {
 static int
 cmp_str(const void *key, const void *item)
 {
-	return strcmp(key, *(const char *const *)item);
+	const unsigned char *x = key, *y = *(const unsigned char *const *)item;
+
+	/* most probes differ in the first byte: no call for those */
+	return *x != *y ? *x - *y : strcmp((const char *)x, (const char *)y);
 }
 
 int
