@@ -388,7 +388,6 @@ parse_new(const char *content_type, const char *document_url, parse_item_cb cb, 
 	pdec_init(&p->dec, content_type);
 	p->cb = cb;
 	p->user = user;
-	p->keep.limit = PARSE_RECOVER_MAX;
 	if (document_url && *document_url) {
 		p->docurl = dup0(document_url);
 		if (p->docurl == NULL)
@@ -403,13 +402,73 @@ fail:
 	return NULL;
 }
 
+#define PARSE_KEEP_BLOCK (64u << 10)
+
+static void
+keep_free(struct parse_keep *k)
+{
+	for (size_t i = 0; i < k->nblocks; i++)
+		free(k->blocks[i]);
+	free(k->blocks);
+	k->blocks = NULL;
+	k->nblocks = k->len = 0;
+}
+
+/* Keeps s[0..n) after what is kept. Past PARSE_RECOVER_MAX, or when memory
+ * runs out, all of it is dropped: a document that cannot be kept whole is not
+ * recovered. */
+static void
+keep_append(struct parse_keep *k, const char *s, size_t n)
+{
+	if (k->full)
+		return;
+	if (n > PARSE_RECOVER_MAX - k->len)
+		goto drop;
+	while (n > 0) {
+		size_t used = k->len % PARSE_KEEP_BLOCK, m = PARSE_KEEP_BLOCK - used;
+
+		if (k->len / PARSE_KEEP_BLOCK == k->nblocks) {
+			char **b = realloc(k->blocks, (k->nblocks + 1) * sizeof *b);
+			if (b == NULL)
+				goto drop;
+			k->blocks = b;
+			if ((b[k->nblocks] = malloc(PARSE_KEEP_BLOCK)) == NULL)
+				goto drop;
+			k->nblocks++;
+		}
+		if (m > n)
+			m = n;
+		memcpy(k->blocks[k->len / PARSE_KEEP_BLOCK] + used, s, m);
+		k->len += m, s += m, n -= m;
+	}
+	return;
+drop:
+	keep_free(k);
+	k->full = 1;
+}
+
+/* The kept document in one piece (malloc'd, k->len bytes and a NUL), or NULL
+ * when memory runs out. */
+static char *
+keep_join(const struct parse_keep *k)
+{
+	char *doc = malloc(k->len + 1);
+
+	if (doc == NULL)
+		return NULL;
+	for (size_t i = 0, off = 0; off < k->len; i++) {
+		size_t m = k->len - off < PARSE_KEEP_BLOCK ? k->len - off : PARSE_KEEP_BLOCK;
+		memcpy(doc + off, k->blocks[i], m);
+		off += m;
+	}
+	doc[k->len] = '\0';
+	return doc;
+}
+
 static int
 push(struct parse *p, const char *s, size_t n, int final)
 {
-	if (!p->keep_full && buf_append(&p->keep, s, n) < 0) {
-		p->keep_full = 1; /* too big to keep: no retry on error */
-		buf_free(&p->keep);
-	}
+	keep_append(&p->keep, s, n);
 	if (p->broken || p->fatal)
 		return p->fatal ? -1 : 0;
 	if (XML_Parse(p->xp, s, (int)n, final) == XML_STATUS_ERROR) {
@@ -454,8 +513,9 @@ recover(struct parse *p)
 {
 	struct buf fixed = {0};
 	struct parse_meta keep = p->meta;
+	char *doc = keep_join(&p->keep);
 
-	if (parse_repair(p->keep.data, p->keep.len, PARSE_MAX_DEPTH, &fixed) < 0)
+	if (doc == NULL || parse_repair(doc, p->keep.len, PARSE_MAX_DEPTH, &fixed) < 0)
 		goto out;
 	XML_ParserFree(p->xp);
 	p->xp = NULL;
@@ -487,6 +547,7 @@ recover(struct parse *p)
 	else if (p->meta.format)
 		p->err[0] = '\0'; /* recovered: a bozo feed, not a failure */
 out:
+	free(doc);
 	buf_free(&fixed);
 }
 
@@ -502,10 +563,10 @@ parse_finish(struct parse *p)
 			push(p, p->chunk.data ? p->chunk.data : "", p->chunk.len, 1);
 		}
 	}
-	if (p->broken && !p->fatal && !p->keep_full && p->keep.len > 0)
+	if (p->broken && !p->fatal && !p->keep.full && p->keep.len > 0)
 		recover(p);
-	buf_free(&p->keep);
-	p->keep_full = 1;
+	keep_free(&p->keep);
+	p->keep.full = 1;
 	p->meta.encoding = pdec_encoding(&p->dec);
 	if (p->dec.bozo) {
 		p->meta.bozo = 1;
@@ -550,7 +611,7 @@ parse_free(struct parse *p)
 	meta_free(&p->meta);
 	pdec_free(&p->dec);
 	buf_free(&p->chunk);
-	buf_free(&p->keep);
+	keep_free(&p->keep);
 	free(p->docurl);
 	free(p->alias_uri);
 	free(p);

@@ -104,12 +104,21 @@ struct parse_capture {
 	struct buf b;
 };
 
+/* The decoded document, kept for recovery (parse.c): fixed-size blocks, so
+ * that keeping it never copies what was kept before (a buffer growing by
+ * realloc copied each byte about twice more). */
+struct parse_keep {
+	char **blocks; /* PARSE_KEEP_BLOCK bytes each, the last one partly used */
+	size_t nblocks;
+	size_t len;
+	int full; /* past PARSE_RECOVER_MAX or out of memory: nothing kept */
+};
+
 struct parse {
 	XML_Parser xp;
 	struct pdec dec;
 	struct buf chunk; /* decoded bytes of the current feed call */
-	struct buf keep;  /* the decoded document, for recovery */
-	int keep_full;
+	struct parse_keep keep;
 	parse_item_cb cb;
 	void *user;
 	char *docurl;
