@@ -510,6 +510,85 @@ test_text(void **state)
 	expect_text("", "");
 }
 
+/* The reference for text_scan_offsets: white space (and no-break spaces)
+ * folded to one space, ends trimmed. */
+static void
+fold_ref(const char *d, char *out)
+{
+	size_t o = 0;
+	int sp = 0;
+
+	for (size_t i = 0; d[i];) {
+		int nbsp = (unsigned char)d[i] == 0xc2 && (unsigned char)d[i + 1] == 0xa0;
+
+		if (nbsp || strchr(" \t\n\f", d[i])) {
+			sp = 1;
+			i += nbsp ? 2 : 1;
+			continue;
+		}
+		if (sp && o > 0)
+			out[o++] = ' ';
+		sp = 0;
+		out[o++] = d[i++];
+	}
+	out[o] = '\0';
+}
+
+/* Text is escaped and folded a word (8 bytes) at a time: every piece that
+ * needs work, at every offset around the word edges, alone and doubled,
+ * between ordinary words, gives the byte-at-a-time result. */
+static void
+test_text_scan_offsets(void **state)
+{
+	static const struct {
+		const char *in, *dec, *esc; /* as written, decoded, escaped again */
+	} piece[] = {
+		{" ", " ", " "},
+		{"  ", "  ", "  "},
+		{"\t", "\t", "\t"},
+		{"\n", "\n", "\n"},
+		{" \n", " \n", " \n"},
+		{"&nbsp;", "\xc2\xa0", "\xc2\xa0"},
+		{" &nbsp;", " \xc2\xa0", " \xc2\xa0"},
+		{"\xc2\xa0", "\xc2\xa0", "\xc2\xa0"},
+		{"&amp;", "&", "&amp;"},
+		{"&lt;", "<", "&lt;"},
+		{"&gt;", ">", "&gt;"},
+		{"\"", "\"", "\""},
+		{"'$=?", "'$=?", "'$=?"},
+		{"\xc3\xa9", "\xc3\xa9", "\xc3\xa9"},
+		{"&#233;", "\xc3\xa9", "\xc3\xa9"},
+	};
+	static const char filler[] = "lorem ipsum dolor sit amet consectetur";
+	char in[160], dec[160], esc[200], want[160], err[200];
+	struct html_result r;
+
+	(void)state;
+	for (size_t k = 0; k < sizeof piece / sizeof piece[0]; k++)
+		for (int twice = 0; twice < 2; twice++)
+			for (int pre = 0; pre < 18; pre++)
+				for (int post = 0; post < 18; post++) {
+					const char *pi = piece[k].in, *pd = piece[k].dec,
+						   *pe = piece[k].esc;
+					snprintf(in, sizeof in, "%.*s%s%s%.*s", pre, filler, pi,
+						 twice ? pi : "", post, filler + 6);
+					snprintf(dec, sizeof dec, "%.*s%s%s%.*s", pre, filler, pd,
+						 twice ? pd : "", post, filler + 6);
+					snprintf(esc, sizeof esc, "%.*s%s%s%.*s", pre, filler, pe,
+						 twice ? pe : "", post, filler + 6);
+					fold_ref(dec, want);
+					assert_int_equal(html_clean(in, strlen(in), NULL, &r, err,
+								    sizeof err),
+							 0);
+					if (strcmp(r.html, esc) != 0 || strcmp(r.text, want) != 0)
+						fail_msg("%s: html \"%s\" text \"%s\", want \"%s\" "
+							 "/ "
+							 "\"%s\"",
+							 in, r.html, r.text, esc, want);
+					html_result_free(&r);
+				}
+}
+
 /* Deep nesting, direct or through the tree builder's repairs, is refused
  * before gumbo spends quadratic time on it. */
 /* The fast path's edges, and random documents built from the pieces it
@@ -795,6 +874,7 @@ main(void)
 		cmocka_unit_test(test_relative_urls),
 		cmocka_unit_test(test_css),
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_text_scan_offsets),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_deep_nesting),
 		cmocka_unit_test(test_fast_path_same_as_gumbo),

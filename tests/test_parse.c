@@ -437,6 +437,26 @@ test_malformed(void **state)
 	assert_non_null(strstr(buf_str(&s.out), "guid=g2|link=(null)|"));
 	buf_free(&s.out);
 
+	/* recovery re-reads the whole document as kept, here across several of
+	 * the parser's 64 KiB blocks and in chunks that straddle them */
+	struct buf big = {0};
+	buf_puts(&big, "<rss version=\"2.0\"><channel><title>big</title>");
+	for (int i = 0; i < 4000; i++)
+		buf_printf(&big, "<item><title>item %s%d</title><guid>g%d</guid></item>",
+			   i == 2000 ? "& " : "", i, i);
+	buf_puts(&big, "</channel></rss>");
+	assert_true(big.len > 3 * 65536);
+	s = (struct seen){0};
+	assert_int_equal(run(NULL, NULL, big.data, big.len, 4093, &s, err, sizeof err), 0);
+	assert_int_equal(s.nitems, 4000);
+	assert_non_null(strstr(buf_str(&s.out), "bozo=1"));
+	assert_non_null(strstr(buf_str(&s.out), "guid=g1999|"));
+	assert_non_null(strstr(buf_str(&s.out), "title=item & 2000|"));
+	assert_non_null(strstr(buf_str(&s.out), "guid=g2001|link=g2001|title=item 2001|"));
+	assert_non_null(strstr(buf_str(&s.out), "guid=g3999|link=g3999|title=item 3999|"));
+	buf_free(&s.out);
+	buf_free(&big);
+
 	/* not XML at all */
 	s = (struct seen){0};
 	assert_int_equal(run(NULL, NULL, "hello", 5, 0, &s, err, sizeof err), -1);
