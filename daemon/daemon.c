@@ -25,10 +25,12 @@
 #include "parse.h"
 #include "store.h"
 #include "story.h"
+#include "url.h"
 
 static void feed_poll(struct herald_feed *f);
 static void result_clear(struct poll_result *r);
 static void writer_pump(struct herald *h);
+static void host_take(struct herald *h, struct herald_feed *f, int delta);
 static void fifo_unlink(struct feed_fifo *q, struct herald_feed *f);
 static void reload_logged(struct herald *h);
 
@@ -83,8 +85,10 @@ feed_free(struct herald_feed *f)
 		return;
 	if (f->req)
 		fetch_cancel(f->req);
-	if (f->slot)
+	if (f->slot) {
 		f->h->inflight--;
+		host_take(f->h, f, -1);
+	}
 	fifo_unlink(&f->h->waitq, f);
 	fifo_unlink(&f->h->doneq, f);
 	result_clear(&f->res);
@@ -151,6 +155,7 @@ feed_load(struct herald *h, struct herald_feed *f, const struct store_feed *sf)
 			return -1;
 		f->failures = sf->failures;
 		/* A permanent redirect seen earlier moved the feed. */
+		f->host_url = NULL;
 		if (sf->moved_url && *sf->moved_url && replace_str(&f->url, sf->moved_url) < 0)
 			return -1;
 	}
@@ -179,6 +184,7 @@ feed_new(struct herald *h, const struct config_feed *cf)
 	f->config_url = strdup(cf->url);
 	f->url = strdup(cf->url);
 	f->interval = cf->interval ? cf->interval : h->cfg.interval;
+	f->host = -1;
 	sched_entry_init(&f->entry, f);
 	if (f->id == NULL || f->config_url == NULL || f->url == NULL) {
 		feed_free(f);
@@ -408,6 +414,7 @@ feed_moved(struct herald_feed *f, const char *to)
 	char err[256];
 
 	log_info("feed %s: moved permanently: %s -> %s", f->id, f->url, to);
+	f->host_url = NULL; /* the host is looked up again at the next poll */
 	if (replace_str(&f->url, to) < 0 ||
 	    store_feed_moved(f->h->store, f->id, to, err, sizeof err) < 0)
 		log_err("feed %s: cannot record its new URL: %s", f->id, err);
@@ -506,11 +513,83 @@ fifo_unlink(struct feed_fifo *q, struct herald_feed *f)
 	fifo_link(q, f)->next = NULL;
 }
 
+/* The index of host in h->hosts, added with a count of 0 when new; -1
+ * when memory runs out (the host then goes unlimited here; curl's own
+ * per-host limit still holds). */
+static int
+host_index(struct herald *h, const char *host)
+{
+	for (size_t i = 0; i < h->nhosts; i++)
+		if (strcmp(h->hosts[i].name, host) == 0)
+			return (int)i;
+	if (h->nhosts == h->hosts_cap) {
+		size_t cap = h->hosts_cap ? h->hosts_cap * 2 : 16;
+		struct herald_host *v = realloc(h->hosts, cap * sizeof *v);
+
+		if (v == NULL)
+			return -1;
+		h->hosts = v;
+		h->hosts_cap = cap;
+	}
+	if ((h->hosts[h->nhosts].name = strdup(host)) == NULL)
+		return -1;
+	h->hosts[h->nhosts].n = 0;
+	return (int)h->nhosts++;
+}
+
+/* libcurl queues a transfer over the per-host limit inside the multi
+ * handle, and counts its connect and total timeouts from then on
+ * (curl/curl#4486): a feed queued behind 500 others on one host fails.
+ * So the daemon keeps the per-host limit itself and hands curl only
+ * transfers that can start. file:// has no host and no limit. Called only
+ * for a feed that holds no slot, so its host can be looked up afresh when
+ * its URL changed. */
+static int
+host_full(struct herald *h, struct herald_feed *f)
+{
+	unsigned per = h->cfg.max_per_host ? h->cfg.max_per_host : CONFIG_DEFAULT_MAX_PER_HOST;
+
+	if (f->host_url != f->url) {
+		char *host = url_host(f->url);
+
+		f->host = host && *host ? host_index(h, host) : -1;
+		f->host_url = f->url;
+		free(host);
+	}
+	return f->host >= 0 && h->hosts[f->host].n >= per;
+}
+
+static void
+host_take(struct herald *h, struct herald_feed *f, int delta)
+{
+	unsigned *n = f->host >= 0 ? &h->hosts[f->host].n : NULL;
+
+	if (n == NULL)
+		return;
+	if (delta > 0)
+		(*n)++;
+	else if (*n > 0)
+		(*n)--;
+}
+
+/* Starts waiting feeds, in order, as slots free up; a feed whose host is
+ * at its limit lets the ones behind it (other hosts) go first. */
 static void
 wait_pump(struct herald *h)
 {
-	while (h->waitq.head && h->inflight < poll_cap(h) && !h->stopping)
-		feed_poll(fifo_pop(&h->waitq));
+	struct herald_feed *f, *next;
+
+	if (h->wait_pumping)
+		return;
+	h->wait_pumping = 1;
+	for (f = h->waitq.head; f && h->inflight < poll_cap(h) && !h->stopping; f = next) {
+		next = f->wait.next;
+		if (host_full(h, f))
+			continue;
+		fifo_unlink(&h->waitq, f);
+		feed_poll(f);
+	}
+	h->wait_pumping = 0;
 }
 
 /* ---- the writer: finished polls, recorded in the order they finished ---- */
@@ -611,6 +690,7 @@ poll_complete(struct herald_feed *f, const char *title, unsigned ttl)
 		/* Its slot is free: the next waiting feed takes it. */
 		f->slot = 0;
 		h->inflight--;
+		host_take(h, f, -1);
 		wait_pump(h);
 	}
 	if (why[0]) {
@@ -795,7 +875,7 @@ feed_poll(struct herald_feed *f)
 	 * would come too soon anyway. */
 	if (f->req || f->wait.on || f->done.on || f == h->work_feed || h->stopping)
 		return;
-	if (h->inflight >= poll_cap(h)) {
+	if (h->inflight >= poll_cap(h) || host_full(h, f)) {
 		fifo_push(&h->waitq, f);
 		return;
 	}
@@ -815,6 +895,7 @@ feed_poll(struct herald_feed *f)
 	}
 	f->slot = 1;
 	h->inflight++;
+	host_take(h, f, 1);
 }
 
 static void
@@ -1095,7 +1176,10 @@ herald_stop(struct herald *h)
 		if (!f->done.on && f != h->work_feed) {
 			ingest_free(f->ing);
 			f->ing = NULL;
-			h->inflight -= f->slot;
+			if (f->slot) {
+				h->inflight--;
+				host_take(h, f, -1);
+			}
 			f->slot = 0;
 		}
 	}
@@ -1288,6 +1372,9 @@ herald_free(struct herald *h)
 		feed_free(h->feeds[i]);
 	free(h->feeds);
 	free(h->batch_feeds);
+	for (size_t i = 0; i < h->nhosts; i++)
+		free(h->hosts[i].name);
+	free(h->hosts);
 	story_free(h->story);
 	if (h->store)
 		store_close(h->store);

@@ -65,6 +65,8 @@ struct herald_feed {
 	int polled;            /* counted for --once */
 	struct feed_link wait; /* due, queued behind the polls in flight */
 	int slot;              /* counted in inflight until recorded */
+	int host;              /* index in h->hosts of url's host, or -1 */
+	const char *host_url;  /* the url host was found for (stale if not url) */
 
 	/* A finished poll, waiting in the writer's queue to be recorded. */
 	struct poll_result {
@@ -124,6 +126,13 @@ struct herald {
 	 * feeds, file:// ones included, and however far storing lags behind. */
 	unsigned inflight;
 	struct feed_fifo waitq;
+	int wait_pumping;
+	/* Polls holding a slot, per host (max_per_host; see host_full). */
+	struct herald_host {
+		char *name;
+		unsigned n;
+	} * hosts;
+	size_t nhosts, hosts_cap;
 
 	uint64_t rng;    /* xorshift state for jitter */
 	int64_t started; /* Unix seconds */

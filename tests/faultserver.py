@@ -21,6 +21,7 @@ SIGTERM. Every path is a fault nginx cannot produce:
   /chain302      301 -> /chain302b -> 302 -> /ok      (not a move)
   /retry-date    503 with Retry-After as an HTTP date 300 s ahead
   /slowheaders   the status line, then silence before the headers end
+  /slow          200, the /ok feed after a 1 s pause
 """
 
 import email.utils
@@ -191,6 +192,10 @@ class Handler(socketserver.BaseRequestHandler):
         elif path == "/slowheaders":
             self.send(b"HTTP/1.1 200 OK\r\n")
             self.hold()
+        elif path == "/slow":
+            time.sleep(1.0)
+            self.head("200 OK", [xml], length=len(FEED))
+            self.send(FEED)
         else:
             self.head("404 Not Found", ["Content-Type: text/plain"], length=10)
             self.send(b"not found\n")

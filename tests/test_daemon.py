@@ -282,6 +282,22 @@ class Wire:
         self.s.close()
 
 
+def per_host_tests(tmp, fs):
+    """Ten slow feeds (1 s each) on one host, two at a time, with a 3 s
+    timeout: curl would queue the rest itself and count their timeouts from
+    then on (curl/curl#4486); the daemon hands it only what can start."""
+    db = os.path.join(tmp, "host.db")
+    conf = os.path.join(tmp, "host.conf")
+    config(conf, db, os.path.join(tmp, "host.sock"),
+           [("s%d" % i, fs.url("/slow?%d" % i)) for i in range(10)],
+           "max_connections = 8\nmax_per_host = 2")
+    rc, err = run_once(conf)
+    failed = [ln for ln in err.splitlines() if "warning" in ln]
+    check(rc == 0 and not failed, "per host: 10 slow feeds, 2 at a time, none times out (%s)"
+          % (failed[:1] or rc))
+    check(db_rows(db, "SELECT COUNT(*) FROM items")[0][0] == 10, "per host: all 10 stored")
+
+
 def big_response_tests(tmp, ng):
     """A large response is stored on the worker thread: meanwhile `version`
     is answered, and a client reading the store sees all of it or none."""
@@ -349,6 +365,7 @@ def main():
             once_tests(tmp, ng, fs)
             daemon_tests(tmp, ng, fs)
             big_response_tests(tmp, ng)
+            per_host_tests(tmp, fs)
     finally:
         if not os.environ.get("HERALD_KEEP_TMP"):
             shutil.rmtree(tmp, ignore_errors=True)
