@@ -168,11 +168,9 @@ map_free(struct map *m)
 
 /* ---- state ---- */
 
-struct iterm {
-	uint32_t tw;    /* term id | weight << 24 | F_NUM | F_NAME | F_SPECIAL */
-	uint32_t next;  /* older posting of the same term (arena index), or NONE */
-	uint32_t owner; /* story slot; for a special term, the item's masked seq */
-};
+/* An item's term: term id | weight << W_SHIFT | F_NUM | F_NAME | F_SPECIAL
+ * (a special's id is in the special table). */
+typedef uint32_t iterm;
 
 struct item {
 	int64_t time;
@@ -184,11 +182,33 @@ struct item {
 	uint32_t off; /* its postings: arena[off .. off + nterms), never wrapping */
 };
 
+/* A term's newest postings (item seq and, for content terms, its story
+ * slot). The walk looks at WALK_LIMIT postings at most, so only that many
+ * are kept, and a walk reads one block instead of chasing a chain through
+ * memory. Most terms occur once: the first posting sits in the term, a
+ * second one moves both into a block. */
+#define RING 8
+struct post_block {
+	uint32_t seq[RING];
+	uint32_t slot[RING];
+};
+
 struct term {
 	uint64_t key;
 	uint32_t df;
-	uint32_t head; /* newest posting */
-	double ldf;    /* ln(df + 0.5), kept with df so IDF costs no log */
+	uint32_t blk;         /* its post_block, or NONE while it has one posting */
+	uint32_t seq0, slot0; /* that posting */
+	uint8_t pos, fill;    /* next ring position; postings held (<= RING) */
+};
+
+/* Content terms and specials (links, SimHash bands) have separate tables,
+ * so content term ids stay dense and their ln(df + 0.5) (IDF without a log
+ * call) packs into a small array. */
+struct termtab {
+	struct term *t;
+	double *ldf; /* content table only */
+	uint32_t cap, used, *free, nfree;
+	struct map map;
 };
 
 struct sent {
@@ -240,14 +260,14 @@ struct story_index {
 	int64_t now;
 	double ln_n; /* ln(live items + 2) while an item is assigned */
 
-	/* Postings of live items in arrival order: a ring, so expiry frees its
-	 * head and a posting is one cache line away from the next. */
-	struct iterm *arena;
+	/* The terms of live items in arrival order: a ring, so expiry frees
+	 * its head. */
+	iterm *arena;
 	uint32_t arena_cap, arena_head, arena_used; /* physical indices */
 
-	struct term *terms;
-	uint32_t nterms_cap, nterms_used, *tfree, ntfree;
-	struct map term_map;
+	struct termtab terms, specials;
+	struct post_block *blocks; /* free ones chained through seq[0] */
+	uint32_t nblk_cap, nblk_used, blk_free, nblk_free;
 
 	struct story *stories;
 	uint32_t nst_cap, nst_used, *sfree, nsfree, nlive_st;
@@ -709,7 +729,7 @@ item_at(const struct story_index *idx, uint32_t seq)
 	return &idx->ring[seq & (idx->ring_cap - 1)];
 }
 
-static struct iterm *
+static iterm *
 item_terms(const struct story_index *idx, const struct item *it)
 {
 	return &idx->arena[it->off];
@@ -738,10 +758,10 @@ arena_shift(const struct story_index *idx, uint32_t ref, uint32_t cap)
 	return ref < idx->arena_head ? ref + cap : ref;
 }
 
-/* Grows the arena by a quarter when n more postings (and their padding) might
+/* Grows the arena by a quarter when n more terms (and their padding) might
  * not fit. realloc() keeps big blocks in place (mremap), so the peak is not
  * old + new; a wrapped live range then has its start moved past the old end,
- * and references into that part move by the old capacity. */
+ * and the items whose terms lie in that part move by the old capacity. */
 static int
 arena_reserve(struct story_index *idx, uint32_t n)
 {
@@ -755,21 +775,13 @@ arena_reserve(struct story_index *idx, uint32_t n)
 		wrap = idx->arena_head + idx->arena_used - cap;
 	if (nc < cap + wrap)
 		nc = cap + wrap;
-	struct iterm *a = realloc(idx->arena, (size_t)nc * sizeof(*a));
+	iterm *a = realloc(idx->arena, (size_t)nc * sizeof(*a));
 	if (a == NULL) {
 		snprintf(idx->err, sizeof(idx->err), "story: out of memory growing the postings");
 		return -1;
 	}
 	idx->arena = a;
 	if (wrap > 0) {
-		for (uint32_t i = 0; i < idx->arena_used; i++) {
-			uint32_t k = idx->arena_head + i;
-			struct iterm *pt = &a[k >= cap ? k - cap : k];
-			pt->next = arena_shift(idx, pt->next, cap);
-		}
-		for (uint32_t t = 0; t < idx->nterms_used; t++)
-			if (idx->terms[t].df > 0)
-				idx->terms[t].head = arena_shift(idx, idx->terms[t].head, cap);
 		for (uint32_t i = 0; i < idx->n; i++) {
 			struct item *it = item_at(idx, idx->head + i);
 			it->off = arena_shift(idx, it->off, cap);
@@ -824,34 +836,82 @@ oom:
 	return -1;
 }
 
-/* Room for the item's new terms in the term table, before anything changes. */
+/* Room for more new terms in a table, before anything changes. */
 static int
-terms_reserve(struct story_index *idx, uint32_t more)
+tab_reserve(struct story_index *idx, struct termtab *tab, uint32_t more)
 {
-	if (map_grow(&idx->term_map, idx->term_map.n + more) < 0)
+	if (map_grow(&tab->map, tab->map.n + more) < 0)
 		goto oom;
-	if (idx->ntfree < more && idx->nterms_used + more > idx->nterms_cap) {
-		uint32_t nc = idx->nterms_cap ? idx->nterms_cap * 2 : 1024;
-		while (nc < idx->nterms_used + more)
+	if (tab->nfree < more && tab->used + more > tab->cap) {
+		uint32_t nc = tab->cap ? tab->cap * 2 : 1024;
+		while (nc < tab->used + more)
 			nc *= 2;
 		if (nc > TID_MASK + 1u) {
 			snprintf(idx->err, sizeof(idx->err), "story: too many distinct terms");
 			return -1;
 		}
-		struct term *t = realloc(idx->terms, (size_t)nc * sizeof(*t));
+		struct term *t = realloc(tab->t, (size_t)nc * sizeof(*t));
 		if (t == NULL)
 			goto oom;
-		idx->terms = t;
-		uint32_t *fr = realloc(idx->tfree, (size_t)nc * sizeof(*fr));
+		tab->t = t;
+		uint32_t *fr = realloc(tab->free, (size_t)nc * sizeof(*fr));
 		if (fr == NULL)
 			goto oom;
-		idx->tfree = fr;
-		idx->nterms_cap = nc;
+		tab->free = fr;
+		if (tab == &idx->terms) {
+			double *l = realloc(tab->ldf, (size_t)nc * sizeof(*l));
+			if (l == NULL)
+				goto oom;
+			tab->ldf = l;
+		}
+		tab->cap = nc;
 	}
 	return 0;
 oom:
 	snprintf(idx->err, sizeof(idx->err), "story: out of memory growing the term table");
 	return -1;
+}
+
+/* At least n free posting blocks, so that pushing postings cannot fail. */
+static int
+blocks_reserve(struct story_index *idx, uint32_t n)
+{
+	if (idx->nblk_free + (idx->nblk_cap - idx->nblk_used) >= n)
+		return 0;
+	uint32_t nc = idx->nblk_cap ? idx->nblk_cap + idx->nblk_cap / 2 : 1024;
+	while (nc - idx->nblk_used + idx->nblk_free < n)
+		nc += nc / 2;
+	struct post_block *b = realloc(idx->blocks, (size_t)nc * sizeof(*b));
+	if (b == NULL) {
+		snprintf(idx->err, sizeof(idx->err), "story: out of memory growing the postings");
+		return -1;
+	}
+	idx->blocks = b;
+	idx->nblk_cap = nc;
+	return 0;
+}
+
+static uint32_t
+block_take(struct story_index *idx)
+{
+	uint32_t b;
+
+	if (idx->nblk_free > 0) {
+		b = idx->blk_free;
+		idx->blk_free = idx->blocks[b].seq[0];
+		idx->nblk_free--;
+	} else {
+		b = idx->nblk_used++;
+	}
+	return b;
+}
+
+static void
+block_give(struct story_index *idx, uint32_t b)
+{
+	idx->blocks[b].seq[0] = idx->blk_free;
+	idx->blk_free = b;
+	idx->nblk_free++;
 }
 
 /* Looks up or creates each token's term and counts the item in its df. */
@@ -860,37 +920,98 @@ terms_count(struct story_index *idx)
 {
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		struct tok *t = &idx->toks[i];
-		uint32_t *v = map_get(&idx->term_map, t->key);
+		struct termtab *tab = (t->flags & F_SPECIAL) ? &idx->specials : &idx->terms;
+		uint32_t *v = map_get(&tab->map, t->key);
 		if (v == NULL) {
-			uint32_t id = idx->ntfree ? idx->tfree[--idx->ntfree] : idx->nterms_used++;
-			idx->terms[id] = (struct term){.key = t->key, .df = 0, .head = NONE};
-			map_put(&idx->term_map, t->key, id);
+			uint32_t id = tab->nfree ? tab->free[--tab->nfree] : tab->used++;
+			tab->t[id] = (struct term){.key = t->key, .blk = NONE};
+			map_put(&tab->map, t->key, id);
 			t->tid = id;
 		} else {
 			t->tid = *v;
 		}
-		idx->terms[t->tid].df++;
-		idx->terms[t->tid].ldf = log(idx->terms[t->tid].df + 0.5);
+		tab->t[t->tid].df++;
+		if (tab->ldf != NULL)
+			tab->ldf[t->tid] = log(tab->t[t->tid].df + 0.5);
 	}
 }
 
 static void
-term_release(struct story_index *idx, uint32_t tid)
+term_release(struct story_index *idx, struct termtab *tab, uint32_t tid)
 {
-	struct term *t = &idx->terms[tid];
+	struct term *t = &tab->t[tid];
 
 	if (--t->df > 0) {
-		t->ldf = log(t->df + 0.5);
+		if (tab->ldf != NULL)
+			tab->ldf[tid] = log(t->df + 0.5);
 		return;
 	}
-	map_del(&idx->term_map, t->key);
-	idx->tfree[idx->ntfree++] = tid;
+	if (t->blk != NONE)
+		block_give(idx, t->blk);
+	map_del(&tab->map, t->key);
+	tab->free[tab->nfree++] = tid;
+}
+
+/* Adds the newest posting of a term (a block is reserved). */
+static void
+post_push(struct story_index *idx, struct term *t, uint32_t seq, uint32_t slot)
+{
+	if (t->fill == 0) {
+		t->seq0 = seq;
+		t->slot0 = slot;
+		t->fill = 1;
+		t->pos = 1;
+		return;
+	}
+	if (t->blk == NONE) {
+		t->blk = block_take(idx);
+		idx->blocks[t->blk].seq[0] = t->seq0;
+		idx->blocks[t->blk].slot[0] = t->slot0;
+	}
+	struct post_block *b = &idx->blocks[t->blk];
+	b->seq[t->pos] = seq;
+	b->slot[t->pos] = slot;
+	t->pos = (t->pos + 1) & (RING - 1);
+	if (t->fill < RING)
+		t->fill++;
+}
+
+/* The k-th newest posting of a term (k < fill). */
+static void
+post_get(const struct story_index *idx, const struct term *t, unsigned k, uint32_t *seq,
+	 uint32_t *slot)
+{
+	if (t->blk == NONE) {
+		*seq = t->seq0;
+		*slot = t->slot0;
+	} else {
+		unsigned p = (t->pos - 1u - k) & (RING - 1);
+		*seq = idx->blocks[t->blk].seq[p];
+		*slot = idx->blocks[t->blk].slot[p];
+	}
+}
+
+/* The item seq's posting of a content term now belongs to story slot. */
+static void
+post_relabel(struct story_index *idx, uint32_t tid, uint32_t seq, uint32_t slot)
+{
+	struct term *t = &idx->terms.t[tid];
+
+	if (t->blk == NONE) {
+		if (t->fill && t->seq0 == seq)
+			t->slot0 = slot;
+		return;
+	}
+	struct post_block *b = &idx->blocks[t->blk];
+	for (unsigned k = 0; k < t->fill; k++)
+		if (b->seq[k] == seq)
+			b->slot[k] = slot;
 }
 
 static double
 idf(const struct story_index *idx, uint32_t tid)
 {
-	return idx->ln_n - idx->terms[tid].ldf;
+	return idx->ln_n - idx->terms.ldf[tid];
 }
 
 static struct story *
@@ -902,11 +1023,11 @@ story_slot(const struct story_index *idx, uint32_t s)
 /* Adds (sign > 0) or removes an item's content weights to a story vector.
  * Adding needs cv >= nv + nterms (reserved by vec_reserve). */
 static void
-vec_apply(struct story *st, const struct iterm *terms, unsigned nterms, int sign, float scale)
+vec_apply(struct story *st, const iterm *terms, unsigned nterms, int sign, float scale)
 {
 	st->norm_n = 0;
 	for (unsigned i = 0; i < nterms; i++) {
-		uint32_t tw = terms[i].tw;
+		uint32_t tw = terms[i];
 		if (tw & F_SPECIAL)
 			continue;
 		uint32_t tid = tw & TID_MASK;
@@ -940,14 +1061,14 @@ vec_apply(struct story *st, const struct iterm *terms, unsigned nterms, int sign
 }
 
 static float
-item_scale(const struct iterm *terms, unsigned nterms)
+item_scale(const iterm *terms, unsigned nterms)
 {
 	double s = 0;
 
 	for (unsigned i = 0; i < nterms; i++) {
-		if (terms[i].tw & F_SPECIAL)
+		if (terms[i] & F_SPECIAL)
 			continue;
-		double x = 1.0 + log((double)((terms[i].tw >> W_SHIFT) & W_MAX));
+		double x = 1.0 + log((double)((terms[i] >> W_SHIFT) & W_MAX));
 		s += x * x;
 	}
 	return s > 0 ? (float)(1.0 / sqrt(s)) : 0.0f;
@@ -1025,11 +1146,12 @@ expire_one(struct story_index *idx)
 	struct item *it = item_at(idx, idx->head);
 	struct story *st = story_slot(idx, it->story);
 
-	struct iterm *terms = item_terms(idx, it);
+	iterm *terms = item_terms(idx, it);
 
 	vec_apply(st, terms, it->nterms, -1, it->scale);
 	for (unsigned i = 0; i < it->nterms; i++)
-		term_release(idx, terms[i].tw & TID_MASK);
+		term_release(idx, (terms[i] & F_SPECIAL) ? &idx->specials : &idx->terms,
+			     terms[i] & TID_MASK);
 	if (it->sprev != NONE)
 		item_at(idx, seq_full(idx, it->sprev))->snext = it->snext;
 	else
@@ -1094,21 +1216,17 @@ story_in_reach(const struct story_index *idx, const struct story *st, int64_t t)
 static int
 walk_postings(struct story_index *idx, const struct tok *tk, double credit, uint64_t sh)
 {
-	uint32_t ref = idx->terms[tk->tid].head;
+	int special = (tk->flags & F_SPECIAL) != 0;
+	const struct term *tm = special ? &idx->specials.t[tk->tid] : &idx->terms.t[tk->tid];
 
-	/* Postings sit in arrival order, so a chain gets nearer the head at
-	 * every step; a "next" that is not nearer points into space an expired
-	 * posting left and a newer one reused: the chain has ended. */
-	uint32_t prev = UINT32_MAX;
-	for (unsigned k = 0; k < WALK_LIMIT && arena_live(idx, ref) && arena_dist(idx, ref) < prev;
-	     k++) {
-		const struct iterm *pt = &idx->arena[ref];
-		uint32_t slot = pt->owner, flag = 0;
-		const struct item *it = NULL;
-		prev = arena_dist(idx, ref);
-		ref = pt->next;
-		if (tk->flags & F_SPECIAL) {
-			it = item_at(idx, seq_full(idx, slot));
+	for (unsigned k = 0; k < WALK_LIMIT && k < tm->fill; k++) {
+		uint32_t seq, slot, flag = 0;
+		post_get(idx, tm, k, &seq, &slot);
+		/* Postings are newest first and items expire oldest first. */
+		if (seq - idx->head >= idx->n)
+			break;
+		if (special) {
+			const struct item *it = item_at(idx, seq);
 			slot = it->story;
 			if (tk->w == 1)
 				flag = C_LINK;
@@ -1128,7 +1246,6 @@ walk_postings(struct story_index *idx, const struct tok *tk, double credit, uint
 				return -1;
 		}
 		st->acc += credit;
-
 		st->flags |= flag;
 	}
 	return 0;
@@ -1169,13 +1286,13 @@ gather(struct story_index *idx, int64_t t, uint64_t sh)
 				return -1;
 			continue;
 		}
-		uint32_t df = idx->terms[tk->tid].df, j;
+		uint32_t df = idx->terms.t[tk->tid].df, j;
 		if (df > DF_CAP)
 			continue;
-		if (npick == WALK_TERMS && df >= idx->terms[idx->toks[pick[npick - 1]].tid].df)
+		if (npick == WALK_TERMS && df >= idx->terms.t[idx->toks[pick[npick - 1]].tid].df)
 			continue;
 		j = npick < WALK_TERMS ? npick++ : npick - 1;
-		while (j > 0 && idx->terms[idx->toks[pick[j - 1]].tid].df > df) {
+		while (j > 0 && idx->terms.t[idx->toks[pick[j - 1]].tid].df > df) {
 			pick[j] = pick[j - 1];
 			j--;
 		}
@@ -1337,12 +1454,13 @@ story_absorb(struct story_index *idx, uint32_t a, uint32_t b)
 	sa->nv = k;
 	sa->cv = cap ? cap : 1;
 	for (uint32_t s = sb->head; s != NONE;) {
-		struct item *it = item_at(idx, seq_full(idx, s));
-		struct iterm *terms = item_terms(idx, it);
+		uint32_t seq = seq_full(idx, s);
+		struct item *it = item_at(idx, seq);
+		const iterm *terms = item_terms(idx, it);
 		it->story = a;
 		for (unsigned t = 0; t < it->nterms; t++)
-			if (!(terms[t].tw & F_SPECIAL))
-				terms[t].owner = a;
+			if (!(terms[t] & F_SPECIAL))
+				post_relabel(idx, terms[t] & TID_MASK, seq, a);
 		s = it->snext;
 	}
 	if (sa->tail != NONE) {
@@ -1406,7 +1524,7 @@ story_merge(struct story_index *idx, uint32_t *t, uint32_t o)
  * terms is the item's allocated posting array (ownership passes). */
 static void
 item_insert(struct story_index *idx, const struct story_input *in, uint64_t sh, int has_sh,
-	    uint32_t s, struct iterm *terms)
+	    uint32_t s, iterm *terms)
 {
 	uint32_t seq = idx->head + idx->n, mseq = seq & SEQ_MASK;
 	struct item *it = item_at(idx, seq);
@@ -1420,11 +1538,10 @@ item_insert(struct story_index *idx, const struct story_input *in, uint64_t sh, 
 	it->off = arena_next(idx, idx->ntoks);
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		const struct tok *tk = &idx->toks[i];
-		struct term *tm = &idx->terms[tk->tid];
-		terms[i].tw = tk->tid | (tk->w & W_MAX) << W_SHIFT | tk->flags;
-		terms[i].next = tm->head;
-		terms[i].owner = (tk->flags & F_SPECIAL) ? mseq : s;
-		tm->head = it->off + i;
+		int special = (tk->flags & F_SPECIAL) != 0;
+		struct term *tm = special ? &idx->specials.t[tk->tid] : &idx->terms.t[tk->tid];
+		terms[i] = tk->tid | (tk->w & W_MAX) << W_SHIFT | tk->flags;
+		post_push(idx, tm, seq, special ? NONE : s);
 	}
 	it->scale = item_scale(terms, it->nterms);
 	vec_apply(st, terms, it->nterms, +1, it->scale);
@@ -1550,9 +1667,14 @@ story_free(struct story_index *idx)
 		free(idx->stories[s].v);
 	free(idx->stories);
 	free(idx->sfree);
-	free(idx->terms);
-	free(idx->tfree);
-	map_free(&idx->term_map);
+	free(idx->terms.t);
+	free(idx->terms.free);
+	free(idx->terms.ldf);
+	map_free(&idx->terms.map);
+	free(idx->specials.t);
+	free(idx->specials.free);
+	map_free(&idx->specials.map);
+	free(idx->blocks);
 	map_free(&idx->story_map);
 	map_free(&idx->stop);
 	sb_stemmer_delete(idx->stem_main);
@@ -1570,7 +1692,7 @@ story_free(struct story_index *idx)
  * needs, then counts it in df. On failure nothing but the expiry happened. */
 static int
 prepare(struct story_index *idx, const struct story_input *in, uint64_t *sh, int *has_sh,
-	struct iterm **terms)
+	iterm **terms)
 {
 	if (analyze(idx, in, sh, has_sh) < 0) {
 		snprintf(idx->err, sizeof(idx->err), "story: out of memory analysing an item");
@@ -1578,7 +1700,9 @@ prepare(struct story_index *idx, const struct story_input *in, uint64_t *sh, int
 	}
 	add_specials(idx, in, *sh, *has_sh);
 	expire(idx, in->time);
-	if (ring_reserve(idx) < 0 || terms_reserve(idx, idx->ntoks) < 0)
+	if (ring_reserve(idx) < 0 || tab_reserve(idx, &idx->terms, idx->ntoks) < 0 ||
+	    tab_reserve(idx, &idx->specials, idx->ntoks) < 0 ||
+	    blocks_reserve(idx, idx->ntoks) < 0)
 		return -1;
 	if (arena_reserve(idx, idx->ntoks) < 0)
 		return -1;
@@ -1590,10 +1714,12 @@ prepare(struct story_index *idx, const struct story_input *in, uint64_t *sh, int
 }
 
 static void
-unprepare(struct story_index *idx, struct iterm *terms)
+unprepare(struct story_index *idx, iterm *terms)
 {
 	for (uint32_t i = 0; i < idx->ntoks; i++)
-		term_release(idx, idx->toks[i].tid);
+		term_release(idx,
+			     (idx->toks[i].flags & F_SPECIAL) ? &idx->specials : &idx->terms,
+			     idx->toks[i].tid);
 	(void)terms; /* reserved arena space is simply not used */
 }
 
@@ -1686,7 +1812,7 @@ story_assign(struct story_index *idx, const struct story_input *in, struct story
 {
 	uint64_t sh = 0;
 	int has_sh = 0;
-	struct iterm *terms = NULL;
+	iterm *terms = NULL;
 	uint32_t s = NONE;
 
 	idx->nmerged = 0;
@@ -1726,7 +1852,7 @@ story_restore(struct story_index *idx, const struct story_input *in, int64_t sto
 {
 	uint64_t sh = 0;
 	int has_sh = 0;
-	struct iterm *terms = NULL;
+	iterm *terms = NULL;
 
 	if (story_id <= 0) {
 		snprintf(idx->err, sizeof(idx->err), "story: bad story id %lld",
