@@ -278,6 +278,8 @@ struct story_index {
 	/* scratch for the item being assigned */
 	struct tok toks[MAX_TERMS];
 	uint32_t ntoks;
+	uint8_t byid[MAX_TERMS]; /* content toks in term id order */
+	uint32_t nbyid;
 	uint64_t *seq_hashes; /* content token hashes, in order, for SimHash */
 	size_t nseq, cseq;
 	uint32_t *cands;
@@ -1020,44 +1022,131 @@ story_slot(const struct story_index *idx, uint32_t s)
 	return &idx->stories[s];
 }
 
-/* Adds (sign > 0) or removes an item's content weights to a story vector.
- * Adding needs cv >= nv + nterms (reserved by vec_reserve). */
+/* The first index at or after lo whose term id is at least tid: galloping,
+ * so a run of ascending lookups reads the vector once, front to back. */
+static uint32_t
+vec_seek(const struct sent *v, uint32_t lo, uint32_t n, uint32_t tid)
+{
+	uint32_t hi = lo, step = 1;
+
+	while (hi < n && v[hi].tid < tid) {
+		lo = hi + 1;
+		hi += step;
+		step *= 2;
+	}
+	if (hi > n)
+		hi = n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (v[mid].tid < tid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* An item's content terms sorted by term id; returns how many. */
+static unsigned
+terms_sorted(const iterm *terms, unsigned nterms, uint32_t *out)
+{
+	unsigned m = 0;
+
+	for (unsigned i = 0; i < nterms; i++) {
+		if (terms[i] & F_SPECIAL)
+			continue;
+		unsigned j = m++;
+		while (j > 0 && (out[j - 1] & TID_MASK) > (terms[i] & TID_MASK)) {
+			out[j] = out[j - 1];
+			j--;
+		}
+		out[j] = terms[i];
+	}
+	return m;
+}
+
+static float
+term_weight(uint32_t tw, float scale)
+{
+	return scale * (float)(1.0 + log((double)((tw >> W_SHIFT) & W_MAX)));
+}
+
+/* Adds sorted terms tw (found at pos) to a story vector: known ones in
+ * place, then new ones by moving each stretch of the vector once, from the
+ * back. Needs cv >= nv + m (reserved by vec_reserve). */
+static void
+vec_add(struct story *st, const uint32_t *tw, const uint32_t *pos, unsigned m, float scale)
+{
+	struct sent *v = st->v;
+	uint32_t nnew = 0, end = st->nv;
+
+	for (unsigned j = 0; j < m; j++) {
+		uint32_t p = pos[j];
+		if (p < st->nv && v[p].tid == (tw[j] & TID_MASK)) {
+			v[p].c += term_weight(tw[j], scale);
+			if ((tw[j] & F_NAME) && v[p].names < 255)
+				v[p].names++;
+		} else {
+			nnew++;
+		}
+	}
+	st->nv += nnew;
+	for (unsigned j = m; j-- > 0 && nnew > 0;) {
+		uint32_t p = pos[j];
+		if (p < end && v[p].tid == (tw[j] & TID_MASK))
+			continue;
+		memmove(&v[p + nnew], &v[p], (end - p) * sizeof(*v));
+		nnew--;
+		v[p + nnew] = (struct sent){tw[j] & TID_MASK, (tw[j] & F_NAME) ? 1 : 0,
+					    term_weight(tw[j], scale)};
+		end = p;
+	}
+}
+
+/* Removes sorted terms tw (found at pos) from a story vector, dropping the
+ * entries left empty in one compaction pass. */
+static void
+vec_sub(struct story *st, const uint32_t *tw, const uint32_t *pos, unsigned m, float scale)
+{
+	struct sent *v = st->v;
+	uint32_t out = NONE, last = 0, gone = 0;
+
+	for (unsigned j = 0; j < m; j++) {
+		uint32_t p = pos[j];
+		if (p >= st->nv || v[p].tid != (tw[j] & TID_MASK))
+			continue;
+		if ((tw[j] & F_NAME) && v[p].names > 0)
+			v[p].names--;
+		if ((v[p].c -= term_weight(tw[j], scale)) > 1e-5f)
+			continue;
+		if (out == NONE) {
+			out = p;
+		} else {
+			memmove(&v[out], &v[last + 1], (p - last - 1) * sizeof(*v));
+			out += p - last - 1;
+		}
+		last = p;
+		gone++;
+	}
+	if (out != NONE)
+		memmove(&v[out], &v[last + 1], (st->nv - last - 1) * sizeof(*v));
+	st->nv -= gone;
+}
+
+/* Adds (sign > 0) or removes an item's content weights to a story vector. */
 static void
 vec_apply(struct story *st, const iterm *terms, unsigned nterms, int sign, float scale)
 {
+	uint32_t tw[MAX_TERMS], pos[MAX_TERMS], p = 0;
+	unsigned m = terms_sorted(terms, nterms, tw);
+
 	st->norm_n = 0;
-	for (unsigned i = 0; i < nterms; i++) {
-		uint32_t tw = terms[i];
-		if (tw & F_SPECIAL)
-			continue;
-		uint32_t tid = tw & TID_MASK;
-		float w = scale * (float)(1.0 + log((double)((tw >> W_SHIFT) & W_MAX)));
-		uint32_t lo = 0, hi = st->nv;
-		while (lo < hi) {
-			uint32_t mid = (lo + hi) / 2;
-			if (st->v[mid].tid < tid)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo < st->nv && st->v[lo].tid == tid) {
-			if (sign > 0) {
-				st->v[lo].c += w;
-				if ((tw & F_NAME) && st->v[lo].names < 255)
-					st->v[lo].names++;
-			} else if ((st->v[lo].names -=
-				    ((tw & F_NAME) && st->v[lo].names > 0) ? 1 : 0,
-				    st->v[lo].c -= w) <= 1e-5f) {
-				memmove(&st->v[lo], &st->v[lo + 1],
-					(st->nv - lo - 1) * sizeof(*st->v));
-				st->nv--;
-			}
-		} else if (sign > 0) {
-			memmove(&st->v[lo + 1], &st->v[lo], (st->nv - lo) * sizeof(*st->v));
-			st->v[lo] = (struct sent){tid, (tw & F_NAME) ? 1 : 0, w};
-			st->nv++;
-		}
-	}
+	for (unsigned j = 0; j < m; j++)
+		pos[j] = p = vec_seek(st->v, p, st->nv, tw[j] & TID_MASK);
+	if (sign > 0)
+		vec_add(st, tw, pos, m, scale);
+	else
+		vec_sub(st, tw, pos, m, scale);
 }
 
 static float
@@ -1374,21 +1463,21 @@ similarity(const struct story_index *idx, struct story *st, double qnorm)
 {
 	double dot = 0, snorm = story_norm(idx, st);
 	unsigned unseen = 0, unseen_num = 0;
+	float c[MAX_TERMS];
+	uint32_t p = 0;
 
+	/* Looked up in term id order, summed in text order. */
+	for (uint32_t j = 0; j < idx->nbyid; j++) {
+		const struct tok *tk = &idx->toks[idx->byid[j]];
+		p = vec_seek(st->v, p, st->nv, tk->tid);
+		c[idx->byid[j]] = (p < st->nv && st->v[p].tid == tk->tid) ? st->v[p].c : -1.0f;
+	}
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		const struct tok *tk = &idx->toks[i];
 		if (tk->flags & F_SPECIAL)
 			continue;
-		uint32_t lo = 0, hi = st->nv;
-		while (lo < hi) {
-			uint32_t mid = (lo + hi) / 2;
-			if (st->v[mid].tid < tk->tid)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo < st->nv && st->v[lo].tid == tk->tid) {
-			dot += tk->q * story_weight(st->v[lo].c) * tk->idf;
+		if (c[i] >= 0) {
+			dot += tk->q * story_weight(c[i]) * tk->idf;
 		} else if (tk->flags & F_NAME) {
 			unseen++;
 		} else if (tk->flags & F_NUM) {
@@ -1410,10 +1499,17 @@ query_norm(struct story_index *idx)
 {
 	double s = 0;
 
+	idx->nbyid = 0;
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		struct tok *tk = &idx->toks[i];
 		if (tk->flags & F_SPECIAL)
 			continue;
+		uint32_t j = idx->nbyid++;
+		while (j > 0 && idx->toks[idx->byid[j - 1]].tid > tk->tid) {
+			idx->byid[j] = idx->byid[j - 1];
+			j--;
+		}
+		idx->byid[j] = (uint8_t)i;
 		tk->idf = idf(idx, tk->tid);
 		tk->q = (1.0 + log(tk->w)) * tk->idf;
 		s += tk->q * tk->q;
