@@ -39,6 +39,9 @@
 #define WALK_TERMS      20  /* rarest terms of an item whose postings are walked */
 #define TITLE_WEIGHT    2   /* a title occurrence counts this many summary ones */
 #define SIMHASH_MIN     10  /* tokens needed before SimHash says anything */
+/* Postings one item can walk: its rarest terms, its link and SimHash bands. */
+#define CAND_MAX  ((WALK_TERMS + 1 + BANDS) * WALK_LIMIT)
+#define CAND_BITS 10 /* the candidate hash: 1024 entries, > 4 * CAND_MAX */
 
 /* ---- a uint64 -> uint32 open-addressing map (linear probing) ---- */
 
@@ -222,8 +225,6 @@ struct story {
 	uint32_t nitems, head, tail; /* item list by seq */
 	uint32_t nv, cv;
 	struct sent *v;
-	uint32_t mark, flags;
-	double acc, sim;
 	double norm;     /* cached length with the IDF of norm_n items... */
 	uint32_t norm_n; /* ...or 0 when the vector changed since */
 };
@@ -238,18 +239,23 @@ struct tok {
 };
 
 /* A word's stem hash, remembered: Snowball costs about 2,000 instructions a
- * word and news repeats its words all day. Direct-mapped; short words only. */
-#define STEM_CACHE 4096
-#define STEM_WORD 30
+ * word and news repeats its words all day. Direct-mapped, keyed by the
+ * word's 64-bit hash and stemmer, as terms themselves are keyed by hash. */
+#define STEM_CACHE (1u << 16)
 struct stem_slot {
-	const struct sb_stemmer *st;
-	uint64_t key;
-	uint8_t n;
-	char w[STEM_WORD];
+	uint64_t word; /* word hash ^ stemmer; 0 = empty */
+	uint64_t key;  /* its stem's hash */
 };
+
+#define LDF_TABLE 1024
 
 struct story_index {
 	struct story_params p;
+	/* Logarithms the hot paths need, computed once: 1 + ln(w) for each
+	 * term weight, ln(df + 0.5) for small df. Same values as log(). */
+	double wlog[W_MAX + 1];
+	double ldf_small[LDF_TABLE];
+	uint64_t spread[256]; /* byte -> its bits, one per byte (SimHash) */
 	struct stem_slot *stem_cache;
 	char language[32];
 	struct sb_stemmer *stem_main, *stem_ru, *stem_tr, *stem_ar, *stem_el;
@@ -282,8 +288,14 @@ struct story_index {
 	uint32_t nbyid;
 	uint64_t *seq_hashes; /* content token hashes, in order, for SimHash */
 	size_t nseq, cseq;
-	uint32_t *cands;
-	size_t ncands, ccands;
+	struct cand {
+		uint32_t slot, flags;
+		double acc, sim; /* credit from the walk; similarity */
+	} cands[CAND_MAX];
+	size_t ncands;
+	struct {
+		uint32_t stamp, slot, ci; /* in use when stamp == epoch */
+	} chash[1u << CAND_BITS];
 	int64_t *merged;
 	size_t nmerged, cmerged;
 	char err[160];
@@ -302,23 +314,28 @@ enum script {
 	SCRIPT_HAN
 };
 
-enum { STOP_EN = 1, STOP_RU, STOP_TR, STOP_MAIN };
+/* Stop word lists a word is on, as bits of its value in the stop map. */
+enum { STOP_EN = 1, STOP_RU = 2, STOP_TR = 4, STOP_MAIN = 8 };
 
+/* The hash of a folded word: its term key when it is not stemmed. */
 static uint64_t
-stop_key(const char *w, size_t n, unsigned lang)
+word_hash(const char *w, size_t n)
 {
-	return fnv64(w, n, 0xcbf29ce484222325ULL ^ (uint64_t)lang * 0x9e3779b97f4a7c15ULL);
+	return fnv64(w, n, 0xcbf29ce484222325ULL);
 }
 
 static int
 stop_load(struct map *m, const char *const *words, unsigned lang)
 {
 	for (size_t i = 0; words[i] != NULL; i++) {
-		uint64_t k = stop_key(words[i], strlen(words[i]), lang);
+		uint64_t k = word_hash(words[i], strlen(words[i]));
 		if (map_grow(m, m->n + 1) < 0)
 			return -1;
-		if (map_get(m, k) == NULL)
-			map_put(m, k, 1);
+		uint32_t *v = map_get(m, k);
+		if (v != NULL)
+			*v |= lang;
+		else
+			map_put(m, k, lang);
 	}
 	return 0;
 }
@@ -544,16 +561,18 @@ seq_push(struct story_index *idx, uint64_t h)
 	return 0;
 }
 
+/* h: the folded word's hash. */
 static int
-is_stop(const struct story_index *idx, const char *w, size_t n, const struct rawtok *t, int turkish)
+is_stop(const struct story_index *idx, uint64_t h, const struct rawtok *t, int turkish)
 {
-	if (t->script == SCRIPT_CYRILLIC)
-		return map_get(&idx->stop, stop_key(w, n, STOP_RU)) != NULL;
-	if (t->script != SCRIPT_LATIN)
+	if (t->script != SCRIPT_CYRILLIC && t->script != SCRIPT_LATIN)
 		return 0;
-	return map_get(&idx->stop, stop_key(w, n, STOP_EN)) != NULL ||
-	       map_get(&idx->stop, stop_key(w, n, STOP_MAIN)) != NULL ||
-	       (turkish && map_get(&idx->stop, stop_key(w, n, STOP_TR)) != NULL);
+	const uint32_t *v = map_get(&idx->stop, h);
+	if (v == NULL)
+		return 0;
+	if (t->script == SCRIPT_CYRILLIC)
+		return (*v & STOP_RU) != 0;
+	return (*v & (STOP_EN | STOP_MAIN)) || (turkish && (*v & STOP_TR));
 }
 
 static struct sb_stemmer *
@@ -570,28 +589,24 @@ stemmer_for(const struct story_index *idx, const struct rawtok *t, int turkish)
 	}
 }
 
-/* The hash of w's stem (w: n folded bytes). */
+/* The hash of w's stem (w: n folded bytes, h its hash). */
 static uint64_t
-stem_key(struct story_index *idx, struct sb_stemmer *st, const char *w, size_t n)
+stem_key(struct story_index *idx, struct sb_stemmer *st, const char *w, size_t n, uint64_t h)
 {
-	uint64_t h = fnv64(w, n, 0x84222325cbf29ce4ULL);
-	struct stem_slot *slot = &idx->stem_cache[h % STEM_CACHE];
+	uint64_t word = (h ^ (uint64_t)(uintptr_t)st * 0x9e3779b97f4a7c15ULL) | 1;
+	struct stem_slot *slot = &idx->stem_cache[mix64(word) & (STEM_CACHE - 1)];
 	const sb_symbol *r;
 	uint64_t key;
 
-	if (n <= STEM_WORD && slot->st == st && slot->n == n && memcmp(slot->w, w, n) == 0)
+	if (slot->word == word)
 		return slot->key;
 	r = sb_stemmer_stem(st, (const sb_symbol *)w, (int)n);
 	if (r != NULL && sb_stemmer_length(st) > 0)
-		key = fnv64(r, (size_t)sb_stemmer_length(st), 0xcbf29ce484222325ULL);
+		key = word_hash((const char *)r, (size_t)sb_stemmer_length(st));
 	else
-		key = fnv64(w, n, 0xcbf29ce484222325ULL);
-	if (n <= STEM_WORD) {
-		slot->st = st;
-		slot->key = key;
-		slot->n = (uint8_t)n;
-		memcpy(slot->w, w, n);
-	}
+		key = h;
+	slot->word = word;
+	slot->key = key;
 	return key;
 }
 
@@ -606,10 +621,13 @@ word_add(struct story_index *idx, const struct rawtok *t, struct field_ctx *f)
 	if (t->ncp > TOKEN_MAX || (t->ncp < 2 && !t->digit && t->script != SCRIPT_HAN))
 		return 0;
 	n = fold_token(t->s, t->n, t->ascii, w, sizeof(w));
-	if (n == 0 || is_stop(idx, w, n, t, f->turkish))
+	if (n == 0)
+		return 0;
+	uint64_t h = word_hash(w, n);
+	if (is_stop(idx, h, t, f->turkish))
 		return 0;
 	struct sb_stemmer *st = stemmer_for(idx, t, f->turkish);
-	uint64_t key = st ? stem_key(idx, st, w, n) : fnv64(w, n, 0xcbf29ce484222325ULL);
+	uint64_t key = st ? stem_key(idx, st, w, n, h) : h;
 	if (f->title && t->digit)
 		flags |= F_NUM;
 	else if (f->title &&
@@ -649,19 +667,27 @@ field_scan(struct story_index *idx, const char *s, struct field_ctx *f)
 	return 0;
 }
 
+/* Sets a bit where more than half of the token bigram hashes have it set.
+ * Counted eight bits at a time, one byte counter per bit. */
 static uint64_t
-simhash(const uint64_t *h, size_t n)
+simhash(const struct story_index *idx, const uint64_t *h, size_t n)
 {
-	int v[64] = {0};
-	uint64_t r = 0;
+	uint64_t acc[8] = {0}, r = 0;
+	uint32_t cnt[64] = {0};
+	size_t pairs = n > 0 ? n - 1 : 0;
 
-	for (size_t i = 0; i + 1 < n; i++) {
+	for (size_t i = 0; i < pairs; i++) {
 		uint64_t f = mix64(h[i] * 31 + h[i + 1]);
-		for (int b = 0; b < 64; b++)
-			v[b] += (f >> b & 1) ? 1 : -1;
+		for (int k = 0; k < 8; k++)
+			acc[k] += idx->spread[(f >> (8 * k)) & 0xff];
+		if (i % 255 == 254 || i + 1 == pairs) {
+			for (int b = 0; b < 64; b++)
+				cnt[b] += (acc[b % 8] >> (8 * (b / 8))) & 0xff;
+			memset(acc, 0, sizeof(acc));
+		}
 	}
 	for (int b = 0; b < 64; b++)
-		if (v[b] > 0)
+		if (2 * cnt[b] > pairs)
 			r |= 1ULL << b;
 	return r;
 }
@@ -688,10 +714,10 @@ analyze(struct story_index *idx, const struct story_input *in, uint64_t *sh, int
 		return -1;
 	*has_sh = 0;
 	if (idx->nseq - title_n >= SIMHASH_MIN) {
-		*sh = simhash(idx->seq_hashes + title_n, idx->nseq - title_n);
+		*sh = simhash(idx, idx->seq_hashes + title_n, idx->nseq - title_n);
 		*has_sh = 1;
 	} else if (idx->nseq >= SIMHASH_MIN) {
-		*sh = simhash(idx->seq_hashes, idx->nseq);
+		*sh = simhash(idx, idx->seq_hashes, idx->nseq);
 		*has_sh = 1;
 	}
 	return 0;
@@ -916,6 +942,12 @@ block_give(struct story_index *idx, uint32_t b)
 	idx->nblk_free++;
 }
 
+static double
+ldf_of(const struct story_index *idx, uint32_t df)
+{
+	return df < LDF_TABLE ? idx->ldf_small[df] : log(df + 0.5);
+}
+
 /* Looks up or creates each token's term and counts the item in its df. */
 static void
 terms_count(struct story_index *idx)
@@ -934,7 +966,7 @@ terms_count(struct story_index *idx)
 		}
 		tab->t[t->tid].df++;
 		if (tab->ldf != NULL)
-			tab->ldf[t->tid] = log(tab->t[t->tid].df + 0.5);
+			tab->ldf[t->tid] = ldf_of(idx, tab->t[t->tid].df);
 	}
 }
 
@@ -945,7 +977,7 @@ term_release(struct story_index *idx, struct termtab *tab, uint32_t tid)
 
 	if (--t->df > 0) {
 		if (tab->ldf != NULL)
-			tab->ldf[tid] = log(t->df + 0.5);
+			tab->ldf[tid] = ldf_of(idx, t->df);
 		return;
 	}
 	if (t->blk != NONE)
@@ -1066,16 +1098,16 @@ terms_sorted(const iterm *terms, unsigned nterms, uint32_t *out)
 }
 
 static float
-term_weight(uint32_t tw, float scale)
+term_weight(const struct story_index *idx, uint32_t tw, float scale)
 {
-	return scale * (float)(1.0 + log((double)((tw >> W_SHIFT) & W_MAX)));
+	return scale * (float)idx->wlog[(tw >> W_SHIFT) & W_MAX];
 }
 
 /* Adds sorted terms tw (found at pos) to a story vector: known ones in
  * place, then new ones by moving each stretch of the vector once, from the
  * back. Needs cv >= nv + m (reserved by vec_reserve). */
 static void
-vec_add(struct story *st, const uint32_t *tw, const uint32_t *pos, unsigned m, float scale)
+vec_add(const struct story_index *idx, struct story *st, const uint32_t *tw, const uint32_t *pos, unsigned m, float scale)
 {
 	struct sent *v = st->v;
 	uint32_t nnew = 0, end = st->nv;
@@ -1083,7 +1115,7 @@ vec_add(struct story *st, const uint32_t *tw, const uint32_t *pos, unsigned m, f
 	for (unsigned j = 0; j < m; j++) {
 		uint32_t p = pos[j];
 		if (p < st->nv && v[p].tid == (tw[j] & TID_MASK)) {
-			v[p].c += term_weight(tw[j], scale);
+			v[p].c += term_weight(idx, tw[j], scale);
 			if ((tw[j] & F_NAME) && v[p].names < 255)
 				v[p].names++;
 		} else {
@@ -1098,7 +1130,7 @@ vec_add(struct story *st, const uint32_t *tw, const uint32_t *pos, unsigned m, f
 		memmove(&v[p + nnew], &v[p], (end - p) * sizeof(*v));
 		nnew--;
 		v[p + nnew] = (struct sent){tw[j] & TID_MASK, (tw[j] & F_NAME) ? 1 : 0,
-					    term_weight(tw[j], scale)};
+					    term_weight(idx, tw[j], scale)};
 		end = p;
 	}
 }
@@ -1106,7 +1138,7 @@ vec_add(struct story *st, const uint32_t *tw, const uint32_t *pos, unsigned m, f
 /* Removes sorted terms tw (found at pos) from a story vector, dropping the
  * entries left empty in one compaction pass. */
 static void
-vec_sub(struct story *st, const uint32_t *tw, const uint32_t *pos, unsigned m, float scale)
+vec_sub(const struct story_index *idx, struct story *st, const uint32_t *tw, const uint32_t *pos, unsigned m, float scale)
 {
 	struct sent *v = st->v;
 	uint32_t out = NONE, last = 0, gone = 0;
@@ -1117,7 +1149,7 @@ vec_sub(struct story *st, const uint32_t *tw, const uint32_t *pos, unsigned m, f
 			continue;
 		if ((tw[j] & F_NAME) && v[p].names > 0)
 			v[p].names--;
-		if ((v[p].c -= term_weight(tw[j], scale)) > 1e-5f)
+		if ((v[p].c -= term_weight(idx, tw[j], scale)) > 1e-5f)
 			continue;
 		if (out == NONE) {
 			out = p;
@@ -1135,7 +1167,7 @@ vec_sub(struct story *st, const uint32_t *tw, const uint32_t *pos, unsigned m, f
 
 /* Adds (sign > 0) or removes an item's content weights to a story vector. */
 static void
-vec_apply(struct story *st, const iterm *terms, unsigned nterms, int sign, float scale)
+vec_apply(const struct story_index *idx, struct story *st, const iterm *terms, unsigned nterms, int sign, float scale)
 {
 	uint32_t tw[MAX_TERMS], pos[MAX_TERMS], p = 0;
 	unsigned m = terms_sorted(terms, nterms, tw);
@@ -1144,20 +1176,20 @@ vec_apply(struct story *st, const iterm *terms, unsigned nterms, int sign, float
 	for (unsigned j = 0; j < m; j++)
 		pos[j] = p = vec_seek(st->v, p, st->nv, tw[j] & TID_MASK);
 	if (sign > 0)
-		vec_add(st, tw, pos, m, scale);
+		vec_add(idx, st, tw, pos, m, scale);
 	else
-		vec_sub(st, tw, pos, m, scale);
+		vec_sub(idx, st, tw, pos, m, scale);
 }
 
 static float
-item_scale(const iterm *terms, unsigned nterms)
+item_scale(const struct story_index *idx, const iterm *terms, unsigned nterms)
 {
 	double s = 0;
 
 	for (unsigned i = 0; i < nterms; i++) {
 		if (terms[i] & F_SPECIAL)
 			continue;
-		double x = 1.0 + log((double)((terms[i] >> W_SHIFT) & W_MAX));
+		double x = idx->wlog[(terms[i] >> W_SHIFT) & W_MAX];
 		s += x * x;
 	}
 	return s > 0 ? (float)(1.0 / sqrt(s)) : 0.0f;
@@ -1237,7 +1269,7 @@ expire_one(struct story_index *idx)
 
 	iterm *terms = item_terms(idx, it);
 
-	vec_apply(st, terms, it->nterms, -1, it->scale);
+	vec_apply(idx, st, terms, it->nterms, -1, it->scale);
 	for (unsigned i = 0; i < it->nterms; i++)
 		term_release(idx, (terms[i] & F_SPECIAL) ? &idx->specials : &idx->terms,
 			     terms[i] & TID_MASK);
@@ -1277,21 +1309,22 @@ expire(struct story_index *idx, int64_t now)
 #define C_LINK 1u
 #define C_DUP  2u
 
-static int
-cand_push(struct story_index *idx, uint32_t s)
+/* The candidate record of story slot s, created on first sight. */
+static struct cand *
+cand_get(struct story_index *idx, uint32_t s)
 {
-	if (idx->ncands == idx->ccands) {
-		size_t nc = idx->ccands ? idx->ccands * 2 : 64;
-		uint32_t *p = realloc(idx->cands, nc * sizeof(*p));
-		if (p == NULL) {
-			snprintf(idx->err, sizeof(idx->err), "story: out of memory");
-			return -1;
-		}
-		idx->cands = p;
-		idx->ccands = nc;
+	uint32_t mask = (1u << CAND_BITS) - 1, h = (s * 0x9e3779b1u) >> (32 - CAND_BITS);
+
+	while (idx->chash[h].stamp == idx->epoch) {
+		if (idx->chash[h].slot == s)
+			return &idx->cands[idx->chash[h].ci];
+		h = (h + 1) & mask;
 	}
-	idx->cands[idx->ncands++] = s;
-	return 0;
+	idx->chash[h].stamp = idx->epoch;
+	idx->chash[h].slot = s;
+	idx->chash[h].ci = (uint32_t)idx->ncands;
+	idx->cands[idx->ncands] = (struct cand){.slot = s};
+	return &idx->cands[idx->ncands++];
 }
 
 /* A story is comparable when its items lie within a window of the item. */
@@ -1302,7 +1335,7 @@ story_in_reach(const struct story_index *idx, const struct story *st, int64_t t)
 }
 
 /* Walks one term's postings, newest first, crediting each story met. */
-static int
+static void
 walk_postings(struct story_index *idx, const struct tok *tk, double credit, uint64_t sh)
 {
 	int special = (tk->flags & F_SPECIAL) != 0;
@@ -1326,44 +1359,33 @@ walk_postings(struct story_index *idx, const struct tok *tk, double credit, uint
 			else
 				continue;
 		}
-		struct story *st = story_slot(idx, slot);
-		if (st->mark != idx->epoch) {
-			st->mark = idx->epoch;
-			st->acc = 0;
-			st->flags = 0;
-			if (cand_push(idx, slot) < 0)
-				return -1;
-		}
-		st->acc += credit;
-		st->flags |= flag;
+		struct cand *c = cand_get(idx, slot);
+		c->acc += credit;
+		c->flags |= flag;
 	}
-	return 0;
 }
 
 static int
-cmp_cand(const void *a, const void *b, void *ctx)
+cmp_cand(const struct story_index *idx, const struct cand *x, const struct cand *y)
 {
-	const struct story_index *idx = ctx;
-	const struct story *x = story_slot(idx, *(const uint32_t *)a);
-	const struct story *y = story_slot(idx, *(const uint32_t *)b);
-
 	if ((x->flags != 0) != (y->flags != 0))
 		return x->flags ? -1 : 1;
 	if (x->acc != y->acc)
 		return x->acc > y->acc ? -1 : 1;
-	return x->id < y->id ? -1 : x->id > y->id;
+	int64_t a = story_slot(idx, x->slot)->id, b = story_slot(idx, y->slot)->id;
+	return a < b ? -1 : a > b;
 }
 
 /* Collects candidate stories through the item's rarer terms and specials. */
-static int
+static void
 gather(struct story_index *idx, int64_t t, uint64_t sh)
 {
 	uint32_t pick[WALK_TERMS], npick = 0;
 
 	idx->ncands = 0;
 	if (++idx->epoch == 0) {
-		for (uint32_t s = 0; s < idx->nst_used; s++)
-			idx->stories[s].mark = 0;
+		for (uint32_t h = 0; h < (1u << CAND_BITS); h++)
+			idx->chash[h].stamp = 0;
 		idx->epoch = 1;
 	}
 	/* The rarest terms find the stories worth comparing; common ones
@@ -1371,8 +1393,7 @@ gather(struct story_index *idx, int64_t t, uint64_t sh)
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		const struct tok *tk = &idx->toks[i];
 		if (tk->flags & F_SPECIAL) {
-			if (walk_postings(idx, tk, 0, sh) < 0)
-				return -1;
+			walk_postings(idx, tk, 0, sh);
 			continue;
 		}
 		uint32_t df = idx->terms.t[tk->tid].df, j;
@@ -1389,26 +1410,24 @@ gather(struct story_index *idx, int64_t t, uint64_t sh)
 	}
 	for (uint32_t i = 0; i < npick; i++) {
 		const struct tok *tk = &idx->toks[pick[i]];
-		if (walk_postings(idx, tk, tk->idf * tk->q, sh) < 0)
-			return -1;
+		walk_postings(idx, tk, tk->idf * tk->q, sh);
 	}
 	/* Keep the TOP_K best in order: insertion into a short sorted prefix. */
 	size_t k = 0;
 	for (size_t i = 0; i < idx->ncands; i++) {
-		uint32_t c = idx->cands[i];
-		if (!story_in_reach(idx, story_slot(idx, c), t))
+		struct cand c = idx->cands[i];
+		if (!story_in_reach(idx, story_slot(idx, c.slot), t))
 			continue;
-		if (k == TOP_K && cmp_cand(&c, &idx->cands[k - 1], idx) >= 0)
+		if (k == TOP_K && cmp_cand(idx, &c, &idx->cands[k - 1]) >= 0)
 			continue;
 		size_t j = k < TOP_K ? k++ : k - 1;
-		while (j > 0 && cmp_cand(&c, &idx->cands[j - 1], idx) < 0) {
+		while (j > 0 && cmp_cand(idx, &c, &idx->cands[j - 1]) < 0) {
 			idx->cands[j] = idx->cands[j - 1];
 			j--;
 		}
 		idx->cands[j] = c;
 	}
 	idx->ncands = k;
-	return 0;
 }
 
 static double
@@ -1511,7 +1530,7 @@ query_norm(struct story_index *idx)
 		}
 		idx->byid[j] = (uint8_t)i;
 		tk->idf = idf(idx, tk->tid);
-		tk->q = (1.0 + log(tk->w)) * tk->idf;
+		tk->q = idx->wlog[tk->w] * tk->idf;
 		s += tk->q * tk->q;
 	}
 	return sqrt(s);
@@ -1639,8 +1658,8 @@ item_insert(struct story_index *idx, const struct story_input *in, uint64_t sh, 
 		terms[i] = tk->tid | (tk->w & W_MAX) << W_SHIFT | tk->flags;
 		post_push(idx, tm, seq, special ? NONE : s);
 	}
-	it->scale = item_scale(terms, it->nterms);
-	vec_apply(st, terms, it->nterms, +1, it->scale);
+	it->scale = item_scale(idx, terms, it->nterms);
+	vec_apply(idx, st, terms, it->nterms, +1, it->scale);
 	it->snext = NONE;
 	it->sprev = st->tail;
 	if (st->tail != NONE)
@@ -1724,6 +1743,13 @@ story_new(const struct story_params *params, char *err, size_t errlen)
 	p.language = idx->language;
 	idx->p = p;
 	idx->next_id = 1;
+	for (unsigned w = 1; w <= W_MAX; w++)
+		idx->wlog[w] = 1.0 + log((double)w);
+	for (unsigned df = 0; df < LDF_TABLE; df++)
+		idx->ldf_small[df] = log(df + 0.5);
+	for (unsigned x = 0; x < 256; x++)
+		for (unsigned b = 0; b < 8; b++)
+			idx->spread[x] |= (uint64_t)((x >> b) & 1) << (8 * b);
 	idx->stem_cache = calloc(STEM_CACHE, sizeof(*idx->stem_cache));
 	if (idx->stem_cache == NULL)
 		goto oom;
@@ -1779,7 +1805,6 @@ story_free(struct story_index *idx)
 	sb_stemmer_delete(idx->stem_ar);
 	sb_stemmer_delete(idx->stem_el);
 	free(idx->seq_hashes);
-	free(idx->cands);
 	free(idx->merged);
 	free(idx);
 }
@@ -1820,30 +1845,27 @@ unprepare(struct story_index *idx, iterm *terms)
 }
 
 static double
-cand_score(const struct story_index *idx, uint32_t s)
+cand_score(const struct cand *c)
 {
-	const struct story *st = story_slot(idx, s);
-
-	return st->flags ? 1.0 + st->sim : st->sim;
+	return c->flags ? 1.0 + c->sim : c->sim;
 }
 
-/* Scores the candidates; returns the best slot or NONE. */
-static uint32_t
+/* Scores the candidates; returns the best one or NULL. */
+static struct cand *
 choose(struct story_index *idx, double qn)
 {
-	uint32_t best = NONE;
+	struct cand *best = NULL;
 
 	for (size_t i = 0; i < idx->ncands; i++) {
-		uint32_t s = idx->cands[i];
-		struct story *st = story_slot(idx, s);
-		st->sim = similarity(idx, st, qn);
-		if (best == NONE || cand_score(idx, s) > cand_score(idx, best) ||
-		    (cand_score(idx, s) == cand_score(idx, best) &&
-		     st->id < story_slot(idx, best)->id))
-			best = s;
+		struct cand *c = &idx->cands[i];
+		c->sim = similarity(idx, story_slot(idx, c->slot), qn);
+		if (best == NULL || cand_score(c) > cand_score(best) ||
+		    (cand_score(c) == cand_score(best) &&
+		     story_slot(idx, c->slot)->id < story_slot(idx, best->slot)->id))
+			best = c;
 	}
-	if (best != NONE && cand_score(idx, best) < idx->p.threshold)
-		best = NONE;
+	if (best != NULL && cand_score(best) < idx->p.threshold)
+		best = NULL;
 	return best;
 }
 
@@ -1876,29 +1898,29 @@ story_cosine(const struct story_index *idx, const struct story *a, const struct 
 	return (na > 0 && nb > 0) ? dot / sqrt(na * nb) : 0;
 }
 
-/* Merges into *target every other candidate the item is close to as well.
- * Each merge frees only the smaller of the two slots involved, and neither
- * is a candidate still to visit, so the list stays valid. */
+/* Merges into *target (best's slot) every other candidate the item is
+ * close to as well. Each merge frees only the smaller of the two slots
+ * involved, and neither is a candidate still to visit. */
 static int
-merge_close(struct story_index *idx, uint32_t *target)
+merge_close(struct story_index *idx, const struct cand *best, uint32_t *target)
 {
-	if (cand_score(idx, *target) < idx->p.merge_threshold)
-		return 0;
+	uint32_t todo[TOP_K];
 	size_t k = 0;
+
+	if (cand_score(best) < idx->p.merge_threshold)
+		return 0;
 	for (size_t i = 0; i < idx->ncands; i++) {
-		uint32_t s = idx->cands[i];
-		if (s == *target || cand_score(idx, s) < idx->p.merge_threshold)
+		const struct cand *c = &idx->cands[i];
+		if (c->slot == *target || cand_score(c) < idx->p.merge_threshold)
 			continue;
 		/* Close to the item is not enough: the two stories must share
 		 * their core too, or one broad item would chain events. */
-		if (story_slot(idx, s)->flags ||
-		    story_cosine(idx, story_slot(idx, s), story_slot(idx, *target)) >=
-			    idx->p.pair_threshold)
-			idx->cands[k++] = s;
+		if (c->flags || story_cosine(idx, story_slot(idx, c->slot),
+					     story_slot(idx, *target)) >= idx->p.pair_threshold)
+			todo[k++] = c->slot;
 	}
-	idx->ncands = k;
 	for (size_t i = 0; i < k; i++)
-		if (story_merge(idx, target, idx->cands[i]) < 0)
+		if (story_merge(idx, target, todo[i]) < 0)
 			return -1;
 	return 0;
 }
@@ -1918,15 +1940,16 @@ story_assign(struct story_index *idx, const struct story_input *in, struct story
 	if (prepare(idx, in, &sh, &has_sh, &terms) < 0)
 		return -1;
 	double qn = query_norm(idx);
-	if (gather(idx, in->time, sh) < 0)
-		goto fail;
-	s = choose(idx, qn);
-	if (s == NONE) {
+	gather(idx, in->time, sh);
+	const struct cand *best = choose(idx, qn);
+	if (best == NULL) {
 		s = story_create(idx, idx->next_id);
 		if (s == NONE)
 			goto fail;
-	} else if (merge_close(idx, &s) < 0) {
-		goto fail;
+	} else {
+		s = best->slot;
+		if (merge_close(idx, best, &s) < 0)
+			goto fail;
 	}
 	if (vec_reserve(idx, story_slot(idx, s), idx->ntoks) < 0)
 		goto fail;
