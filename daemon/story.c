@@ -284,6 +284,7 @@ struct story_index {
 	/* scratch for the item being assigned */
 	struct tok toks[MAX_TERMS];
 	uint32_t ntoks;
+	uint8_t tokhash[4 * ITEM_TERMS]; /* 1 + index into toks by key, 0 = empty */
 	uint8_t byid[MAX_TERMS]; /* content toks in term id order */
 	uint32_t nbyid;
 	uint64_t *seq_hashes; /* content token hashes, in order, for SimHash */
@@ -387,8 +388,16 @@ is_word_cat(int32_t c)
 static int
 text_is_turkish(const char *s)
 {
-	return s && (strstr(s, "ğ") || strstr(s, "ş") || strstr(s, "ı") || strstr(s, "İ") ||
-		     strstr(s, "Ş") || strstr(s, "Ğ"));
+	const uint8_t *p = (const uint8_t *)s;
+
+	/* ğ ı İ Ğ are C4 9F, C4 B1, C4 B0, C4 9E; ş Ş are C5 9F, C5 9E. */
+	for (; s && *p; p++) {
+		if (*p == 0xc4 && (p[1] == 0x9f || p[1] == 0xb1 || p[1] == 0xb0 || p[1] == 0x9e))
+			return 1;
+		if (*p == 0xc5 && (p[1] == 0x9f || p[1] == 0x9e))
+			return 1;
+	}
+	return 0;
 }
 
 /* NFKC + case folding of one token into out (UTF-8); returns its length. A
@@ -531,15 +540,19 @@ struct field_ctx {
 static void
 tok_add(struct story_index *idx, uint64_t key, uint32_t w, uint32_t flags)
 {
-	for (uint32_t i = 0; i < idx->ntoks; i++) {
-		if (idx->toks[i].key == key) {
-			idx->toks[i].w = idx->toks[i].w + w > W_MAX ? W_MAX : idx->toks[i].w + w;
-			idx->toks[i].flags |= flags;
+	uint32_t mask = 4 * ITEM_TERMS - 1, h = (uint32_t)(key ^ key >> 32) & mask;
+
+	for (; idx->tokhash[h] != 0; h = (h + 1) & mask) {
+		struct tok *tk = &idx->toks[idx->tokhash[h] - 1];
+		if (tk->key == key) {
+			tk->w = tk->w + w > W_MAX ? W_MAX : tk->w + w;
+			tk->flags |= flags;
 			return;
 		}
 	}
 	if (idx->ntoks >= ITEM_TERMS)
 		return;
+	idx->tokhash[h] = (uint8_t)(idx->ntoks + 1);
 	idx->toks[idx->ntoks].key = key;
 	idx->toks[idx->ntoks].w = w;
 	idx->toks[idx->ntoks].flags = flags;
@@ -701,6 +714,7 @@ analyze(struct story_index *idx, const struct story_input *in, uint64_t *sh, int
 
 	idx->ntoks = 0;
 	idx->nseq = 0;
+	memset(idx->tokhash, 0, sizeof(idx->tokhash));
 	f.turkish = text_is_turkish(in->title) || text_is_turkish(in->text);
 	if (in->title) {
 		f.title = 1;
@@ -968,6 +982,18 @@ terms_count(struct story_index *idx)
 		if (tab->ldf != NULL)
 			tab->ldf[t->tid] = ldf_of(idx, tab->t[t->tid].df);
 	}
+	/* The content terms in term id order, for merging with story vectors. */
+	idx->nbyid = 0;
+	for (uint32_t i = 0; i < idx->ntoks; i++) {
+		if (idx->toks[i].flags & F_SPECIAL)
+			continue;
+		uint32_t j = idx->nbyid++;
+		while (j > 0 && idx->toks[idx->byid[j - 1]].tid > idx->toks[i].tid) {
+			idx->byid[j] = idx->byid[j - 1];
+			j--;
+		}
+		idx->byid[j] = (uint8_t)i;
+	}
 }
 
 static void
@@ -1078,25 +1104,6 @@ vec_seek(const struct sent *v, uint32_t lo, uint32_t n, uint32_t tid)
 	return lo;
 }
 
-/* An item's content terms sorted by term id; returns how many. */
-static unsigned
-terms_sorted(const iterm *terms, unsigned nterms, uint32_t *out)
-{
-	unsigned m = 0;
-
-	for (unsigned i = 0; i < nterms; i++) {
-		if (terms[i] & F_SPECIAL)
-			continue;
-		unsigned j = m++;
-		while (j > 0 && (out[j - 1] & TID_MASK) > (terms[i] & TID_MASK)) {
-			out[j] = out[j - 1];
-			j--;
-		}
-		out[j] = terms[i];
-	}
-	return m;
-}
-
 static float
 term_weight(const struct story_index *idx, uint32_t tw, float scale)
 {
@@ -1165,13 +1172,17 @@ vec_sub(const struct story_index *idx, struct story *st, const uint32_t *tw, con
 	st->nv -= gone;
 }
 
-/* Adds (sign > 0) or removes an item's content weights to a story vector. */
+/* Adds (sign > 0) or removes an item's content weights to a story vector.
+ * An item keeps its content terms first, in term id order. */
 static void
-vec_apply(const struct story_index *idx, struct story *st, const iterm *terms, unsigned nterms, int sign, float scale)
+vec_apply(const struct story_index *idx, struct story *st, const iterm *tw, unsigned nterms,
+	  int sign, float scale)
 {
-	uint32_t tw[MAX_TERMS], pos[MAX_TERMS], p = 0;
-	unsigned m = terms_sorted(terms, nterms, tw);
+	uint32_t pos[MAX_TERMS], p = 0;
+	unsigned m = 0;
 
+	while (m < nterms && !(tw[m] & F_SPECIAL))
+		m++;
 	st->norm_n = 0;
 	for (unsigned j = 0; j < m; j++)
 		pos[j] = p = vec_seek(st->v, p, st->nv, tw[j] & TID_MASK);
@@ -1181,15 +1192,16 @@ vec_apply(const struct story_index *idx, struct story *st, const iterm *terms, u
 		vec_sub(idx, st, tw, pos, m, scale);
 }
 
+/* 1 / the length of the item's TF vector, summed in text order. */
 static float
-item_scale(const struct story_index *idx, const iterm *terms, unsigned nterms)
+item_scale(const struct story_index *idx)
 {
 	double s = 0;
 
-	for (unsigned i = 0; i < nterms; i++) {
-		if (terms[i] & F_SPECIAL)
+	for (unsigned i = 0; i < idx->ntoks; i++) {
+		if (idx->toks[i].flags & F_SPECIAL)
 			continue;
-		double x = idx->wlog[(terms[i] >> W_SHIFT) & W_MAX];
+		double x = idx->wlog[idx->toks[i].w & W_MAX];
 		s += x * x;
 	}
 	return s > 0 ? (float)(1.0 / sqrt(s)) : 0.0f;
@@ -1518,17 +1530,10 @@ query_norm(struct story_index *idx)
 {
 	double s = 0;
 
-	idx->nbyid = 0;
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		struct tok *tk = &idx->toks[i];
 		if (tk->flags & F_SPECIAL)
 			continue;
-		uint32_t j = idx->nbyid++;
-		while (j > 0 && idx->toks[idx->byid[j - 1]].tid > tk->tid) {
-			idx->byid[j] = idx->byid[j - 1];
-			j--;
-		}
-		idx->byid[j] = (uint8_t)i;
 		tk->idf = idf(idx, tk->tid);
 		tk->q = idx->wlog[tk->w] * tk->idf;
 		s += tk->q * tk->q;
@@ -1651,14 +1656,21 @@ item_insert(struct story_index *idx, const struct story_input *in, uint64_t sh, 
 	it->story = s;
 	it->nterms = (uint8_t)idx->ntoks;
 	it->off = arena_next(idx, idx->ntoks);
+	it->scale = item_scale(idx);
+	/* Content terms first in term id order, then the specials. */
+	uint32_t k = 0;
+	for (uint32_t j = 0; j < idx->nbyid; j++) {
+		const struct tok *tk = &idx->toks[idx->byid[j]];
+		terms[k++] = tk->tid | (tk->w & W_MAX) << W_SHIFT | tk->flags;
+		post_push(idx, &idx->terms.t[tk->tid], seq, s);
+	}
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		const struct tok *tk = &idx->toks[i];
-		int special = (tk->flags & F_SPECIAL) != 0;
-		struct term *tm = special ? &idx->specials.t[tk->tid] : &idx->terms.t[tk->tid];
-		terms[i] = tk->tid | (tk->w & W_MAX) << W_SHIFT | tk->flags;
-		post_push(idx, tm, seq, special ? NONE : s);
+		if (!(tk->flags & F_SPECIAL))
+			continue;
+		terms[k++] = tk->tid | (tk->w & W_MAX) << W_SHIFT | tk->flags;
+		post_push(idx, &idx->specials.t[tk->tid], seq, NONE);
 	}
-	it->scale = item_scale(idx, terms, it->nterms);
 	vec_apply(idx, st, terms, it->nterms, +1, it->scale);
 	it->snext = NONE;
 	it->sprev = st->tail;
