@@ -45,9 +45,14 @@
 
 /* ---- a uint64 -> uint32 open-addressing map (linear probing) ---- */
 
+/* Key and value side by side: a lookup costs one cache miss, not two. */
+struct map_ent {
+	uint64_t key; /* 0 = empty */
+	uint32_t val;
+};
+
 struct map {
-	uint64_t *keys; /* 0 = empty */
-	uint32_t *vals;
+	struct map_ent *e;
 	size_t cap, n;
 };
 
@@ -79,9 +84,17 @@ map_find(const struct map *m, uint64_t key)
 {
 	size_t mask = m->cap - 1, i = mix64(key) & mask;
 
-	while (m->keys[i] != 0 && m->keys[i] != key)
+	while (m->e[i].key != 0 && m->e[i].key != key)
 		i = (i + 1) & mask;
 	return i;
+}
+
+/* Starts loading key's slot, so that lookups of many keys overlap. */
+static void
+map_prefetch(const struct map *m, uint64_t key)
+{
+	if (m->cap)
+		__builtin_prefetch(&m->e[mix64(key) & (m->cap - 1)]);
 }
 
 static int
@@ -95,22 +108,13 @@ map_grow(struct map *m, size_t want)
 	while (want * 2 > nm.cap)
 		nm.cap *= 2;
 	nm.n = m->n;
-	nm.keys = calloc(nm.cap, sizeof(*nm.keys));
-	nm.vals = malloc(nm.cap * sizeof(*nm.vals));
-	if (nm.keys == NULL || nm.vals == NULL) {
-		free(nm.keys);
-		free(nm.vals);
+	nm.e = calloc(nm.cap, sizeof(*nm.e));
+	if (nm.e == NULL)
 		return -1;
-	}
-	for (size_t i = 0; i < m->cap; i++) {
-		if (m->keys[i] == 0)
-			continue;
-		size_t j = map_find(&nm, m->keys[i]);
-		nm.keys[j] = m->keys[i];
-		nm.vals[j] = m->vals[i];
-	}
-	free(m->keys);
-	free(m->vals);
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->e[i].key != 0)
+			nm.e[map_find(&nm, m->e[i].key)] = m->e[i];
+	free(m->e);
 	*m = nm;
 	return 0;
 }
@@ -122,7 +126,7 @@ map_get(const struct map *m, uint64_t key)
 	if (m->cap == 0)
 		return NULL;
 	size_t i = map_find(m, key);
-	return m->keys[i] ? &m->vals[i] : NULL;
+	return m->e[i].key ? &m->e[i].val : NULL;
 }
 
 /* Inserts a key known to be absent; capacity reserved by map_grow(). */
@@ -131,8 +135,8 @@ map_put(struct map *m, uint64_t key, uint32_t val)
 {
 	size_t i = map_find(m, key);
 
-	m->keys[i] = key;
-	m->vals[i] = val;
+	m->e[i].key = key;
+	m->e[i].val = val;
 	m->n++;
 }
 
@@ -142,22 +146,21 @@ map_del(struct map *m, uint64_t key)
 {
 	size_t mask = m->cap - 1, i = map_find(m, key), j = i;
 
-	if (m->keys[i] == 0)
+	if (m->e[i].key == 0)
 		return;
 	m->n--;
 	for (;;) {
-		m->keys[i] = 0;
+		m->e[i].key = 0;
 		for (;;) {
 			j = (j + 1) & mask;
-			if (m->keys[j] == 0)
+			if (m->e[j].key == 0)
 				return;
-			size_t home = mix64(m->keys[j]) & mask;
+			size_t home = mix64(m->e[j].key) & mask;
 			/* j's key may move to i unless its home lies in (i, j]. */
 			if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
 				break;
 		}
-		m->keys[i] = m->keys[j];
-		m->vals[i] = m->vals[j];
+		m->e[i] = m->e[j];
 		i = j;
 	}
 }
@@ -165,8 +168,7 @@ map_del(struct map *m, uint64_t key)
 static void
 map_free(struct map *m)
 {
-	free(m->keys);
-	free(m->vals);
+	free(m->e);
 }
 
 /* ---- state ---- */
@@ -966,6 +968,11 @@ ldf_of(const struct story_index *idx, uint32_t df)
 static void
 terms_count(struct story_index *idx)
 {
+	/* The lookups are independent: start all their cache misses first. */
+	for (uint32_t i = 0; i < idx->ntoks; i++)
+		map_prefetch((idx->toks[i].flags & F_SPECIAL) ? &idx->specials.map
+							      : &idx->terms.map,
+			     idx->toks[i].key);
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		struct tok *t = &idx->toks[i];
 		struct termtab *tab = (t->flags & F_SPECIAL) ? &idx->specials : &idx->terms;
@@ -1420,10 +1427,18 @@ gather(struct story_index *idx, int64_t t, uint64_t sh)
 		}
 		pick[j] = i;
 	}
+	/* Memory misses overlap when started together, before they are needed. */
+	for (uint32_t i = 0; i < npick; i++) {
+		const struct term *tm = &idx->terms.t[idx->toks[pick[i]].tid];
+		if (tm->blk != NONE)
+			__builtin_prefetch(&idx->blocks[tm->blk]);
+	}
 	for (uint32_t i = 0; i < npick; i++) {
 		const struct tok *tk = &idx->toks[pick[i]];
 		walk_postings(idx, tk, tk->idf * tk->q, sh);
 	}
+	for (size_t i = 0; i < idx->ncands; i++)
+		__builtin_prefetch(story_slot(idx, idx->cands[i].slot));
 	/* Keep the TOP_K best in order: insertion into a short sorted prefix. */
 	size_t k = 0;
 	for (size_t i = 0; i < idx->ncands; i++) {
