@@ -984,7 +984,12 @@ terms_count(struct story_index *idx)
 			t->tid = id;
 		} else {
 			t->tid = *v;
+			__builtin_prefetch(&tab->t[t->tid], 1);
 		}
+	}
+	for (uint32_t i = 0; i < idx->ntoks; i++) {
+		struct tok *t = &idx->toks[i];
+		struct termtab *tab = (t->flags & F_SPECIAL) ? &idx->specials : &idx->terms;
 		tab->t[t->tid].df++;
 		if (tab->ldf != NULL)
 			tab->ldf[t->tid] = ldf_of(idx, tab->t[t->tid].df);
@@ -1288,6 +1293,10 @@ expire_one(struct story_index *idx)
 
 	iterm *terms = item_terms(idx, it);
 
+	for (unsigned i = 0; i < it->nterms; i++)
+		__builtin_prefetch((terms[i] & F_SPECIAL) ? &idx->specials.t[terms[i] & TID_MASK]
+							  : &idx->terms.t[terms[i] & TID_MASK],
+				   1);
 	vec_apply(idx, st, terms, it->nterms, -1, it->scale);
 	for (unsigned i = 0; i < it->nterms; i++)
 		term_release(idx, (terms[i] & F_SPECIAL) ? &idx->specials : &idx->terms,
