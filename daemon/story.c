@@ -10,166 +10,33 @@
  * but take no part in the cosine. */
 #include "story.h"
 
-#include <libstemmer.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <utf8proc.h>
 
+#include "story_map.h"
+#include "story_text.h"
 #include "url.h"
 
-#define SEQ_BITS        26
-#define SEQ_MASK        ((1u << SEQ_BITS) - 1)
-#define MAX_TERMS       63 /* per item */
-#define NONE            0xffffffffu
-#define TID_MASK        0xffffffu
-#define W_SHIFT         24
-#define W_MAX           31u
-#define F_NUM           (1u << 29)
-#define F_NAME          (1u << 30)
-#define F_SPECIAL       (1u << 31)
-#define BANDS           4
-#define ITEM_TERMS      32 /* distinct content terms kept per item, title first */
-#define MAX_TITLE_TERMS 24
-#define TOKEN_MAX       64  /* code points; longer runs are not words */
-#define WALK_LIMIT      8   /* postings looked at per term */
-#define TOP_K           8   /* stories compared exactly */
-#define DF_CAP          256 /* a term in more live items finds no candidates */
-#define WALK_TERMS      20  /* rarest terms of an item whose postings are walked */
-#define TITLE_WEIGHT    2   /* a title occurrence counts this many summary ones */
-#define SIMHASH_MIN     10  /* tokens needed before SimHash says anything */
+#define SEQ_BITS   26
+#define SEQ_MASK   ((1u << SEQ_BITS) - 1)
+#define MAX_TERMS  (STORY_TEXT_TERMS + 1 + BANDS) /* content, link, bands */
+#define NONE       0xffffffffu
+#define TID_MASK   0xffffffu
+#define W_SHIFT    24
+#define W_MAX      31u
+#define F_NUM      (1u << 29)
+#define F_NAME     (1u << 30)
+#define F_SPECIAL  (1u << 31)
+#define BANDS      4
+#define WALK_LIMIT 8   /* postings looked at per term */
+#define TOP_K      8   /* stories compared exactly */
+#define DF_CAP     256 /* a term in more live items finds no candidates */
+#define WALK_TERMS 20  /* rarest terms of an item whose postings are walked */
 /* Postings one item can walk: its rarest terms, its link and SimHash bands. */
 #define CAND_MAX  ((WALK_TERMS + 1 + BANDS) * WALK_LIMIT)
 #define CAND_BITS 10 /* the candidate hash: 1024 entries, > 4 * CAND_MAX */
-
-/* ---- a uint64 -> uint32 open-addressing map (linear probing) ---- */
-
-/* Key and value side by side: a lookup costs one cache miss, not two. */
-struct map_ent {
-	uint64_t key; /* 0 = empty */
-	uint32_t val;
-};
-
-struct map {
-	struct map_ent *e;
-	size_t cap, n;
-};
-
-static uint64_t
-mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
-static uint64_t
-fnv64(const void *p, size_t n, uint64_t h)
-{
-	const unsigned char *s = p;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= s[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h ? h : 1;
-}
-
-static size_t
-map_find(const struct map *m, uint64_t key)
-{
-	size_t mask = m->cap - 1, i = mix64(key) & mask;
-
-	while (m->e[i].key != 0 && m->e[i].key != key)
-		i = (i + 1) & mask;
-	return i;
-}
-
-/* Starts loading key's slot, so that lookups of many keys overlap. */
-static void
-map_prefetch(const struct map *m, uint64_t key)
-{
-	if (m->cap)
-		__builtin_prefetch(&m->e[mix64(key) & (m->cap - 1)]);
-}
-
-static int
-map_grow(struct map *m, size_t want)
-{
-	struct map nm;
-
-	if (m->cap && want * 2 <= m->cap)
-		return 0;
-	nm.cap = m->cap ? m->cap : 64;
-	while (want * 2 > nm.cap)
-		nm.cap *= 2;
-	nm.n = m->n;
-	nm.e = calloc(nm.cap, sizeof(*nm.e));
-	if (nm.e == NULL)
-		return -1;
-	for (size_t i = 0; i < m->cap; i++)
-		if (m->e[i].key != 0)
-			nm.e[map_find(&nm, m->e[i].key)] = m->e[i];
-	free(m->e);
-	*m = nm;
-	return 0;
-}
-
-/* Returns a pointer to key's value or NULL. */
-static uint32_t *
-map_get(const struct map *m, uint64_t key)
-{
-	if (m->cap == 0)
-		return NULL;
-	size_t i = map_find(m, key);
-	return m->e[i].key ? &m->e[i].val : NULL;
-}
-
-/* Inserts a key known to be absent; capacity reserved by map_grow(). */
-static void
-map_put(struct map *m, uint64_t key, uint32_t val)
-{
-	size_t i = map_find(m, key);
-
-	m->e[i].key = key;
-	m->e[i].val = val;
-	m->n++;
-}
-
-/* Backward-shift deletion keeps probe chains intact without tombstones. */
-static void
-map_del(struct map *m, uint64_t key)
-{
-	size_t mask = m->cap - 1, i = map_find(m, key), j = i;
-
-	if (m->e[i].key == 0)
-		return;
-	m->n--;
-	for (;;) {
-		m->e[i].key = 0;
-		for (;;) {
-			j = (j + 1) & mask;
-			if (m->e[j].key == 0)
-				return;
-			size_t home = mix64(m->e[j].key) & mask;
-			/* j's key may move to i unless its home lies in (i, j]. */
-			if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
-				break;
-		}
-		m->e[i] = m->e[j];
-		i = j;
-	}
-}
-
-static void
-map_free(struct map *m)
-{
-	free(m->e);
-}
 
 /* ---- state ---- */
 
@@ -213,7 +80,7 @@ struct termtab {
 	struct term *t;
 	double *ldf; /* content table only */
 	uint32_t cap, used, *free, nfree;
-	struct map map;
+	struct story_map map;
 };
 
 struct sent {
@@ -240,15 +107,6 @@ struct tok {
 	double idf, q; /* its IDF now, and its weight in the item's vector */
 };
 
-/* A word's stem hash, remembered: Snowball costs about 2,000 instructions a
- * word and news repeats its words all day. Direct-mapped, keyed by the
- * word's 64-bit hash and stemmer, as terms themselves are keyed by hash. */
-#define STEM_CACHE (1u << 16)
-struct stem_slot {
-	uint64_t word; /* word hash ^ stemmer; 0 = empty */
-	uint64_t key;  /* its stem's hash */
-};
-
 #define LDF_TABLE 1024
 
 struct story_index {
@@ -257,11 +115,8 @@ struct story_index {
 	 * term weight, ln(df + 0.5) for small df. Same values as log(). */
 	double wlog[W_MAX + 1];
 	double ldf_small[LDF_TABLE];
-	uint64_t spread[256]; /* byte -> its bits, one per byte (SimHash) */
-	struct stem_slot *stem_cache;
-	char language[32];
-	struct sb_stemmer *stem_main, *stem_ru, *stem_tr, *stem_ar, *stem_el;
-	struct map stop; /* folded stop word hash -> 1 */
+	struct story_text *text;
+	char language[32]; /* p.language points here */
 
 	struct item *ring;
 	uint32_t ring_cap, head, n; /* live seqs are [head, head + n) */
@@ -279,18 +134,15 @@ struct story_index {
 
 	struct story *stories;
 	uint32_t nst_cap, nst_used, *sfree, nsfree, nlive_st;
-	struct map story_map; /* id -> slot */
+	struct story_map story_map; /* id -> slot */
 	int64_t next_id;
 	uint32_t epoch;
 
 	/* scratch for the item being assigned */
 	struct tok toks[MAX_TERMS];
 	uint32_t ntoks;
-	uint8_t tokhash[4 * ITEM_TERMS]; /* 1 + index into toks by key, 0 = empty */
 	uint8_t byid[MAX_TERMS]; /* content toks in term id order */
 	uint32_t nbyid;
-	uint64_t *seq_hashes; /* content token hashes, in order, for SimHash */
-	size_t nseq, cseq;
 	struct cand {
 		uint32_t slot, flags;
 		double acc, sim; /* credit from the walk; similarity */
@@ -304,438 +156,24 @@ struct story_index {
 	char err[160];
 };
 
-#include "story_words.h"
+/* ---- the item's terms ---- */
 
-/* ---- text analysis ---- */
-
-enum script {
-	SCRIPT_OTHER,
-	SCRIPT_LATIN,
-	SCRIPT_CYRILLIC,
-	SCRIPT_GREEK,
-	SCRIPT_ARABIC,
-	SCRIPT_HAN
-};
-
-/* Stop word lists a word is on, as bits of its value in the stop map. */
-enum { STOP_EN = 1, STOP_RU = 2, STOP_TR = 4, STOP_MAIN = 8 };
-
-/* The hash of a folded word: its term key when it is not stemmed. */
-static uint64_t
-word_hash(const char *w, size_t n)
-{
-	return fnv64(w, n, 0xcbf29ce484222325ULL);
-}
-
-static int
-stop_load(struct map *m, const char *const *words, unsigned lang)
-{
-	for (size_t i = 0; words[i] != NULL; i++) {
-		uint64_t k = word_hash(words[i], strlen(words[i]));
-		if (map_grow(m, m->n + 1) < 0)
-			return -1;
-		uint32_t *v = map_get(m, k);
-		if (v != NULL)
-			*v |= lang;
-		else
-			map_put(m, k, lang);
-	}
-	return 0;
-}
-
-static const char *const *
-stop_list(const char *language)
-{
-	if (strcmp(language, "german") == 0)
-		return story_stop_german;
-	if (strcmp(language, "french") == 0)
-		return story_stop_french;
-	if (strcmp(language, "spanish") == 0)
-		return story_stop_spanish;
-	if (strcmp(language, "russian") == 0)
-		return story_stop_russian;
-	if (strcmp(language, "turkish") == 0)
-		return story_stop_turkish;
-	return story_stop_english;
-}
-
-static enum script
-script_of(int32_t c)
-{
-	if (c < 0x250)
-		return SCRIPT_LATIN;
-	if (c >= 0x370 && c < 0x400)
-		return SCRIPT_GREEK;
-	if (c >= 0x400 && c < 0x530)
-		return SCRIPT_CYRILLIC;
-	if ((c >= 0x600 && c < 0x700) || (c >= 0x750 && c < 0x780) || (c >= 0xfb50 && c < 0xff00))
-		return SCRIPT_ARABIC;
-	if ((c >= 0x1e00 && c < 0x1f00))
-		return SCRIPT_LATIN;
-	if ((c >= 0x3040 && c < 0x3100) || (c >= 0x3400 && c < 0xa000) ||
-	    (c >= 0xac00 && c < 0xd7b0))
-		return SCRIPT_HAN;
-	return SCRIPT_OTHER;
-}
-
-static int
-is_word_cat(int32_t c)
-{
-	utf8proc_category_t cat = utf8proc_category(c);
-
-	return (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_NO);
-}
-
-/* Turkish letters outside ASCII pick the Turkish stemmer and stop words. */
-static int
-text_is_turkish(const char *s)
-{
-	const uint8_t *p = (const uint8_t *)s;
-
-	/* ğ ı İ Ğ are C4 9F, C4 B1, C4 B0, C4 9E; ş Ş are C5 9F, C5 9E. */
-	for (; s && *p; p++) {
-		if (*p == 0xc4 && (p[1] == 0x9f || p[1] == 0xb1 || p[1] == 0xb0 || p[1] == 0x9e))
-			return 1;
-		if (*p == 0xc5 && (p[1] == 0x9f || p[1] == 0x9e))
-			return 1;
-	}
-	return 0;
-}
-
-/* NFKC + case folding of one token into out (UTF-8); returns its length. A
- * combining dot after i (the fold of Turkish İ) is dropped so İstanbul and
- * Istanbul agree. */
-static size_t
-fold_token(const uint8_t *s, size_t n, int ascii, char *out, size_t outcap)
-{
-	int32_t buf[TOKEN_MAX * 4];
-	utf8proc_ssize_t m, k = 0;
-
-	if (ascii) {
-		if (n >= outcap)
-			n = outcap - 1;
-		for (size_t i = 0; i < n; i++)
-			out[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : (char)s[i];
-		return n;
-	}
-	m = utf8proc_decompose(s, (utf8proc_ssize_t)n, buf, TOKEN_MAX * 3,
-			       UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD);
-	if (m <= 0 || m > TOKEN_MAX * 3)
-		return 0;
-	for (utf8proc_ssize_t i = 0; i < m; i++)
-		if (!(buf[i] == 0x307 && k > 0 && buf[k - 1] == 'i'))
-			buf[k++] = buf[i];
-	k = utf8proc_reencode(buf, k, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
-	if (k <= 0 || (size_t)k >= outcap)
-		return 0;
-	memcpy(out, buf, (size_t)k);
-	return (size_t)k;
-}
-
-struct rawtok {
-	const uint8_t *s;
-	size_t n;
-	int ascii, upper, allcaps, digit;
-	enum script script;
-	size_t ncp;
-};
-
-/* Finds the next word (a run of letters, marks and digits; a Han/kana/hangul
- * code point is a word by itself). Returns the position after it, or NULL. */
-/* Updates the word's properties with a non-ASCII code point; -1 when the
- * code point must start a new word (Han script words are one character). */
-static int
-word_char_other(struct rawtok *t, int32_t c)
-{
-	enum script sc = script_of(c);
-	utf8proc_category_t cat = utf8proc_category(c);
-
-	if (t->ncp > 0 && (sc == SCRIPT_HAN || t->script == SCRIPT_HAN))
-		return -1;
-	if (t->ncp == 0) {
-		t->script = sc;
-		t->upper = (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT);
-	}
-	if (cat == UTF8PROC_CATEGORY_LL)
-		t->allcaps = 0;
-	if (cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO)
-		t->digit = 1;
-	t->ascii = 0;
-	return 0;
-}
-
-/* Decodes one code point; ASCII without a library call. Returns its length,
- * or <= 0 for an invalid byte. */
-static utf8proc_ssize_t
-decode(const uint8_t *p, const uint8_t *end, int32_t *c)
-{
-	if (*p < 0x80) {
-		*c = *p;
-		return 1;
-	}
-	return utf8proc_iterate(p, end - p, c);
-}
-
-static int
-is_word_char(int32_t c)
-{
-	if (c < 0x80)
-		return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-	return is_word_cat(c);
-}
-
-/* Finds the next word (a run of letters, marks and digits; a Han/kana/hangul
- * code point is a word by itself). Returns the position after it, or NULL. */
-static const uint8_t *
-next_word(const uint8_t *p, const uint8_t *end, struct rawtok *t)
-{
-	int32_t c;
-	utf8proc_ssize_t k;
-
-	memset(t, 0, sizeof(*t));
-	while (p < end) {
-		k = decode(p, end, &c);
-		if (k <= 0) {
-			p++; /* invalid byte: a separator */
-			continue;
-		}
-		if (is_word_char(c))
-			break;
-		p += k;
-	}
-	if (p >= end)
-		return NULL;
-	t->s = p;
-	t->ascii = 1;
-	t->allcaps = 1;
-	while (p < end) {
-		k = decode(p, end, &c);
-		if (k <= 0 || !is_word_char(c))
-			break;
-		if (c < 0x80) {
-			if (t->ncp == 0) {
-				t->script = SCRIPT_LATIN;
-				t->upper = c >= 'A' && c <= 'Z';
-			} else if (t->script == SCRIPT_HAN) {
-				break;
-			}
-			if (c >= 'a' && c <= 'z')
-				t->allcaps = 0;
-			if (c >= '0' && c <= '9')
-				t->digit = 1;
-		} else if (word_char_other(t, c) < 0) {
-			break;
-		}
-		t->ncp++;
-		p += k;
-	}
-	t->n = (size_t)(p - t->s);
-	return p;
-}
-
-struct field_ctx {
-	int turkish, title, titlecase;
-	uint32_t pos;
-};
-
-/* Adds one term occurrence to the item's distinct terms. */
-static void
-tok_add(struct story_index *idx, uint64_t key, uint32_t w, uint32_t flags)
-{
-	uint32_t mask = 4 * ITEM_TERMS - 1, h = (uint32_t)(key ^ key >> 32) & mask;
-
-	for (; idx->tokhash[h] != 0; h = (h + 1) & mask) {
-		struct tok *tk = &idx->toks[idx->tokhash[h] - 1];
-		if (tk->key == key) {
-			tk->w = tk->w + w > W_MAX ? W_MAX : tk->w + w;
-			tk->flags |= flags;
-			return;
-		}
-	}
-	if (idx->ntoks >= ITEM_TERMS)
-		return;
-	idx->tokhash[h] = (uint8_t)(idx->ntoks + 1);
-	idx->toks[idx->ntoks].key = key;
-	idx->toks[idx->ntoks].w = w;
-	idx->toks[idx->ntoks].flags = flags;
-	idx->ntoks++;
-}
-
-static int
-seq_push(struct story_index *idx, uint64_t h)
-{
-	if (idx->nseq == idx->cseq) {
-		size_t nc = idx->cseq ? idx->cseq * 2 : 256;
-		uint64_t *p = realloc(idx->seq_hashes, nc * sizeof(*p));
-		if (p == NULL)
-			return -1;
-		idx->seq_hashes = p;
-		idx->cseq = nc;
-	}
-	idx->seq_hashes[idx->nseq++] = h;
-	return 0;
-}
-
-/* h: the folded word's hash. */
-static int
-is_stop(const struct story_index *idx, uint64_t h, const struct rawtok *t, int turkish)
-{
-	if (t->script != SCRIPT_CYRILLIC && t->script != SCRIPT_LATIN)
-		return 0;
-	const uint32_t *v = map_get(&idx->stop, h);
-	if (v == NULL)
-		return 0;
-	if (t->script == SCRIPT_CYRILLIC)
-		return (*v & STOP_RU) != 0;
-	return (*v & (STOP_EN | STOP_MAIN)) || (turkish && (*v & STOP_TR));
-}
-
-static struct sb_stemmer *
-stemmer_for(const struct story_index *idx, const struct rawtok *t, int turkish)
-{
-	if (t->digit)
-		return NULL;
-	switch (t->script) {
-	case SCRIPT_LATIN: return turkish && idx->stem_tr ? idx->stem_tr : idx->stem_main;
-	case SCRIPT_CYRILLIC: return idx->stem_ru;
-	case SCRIPT_GREEK: return idx->stem_el;
-	case SCRIPT_ARABIC: return idx->stem_ar;
-	default: return NULL;
-	}
-}
-
-/* The hash of w's stem (w: n folded bytes, h its hash). */
-static uint64_t
-stem_key(struct story_index *idx, struct sb_stemmer *st, const char *w, size_t n, uint64_t h)
-{
-	uint64_t word = (h ^ (uint64_t)(uintptr_t)st * 0x9e3779b97f4a7c15ULL) | 1;
-	struct stem_slot *slot = &idx->stem_cache[mix64(word) & (STEM_CACHE - 1)];
-	const sb_symbol *r;
-	uint64_t key;
-
-	if (slot->word == word)
-		return slot->key;
-	r = sb_stemmer_stem(st, (const sb_symbol *)w, (int)n);
-	if (r != NULL && sb_stemmer_length(st) > 0)
-		key = word_hash((const char *)r, (size_t)sb_stemmer_length(st));
-	else
-		key = h;
-	slot->word = word;
-	slot->key = key;
-	return key;
-}
-
-/* Normalizes, filters and stems one word, then records it. */
-static int
-word_add(struct story_index *idx, const struct rawtok *t, struct field_ctx *f)
-{
-	char w[TOKEN_MAX * 4 * 4];
-	size_t n;
-	uint32_t flags = 0;
-
-	if (t->ncp > TOKEN_MAX || (t->ncp < 2 && !t->digit && t->script != SCRIPT_HAN))
-		return 0;
-	n = fold_token(t->s, t->n, t->ascii, w, sizeof(w));
-	if (n == 0)
-		return 0;
-	uint64_t h = word_hash(w, n);
-	if (is_stop(idx, h, t, f->turkish))
-		return 0;
-	struct sb_stemmer *st = stemmer_for(idx, t, f->turkish);
-	uint64_t key = st ? stem_key(idx, st, w, n, h) : h;
-	if (f->title && t->digit)
-		flags |= F_NUM;
-	else if (f->title &&
-		 ((t->allcaps && t->ncp >= 2) || (t->upper && f->pos > 0 && !f->titlecase)))
-		flags |= F_NAME;
-	f->pos++;
-	tok_add(idx, key, f->title ? TITLE_WEIGHT : 1, flags);
-	return seq_push(idx, key);
-}
-
-/* Title Case Headlines capitalize every word, so capitals say nothing. */
-static int
-is_titlecase(const char *s)
-{
-	const uint8_t *p = (const uint8_t *)s, *end = p + strlen(s);
-	struct rawtok t;
-	unsigned words = 0, caps = 0;
-
-	while ((p = next_word(p, end, &t)) != NULL) {
-		if (t.ncp < 4 || t.digit)
-			continue;
-		words++;
-		caps += t.upper;
-	}
-	return words >= 3 && caps * 10 >= words * 7;
-}
-
-static int
-field_scan(struct story_index *idx, const char *s, struct field_ctx *f)
-{
-	const uint8_t *p = (const uint8_t *)s, *end = p + strlen(s);
-	struct rawtok t;
-
-	while ((p = next_word(p, end, &t)) != NULL)
-		if (word_add(idx, &t, f) < 0)
-			return -1;
-	return 0;
-}
-
-/* Sets a bit where more than half of the token bigram hashes have it set.
- * Counted eight bits at a time, one byte counter per bit. */
-static uint64_t
-simhash(const struct story_index *idx, const uint64_t *h, size_t n)
-{
-	uint64_t acc[8] = {0}, r = 0;
-	uint32_t cnt[64] = {0};
-	size_t pairs = n > 0 ? n - 1 : 0;
-
-	for (size_t i = 0; i < pairs; i++) {
-		uint64_t f = mix64(h[i] * 31 + h[i + 1]);
-		for (int k = 0; k < 8; k++)
-			acc[k] += idx->spread[(f >> (8 * k)) & 0xff];
-		if (i % 255 == 254 || i + 1 == pairs) {
-			for (int b = 0; b < 64; b++)
-				cnt[b] += (acc[b % 8] >> (8 * (b / 8))) & 0xff;
-			memset(acc, 0, sizeof(acc));
-		}
-	}
-	for (int b = 0; b < 64; b++)
-		if (2 * cnt[b] > pairs)
-			r |= 1ULL << b;
-	return r;
-}
-
-/* Fills idx->toks (distinct terms, specials last) and the item's SimHash. */
+/* Fills idx->toks with the item's content terms and its SimHash. */
 static int
 analyze(struct story_index *idx, const struct story_input *in, uint64_t *sh, int *has_sh)
 {
-	struct field_ctx f = {0};
-	size_t title_n;
+	struct story_term t[STORY_TEXT_TERMS];
+	uint32_t n;
 
-	idx->ntoks = 0;
-	idx->nseq = 0;
-	memset(idx->tokhash, 0, sizeof(idx->tokhash));
-	f.turkish = text_is_turkish(in->title) || text_is_turkish(in->text);
-	if (in->title) {
-		f.title = 1;
-		f.titlecase = is_titlecase(in->title);
-		if (field_scan(idx, in->title, &f) < 0)
-			return -1;
-	}
-	title_n = idx->nseq;
-	f.title = 0;
-	if (in->text && field_scan(idx, in->text, &f) < 0)
+	if (story_text_analyze(idx->text, in->title, in->text, t, &n, sh, has_sh) < 0)
 		return -1;
-	*has_sh = 0;
-	if (idx->nseq - title_n >= SIMHASH_MIN) {
-		*sh = simhash(idx, idx->seq_hashes + title_n, idx->nseq - title_n);
-		*has_sh = 1;
-	} else if (idx->nseq >= SIMHASH_MIN) {
-		*sh = simhash(idx, idx->seq_hashes, idx->nseq);
-		*has_sh = 1;
-	}
+	for (uint32_t i = 0; i < n; i++)
+		idx->toks[i] = (struct tok){
+			.key = t[i].key,
+			.w = t[i].w,
+			.flags = ((t[i].flags & STORY_TEXT_NAME) ? F_NAME : 0) |
+				 ((t[i].flags & STORY_TEXT_NUM) ? F_NUM : 0)};
+	idx->ntoks = n;
 	return 0;
 }
 
@@ -747,7 +185,7 @@ add_specials(struct story_index *idx, const struct story_input *in, uint64_t sh,
 		char *c = url_canonical(in->link);
 		if (c != NULL) {
 			idx->toks[idx->ntoks++] =
-				(struct tok){.key = fnv64(c, strlen(c), 0x1234567887654321ULL),
+				(struct tok){.key = story_fnv64(c, strlen(c), 0x1234567887654321ULL),
 					     .w = 1,
 					     .flags = F_SPECIAL};
 			free(c);
@@ -757,7 +195,7 @@ add_specials(struct story_index *idx, const struct story_input *in, uint64_t sh,
 		for (unsigned b = 0; b < BANDS; b++) {
 			uint64_t v = (sh >> (16 * b)) & 0xffff;
 			idx->toks[idx->ntoks++] = (struct tok){
-				.key = mix64(0x5348000000000000ULL | (uint64_t)b << 16 | v) | 1,
+				.key = story_mix64(0x5348000000000000ULL | (uint64_t)b << 16 | v) | 1,
 				.w = 2 + b,
 				.flags = F_SPECIAL};
 		}
@@ -884,7 +322,7 @@ oom:
 static int
 tab_reserve(struct story_index *idx, struct termtab *tab, uint32_t more)
 {
-	if (map_grow(&tab->map, tab->map.n + more) < 0)
+	if (story_map_grow(&tab->map, tab->map.n + more) < 0)
 		goto oom;
 	if (tab->nfree < more && tab->used + more > tab->cap) {
 		uint32_t nc = tab->cap ? tab->cap * 2 : 1024;
@@ -970,17 +408,17 @@ terms_count(struct story_index *idx)
 {
 	/* The lookups are independent: start all their cache misses first. */
 	for (uint32_t i = 0; i < idx->ntoks; i++)
-		map_prefetch((idx->toks[i].flags & F_SPECIAL) ? &idx->specials.map
+		story_map_prefetch((idx->toks[i].flags & F_SPECIAL) ? &idx->specials.map
 							      : &idx->terms.map,
 			     idx->toks[i].key);
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		struct tok *t = &idx->toks[i];
 		struct termtab *tab = (t->flags & F_SPECIAL) ? &idx->specials : &idx->terms;
-		uint32_t *v = map_get(&tab->map, t->key);
+		uint32_t *v = story_map_get(&tab->map, t->key);
 		if (v == NULL) {
 			uint32_t id = tab->nfree ? tab->free[--tab->nfree] : tab->used++;
 			tab->t[id] = (struct term){.key = t->key, .blk = NONE};
-			map_put(&tab->map, t->key, id);
+			story_map_put(&tab->map, t->key, id);
 			t->tid = id;
 		} else {
 			t->tid = *v;
@@ -1020,7 +458,7 @@ term_release(struct story_index *idx, struct termtab *tab, uint32_t tid)
 	}
 	if (t->blk != NONE)
 		block_give(idx, t->blk);
-	map_del(&tab->map, t->key);
+	story_map_del(&tab->map, t->key);
 	tab->free[tab->nfree++] = tid;
 }
 
@@ -1243,7 +681,7 @@ story_create(struct story_index *idx, int64_t id)
 {
 	uint32_t s;
 
-	if (map_grow(&idx->story_map, idx->story_map.n + 1) < 0)
+	if (story_map_grow(&idx->story_map, idx->story_map.n + 1) < 0)
 		goto oom;
 	if (idx->nsfree == 0 && idx->nst_used == idx->nst_cap) {
 		uint32_t nc = idx->nst_cap ? idx->nst_cap * 2 : 256;
@@ -1261,7 +699,7 @@ story_create(struct story_index *idx, int64_t id)
 	memset(&idx->stories[s], 0, sizeof(idx->stories[s]));
 	idx->stories[s].id = id;
 	idx->stories[s].head = idx->stories[s].tail = NONE;
-	map_put(&idx->story_map, (uint64_t)id, s);
+	story_map_put(&idx->story_map, (uint64_t)id, s);
 	idx->nlive_st++;
 	if (id >= idx->next_id)
 		idx->next_id = id + 1;
@@ -1276,7 +714,7 @@ story_kill(struct story_index *idx, uint32_t s)
 {
 	struct story *st = story_slot(idx, s);
 
-	map_del(&idx->story_map, (uint64_t)st->id);
+	story_map_del(&idx->story_map, (uint64_t)st->id);
 	free(st->v);
 	st->v = NULL;
 	st->nv = st->cv = 0;
@@ -1656,9 +1094,9 @@ story_merge(struct story_index *idx, uint32_t *t, uint32_t o)
 	}
 	struct story *sb = story_slot(idx, big);
 	if (sb->id != keep) {
-		map_del(&idx->story_map, (uint64_t)sb->id);
+		story_map_del(&idx->story_map, (uint64_t)sb->id);
 		sb->id = keep;
-		map_put(&idx->story_map, (uint64_t)keep, big);
+		story_map_put(&idx->story_map, (uint64_t)keep, big);
 	}
 	*t = big;
 	return 0;
@@ -1783,29 +1221,11 @@ story_new(const struct story_params *params, char *err, size_t errlen)
 		idx->wlog[w] = 1.0 + log((double)w);
 	for (unsigned df = 0; df < LDF_TABLE; df++)
 		idx->ldf_small[df] = log(df + 0.5);
-	for (unsigned x = 0; x < 256; x++)
-		for (unsigned b = 0; b < 8; b++)
-			idx->spread[x] |= (uint64_t)((x >> b) & 1) << (8 * b);
-	idx->stem_cache = calloc(STEM_CACHE, sizeof(*idx->stem_cache));
-	if (idx->stem_cache == NULL)
-		goto oom;
-	idx->stem_main = sb_stemmer_new(idx->language, "UTF_8");
-	if (idx->stem_main == NULL) {
-		snprintf(err, errlen, "story: no stemmer for language \"%s\"", idx->language);
+	idx->text = story_text_new(idx->language, err, errlen);
+	if (idx->text == NULL) {
 		story_free(idx);
 		return NULL;
 	}
-	idx->stem_ru = sb_stemmer_new("russian", "UTF_8");
-	idx->stem_tr = sb_stemmer_new("turkish", "UTF_8");
-	idx->stem_ar = sb_stemmer_new("arabic", "UTF_8");
-	idx->stem_el = sb_stemmer_new("greek", "UTF_8");
-	if (!idx->stem_ru || !idx->stem_tr || !idx->stem_ar || !idx->stem_el)
-		goto oom;
-	if (stop_load(&idx->stop, story_stop_english, STOP_EN) < 0 ||
-	    stop_load(&idx->stop, story_stop_russian, STOP_RU) < 0 ||
-	    stop_load(&idx->stop, story_stop_turkish, STOP_TR) < 0 ||
-	    stop_load(&idx->stop, stop_list(idx->language), STOP_MAIN) < 0)
-		goto oom;
 	return idx;
 oom:
 	snprintf(err, errlen, "story: out of memory");
@@ -1818,7 +1238,7 @@ story_free(struct story_index *idx)
 {
 	if (idx == NULL)
 		return;
-	free(idx->stem_cache);
+	story_text_free(idx->text);
 	free(idx->arena);
 	free(idx->ring);
 	for (uint32_t s = 0; s < idx->nst_used; s++)
@@ -1828,19 +1248,12 @@ story_free(struct story_index *idx)
 	free(idx->terms.t);
 	free(idx->terms.free);
 	free(idx->terms.ldf);
-	map_free(&idx->terms.map);
+	story_map_free(&idx->terms.map);
 	free(idx->specials.t);
 	free(idx->specials.free);
-	map_free(&idx->specials.map);
+	story_map_free(&idx->specials.map);
 	free(idx->blocks);
-	map_free(&idx->story_map);
-	map_free(&idx->stop);
-	sb_stemmer_delete(idx->stem_main);
-	sb_stemmer_delete(idx->stem_ru);
-	sb_stemmer_delete(idx->stem_tr);
-	sb_stemmer_delete(idx->stem_ar);
-	sb_stemmer_delete(idx->stem_el);
-	free(idx->seq_hashes);
+	story_map_free(&idx->story_map);
 	free(idx->merged);
 	free(idx);
 }
@@ -2016,7 +1429,7 @@ story_restore(struct story_index *idx, const struct story_input *in, int64_t sto
 	}
 	if (prepare(idx, in, &sh, &has_sh, &terms) < 0)
 		return -1;
-	uint32_t *v = map_get(&idx->story_map, (uint64_t)story_id);
+	uint32_t *v = story_map_get(&idx->story_map, (uint64_t)story_id);
 	uint32_t s = v ? *v : story_create(idx, story_id);
 	if (s == NONE || vec_reserve(idx, story_slot(idx, s), idx->ntoks) < 0) {
 		if (s != NONE && story_slot(idx, s)->nitems == 0)
