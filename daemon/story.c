@@ -16,7 +16,9 @@
 #include <string.h>
 
 #include "story_map.h"
+#include "story_post.h"
 #include "story_text.h"
+#include "story_vec.h"
 #include "url.h"
 
 #define SEQ_BITS   26
@@ -54,23 +56,10 @@ struct item {
 	uint32_t off; /* its postings: arena[off .. off + nterms), never wrapping */
 };
 
-/* A term's newest postings (item seq and, for content terms, its story
- * slot). The walk looks at WALK_LIMIT postings at most, so only that many
- * are kept, and a walk reads one block instead of chasing a chain through
- * memory. Most terms occur once: the first posting sits in the term, a
- * second one moves both into a block. */
-#define RING 8
-struct post_block {
-	uint32_t seq[RING];
-	uint32_t slot[RING];
-};
-
 struct term {
 	uint64_t key;
 	uint32_t df;
-	uint32_t blk;         /* its post_block, or NONE while it has one posting */
-	uint32_t seq0, slot0; /* that posting */
-	uint8_t pos, fill;    /* next ring position; postings held (<= RING) */
+	struct story_posts posts;
 };
 
 /* Content terms and specials (links, SimHash bands) have separate tables,
@@ -83,19 +72,12 @@ struct termtab {
 	struct story_map map;
 };
 
-struct sent {
-	uint32_t tid : 24;
-	uint32_t names : 8; /* items whose title has it as a name (saturates) */
-	float c;            /* summed item weights, each item scaled to unit length */
-};
-
 struct story {
 	int64_t id, first, last;
 	uint32_t nitems, head, tail; /* item list by seq */
-	uint32_t nv, cv;
-	struct sent *v;
-	double norm;     /* cached length with the IDF of norm_n items... */
-	uint32_t norm_n; /* ...or 0 when the vector changed since */
+	struct story_vec vec;        /* its items' weights, each item of unit length */
+	double norm;                 /* cached length with the IDF of norm_n items... */
+	uint32_t norm_n;             /* ...or 0 when the vector changed since */
 };
 
 /* One analysed token of the incoming item. */
@@ -129,8 +111,7 @@ struct story_index {
 	uint32_t arena_cap, arena_head, arena_used; /* physical indices */
 
 	struct termtab terms, specials;
-	struct post_block *blocks; /* free ones chained through seq[0] */
-	uint32_t nblk_cap, nblk_used, blk_free, nblk_free;
+	struct story_post_pool pool;
 
 	struct story *stories;
 	uint32_t nst_cap, nst_used, *sfree, nsfree, nlive_st;
@@ -168,11 +149,10 @@ analyze(struct story_index *idx, const struct story_input *in, uint64_t *sh, int
 	if (story_text_analyze(idx->text, in->title, in->text, t, &n, sh, has_sh) < 0)
 		return -1;
 	for (uint32_t i = 0; i < n; i++)
-		idx->toks[i] = (struct tok){
-			.key = t[i].key,
-			.w = t[i].w,
-			.flags = ((t[i].flags & STORY_TEXT_NAME) ? F_NAME : 0) |
-				 ((t[i].flags & STORY_TEXT_NUM) ? F_NUM : 0)};
+		idx->toks[i] = (struct tok){.key = t[i].key,
+					    .w = t[i].w,
+					    .flags = ((t[i].flags & STORY_TEXT_NAME) ? F_NAME : 0) |
+						     ((t[i].flags & STORY_TEXT_NUM) ? F_NUM : 0)};
 	idx->ntoks = n;
 	return 0;
 }
@@ -184,10 +164,10 @@ add_specials(struct story_index *idx, const struct story_input *in, uint64_t sh,
 	if (in->link && *in->link) {
 		char *c = url_canonical(in->link);
 		if (c != NULL) {
-			idx->toks[idx->ntoks++] =
-				(struct tok){.key = story_fnv64(c, strlen(c), 0x1234567887654321ULL),
-					     .w = 1,
-					     .flags = F_SPECIAL};
+			idx->toks[idx->ntoks++] = (struct tok){
+				.key = story_fnv64(c, strlen(c), 0x1234567887654321ULL),
+				.w = 1,
+				.flags = F_SPECIAL};
 			free(c);
 		}
 	}
@@ -195,7 +175,8 @@ add_specials(struct story_index *idx, const struct story_input *in, uint64_t sh,
 		for (unsigned b = 0; b < BANDS; b++) {
 			uint64_t v = (sh >> (16 * b)) & 0xffff;
 			idx->toks[idx->ntoks++] = (struct tok){
-				.key = story_mix64(0x5348000000000000ULL | (uint64_t)b << 16 | v) | 1,
+				.key = story_mix64(0x5348000000000000ULL | (uint64_t)b << 16 | v) |
+				       1,
 				.w = 2 + b,
 				.flags = F_SPECIAL};
 		}
@@ -354,48 +335,6 @@ oom:
 	return -1;
 }
 
-/* At least n free posting blocks, so that pushing postings cannot fail. */
-static int
-blocks_reserve(struct story_index *idx, uint32_t n)
-{
-	if (idx->nblk_free + (idx->nblk_cap - idx->nblk_used) >= n)
-		return 0;
-	uint32_t nc = idx->nblk_cap ? idx->nblk_cap + idx->nblk_cap / 2 : 1024;
-	while (nc - idx->nblk_used + idx->nblk_free < n)
-		nc += nc / 2;
-	struct post_block *b = realloc(idx->blocks, (size_t)nc * sizeof(*b));
-	if (b == NULL) {
-		snprintf(idx->err, sizeof(idx->err), "story: out of memory growing the postings");
-		return -1;
-	}
-	idx->blocks = b;
-	idx->nblk_cap = nc;
-	return 0;
-}
-
-static uint32_t
-block_take(struct story_index *idx)
-{
-	uint32_t b;
-
-	if (idx->nblk_free > 0) {
-		b = idx->blk_free;
-		idx->blk_free = idx->blocks[b].seq[0];
-		idx->nblk_free--;
-	} else {
-		b = idx->nblk_used++;
-	}
-	return b;
-}
-
-static void
-block_give(struct story_index *idx, uint32_t b)
-{
-	idx->blocks[b].seq[0] = idx->blk_free;
-	idx->blk_free = b;
-	idx->nblk_free++;
-}
-
 static double
 ldf_of(const struct story_index *idx, uint32_t df)
 {
@@ -409,15 +348,15 @@ terms_count(struct story_index *idx)
 	/* The lookups are independent: start all their cache misses first. */
 	for (uint32_t i = 0; i < idx->ntoks; i++)
 		story_map_prefetch((idx->toks[i].flags & F_SPECIAL) ? &idx->specials.map
-							      : &idx->terms.map,
-			     idx->toks[i].key);
+								    : &idx->terms.map,
+				   idx->toks[i].key);
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		struct tok *t = &idx->toks[i];
 		struct termtab *tab = (t->flags & F_SPECIAL) ? &idx->specials : &idx->terms;
 		uint32_t *v = story_map_get(&tab->map, t->key);
 		if (v == NULL) {
 			uint32_t id = tab->nfree ? tab->free[--tab->nfree] : tab->used++;
-			tab->t[id] = (struct term){.key = t->key, .blk = NONE};
+			tab->t[id] = (struct term){.key = t->key};
 			story_map_put(&tab->map, t->key, id);
 			t->tid = id;
 		} else {
@@ -456,66 +395,9 @@ term_release(struct story_index *idx, struct termtab *tab, uint32_t tid)
 			tab->ldf[tid] = ldf_of(idx, t->df);
 		return;
 	}
-	if (t->blk != NONE)
-		block_give(idx, t->blk);
+	story_post_clear(&idx->pool, &t->posts);
 	story_map_del(&tab->map, t->key);
 	tab->free[tab->nfree++] = tid;
-}
-
-/* Adds the newest posting of a term (a block is reserved). */
-static void
-post_push(struct story_index *idx, struct term *t, uint32_t seq, uint32_t slot)
-{
-	if (t->fill == 0) {
-		t->seq0 = seq;
-		t->slot0 = slot;
-		t->fill = 1;
-		t->pos = 1;
-		return;
-	}
-	if (t->blk == NONE) {
-		t->blk = block_take(idx);
-		idx->blocks[t->blk].seq[0] = t->seq0;
-		idx->blocks[t->blk].slot[0] = t->slot0;
-	}
-	struct post_block *b = &idx->blocks[t->blk];
-	b->seq[t->pos] = seq;
-	b->slot[t->pos] = slot;
-	t->pos = (t->pos + 1) & (RING - 1);
-	if (t->fill < RING)
-		t->fill++;
-}
-
-/* The k-th newest posting of a term (k < fill). */
-static void
-post_get(const struct story_index *idx, const struct term *t, unsigned k, uint32_t *seq,
-	 uint32_t *slot)
-{
-	if (t->blk == NONE) {
-		*seq = t->seq0;
-		*slot = t->slot0;
-	} else {
-		unsigned p = (t->pos - 1u - k) & (RING - 1);
-		*seq = idx->blocks[t->blk].seq[p];
-		*slot = idx->blocks[t->blk].slot[p];
-	}
-}
-
-/* The item seq's posting of a content term now belongs to story slot. */
-static void
-post_relabel(struct story_index *idx, uint32_t tid, uint32_t seq, uint32_t slot)
-{
-	struct term *t = &idx->terms.t[tid];
-
-	if (t->blk == NONE) {
-		if (t->fill && t->seq0 == seq)
-			t->slot0 = slot;
-		return;
-	}
-	struct post_block *b = &idx->blocks[t->blk];
-	for (unsigned k = 0; k < t->fill; k++)
-		if (b->seq[k] == seq)
-			b->slot[k] = slot;
 }
 
 static double
@@ -530,116 +412,24 @@ story_slot(const struct story_index *idx, uint32_t s)
 	return &idx->stories[s];
 }
 
-/* The first index at or after lo whose term id is at least tid: galloping,
- * so a run of ascending lookups reads the vector once, front to back. */
-static uint32_t
-vec_seek(const struct sent *v, uint32_t lo, uint32_t n, uint32_t tid)
-{
-	uint32_t hi = lo, step = 1;
-
-	while (hi < n && v[hi].tid < tid) {
-		lo = hi + 1;
-		hi += step;
-		step *= 2;
-	}
-	if (hi > n)
-		hi = n;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (v[mid].tid < tid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static float
-term_weight(const struct story_index *idx, uint32_t tw, float scale)
-{
-	return scale * (float)idx->wlog[(tw >> W_SHIFT) & W_MAX];
-}
-
-/* Adds sorted terms tw (found at pos) to a story vector: known ones in
- * place, then new ones by moving each stretch of the vector once, from the
- * back. Needs cv >= nv + m (reserved by vec_reserve). */
-static void
-vec_add(const struct story_index *idx, struct story *st, const uint32_t *tw, const uint32_t *pos, unsigned m, float scale)
-{
-	struct sent *v = st->v;
-	uint32_t nnew = 0, end = st->nv;
-
-	for (unsigned j = 0; j < m; j++) {
-		uint32_t p = pos[j];
-		if (p < st->nv && v[p].tid == (tw[j] & TID_MASK)) {
-			v[p].c += term_weight(idx, tw[j], scale);
-			if ((tw[j] & F_NAME) && v[p].names < 255)
-				v[p].names++;
-		} else {
-			nnew++;
-		}
-	}
-	st->nv += nnew;
-	for (unsigned j = m; j-- > 0 && nnew > 0;) {
-		uint32_t p = pos[j];
-		if (p < end && v[p].tid == (tw[j] & TID_MASK))
-			continue;
-		memmove(&v[p + nnew], &v[p], (end - p) * sizeof(*v));
-		nnew--;
-		v[p + nnew] = (struct sent){tw[j] & TID_MASK, (tw[j] & F_NAME) ? 1 : 0,
-					    term_weight(idx, tw[j], scale)};
-		end = p;
-	}
-}
-
-/* Removes sorted terms tw (found at pos) from a story vector, dropping the
- * entries left empty in one compaction pass. */
-static void
-vec_sub(const struct story_index *idx, struct story *st, const uint32_t *tw, const uint32_t *pos, unsigned m, float scale)
-{
-	struct sent *v = st->v;
-	uint32_t out = NONE, last = 0, gone = 0;
-
-	for (unsigned j = 0; j < m; j++) {
-		uint32_t p = pos[j];
-		if (p >= st->nv || v[p].tid != (tw[j] & TID_MASK))
-			continue;
-		if ((tw[j] & F_NAME) && v[p].names > 0)
-			v[p].names--;
-		if ((v[p].c -= term_weight(idx, tw[j], scale)) > 1e-5f)
-			continue;
-		if (out == NONE) {
-			out = p;
-		} else {
-			memmove(&v[out], &v[last + 1], (p - last - 1) * sizeof(*v));
-			out += p - last - 1;
-		}
-		last = p;
-		gone++;
-	}
-	if (out != NONE)
-		memmove(&v[out], &v[last + 1], (st->nv - last - 1) * sizeof(*v));
-	st->nv -= gone;
-}
-
 /* Adds (sign > 0) or removes an item's content weights to a story vector.
  * An item keeps its content terms first, in term id order. */
 static void
 vec_apply(const struct story_index *idx, struct story *st, const iterm *tw, unsigned nterms,
 	  int sign, float scale)
 {
-	uint32_t pos[MAX_TERMS], p = 0;
+	struct story_vdelta d[MAX_TERMS];
 	unsigned m = 0;
 
-	while (m < nterms && !(tw[m] & F_SPECIAL))
-		m++;
+	for (; m < nterms && !(tw[m] & F_SPECIAL); m++)
+		d[m] = (struct story_vdelta){tw[m] & TID_MASK,
+					     scale * (float)idx->wlog[(tw[m] >> W_SHIFT) & W_MAX],
+					     (tw[m] & F_NAME) != 0};
 	st->norm_n = 0;
-	for (unsigned j = 0; j < m; j++)
-		pos[j] = p = vec_seek(st->v, p, st->nv, tw[j] & TID_MASK);
 	if (sign > 0)
-		vec_add(idx, st, tw, pos, m, scale);
+		story_vec_add(&st->vec, d, m);
 	else
-		vec_sub(idx, st, tw, pos, m, scale);
+		story_vec_sub(&st->vec, d, m);
 }
 
 /* 1 / the length of the item's TF vector, summed in text order. */
@@ -660,18 +450,10 @@ item_scale(const struct story_index *idx)
 static int
 vec_reserve(struct story_index *idx, struct story *st, uint32_t more)
 {
-	if (st->nv + more <= st->cv)
-		return 0;
-	uint32_t nc = st->cv ? st->cv : 16;
-	while (nc < st->nv + more)
-		nc += nc / 2;
-	struct sent *v = realloc(st->v, (size_t)nc * sizeof(*v));
-	if (v == NULL) {
+	if (story_vec_reserve(&st->vec, more) < 0) {
 		snprintf(idx->err, sizeof(idx->err), "story: out of memory growing a story");
 		return -1;
 	}
-	st->v = v;
-	st->cv = nc;
 	return 0;
 }
 
@@ -715,9 +497,7 @@ story_kill(struct story_index *idx, uint32_t s)
 	struct story *st = story_slot(idx, s);
 
 	story_map_del(&idx->story_map, (uint64_t)st->id);
-	free(st->v);
-	st->v = NULL;
-	st->nv = st->cv = 0;
+	story_vec_free(&st->vec);
 	idx->sfree[idx->nsfree++] = s;
 	idx->nlive_st--;
 }
@@ -807,9 +587,9 @@ walk_postings(struct story_index *idx, const struct tok *tk, double credit, uint
 	int special = (tk->flags & F_SPECIAL) != 0;
 	const struct term *tm = special ? &idx->specials.t[tk->tid] : &idx->terms.t[tk->tid];
 
-	for (unsigned k = 0; k < WALK_LIMIT && k < tm->fill; k++) {
+	for (unsigned k = 0; k < WALK_LIMIT && k < tm->posts.fill; k++) {
 		uint32_t seq, slot, flag = 0;
-		post_get(idx, tm, k, &seq, &slot);
+		story_post_get(&idx->pool, &tm->posts, k, &seq, &slot);
 		/* Postings are newest first and items expire oldest first. */
 		if (seq - idx->head >= idx->n)
 			break;
@@ -877,8 +657,7 @@ gather(struct story_index *idx, int64_t t, uint64_t sh)
 	/* Memory misses overlap when started together, before they are needed. */
 	for (uint32_t i = 0; i < npick; i++) {
 		const struct term *tm = &idx->terms.t[idx->toks[pick[i]].tid];
-		if (tm->blk != NONE)
-			__builtin_prefetch(&idx->blocks[tm->blk]);
+		story_post_prefetch(&idx->pool, &tm->posts);
 	}
 	for (uint32_t i = 0; i < npick; i++) {
 		const struct tok *tk = &idx->toks[pick[i]];
@@ -920,12 +699,7 @@ story_norm(const struct story_index *idx, struct story *st)
 
 	if (st->norm_n != 0 && st->norm_n - n / 64 <= n && n <= st->norm_n + n / 64)
 		return st->norm;
-	double s = 0;
-	for (uint32_t i = 0; i < st->nv; i++) {
-		double x = story_weight(st->v[i].c) * idf(idx, st->v[i].tid);
-		s += x * x;
-	}
-	st->norm = sqrt(s);
+	st->norm = story_vec_norm(&st->vec, idx->terms.ldf, idx->ln_n);
 	st->norm_n = n;
 	return st->norm;
 }
@@ -936,12 +710,14 @@ story_norm(const struct story_index *idx, struct story *st)
 static int
 story_core_name_missing(const struct story_index *idx, const struct story *st)
 {
-	for (uint32_t i = 0; i < st->nv; i++) {
-		if (st->v[i].names * 2 < st->nitems || st->v[i].names == 0)
+	const struct story_vec *sv = &st->vec;
+
+	for (uint32_t i = 0; i < sv->nv; i++) {
+		if (sv->v[i].names * 2 < st->nitems || sv->v[i].names == 0)
 			continue;
 		uint32_t j;
 		for (j = 0; j < idx->ntoks; j++)
-			if (idx->toks[j].tid == st->v[i].tid && !(idx->toks[j].flags & F_SPECIAL))
+			if (idx->toks[j].tid == sv->v[i].tid && !(idx->toks[j].flags & F_SPECIAL))
 				break;
 		if (j == idx->ntoks)
 			return 1;
@@ -962,8 +738,9 @@ similarity(const struct story_index *idx, struct story *st, double qnorm)
 	/* Looked up in term id order, summed in text order. */
 	for (uint32_t j = 0; j < idx->nbyid; j++) {
 		const struct tok *tk = &idx->toks[idx->byid[j]];
-		p = vec_seek(st->v, p, st->nv, tk->tid);
-		c[idx->byid[j]] = (p < st->nv && st->v[p].tid == tk->tid) ? st->v[p].c : -1.0f;
+		p = story_vec_seek(&st->vec, p, tk->tid);
+		c[idx->byid[j]] =
+			(p < st->vec.nv && st->vec.v[p].tid == tk->tid) ? st->vec.v[p].c : -1.0f;
 	}
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		const struct tok *tk = &idx->toks[i];
@@ -1010,31 +787,12 @@ static int
 story_absorb(struct story_index *idx, uint32_t a, uint32_t b)
 {
 	struct story *sa = story_slot(idx, a), *sb = story_slot(idx, b);
-	uint32_t cap = sa->nv + sb->nv, i = 0, j = 0, k = 0;
-	struct sent *v = malloc((size_t)(cap ? cap : 1) * sizeof(*v));
 
-	if (v == NULL) {
+	if (story_vec_merge(&sa->vec, &sb->vec) < 0) {
 		snprintf(idx->err, sizeof(idx->err), "story: out of memory merging stories");
 		return -1;
 	}
-	while (i < sa->nv || j < sb->nv) {
-		if (j >= sb->nv || (i < sa->nv && sa->v[i].tid < sb->v[j].tid))
-			v[k++] = sa->v[i++];
-		else if (i >= sa->nv || sb->v[j].tid < sa->v[i].tid)
-			v[k++] = sb->v[j++];
-		else {
-			v[k] = sa->v[i++];
-			v[k].names = v[k].names + sb->v[j].names > 255
-					     ? 255
-					     : v[k].names + sb->v[j].names;
-			v[k++].c += sb->v[j++].c;
-		}
-	}
-	free(sa->v);
 	sa->norm_n = 0;
-	sa->v = v;
-	sa->nv = k;
-	sa->cv = cap ? cap : 1;
 	for (uint32_t s = sb->head; s != NONE;) {
 		uint32_t seq = seq_full(idx, s);
 		struct item *it = item_at(idx, seq);
@@ -1042,7 +800,9 @@ story_absorb(struct story_index *idx, uint32_t a, uint32_t b)
 		it->story = a;
 		for (unsigned t = 0; t < it->nterms; t++)
 			if (!(terms[t] & F_SPECIAL))
-				post_relabel(idx, terms[t] & TID_MASK, seq, a);
+				story_post_relabel(&idx->pool,
+						   &idx->terms.t[terms[t] & TID_MASK].posts, seq,
+						   a);
 		s = it->snext;
 	}
 	if (sa->tail != NONE) {
@@ -1124,14 +884,14 @@ item_insert(struct story_index *idx, const struct story_input *in, uint64_t sh, 
 	for (uint32_t j = 0; j < idx->nbyid; j++) {
 		const struct tok *tk = &idx->toks[idx->byid[j]];
 		terms[k++] = tk->tid | (tk->w & W_MAX) << W_SHIFT | tk->flags;
-		post_push(idx, &idx->terms.t[tk->tid], seq, s);
+		story_post_push(&idx->pool, &idx->terms.t[tk->tid].posts, seq, s);
 	}
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		const struct tok *tk = &idx->toks[i];
 		if (!(tk->flags & F_SPECIAL))
 			continue;
 		terms[k++] = tk->tid | (tk->w & W_MAX) << W_SHIFT | tk->flags;
-		post_push(idx, &idx->specials.t[tk->tid], seq, NONE);
+		story_post_push(&idx->pool, &idx->specials.t[tk->tid].posts, seq, NONE);
 	}
 	vec_apply(idx, st, terms, it->nterms, +1, it->scale);
 	it->snext = NONE;
@@ -1242,7 +1002,7 @@ story_free(struct story_index *idx)
 	free(idx->arena);
 	free(idx->ring);
 	for (uint32_t s = 0; s < idx->nst_used; s++)
-		free(idx->stories[s].v);
+		story_vec_free(&idx->stories[s].vec);
 	free(idx->stories);
 	free(idx->sfree);
 	free(idx->terms.t);
@@ -1252,7 +1012,7 @@ story_free(struct story_index *idx)
 	free(idx->specials.t);
 	free(idx->specials.free);
 	story_map_free(&idx->specials.map);
-	free(idx->blocks);
+	story_post_pool_free(&idx->pool);
 	story_map_free(&idx->story_map);
 	free(idx->merged);
 	free(idx);
@@ -1271,11 +1031,12 @@ prepare(struct story_index *idx, const struct story_input *in, uint64_t *sh, int
 	add_specials(idx, in, *sh, *has_sh);
 	expire(idx, in->time);
 	if (ring_reserve(idx) < 0 || tab_reserve(idx, &idx->terms, idx->ntoks) < 0 ||
-	    tab_reserve(idx, &idx->specials, idx->ntoks) < 0 ||
-	    blocks_reserve(idx, idx->ntoks) < 0)
+	    tab_reserve(idx, &idx->specials, idx->ntoks) < 0 || arena_reserve(idx, idx->ntoks) < 0)
 		return -1;
-	if (arena_reserve(idx, idx->ntoks) < 0)
+	if (story_post_reserve(&idx->pool, idx->ntoks) < 0) {
+		snprintf(idx->err, sizeof(idx->err), "story: out of memory growing the postings");
 		return -1;
+	}
 	*terms = &idx->arena[arena_next(idx, idx->ntoks)];
 	terms_count(idx);
 	/* N counts the item being assigned: IDF = ln((N + 1) / (df + 0.5)). */
@@ -1287,8 +1048,7 @@ static void
 unprepare(struct story_index *idx, iterm *terms)
 {
 	for (uint32_t i = 0; i < idx->ntoks; i++)
-		term_release(idx,
-			     (idx->toks[i].flags & F_SPECIAL) ? &idx->specials : &idx->terms,
+		term_release(idx, (idx->toks[i].flags & F_SPECIAL) ? &idx->specials : &idx->terms,
 			     idx->toks[i].tid);
 	(void)terms; /* reserved arena space is simply not used */
 }
@@ -1318,35 +1078,6 @@ choose(struct story_index *idx, double qn)
 	return best;
 }
 
-/* Cosine of two stories' vectors with today's IDF. */
-static double
-story_cosine(const struct story_index *idx, const struct story *a, const struct story *b)
-{
-	double dot = 0, na = 0, nb = 0;
-	uint32_t i = 0, j = 0;
-
-	while (i < a->nv || j < b->nv) {
-		if (j >= b->nv || (i < a->nv && a->v[i].tid < b->v[j].tid)) {
-			double x = a->v[i].c * idf(idx, a->v[i].tid);
-			na += x * x;
-			i++;
-		} else if (i >= a->nv || b->v[j].tid < a->v[i].tid) {
-			double y = b->v[j].c * idf(idx, b->v[j].tid);
-			nb += y * y;
-			j++;
-		} else {
-			double d = idf(idx, a->v[i].tid);
-			double x = a->v[i].c * d, y = b->v[j].c * d;
-			na += x * x;
-			nb += y * y;
-			dot += x * y;
-			i++;
-			j++;
-		}
-	}
-	return (na > 0 && nb > 0) ? dot / sqrt(na * nb) : 0;
-}
-
 /* Merges into *target (best's slot) every other candidate the item is
  * close to as well. Each merge frees only the smaller of the two slots
  * involved, and neither is a candidate still to visit. */
@@ -1364,8 +1095,9 @@ merge_close(struct story_index *idx, const struct cand *best, uint32_t *target)
 			continue;
 		/* Close to the item is not enough: the two stories must share
 		 * their core too, or one broad item would chain events. */
-		if (c->flags || story_cosine(idx, story_slot(idx, c->slot),
-					     story_slot(idx, *target)) >= idx->p.pair_threshold)
+		if (c->flags ||
+		    story_vec_cosine(&story_slot(idx, c->slot)->vec, &story_slot(idx, *target)->vec,
+				     idx->terms.ldf, idx->ln_n) >= idx->p.pair_threshold)
 			todo[k++] = c->slot;
 	}
 	for (size_t i = 0; i < k; i++)

@@ -34,7 +34,7 @@ struct story_text {
 	struct story_term toks[STORY_TEXT_TERMS];
 	uint32_t ntoks;
 	uint8_t tokhash[4 * STORY_TEXT_TERMS]; /* 1 + index into toks by key, 0 = empty */
-	uint64_t *seq_hashes; /* content token hashes, in order, for SimHash */
+	uint64_t *seq_hashes;                  /* content token hashes, in order, for SimHash */
 	size_t nseq, cseq;
 };
 
