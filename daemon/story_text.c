@@ -120,10 +120,9 @@ is_word_cat(int32_t c)
 static int
 text_is_turkish(const char *s)
 {
-	const uint8_t *p = (const uint8_t *)s;
-
 	/* ğ ı İ Ğ are C4 9F, C4 B1, C4 B0, C4 9E; ş Ş are C5 9F, C5 9E. */
-	for (; s && *p; p++) {
+	for (const char *c = s ? strpbrk(s, "\xc4\xc5") : NULL; c; c = strpbrk(c + 1, "\xc4\xc5")) {
+		const uint8_t *p = (const uint8_t *)c;
 		if (*p == 0xc4 && (p[1] == 0x9f || p[1] == 0xb1 || p[1] == 0xb0 || p[1] == 0x9e))
 			return 1;
 		if (*p == 0xc5 && (p[1] == 0x9f || p[1] == 0x9e))
