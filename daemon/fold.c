@@ -115,6 +115,11 @@ valid_utf8(const char *s, size_t n)
 	utf8proc_int32_t c;
 
 	while (n > 0) {
+		if (*p < 0x80) { /* ASCII needs no decoder */
+			p++;
+			n--;
+			continue;
+		}
 		utf8proc_ssize_t k = utf8proc_iterate(p, (utf8proc_ssize_t)n, &c);
 		if (k <= 0)
 			return 0;

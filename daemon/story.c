@@ -10,169 +10,41 @@
  * but take no part in the cosine. */
 #include "story.h"
 
-#include <libstemmer.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <utf8proc.h>
 
+#include "story_map.h"
+#include "story_post.h"
+#include "story_text.h"
+#include "story_vec.h"
 #include "url.h"
 
-#define SEQ_BITS        26
-#define SEQ_MASK        ((1u << SEQ_BITS) - 1)
-#define MAX_TERMS       63 /* per item */
-#define NONE            0xffffffffu
-#define TID_MASK        0xffffffu
-#define W_SHIFT         24
-#define W_MAX           31u
-#define F_NUM           (1u << 29)
-#define F_NAME          (1u << 30)
-#define F_SPECIAL       (1u << 31)
-#define BANDS           4
-#define ITEM_TERMS      32 /* distinct content terms kept per item, title first */
-#define MAX_TITLE_TERMS 24
-#define TOKEN_MAX       64  /* code points; longer runs are not words */
-#define WALK_LIMIT      8   /* postings looked at per term */
-#define TOP_K           8   /* stories compared exactly */
-#define DF_CAP          256 /* a term in more live items finds no candidates */
-#define WALK_TERMS      20  /* rarest terms of an item whose postings are walked */
-#define TITLE_WEIGHT    2   /* a title occurrence counts this many summary ones */
-#define SIMHASH_MIN     10  /* tokens needed before SimHash says anything */
-
-/* ---- a uint64 -> uint32 open-addressing map (linear probing) ---- */
-
-struct map {
-	uint64_t *keys; /* 0 = empty */
-	uint32_t *vals;
-	size_t cap, n;
-};
-
-static uint64_t
-mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
-static uint64_t
-fnv64(const void *p, size_t n, uint64_t h)
-{
-	const unsigned char *s = p;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= s[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h ? h : 1;
-}
-
-static size_t
-map_find(const struct map *m, uint64_t key)
-{
-	size_t mask = m->cap - 1, i = mix64(key) & mask;
-
-	while (m->keys[i] != 0 && m->keys[i] != key)
-		i = (i + 1) & mask;
-	return i;
-}
-
-static int
-map_grow(struct map *m, size_t want)
-{
-	struct map nm;
-
-	if (m->cap && want * 2 <= m->cap)
-		return 0;
-	nm.cap = m->cap ? m->cap : 64;
-	while (want * 2 > nm.cap)
-		nm.cap *= 2;
-	nm.n = m->n;
-	nm.keys = calloc(nm.cap, sizeof(*nm.keys));
-	nm.vals = malloc(nm.cap * sizeof(*nm.vals));
-	if (nm.keys == NULL || nm.vals == NULL) {
-		free(nm.keys);
-		free(nm.vals);
-		return -1;
-	}
-	for (size_t i = 0; i < m->cap; i++) {
-		if (m->keys[i] == 0)
-			continue;
-		size_t j = map_find(&nm, m->keys[i]);
-		nm.keys[j] = m->keys[i];
-		nm.vals[j] = m->vals[i];
-	}
-	free(m->keys);
-	free(m->vals);
-	*m = nm;
-	return 0;
-}
-
-/* Returns a pointer to key's value or NULL. */
-static uint32_t *
-map_get(const struct map *m, uint64_t key)
-{
-	if (m->cap == 0)
-		return NULL;
-	size_t i = map_find(m, key);
-	return m->keys[i] ? &m->vals[i] : NULL;
-}
-
-/* Inserts a key known to be absent; capacity reserved by map_grow(). */
-static void
-map_put(struct map *m, uint64_t key, uint32_t val)
-{
-	size_t i = map_find(m, key);
-
-	m->keys[i] = key;
-	m->vals[i] = val;
-	m->n++;
-}
-
-/* Backward-shift deletion keeps probe chains intact without tombstones. */
-static void
-map_del(struct map *m, uint64_t key)
-{
-	size_t mask = m->cap - 1, i = map_find(m, key), j = i;
-
-	if (m->keys[i] == 0)
-		return;
-	m->n--;
-	for (;;) {
-		m->keys[i] = 0;
-		for (;;) {
-			j = (j + 1) & mask;
-			if (m->keys[j] == 0)
-				return;
-			size_t home = mix64(m->keys[j]) & mask;
-			/* j's key may move to i unless its home lies in (i, j]. */
-			if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
-				break;
-		}
-		m->keys[i] = m->keys[j];
-		m->vals[i] = m->vals[j];
-		i = j;
-	}
-}
-
-static void
-map_free(struct map *m)
-{
-	free(m->keys);
-	free(m->vals);
-}
+#define SEQ_BITS   26
+#define SEQ_MASK   ((1u << SEQ_BITS) - 1)
+#define MAX_TERMS  (STORY_TEXT_TERMS + 1 + BANDS) /* content, link, bands */
+#define NONE       0xffffffffu
+#define TID_MASK   0xffffffu
+#define W_SHIFT    24
+#define W_MAX      31u
+#define F_NUM      (1u << 29)
+#define F_NAME     (1u << 30)
+#define F_SPECIAL  (1u << 31)
+#define BANDS      4
+#define WALK_LIMIT 8   /* postings looked at per term */
+#define TOP_K      8   /* stories compared exactly */
+#define DF_CAP     256 /* a term in more live items finds no candidates */
+#define WALK_TERMS 20  /* rarest terms of an item whose postings are walked */
+/* Postings one item can walk: its rarest terms, its link and SimHash bands. */
+#define CAND_MAX  ((WALK_TERMS + 1 + BANDS) * WALK_LIMIT)
+#define CAND_BITS 10 /* the candidate hash: 1024 entries, > 4 * CAND_MAX */
 
 /* ---- state ---- */
 
-struct iterm {
-	uint32_t tw;    /* term id | weight << 24 | F_NUM | F_NAME | F_SPECIAL */
-	uint32_t next;  /* older posting of the same term (arena index), or NONE */
-	uint32_t owner; /* story slot; for a special term, the item's masked seq */
-};
+/* An item's term: term id | weight << W_SHIFT | F_NUM | F_NAME | F_SPECIAL
+ * (a special's id is in the special table). */
+typedef uint32_t iterm;
 
 struct item {
 	int64_t time;
@@ -187,25 +59,25 @@ struct item {
 struct term {
 	uint64_t key;
 	uint32_t df;
-	uint32_t head; /* newest posting */
-	double ldf;    /* ln(df + 0.5), kept with df so IDF costs no log */
+	struct story_posts posts;
 };
 
-struct sent {
-	uint32_t tid : 24;
-	uint32_t names : 8; /* items whose title has it as a name (saturates) */
-	float c;            /* summed item weights, each item scaled to unit length */
+/* Content terms and specials (links, SimHash bands) have separate tables,
+ * so content term ids stay dense and their ln(df + 0.5) (IDF without a log
+ * call) packs into a small array. */
+struct termtab {
+	struct term *t;
+	double *ldf; /* content table only */
+	uint32_t cap, used, *free, nfree;
+	struct story_map map;
 };
 
 struct story {
 	int64_t id, first, last;
 	uint32_t nitems, head, tail; /* item list by seq */
-	uint32_t nv, cv;
-	struct sent *v;
-	uint32_t mark, flags;
-	double acc, sim;
-	double norm;     /* cached length with the IDF of norm_n items... */
-	uint32_t norm_n; /* ...or 0 when the vector changed since */
+	struct story_vec vec;        /* its items' weights, each item of unit length */
+	double norm;                 /* cached length with the IDF of norm_n items... */
+	uint32_t norm_n;             /* ...or 0 when the vector changed since */
 };
 
 /* One analysed token of the incoming item. */
@@ -217,461 +89,71 @@ struct tok {
 	double idf, q; /* its IDF now, and its weight in the item's vector */
 };
 
-/* A word's stem hash, remembered: Snowball costs about 2,000 instructions a
- * word and news repeats its words all day. Direct-mapped; short words only. */
-#define STEM_CACHE 4096
-#define STEM_WORD 30
-struct stem_slot {
-	const struct sb_stemmer *st;
-	uint64_t key;
-	uint8_t n;
-	char w[STEM_WORD];
-};
+#define LDF_TABLE 1024
 
 struct story_index {
 	struct story_params p;
-	struct stem_slot *stem_cache;
-	char language[32];
-	struct sb_stemmer *stem_main, *stem_ru, *stem_tr, *stem_ar, *stem_el;
-	struct map stop; /* folded stop word hash -> 1 */
+	/* Logarithms the hot paths need, computed once: 1 + ln(w) for each
+	 * term weight, ln(df + 0.5) for small df. Same values as log(). */
+	double wlog[W_MAX + 1];
+	double ldf_small[LDF_TABLE];
+	struct story_text *text;
+	char language[32]; /* p.language points here */
 
 	struct item *ring;
 	uint32_t ring_cap, head, n; /* live seqs are [head, head + n) */
 	int64_t now;
 	double ln_n; /* ln(live items + 2) while an item is assigned */
 
-	/* Postings of live items in arrival order: a ring, so expiry frees its
-	 * head and a posting is one cache line away from the next. */
-	struct iterm *arena;
+	/* The terms of live items in arrival order: a ring, so expiry frees
+	 * its head. */
+	iterm *arena;
 	uint32_t arena_cap, arena_head, arena_used; /* physical indices */
 
-	struct term *terms;
-	uint32_t nterms_cap, nterms_used, *tfree, ntfree;
-	struct map term_map;
+	struct termtab terms, specials;
+	struct story_post_pool pool;
 
 	struct story *stories;
 	uint32_t nst_cap, nst_used, *sfree, nsfree, nlive_st;
-	struct map story_map; /* id -> slot */
+	struct story_map story_map; /* id -> slot */
 	int64_t next_id;
 	uint32_t epoch;
 
 	/* scratch for the item being assigned */
 	struct tok toks[MAX_TERMS];
 	uint32_t ntoks;
-	uint64_t *seq_hashes; /* content token hashes, in order, for SimHash */
-	size_t nseq, cseq;
-	uint32_t *cands;
-	size_t ncands, ccands;
+	uint8_t byid[MAX_TERMS]; /* content toks in term id order */
+	uint32_t nbyid;
+	struct cand {
+		uint32_t slot, flags;
+		double acc, sim; /* credit from the walk; similarity */
+	} cands[CAND_MAX];
+	size_t ncands;
+	struct {
+		uint32_t stamp, slot, ci; /* in use when stamp == epoch */
+	} chash[1u << CAND_BITS];
 	int64_t *merged;
 	size_t nmerged, cmerged;
 	char err[160];
 };
 
-#include "story_words.h"
+/* ---- the item's terms ---- */
 
-/* ---- text analysis ---- */
-
-enum script {
-	SCRIPT_OTHER,
-	SCRIPT_LATIN,
-	SCRIPT_CYRILLIC,
-	SCRIPT_GREEK,
-	SCRIPT_ARABIC,
-	SCRIPT_HAN
-};
-
-enum { STOP_EN = 1, STOP_RU, STOP_TR, STOP_MAIN };
-
-static uint64_t
-stop_key(const char *w, size_t n, unsigned lang)
-{
-	return fnv64(w, n, 0xcbf29ce484222325ULL ^ (uint64_t)lang * 0x9e3779b97f4a7c15ULL);
-}
-
-static int
-stop_load(struct map *m, const char *const *words, unsigned lang)
-{
-	for (size_t i = 0; words[i] != NULL; i++) {
-		uint64_t k = stop_key(words[i], strlen(words[i]), lang);
-		if (map_grow(m, m->n + 1) < 0)
-			return -1;
-		if (map_get(m, k) == NULL)
-			map_put(m, k, 1);
-	}
-	return 0;
-}
-
-static const char *const *
-stop_list(const char *language)
-{
-	if (strcmp(language, "german") == 0)
-		return story_stop_german;
-	if (strcmp(language, "french") == 0)
-		return story_stop_french;
-	if (strcmp(language, "spanish") == 0)
-		return story_stop_spanish;
-	if (strcmp(language, "russian") == 0)
-		return story_stop_russian;
-	if (strcmp(language, "turkish") == 0)
-		return story_stop_turkish;
-	return story_stop_english;
-}
-
-static enum script
-script_of(int32_t c)
-{
-	if (c < 0x250)
-		return SCRIPT_LATIN;
-	if (c >= 0x370 && c < 0x400)
-		return SCRIPT_GREEK;
-	if (c >= 0x400 && c < 0x530)
-		return SCRIPT_CYRILLIC;
-	if ((c >= 0x600 && c < 0x700) || (c >= 0x750 && c < 0x780) || (c >= 0xfb50 && c < 0xff00))
-		return SCRIPT_ARABIC;
-	if ((c >= 0x1e00 && c < 0x1f00))
-		return SCRIPT_LATIN;
-	if ((c >= 0x3040 && c < 0x3100) || (c >= 0x3400 && c < 0xa000) ||
-	    (c >= 0xac00 && c < 0xd7b0))
-		return SCRIPT_HAN;
-	return SCRIPT_OTHER;
-}
-
-static int
-is_word_cat(int32_t c)
-{
-	utf8proc_category_t cat = utf8proc_category(c);
-
-	return (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_NO);
-}
-
-/* Turkish letters outside ASCII pick the Turkish stemmer and stop words. */
-static int
-text_is_turkish(const char *s)
-{
-	return s && (strstr(s, "ğ") || strstr(s, "ş") || strstr(s, "ı") || strstr(s, "İ") ||
-		     strstr(s, "Ş") || strstr(s, "Ğ"));
-}
-
-/* NFKC + case folding of one token into out (UTF-8); returns its length. A
- * combining dot after i (the fold of Turkish İ) is dropped so İstanbul and
- * Istanbul agree. */
-static size_t
-fold_token(const uint8_t *s, size_t n, int ascii, char *out, size_t outcap)
-{
-	int32_t buf[TOKEN_MAX * 4];
-	utf8proc_ssize_t m, k = 0;
-
-	if (ascii) {
-		if (n >= outcap)
-			n = outcap - 1;
-		for (size_t i = 0; i < n; i++)
-			out[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : (char)s[i];
-		return n;
-	}
-	m = utf8proc_decompose(s, (utf8proc_ssize_t)n, buf, TOKEN_MAX * 3,
-			       UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD);
-	if (m <= 0 || m > TOKEN_MAX * 3)
-		return 0;
-	for (utf8proc_ssize_t i = 0; i < m; i++)
-		if (!(buf[i] == 0x307 && k > 0 && buf[k - 1] == 'i'))
-			buf[k++] = buf[i];
-	k = utf8proc_reencode(buf, k, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
-	if (k <= 0 || (size_t)k >= outcap)
-		return 0;
-	memcpy(out, buf, (size_t)k);
-	return (size_t)k;
-}
-
-struct rawtok {
-	const uint8_t *s;
-	size_t n;
-	int ascii, upper, allcaps, digit;
-	enum script script;
-	size_t ncp;
-};
-
-/* Finds the next word (a run of letters, marks and digits; a Han/kana/hangul
- * code point is a word by itself). Returns the position after it, or NULL. */
-/* Updates the word's properties with a non-ASCII code point; -1 when the
- * code point must start a new word (Han script words are one character). */
-static int
-word_char_other(struct rawtok *t, int32_t c)
-{
-	enum script sc = script_of(c);
-	utf8proc_category_t cat = utf8proc_category(c);
-
-	if (t->ncp > 0 && (sc == SCRIPT_HAN || t->script == SCRIPT_HAN))
-		return -1;
-	if (t->ncp == 0) {
-		t->script = sc;
-		t->upper = (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT);
-	}
-	if (cat == UTF8PROC_CATEGORY_LL)
-		t->allcaps = 0;
-	if (cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO)
-		t->digit = 1;
-	t->ascii = 0;
-	return 0;
-}
-
-/* Decodes one code point; ASCII without a library call. Returns its length,
- * or <= 0 for an invalid byte. */
-static utf8proc_ssize_t
-decode(const uint8_t *p, const uint8_t *end, int32_t *c)
-{
-	if (*p < 0x80) {
-		*c = *p;
-		return 1;
-	}
-	return utf8proc_iterate(p, end - p, c);
-}
-
-static int
-is_word_char(int32_t c)
-{
-	if (c < 0x80)
-		return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-	return is_word_cat(c);
-}
-
-/* Finds the next word (a run of letters, marks and digits; a Han/kana/hangul
- * code point is a word by itself). Returns the position after it, or NULL. */
-static const uint8_t *
-next_word(const uint8_t *p, const uint8_t *end, struct rawtok *t)
-{
-	int32_t c;
-	utf8proc_ssize_t k;
-
-	memset(t, 0, sizeof(*t));
-	while (p < end) {
-		k = decode(p, end, &c);
-		if (k <= 0) {
-			p++; /* invalid byte: a separator */
-			continue;
-		}
-		if (is_word_char(c))
-			break;
-		p += k;
-	}
-	if (p >= end)
-		return NULL;
-	t->s = p;
-	t->ascii = 1;
-	t->allcaps = 1;
-	while (p < end) {
-		k = decode(p, end, &c);
-		if (k <= 0 || !is_word_char(c))
-			break;
-		if (c < 0x80) {
-			if (t->ncp == 0) {
-				t->script = SCRIPT_LATIN;
-				t->upper = c >= 'A' && c <= 'Z';
-			} else if (t->script == SCRIPT_HAN) {
-				break;
-			}
-			if (c >= 'a' && c <= 'z')
-				t->allcaps = 0;
-			if (c >= '0' && c <= '9')
-				t->digit = 1;
-		} else if (word_char_other(t, c) < 0) {
-			break;
-		}
-		t->ncp++;
-		p += k;
-	}
-	t->n = (size_t)(p - t->s);
-	return p;
-}
-
-struct field_ctx {
-	int turkish, title, titlecase;
-	uint32_t pos;
-};
-
-/* Adds one term occurrence to the item's distinct terms. */
-static void
-tok_add(struct story_index *idx, uint64_t key, uint32_t w, uint32_t flags)
-{
-	for (uint32_t i = 0; i < idx->ntoks; i++) {
-		if (idx->toks[i].key == key) {
-			idx->toks[i].w = idx->toks[i].w + w > W_MAX ? W_MAX : idx->toks[i].w + w;
-			idx->toks[i].flags |= flags;
-			return;
-		}
-	}
-	if (idx->ntoks >= ITEM_TERMS)
-		return;
-	idx->toks[idx->ntoks].key = key;
-	idx->toks[idx->ntoks].w = w;
-	idx->toks[idx->ntoks].flags = flags;
-	idx->ntoks++;
-}
-
-static int
-seq_push(struct story_index *idx, uint64_t h)
-{
-	if (idx->nseq == idx->cseq) {
-		size_t nc = idx->cseq ? idx->cseq * 2 : 256;
-		uint64_t *p = realloc(idx->seq_hashes, nc * sizeof(*p));
-		if (p == NULL)
-			return -1;
-		idx->seq_hashes = p;
-		idx->cseq = nc;
-	}
-	idx->seq_hashes[idx->nseq++] = h;
-	return 0;
-}
-
-static int
-is_stop(const struct story_index *idx, const char *w, size_t n, const struct rawtok *t, int turkish)
-{
-	if (t->script == SCRIPT_CYRILLIC)
-		return map_get(&idx->stop, stop_key(w, n, STOP_RU)) != NULL;
-	if (t->script != SCRIPT_LATIN)
-		return 0;
-	return map_get(&idx->stop, stop_key(w, n, STOP_EN)) != NULL ||
-	       map_get(&idx->stop, stop_key(w, n, STOP_MAIN)) != NULL ||
-	       (turkish && map_get(&idx->stop, stop_key(w, n, STOP_TR)) != NULL);
-}
-
-static struct sb_stemmer *
-stemmer_for(const struct story_index *idx, const struct rawtok *t, int turkish)
-{
-	if (t->digit)
-		return NULL;
-	switch (t->script) {
-	case SCRIPT_LATIN: return turkish && idx->stem_tr ? idx->stem_tr : idx->stem_main;
-	case SCRIPT_CYRILLIC: return idx->stem_ru;
-	case SCRIPT_GREEK: return idx->stem_el;
-	case SCRIPT_ARABIC: return idx->stem_ar;
-	default: return NULL;
-	}
-}
-
-/* The hash of w's stem (w: n folded bytes). */
-static uint64_t
-stem_key(struct story_index *idx, struct sb_stemmer *st, const char *w, size_t n)
-{
-	uint64_t h = fnv64(w, n, 0x84222325cbf29ce4ULL);
-	struct stem_slot *slot = &idx->stem_cache[h % STEM_CACHE];
-	const sb_symbol *r;
-	uint64_t key;
-
-	if (n <= STEM_WORD && slot->st == st && slot->n == n && memcmp(slot->w, w, n) == 0)
-		return slot->key;
-	r = sb_stemmer_stem(st, (const sb_symbol *)w, (int)n);
-	if (r != NULL && sb_stemmer_length(st) > 0)
-		key = fnv64(r, (size_t)sb_stemmer_length(st), 0xcbf29ce484222325ULL);
-	else
-		key = fnv64(w, n, 0xcbf29ce484222325ULL);
-	if (n <= STEM_WORD) {
-		slot->st = st;
-		slot->key = key;
-		slot->n = (uint8_t)n;
-		memcpy(slot->w, w, n);
-	}
-	return key;
-}
-
-/* Normalizes, filters and stems one word, then records it. */
-static int
-word_add(struct story_index *idx, const struct rawtok *t, struct field_ctx *f)
-{
-	char w[TOKEN_MAX * 4 * 4];
-	size_t n;
-	uint32_t flags = 0;
-
-	if (t->ncp > TOKEN_MAX || (t->ncp < 2 && !t->digit && t->script != SCRIPT_HAN))
-		return 0;
-	n = fold_token(t->s, t->n, t->ascii, w, sizeof(w));
-	if (n == 0 || is_stop(idx, w, n, t, f->turkish))
-		return 0;
-	struct sb_stemmer *st = stemmer_for(idx, t, f->turkish);
-	uint64_t key = st ? stem_key(idx, st, w, n) : fnv64(w, n, 0xcbf29ce484222325ULL);
-	if (f->title && t->digit)
-		flags |= F_NUM;
-	else if (f->title &&
-		 ((t->allcaps && t->ncp >= 2) || (t->upper && f->pos > 0 && !f->titlecase)))
-		flags |= F_NAME;
-	f->pos++;
-	tok_add(idx, key, f->title ? TITLE_WEIGHT : 1, flags);
-	return seq_push(idx, key);
-}
-
-/* Title Case Headlines capitalize every word, so capitals say nothing. */
-static int
-is_titlecase(const char *s)
-{
-	const uint8_t *p = (const uint8_t *)s, *end = p + strlen(s);
-	struct rawtok t;
-	unsigned words = 0, caps = 0;
-
-	while ((p = next_word(p, end, &t)) != NULL) {
-		if (t.ncp < 4 || t.digit)
-			continue;
-		words++;
-		caps += t.upper;
-	}
-	return words >= 3 && caps * 10 >= words * 7;
-}
-
-static int
-field_scan(struct story_index *idx, const char *s, struct field_ctx *f)
-{
-	const uint8_t *p = (const uint8_t *)s, *end = p + strlen(s);
-	struct rawtok t;
-
-	while ((p = next_word(p, end, &t)) != NULL)
-		if (word_add(idx, &t, f) < 0)
-			return -1;
-	return 0;
-}
-
-static uint64_t
-simhash(const uint64_t *h, size_t n)
-{
-	int v[64] = {0};
-	uint64_t r = 0;
-
-	for (size_t i = 0; i + 1 < n; i++) {
-		uint64_t f = mix64(h[i] * 31 + h[i + 1]);
-		for (int b = 0; b < 64; b++)
-			v[b] += (f >> b & 1) ? 1 : -1;
-	}
-	for (int b = 0; b < 64; b++)
-		if (v[b] > 0)
-			r |= 1ULL << b;
-	return r;
-}
-
-/* Fills idx->toks (distinct terms, specials last) and the item's SimHash. */
+/* Fills idx->toks with the item's content terms and its SimHash. */
 static int
 analyze(struct story_index *idx, const struct story_input *in, uint64_t *sh, int *has_sh)
 {
-	struct field_ctx f = {0};
-	size_t title_n;
+	struct story_term t[STORY_TEXT_TERMS];
+	uint32_t n;
 
-	idx->ntoks = 0;
-	idx->nseq = 0;
-	f.turkish = text_is_turkish(in->title) || text_is_turkish(in->text);
-	if (in->title) {
-		f.title = 1;
-		f.titlecase = is_titlecase(in->title);
-		if (field_scan(idx, in->title, &f) < 0)
-			return -1;
-	}
-	title_n = idx->nseq;
-	f.title = 0;
-	if (in->text && field_scan(idx, in->text, &f) < 0)
+	if (story_text_analyze(idx->text, in->title, in->text, t, &n, sh, has_sh) < 0)
 		return -1;
-	*has_sh = 0;
-	if (idx->nseq - title_n >= SIMHASH_MIN) {
-		*sh = simhash(idx->seq_hashes + title_n, idx->nseq - title_n);
-		*has_sh = 1;
-	} else if (idx->nseq >= SIMHASH_MIN) {
-		*sh = simhash(idx->seq_hashes, idx->nseq);
-		*has_sh = 1;
-	}
+	for (uint32_t i = 0; i < n; i++)
+		idx->toks[i] = (struct tok){.key = t[i].key,
+					    .w = t[i].w,
+					    .flags = ((t[i].flags & STORY_TEXT_NAME) ? F_NAME : 0) |
+						     ((t[i].flags & STORY_TEXT_NUM) ? F_NUM : 0)};
+	idx->ntoks = n;
 	return 0;
 }
 
@@ -682,10 +164,10 @@ add_specials(struct story_index *idx, const struct story_input *in, uint64_t sh,
 	if (in->link && *in->link) {
 		char *c = url_canonical(in->link);
 		if (c != NULL) {
-			idx->toks[idx->ntoks++] =
-				(struct tok){.key = fnv64(c, strlen(c), 0x1234567887654321ULL),
-					     .w = 1,
-					     .flags = F_SPECIAL};
+			idx->toks[idx->ntoks++] = (struct tok){
+				.key = story_fnv64(c, strlen(c), 0x1234567887654321ULL),
+				.w = 1,
+				.flags = F_SPECIAL};
 			free(c);
 		}
 	}
@@ -693,7 +175,8 @@ add_specials(struct story_index *idx, const struct story_input *in, uint64_t sh,
 		for (unsigned b = 0; b < BANDS; b++) {
 			uint64_t v = (sh >> (16 * b)) & 0xffff;
 			idx->toks[idx->ntoks++] = (struct tok){
-				.key = mix64(0x5348000000000000ULL | (uint64_t)b << 16 | v) | 1,
+				.key = story_mix64(0x5348000000000000ULL | (uint64_t)b << 16 | v) |
+				       1,
 				.w = 2 + b,
 				.flags = F_SPECIAL};
 		}
@@ -709,7 +192,7 @@ item_at(const struct story_index *idx, uint32_t seq)
 	return &idx->ring[seq & (idx->ring_cap - 1)];
 }
 
-static struct iterm *
+static iterm *
 item_terms(const struct story_index *idx, const struct item *it)
 {
 	return &idx->arena[it->off];
@@ -738,10 +221,10 @@ arena_shift(const struct story_index *idx, uint32_t ref, uint32_t cap)
 	return ref < idx->arena_head ? ref + cap : ref;
 }
 
-/* Grows the arena by a quarter when n more postings (and their padding) might
+/* Grows the arena by a quarter when n more terms (and their padding) might
  * not fit. realloc() keeps big blocks in place (mremap), so the peak is not
  * old + new; a wrapped live range then has its start moved past the old end,
- * and references into that part move by the old capacity. */
+ * and the items whose terms lie in that part move by the old capacity. */
 static int
 arena_reserve(struct story_index *idx, uint32_t n)
 {
@@ -755,21 +238,13 @@ arena_reserve(struct story_index *idx, uint32_t n)
 		wrap = idx->arena_head + idx->arena_used - cap;
 	if (nc < cap + wrap)
 		nc = cap + wrap;
-	struct iterm *a = realloc(idx->arena, (size_t)nc * sizeof(*a));
+	iterm *a = realloc(idx->arena, (size_t)nc * sizeof(*a));
 	if (a == NULL) {
 		snprintf(idx->err, sizeof(idx->err), "story: out of memory growing the postings");
 		return -1;
 	}
 	idx->arena = a;
 	if (wrap > 0) {
-		for (uint32_t i = 0; i < idx->arena_used; i++) {
-			uint32_t k = idx->arena_head + i;
-			struct iterm *pt = &a[k >= cap ? k - cap : k];
-			pt->next = arena_shift(idx, pt->next, cap);
-		}
-		for (uint32_t t = 0; t < idx->nterms_used; t++)
-			if (idx->terms[t].df > 0)
-				idx->terms[t].head = arena_shift(idx, idx->terms[t].head, cap);
 		for (uint32_t i = 0; i < idx->n; i++) {
 			struct item *it = item_at(idx, idx->head + i);
 			it->off = arena_shift(idx, it->off, cap);
@@ -824,29 +299,35 @@ oom:
 	return -1;
 }
 
-/* Room for the item's new terms in the term table, before anything changes. */
+/* Room for more new terms in a table, before anything changes. */
 static int
-terms_reserve(struct story_index *idx, uint32_t more)
+tab_reserve(struct story_index *idx, struct termtab *tab, uint32_t more)
 {
-	if (map_grow(&idx->term_map, idx->term_map.n + more) < 0)
+	if (story_map_grow(&tab->map, tab->map.n + more) < 0)
 		goto oom;
-	if (idx->ntfree < more && idx->nterms_used + more > idx->nterms_cap) {
-		uint32_t nc = idx->nterms_cap ? idx->nterms_cap * 2 : 1024;
-		while (nc < idx->nterms_used + more)
+	if (tab->nfree < more && tab->used + more > tab->cap) {
+		uint32_t nc = tab->cap ? tab->cap * 2 : 1024;
+		while (nc < tab->used + more)
 			nc *= 2;
 		if (nc > TID_MASK + 1u) {
 			snprintf(idx->err, sizeof(idx->err), "story: too many distinct terms");
 			return -1;
 		}
-		struct term *t = realloc(idx->terms, (size_t)nc * sizeof(*t));
+		struct term *t = realloc(tab->t, (size_t)nc * sizeof(*t));
 		if (t == NULL)
 			goto oom;
-		idx->terms = t;
-		uint32_t *fr = realloc(idx->tfree, (size_t)nc * sizeof(*fr));
+		tab->t = t;
+		uint32_t *fr = realloc(tab->free, (size_t)nc * sizeof(*fr));
 		if (fr == NULL)
 			goto oom;
-		idx->tfree = fr;
-		idx->nterms_cap = nc;
+		tab->free = fr;
+		if (tab == &idx->terms) {
+			double *l = realloc(tab->ldf, (size_t)nc * sizeof(*l));
+			if (l == NULL)
+				goto oom;
+			tab->ldf = l;
+		}
+		tab->cap = nc;
 	}
 	return 0;
 oom:
@@ -854,43 +335,75 @@ oom:
 	return -1;
 }
 
+static double
+ldf_of(const struct story_index *idx, uint32_t df)
+{
+	return df < LDF_TABLE ? idx->ldf_small[df] : log(df + 0.5);
+}
+
 /* Looks up or creates each token's term and counts the item in its df. */
 static void
 terms_count(struct story_index *idx)
 {
+	/* The lookups are independent: start all their cache misses first. */
+	for (uint32_t i = 0; i < idx->ntoks; i++)
+		story_map_prefetch((idx->toks[i].flags & F_SPECIAL) ? &idx->specials.map
+								    : &idx->terms.map,
+				   idx->toks[i].key);
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		struct tok *t = &idx->toks[i];
-		uint32_t *v = map_get(&idx->term_map, t->key);
+		struct termtab *tab = (t->flags & F_SPECIAL) ? &idx->specials : &idx->terms;
+		uint32_t *v = story_map_get(&tab->map, t->key);
 		if (v == NULL) {
-			uint32_t id = idx->ntfree ? idx->tfree[--idx->ntfree] : idx->nterms_used++;
-			idx->terms[id] = (struct term){.key = t->key, .df = 0, .head = NONE};
-			map_put(&idx->term_map, t->key, id);
+			uint32_t id = tab->nfree ? tab->free[--tab->nfree] : tab->used++;
+			tab->t[id] = (struct term){.key = t->key};
+			story_map_put(&tab->map, t->key, id);
 			t->tid = id;
 		} else {
 			t->tid = *v;
+			__builtin_prefetch(&tab->t[t->tid], 1);
 		}
-		idx->terms[t->tid].df++;
-		idx->terms[t->tid].ldf = log(idx->terms[t->tid].df + 0.5);
+	}
+	for (uint32_t i = 0; i < idx->ntoks; i++) {
+		struct tok *t = &idx->toks[i];
+		struct termtab *tab = (t->flags & F_SPECIAL) ? &idx->specials : &idx->terms;
+		tab->t[t->tid].df++;
+		if (tab->ldf != NULL)
+			tab->ldf[t->tid] = ldf_of(idx, tab->t[t->tid].df);
+	}
+	/* The content terms in term id order, for merging with story vectors. */
+	idx->nbyid = 0;
+	for (uint32_t i = 0; i < idx->ntoks; i++) {
+		if (idx->toks[i].flags & F_SPECIAL)
+			continue;
+		uint32_t j = idx->nbyid++;
+		while (j > 0 && idx->toks[idx->byid[j - 1]].tid > idx->toks[i].tid) {
+			idx->byid[j] = idx->byid[j - 1];
+			j--;
+		}
+		idx->byid[j] = (uint8_t)i;
 	}
 }
 
 static void
-term_release(struct story_index *idx, uint32_t tid)
+term_release(struct story_index *idx, struct termtab *tab, uint32_t tid)
 {
-	struct term *t = &idx->terms[tid];
+	struct term *t = &tab->t[tid];
 
 	if (--t->df > 0) {
-		t->ldf = log(t->df + 0.5);
+		if (tab->ldf != NULL)
+			tab->ldf[tid] = ldf_of(idx, t->df);
 		return;
 	}
-	map_del(&idx->term_map, t->key);
-	idx->tfree[idx->ntfree++] = tid;
+	story_post_clear(&idx->pool, &t->posts);
+	story_map_del(&tab->map, t->key);
+	tab->free[tab->nfree++] = tid;
 }
 
 static double
 idf(const struct story_index *idx, uint32_t tid)
 {
-	return idx->ln_n - idx->terms[tid].ldf;
+	return idx->ln_n - idx->terms.ldf[tid];
 }
 
 static struct story *
@@ -900,54 +413,35 @@ story_slot(const struct story_index *idx, uint32_t s)
 }
 
 /* Adds (sign > 0) or removes an item's content weights to a story vector.
- * Adding needs cv >= nv + nterms (reserved by vec_reserve). */
+ * An item keeps its content terms first, in term id order. */
 static void
-vec_apply(struct story *st, const struct iterm *terms, unsigned nterms, int sign, float scale)
+vec_apply(const struct story_index *idx, struct story *st, const iterm *tw, unsigned nterms,
+	  int sign, float scale)
 {
+	struct story_vdelta d[MAX_TERMS];
+	unsigned m = 0;
+
+	for (; m < nterms && !(tw[m] & F_SPECIAL); m++)
+		d[m] = (struct story_vdelta){tw[m] & TID_MASK,
+					     scale * (float)idx->wlog[(tw[m] >> W_SHIFT) & W_MAX],
+					     (tw[m] & F_NAME) != 0};
 	st->norm_n = 0;
-	for (unsigned i = 0; i < nterms; i++) {
-		uint32_t tw = terms[i].tw;
-		if (tw & F_SPECIAL)
-			continue;
-		uint32_t tid = tw & TID_MASK;
-		float w = scale * (float)(1.0 + log((double)((tw >> W_SHIFT) & W_MAX)));
-		uint32_t lo = 0, hi = st->nv;
-		while (lo < hi) {
-			uint32_t mid = (lo + hi) / 2;
-			if (st->v[mid].tid < tid)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo < st->nv && st->v[lo].tid == tid) {
-			if (sign > 0) {
-				st->v[lo].c += w;
-				if ((tw & F_NAME) && st->v[lo].names < 255)
-					st->v[lo].names++;
-			} else if ((st->v[lo].names -=
-				    ((tw & F_NAME) && st->v[lo].names > 0) ? 1 : 0,
-				    st->v[lo].c -= w) <= 1e-5f) {
-				memmove(&st->v[lo], &st->v[lo + 1],
-					(st->nv - lo - 1) * sizeof(*st->v));
-				st->nv--;
-			}
-		} else if (sign > 0) {
-			memmove(&st->v[lo + 1], &st->v[lo], (st->nv - lo) * sizeof(*st->v));
-			st->v[lo] = (struct sent){tid, (tw & F_NAME) ? 1 : 0, w};
-			st->nv++;
-		}
-	}
+	if (sign > 0)
+		story_vec_add(&st->vec, d, m);
+	else
+		story_vec_sub(&st->vec, d, m);
 }
 
+/* 1 / the length of the item's TF vector, summed in text order. */
 static float
-item_scale(const struct iterm *terms, unsigned nterms)
+item_scale(const struct story_index *idx)
 {
 	double s = 0;
 
-	for (unsigned i = 0; i < nterms; i++) {
-		if (terms[i].tw & F_SPECIAL)
+	for (unsigned i = 0; i < idx->ntoks; i++) {
+		if (idx->toks[i].flags & F_SPECIAL)
 			continue;
-		double x = 1.0 + log((double)((terms[i].tw >> W_SHIFT) & W_MAX));
+		double x = idx->wlog[idx->toks[i].w & W_MAX];
 		s += x * x;
 	}
 	return s > 0 ? (float)(1.0 / sqrt(s)) : 0.0f;
@@ -956,18 +450,10 @@ item_scale(const struct iterm *terms, unsigned nterms)
 static int
 vec_reserve(struct story_index *idx, struct story *st, uint32_t more)
 {
-	if (st->nv + more <= st->cv)
-		return 0;
-	uint32_t nc = st->cv ? st->cv : 16;
-	while (nc < st->nv + more)
-		nc += nc / 2;
-	struct sent *v = realloc(st->v, (size_t)nc * sizeof(*v));
-	if (v == NULL) {
+	if (story_vec_reserve(&st->vec, more) < 0) {
 		snprintf(idx->err, sizeof(idx->err), "story: out of memory growing a story");
 		return -1;
 	}
-	st->v = v;
-	st->cv = nc;
 	return 0;
 }
 
@@ -977,7 +463,7 @@ story_create(struct story_index *idx, int64_t id)
 {
 	uint32_t s;
 
-	if (map_grow(&idx->story_map, idx->story_map.n + 1) < 0)
+	if (story_map_grow(&idx->story_map, idx->story_map.n + 1) < 0)
 		goto oom;
 	if (idx->nsfree == 0 && idx->nst_used == idx->nst_cap) {
 		uint32_t nc = idx->nst_cap ? idx->nst_cap * 2 : 256;
@@ -995,7 +481,7 @@ story_create(struct story_index *idx, int64_t id)
 	memset(&idx->stories[s], 0, sizeof(idx->stories[s]));
 	idx->stories[s].id = id;
 	idx->stories[s].head = idx->stories[s].tail = NONE;
-	map_put(&idx->story_map, (uint64_t)id, s);
+	story_map_put(&idx->story_map, (uint64_t)id, s);
 	idx->nlive_st++;
 	if (id >= idx->next_id)
 		idx->next_id = id + 1;
@@ -1010,10 +496,8 @@ story_kill(struct story_index *idx, uint32_t s)
 {
 	struct story *st = story_slot(idx, s);
 
-	map_del(&idx->story_map, (uint64_t)st->id);
-	free(st->v);
-	st->v = NULL;
-	st->nv = st->cv = 0;
+	story_map_del(&idx->story_map, (uint64_t)st->id);
+	story_vec_free(&st->vec);
 	idx->sfree[idx->nsfree++] = s;
 	idx->nlive_st--;
 }
@@ -1025,11 +509,16 @@ expire_one(struct story_index *idx)
 	struct item *it = item_at(idx, idx->head);
 	struct story *st = story_slot(idx, it->story);
 
-	struct iterm *terms = item_terms(idx, it);
+	iterm *terms = item_terms(idx, it);
 
-	vec_apply(st, terms, it->nterms, -1, it->scale);
 	for (unsigned i = 0; i < it->nterms; i++)
-		term_release(idx, terms[i].tw & TID_MASK);
+		__builtin_prefetch((terms[i] & F_SPECIAL) ? &idx->specials.t[terms[i] & TID_MASK]
+							  : &idx->terms.t[terms[i] & TID_MASK],
+				   1);
+	vec_apply(idx, st, terms, it->nterms, -1, it->scale);
+	for (unsigned i = 0; i < it->nterms; i++)
+		term_release(idx, (terms[i] & F_SPECIAL) ? &idx->specials : &idx->terms,
+			     terms[i] & TID_MASK);
 	if (it->sprev != NONE)
 		item_at(idx, seq_full(idx, it->sprev))->snext = it->snext;
 	else
@@ -1066,21 +555,22 @@ expire(struct story_index *idx, int64_t now)
 #define C_LINK 1u
 #define C_DUP  2u
 
-static int
-cand_push(struct story_index *idx, uint32_t s)
+/* The candidate record of story slot s, created on first sight. */
+static struct cand *
+cand_get(struct story_index *idx, uint32_t s)
 {
-	if (idx->ncands == idx->ccands) {
-		size_t nc = idx->ccands ? idx->ccands * 2 : 64;
-		uint32_t *p = realloc(idx->cands, nc * sizeof(*p));
-		if (p == NULL) {
-			snprintf(idx->err, sizeof(idx->err), "story: out of memory");
-			return -1;
-		}
-		idx->cands = p;
-		idx->ccands = nc;
+	uint32_t mask = (1u << CAND_BITS) - 1, h = (s * 0x9e3779b1u) >> (32 - CAND_BITS);
+
+	while (idx->chash[h].stamp == idx->epoch) {
+		if (idx->chash[h].slot == s)
+			return &idx->cands[idx->chash[h].ci];
+		h = (h + 1) & mask;
 	}
-	idx->cands[idx->ncands++] = s;
-	return 0;
+	idx->chash[h].stamp = idx->epoch;
+	idx->chash[h].slot = s;
+	idx->chash[h].ci = (uint32_t)idx->ncands;
+	idx->cands[idx->ncands] = (struct cand){.slot = s};
+	return &idx->cands[idx->ncands++];
 }
 
 /* A story is comparable when its items lie within a window of the item. */
@@ -1091,24 +581,20 @@ story_in_reach(const struct story_index *idx, const struct story *st, int64_t t)
 }
 
 /* Walks one term's postings, newest first, crediting each story met. */
-static int
+static void
 walk_postings(struct story_index *idx, const struct tok *tk, double credit, uint64_t sh)
 {
-	uint32_t ref = idx->terms[tk->tid].head;
+	int special = (tk->flags & F_SPECIAL) != 0;
+	const struct term *tm = special ? &idx->specials.t[tk->tid] : &idx->terms.t[tk->tid];
 
-	/* Postings sit in arrival order, so a chain gets nearer the head at
-	 * every step; a "next" that is not nearer points into space an expired
-	 * posting left and a newer one reused: the chain has ended. */
-	uint32_t prev = UINT32_MAX;
-	for (unsigned k = 0; k < WALK_LIMIT && arena_live(idx, ref) && arena_dist(idx, ref) < prev;
-	     k++) {
-		const struct iterm *pt = &idx->arena[ref];
-		uint32_t slot = pt->owner, flag = 0;
-		const struct item *it = NULL;
-		prev = arena_dist(idx, ref);
-		ref = pt->next;
-		if (tk->flags & F_SPECIAL) {
-			it = item_at(idx, seq_full(idx, slot));
+	for (unsigned k = 0; k < WALK_LIMIT && k < tm->posts.fill; k++) {
+		uint32_t seq, slot, flag = 0;
+		story_post_get(&idx->pool, &tm->posts, k, &seq, &slot);
+		/* Postings are newest first and items expire oldest first. */
+		if (seq - idx->head >= idx->n)
+			break;
+		if (special) {
+			const struct item *it = item_at(idx, seq);
 			slot = it->story;
 			if (tk->w == 1)
 				flag = C_LINK;
@@ -1119,45 +605,33 @@ walk_postings(struct story_index *idx, const struct tok *tk, double credit, uint
 			else
 				continue;
 		}
-		struct story *st = story_slot(idx, slot);
-		if (st->mark != idx->epoch) {
-			st->mark = idx->epoch;
-			st->acc = 0;
-			st->flags = 0;
-			if (cand_push(idx, slot) < 0)
-				return -1;
-		}
-		st->acc += credit;
-
-		st->flags |= flag;
+		struct cand *c = cand_get(idx, slot);
+		c->acc += credit;
+		c->flags |= flag;
 	}
-	return 0;
 }
 
 static int
-cmp_cand(const void *a, const void *b, void *ctx)
+cmp_cand(const struct story_index *idx, const struct cand *x, const struct cand *y)
 {
-	const struct story_index *idx = ctx;
-	const struct story *x = story_slot(idx, *(const uint32_t *)a);
-	const struct story *y = story_slot(idx, *(const uint32_t *)b);
-
 	if ((x->flags != 0) != (y->flags != 0))
 		return x->flags ? -1 : 1;
 	if (x->acc != y->acc)
 		return x->acc > y->acc ? -1 : 1;
-	return x->id < y->id ? -1 : x->id > y->id;
+	int64_t a = story_slot(idx, x->slot)->id, b = story_slot(idx, y->slot)->id;
+	return a < b ? -1 : a > b;
 }
 
 /* Collects candidate stories through the item's rarer terms and specials. */
-static int
+static void
 gather(struct story_index *idx, int64_t t, uint64_t sh)
 {
 	uint32_t pick[WALK_TERMS], npick = 0;
 
 	idx->ncands = 0;
 	if (++idx->epoch == 0) {
-		for (uint32_t s = 0; s < idx->nst_used; s++)
-			idx->stories[s].mark = 0;
+		for (uint32_t h = 0; h < (1u << CAND_BITS); h++)
+			idx->chash[h].stamp = 0;
 		idx->epoch = 1;
 	}
 	/* The rarest terms find the stories worth comparing; common ones
@@ -1165,44 +639,48 @@ gather(struct story_index *idx, int64_t t, uint64_t sh)
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		const struct tok *tk = &idx->toks[i];
 		if (tk->flags & F_SPECIAL) {
-			if (walk_postings(idx, tk, 0, sh) < 0)
-				return -1;
+			walk_postings(idx, tk, 0, sh);
 			continue;
 		}
-		uint32_t df = idx->terms[tk->tid].df, j;
+		uint32_t df = idx->terms.t[tk->tid].df, j;
 		if (df > DF_CAP)
 			continue;
-		if (npick == WALK_TERMS && df >= idx->terms[idx->toks[pick[npick - 1]].tid].df)
+		if (npick == WALK_TERMS && df >= idx->terms.t[idx->toks[pick[npick - 1]].tid].df)
 			continue;
 		j = npick < WALK_TERMS ? npick++ : npick - 1;
-		while (j > 0 && idx->terms[idx->toks[pick[j - 1]].tid].df > df) {
+		while (j > 0 && idx->terms.t[idx->toks[pick[j - 1]].tid].df > df) {
 			pick[j] = pick[j - 1];
 			j--;
 		}
 		pick[j] = i;
 	}
+	/* Memory misses overlap when started together, before they are needed. */
+	for (uint32_t i = 0; i < npick; i++) {
+		const struct term *tm = &idx->terms.t[idx->toks[pick[i]].tid];
+		story_post_prefetch(&idx->pool, &tm->posts);
+	}
 	for (uint32_t i = 0; i < npick; i++) {
 		const struct tok *tk = &idx->toks[pick[i]];
-		if (walk_postings(idx, tk, tk->idf * tk->q, sh) < 0)
-			return -1;
+		walk_postings(idx, tk, tk->idf * tk->q, sh);
 	}
+	for (size_t i = 0; i < idx->ncands; i++)
+		__builtin_prefetch(story_slot(idx, idx->cands[i].slot));
 	/* Keep the TOP_K best in order: insertion into a short sorted prefix. */
 	size_t k = 0;
 	for (size_t i = 0; i < idx->ncands; i++) {
-		uint32_t c = idx->cands[i];
-		if (!story_in_reach(idx, story_slot(idx, c), t))
+		struct cand c = idx->cands[i];
+		if (!story_in_reach(idx, story_slot(idx, c.slot), t))
 			continue;
-		if (k == TOP_K && cmp_cand(&c, &idx->cands[k - 1], idx) >= 0)
+		if (k == TOP_K && cmp_cand(idx, &c, &idx->cands[k - 1]) >= 0)
 			continue;
 		size_t j = k < TOP_K ? k++ : k - 1;
-		while (j > 0 && cmp_cand(&c, &idx->cands[j - 1], idx) < 0) {
+		while (j > 0 && cmp_cand(idx, &c, &idx->cands[j - 1]) < 0) {
 			idx->cands[j] = idx->cands[j - 1];
 			j--;
 		}
 		idx->cands[j] = c;
 	}
 	idx->ncands = k;
-	return 0;
 }
 
 static double
@@ -1221,12 +699,7 @@ story_norm(const struct story_index *idx, struct story *st)
 
 	if (st->norm_n != 0 && st->norm_n - n / 64 <= n && n <= st->norm_n + n / 64)
 		return st->norm;
-	double s = 0;
-	for (uint32_t i = 0; i < st->nv; i++) {
-		double x = story_weight(st->v[i].c) * idf(idx, st->v[i].tid);
-		s += x * x;
-	}
-	st->norm = sqrt(s);
+	st->norm = story_vec_norm(&st->vec, idx->terms.ldf, idx->ln_n);
 	st->norm_n = n;
 	return st->norm;
 }
@@ -1237,12 +710,14 @@ story_norm(const struct story_index *idx, struct story *st)
 static int
 story_core_name_missing(const struct story_index *idx, const struct story *st)
 {
-	for (uint32_t i = 0; i < st->nv; i++) {
-		if (st->v[i].names * 2 < st->nitems || st->v[i].names == 0)
+	const struct story_vec *sv = &st->vec;
+
+	for (uint32_t i = 0; i < sv->nv; i++) {
+		if (sv->v[i].names * 2 < st->nitems || sv->v[i].names == 0)
 			continue;
 		uint32_t j;
 		for (j = 0; j < idx->ntoks; j++)
-			if (idx->toks[j].tid == st->v[i].tid && !(idx->toks[j].flags & F_SPECIAL))
+			if (idx->toks[j].tid == sv->v[i].tid && !(idx->toks[j].flags & F_SPECIAL))
 				break;
 		if (j == idx->ntoks)
 			return 1;
@@ -1257,21 +732,22 @@ similarity(const struct story_index *idx, struct story *st, double qnorm)
 {
 	double dot = 0, snorm = story_norm(idx, st);
 	unsigned unseen = 0, unseen_num = 0;
+	float c[MAX_TERMS];
+	uint32_t p = 0;
 
+	/* Looked up in term id order, summed in text order. */
+	for (uint32_t j = 0; j < idx->nbyid; j++) {
+		const struct tok *tk = &idx->toks[idx->byid[j]];
+		p = story_vec_seek(&st->vec, p, tk->tid);
+		c[idx->byid[j]] =
+			(p < st->vec.nv && st->vec.v[p].tid == tk->tid) ? st->vec.v[p].c : -1.0f;
+	}
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		const struct tok *tk = &idx->toks[i];
 		if (tk->flags & F_SPECIAL)
 			continue;
-		uint32_t lo = 0, hi = st->nv;
-		while (lo < hi) {
-			uint32_t mid = (lo + hi) / 2;
-			if (st->v[mid].tid < tk->tid)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo < st->nv && st->v[lo].tid == tk->tid) {
-			dot += tk->q * story_weight(st->v[lo].c) * tk->idf;
+		if (c[i] >= 0) {
+			dot += tk->q * story_weight(c[i]) * tk->idf;
 		} else if (tk->flags & F_NAME) {
 			unseen++;
 		} else if (tk->flags & F_NUM) {
@@ -1298,7 +774,7 @@ query_norm(struct story_index *idx)
 		if (tk->flags & F_SPECIAL)
 			continue;
 		tk->idf = idf(idx, tk->tid);
-		tk->q = (1.0 + log(tk->w)) * tk->idf;
+		tk->q = idx->wlog[tk->w] * tk->idf;
 		s += tk->q * tk->q;
 	}
 	return sqrt(s);
@@ -1311,38 +787,22 @@ static int
 story_absorb(struct story_index *idx, uint32_t a, uint32_t b)
 {
 	struct story *sa = story_slot(idx, a), *sb = story_slot(idx, b);
-	uint32_t cap = sa->nv + sb->nv, i = 0, j = 0, k = 0;
-	struct sent *v = malloc((size_t)(cap ? cap : 1) * sizeof(*v));
 
-	if (v == NULL) {
+	if (story_vec_merge(&sa->vec, &sb->vec) < 0) {
 		snprintf(idx->err, sizeof(idx->err), "story: out of memory merging stories");
 		return -1;
 	}
-	while (i < sa->nv || j < sb->nv) {
-		if (j >= sb->nv || (i < sa->nv && sa->v[i].tid < sb->v[j].tid))
-			v[k++] = sa->v[i++];
-		else if (i >= sa->nv || sb->v[j].tid < sa->v[i].tid)
-			v[k++] = sb->v[j++];
-		else {
-			v[k] = sa->v[i++];
-			v[k].names = v[k].names + sb->v[j].names > 255
-					     ? 255
-					     : v[k].names + sb->v[j].names;
-			v[k++].c += sb->v[j++].c;
-		}
-	}
-	free(sa->v);
 	sa->norm_n = 0;
-	sa->v = v;
-	sa->nv = k;
-	sa->cv = cap ? cap : 1;
 	for (uint32_t s = sb->head; s != NONE;) {
-		struct item *it = item_at(idx, seq_full(idx, s));
-		struct iterm *terms = item_terms(idx, it);
+		uint32_t seq = seq_full(idx, s);
+		struct item *it = item_at(idx, seq);
+		const iterm *terms = item_terms(idx, it);
 		it->story = a;
 		for (unsigned t = 0; t < it->nterms; t++)
-			if (!(terms[t].tw & F_SPECIAL))
-				terms[t].owner = a;
+			if (!(terms[t] & F_SPECIAL))
+				story_post_relabel(&idx->pool,
+						   &idx->terms.t[terms[t] & TID_MASK].posts, seq,
+						   a);
 		s = it->snext;
 	}
 	if (sa->tail != NONE) {
@@ -1394,9 +854,9 @@ story_merge(struct story_index *idx, uint32_t *t, uint32_t o)
 	}
 	struct story *sb = story_slot(idx, big);
 	if (sb->id != keep) {
-		map_del(&idx->story_map, (uint64_t)sb->id);
+		story_map_del(&idx->story_map, (uint64_t)sb->id);
 		sb->id = keep;
-		map_put(&idx->story_map, (uint64_t)keep, big);
+		story_map_put(&idx->story_map, (uint64_t)keep, big);
 	}
 	*t = big;
 	return 0;
@@ -1406,7 +866,7 @@ story_merge(struct story_index *idx, uint32_t *t, uint32_t o)
  * terms is the item's allocated posting array (ownership passes). */
 static void
 item_insert(struct story_index *idx, const struct story_input *in, uint64_t sh, int has_sh,
-	    uint32_t s, struct iterm *terms)
+	    uint32_t s, iterm *terms)
 {
 	uint32_t seq = idx->head + idx->n, mseq = seq & SEQ_MASK;
 	struct item *it = item_at(idx, seq);
@@ -1418,16 +878,22 @@ item_insert(struct story_index *idx, const struct story_input *in, uint64_t sh, 
 	it->story = s;
 	it->nterms = (uint8_t)idx->ntoks;
 	it->off = arena_next(idx, idx->ntoks);
+	it->scale = item_scale(idx);
+	/* Content terms first in term id order, then the specials. */
+	uint32_t k = 0;
+	for (uint32_t j = 0; j < idx->nbyid; j++) {
+		const struct tok *tk = &idx->toks[idx->byid[j]];
+		terms[k++] = tk->tid | (tk->w & W_MAX) << W_SHIFT | tk->flags;
+		story_post_push(&idx->pool, &idx->terms.t[tk->tid].posts, seq, s);
+	}
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		const struct tok *tk = &idx->toks[i];
-		struct term *tm = &idx->terms[tk->tid];
-		terms[i].tw = tk->tid | (tk->w & W_MAX) << W_SHIFT | tk->flags;
-		terms[i].next = tm->head;
-		terms[i].owner = (tk->flags & F_SPECIAL) ? mseq : s;
-		tm->head = it->off + i;
+		if (!(tk->flags & F_SPECIAL))
+			continue;
+		terms[k++] = tk->tid | (tk->w & W_MAX) << W_SHIFT | tk->flags;
+		story_post_push(&idx->pool, &idx->specials.t[tk->tid].posts, seq, NONE);
 	}
-	it->scale = item_scale(terms, it->nterms);
-	vec_apply(st, terms, it->nterms, +1, it->scale);
+	vec_apply(idx, st, terms, it->nterms, +1, it->scale);
 	it->snext = NONE;
 	it->sprev = st->tail;
 	if (st->tail != NONE)
@@ -1511,26 +977,15 @@ story_new(const struct story_params *params, char *err, size_t errlen)
 	p.language = idx->language;
 	idx->p = p;
 	idx->next_id = 1;
-	idx->stem_cache = calloc(STEM_CACHE, sizeof(*idx->stem_cache));
-	if (idx->stem_cache == NULL)
-		goto oom;
-	idx->stem_main = sb_stemmer_new(idx->language, "UTF_8");
-	if (idx->stem_main == NULL) {
-		snprintf(err, errlen, "story: no stemmer for language \"%s\"", idx->language);
+	for (unsigned w = 1; w <= W_MAX; w++)
+		idx->wlog[w] = 1.0 + log((double)w);
+	for (unsigned df = 0; df < LDF_TABLE; df++)
+		idx->ldf_small[df] = log(df + 0.5);
+	idx->text = story_text_new(idx->language, err, errlen);
+	if (idx->text == NULL) {
 		story_free(idx);
 		return NULL;
 	}
-	idx->stem_ru = sb_stemmer_new("russian", "UTF_8");
-	idx->stem_tr = sb_stemmer_new("turkish", "UTF_8");
-	idx->stem_ar = sb_stemmer_new("arabic", "UTF_8");
-	idx->stem_el = sb_stemmer_new("greek", "UTF_8");
-	if (!idx->stem_ru || !idx->stem_tr || !idx->stem_ar || !idx->stem_el)
-		goto oom;
-	if (stop_load(&idx->stop, story_stop_english, STOP_EN) < 0 ||
-	    stop_load(&idx->stop, story_stop_russian, STOP_RU) < 0 ||
-	    stop_load(&idx->stop, story_stop_turkish, STOP_TR) < 0 ||
-	    stop_load(&idx->stop, stop_list(idx->language), STOP_MAIN) < 0)
-		goto oom;
 	return idx;
 oom:
 	snprintf(err, errlen, "story: out of memory");
@@ -1543,25 +998,22 @@ story_free(struct story_index *idx)
 {
 	if (idx == NULL)
 		return;
-	free(idx->stem_cache);
+	story_text_free(idx->text);
 	free(idx->arena);
 	free(idx->ring);
 	for (uint32_t s = 0; s < idx->nst_used; s++)
-		free(idx->stories[s].v);
+		story_vec_free(&idx->stories[s].vec);
 	free(idx->stories);
 	free(idx->sfree);
-	free(idx->terms);
-	free(idx->tfree);
-	map_free(&idx->term_map);
-	map_free(&idx->story_map);
-	map_free(&idx->stop);
-	sb_stemmer_delete(idx->stem_main);
-	sb_stemmer_delete(idx->stem_ru);
-	sb_stemmer_delete(idx->stem_tr);
-	sb_stemmer_delete(idx->stem_ar);
-	sb_stemmer_delete(idx->stem_el);
-	free(idx->seq_hashes);
-	free(idx->cands);
+	free(idx->terms.t);
+	free(idx->terms.free);
+	free(idx->terms.ldf);
+	story_map_free(&idx->terms.map);
+	free(idx->specials.t);
+	free(idx->specials.free);
+	story_map_free(&idx->specials.map);
+	story_post_pool_free(&idx->pool);
+	story_map_free(&idx->story_map);
 	free(idx->merged);
 	free(idx);
 }
@@ -1570,7 +1022,7 @@ story_free(struct story_index *idx)
  * needs, then counts it in df. On failure nothing but the expiry happened. */
 static int
 prepare(struct story_index *idx, const struct story_input *in, uint64_t *sh, int *has_sh,
-	struct iterm **terms)
+	iterm **terms)
 {
 	if (analyze(idx, in, sh, has_sh) < 0) {
 		snprintf(idx->err, sizeof(idx->err), "story: out of memory analysing an item");
@@ -1578,10 +1030,13 @@ prepare(struct story_index *idx, const struct story_input *in, uint64_t *sh, int
 	}
 	add_specials(idx, in, *sh, *has_sh);
 	expire(idx, in->time);
-	if (ring_reserve(idx) < 0 || terms_reserve(idx, idx->ntoks) < 0)
+	if (ring_reserve(idx) < 0 || tab_reserve(idx, &idx->terms, idx->ntoks) < 0 ||
+	    tab_reserve(idx, &idx->specials, idx->ntoks) < 0 || arena_reserve(idx, idx->ntoks) < 0)
 		return -1;
-	if (arena_reserve(idx, idx->ntoks) < 0)
+	if (story_post_reserve(&idx->pool, idx->ntoks) < 0) {
+		snprintf(idx->err, sizeof(idx->err), "story: out of memory growing the postings");
 		return -1;
+	}
 	*terms = &idx->arena[arena_next(idx, idx->ntoks)];
 	terms_count(idx);
 	/* N counts the item being assigned: IDF = ln((N + 1) / (df + 0.5)). */
@@ -1590,93 +1045,63 @@ prepare(struct story_index *idx, const struct story_input *in, uint64_t *sh, int
 }
 
 static void
-unprepare(struct story_index *idx, struct iterm *terms)
+unprepare(struct story_index *idx, iterm *terms)
 {
 	for (uint32_t i = 0; i < idx->ntoks; i++)
-		term_release(idx, idx->toks[i].tid);
+		term_release(idx, (idx->toks[i].flags & F_SPECIAL) ? &idx->specials : &idx->terms,
+			     idx->toks[i].tid);
 	(void)terms; /* reserved arena space is simply not used */
 }
 
 static double
-cand_score(const struct story_index *idx, uint32_t s)
+cand_score(const struct cand *c)
 {
-	const struct story *st = story_slot(idx, s);
-
-	return st->flags ? 1.0 + st->sim : st->sim;
+	return c->flags ? 1.0 + c->sim : c->sim;
 }
 
-/* Scores the candidates; returns the best slot or NONE. */
-static uint32_t
+/* Scores the candidates; returns the best one or NULL. */
+static struct cand *
 choose(struct story_index *idx, double qn)
 {
-	uint32_t best = NONE;
+	struct cand *best = NULL;
 
 	for (size_t i = 0; i < idx->ncands; i++) {
-		uint32_t s = idx->cands[i];
-		struct story *st = story_slot(idx, s);
-		st->sim = similarity(idx, st, qn);
-		if (best == NONE || cand_score(idx, s) > cand_score(idx, best) ||
-		    (cand_score(idx, s) == cand_score(idx, best) &&
-		     st->id < story_slot(idx, best)->id))
-			best = s;
+		struct cand *c = &idx->cands[i];
+		c->sim = similarity(idx, story_slot(idx, c->slot), qn);
+		if (best == NULL || cand_score(c) > cand_score(best) ||
+		    (cand_score(c) == cand_score(best) &&
+		     story_slot(idx, c->slot)->id < story_slot(idx, best->slot)->id))
+			best = c;
 	}
-	if (best != NONE && cand_score(idx, best) < idx->p.threshold)
-		best = NONE;
+	if (best != NULL && cand_score(best) < idx->p.threshold)
+		best = NULL;
 	return best;
 }
 
-/* Cosine of two stories' vectors with today's IDF. */
-static double
-story_cosine(const struct story_index *idx, const struct story *a, const struct story *b)
-{
-	double dot = 0, na = 0, nb = 0;
-	uint32_t i = 0, j = 0;
-
-	while (i < a->nv || j < b->nv) {
-		if (j >= b->nv || (i < a->nv && a->v[i].tid < b->v[j].tid)) {
-			double x = a->v[i].c * idf(idx, a->v[i].tid);
-			na += x * x;
-			i++;
-		} else if (i >= a->nv || b->v[j].tid < a->v[i].tid) {
-			double y = b->v[j].c * idf(idx, b->v[j].tid);
-			nb += y * y;
-			j++;
-		} else {
-			double d = idf(idx, a->v[i].tid);
-			double x = a->v[i].c * d, y = b->v[j].c * d;
-			na += x * x;
-			nb += y * y;
-			dot += x * y;
-			i++;
-			j++;
-		}
-	}
-	return (na > 0 && nb > 0) ? dot / sqrt(na * nb) : 0;
-}
-
-/* Merges into *target every other candidate the item is close to as well.
- * Each merge frees only the smaller of the two slots involved, and neither
- * is a candidate still to visit, so the list stays valid. */
+/* Merges into *target (best's slot) every other candidate the item is
+ * close to as well. Each merge frees only the smaller of the two slots
+ * involved, and neither is a candidate still to visit. */
 static int
-merge_close(struct story_index *idx, uint32_t *target)
+merge_close(struct story_index *idx, const struct cand *best, uint32_t *target)
 {
-	if (cand_score(idx, *target) < idx->p.merge_threshold)
-		return 0;
+	uint32_t todo[TOP_K];
 	size_t k = 0;
+
+	if (cand_score(best) < idx->p.merge_threshold)
+		return 0;
 	for (size_t i = 0; i < idx->ncands; i++) {
-		uint32_t s = idx->cands[i];
-		if (s == *target || cand_score(idx, s) < idx->p.merge_threshold)
+		const struct cand *c = &idx->cands[i];
+		if (c->slot == *target || cand_score(c) < idx->p.merge_threshold)
 			continue;
 		/* Close to the item is not enough: the two stories must share
 		 * their core too, or one broad item would chain events. */
-		if (story_slot(idx, s)->flags ||
-		    story_cosine(idx, story_slot(idx, s), story_slot(idx, *target)) >=
-			    idx->p.pair_threshold)
-			idx->cands[k++] = s;
+		if (c->flags ||
+		    story_vec_cosine(&story_slot(idx, c->slot)->vec, &story_slot(idx, *target)->vec,
+				     idx->terms.ldf, idx->ln_n) >= idx->p.pair_threshold)
+			todo[k++] = c->slot;
 	}
-	idx->ncands = k;
 	for (size_t i = 0; i < k; i++)
-		if (story_merge(idx, target, idx->cands[i]) < 0)
+		if (story_merge(idx, target, todo[i]) < 0)
 			return -1;
 	return 0;
 }
@@ -1686,7 +1111,7 @@ story_assign(struct story_index *idx, const struct story_input *in, struct story
 {
 	uint64_t sh = 0;
 	int has_sh = 0;
-	struct iterm *terms = NULL;
+	iterm *terms = NULL;
 	uint32_t s = NONE;
 
 	idx->nmerged = 0;
@@ -1696,15 +1121,16 @@ story_assign(struct story_index *idx, const struct story_input *in, struct story
 	if (prepare(idx, in, &sh, &has_sh, &terms) < 0)
 		return -1;
 	double qn = query_norm(idx);
-	if (gather(idx, in->time, sh) < 0)
-		goto fail;
-	s = choose(idx, qn);
-	if (s == NONE) {
+	gather(idx, in->time, sh);
+	const struct cand *best = choose(idx, qn);
+	if (best == NULL) {
 		s = story_create(idx, idx->next_id);
 		if (s == NONE)
 			goto fail;
-	} else if (merge_close(idx, &s) < 0) {
-		goto fail;
+	} else {
+		s = best->slot;
+		if (merge_close(idx, best, &s) < 0)
+			goto fail;
 	}
 	if (vec_reserve(idx, story_slot(idx, s), idx->ntoks) < 0)
 		goto fail;
@@ -1726,7 +1152,7 @@ story_restore(struct story_index *idx, const struct story_input *in, int64_t sto
 {
 	uint64_t sh = 0;
 	int has_sh = 0;
-	struct iterm *terms = NULL;
+	iterm *terms = NULL;
 
 	if (story_id <= 0) {
 		snprintf(idx->err, sizeof(idx->err), "story: bad story id %lld",
@@ -1735,7 +1161,7 @@ story_restore(struct story_index *idx, const struct story_input *in, int64_t sto
 	}
 	if (prepare(idx, in, &sh, &has_sh, &terms) < 0)
 		return -1;
-	uint32_t *v = map_get(&idx->story_map, (uint64_t)story_id);
+	uint32_t *v = story_map_get(&idx->story_map, (uint64_t)story_id);
 	uint32_t s = v ? *v : story_create(idx, story_id);
 	if (s == NONE || vec_reserve(idx, story_slot(idx, s), idx->ntoks) < 0) {
 		if (s != NONE && story_slot(idx, s)->nitems == 0)

@@ -7,10 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 
 #include <cmocka.h>
 
 #include "story.h"
+#include "story_map.h"
+#include "story_post.h"
+#include "story_text.h"
+#include "story_vec.h"
 
 /* 2016-12-13 10:00 UTC, the day of the Putin-Erdogan call on Aleppo. */
 #define T0 1481623200LL
@@ -436,6 +441,157 @@ test_bad_input(void **state)
 	story_free(idx);
 }
 
+/* The map: keys whose probe chains cross, deleted in an order that needs
+ * the backward shift to keep the others reachable. */
+static void
+test_map_put_get_del(void **state)
+{
+	struct story_map m = {0};
+
+	(void)state;
+	assert_null(story_map_get(&m, 42));
+	story_map_del(&m, 42); /* empty map: nothing happens */
+	for (uint64_t k = 1; k <= 1000; k++) {
+		assert_int_equal(story_map_grow(&m, m.n + 1), 0);
+		story_map_put(&m, k * 7919, (uint32_t)k);
+	}
+	assert_int_equal(m.n, 1000);
+	assert_true(m.cap >= 2000);
+	for (uint64_t k = 1; k <= 1000; k += 2)
+		story_map_del(&m, k * 7919);
+	story_map_del(&m, 3); /* absent */
+	assert_int_equal(m.n, 500);
+	for (uint64_t k = 1; k <= 1000; k++) {
+		uint32_t *v = story_map_get(&m, k * 7919);
+		if (k % 2) {
+			assert_null(v);
+		} else {
+			assert_non_null(v);
+			assert_int_equal(*v, k);
+		}
+	}
+	story_map_free(&m);
+	assert_int_equal(story_fnv64("", 0, 0), 1); /* never the empty key */
+}
+
+/* A term's postings: the newest eight, newest first, and relabelling. */
+static void
+test_post_ring(void **state)
+{
+	struct story_post_pool pool = {0};
+	struct story_posts a = {0}, b = {0};
+	uint32_t seq, slot;
+
+	(void)state;
+	assert_int_equal(story_post_reserve(&pool, 2), 0);
+	story_post_push(&pool, &a, 100, 7);
+	assert_int_equal(a.fill, 1);
+	assert_int_equal(a.blk, 0); /* one posting needs no block */
+	story_post_get(&pool, &a, 0, &seq, &slot);
+	assert_int_equal(seq, 100);
+	assert_int_equal(slot, 7);
+	for (uint32_t i = 1; i < 12; i++)
+		story_post_push(&pool, &a, 100 + i, 7 + i);
+	assert_int_equal(a.fill, STORY_POST_RING);
+	for (unsigned k = 0; k < STORY_POST_RING; k++) {
+		story_post_get(&pool, &a, k, &seq, &slot);
+		assert_int_equal(seq, 111 - k);
+		assert_int_equal(slot, 18 - k);
+	}
+	story_post_relabel(&pool, &a, 105, 99);
+	story_post_relabel(&pool, &a, 100, 99); /* no longer kept: nothing */
+	story_post_get(&pool, &a, 6, &seq, &slot);
+	assert_int_equal(seq, 105);
+	assert_int_equal(slot, 99);
+	/* A cleared record's block serves the next term. */
+	uint32_t used = pool.used;
+	story_post_clear(&pool, &a);
+	assert_int_equal(a.fill, 0);
+	story_post_push(&pool, &b, 1, 1);
+	story_post_push(&pool, &b, 2, 2);
+	assert_int_equal(pool.used, used);
+	assert_int_equal(pool.nfree, 0);
+	story_post_pool_free(&pool);
+}
+
+/* Story vectors: adding and removing an item restores the vector; merge and
+ * cosine agree with a hand computation. */
+static void
+test_vec_add_sub_merge(void **state)
+{
+	struct story_vec a = {0}, b = {0};
+	const struct story_vdelta d1[] = {{2, 1.0f, 1}, {5, 0.5f, 0}, {9, 0.25f, 0}};
+	const struct story_vdelta d2[] = {{1, 1.0f, 0}, {5, 0.5f, 1}, {7, 2.0f, 0}};
+	const double ldf[10] = {0};
+
+	(void)state;
+	assert_int_equal(story_vec_reserve(&a, 3), 0);
+	story_vec_add(&a, d1, 3);
+	assert_int_equal(story_vec_reserve(&a, 3), 0);
+	story_vec_add(&a, d2, 3);
+	assert_int_equal(a.nv, 5);
+	for (uint32_t i = 1; i < a.nv; i++)
+		assert_true(a.v[i - 1].tid < a.v[i].tid);
+	assert_int_equal(a.v[story_vec_seek(&a, 0, 5)].tid, 5);
+	assert_true(a.v[story_vec_seek(&a, 0, 5)].c == 1.0f);
+	assert_int_equal(a.v[story_vec_seek(&a, 0, 5)].names, 1);
+	assert_int_equal(story_vec_seek(&a, 0, 10), a.nv);
+	story_vec_sub(&a, d2, 3);
+	assert_int_equal(a.nv, 3);
+	assert_int_equal(a.v[0].tid, 2);
+	assert_int_equal(a.v[1].tid, 5);
+	assert_int_equal(a.v[2].tid, 9);
+	assert_int_equal(a.v[1].names, 0);
+	/* With IDF 1 everywhere: a = (2:1, 5:.5, 9:.25), b = (1:1, 5:.5, 7:2). */
+	assert_int_equal(story_vec_reserve(&b, 3), 0);
+	story_vec_add(&b, d2, 3);
+	double na = sqrt(1 + 0.25 + 0.0625), nb = sqrt(1 + 0.25 + 4);
+	assert_true(fabs(story_vec_norm(&a, ldf, 1.0) - na) < 1e-9);
+	assert_true(fabs(story_vec_cosine(&a, &b, ldf, 1.0) - 0.25 / (na * nb)) < 1e-9);
+	assert_int_equal(story_vec_merge(&a, &b), 0);
+	assert_int_equal(a.nv, 5);
+	assert_true(a.v[story_vec_seek(&a, 0, 5)].c == 1.0f);
+	story_vec_free(&a);
+	story_vec_free(&b);
+}
+
+/* Text: stems, stop words, title weight, names and numbers, SimHash only
+ * with enough words; unknown languages fail. */
+static void
+test_text_terms(void **state)
+{
+	char err[160];
+	struct story_text *tx = story_text_new("english", err, sizeof(err));
+	struct story_term t[STORY_TEXT_TERMS], u[STORY_TEXT_TERMS];
+	uint32_t n, m;
+	uint64_t sh, sh2;
+	int has;
+
+	(void)state;
+	assert_non_null(tx);
+	assert_int_equal(story_text_analyze(tx, "The talks in Aleppo ended with 3 deals", NULL, t,
+					    &n, &sh, &has),
+			 0);
+	assert_int_equal(n, 5); /* talk, aleppo, end, 3, deal: "the", "in", "with" dropped */
+	assert_int_equal(has, 0);
+	assert_int_equal(t[0].w, 2);
+	assert_int_equal(t[1].flags, STORY_TEXT_NAME);
+	assert_int_equal(t[3].flags, STORY_TEXT_NUM);
+	assert_int_equal(story_text_analyze(tx, "talking", "ALEPPO talk", u, &m, &sh, &has), 0);
+	assert_int_equal(m, 2);
+	assert_true(u[0].key == t[0].key); /* talks, talking, talk: one stem */
+	assert_int_equal(u[0].w, 3);
+	assert_true(u[1].key == t[1].key); /* case folded */
+	const char *wire = "one two three four five six seven eight nine ten eleven twelve";
+	assert_int_equal(story_text_analyze(tx, "a", wire, t, &n, &sh, &has), 0);
+	assert_int_equal(has, 1);
+	assert_int_equal(story_text_analyze(tx, "b", wire, t, &n, &sh2, &has), 0);
+	assert_true(sh == sh2);
+	story_text_free(tx);
+	assert_null(story_text_new("klingon", err, sizeof(err)));
+	assert_non_null(strstr(err, "klingon"));
+}
+
 int
 main(void)
 {
@@ -452,6 +608,10 @@ main(void)
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_next_id_and_merge_report),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_map_put_get_del),
+		cmocka_unit_test(test_post_ring),
+		cmocka_unit_test(test_vec_add_sub_merge),
+		cmocka_unit_test(test_text_terms),
 	};
 	return cmocka_run_group_tests_name("story", tests, NULL, NULL);
 }

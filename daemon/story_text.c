@@ -1,0 +1,533 @@
+/* story_text: see story_text.h and docs/stories.md. */
+#include "story_text.h"
+
+#include <libstemmer.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "story_map.h"
+#include "story_words.h"
+
+#define TOKEN_MAX    64 /* code points; longer runs are not words */
+#define TITLE_WEIGHT 2  /* a title occurrence counts this many summary ones */
+#define SIMHASH_MIN  10 /* tokens needed before SimHash says anything */
+
+/* A word's stem hash, remembered: Snowball costs about 2,000 instructions a
+ * word and news repeats its words all day. Direct-mapped, keyed by the
+ * word's 64-bit hash and stemmer, as terms themselves are keyed by hash. */
+#define STEM_CACHE (1u << 16)
+struct stem_slot {
+	uint64_t word; /* word hash ^ stemmer; 0 = empty */
+	uint64_t key;  /* its stem's hash */
+};
+
+struct story_text {
+	char language[32];
+	struct sb_stemmer *stem_main, *stem_ru, *stem_tr, *stem_ar, *stem_el;
+	struct stem_slot *stem_cache;
+	struct story_map stop; /* folded stop word hash -> STOP_* bits */
+	uint64_t spread[256];  /* byte -> its bits, one per byte (SimHash) */
+
+	/* the item being analysed */
+	struct story_term toks[STORY_TEXT_TERMS];
+	uint32_t ntoks;
+	uint8_t tokhash[4 * STORY_TEXT_TERMS]; /* 1 + index into toks by key, 0 = empty */
+	uint64_t *seq_hashes;                  /* content token hashes, in order, for SimHash */
+	size_t nseq, cseq;
+};
+
+enum script {
+	SCRIPT_OTHER,
+	SCRIPT_LATIN,
+	SCRIPT_CYRILLIC,
+	SCRIPT_GREEK,
+	SCRIPT_ARABIC,
+	SCRIPT_HAN
+};
+
+/* Stop word lists a word is on, as bits of its value in the stop map. */
+enum { STOP_EN = 1, STOP_RU = 2, STOP_TR = 4, STOP_MAIN = 8 };
+
+/* The hash of a folded word: its term key when it is not stemmed. */
+static uint64_t
+word_hash(const char *w, size_t n)
+{
+	return story_fnv64(w, n, 0xcbf29ce484222325ULL);
+}
+
+static int
+stop_load(struct story_map *m, const char *const *words, unsigned lang)
+{
+	for (size_t i = 0; words[i] != NULL; i++) {
+		uint64_t k = word_hash(words[i], strlen(words[i]));
+		if (story_map_grow(m, m->n + 1) < 0)
+			return -1;
+		uint32_t *v = story_map_get(m, k);
+		if (v != NULL)
+			*v |= lang;
+		else
+			story_map_put(m, k, lang);
+	}
+	return 0;
+}
+
+static const char *const *
+stop_list(const char *language)
+{
+	if (strcmp(language, "german") == 0)
+		return story_stop_german;
+	if (strcmp(language, "french") == 0)
+		return story_stop_french;
+	if (strcmp(language, "spanish") == 0)
+		return story_stop_spanish;
+	if (strcmp(language, "russian") == 0)
+		return story_stop_russian;
+	if (strcmp(language, "turkish") == 0)
+		return story_stop_turkish;
+	return story_stop_english;
+}
+
+static enum script
+script_of(int32_t c)
+{
+	if (c < 0x250)
+		return SCRIPT_LATIN;
+	if (c >= 0x370 && c < 0x400)
+		return SCRIPT_GREEK;
+	if (c >= 0x400 && c < 0x530)
+		return SCRIPT_CYRILLIC;
+	if ((c >= 0x600 && c < 0x700) || (c >= 0x750 && c < 0x780) || (c >= 0xfb50 && c < 0xff00))
+		return SCRIPT_ARABIC;
+	if ((c >= 0x1e00 && c < 0x1f00))
+		return SCRIPT_LATIN;
+	if ((c >= 0x3040 && c < 0x3100) || (c >= 0x3400 && c < 0xa000) ||
+	    (c >= 0xac00 && c < 0xd7b0))
+		return SCRIPT_HAN;
+	return SCRIPT_OTHER;
+}
+
+static int
+is_word_cat(int32_t c)
+{
+	utf8proc_category_t cat = utf8proc_category(c);
+
+	return (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_NO);
+}
+
+/* Turkish letters outside ASCII pick the Turkish stemmer and stop words. */
+static int
+text_is_turkish(const char *s)
+{
+	/* ğ ı İ Ğ are C4 9F, C4 B1, C4 B0, C4 9E; ş Ş are C5 9F, C5 9E. */
+	for (const char *c = s ? strpbrk(s, "\xc4\xc5") : NULL; c; c = strpbrk(c + 1, "\xc4\xc5")) {
+		const uint8_t *p = (const uint8_t *)c;
+		if (*p == 0xc4 && (p[1] == 0x9f || p[1] == 0xb1 || p[1] == 0xb0 || p[1] == 0x9e))
+			return 1;
+		if (*p == 0xc5 && (p[1] == 0x9f || p[1] == 0x9e))
+			return 1;
+	}
+	return 0;
+}
+
+/* NFKC + case folding of one token into out (UTF-8); returns its length. A
+ * combining dot after i (the fold of Turkish İ) is dropped so İstanbul and
+ * Istanbul agree. */
+static size_t
+fold_token(const uint8_t *s, size_t n, int ascii, char *out, size_t outcap)
+{
+	int32_t buf[TOKEN_MAX * 4];
+	utf8proc_ssize_t m, k = 0;
+
+	if (ascii) {
+		if (n >= outcap)
+			n = outcap - 1;
+		for (size_t i = 0; i < n; i++)
+			out[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : (char)s[i];
+		return n;
+	}
+	m = utf8proc_decompose(s, (utf8proc_ssize_t)n, buf, TOKEN_MAX * 3,
+			       UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD);
+	if (m <= 0 || m > TOKEN_MAX * 3)
+		return 0;
+	for (utf8proc_ssize_t i = 0; i < m; i++)
+		if (!(buf[i] == 0x307 && k > 0 && buf[k - 1] == 'i'))
+			buf[k++] = buf[i];
+	k = utf8proc_reencode(buf, k, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+	if (k <= 0 || (size_t)k >= outcap)
+		return 0;
+	memcpy(out, buf, (size_t)k);
+	return (size_t)k;
+}
+
+struct rawtok {
+	const uint8_t *s;
+	size_t n;
+	int ascii, upper, allcaps, digit;
+	enum script script;
+	size_t ncp;
+};
+
+/* Finds the next word (a run of letters, marks and digits; a Han/kana/hangul
+ * code point is a word by itself). Returns the position after it, or NULL. */
+/* Updates the word's properties with a non-ASCII code point; -1 when the
+ * code point must start a new word (Han script words are one character). */
+static int
+word_char_other(struct rawtok *t, int32_t c)
+{
+	enum script sc = script_of(c);
+	utf8proc_category_t cat = utf8proc_category(c);
+
+	if (t->ncp > 0 && (sc == SCRIPT_HAN || t->script == SCRIPT_HAN))
+		return -1;
+	if (t->ncp == 0) {
+		t->script = sc;
+		t->upper = (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT);
+	}
+	if (cat == UTF8PROC_CATEGORY_LL)
+		t->allcaps = 0;
+	if (cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO)
+		t->digit = 1;
+	t->ascii = 0;
+	return 0;
+}
+
+/* Decodes one code point; ASCII without a library call. Returns its length,
+ * or <= 0 for an invalid byte. */
+static utf8proc_ssize_t
+decode(const uint8_t *p, const uint8_t *end, int32_t *c)
+{
+	if (*p < 0x80) {
+		*c = *p;
+		return 1;
+	}
+	return utf8proc_iterate(p, end - p, c);
+}
+
+static int
+is_word_char(int32_t c)
+{
+	if (c < 0x80)
+		return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+	return is_word_cat(c);
+}
+
+/* Finds the next word (a run of letters, marks and digits; a Han/kana/hangul
+ * code point is a word by itself). Returns the position after it, or NULL. */
+static const uint8_t *
+next_word(const uint8_t *p, const uint8_t *end, struct rawtok *t)
+{
+	int32_t c;
+	utf8proc_ssize_t k;
+
+	memset(t, 0, sizeof(*t));
+	while (p < end) {
+		k = decode(p, end, &c);
+		if (k <= 0) {
+			p++; /* invalid byte: a separator */
+			continue;
+		}
+		if (is_word_char(c))
+			break;
+		p += k;
+	}
+	if (p >= end)
+		return NULL;
+	t->s = p;
+	t->ascii = 1;
+	t->allcaps = 1;
+	while (p < end) {
+		k = decode(p, end, &c);
+		if (k <= 0 || !is_word_char(c))
+			break;
+		if (c < 0x80) {
+			if (t->ncp == 0) {
+				t->script = SCRIPT_LATIN;
+				t->upper = c >= 'A' && c <= 'Z';
+			} else if (t->script == SCRIPT_HAN) {
+				break;
+			}
+			if (c >= 'a' && c <= 'z')
+				t->allcaps = 0;
+			if (c >= '0' && c <= '9')
+				t->digit = 1;
+		} else if (word_char_other(t, c) < 0) {
+			break;
+		}
+		t->ncp++;
+		p += k;
+	}
+	t->n = (size_t)(p - t->s);
+	return p;
+}
+
+struct field_ctx {
+	int turkish, title, titlecase;
+	uint32_t pos;
+};
+
+/* Adds one term occurrence to the item's distinct terms. */
+static void
+tok_add(struct story_text *tx, uint64_t key, uint32_t w, uint32_t flags)
+{
+	uint32_t mask = 4 * STORY_TEXT_TERMS - 1, h = (uint32_t)(key ^ key >> 32) & mask;
+
+	for (; tx->tokhash[h] != 0; h = (h + 1) & mask) {
+		struct story_term *tk = &tx->toks[tx->tokhash[h] - 1];
+		if (tk->key == key) {
+			tk->w = tk->w + w > STORY_TEXT_W_MAX ? STORY_TEXT_W_MAX : tk->w + w;
+			tk->flags |= flags;
+			return;
+		}
+	}
+	if (tx->ntoks >= STORY_TEXT_TERMS)
+		return;
+	tx->tokhash[h] = (uint8_t)(tx->ntoks + 1);
+	tx->toks[tx->ntoks].key = key;
+	tx->toks[tx->ntoks].w = w;
+	tx->toks[tx->ntoks].flags = flags;
+	tx->ntoks++;
+}
+
+static int
+seq_push(struct story_text *tx, uint64_t h)
+{
+	if (tx->nseq == tx->cseq) {
+		size_t nc = tx->cseq ? tx->cseq * 2 : 256;
+		uint64_t *p = realloc(tx->seq_hashes, nc * sizeof(*p));
+		if (p == NULL)
+			return -1;
+		tx->seq_hashes = p;
+		tx->cseq = nc;
+	}
+	tx->seq_hashes[tx->nseq++] = h;
+	return 0;
+}
+
+/* h: the folded word's hash. */
+static int
+is_stop(const struct story_text *tx, uint64_t h, const struct rawtok *t, int turkish)
+{
+	if (t->script != SCRIPT_CYRILLIC && t->script != SCRIPT_LATIN)
+		return 0;
+	const uint32_t *v = story_map_get(&tx->stop, h);
+	if (v == NULL)
+		return 0;
+	if (t->script == SCRIPT_CYRILLIC)
+		return (*v & STOP_RU) != 0;
+	return (*v & (STOP_EN | STOP_MAIN)) || (turkish && (*v & STOP_TR));
+}
+
+static struct sb_stemmer *
+stemmer_for(const struct story_text *tx, const struct rawtok *t, int turkish)
+{
+	if (t->digit)
+		return NULL;
+	switch (t->script) {
+	case SCRIPT_LATIN: return turkish && tx->stem_tr ? tx->stem_tr : tx->stem_main;
+	case SCRIPT_CYRILLIC: return tx->stem_ru;
+	case SCRIPT_GREEK: return tx->stem_el;
+	case SCRIPT_ARABIC: return tx->stem_ar;
+	default: return NULL;
+	}
+}
+
+/* The hash of w's stem (w: n folded bytes, h its hash). */
+static uint64_t
+stem_key(struct story_text *tx, struct sb_stemmer *st, const char *w, size_t n, uint64_t h)
+{
+	uint64_t word = (h ^ (uint64_t)(uintptr_t)st * 0x9e3779b97f4a7c15ULL) | 1;
+	struct stem_slot *slot = &tx->stem_cache[story_mix64(word) & (STEM_CACHE - 1)];
+	const sb_symbol *r;
+	uint64_t key;
+
+	if (slot->word == word)
+		return slot->key;
+	r = sb_stemmer_stem(st, (const sb_symbol *)w, (int)n);
+	if (r != NULL && sb_stemmer_length(st) > 0)
+		key = word_hash((const char *)r, (size_t)sb_stemmer_length(st));
+	else
+		key = h;
+	slot->word = word;
+	slot->key = key;
+	return key;
+}
+
+/* Normalizes, filters and stems one word, then records it. */
+static int
+word_add(struct story_text *tx, const struct rawtok *t, struct field_ctx *f)
+{
+	char w[TOKEN_MAX * 4 * 4];
+	size_t n;
+	uint32_t flags = 0;
+
+	if (t->ncp > TOKEN_MAX || (t->ncp < 2 && !t->digit && t->script != SCRIPT_HAN))
+		return 0;
+	n = fold_token(t->s, t->n, t->ascii, w, sizeof(w));
+	if (n == 0)
+		return 0;
+	uint64_t h = word_hash(w, n);
+	if (is_stop(tx, h, t, f->turkish))
+		return 0;
+	struct sb_stemmer *st = stemmer_for(tx, t, f->turkish);
+	uint64_t key = st ? stem_key(tx, st, w, n, h) : h;
+	if (f->title && t->digit)
+		flags |= STORY_TEXT_NUM;
+	else if (f->title &&
+		 ((t->allcaps && t->ncp >= 2) || (t->upper && f->pos > 0 && !f->titlecase)))
+		flags |= STORY_TEXT_NAME;
+	f->pos++;
+	tok_add(tx, key, f->title ? TITLE_WEIGHT : 1, flags);
+	return seq_push(tx, key);
+}
+
+/* Title Case Headlines capitalize every word, so capitals say nothing. */
+static int
+is_titlecase(const char *s)
+{
+	const uint8_t *p = (const uint8_t *)s, *end = p + strlen(s);
+	struct rawtok t;
+	unsigned words = 0, caps = 0;
+
+	while ((p = next_word(p, end, &t)) != NULL) {
+		if (t.ncp < 4 || t.digit)
+			continue;
+		words++;
+		caps += t.upper;
+	}
+	return words >= 3 && caps * 10 >= words * 7;
+}
+
+static int
+field_scan(struct story_text *tx, const char *s, struct field_ctx *f)
+{
+	const uint8_t *p = (const uint8_t *)s, *end = p + strlen(s);
+	struct rawtok t;
+
+	while ((p = next_word(p, end, &t)) != NULL)
+		if (word_add(tx, &t, f) < 0)
+			return -1;
+	return 0;
+}
+
+/* Sets a bit where more than half of the token bigram hashes have it set.
+ * Counted eight bits at a time, one byte counter per bit. */
+static uint64_t
+simhash(const struct story_text *tx, const uint64_t *h, size_t n)
+{
+	uint64_t acc[8] = {0}, r = 0;
+	uint32_t cnt[64] = {0};
+	size_t pairs = n > 0 ? n - 1 : 0;
+
+	for (size_t i = 0; i < pairs; i++) {
+		uint64_t f = story_mix64(h[i] * 31 + h[i + 1]);
+		for (int k = 0; k < 8; k++)
+			acc[k] += tx->spread[(f >> (8 * k)) & 0xff];
+		if (i % 255 == 254 || i + 1 == pairs) {
+			for (int b = 0; b < 64; b++)
+				cnt[b] += (acc[b % 8] >> (8 * (b / 8))) & 0xff;
+			memset(acc, 0, sizeof(acc));
+		}
+	}
+	for (int b = 0; b < 64; b++)
+		if (2 * cnt[b] > pairs)
+			r |= 1ULL << b;
+	return r;
+}
+
+int
+story_text_analyze(struct story_text *tx, const char *title, const char *text,
+		   struct story_term *out, uint32_t *n, uint64_t *sh, int *has_sh)
+{
+	struct field_ctx f = {0};
+	size_t title_n;
+
+	tx->ntoks = 0;
+	tx->nseq = 0;
+	*n = 0;
+	memset(tx->tokhash, 0, sizeof(tx->tokhash));
+	f.turkish = text_is_turkish(title) || text_is_turkish(text);
+	if (title) {
+		f.title = 1;
+		f.titlecase = is_titlecase(title);
+		if (field_scan(tx, title, &f) < 0)
+			return -1;
+	}
+	title_n = tx->nseq;
+	f.title = 0;
+	if (text && field_scan(tx, text, &f) < 0)
+		return -1;
+	*has_sh = 0;
+	if (tx->nseq - title_n >= SIMHASH_MIN) {
+		*sh = simhash(tx, tx->seq_hashes + title_n, tx->nseq - title_n);
+		*has_sh = 1;
+	} else if (tx->nseq >= SIMHASH_MIN) {
+		*sh = simhash(tx, tx->seq_hashes, tx->nseq);
+		*has_sh = 1;
+	}
+	memcpy(out, tx->toks, tx->ntoks * sizeof(*out));
+	*n = tx->ntoks;
+	return 0;
+}
+
+struct story_text *
+story_text_new(const char *language, char *err, size_t errlen)
+{
+	struct story_text *tx;
+
+	if (language == NULL || *language == '\0')
+		language = "english";
+	if (strlen(language) >= sizeof(tx->language)) {
+		snprintf(err, errlen, "story: unknown language \"%s\"", language);
+		return NULL;
+	}
+	tx = calloc(1, sizeof(*tx));
+	if (tx == NULL)
+		goto oom;
+	snprintf(tx->language, sizeof(tx->language), "%s", language);
+	for (unsigned x = 0; x < 256; x++)
+		for (unsigned b = 0; b < 8; b++)
+			tx->spread[x] |= (uint64_t)((x >> b) & 1) << (8 * b);
+	tx->stem_cache = calloc(STEM_CACHE, sizeof(*tx->stem_cache));
+	if (tx->stem_cache == NULL)
+		goto oom;
+	tx->stem_main = sb_stemmer_new(tx->language, "UTF_8");
+	if (tx->stem_main == NULL) {
+		snprintf(err, errlen, "story: no stemmer for language \"%s\"", tx->language);
+		story_text_free(tx);
+		return NULL;
+	}
+	tx->stem_ru = sb_stemmer_new("russian", "UTF_8");
+	tx->stem_tr = sb_stemmer_new("turkish", "UTF_8");
+	tx->stem_ar = sb_stemmer_new("arabic", "UTF_8");
+	tx->stem_el = sb_stemmer_new("greek", "UTF_8");
+	if (!tx->stem_ru || !tx->stem_tr || !tx->stem_ar || !tx->stem_el)
+		goto oom;
+	if (stop_load(&tx->stop, story_stop_english, STOP_EN) < 0 ||
+	    stop_load(&tx->stop, story_stop_russian, STOP_RU) < 0 ||
+	    stop_load(&tx->stop, story_stop_turkish, STOP_TR) < 0 ||
+	    stop_load(&tx->stop, stop_list(tx->language), STOP_MAIN) < 0)
+		goto oom;
+	return tx;
+oom:
+	snprintf(err, errlen, "story: out of memory");
+	story_text_free(tx);
+	return NULL;
+}
+
+void
+story_text_free(struct story_text *tx)
+{
+	if (tx == NULL)
+		return;
+	free(tx->stem_cache);
+	story_map_free(&tx->stop);
+	sb_stemmer_delete(tx->stem_main);
+	sb_stemmer_delete(tx->stem_ru);
+	sb_stemmer_delete(tx->stem_tr);
+	sb_stemmer_delete(tx->stem_ar);
+	sb_stemmer_delete(tx->stem_el);
+	free(tx->seq_hashes);
+	free(tx);
+}

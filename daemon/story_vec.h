@@ -1,0 +1,58 @@
+/* story_vec: a story's term vector, sparse and sorted by term id: the summed
+ * unit-length TF weights of its items and how many of their titles had each
+ * term as a name. IDF is applied when vectors are compared, from the caller's
+ * ln(df + 0.5) per term and ln(N + 1), so the vector needs no update when
+ * the window moves. Pure arithmetic, no I/O.
+ *
+ * Ownership: a vector is a value the caller zero-initialises and releases
+ * with story_vec_free(). */
+#ifndef HERALD_STORY_VEC_H
+#define HERALD_STORY_VEC_H
+
+#include <stdint.h>
+
+struct story_vent {
+	uint32_t tid : 24;
+	uint32_t names : 8; /* items whose title has it as a name (saturates) */
+	float c;            /* summed item weights */
+};
+
+struct story_vec {
+	struct story_vent *v;
+	uint32_t nv, cv;
+};
+
+/* One item's weight for a term; lists of them are sorted by tid and hold at
+ * most STORY_VEC_DELTAS. */
+#define STORY_VEC_DELTAS 64
+struct story_vdelta {
+	uint32_t tid;
+	float w;
+	uint32_t name; /* 1 when a title name */
+};
+
+/* Room for more entries. 0, or -1 out of memory (unchanged). */
+int story_vec_reserve(struct story_vec *sv, uint32_t more);
+
+/* Adds d[0 .. m) (room for m new entries reserved). */
+void story_vec_add(struct story_vec *sv, const struct story_vdelta *d, unsigned m);
+
+/* Subtracts d[0 .. m); entries left at (about) zero are dropped. */
+void story_vec_sub(struct story_vec *sv, const struct story_vdelta *d, unsigned m);
+
+/* The first index at or after lo whose term id is at least tid. */
+uint32_t story_vec_seek(const struct story_vec *sv, uint32_t lo, uint32_t tid);
+
+/* Length with IDF ln_n - ldf[tid]. */
+double story_vec_norm(const struct story_vec *sv, const double *ldf, double ln_n);
+
+/* Cosine of a and b with IDF ln_n - ldf[tid]. */
+double story_vec_cosine(const struct story_vec *a, const struct story_vec *b, const double *ldf,
+			double ln_n);
+
+/* a += b. 0, or -1 out of memory (a unchanged). */
+int story_vec_merge(struct story_vec *a, const struct story_vec *b);
+
+void story_vec_free(struct story_vec *sv);
+
+#endif
