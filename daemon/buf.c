@@ -84,11 +84,21 @@ buf_printf(struct buf *b, const char *fmt, ...)
 size_t
 buf_utf8_len(const unsigned char *s, size_t n)
 {
+	uint32_t cp;
+
+	return buf_utf8_decode(s, n, &cp);
+}
+
+size_t
+buf_utf8_decode(const unsigned char *s, size_t n, uint32_t *out)
+{
 	size_t len, i;
 	uint32_t cp;
 
-	if (s[0] < 0x80)
+	if (s[0] < 0x80) {
+		*out = s[0];
 		return 1;
+	}
 	if (s[0] >= 0xc2 && s[0] <= 0xdf)
 		len = 2, cp = s[0] & 0x1f;
 	else if (s[0] >= 0xe0 && s[0] <= 0xef)
@@ -104,9 +114,10 @@ buf_utf8_len(const unsigned char *s, size_t n)
 			return 0;
 		cp = (cp << 6) | (s[i] & 0x3f);
 	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
+	*out = cp;
 	return len;
 }
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "html_int.h"
 
 /* ---------------------------------------------------------------- fast path */
@@ -150,27 +151,10 @@ fast_put_cp(char *o, unsigned long cp)
 static size_t
 fast_utf8(const unsigned char *s, size_t n)
 {
-	unsigned long cp;
-	size_t len;
+	uint32_t cp;
+	size_t len = buf_utf8_decode(s, n, &cp);
 
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t k = 1; k < len; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[k] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000))
-		return 0; /* overlong */
-	return fast_cp_ok(cp) ? len : 0;
+	return len > 1 && fast_cp_ok(cp) ? len : 0;
 }
 
 /* A character reference at s[0] == '&' (n bytes left) decoded into o: the
