@@ -155,6 +155,10 @@ batch_join(struct herald *h)
 		log_warn("database %s: %s", h->db_path, err);
 		return;
 	}
+	/* A client's write or a reload may have committed the last batch
+	 * inside the store (store_client_write): its list is stale, and may
+	 * name feeds a reload has freed since. */
+	h->nbatch = 0;
 	uv_timer_start(&h->flush_timer, on_flush, FLUSH_MS, 0);
 }
 
