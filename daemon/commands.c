@@ -480,6 +480,9 @@ cmd_mark(void *ctx, struct control_conn *c, int argc, char **argv)
 	struct herald *h = ctx;
 	struct id_op op = {.item = argc > 1 && strcmp(argv[1], "--item") == 0};
 
+	/* The store would commit the open batch itself before the mark; done
+	 * here, a failed commit is handled (herald_flush) rather than lost. */
+	herald_flush(h);
 	if (mark_kind(argv[0], &op.mark) < 0)
 		return -1;
 	for (int i = 1; op.mark == STORE_MARK_READ && i < argc; i++)
@@ -501,6 +504,7 @@ cmd_digested(void *ctx, struct control_conn *c, int argc, char **argv)
 {
 	struct id_op op = {.digested = 1};
 
+	herald_flush(ctx); /* as in cmd_mark */
 	ids_apply(ctx, c, argc, argv, 1, &op);
 	return 0;
 }

@@ -422,6 +422,9 @@ herald_reload(struct herald *h, char **errors)
 		config_free(&cfg);
 		return -1;
 	}
+	/* sync_feeds begins a transaction, which would commit the open batch
+	 * inside the store; a failure there must reach batch_lost. */
+	herald_flush(h);
 	if (sync_feeds(h, &cfg, err, sizeof err) < 0) {
 		char *msg = malloc(strlen(err) + strlen(h->db_path) + 16);
 
