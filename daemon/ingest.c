@@ -19,7 +19,7 @@ struct pending {
 };
 
 struct ingest {
-	struct store *st; /* set during ingest_finish only */
+	struct store *st; /* set during ingest_store only */
 	struct story_index *idx;
 	char *feed_id;
 	int64_t now;
