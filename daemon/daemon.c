@@ -182,6 +182,16 @@ static int sync_feeds(struct herald *h, const struct config *cfg, char *err, siz
 
 /* The validators of the file now open: a new file has none, and a poll that
  * sent the old ones would get a 304 and never fill it. */
+/* The stored state of feed id in sl, or NULL (sl may be NULL). */
+static const struct store_feed *
+feed_state(const struct store_feed_list *sl, const char *id)
+{
+	for (size_t j = 0; sl && j < sl->n; j++)
+		if (strcmp(sl->v[j].id, id) == 0)
+			return &sl->v[j];
+	return NULL;
+}
+
 static int
 reload_validators(struct herald *h, char *err, size_t errlen)
 {
@@ -192,11 +202,8 @@ reload_validators(struct herald *h, char *err, size_t errlen)
 		goto out;
 	for (size_t i = 0; i < h->nfeeds; i++) {
 		struct herald_feed *f = h->feeds[i];
-		const struct store_feed *sf = NULL;
+		const struct store_feed *sf = feed_state(&sl, f->id);
 
-		for (size_t j = 0; j < sl.n && !sf; j++)
-			if (strcmp(sl.v[j].id, f->id) == 0)
-				sf = &sl.v[j];
 		if (herald_replace_str(&f->etag, sf ? sf->etag : NULL) < 0 ||
 		    herald_replace_str(&f->last_modified, sf ? sf->last_modified : NULL) < 0) {
 			snprintf(err, errlen, "out of memory");
@@ -330,11 +337,7 @@ feeds_apply(struct herald *h, const struct config *cfg, const struct store_feed_
 	for (size_t i = 0; i < cfg->nfeeds; i++) {
 		const struct config_feed *cf = &cfg->feeds[i];
 		struct herald_feed *f = herald_feed_find(h, cf->id);
-		const struct store_feed *sf = NULL;
-
-		for (size_t j = 0; sl && j < sl->n; j++)
-			if (strcmp(sl->v[j].id, cf->id) == 0)
-				sf = &sl->v[j];
+		const struct store_feed *sf = feed_state(sl, cf->id);
 		if (f && strcmp(f->config_url, cf->url) == 0) {
 			unsigned iv = cf->interval ? cf->interval : cfg->interval;
 
