@@ -73,7 +73,8 @@ struct herald_feed {
 		enum fetch_error error;
 		long status, retry_after;
 		int not_modified;
-		int store; /* a body to store */
+		int store;     /* a body to store */
+		int truncated; /* ...that was cut short (its whole items stored) */
 		char *error_text, *etag, *last_modified, *moved_to;
 		char why[512]; /* why storing failed */
 	} res;

@@ -474,13 +474,18 @@ push(struct parse *p, const char *s, size_t n, int final)
 	if (XML_Parse(p->xp, s, (int)n, final) == XML_STATUS_ERROR) {
 		if (p->fatal)
 			return -1;
+		enum XML_Error code = XML_GetErrorCode(p->xp);
 		char msg[256];
 		snprintf(msg, sizeof msg, "line %lu, column %lu: %s",
 			 (unsigned long)XML_GetErrorLineNumber(p->xp),
-			 (unsigned long)XML_GetErrorColumnNumber(p->xp) + 1,
-			 XML_ErrorString(XML_GetErrorCode(p->xp)));
+			 (unsigned long)XML_GetErrorColumnNumber(p->xp) + 1, XML_ErrorString(code));
 		p->broken = 1;
 		p->meta.bozo = 1;
+		/* Well-formed up to the end of the input: the end came early. */
+		p->meta.truncated = final && (code == XML_ERROR_NO_ELEMENTS ||
+					      code == XML_ERROR_UNCLOSED_TOKEN ||
+					      code == XML_ERROR_PARTIAL_CHAR ||
+					      code == XML_ERROR_UNCLOSED_CDATA_SECTION);
 		set_str(&p->meta.bozo_reason, dup0(msg));
 		if (p->err[0] == '\0')
 			snprintf(p->err, sizeof p->err, "%s", msg);
@@ -535,6 +540,7 @@ recover(struct parse *p)
 	memset(&p->meta, 0, sizeof p->meta);
 	p->meta.bozo = 1;
 	p->meta.bozo_reason = keep.bozo_reason;
+	p->meta.truncated = keep.truncated;
 	p->meta.nitems = keep.nitems;
 	free(keep.version);
 	if (xml_new(p) < 0) {
@@ -563,7 +569,11 @@ parse_finish(struct parse *p)
 			push(p, p->chunk.data ? p->chunk.data : "", p->chunk.len, 1);
 		}
 	}
-	if (p->broken && !p->fatal && !p->keep.full && p->keep.len > 0)
+	/* A document cut short was read to its end already: repairing it would
+	 * only close, and deliver, the item it was cut in. */
+	if (p->broken && !p->fatal && p->meta.truncated && p->meta.format)
+		p->err[0] = '\0';
+	else if (p->broken && !p->fatal && !p->keep.full && p->keep.len > 0)
 		recover(p);
 	keep_free(&p->keep);
 	p->keep.full = 1;

@@ -98,6 +98,9 @@ struct parse_meta {
 	int ttl;           /* minutes, 0 = none */
 	int bozo;          /* document was not clean but was (partly) read */
 	char *bozo_reason; /* why, with line:column when from expat */
+	int truncated;     /* the document ended inside its root element: the
+			    * body was most likely cut short (a dropped connection
+			    * under gzip with no Content-Length reports no error) */
 	size_t nitems;     /* items delivered */
 };
 

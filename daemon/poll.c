@@ -53,7 +53,7 @@ on_data(struct fetch_request *req, const char *data, size_t len, void *user)
 #define FLUSH_MAX 64
 
 static void feed_record(struct herald_feed *f, const struct fetch_outcome *out, const char *error,
-			const char *title, unsigned delay);
+			const char *title, unsigned delay, int forget);
 static void log_failure(const struct herald_feed *f, const char *why, unsigned delay);
 
 /* The batch is gone (a failed commit): the store holds what it held before
@@ -75,7 +75,7 @@ batch_lost(struct herald *h, const char *why)
 
 		f->failures++;
 		delay = herald_feed_delay(f, -1);
-		feed_record(f, &none, msg, NULL, delay);
+		feed_record(f, &none, msg, NULL, delay, 0);
 		log_failure(f, msg, delay);
 		if (!f->req && !f->wait.on)
 			herald_feed_schedule(f, (uint64_t)delay * 1000);
@@ -174,9 +174,11 @@ feed_moved(struct herald_feed *f, const char *to)
 		log_err("feed %s: cannot record its new URL: %s", f->id, err);
 }
 
+/* forget: drop the feed's validators, so that its next poll is not
+ * answered by a 304 for a body we only got part of. */
 static void
 feed_record(struct herald_feed *f, const struct fetch_outcome *out, const char *error,
-	    const char *title, unsigned delay)
+	    const char *title, unsigned delay, int forget)
 {
 	struct herald *h = f->h;
 	struct store_feed_status fs = {
@@ -185,16 +187,20 @@ feed_record(struct herald_feed *f, const struct fetch_outcome *out, const char *
 		.last_error = error,
 		.etag = error ? NULL : out->etag,
 		.last_modified = error ? NULL : out->last_modified,
+		.forget_validators = forget,
 		.title = title,
 		.failures = f->failures,
 		.next_poll = herald_now() + delay,
 	};
 	char err[256];
 
-	if (!error &&
-	    (herald_replace_str(&f->etag, out->etag ? out->etag : f->etag) < 0 ||
-	     herald_replace_str(&f->last_modified,
-				out->last_modified ? out->last_modified : f->last_modified) < 0))
+	if (forget) {
+		herald_replace_str(&f->etag, NULL);
+		herald_replace_str(&f->last_modified, NULL);
+	} else if (!error && (herald_replace_str(&f->etag, out->etag ? out->etag : f->etag) < 0 ||
+			      herald_replace_str(&f->last_modified,
+						 out->last_modified ? out->last_modified
+								    : f->last_modified) < 0))
 		log_err("feed %s: out of memory keeping its validators", f->id);
 	if (store_feed_status(h->store, f->id, &fs, err, sizeof err) < 0)
 		log_err("feed %s: cannot record its status: %s", f->id, err);
@@ -436,7 +442,7 @@ poll_complete(struct herald_feed *f, const char *title, unsigned ttl)
 	 * writing: 1,000 304s go into the batch like responses. */
 	batch_join(h);
 	/* title points into the ingest: record before freeing it. */
-	feed_record(f, &out, why[0] ? why : NULL, title, delay);
+	feed_record(f, &out, why[0] ? why : NULL, title, delay, r->truncated);
 	ingest_free(f->ing);
 	f->ing = NULL;
 	f->ing_err[0] = '\0';
@@ -519,9 +525,17 @@ work_after(uv_work_t *w, int status)
 	if (store_batch_count(h->store) >= FLUSH_MAX)
 		h->flush_due = 1;
 	m = ingest_meta(f->ing);
-	if (m->bozo)
+	if (m->truncated) {
+		/* libcurl reports no error for a gzip body whose connection
+		 * closed early without a Content-Length: the document tells. */
+		f->res.truncated = 1;
+		snprintf(f->res.why, sizeof f->res.why,
+			 "the document ends early (%s): cut short? %u whole items stored",
+			 m->bozo_reason ? m->bozo_reason : "?", c->items);
+	} else if (m->bozo) {
 		log_debug("feed %s: not well-formed, recovered: %s", f->id,
 			  m->bozo_reason ? m->bozo_reason : "?");
+	}
 	log_debug("feed %s: %u items: %u new, %u changed, %u unchanged; %u merges", f->id, c->items,
 		  c->added, c->changed, c->unchanged, c->merges);
 	poll_complete(f, m->title.text, m->ttl > 0 ? (unsigned)m->ttl * 60 : 0);

@@ -651,6 +651,7 @@ store_feed_status(struct store *st, const char *feed_id, const struct store_feed
 	store_bind_opt(s, 7, fs->title);
 	sqlite3_bind_int64(s, 8, fs->failures);
 	sqlite3_bind_int64(s, 9, fs->next_poll);
+	sqlite3_bind_int(s, 10, fs->forget_validators != 0);
 	if (store_exec_stmt(st, s, err, errlen, "feed status") < 0)
 		return -1;
 	if (sqlite3_changes(st->db) == 0) {

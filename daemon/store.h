@@ -117,6 +117,7 @@ struct store_feed_status {
 	const char *last_error; /* NULL on success */
 	const char *etag;       /* new validators; NULL keeps the stored one */
 	const char *last_modified;
+	int forget_validators;  /* 1: drop the stored ones (the body was cut short) */
 	const char *title; /* the feed's own title; NULL keeps it */
 	unsigned failures; /* consecutive failures after this poll */
 	int64_t next_poll;

@@ -159,7 +159,8 @@ const char *const store_stmt_sql[S_COUNT] = {
 	[S_FEED_TAG_ADD] = "INSERT OR IGNORE INTO feed_tags(tag, feed) VALUES (?1, ?2)",
 	[S_FEED_STATUS] =
 		"UPDATE feeds SET last_poll = ?2, last_status = ?3, last_error = ?4,"
-		" etag = COALESCE(?5, etag), last_modified = COALESCE(?6, last_modified),"
+		" etag = CASE WHEN ?10 THEN NULL ELSE COALESCE(?5, etag) END,"
+		" last_modified = CASE WHEN ?10 THEN NULL ELSE COALESCE(?6, last_modified) END,"
 		" title = COALESCE(?7, title), failures = ?8, next_poll = ?9 WHERE id = ?1",
 	[S_FEED_MOVED] = "UPDATE feeds SET moved_url = ?2, etag = NULL, last_modified = NULL"
 			  " WHERE id = ?1",

@@ -168,7 +168,7 @@ class Handler(socketserver.BaseRequestHandler):
                 self.send(bytes([b]))
                 time.sleep(0.3)
         elif path == "/truncgz":
-            self.head("200 OK", [xml, "Content-Encoding: gzip"])
+            self.head("200 OK", [xml, "Content-Encoding: gzip", 'ETag: "cut-1"'])
             self.send(truncated_gzip())
         elif path == "/truncgz-len":
             body = truncated_gzip()

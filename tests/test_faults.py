@@ -166,16 +166,24 @@ def network(tmp, ng, fs):
         check(r["last_status"] == 200 and r["failures"] == 0 and count(db, fid) == 5,
               "%s: stored in spite of the failing feeds beside it" % fid)
     # /truncgz: a gzip stream cut short, then the connection closed, no
-    # Content-Length. libcurl (7.88) reports success for it; the daemon
-    # sees a truncated document and the parser recovers the items that
-    # closed before the cut (a bozo feed). Known gap, see
-    # docs/reliability.md: no error for it. What must hold: no item is
-    # stored cut in half.
+    # Content-Length. libcurl (7.88) reports success for it; the document
+    # ends inside its root element, so the daemon reports the feed failing
+    # (with backoff), stores the items that closed before the cut and none
+    # cut in half, and drops the validators (ETag "cut-1") so that no 304
+    # keeps the rest of the feed away.
     con = dk.db_connect(db)
     titles = [r[0] for r in con.execute("SELECT title FROM items WHERE feed = 'truncgz'")]
     con.close()
-    check(len(titles) < 200 and all(len(t.split()) == 20 for t in titles),
+    check(0 < len(titles) < 200 and all(len(t.split()) == 20 for t in titles),
           "truncgz: only whole items are stored (%d of 200, none cut)" % len(titles))
+    r = feed_row(db, "truncgz")
+    err = r["last_error"] or ""
+    check(r["failures"] == 1 and "cut short" in err and r["next_poll"] - r["last_poll"] >= 3600,
+          "truncgz: a clear error and backoff (%r)" % err)
+    check(r["etag"] is None and r["last_modified"] is None,
+          "truncgz: validators dropped (etag %r)" % r["etag"])
+    check(any("feed truncgz (" in l and "cut short" in l for l in p.stderr.splitlines()),
+          "truncgz: its log line names the feed and the reason")
     expect = {"refused": ("refused", "connect"), "drip": ("timeout", "timed out"),
               "truncgzlen": ("gzip", "decod", "partial", "closed", "transfer"),
               "tls": ("certificate", "ssl", "tls")}

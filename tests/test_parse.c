@@ -405,6 +405,57 @@ test_limits(void **state)
 	buf_free(&s.out);
 }
 
+/* Parses doc whole; returns the meta's truncated flag (-1: no feed read). */
+static int
+truncated_of(const char *doc, size_t *nitems)
+{
+	struct seen s = {0};
+	struct parse *p = parse_new(NULL, NULL, on_item, &s);
+	int t;
+
+	assert_non_null(p);
+	assert_int_equal(parse_feed(p, doc, strlen(doc)), 0);
+	t = parse_finish(p) == 0 ? parse_meta(p)->truncated : -1;
+	*nitems = s.nitems;
+	parse_free(p);
+	buf_free(&s.out);
+	return t;
+}
+
+static void
+test_truncated(void **state)
+{
+	/* cut in text, inside a tag, a CDATA section, an entity, a character */
+	static const char *const cut[] = {
+		"<rss version=\"2.0\"><channel><item><title>one</title></item><item><title>tw",
+		"<rss version=\"2.0\"><channel><item><title>one</title></item><ite",
+		"<rss version=\"2.0\"><channel><item><title>one</title></item><item>"
+		"<description><![CDATA[<p>half",
+		"<rss version=\"2.0\"><channel><item><title>one</title></item><item><title>&am",
+		"<rss version=\"2.0\"><channel><item><title>one</title></item><item><title>caf\xc3",
+		"<rss version=\"2.0\"><channel><item><title>one</title></item></channel>",
+	};
+	/* broken but complete: the end came where it should */
+	static const char *const whole[] = {
+		"<rss version=\"2.0\"><channel><item><title>one</title></item>"
+		"<item><title>A & B</title></item></channel></rss>",
+		"<rss version=\"2.0\"><channel><item><title>one</titel></item></channel></rss>",
+		"<rss version=\"2.0\"><channel><item><title>one</title></item></channel></rss>junk",
+		"<rss version=\"2.0\"><channel><item><title>one</title></item></channel></rss>",
+	};
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cut / sizeof *cut; i++) {
+		assert_int_equal(truncated_of(cut[i], &n), 1);
+		assert_int_equal(n, 1); /* the item that closed, and only it */
+	}
+	for (size_t i = 0; i < sizeof whole / sizeof *whole; i++) {
+		assert_int_equal(truncated_of(whole[i], &n), 0);
+		assert_true(n >= 1);
+	}
+}
+
 static void
 test_malformed(void **state)
 {
@@ -499,6 +550,7 @@ main(void)
 		cmocka_unit_test(test_charsets),    cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_entity_bomb), cmocka_unit_test(test_external_entity),
 		cmocka_unit_test(test_limits),      cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_base),
 	};
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
