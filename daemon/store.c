@@ -317,6 +317,10 @@ migrate(struct store *st, char *err, size_t errlen)
 		if (exec_sql(st, store_migrations[i], err, errlen, sql) < 0)
 			goto fail;
 	}
+	/* An older database has rows and maybe statistics that predate the
+	 * new indexes: by those the planner would pass them over. */
+	if (v > 0 && exec_sql(st, "ANALYZE", err, errlen, "analyze after migration") < 0)
+		goto fail;
 	snprintf(sql, sizeof sql, "PRAGMA user_version = %zu", store_nmigrations);
 	if (exec_sql(st, sql, err, errlen, "set user_version") < 0 ||
 	    exec_sql(st, "COMMIT", err, errlen, "commit migration") < 0)

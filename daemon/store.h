@@ -47,7 +47,7 @@
 
 #define STORE_ENOTFOUND (-2)
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 

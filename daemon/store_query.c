@@ -271,7 +271,7 @@ int
 store_stories(struct store *st, const struct store_filter *f, struct store_story_list *out,
 	      char *err, size_t errlen)
 {
-	sqlite3_stmt *s = store_stmt(st, S_STORIES);
+	sqlite3_stmt *s = store_stmt(st, f->all ? S_STORIES : S_STORIES_UNREAD);
 
 	if (list_start((void **)&out->v, &out->n, &out->mem) == NULL)
 		return OOM("stories");
@@ -380,9 +380,11 @@ int
 store_items(struct store *st, const struct store_filter *f, struct store_item_list *out, char *err,
 	    size_t errlen)
 {
-	sqlite3_stmt *s = store_stmt(st, f->story  ? S_ITEMS_STORY
-					 : f->feed ? S_ITEMS_FEED
-						   : S_ITEMS);
+	enum store_stmt id = f->story  ? S_ITEMS_STORY
+			     : f->feed ? (f->all ? S_ITEMS_FEED : S_ITEMS_FEED_UNREAD)
+			     : f->all  ? S_ITEMS
+				       : S_ITEMS_UNREAD;
+	sqlite3_stmt *s = store_stmt(st, id);
 
 	bind_filter(s, f);
 	if (f->story)

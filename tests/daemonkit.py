@@ -190,11 +190,13 @@ def consistency(db, check):
         n = q("SELECT COUNT(*) FROM items i LEFT JOIN stories s ON s.id = i.story_id "
               "WHERE s.id IS NULL OR s.merged_into IS NOT NULL")[0][0]
         check(n == 0, "every item's story exists and is not merged away (%d bad)" % n)
-        bad = q("SELECT s.id, s.nitems, COUNT(i.id), s.noutlets, COUNT(DISTINCT i.feed) "
+        bad = q("SELECT s.id, s.nitems, COUNT(i.id), s.noutlets, COUNT(DISTINCT i.feed), "
+                "s.nunread, COUNT(i.id) FILTER (WHERE i.read = 0) "
                 "FROM stories s LEFT JOIN items i ON i.story_id = s.id "
                 "WHERE s.merged_into IS NULL GROUP BY s.id "
-                "HAVING s.nitems != COUNT(i.id) OR s.noutlets != COUNT(DISTINCT i.feed)")
-        check(not bad, "story item and outlet counts match their items (%d off: %s)"
+                "HAVING s.nitems != COUNT(i.id) OR s.noutlets != COUNT(DISTINCT i.feed) "
+                "OR s.nunread != COUNT(i.id) FILTER (WHERE i.read = 0)")
+        check(not bad, "story item, outlet and unread counts match their items (%d off: %s)"
               % (len(bad), bad[:3]))
         n = q("SELECT COUNT(*) FROM stories s JOIN stories t ON t.id = s.merged_into "
               "WHERE t.merged_into IS NOT NULL")[0][0]

@@ -13,6 +13,10 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "store_int.h"
+
+#define STR_(x) #x
+#define STR(x)  STR_(x)
 
 #define T0 1700000000LL /* a fixed "now" */
 
@@ -150,6 +154,13 @@ sql_exec(const char *path, const char *sql)
 	sqlite3_close(db);
 }
 
+/* Stories whose kept unread count differs from their items'. */
+#define NUNREAD_DRIFT                                                                              \
+	"SELECT count(*) FROM stories s WHERE nunread <>"                                          \
+	" (SELECT count(*) FROM items i WHERE i.story_id = s.id AND i.read = 0)"
+
+static void expect_stories(struct fx *f, struct store_filter flt, size_t n, const int64_t *want);
+
 static int64_t
 nitems(struct fx *f)
 {
@@ -247,7 +258,49 @@ test_newer_version_refused(void **state)
 	assert_non_null(strstr(f->err, "version 99 is newer"));
 	/* Refusing must not touch it. */
 	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 99);
-	sql_exec(f->path, "PRAGMA user_version = 1");
+	sql_exec(f->path, "PRAGMA user_version = " STR(STORE_SCHEMA_VERSION));
+	reopen(f);
+}
+
+/* A version 1 database (before stories counted their unread items) gains
+ * the counts of what it holds, and its unread listings use them. */
+static void
+test_migrate_unread(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = NULL;
+	struct store_item_list il = {0};
+	char path[320];
+
+	snprintf(path, sizeof path, "%s/v1.db", f->dir);
+	sql_exec(path, store_migrations[0]);
+	sql_exec(path, "INSERT INTO feeds(id, url) VALUES ('f', 'http://x/');"
+		       "INSERT INTO stories(id, last_seen, nitems, noutlets) VALUES"
+		       " (1, 10, 3, 1), (2, 20, 1, 1), (3, 5, 1, 1);"
+		       "INSERT INTO items(feed, guid, first_seen, time, read, story_id, hash) VALUES"
+		       " ('f', 'a', 1, 1, 0, 1, 1), ('f', 'b', 2, 2, 0, 1, 2),"
+		       " ('f', 'c', 3, 10, 1, 1, 3), ('f', 'd', 4, 20, 1, 2, 4),"
+		       " ('f', 'e', 5, 5, 0, 3, 5);"
+		       "PRAGMA user_version = 1;");
+	assert_int_equal(store_open(path, &st, f->err, sizeof f->err), 0);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	assert_int_equal(sql_int(path, "SELECT nunread FROM stories WHERE id = 1"), 2);
+	assert_int_equal(sql_int(path, NUNREAD_DRIFT), 0);
+	store_close(f->st);
+	f->st = st;
+	expect_stories(f, (struct store_filter){0}, 2, (int64_t[]){1, 3});
+	assert_int_equal(store_mark_story(f->st, 1, STORE_MARK_READ, NULL, f->err, sizeof f->err),
+			 0);
+	expect_stories(f, (struct store_filter){0}, 1, (int64_t[]){3});
+	assert_int_equal(store_items(f->st, &(struct store_filter){0}, &il, f->err, sizeof f->err),
+			 0);
+	assert_int_equal(il.n, 1);
+	assert_string_equal(il.v[0].guid, "e");
+	store_item_list_free(&il);
+	assert_int_equal(sql_int(path, NUNREAD_DRIFT), 0);
+	store_close(f->st);
+	f->st = NULL;
+	rm_db(path);
 	reopen(f);
 }
 
@@ -823,6 +876,7 @@ test_story_merge(void **state)
 	assert_int_equal(store_item_set_story(f->st, 9999, 12, f->err, sizeof f->err),
 			 STORE_ENOTFOUND);
 	assert_int_equal(store_item_set_story(f->st, a1, 0, f->err, sizeof f->err), -1);
+	assert_int_equal(sql_int(f->path, NUNREAD_DRIFT), 0);
 }
 
 static void
@@ -881,6 +935,12 @@ test_derived_state(void **state)
 	assert_int_equal(store_story_get(f->st, 30, &l, f->err, sizeof f->err), 0);
 	assert_int_equal(l.v[0].state, STORE_STATE_NEW);
 	store_story_list_free(&l);
+	assert_int_equal(sql_int(f->path, NUNREAD_DRIFT), 0);
+	int64_t changed = 0;
+	assert_int_equal(store_mark_all_read(f->st, NULL, 0, &changed, f->err, sizeof f->err), 0);
+	assert_int_equal(changed, 3);
+	assert_int_equal(sql_int(f->path, "SELECT nunread FROM stories WHERE id = 30"), 0);
+	expect_stories(f, (struct store_filter){0}, 0, NULL);
 }
 
 /* ---- Listings ---- */
@@ -1221,6 +1281,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_zero_byte_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_atomic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_version_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_unread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_later, setup, teardown),
