@@ -63,6 +63,7 @@ static const struct key keys[] = {
 	{"max_per_host", K_COUNT, G(max_per_host), 1, 1024},
 	{"max_body", K_SIZE, G(max_body), 4096, 1ul << 30},
 	{"fold_window", K_DURATION, G(fold_window), 600, 90 * 86400},
+	{"fold_max_items", K_COUNT, G(fold_max_items), 0, 10000000},
 	{"fold_threshold", K_RATIO, G(fold_threshold), 0, 0},
 	{"fold_merge_threshold", K_RATIO, G(fold_merge_threshold), 0, 0},
 	{"fold_simhash_radius", K_COUNT, G(fold_simhash_radius), 0, 16},
@@ -1071,6 +1072,7 @@ defaults(struct config *cfg, const char *name)
 	cfg->max_per_host = CONFIG_DEFAULT_MAX_PER_HOST;
 	cfg->max_body = CONFIG_DEFAULT_MAX_BODY;
 	cfg->fold_window = CONFIG_DEFAULT_FOLD_WINDOW;
+	cfg->fold_max_items = CONFIG_DEFAULT_FOLD_MAX_ITEMS;
 	cfg->fold_threshold = CONFIG_DEFAULT_FOLD_THRESHOLD;
 	cfg->fold_merge_threshold = CONFIG_DEFAULT_FOLD_MERGE_THRESHOLD;
 	cfg->fold_simhash_radius = CONFIG_DEFAULT_FOLD_SIMHASH_RADIUS;

@@ -34,6 +34,7 @@ struct config {
 	size_t max_body;	/* bytes after decompression */
 	/* Story folding (docs/stories.md). */
 	unsigned fold_window;		/* seconds */
+	unsigned fold_max_items;	/* items kept for folding at most, 0: no cap */
 	double fold_threshold;		/* join a story at this similarity */
 	double fold_merge_threshold;	/* merge two stories at this similarity */
 	unsigned fold_simhash_radius;	/* near-duplicate text, in bits */
@@ -54,6 +55,7 @@ struct config {
 /* Story folding. story.c's story_params_default() must give these same
  * values: the daemon with no fold_* keys and a bare story_new() fold alike. */
 #define CONFIG_DEFAULT_FOLD_WINDOW (72 * 3600)
+#define CONFIG_DEFAULT_FOLD_MAX_ITEMS 50000
 #define CONFIG_DEFAULT_FOLD_THRESHOLD 0.12
 #define CONFIG_DEFAULT_FOLD_MERGE_THRESHOLD 0.20
 #define CONFIG_DEFAULT_FOLD_SIMHASH_RADIUS 3

@@ -262,6 +262,7 @@ story_params_from(const struct config *cfg)
 	struct story_params p = story_params_default();
 
 	p.window = cfg->fold_window;
+	p.max_items = cfg->fold_max_items;
 	p.threshold = cfg->fold_threshold;
 	p.merge_threshold = cfg->fold_merge_threshold;
 	p.simhash_radius = cfg->fold_simhash_radius;
@@ -298,8 +299,8 @@ herald_story_rebuild(struct herald *h, char *err, size_t errlen)
 	if ((idx = story_new(&p, err, errlen)) == NULL)
 		return -1;
 	if (store_story_max_id(h->store, &max_id, err, errlen) < 0 ||
-	    store_restore_items(h->store, herald_now() - (int64_t)p.window, restore_row, idx, err,
-				errlen) != 0) {
+	    store_restore_items(h->store, herald_now() - (int64_t)p.window, p.max_items,
+				restore_row, idx, err, errlen) != 0) {
 		if (!*err)
 			snprintf(err, errlen, "%s", story_error(idx));
 		story_free(idx);

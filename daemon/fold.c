@@ -21,7 +21,7 @@ fold_usage(void)
 		"usage: heraldd --fold FILE.tsv [-c FILE] [--threshold X] [--merge-threshold X]\n"
 		"         [--simhash-radius N] [--window SECONDS] [--language NAME] [--guard X]\n"
 		"         [--number-guard X] [--conflict-guard X] [--pair-threshold X]\n"
-		"         [--titles-only]\n");
+		"         [--max-items N] [--titles-only]\n");
 }
 
 /* Params from the config's fold_* keys; a zero (unset) field keeps the default. */
@@ -34,6 +34,7 @@ fold_params(const struct config *cfg)
 		return p;
 	if (cfg->fold_window)
 		p.window = cfg->fold_window;
+	p.max_items = cfg->fold_max_items; /* set even when the key is absent */
 	if (cfg->fold_threshold > 0)
 		p.threshold = cfg->fold_threshold;
 	if (cfg->fold_merge_threshold > 0)
@@ -80,7 +81,7 @@ fold_args(int argc, char **argv, struct story_params *p, const char **file, int 
 		i++;
 		if (strcmp(a, "--language") == 0)
 			p->language = v;
-		else if (parse_double(v, &d) < 0 || d < 0)
+		else if (parse_double(v, &d) < 0 || d < 0 || d > 4e9)
 			goto bad;
 		else if (strcmp(a, "--threshold") == 0)
 			p->threshold = d;
@@ -98,6 +99,8 @@ fold_args(int argc, char **argv, struct story_params *p, const char **file, int 
 			p->simhash_radius = (unsigned)d;
 		else if (strcmp(a, "--window") == 0)
 			p->window = (unsigned)d;
+		else if (strcmp(a, "--max-items") == 0)
+			p->max_items = (unsigned)d;
 		else
 			goto bad;
 	}

@@ -1048,14 +1048,15 @@ store_story_max_id(struct store *st, int64_t *out, char *err, size_t errlen)
 }
 
 int
-store_restore_items(struct store *st, int64_t since, store_restore_cb cb, void *user, char *err,
-		    size_t errlen)
+store_restore_items(struct store *st, int64_t since, size_t newest, store_restore_cb cb, void *user,
+		    char *err, size_t errlen)
 {
 	sqlite3_stmt *s = store_stmt(st, S_RESTORE);
 	struct store_restore_row row;
 	int rc;
 
 	sqlite3_bind_int64(s, 1, since);
+	sqlite3_bind_int64(s, 2, newest > 0 && newest < INT64_MAX ? (int64_t)newest : -1);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		row.item_id = sqlite3_column_int64(s, 0);
 		row.time = sqlite3_column_int64(s, 1);

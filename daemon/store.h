@@ -210,17 +210,18 @@ int store_story_resolve(struct store *st, int64_t id, int64_t *out, char *err, s
 /* The largest story id ever stored (0 for none): seed for the story index. */
 int store_story_max_id(struct store *st, int64_t *out, char *err, size_t errlen);
 
-/* Restore: the items whose time is >= since, in time order (then id), with
- * their resolved story ids (0 = none). The row is borrowed for the callback;
- * a non-zero return from cb stops the walk and is returned. */
+/* Restore: the items whose time is >= since (only the newest `newest` of
+ * them unless it is 0), in time order (then id), with their resolved story
+ * ids (0 = none). The row is borrowed for the callback; a non-zero return
+ * from cb stops the walk and is returned. */
 struct store_restore_row {
 	int64_t item_id, time, story_id;
 	const char *feed, *title, *link;
 	const char *text; /* summary text, else content text */
 };
 typedef int (*store_restore_cb)(const struct store_restore_row *row, void *user);
-int store_restore_items(struct store *st, int64_t since, store_restore_cb cb, void *user, char *err,
-			size_t errlen);
+int store_restore_items(struct store *st, int64_t since, size_t newest, store_restore_cb cb,
+			void *user, char *err, size_t errlen);
 
 /* ---- Reading (control socket) ---- */
 

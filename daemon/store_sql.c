@@ -250,12 +250,14 @@ const char *const store_stmt_sql[S_COUNT] = {
 		" WHERE id = ?2",
 	[S_STORY_REPOINT] = "UPDATE stories SET merged_into = ?1 WHERE merged_into = ?2",
 	[S_STORY_MAX_ID] = "SELECT COALESCE(MAX(id), 0) FROM stories",
+	/* The newest ?2 (-1: all) items since ?1, oldest first. */
 	[S_RESTORE] =
-		"SELECT i.id, i.time, COALESCE(s.merged_into, i.story_id, 0), i.feed, i.title,"
+		"SELECT * FROM (SELECT i.id AS id, i.time AS time,"
+		" COALESCE(s.merged_into, i.story_id, 0), i.feed, i.title,"
 		" i.link, CASE WHEN i.summary_text <> '' THEN i.summary_text"
 		" ELSE i.content_text END"
 		" FROM items i LEFT JOIN stories s ON s.id = i.story_id"
-		" WHERE i.time >= ?1 ORDER BY i.time, i.id",
+		" WHERE i.time >= ?1 ORDER BY i.time DESC, i.id DESC LIMIT ?2) ORDER BY time, id",
 	[S_STORIES] = STORIES_WHERE("(?1 OR s.nunread > 0)"),
 	/* Unread only: walks the partial index stories_unread. */
 	[S_STORIES_UNREAD] = STORIES_WHERE("s.nunread > 0"),

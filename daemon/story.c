@@ -548,6 +548,9 @@ expire(struct story_index *idx, int64_t now)
 		idx->now = now;
 	while (idx->n > 0 && item_at(idx, idx->head)->time < idx->now - (int64_t)idx->p.window)
 		expire_one(idx);
+	/* Room for the item about to come in. */
+	while (idx->p.max_items > 0 && idx->n >= idx->p.max_items)
+		expire_one(idx);
 }
 
 /* ---- matching ---- */
@@ -917,6 +920,7 @@ story_params_default(void)
 {
 	return (struct story_params){
 		.window = STORY_DEFAULT_WINDOW,
+		.max_items = STORY_DEFAULT_MAX_ITEMS,
 		.threshold = STORY_DEFAULT_THRESHOLD,
 		.merge_threshold = STORY_DEFAULT_MERGE_THRESHOLD,
 		.simhash_radius = STORY_DEFAULT_SIMHASH_RADIUS,
@@ -934,6 +938,11 @@ params_check(const struct story_params *p, char *err, size_t errlen)
 	if (p->window == 0 || p->window > 365u * 86400u) {
 		snprintf(err, errlen, "story: window %u s is out of range (1 s .. 365 d)",
 			 p->window);
+		return -1;
+	}
+	if (p->max_items > STORY_MAX_ITEMS_LIMIT) {
+		snprintf(err, errlen, "story: max_items %u is above %u", p->max_items,
+			 STORY_MAX_ITEMS_LIMIT);
 		return -1;
 	}
 	if (!(p->threshold > 0 && p->threshold <= 1) ||

@@ -15,9 +15,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Defaults (config keys fold_window, fold_threshold, fold_merge_threshold,
- * fold_simhash_radius, fold_language must use the same). */
+/* Defaults (config keys fold_window, fold_max_items, fold_threshold,
+ * fold_merge_threshold, fold_simhash_radius, fold_language must use the
+ * same). */
 #define STORY_DEFAULT_WINDOW          (72 * 3600)
+#define STORY_DEFAULT_MAX_ITEMS       50000
+#define STORY_MAX_ITEMS_LIMIT         10000000
 #define STORY_DEFAULT_THRESHOLD       0.12
 #define STORY_DEFAULT_MERGE_THRESHOLD 0.20
 #define STORY_DEFAULT_SIMHASH_RADIUS  3
@@ -29,6 +32,8 @@
 
 struct story_params {
 	unsigned window;         /* seconds; items older than newest - window expire */
+	unsigned max_items;      /* 0, or the most items kept: the oldest expire early,
+				  * so memory stays bounded however many feeds there are */
 	double threshold;        /* join the best story at this similarity (0..1] */
 	double merge_threshold;  /* merge two stories both this close to the item */
 	unsigned simhash_radius; /* near-duplicate text within this many bits (0..3) */

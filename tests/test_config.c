@@ -115,6 +115,7 @@ test_defaults(void **state)
 	/* The daemon without fold_* keys folds exactly as story.c's defaults
 	 * (what the yardsticks measure). */
 	assert_int_equal(cfg.fold_window, story_params_default().window);
+	assert_int_equal(cfg.fold_max_items, story_params_default().max_items);
 	assert_true(cfg.fold_threshold == story_params_default().threshold);
 	assert_true(cfg.fold_merge_threshold == story_params_default().merge_threshold);
 	assert_int_equal(cfg.fold_simhash_radius, story_params_default().simhash_radius);
@@ -143,6 +144,7 @@ test_full(void **state)
 			   "max_per_host = 2\n"
 			   "max_body = 512k\n"
 			   "fold_window = 2d\n"
+			   "fold_max_items = 0\n"
 			   "fold_threshold = .45\n"
 			   "fold_merge_threshold = 1\n"
 			   "fold_simhash_radius = 0\n"
@@ -171,6 +173,7 @@ test_full(void **state)
 	assert_int_equal(cfg.max_per_host, 2);
 	assert_int_equal(cfg.max_body, 512 * 1024);
 	assert_int_equal(cfg.fold_window, 2 * 86400);
+	assert_int_equal(cfg.fold_max_items, 0);
 	assert_true(cfg.fold_threshold == 0.45);
 	assert_true(cfg.fold_merge_threshold == 1.0);
 	assert_int_equal(cfg.fold_simhash_radius, 0);
@@ -180,7 +183,7 @@ test_full(void **state)
 	assert_string_equal(cfg.feeds[0].url, "https://feeds.bbci.co.uk/news/world/rss.xml");
 	assert_null(cfg.feeds[0].name);
 	assert_int_equal(cfg.feeds[0].interval, 900);
-	assert_int_equal(cfg.feeds[0].line, 19);
+	assert_int_equal(cfg.feeds[0].line, 20);
 	assert_int_equal(cfg.feeds[0].ntags, 2);
 	assert_string_equal(cfg.feeds[0].tags[0], "world");
 	assert_string_equal(cfg.feeds[0].tags[1], "uk");
@@ -358,6 +361,8 @@ test_err_values(void **state)
 		  "feeds.conf:1: fold_threshold must be a number between 0 and 1, got 'nan'");
 	parse_err("fold_simhash_radius = 40\n", "feeds.conf:1: fold_simhash_radius must be a whole "
 						"number between 0 and 16, got '40'");
+	parse_err("fold_max_items = 20000000\n", "feeds.conf:1: fold_max_items must be a whole "
+						 "number between 0 and 10000000, got '20000000'");
 	parse_err("fold_window = 1m\n",
 		  "feeds.conf:1: fold_window must be between 10m and 90d, got 1m");
 	parse_err("fold_language = englsh\n",

@@ -1255,7 +1255,7 @@ test_restore(void **state)
 	add(f, "dw", "r0", "Old", "t0", T0 - 100000, 59);
 	add(f, "dw", "none", "No story yet", "", T0 + 400, 0);
 	assert_int_equal(store_story_merge(f->st, 60, 61, f->err, sizeof f->err), 0);
-	assert_int_equal(store_restore_items(f->st, T0, collect, &s, f->err, sizeof f->err), 0);
+	assert_int_equal(store_restore_items(f->st, T0, 0, collect, &s, f->err, sizeof f->err), 0);
 	assert_int_equal(s.n, 4);
 	assert_int_equal(s.item[0], a);
 	assert_int_equal(s.item[1], b);
@@ -1267,9 +1267,15 @@ test_restore(void **state)
 	assert_int_equal(s.time[2], T0 + 300);
 	assert_int_equal(store_story_max_id(f->st, &max, f->err, sizeof f->err), 0);
 	assert_int_equal(max, 62);
+	/* Only the newest two, still oldest first. */
+	s = (struct seen){0};
+	assert_int_equal(store_restore_items(f->st, T0, 2, collect, &s, f->err, sizeof f->err), 0);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.item[0], c);
+	assert_int_equal(s.time[1], T0 + 400);
 	/* A callback can stop the walk. */
 	s.n = 8;
-	assert_int_equal(store_restore_items(f->st, 0, collect, &s, f->err, sizeof f->err), 42);
+	assert_int_equal(store_restore_items(f->st, 0, 0, collect, &s, f->err, sizeof f->err), 42);
 	assert_int_equal(nitems(f), 5);
 }
 

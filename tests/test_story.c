@@ -222,6 +222,52 @@ test_four_days_earlier_separate(void **state)
 	story_free(idx);
 }
 
+/* With max_items the oldest items leave early: memory stays bounded however
+ * many feeds there are, and an item like one that left starts a story. */
+static void
+test_max_items(void **state)
+{
+	(void)state;
+	static const struct fx same = {
+		T0, "reuters", "Putin and Erdogan discuss Aleppo in phone call",
+		"Russian President Vladimir Putin and Turkish President Recep Tayyip Erdogan "
+		"discussed Aleppo by phone.",
+		NULL};
+	char err[160];
+	struct story_params p = story_params_default();
+	struct story_index *idx;
+	int64_t ids[8], first;
+
+	assert_int_equal(p.max_items, STORY_DEFAULT_MAX_ITEMS);
+	p.max_items = 7;
+	idx = story_new(&p, err, sizeof(err));
+	assert_non_null(idx);
+	run(idx, &same, 1, &first);
+	with_background(idx); /* 7 items: the cap */
+	assert_int_equal(story_count_items(idx), 7);
+	run(idx, background, 1, ids); /* the Aleppo item leaves, still in time */
+	assert_int_equal(story_count_items(idx), 7);
+	run(idx, &same, 1, ids);
+	assert_int_not_equal(ids[0], first);
+	story_free(idx);
+
+	/* Without a cap (0) the same stream keeps every item and folds. */
+	p.max_items = 0;
+	idx = story_new(&p, err, sizeof(err));
+	assert_non_null(idx);
+	run(idx, &same, 1, &first);
+	with_background(idx);
+	run(idx, background, 1, ids);
+	run(idx, &same, 1, ids);
+	assert_int_equal(ids[0], first);
+	assert_int_equal(story_count_items(idx), 9);
+	story_free(idx);
+
+	p.max_items = STORY_MAX_ITEMS_LIMIT + 1;
+	assert_null(story_new(&p, err, sizeof(err)));
+	assert_non_null(strstr(err, "max_items"));
+}
+
 static void
 test_wire_copy_folds(void **state)
 {
@@ -601,6 +647,7 @@ main(void)
 		cmocka_unit_test(test_other_call_same_president_separate),
 		cmocka_unit_test(test_a_met_b_a_met_c_separate),
 		cmocka_unit_test(test_four_days_earlier_separate),
+		cmocka_unit_test(test_max_items),
 		cmocka_unit_test(test_wire_copy_folds),
 		cmocka_unit_test(test_same_link_folds),
 		cmocka_unit_test(test_russian_turkish),
