@@ -6,8 +6,11 @@
  * expired posting and nothing is ever unlinked. Stories hold the summed term
  * weights of their live items (sorted by term id) and a list of their items,
  * so an expiring item is subtracted and a merge relabels the smaller story.
- * Special terms (canonical link, SimHash bands) share the posting machinery
- * but take no part in the cosine. */
+ * The special signals (canonical link, SimHash bands) take no part in the
+ * cosine and are almost all unique, so they get no term records: items with
+ * the same band value or link are chained through the items themselves,
+ * newest first, from a head table (direct-indexed for bands, a map for
+ * links). A walk stops at the first expired item, as with postings. */
 #include "story.h"
 
 #include <math.h>
@@ -23,15 +26,15 @@
 
 #define SEQ_BITS   26
 #define SEQ_MASK   ((1u << SEQ_BITS) - 1)
-#define MAX_TERMS  (STORY_TEXT_TERMS + 1 + BANDS) /* content, link, bands */
+#define MAX_TERMS  STORY_TEXT_TERMS
 #define NONE       0xffffffffu
 #define TID_MASK   0xffffffu
 #define W_SHIFT    24
 #define W_MAX      31u
 #define F_NUM      (1u << 29)
 #define F_NAME     (1u << 30)
-#define F_SPECIAL  (1u << 31)
 #define BANDS      4
+#define BAND_BITS  16  /* a band is 16 bits of the SimHash */
 #define WALK_LIMIT 8   /* postings looked at per term */
 #define TOP_K      8   /* stories compared exactly */
 #define DF_CAP     256 /* a term in more live items finds no candidates */
@@ -42,18 +45,21 @@
 
 /* ---- state ---- */
 
-/* An item's term: term id | weight << W_SHIFT | F_NUM | F_NAME | F_SPECIAL
- * (a special's id is in the special table). */
+/* An item's term: term id | weight << W_SHIFT | F_NUM | F_NAME. */
 typedef uint32_t iterm;
 
+/* 64 bytes: the ring is the largest per-item structure but the arena. */
 struct item {
 	int64_t time;
 	uint64_t simhash;
-	float scale;           /* 1 / length of its TF vector */
-	uint32_t story;        /* story slot */
-	uint32_t sprev, snext; /* neighbours in the story's item list (seq) */
-	uint8_t nterms, has_simhash;
-	uint32_t off; /* its postings: arena[off .. off + nterms), never wrapping */
+	uint64_t link;                /* hash of its canonical link, 0 = none */
+	float scale;                  /* 1 / length of its TF vector */
+	uint32_t story : 26;          /* story slot (slots < ring size <= 2^25) */
+	uint32_t nterms : 6;          /* <= STORY_TEXT_TERMS */
+	uint32_t sprev, snext;        /* neighbours in the story's item list (seq) */
+	uint32_t off : 31;            /* its terms: arena[off .. off + nterms), never wrapping */
+	uint32_t has_simhash : 1;     /* and so its bands are chained (radius > 0) */
+	uint32_t bnext[BANDS], lnext; /* next older item with the same band value, link */
 };
 
 struct term {
@@ -62,12 +68,11 @@ struct term {
 	struct story_posts posts;
 };
 
-/* Content terms and specials (links, SimHash bands) have separate tables,
- * so content term ids stay dense and their ln(df + 0.5) (IDF without a log
+/* Content terms: ids stay dense, so their ln(df + 0.5) (IDF without a log
  * call) packs into a small array. */
 struct termtab {
 	struct term *t;
-	double *ldf; /* content table only */
+	double *ldf;
 	uint32_t cap, used, *free, nfree;
 	struct story_map map;
 };
@@ -110,8 +115,12 @@ struct story_index {
 	iterm *arena;
 	uint32_t arena_cap, arena_head, arena_used; /* physical indices */
 
-	struct termtab terms, specials;
+	struct termtab terms;
 	struct story_post_pool pool;
+	/* Chain heads (newest seq or NONE): band b's value v at
+	 * band_head[b << BAND_BITS | v]; links by hash. */
+	uint32_t *band_head;
+	struct story_map links;
 
 	struct story *stories;
 	uint32_t nst_cap, nst_used, *sfree, nsfree, nlive_st;
@@ -120,6 +129,7 @@ struct story_index {
 	uint32_t epoch;
 
 	/* scratch for the item being assigned */
+	uint64_t link; /* its canonical link's hash or 0 */
 	struct tok toks[MAX_TERMS];
 	uint32_t ntoks;
 	uint8_t byid[MAX_TERMS]; /* content toks in term id order */
@@ -157,31 +167,26 @@ analyze(struct story_index *idx, const struct story_input *in, uint64_t *sh, int
 	return 0;
 }
 
-/* Link and SimHash band terms go after the content terms. */
-static int
-add_specials(struct story_index *idx, const struct story_input *in, uint64_t sh, int has_sh)
+/* The hash of the item's canonical link, or 0. */
+static uint64_t
+link_key(const struct story_input *in)
 {
+	uint64_t key = 0;
+
 	if (in->link && *in->link) {
 		char *c = url_canonical(in->link);
 		if (c != NULL) {
-			idx->toks[idx->ntoks++] = (struct tok){
-				.key = story_fnv64(c, strlen(c), 0x1234567887654321ULL),
-				.w = 1,
-				.flags = F_SPECIAL};
+			key = story_fnv64(c, strlen(c), 0x1234567887654321ULL);
 			free(c);
 		}
 	}
-	if (has_sh && idx->p.simhash_radius > 0) {
-		for (unsigned b = 0; b < BANDS; b++) {
-			uint64_t v = (sh >> (16 * b)) & 0xffff;
-			idx->toks[idx->ntoks++] = (struct tok){
-				.key = story_mix64(0x5348000000000000ULL | (uint64_t)b << 16 | v) |
-				       1,
-				.w = 2 + b,
-				.flags = F_SPECIAL};
-		}
-	}
-	return 0;
+	return key;
+}
+
+static uint32_t *
+band_slot(const struct story_index *idx, unsigned b, uint64_t sh)
+{
+	return &idx->band_head[b << BAND_BITS | ((sh >> (BAND_BITS * b)) & 0xffff)];
 }
 
 /* ---- items, terms, stories ---- */
@@ -299,10 +304,12 @@ oom:
 	return -1;
 }
 
-/* Room for more new terms in a table, before anything changes. */
+/* Room for more new terms, before anything changes. */
 static int
-tab_reserve(struct story_index *idx, struct termtab *tab, uint32_t more)
+tab_reserve(struct story_index *idx, uint32_t more)
 {
+	struct termtab *tab = &idx->terms;
+
 	if (story_map_grow(&tab->map, tab->map.n + more) < 0)
 		goto oom;
 	if (tab->nfree < more && tab->used + more > tab->cap) {
@@ -321,12 +328,10 @@ tab_reserve(struct story_index *idx, struct termtab *tab, uint32_t more)
 		if (fr == NULL)
 			goto oom;
 		tab->free = fr;
-		if (tab == &idx->terms) {
-			double *l = realloc(tab->ldf, (size_t)nc * sizeof(*l));
-			if (l == NULL)
-				goto oom;
-			tab->ldf = l;
-		}
+		double *l = realloc(tab->ldf, (size_t)nc * sizeof(*l));
+		if (l == NULL)
+			goto oom;
+		tab->ldf = l;
 		tab->cap = nc;
 	}
 	return 0;
@@ -345,14 +350,13 @@ ldf_of(const struct story_index *idx, uint32_t df)
 static void
 terms_count(struct story_index *idx)
 {
+	struct termtab *tab = &idx->terms;
+
 	/* The lookups are independent: start all their cache misses first. */
 	for (uint32_t i = 0; i < idx->ntoks; i++)
-		story_map_prefetch((idx->toks[i].flags & F_SPECIAL) ? &idx->specials.map
-								    : &idx->terms.map,
-				   idx->toks[i].key);
+		story_map_prefetch(&tab->map, idx->toks[i].key);
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		struct tok *t = &idx->toks[i];
-		struct termtab *tab = (t->flags & F_SPECIAL) ? &idx->specials : &idx->terms;
 		uint32_t *v = story_map_get(&tab->map, t->key);
 		if (v == NULL) {
 			uint32_t id = tab->nfree ? tab->free[--tab->nfree] : tab->used++;
@@ -366,16 +370,12 @@ terms_count(struct story_index *idx)
 	}
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		struct tok *t = &idx->toks[i];
-		struct termtab *tab = (t->flags & F_SPECIAL) ? &idx->specials : &idx->terms;
 		tab->t[t->tid].df++;
-		if (tab->ldf != NULL)
-			tab->ldf[t->tid] = ldf_of(idx, tab->t[t->tid].df);
+		tab->ldf[t->tid] = ldf_of(idx, tab->t[t->tid].df);
 	}
-	/* The content terms in term id order, for merging with story vectors. */
+	/* The terms in term id order, for merging with story vectors. */
 	idx->nbyid = 0;
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
-		if (idx->toks[i].flags & F_SPECIAL)
-			continue;
 		uint32_t j = idx->nbyid++;
 		while (j > 0 && idx->toks[idx->byid[j - 1]].tid > idx->toks[i].tid) {
 			idx->byid[j] = idx->byid[j - 1];
@@ -386,13 +386,13 @@ terms_count(struct story_index *idx)
 }
 
 static void
-term_release(struct story_index *idx, struct termtab *tab, uint32_t tid)
+term_release(struct story_index *idx, uint32_t tid)
 {
+	struct termtab *tab = &idx->terms;
 	struct term *t = &tab->t[tid];
 
 	if (--t->df > 0) {
-		if (tab->ldf != NULL)
-			tab->ldf[tid] = ldf_of(idx, t->df);
+		tab->ldf[tid] = ldf_of(idx, t->df);
 		return;
 	}
 	story_post_clear(&idx->pool, &t->posts);
@@ -412,8 +412,8 @@ story_slot(const struct story_index *idx, uint32_t s)
 	return &idx->stories[s];
 }
 
-/* Adds (sign > 0) or removes an item's content weights to a story vector.
- * An item keeps its content terms first, in term id order. */
+/* Adds (sign > 0) or removes an item's weights to a story vector. An item
+ * keeps its terms in term id order. */
 static void
 vec_apply(const struct story_index *idx, struct story *st, const iterm *tw, unsigned nterms,
 	  int sign, float scale)
@@ -421,7 +421,7 @@ vec_apply(const struct story_index *idx, struct story *st, const iterm *tw, unsi
 	struct story_vdelta d[MAX_TERMS];
 	unsigned m = 0;
 
-	for (; m < nterms && !(tw[m] & F_SPECIAL); m++)
+	for (; m < nterms; m++)
 		d[m] = (struct story_vdelta){tw[m] & TID_MASK,
 					     scale * (float)idx->wlog[(tw[m] >> W_SHIFT) & W_MAX],
 					     (tw[m] & F_NAME) != 0};
@@ -439,8 +439,6 @@ item_scale(const struct story_index *idx)
 	double s = 0;
 
 	for (unsigned i = 0; i < idx->ntoks; i++) {
-		if (idx->toks[i].flags & F_SPECIAL)
-			continue;
 		double x = idx->wlog[idx->toks[i].w & W_MAX];
 		s += x * x;
 	}
@@ -502,6 +500,25 @@ story_kill(struct story_index *idx, uint32_t s)
 	idx->nlive_st--;
 }
 
+/* The expiring item seq heads its chains if it is the newest with its band
+ * values or link: those chains end. */
+static void
+specials_unchain(struct story_index *idx, const struct item *it, uint32_t seq)
+{
+	if (it->has_simhash && idx->p.simhash_radius > 0) {
+		for (unsigned b = 0; b < BANDS; b++) {
+			uint32_t *h = band_slot(idx, b, it->simhash);
+			if (*h == seq)
+				*h = NONE;
+		}
+	}
+	if (it->link != 0) {
+		uint32_t *v = story_map_get(&idx->links, it->link);
+		if (v != NULL && *v == seq)
+			story_map_del(&idx->links, it->link);
+	}
+}
+
 /* Drops the oldest item: its df, its weights, its place in its story. */
 static void
 expire_one(struct story_index *idx)
@@ -512,13 +529,11 @@ expire_one(struct story_index *idx)
 	iterm *terms = item_terms(idx, it);
 
 	for (unsigned i = 0; i < it->nterms; i++)
-		__builtin_prefetch((terms[i] & F_SPECIAL) ? &idx->specials.t[terms[i] & TID_MASK]
-							  : &idx->terms.t[terms[i] & TID_MASK],
-				   1);
+		__builtin_prefetch(&idx->terms.t[terms[i] & TID_MASK], 1);
 	vec_apply(idx, st, terms, it->nterms, -1, it->scale);
 	for (unsigned i = 0; i < it->nterms; i++)
-		term_release(idx, (terms[i] & F_SPECIAL) ? &idx->specials : &idx->terms,
-			     terms[i] & TID_MASK);
+		term_release(idx, terms[i] & TID_MASK);
+	specials_unchain(idx, it, idx->head);
 	if (it->sprev != NONE)
 		item_at(idx, seq_full(idx, it->sprev))->snext = it->snext;
 	else
@@ -582,32 +597,53 @@ story_in_reach(const struct story_index *idx, const struct story *st, int64_t t)
 
 /* Walks one term's postings, newest first, crediting each story met. */
 static void
-walk_postings(struct story_index *idx, const struct tok *tk, double credit, uint64_t sh)
+walk_postings(struct story_index *idx, const struct tok *tk, double credit)
 {
-	int special = (tk->flags & F_SPECIAL) != 0;
-	const struct term *tm = special ? &idx->specials.t[tk->tid] : &idx->terms.t[tk->tid];
+	const struct term *tm = &idx->terms.t[tk->tid];
 
 	for (unsigned k = 0; k < WALK_LIMIT && k < tm->posts.fill; k++) {
-		uint32_t seq, slot, flag = 0;
+		uint32_t seq, slot;
 		story_post_get(&idx->pool, &tm->posts, k, &seq, &slot);
 		/* Postings are newest first and items expire oldest first. */
 		if (seq - idx->head >= idx->n)
 			break;
-		if (special) {
+		cand_get(idx, slot)->acc += credit;
+	}
+}
+
+/* Is seq a live item? Chains run newest first, so the first that is not
+ * ends the walk. */
+static int
+chain_live(const struct story_index *idx, uint32_t seq)
+{
+	return seq != NONE && seq - idx->head < idx->n;
+}
+
+/* Flags the stories of the newest WALK_LIMIT items with the item's link,
+ * and of those with a SimHash within the radius sharing one of its bands. */
+static void
+walk_specials(struct story_index *idx, uint64_t sh, int has_sh)
+{
+	if (idx->link != 0) {
+		const uint32_t *v = story_map_get(&idx->links, idx->link);
+		uint32_t seq = v ? *v : NONE;
+		for (unsigned k = 0; k < WALK_LIMIT && chain_live(idx, seq); k++) {
 			const struct item *it = item_at(idx, seq);
-			slot = it->story;
-			if (tk->w == 1)
-				flag = C_LINK;
-			else if (it->has_simhash &&
-				 (unsigned)__builtin_popcountll(it->simhash ^ sh) <=
-					 idx->p.simhash_radius)
-				flag = C_DUP;
-			else
-				continue;
+			cand_get(idx, it->story)->flags |= C_LINK;
+			seq = it->lnext;
 		}
-		struct cand *c = cand_get(idx, slot);
-		c->acc += credit;
-		c->flags |= flag;
+	}
+	if (!has_sh || idx->p.simhash_radius == 0)
+		return;
+	for (unsigned b = 0; b < BANDS; b++) {
+		uint32_t seq = *band_slot(idx, b, sh);
+		for (unsigned k = 0; k < WALK_LIMIT && chain_live(idx, seq); k++) {
+			const struct item *it = item_at(idx, seq);
+			if (it->has_simhash && (unsigned)__builtin_popcountll(it->simhash ^ sh) <=
+						       idx->p.simhash_radius)
+				cand_get(idx, it->story)->flags |= C_DUP;
+			seq = it->bnext[b];
+		}
 	}
 }
 
@@ -622,9 +658,10 @@ cmp_cand(const struct story_index *idx, const struct cand *x, const struct cand 
 	return a < b ? -1 : a > b;
 }
 
-/* Collects candidate stories through the item's rarer terms and specials. */
+/* Collects candidate stories through the item's link, SimHash bands and
+ * rarer terms, in that order. */
 static void
-gather(struct story_index *idx, int64_t t, uint64_t sh)
+gather(struct story_index *idx, int64_t t, uint64_t sh, int has_sh)
 {
 	uint32_t pick[WALK_TERMS], npick = 0;
 
@@ -634,14 +671,11 @@ gather(struct story_index *idx, int64_t t, uint64_t sh)
 			idx->chash[h].stamp = 0;
 		idx->epoch = 1;
 	}
+	walk_specials(idx, sh, has_sh);
 	/* The rarest terms find the stories worth comparing; common ones
 	 * would only lengthen the walk. Ties keep text order (determinism). */
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		const struct tok *tk = &idx->toks[i];
-		if (tk->flags & F_SPECIAL) {
-			walk_postings(idx, tk, 0, sh);
-			continue;
-		}
 		uint32_t df = idx->terms.t[tk->tid].df, j;
 		if (df > DF_CAP)
 			continue;
@@ -661,7 +695,7 @@ gather(struct story_index *idx, int64_t t, uint64_t sh)
 	}
 	for (uint32_t i = 0; i < npick; i++) {
 		const struct tok *tk = &idx->toks[pick[i]];
-		walk_postings(idx, tk, tk->idf * tk->q, sh);
+		walk_postings(idx, tk, tk->idf * tk->q);
 	}
 	for (size_t i = 0; i < idx->ncands; i++)
 		__builtin_prefetch(story_slot(idx, idx->cands[i].slot));
@@ -717,7 +751,7 @@ story_core_name_missing(const struct story_index *idx, const struct story *st)
 			continue;
 		uint32_t j;
 		for (j = 0; j < idx->ntoks; j++)
-			if (idx->toks[j].tid == sv->v[i].tid && !(idx->toks[j].flags & F_SPECIAL))
+			if (idx->toks[j].tid == sv->v[i].tid)
 				break;
 		if (j == idx->ntoks)
 			return 1;
@@ -744,8 +778,6 @@ similarity(const struct story_index *idx, struct story *st, double qnorm)
 	}
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		const struct tok *tk = &idx->toks[i];
-		if (tk->flags & F_SPECIAL)
-			continue;
 		if (c[i] >= 0) {
 			dot += tk->q * story_weight(c[i]) * tk->idf;
 		} else if (tk->flags & F_NAME) {
@@ -771,8 +803,6 @@ query_norm(struct story_index *idx)
 
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		struct tok *tk = &idx->toks[i];
-		if (tk->flags & F_SPECIAL)
-			continue;
 		tk->idf = idf(idx, tk->tid);
 		tk->q = idx->wlog[tk->w] * tk->idf;
 		s += tk->q * tk->q;
@@ -799,10 +829,8 @@ story_absorb(struct story_index *idx, uint32_t a, uint32_t b)
 		const iterm *terms = item_terms(idx, it);
 		it->story = a;
 		for (unsigned t = 0; t < it->nterms; t++)
-			if (!(terms[t] & F_SPECIAL))
-				story_post_relabel(&idx->pool,
-						   &idx->terms.t[terms[t] & TID_MASK].posts, seq,
-						   a);
+			story_post_relabel(&idx->pool, &idx->terms.t[terms[t] & TID_MASK].posts,
+					   seq, a);
 		s = it->snext;
 	}
 	if (sa->tail != NONE) {
@@ -862,6 +890,31 @@ story_merge(struct story_index *idx, uint32_t *t, uint32_t o)
 	return 0;
 }
 
+/* Puts item seq at the head of its band and link chains (the link map has
+ * room reserved). */
+static void
+specials_chain(struct story_index *idx, struct item *it, uint32_t seq)
+{
+	if (it->has_simhash && idx->p.simhash_radius > 0) {
+		for (unsigned b = 0; b < BANDS; b++) {
+			uint32_t *h = band_slot(idx, b, it->simhash);
+			it->bnext[b] = *h;
+			*h = seq;
+		}
+	}
+	it->link = idx->link;
+	it->lnext = NONE;
+	if (it->link != 0) {
+		uint32_t *v = story_map_get(&idx->links, it->link);
+		if (v != NULL) {
+			it->lnext = *v;
+			*v = seq;
+		} else {
+			story_map_put(&idx->links, it->link, seq);
+		}
+	}
+}
+
 /* Puts the analysed item into the ring, its postings and story slot s.
  * terms is the item's allocated posting array (ownership passes). */
 static void
@@ -874,25 +927,18 @@ item_insert(struct story_index *idx, const struct story_input *in, uint64_t sh, 
 
 	it->time = in->time;
 	it->simhash = sh;
-	it->has_simhash = (uint8_t)has_sh;
+	it->has_simhash = has_sh != 0;
 	it->story = s;
-	it->nterms = (uint8_t)idx->ntoks;
+	it->nterms = idx->ntoks;
 	it->off = arena_next(idx, idx->ntoks);
 	it->scale = item_scale(idx);
-	/* Content terms first in term id order, then the specials. */
-	uint32_t k = 0;
+	/* Its terms in term id order. */
 	for (uint32_t j = 0; j < idx->nbyid; j++) {
 		const struct tok *tk = &idx->toks[idx->byid[j]];
-		terms[k++] = tk->tid | (tk->w & W_MAX) << W_SHIFT | tk->flags;
+		terms[j] = tk->tid | (tk->w & W_MAX) << W_SHIFT | tk->flags;
 		story_post_push(&idx->pool, &idx->terms.t[tk->tid].posts, seq, s);
 	}
-	for (uint32_t i = 0; i < idx->ntoks; i++) {
-		const struct tok *tk = &idx->toks[i];
-		if (!(tk->flags & F_SPECIAL))
-			continue;
-		terms[k++] = tk->tid | (tk->w & W_MAX) << W_SHIFT | tk->flags;
-		story_post_push(&idx->pool, &idx->specials.t[tk->tid].posts, seq, NONE);
-	}
+	specials_chain(idx, it, seq);
 	vec_apply(idx, st, terms, it->nterms, +1, it->scale);
 	it->snext = NONE;
 	it->sprev = st->tail;
@@ -981,6 +1027,10 @@ story_new(const struct story_params *params, char *err, size_t errlen)
 		idx->wlog[w] = 1.0 + log((double)w);
 	for (unsigned df = 0; df < LDF_TABLE; df++)
 		idx->ldf_small[df] = log(df + 0.5);
+	idx->band_head = malloc(((size_t)BANDS << BAND_BITS) * sizeof(*idx->band_head));
+	if (idx->band_head == NULL)
+		goto oom;
+	memset(idx->band_head, 0xff, ((size_t)BANDS << BAND_BITS) * sizeof(*idx->band_head));
 	idx->text = story_text_new(idx->language, err, errlen);
 	if (idx->text == NULL) {
 		story_free(idx);
@@ -1009,9 +1059,8 @@ story_free(struct story_index *idx)
 	free(idx->terms.free);
 	free(idx->terms.ldf);
 	story_map_free(&idx->terms.map);
-	free(idx->specials.t);
-	free(idx->specials.free);
-	story_map_free(&idx->specials.map);
+	free(idx->band_head);
+	story_map_free(&idx->links);
 	story_post_pool_free(&idx->pool);
 	story_map_free(&idx->story_map);
 	free(idx->merged);
@@ -1028,11 +1077,15 @@ prepare(struct story_index *idx, const struct story_input *in, uint64_t *sh, int
 		snprintf(idx->err, sizeof(idx->err), "story: out of memory analysing an item");
 		return -1;
 	}
-	add_specials(idx, in, *sh, *has_sh);
+	idx->link = link_key(in);
 	expire(idx, in->time);
-	if (ring_reserve(idx) < 0 || tab_reserve(idx, &idx->terms, idx->ntoks) < 0 ||
-	    tab_reserve(idx, &idx->specials, idx->ntoks) < 0 || arena_reserve(idx, idx->ntoks) < 0)
+	if (ring_reserve(idx) < 0 || tab_reserve(idx, idx->ntoks) < 0 ||
+	    arena_reserve(idx, idx->ntoks) < 0)
 		return -1;
+	if (idx->link != 0 && story_map_grow(&idx->links, idx->links.n + 1) < 0) {
+		snprintf(idx->err, sizeof(idx->err), "story: out of memory growing the links");
+		return -1;
+	}
 	if (story_post_reserve(&idx->pool, idx->ntoks) < 0) {
 		snprintf(idx->err, sizeof(idx->err), "story: out of memory growing the postings");
 		return -1;
@@ -1048,8 +1101,7 @@ static void
 unprepare(struct story_index *idx, iterm *terms)
 {
 	for (uint32_t i = 0; i < idx->ntoks; i++)
-		term_release(idx, (idx->toks[i].flags & F_SPECIAL) ? &idx->specials : &idx->terms,
-			     idx->toks[i].tid);
+		term_release(idx, idx->toks[i].tid);
 	(void)terms; /* reserved arena space is simply not used */
 }
 
@@ -1121,7 +1173,7 @@ story_assign(struct story_index *idx, const struct story_input *in, struct story
 	if (prepare(idx, in, &sh, &has_sh, &terms) < 0)
 		return -1;
 	double qn = query_norm(idx);
-	gather(idx, in->time, sh);
+	gather(idx, in->time, sh, has_sh);
 	const struct cand *best = choose(idx, qn);
 	if (best == NULL) {
 		s = story_create(idx, idx->next_id);
