@@ -77,6 +77,7 @@ struct termtab {
 	struct story_map map;
 };
 
+/* A story of one item has no vector of its own (see story_vec_of). */
 struct story {
 	int64_t id, first, last;
 	uint32_t nitems, head, tail; /* item list by seq */
@@ -132,6 +133,9 @@ struct story_index {
 	uint64_t link; /* its canonical link's hash or 0 */
 	struct tok toks[MAX_TERMS];
 	uint32_t ntoks;
+	/* the vectors of two stories of one item each (story_vec_of) */
+	struct story_vent view_ent[2][MAX_TERMS];
+	struct story_vec view[2];
 	uint8_t byid[MAX_TERMS]; /* content toks in term id order */
 	uint32_t nbyid;
 	struct cand {
@@ -412,8 +416,47 @@ story_slot(const struct story_index *idx, uint32_t s)
 	return &idx->stories[s];
 }
 
+/* Most stories in a window have one item, and most of those never get a
+ * second: their vector is exactly their item's weights, so they keep none
+ * and it is rebuilt from the item when needed. A story that once had more
+ * items keeps its own (a sum less an expired item is not bit-equal to the
+ * item left). */
+static int
+story_implicit(const struct story *st)
+{
+	return st->nitems == 1 && st->vec.v == NULL;
+}
+
+/* An item's weight for term tw: what story_vec_add() sums. */
+static float
+item_weight(const struct story_index *idx, iterm tw, float scale)
+{
+	return scale * (float)idx->wlog[(tw >> W_SHIFT) & W_MAX];
+}
+
+/* The story's vector: its own, or its item's built in view[which] (valid
+ * until the next call with the same which). */
+static const struct story_vec *
+story_vec_of(struct story_index *idx, const struct story *st, unsigned which)
+{
+	if (!story_implicit(st))
+		return &st->vec;
+	const struct item *it = item_at(idx, seq_full(idx, st->head));
+	const iterm *tw = item_terms(idx, it);
+	struct story_vec *v = &idx->view[which];
+
+	v->v = idx->view_ent[which];
+	for (unsigned i = 0; i < it->nterms; i++)
+		v->v[i] = (struct story_vent){.tid = tw[i] & TID_MASK,
+					      .names = (tw[i] & F_NAME) != 0,
+					      .c = item_weight(idx, tw[i], it->scale)};
+	v->nv = v->cv = it->nterms;
+	return v;
+}
+
 /* Adds (sign > 0) or removes an item's weights to a story vector. An item
- * keeps its terms in term id order. */
+ * keeps its terms in term id order. A story's first item and its last are
+ * neither added nor removed: such a story has no vector. */
 static void
 vec_apply(const struct story_index *idx, struct story *st, const iterm *tw, unsigned nterms,
 	  int sign, float scale)
@@ -421,11 +464,12 @@ vec_apply(const struct story_index *idx, struct story *st, const iterm *tw, unsi
 	struct story_vdelta d[MAX_TERMS];
 	unsigned m = 0;
 
-	for (; m < nterms; m++)
-		d[m] = (struct story_vdelta){tw[m] & TID_MASK,
-					     scale * (float)idx->wlog[(tw[m] >> W_SHIFT) & W_MAX],
-					     (tw[m] & F_NAME) != 0};
 	st->norm_n = 0;
+	if ((sign > 0 && st->nitems == 0) || (sign < 0 && story_implicit(st)))
+		return;
+	for (; m < nterms; m++)
+		d[m] = (struct story_vdelta){tw[m] & TID_MASK, item_weight(idx, tw[m], scale),
+					     (tw[m] & F_NAME) != 0};
 	if (sign > 0)
 		story_vec_add(&st->vec, d, m);
 	else
@@ -445,14 +489,36 @@ item_scale(const struct story_index *idx)
 	return s > 0 ? (float)(1.0 / sqrt(s)) : 0.0f;
 }
 
+/* Room in story st for the item's terms it lacks. A story of one item
+ * gets its own vector first (the same values), so item_insert() cannot
+ * fail. */
 static int
-vec_reserve(struct story_index *idx, struct story *st, uint32_t more)
+vec_reserve(struct story_index *idx, struct story *st)
 {
-	if (story_vec_reserve(&st->vec, more) < 0) {
-		snprintf(idx->err, sizeof(idx->err), "story: out of memory growing a story");
-		return -1;
+	uint32_t tid[MAX_TERMS] = {0}; /* (gcc cannot see nbyid <= MAX_TERMS) */
+
+	if (st->nitems == 0)
+		return 0;
+	const struct story_vec *sv = story_vec_of(idx, st, 0);
+	for (uint32_t j = 0; j < idx->nbyid; j++)
+		tid[j] = idx->toks[idx->byid[j]].tid;
+	uint32_t more = story_vec_missing(sv, tid, idx->nbyid);
+	if (sv != &st->vec) {
+		struct story_vec own = {0};
+		if (story_vec_reserve(&own, sv->nv + more) < 0)
+			goto oom;
+		if (sv->nv > 0)
+			memcpy(own.v, sv->v, sv->nv * sizeof(*sv->v));
+		own.nv = sv->nv;
+		st->vec = own;
+		return 0;
 	}
+	if (story_vec_reserve(&st->vec, more) < 0)
+		goto oom;
 	return 0;
+oom:
+	snprintf(idx->err, sizeof(idx->err), "story: out of memory growing a story");
+	return -1;
 }
 
 /* A new empty story in a free slot; returns the slot or NONE. */
@@ -727,13 +793,13 @@ story_weight(float c)
  * so the length is kept until the vector changes or the window's size moves
  * by 1/64: this keeps the cost of a comparison independent of story size. */
 static double
-story_norm(const struct story_index *idx, struct story *st)
+story_norm(const struct story_index *idx, struct story *st, const struct story_vec *sv)
 {
 	uint32_t n = idx->n + 1;
 
 	if (st->norm_n != 0 && st->norm_n - n / 64 <= n && n <= st->norm_n + n / 64)
 		return st->norm;
-	st->norm = story_vec_norm(&st->vec, idx->terms.ldf, idx->ln_n);
+	st->norm = story_vec_norm(sv, idx->terms.ldf, idx->ln_n);
 	st->norm_n = n;
 	return st->norm;
 }
@@ -742,10 +808,9 @@ story_norm(const struct story_index *idx, struct story *st)
  * items) that the item lacks? With a name of the item the story never saw,
  * that is "A met B" against "A met C": two events. */
 static int
-story_core_name_missing(const struct story_index *idx, const struct story *st)
+story_core_name_missing(const struct story_index *idx, const struct story *st,
+			const struct story_vec *sv)
 {
-	const struct story_vec *sv = &st->vec;
-
 	for (uint32_t i = 0; i < sv->nv; i++) {
 		if (sv->v[i].names * 2 < st->nitems || sv->v[i].names == 0)
 			continue;
@@ -762,9 +827,10 @@ story_core_name_missing(const struct story_index *idx, const struct story *st)
 /* Cosine of the item and a story's summed vector, with today's IDF, less
  * the guard for names and numbers of the item the story never saw. */
 static double
-similarity(const struct story_index *idx, struct story *st, double qnorm)
+similarity(struct story_index *idx, struct story *st, double qnorm)
 {
-	double dot = 0, snorm = story_norm(idx, st);
+	const struct story_vec *sv = story_vec_of(idx, st, 0);
+	double dot = 0, snorm = story_norm(idx, st, sv);
 	unsigned unseen = 0, unseen_num = 0;
 	float c[MAX_TERMS];
 	uint32_t p = 0;
@@ -772,9 +838,8 @@ similarity(const struct story_index *idx, struct story *st, double qnorm)
 	/* Looked up in term id order, summed in text order. */
 	for (uint32_t j = 0; j < idx->nbyid; j++) {
 		const struct tok *tk = &idx->toks[idx->byid[j]];
-		p = story_vec_seek(&st->vec, p, tk->tid);
-		c[idx->byid[j]] =
-			(p < st->vec.nv && st->vec.v[p].tid == tk->tid) ? st->vec.v[p].c : -1.0f;
+		p = story_vec_seek(sv, p, tk->tid);
+		c[idx->byid[j]] = (p < sv->nv && sv->v[p].tid == tk->tid) ? sv->v[p].c : -1.0f;
 	}
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		const struct tok *tk = &idx->toks[i];
@@ -790,7 +855,7 @@ similarity(const struct story_index *idx, struct story *st, double qnorm)
 		return 0;
 	double sim =
 		dot / (snorm * qnorm) - idx->p.guard * unseen - idx->p.number_guard * unseen_num;
-	if (unseen > 0 && story_core_name_missing(idx, st))
+	if (unseen > 0 && story_core_name_missing(idx, st, sv))
 		sim -= idx->p.conflict_guard;
 	return sim;
 }
@@ -817,11 +882,14 @@ static int
 story_absorb(struct story_index *idx, uint32_t a, uint32_t b)
 {
 	struct story *sa = story_slot(idx, a), *sb = story_slot(idx, b);
+	struct story_vec sum;
 
-	if (story_vec_merge(&sa->vec, &sb->vec) < 0) {
+	if (story_vec_merge(story_vec_of(idx, sa, 0), story_vec_of(idx, sb, 1), &sum) < 0) {
 		snprintf(idx->err, sizeof(idx->err), "story: out of memory merging stories");
 		return -1;
 	}
+	story_vec_free(&sa->vec);
+	sa->vec = sum;
 	sa->norm_n = 0;
 	for (uint32_t s = sb->head; s != NONE;) {
 		uint32_t seq = seq_full(idx, s);
@@ -1148,8 +1216,9 @@ merge_close(struct story_index *idx, const struct cand *best, uint32_t *target)
 		/* Close to the item is not enough: the two stories must share
 		 * their core too, or one broad item would chain events. */
 		if (c->flags ||
-		    story_vec_cosine(&story_slot(idx, c->slot)->vec, &story_slot(idx, *target)->vec,
-				     idx->terms.ldf, idx->ln_n) >= idx->p.pair_threshold)
+		    story_vec_cosine(story_vec_of(idx, story_slot(idx, c->slot), 0),
+				     story_vec_of(idx, story_slot(idx, *target), 1), idx->terms.ldf,
+				     idx->ln_n) >= idx->p.pair_threshold)
 			todo[k++] = c->slot;
 	}
 	for (size_t i = 0; i < k; i++)
@@ -1184,7 +1253,7 @@ story_assign(struct story_index *idx, const struct story_input *in, struct story
 		if (merge_close(idx, best, &s) < 0)
 			goto fail;
 	}
-	if (vec_reserve(idx, story_slot(idx, s), idx->ntoks) < 0)
+	if (vec_reserve(idx, story_slot(idx, s)) < 0)
 		goto fail;
 	item_insert(idx, in, sh, has_sh, s, terms);
 	out->story_id = story_slot(idx, s)->id;
@@ -1215,7 +1284,7 @@ story_restore(struct story_index *idx, const struct story_input *in, int64_t sto
 		return -1;
 	uint32_t *v = story_map_get(&idx->story_map, (uint64_t)story_id);
 	uint32_t s = v ? *v : story_create(idx, story_id);
-	if (s == NONE || vec_reserve(idx, story_slot(idx, s), idx->ntoks) < 0) {
+	if (s == NONE || vec_reserve(idx, story_slot(idx, s)) < 0) {
 		if (s != NONE && story_slot(idx, s)->nitems == 0)
 			story_kill(idx, s);
 		unprepare(idx, terms);
