@@ -23,8 +23,33 @@ struct stem_slot {
 	uint64_t key;  /* its stem's hash */
 };
 
+enum script {
+	SCRIPT_OTHER,
+	SCRIPT_LATIN,
+	SCRIPT_CYRILLIC,
+	SCRIPT_GREEK,
+	SCRIPT_ARABIC,
+	SCRIPT_HAN
+};
+
+/* One word of the text, as found. */
+struct rawtok {
+	const uint8_t *s;
+	size_t n;
+	int ascii, upper, allcaps, digit;
+	enum script script;
+	size_t ncp;
+};
+
+/* ASCII byte classes: the word scan's fast path (most news is ASCII). */
+enum { A_WORD = 1, A_UPPER = 2, A_LOWER = 4, A_DIGIT = 8 };
+
+/* Title words kept from the Title Case check for the title's scan. */
+#define TITLE_WORDS 64
+
 struct story_text {
 	char language[32];
+	uint8_t aclass[128];
 	struct sb_stemmer *stem_main, *stem_ru, *stem_tr, *stem_ar, *stem_el;
 	struct stem_slot *stem_cache;
 	struct story_map stop; /* folded stop word hash -> STOP_* bits */
@@ -33,18 +58,10 @@ struct story_text {
 	/* the item being analysed */
 	struct story_term toks[STORY_TEXT_TERMS];
 	uint32_t ntoks;
+	struct rawtok title_tok[TITLE_WORDS];
 	uint8_t tokhash[4 * STORY_TEXT_TERMS]; /* 1 + index into toks by key, 0 = empty */
 	uint64_t *seq_hashes;                  /* content token hashes, in order, for SimHash */
 	size_t nseq, cseq;
-};
-
-enum script {
-	SCRIPT_OTHER,
-	SCRIPT_LATIN,
-	SCRIPT_CYRILLIC,
-	SCRIPT_GREEK,
-	SCRIPT_ARABIC,
-	SCRIPT_HAN
 };
 
 /* Stop word lists a word is on, as bits of its value in the stop map. */
@@ -131,22 +148,15 @@ text_is_turkish(const char *s)
 	return 0;
 }
 
-/* NFKC + case folding of one token into out (UTF-8); returns its length. A
+/* NFKC + case folding of one non-ASCII token into out (UTF-8); returns its
+ * length (ASCII words are folded in word_add()). A
  * combining dot after i (the fold of Turkish İ) is dropped so İstanbul and
  * Istanbul agree. */
 static size_t
-fold_token(const uint8_t *s, size_t n, int ascii, char *out, size_t outcap)
+fold_token(const uint8_t *s, size_t n, char *out, size_t outcap)
 {
 	int32_t buf[TOKEN_MAX * 4];
 	utf8proc_ssize_t m, k = 0;
-
-	if (ascii) {
-		if (n >= outcap)
-			n = outcap - 1;
-		for (size_t i = 0; i < n; i++)
-			out[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : (char)s[i];
-		return n;
-	}
 	m = utf8proc_decompose(s, (utf8proc_ssize_t)n, buf, TOKEN_MAX * 3,
 			       UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD);
 	if (m <= 0 || m > TOKEN_MAX * 3)
@@ -161,16 +171,6 @@ fold_token(const uint8_t *s, size_t n, int ascii, char *out, size_t outcap)
 	return (size_t)k;
 }
 
-struct rawtok {
-	const uint8_t *s;
-	size_t n;
-	int ascii, upper, allcaps, digit;
-	enum script script;
-	size_t ncp;
-};
-
-/* Finds the next word (a run of letters, marks and digits; a Han/kana/hangul
- * code point is a word by itself). Returns the position after it, or NULL. */
 /* Updates the word's properties with a non-ASCII code point; -1 when the
  * code point must start a new word (Han script words are one character). */
 static int
@@ -193,70 +193,69 @@ word_char_other(struct rawtok *t, int32_t c)
 	return 0;
 }
 
-/* Decodes one code point; ASCII without a library call. Returns its length,
- * or <= 0 for an invalid byte. */
-static utf8proc_ssize_t
-decode(const uint8_t *p, const uint8_t *end, int32_t *c)
+/* Skips separators; returns the start of the next word or NULL. */
+static const uint8_t *
+skip_separators(const struct story_text *tx, const uint8_t *p, const uint8_t *end)
 {
-	if (*p < 0x80) {
-		*c = *p;
-		return 1;
-	}
-	return utf8proc_iterate(p, end - p, c);
-}
+	int32_t c;
 
-static int
-is_word_char(int32_t c)
-{
-	if (c < 0x80)
-		return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-	return is_word_cat(c);
+	while (p < end) {
+		if (*p < 0x80) {
+			if (tx->aclass[*p] & A_WORD)
+				return p;
+			p++;
+			continue;
+		}
+		utf8proc_ssize_t k = utf8proc_iterate(p, end - p, &c);
+		if (k <= 0) {
+			p++; /* invalid byte: a separator */
+			continue;
+		}
+		if (is_word_cat(c))
+			return p;
+		p += (size_t)k;
+	}
+	return NULL;
 }
 
 /* Finds the next word (a run of letters, marks and digits; a Han/kana/hangul
  * code point is a word by itself). Returns the position after it, or NULL. */
 static const uint8_t *
-next_word(const uint8_t *p, const uint8_t *end, struct rawtok *t)
+next_word(const struct story_text *tx, const uint8_t *p, const uint8_t *end, struct rawtok *t)
 {
 	int32_t c;
-	utf8proc_ssize_t k;
 
 	memset(t, 0, sizeof(*t));
-	while (p < end) {
-		k = decode(p, end, &c);
-		if (k <= 0) {
-			p++; /* invalid byte: a separator */
-			continue;
-		}
-		if (is_word_char(c))
-			break;
-		p += k;
-	}
-	if (p >= end)
+	p = skip_separators(tx, p, end);
+	if (p == NULL)
 		return NULL;
 	t->s = p;
 	t->ascii = 1;
 	t->allcaps = 1;
 	while (p < end) {
-		k = decode(p, end, &c);
-		if (k <= 0 || !is_word_char(c))
-			break;
-		if (c < 0x80) {
+		if (*p < 0x80) {
+			unsigned cl = tx->aclass[*p];
+			if (!(cl & A_WORD))
+				break;
 			if (t->ncp == 0) {
 				t->script = SCRIPT_LATIN;
-				t->upper = c >= 'A' && c <= 'Z';
+				t->upper = (cl & A_UPPER) != 0;
 			} else if (t->script == SCRIPT_HAN) {
 				break;
 			}
-			if (c >= 'a' && c <= 'z')
+			if (cl & A_LOWER)
 				t->allcaps = 0;
-			if (c >= '0' && c <= '9')
+			if (cl & A_DIGIT)
 				t->digit = 1;
-		} else if (word_char_other(t, c) < 0) {
-			break;
+			t->ncp++;
+			p++;
+			continue;
 		}
+		utf8proc_ssize_t k = utf8proc_iterate(p, end - p, &c);
+		if (k <= 0 || !is_word_cat(c) || word_char_other(t, c) < 0)
+			break;
 		t->ncp++;
-		p += k;
+		p += (size_t)k;
 	}
 	t->n = (size_t)(p - t->s);
 	return p;
@@ -364,10 +363,23 @@ word_add(struct story_text *tx, const struct rawtok *t, struct field_ctx *f)
 
 	if (t->ncp > TOKEN_MAX || (t->ncp < 2 && !t->digit && t->script != SCRIPT_HAN))
 		return 0;
-	n = fold_token(t->s, t->n, t->ascii, w, sizeof(w));
-	if (n == 0)
-		return 0;
-	uint64_t h = word_hash(w, n);
+	uint64_t h;
+	if (t->ascii) {
+		/* Folded and hashed in one pass: story_fnv64() of the lower case. */
+		n = t->n < sizeof(w) ? t->n : sizeof(w) - 1;
+		h = 0xcbf29ce484222325ULL;
+		for (size_t i = 0; i < n; i++) {
+			uint8_t b = t->s[i];
+			w[i] = (char)((tx->aclass[b] & A_UPPER) ? b + 32 : b);
+			h = (h ^ (uint8_t)w[i]) * 0x100000001b3ULL;
+		}
+		h = h ? h : 1;
+	} else {
+		n = fold_token(t->s, t->n, w, sizeof(w));
+		if (n == 0)
+			return 0;
+		h = word_hash(w, n);
+	}
 	if (is_stop(tx, h, t, f->turkish))
 		return 0;
 	struct sb_stemmer *st = stemmer_for(tx, t, f->turkish);
@@ -382,31 +394,44 @@ word_add(struct story_text *tx, const struct rawtok *t, struct field_ctx *f)
 	return seq_push(tx, key);
 }
 
-/* Title Case Headlines capitalize every word, so capitals say nothing. */
-static int
-is_titlecase(const char *s)
-{
-	const uint8_t *p = (const uint8_t *)s, *end = p + strlen(s);
-	struct rawtok t;
-	unsigned words = 0, caps = 0;
-
-	while ((p = next_word(p, end, &t)) != NULL) {
-		if (t.ncp < 4 || t.digit)
-			continue;
-		words++;
-		caps += t.upper;
-	}
-	return words >= 3 && caps * 10 >= words * 7;
-}
-
 static int
 field_scan(struct story_text *tx, const char *s, struct field_ctx *f)
 {
 	const uint8_t *p = (const uint8_t *)s, *end = p + strlen(s);
 	struct rawtok t;
 
-	while ((p = next_word(p, end, &t)) != NULL)
+	while ((p = next_word(tx, p, end, &t)) != NULL)
 		if (word_add(tx, &t, f) < 0)
+			return -1;
+	return 0;
+}
+
+/* Title Case Headlines capitalize every word, so capitals say nothing: the
+ * title's words are found first to tell, then added (kept from the first
+ * scan unless the title has more than TITLE_WORDS). */
+static int
+title_scan(struct story_text *tx, const char *s, struct field_ctx *f)
+{
+	const uint8_t *p = (const uint8_t *)s, *end = p + strlen(s);
+	struct rawtok t;
+	unsigned words = 0, caps = 0, nt = 0;
+	int kept = 1;
+
+	while ((p = next_word(tx, p, end, &t)) != NULL) {
+		if (nt < TITLE_WORDS)
+			tx->title_tok[nt++] = t;
+		else
+			kept = 0;
+		if (t.ncp < 4 || t.digit)
+			continue;
+		words++;
+		caps += t.upper;
+	}
+	f->titlecase = words >= 3 && caps * 10 >= words * 7;
+	if (!kept)
+		return field_scan(tx, s, f);
+	for (unsigned i = 0; i < nt; i++)
+		if (word_add(tx, &tx->title_tok[i], f) < 0)
 			return -1;
 	return 0;
 }
@@ -450,8 +475,7 @@ story_text_analyze(struct story_text *tx, const char *title, const char *text,
 	f.turkish = text_is_turkish(title) || text_is_turkish(text);
 	if (title) {
 		f.title = 1;
-		f.titlecase = is_titlecase(title);
-		if (field_scan(tx, title, &f) < 0)
+		if (title_scan(tx, title, &f) < 0)
 			return -1;
 	}
 	title_n = tx->nseq;
@@ -486,6 +510,11 @@ story_text_new(const char *language, char *err, size_t errlen)
 	if (tx == NULL)
 		goto oom;
 	snprintf(tx->language, sizeof(tx->language), "%s", language);
+	for (unsigned x = 0; x < 128; x++)
+		tx->aclass[x] = (x >= '0' && x <= '9')   ? A_WORD | A_DIGIT
+				: (x >= 'A' && x <= 'Z') ? A_WORD | A_UPPER
+				: (x >= 'a' && x <= 'z') ? A_WORD | A_LOWER
+							 : 0;
 	for (unsigned x = 0; x < 256; x++)
 		for (unsigned b = 0; b < 8; b++)
 			tx->spread[x] |= (uint64_t)((x >> b) & 1) << (8 * b);
