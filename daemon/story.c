@@ -42,6 +42,9 @@
 /* Postings one item can walk: its rarest terms, its link and SimHash bands. */
 #define CAND_MAX  ((WALK_TERMS + 1 + BANDS) * WALK_LIMIT)
 #define CAND_BITS 10 /* the candidate hash: 1024 entries, > 4 * CAND_MAX */
+#define QHASH     (4 * MAX_TERMS)
+#define QBITS     1024
+#define SCAN_MAX  16 /* scan story vectors up to this many times the item's terms */
 
 /* ---- state ---- */
 
@@ -61,6 +64,8 @@ struct item {
 	uint32_t has_simhash : 1;     /* and so its bands are chained (radius > 0) */
 	uint32_t bnext[BANDS], lnext; /* next older item with the same band value, link */
 };
+
+_Static_assert(sizeof(struct item) == 64, "an item fills one cache line");
 
 struct term {
 	uint64_t key;
@@ -138,6 +143,11 @@ struct story_index {
 	struct story_vec view[2];
 	uint8_t byid[MAX_TERMS]; /* content toks in term id order */
 	uint32_t nbyid;
+	/* The toks by term id, for scanning a story vector: a filter (bit
+	 * tid % QBITS) that rules most entries out, and a hash of 1 + toks
+	 * index (0 empty). */
+	uint64_t qbits[QBITS / 64];
+	uint8_t qhash[QHASH];
 	struct cand {
 		uint32_t slot, flags;
 		double acc, sim; /* credit from the walk; similarity */
@@ -294,7 +304,8 @@ ring_reserve(struct story_index *idx)
 		return -1;
 	}
 	uint32_t nc = idx->ring_cap ? idx->ring_cap * 2 : 1024;
-	struct item *r = malloc((size_t)nc * sizeof(*r));
+	/* An item per cache line: the walks touch items at random. */
+	struct item *r = aligned_alloc(64, (size_t)nc * sizeof(*r));
 	if (r == NULL)
 		goto oom;
 	for (uint32_t i = 0; i < idx->n; i++)
@@ -377,16 +388,19 @@ terms_count(struct story_index *idx)
 		tab->t[t->tid].df++;
 		tab->ldf[t->tid] = ldf_of(idx, tab->t[t->tid].df);
 	}
-	/* The terms in term id order, for merging with story vectors. */
-	idx->nbyid = 0;
+	/* The terms in term id order, for merging with story vectors: sorted
+	 * as tid << 8 | index, so the sort compares plain numbers. */
+	uint64_t k[MAX_TERMS];
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
-		uint32_t j = idx->nbyid++;
-		while (j > 0 && idx->toks[idx->byid[j - 1]].tid > idx->toks[i].tid) {
-			idx->byid[j] = idx->byid[j - 1];
-			j--;
-		}
-		idx->byid[j] = (uint8_t)i;
+		uint64_t x = (uint64_t)idx->toks[i].tid << 8 | i;
+		uint32_t j = i;
+		for (; j > 0 && k[j - 1] > x; j--)
+			k[j] = k[j - 1];
+		k[j] = x;
 	}
+	for (uint32_t i = 0; i < idx->ntoks; i++)
+		idx->byid[i] = (uint8_t)(k[i] & 0xff);
+	idx->nbyid = idx->ntoks;
 }
 
 static void
@@ -824,6 +838,63 @@ story_core_name_missing(const struct story_index *idx, const struct story *st,
 	return 0;
 }
 
+/* The index in toks of term tid, or -1. */
+static int
+query_find(const struct story_index *idx, uint32_t tid)
+{
+	if (!((idx->qbits[(tid / 64) % (QBITS / 64)] >> (tid % 64)) & 1))
+		return -1;
+	for (uint32_t h = (tid * 0x9e3779b1u) % QHASH; idx->qhash[h] != 0; h = (h + 1) % QHASH)
+		if (idx->toks[idx->qhash[h] - 1].tid == tid)
+			return idx->qhash[h] - 1;
+	return -1;
+}
+
+static void
+query_index(struct story_index *idx)
+{
+	memset(idx->qbits, 0, sizeof(idx->qbits));
+	memset(idx->qhash, 0, sizeof(idx->qhash));
+	for (uint32_t i = 0; i < idx->ntoks; i++) {
+		uint32_t tid = idx->toks[i].tid, h = (tid * 0x9e3779b1u) % QHASH;
+		idx->qbits[(tid / 64) % (QBITS / 64)] |= 1ull << (tid % 64);
+		while (idx->qhash[h] != 0)
+			h = (h + 1) % QHASH;
+		idx->qhash[h] = (uint8_t)(i + 1);
+	}
+}
+
+/* Fills c[i] with the story's weight for toks[i], or -1 when it has none,
+ * and returns whether the story has a core name the item lacks. A vector
+ * not much longer than the item is scanned once; a longer one is searched
+ * for each term (and scanned for core names only when asked). */
+static int
+story_lookup(const struct story_index *idx, const struct story *st, const struct story_vec *sv,
+	     float *c)
+{
+	if (sv->nv > SCAN_MAX * idx->nbyid) {
+		uint32_t p = 0;
+		for (uint32_t j = 0; j < idx->nbyid; j++) {
+			const struct tok *tk = &idx->toks[idx->byid[j]];
+			p = story_vec_seek(sv, p, tk->tid);
+			c[idx->byid[j]] =
+				(p < sv->nv && sv->v[p].tid == tk->tid) ? sv->v[p].c : -1.0f;
+		}
+		return -1; /* not known yet */
+	}
+	int core_missing = 0;
+	for (uint32_t i = 0; i < idx->ntoks; i++)
+		c[i] = -1.0f;
+	for (uint32_t i = 0; i < sv->nv; i++) {
+		int k = query_find(idx, sv->v[i].tid);
+		if (k >= 0)
+			c[k] = sv->v[i].c;
+		else if (sv->v[i].names != 0 && sv->v[i].names * 2 >= st->nitems)
+			core_missing = 1;
+	}
+	return core_missing;
+}
+
 /* Cosine of the item and a story's summed vector, with today's IDF, less
  * the guard for names and numbers of the item the story never saw. */
 static double
@@ -833,14 +904,9 @@ similarity(struct story_index *idx, struct story *st, double qnorm)
 	double dot = 0, snorm = story_norm(idx, st, sv);
 	unsigned unseen = 0, unseen_num = 0;
 	float c[MAX_TERMS];
-	uint32_t p = 0;
+	int core_missing = story_lookup(idx, st, sv, c);
 
-	/* Looked up in term id order, summed in text order. */
-	for (uint32_t j = 0; j < idx->nbyid; j++) {
-		const struct tok *tk = &idx->toks[idx->byid[j]];
-		p = story_vec_seek(sv, p, tk->tid);
-		c[idx->byid[j]] = (p < sv->nv && sv->v[p].tid == tk->tid) ? sv->v[p].c : -1.0f;
-	}
+	/* Summed in text order. */
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		const struct tok *tk = &idx->toks[i];
 		if (c[i] >= 0) {
@@ -855,7 +921,9 @@ similarity(struct story_index *idx, struct story *st, double qnorm)
 		return 0;
 	double sim =
 		dot / (snorm * qnorm) - idx->p.guard * unseen - idx->p.number_guard * unseen_num;
-	if (unseen > 0 && story_core_name_missing(idx, st, sv))
+	if (unseen > 0 && core_missing < 0)
+		core_missing = story_core_name_missing(idx, st, sv);
+	if (unseen > 0 && core_missing)
 		sim -= idx->p.conflict_guard;
 	return sim;
 }
@@ -1242,6 +1310,7 @@ story_assign(struct story_index *idx, const struct story_input *in, struct story
 	if (prepare(idx, in, &sh, &has_sh, &terms) < 0)
 		return -1;
 	double qn = query_norm(idx);
+	query_index(idx);
 	gather(idx, in->time, sh, has_sh);
 	const struct cand *best = choose(idx, qn);
 	if (best == NULL) {

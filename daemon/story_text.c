@@ -44,8 +44,9 @@ struct rawtok {
 /* ASCII byte classes: the word scan's fast path (most news is ASCII). */
 enum { A_WORD = 1, A_UPPER = 2, A_LOWER = 4, A_DIGIT = 8 };
 
-/* Title words kept from the Title Case check for the title's scan. */
-#define TITLE_WORDS 64
+/* Words are found in batches of this many, so that their stop-word and stem
+ * cache lookups (cache misses: the stem cache is 1 MB) overlap. */
+#define SCAN_WORDS 64
 
 struct story_text {
 	char language[32];
@@ -58,7 +59,7 @@ struct story_text {
 	/* the item being analysed */
 	struct story_term toks[STORY_TEXT_TERMS];
 	uint32_t ntoks;
-	struct rawtok title_tok[TITLE_WORDS];
+	struct rawtok scan_tok[SCAN_WORDS];
 	uint8_t tokhash[4 * STORY_TEXT_TERMS]; /* 1 + index into toks by key, 0 = empty */
 	uint64_t *seq_hashes;                  /* content token hashes, in order, for SimHash */
 	size_t nseq, cseq;
@@ -332,18 +333,56 @@ stemmer_for(const struct story_text *tx, const struct rawtok *t, int turkish)
 	}
 }
 
-/* The hash of w's stem (w: n folded bytes, h its hash). */
+/* Folds word t into w (cap bytes, *n used) and returns the folded word's
+ * hash, or 0 when t is not a word to keep. */
 static uint64_t
-stem_key(struct story_text *tx, struct sb_stemmer *st, const char *w, size_t n, uint64_t h)
+word_fold(const struct story_text *tx, const struct rawtok *t, char *w, size_t cap, size_t *n)
 {
-	uint64_t word = (h ^ (uint64_t)(uintptr_t)st * 0x9e3779b97f4a7c15ULL) | 1;
-	struct stem_slot *slot = &tx->stem_cache[story_mix64(word) & (STEM_CACHE - 1)];
-	const sb_symbol *r;
-	uint64_t key;
+	uint64_t h;
+
+	if (t->ncp > TOKEN_MAX || (t->ncp < 2 && !t->digit && t->script != SCRIPT_HAN))
+		return 0;
+	if (!t->ascii) {
+		*n = fold_token(t->s, t->n, w, cap);
+		return *n ? word_hash(w, *n) : 0;
+	}
+	/* Folded and hashed in one pass: story_fnv64() of the lower case. */
+	*n = t->n < cap ? t->n : cap - 1;
+	h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < *n; i++) {
+		uint8_t b = t->s[i];
+		w[i] = (char)((tx->aclass[b] & A_UPPER) ? b + 32 : b);
+		h = (h ^ (uint8_t)w[i]) * 0x100000001b3ULL;
+	}
+	return h ? h : 1;
+}
+
+/* The stem cache's key for a word hash h and stemmer st, and its slot. */
+static uint64_t
+stem_word(const struct sb_stemmer *st, uint64_t h)
+{
+	return (h ^ (uint64_t)(uintptr_t)st * 0x9e3779b97f4a7c15ULL) | 1;
+}
+
+static struct stem_slot *
+stem_slot(const struct story_text *tx, uint64_t word)
+{
+	return &tx->stem_cache[story_mix64(word) & (STEM_CACHE - 1)];
+}
+
+/* The hash of word t's stem (h: the folded word's hash). */
+static uint64_t
+stem_key(struct story_text *tx, struct sb_stemmer *st, const struct rawtok *t, uint64_t h)
+{
+	uint64_t word = stem_word(st, h), key;
+	struct stem_slot *slot = stem_slot(tx, word);
+	char w[TOKEN_MAX * 4 * 4];
+	size_t n;
 
 	if (slot->word == word)
 		return slot->key;
-	r = sb_stemmer_stem(st, (const sb_symbol *)w, (int)n);
+	word_fold(tx, t, w, sizeof(w), &n);
+	const sb_symbol *r = sb_stemmer_stem(st, (const sb_symbol *)w, (int)n);
 	if (r != NULL && sb_stemmer_length(st) > 0)
 		key = word_hash((const char *)r, (size_t)sb_stemmer_length(st));
 	else
@@ -353,37 +392,16 @@ stem_key(struct story_text *tx, struct sb_stemmer *st, const char *w, size_t n, 
 	return key;
 }
 
-/* Normalizes, filters and stems one word, then records it. */
+/* Filters and stems one word (h: its folded hash), then records it. */
 static int
-word_add(struct story_text *tx, const struct rawtok *t, struct field_ctx *f)
+word_add(struct story_text *tx, const struct rawtok *t, uint64_t h, struct field_ctx *f)
 {
-	char w[TOKEN_MAX * 4 * 4];
-	size_t n;
 	uint32_t flags = 0;
 
-	if (t->ncp > TOKEN_MAX || (t->ncp < 2 && !t->digit && t->script != SCRIPT_HAN))
-		return 0;
-	uint64_t h;
-	if (t->ascii) {
-		/* Folded and hashed in one pass: story_fnv64() of the lower case. */
-		n = t->n < sizeof(w) ? t->n : sizeof(w) - 1;
-		h = 0xcbf29ce484222325ULL;
-		for (size_t i = 0; i < n; i++) {
-			uint8_t b = t->s[i];
-			w[i] = (char)((tx->aclass[b] & A_UPPER) ? b + 32 : b);
-			h = (h ^ (uint8_t)w[i]) * 0x100000001b3ULL;
-		}
-		h = h ? h : 1;
-	} else {
-		n = fold_token(t->s, t->n, w, sizeof(w));
-		if (n == 0)
-			return 0;
-		h = word_hash(w, n);
-	}
 	if (is_stop(tx, h, t, f->turkish))
 		return 0;
 	struct sb_stemmer *st = stemmer_for(tx, t, f->turkish);
-	uint64_t key = st ? stem_key(tx, st, w, n, h) : h;
+	uint64_t key = st ? stem_key(tx, st, t, h) : h;
 	if (f->title && t->digit)
 		flags |= STORY_TEXT_NUM;
 	else if (f->title &&
@@ -394,21 +412,48 @@ word_add(struct story_text *tx, const struct rawtok *t, struct field_ctx *f)
 	return seq_push(tx, key);
 }
 
+/* Adds the words t[0 .. n), in order, their lookups started together. */
+static int
+words_add(struct story_text *tx, const struct rawtok *t, unsigned n, struct field_ctx *f)
+{
+	uint64_t h[SCAN_WORDS];
+	char w[TOKEN_MAX * 4 * 4];
+	size_t len;
+
+	for (unsigned i = 0; i < n; i++) {
+		h[i] = word_fold(tx, &t[i], w, sizeof(w), &len);
+		if (h[i] == 0)
+			continue;
+		story_map_prefetch(&tx->stop, h[i]);
+		const struct sb_stemmer *st = stemmer_for(tx, &t[i], f->turkish);
+		if (st != NULL)
+			__builtin_prefetch(stem_slot(tx, stem_word(st, h[i])));
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (h[i] != 0 && word_add(tx, &t[i], h[i], f) < 0)
+			return -1;
+	return 0;
+}
+
 static int
 field_scan(struct story_text *tx, const char *s, struct field_ctx *f)
 {
 	const uint8_t *p = (const uint8_t *)s, *end = p + strlen(s);
-	struct rawtok t;
+	unsigned n;
 
-	while ((p = next_word(tx, p, end, &t)) != NULL)
-		if (word_add(tx, &t, f) < 0)
+	do {
+		for (n = 0; n < SCAN_WORDS; n++)
+			if ((p = next_word(tx, p, end, &tx->scan_tok[n])) == NULL)
+				break;
+		if (words_add(tx, tx->scan_tok, n, f) < 0)
 			return -1;
+	} while (p != NULL);
 	return 0;
 }
 
 /* Title Case Headlines capitalize every word, so capitals say nothing: the
  * title's words are found first to tell, then added (kept from the first
- * scan unless the title has more than TITLE_WORDS). */
+ * scan unless the title has more than SCAN_WORDS). */
 static int
 title_scan(struct story_text *tx, const char *s, struct field_ctx *f)
 {
@@ -418,8 +463,8 @@ title_scan(struct story_text *tx, const char *s, struct field_ctx *f)
 	int kept = 1;
 
 	while ((p = next_word(tx, p, end, &t)) != NULL) {
-		if (nt < TITLE_WORDS)
-			tx->title_tok[nt++] = t;
+		if (nt < SCAN_WORDS)
+			tx->scan_tok[nt++] = t;
 		else
 			kept = 0;
 		if (t.ncp < 4 || t.digit)
@@ -428,12 +473,7 @@ title_scan(struct story_text *tx, const char *s, struct field_ctx *f)
 		caps += t.upper;
 	}
 	f->titlecase = words >= 3 && caps * 10 >= words * 7;
-	if (!kept)
-		return field_scan(tx, s, f);
-	for (unsigned i = 0; i < nt; i++)
-		if (word_add(tx, &tx->title_tok[i], f) < 0)
-			return -1;
-	return 0;
+	return kept ? words_add(tx, tx->scan_tok, nt, f) : field_scan(tx, s, f);
 }
 
 /* Sets a bit where more than half of the token bigram hashes have it set.
