@@ -15,9 +15,10 @@
 #define SIMHASH_MIN  10 /* tokens needed before SimHash says anything */
 
 /* A word's stem hash, remembered: Snowball costs about 2,000 instructions a
- * word and news repeats its words all day. Direct-mapped, keyed by the
- * word's 64-bit hash and stemmer, as terms themselves are keyed by hash. */
-#define STEM_CACHE (1u << 16)
+ * word and news repeats its words all day. Two-way set-associative (a set
+ * is half a cache line; the newer entry first), keyed by the word's 64-bit
+ * hash and stemmer, as terms themselves are keyed by hash. */
+#define STEM_CACHE (1u << 16) /* entries */
 struct stem_slot {
 	uint64_t word; /* word hash ^ stemmer; 0 = empty */
 	uint64_t key;  /* its stem's hash */
@@ -235,7 +236,7 @@ next_word(const struct story_text *tx, const uint8_t *p, const uint8_t *end, str
 	t->allcaps = 1;
 	while (p < end) {
 		if (*p < 0x80) {
-			unsigned cl = tx->aclass[*p];
+			unsigned cl = tx->aclass[*p], seen = 0;
 			if (!(cl & A_WORD))
 				break;
 			if (t->ncp == 0) {
@@ -244,12 +245,18 @@ next_word(const struct story_text *tx, const uint8_t *p, const uint8_t *end, str
 			} else if (t->script == SCRIPT_HAN) {
 				break;
 			}
-			if (cl & A_LOWER)
+			/* The whole ASCII run at once. */
+			const uint8_t *q = p;
+			do {
+				seen |= cl;
+				q++;
+			} while (q < end && *q < 0x80 && ((cl = tx->aclass[*q]) & A_WORD));
+			if (seen & A_LOWER)
 				t->allcaps = 0;
-			if (cl & A_DIGIT)
+			if (seen & A_DIGIT)
 				t->digit = 1;
-			t->ncp++;
-			p++;
+			t->ncp += (size_t)(q - p);
+			p = q;
 			continue;
 		}
 		utf8proc_ssize_t k = utf8proc_iterate(p, end - p, &c);
@@ -364,10 +371,11 @@ stem_word(const struct sb_stemmer *st, uint64_t h)
 	return (h ^ (uint64_t)(uintptr_t)st * 0x9e3779b97f4a7c15ULL) | 1;
 }
 
+/* The set of the word: two slots. */
 static struct stem_slot *
 stem_slot(const struct story_text *tx, uint64_t word)
 {
-	return &tx->stem_cache[story_mix64(word) & (STEM_CACHE - 1)];
+	return &tx->stem_cache[2 * (story_mix64(word) & (STEM_CACHE / 2 - 1))];
 }
 
 /* The hash of word t's stem (h: the folded word's hash). */
@@ -379,16 +387,22 @@ stem_key(struct story_text *tx, struct sb_stemmer *st, const struct rawtok *t, u
 	char w[TOKEN_MAX * 4 * 4];
 	size_t n;
 
-	if (slot->word == word)
-		return slot->key;
+	if (slot[0].word == word)
+		return slot[0].key;
+	if (slot[1].word == word) {
+		struct stem_slot hit = slot[1];
+		slot[1] = slot[0];
+		slot[0] = hit;
+		return hit.key;
+	}
 	word_fold(tx, t, w, sizeof(w), &n);
 	const sb_symbol *r = sb_stemmer_stem(st, (const sb_symbol *)w, (int)n);
 	if (r != NULL && sb_stemmer_length(st) > 0)
 		key = word_hash((const char *)r, (size_t)sb_stemmer_length(st));
 	else
 		key = h;
-	slot->word = word;
-	slot->key = key;
+	slot[1] = slot[0];
+	slot[0] = (struct stem_slot){.word = word, .key = key};
 	return key;
 }
 
@@ -558,9 +572,10 @@ story_text_new(const char *language, char *err, size_t errlen)
 	for (unsigned x = 0; x < 256; x++)
 		for (unsigned b = 0; b < 8; b++)
 			tx->spread[x] |= (uint64_t)((x >> b) & 1) << (8 * b);
-	tx->stem_cache = calloc(STEM_CACHE, sizeof(*tx->stem_cache));
+	tx->stem_cache = aligned_alloc(64, STEM_CACHE * sizeof(*tx->stem_cache));
 	if (tx->stem_cache == NULL)
 		goto oom;
+	memset(tx->stem_cache, 0, STEM_CACHE * sizeof(*tx->stem_cache));
 	tx->stem_main = sb_stemmer_new(tx->language, "UTF_8");
 	if (tx->stem_main == NULL) {
 		snprintf(err, errlen, "story: no stemmer for language \"%s\"", tx->language);
