@@ -715,8 +715,14 @@ walk_specials(struct story_index *idx, uint64_t sh, int has_sh)
 	}
 	if (!has_sh || idx->p.simhash_radius == 0)
 		return;
+	uint32_t head[BANDS];
 	for (unsigned b = 0; b < BANDS; b++) {
-		uint32_t seq = *band_slot(idx, b, sh);
+		head[b] = *band_slot(idx, b, sh);
+		if (chain_live(idx, head[b])) /* the four misses overlap */
+			__builtin_prefetch(item_at(idx, head[b]));
+	}
+	for (unsigned b = 0; b < BANDS; b++) {
+		uint32_t seq = head[b];
 		for (unsigned k = 0; k < WALK_LIMIT && chain_live(idx, seq); k++) {
 			const struct item *it = item_at(idx, seq);
 			if (it->has_simhash && (unsigned)__builtin_popcountll(it->simhash ^ sh) <=
@@ -795,6 +801,11 @@ gather(struct story_index *idx, int64_t t, uint64_t sh, int has_sh)
 		idx->cands[j] = c;
 	}
 	idx->ncands = k;
+	for (size_t i = 0; i < k; i++) {
+		const struct story_vec *sv = &story_slot(idx, idx->cands[i].slot)->vec;
+		if (sv->v != NULL) /* the comparisons stream the vectors from here */
+			__builtin_prefetch(sv->v);
+	}
 }
 
 static double
@@ -803,19 +814,16 @@ story_weight(float c)
 	return (double)c;
 }
 
-/* A story's length under today's IDF. IDF drifts slowly with the window,
- * so the length is kept until the vector changes or the window's size moves
- * by 1/64: this keeps the cost of a comparison independent of story size. */
-static double
-story_norm(const struct story_index *idx, struct story *st, const struct story_vec *sv)
+/* Is the story's cached length still good? IDF drifts slowly with the
+ * window, so the length is kept until the vector changes or the window's
+ * size moves by 1/64: this keeps the cost of a comparison independent of
+ * story size. */
+static int
+story_norm_fresh(const struct story_index *idx, const struct story *st)
 {
 	uint32_t n = idx->n + 1;
 
-	if (st->norm_n != 0 && st->norm_n - n / 64 <= n && n <= st->norm_n + n / 64)
-		return st->norm;
-	st->norm = story_vec_norm(sv, idx->terms.ldf, idx->ln_n);
-	st->norm_n = n;
-	return st->norm;
+	return st->norm_n != 0 && st->norm_n - n / 64 <= n && n <= st->norm_n + n / 64;
 }
 
 /* Does the story have a core name (a title name in at least half of its
@@ -866,11 +874,12 @@ query_index(struct story_index *idx)
 
 /* Fills c[i] with the story's weight for toks[i], or -1 when it has none,
  * and returns whether the story has a core name the item lacks. A vector
- * not much longer than the item is scanned once; a longer one is searched
- * for each term (and scanned for core names only when asked). */
+ * not much longer than the item is scanned once, which also sums its
+ * squared length into *sq when sq is not NULL; a longer one is searched for
+ * each term (and scanned for core names only when asked), and -1 returned. */
 static int
 story_lookup(const struct story_index *idx, const struct story *st, const struct story_vec *sv,
-	     float *c)
+	     float *c, double *sq)
 {
 	if (sv->nv > SCAN_MAX * idx->nbyid) {
 		uint32_t p = 0;
@@ -886,6 +895,10 @@ story_lookup(const struct story_index *idx, const struct story *st, const struct
 	for (uint32_t i = 0; i < idx->ntoks; i++)
 		c[i] = -1.0f;
 	for (uint32_t i = 0; i < sv->nv; i++) {
+		if (sq != NULL) { /* story_vec_norm()'s sum, in its order */
+			double x = (double)sv->v[i].c * (idx->ln_n - idx->terms.ldf[sv->v[i].tid]);
+			*sq += x * x;
+		}
 		int k = query_find(idx, sv->v[i].tid);
 		if (k >= 0)
 			c[k] = sv->v[i].c;
@@ -901,10 +914,18 @@ static double
 similarity(struct story_index *idx, struct story *st, double qnorm)
 {
 	const struct story_vec *sv = story_vec_of(idx, st, 0);
-	double dot = 0, snorm = story_norm(idx, st, sv);
+	double dot = 0, sq = 0;
 	unsigned unseen = 0, unseen_num = 0;
 	float c[MAX_TERMS];
-	int core_missing = story_lookup(idx, st, sv, c);
+	int fresh = story_norm_fresh(idx, st);
+	int core_missing = story_lookup(idx, st, sv, c, fresh ? NULL : &sq);
+
+	if (!fresh) {
+		st->norm = core_missing >= 0 ? sqrt(sq)
+					     : story_vec_norm(sv, idx->terms.ldf, idx->ln_n);
+		st->norm_n = idx->n + 1;
+	}
+	double snorm = st->norm;
 
 	/* Summed in text order. */
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
@@ -1214,6 +1235,9 @@ prepare(struct story_index *idx, const struct story_input *in, uint64_t *sh, int
 		return -1;
 	}
 	idx->link = link_key(in);
+	/* The band heads are read after the expiry: start loading them. */
+	for (unsigned b = 0; *has_sh && b < BANDS; b++)
+		__builtin_prefetch(band_slot(idx, b, *sh));
 	expire(idx, in->time);
 	if (ring_reserve(idx) < 0 || tab_reserve(idx, idx->ntoks) < 0 ||
 	    arena_reserve(idx, idx->ntoks) < 0)
