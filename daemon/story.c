@@ -257,6 +257,10 @@ arena_reserve(struct story_index *idx, uint32_t n)
 		wrap = idx->arena_head + idx->arena_used - cap;
 	if (nc < cap + wrap)
 		nc = cap + wrap;
+	if (nc > 1u << 31) { /* item offsets have 31 bits */
+		snprintf(idx->err, sizeof(idx->err), "story: too many terms in the window");
+		return -1;
+	}
 	iterm *a = realloc(idx->arena, (size_t)nc * sizeof(*a));
 	if (a == NULL) {
 		snprintf(idx->err, sizeof(idx->err), "story: out of memory growing the postings");

@@ -31,9 +31,9 @@ struct story_vdelta {
 	uint32_t name; /* 1 when a title name */
 };
 
-/* Room for more entries: exactly that many in a new vector (most stories
- * never grow), a quarter more in one that grows. 0, or -1 out of memory
- * (unchanged). */
+/* Room for more entries: exactly that many in a new vector, four more in
+ * one that grows (a story grows by a few terms an item; memory counts more
+ * than the realloc). 0, or -1 out of memory (unchanged). */
 int story_vec_reserve(struct story_vec *sv, uint32_t more);
 
 /* How many of the ascending term ids tid[0 .. m) sv lacks. */
