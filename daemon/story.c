@@ -6,8 +6,11 @@
  * expired posting and nothing is ever unlinked. Stories hold the summed term
  * weights of their live items (sorted by term id) and a list of their items,
  * so an expiring item is subtracted and a merge relabels the smaller story.
- * Special terms (canonical link, SimHash bands) share the posting machinery
- * but take no part in the cosine. */
+ * The special signals (canonical link, SimHash bands) take no part in the
+ * cosine and are almost all unique, so they get no term records: items with
+ * the same band value or link are chained through the items themselves,
+ * newest first, from a head table (direct-indexed for bands, a map for
+ * links). A walk stops at the first expired item, as with postings. */
 #include "story.h"
 
 #include <math.h>
@@ -23,15 +26,15 @@
 
 #define SEQ_BITS   26
 #define SEQ_MASK   ((1u << SEQ_BITS) - 1)
-#define MAX_TERMS  (STORY_TEXT_TERMS + 1 + BANDS) /* content, link, bands */
+#define MAX_TERMS  STORY_TEXT_TERMS
 #define NONE       0xffffffffu
 #define TID_MASK   0xffffffu
 #define W_SHIFT    24
 #define W_MAX      31u
 #define F_NUM      (1u << 29)
 #define F_NAME     (1u << 30)
-#define F_SPECIAL  (1u << 31)
 #define BANDS      4
+#define BAND_BITS  16  /* a band is 16 bits of the SimHash */
 #define WALK_LIMIT 8   /* postings looked at per term */
 #define TOP_K      8   /* stories compared exactly */
 #define DF_CAP     256 /* a term in more live items finds no candidates */
@@ -39,22 +42,30 @@
 /* Postings one item can walk: its rarest terms, its link and SimHash bands. */
 #define CAND_MAX  ((WALK_TERMS + 1 + BANDS) * WALK_LIMIT)
 #define CAND_BITS 10 /* the candidate hash: 1024 entries, > 4 * CAND_MAX */
+#define QHASH     (4 * MAX_TERMS)
+#define QBITS     1024
+#define SCAN_MAX  16 /* scan story vectors up to this many times the item's terms */
 
 /* ---- state ---- */
 
-/* An item's term: term id | weight << W_SHIFT | F_NUM | F_NAME | F_SPECIAL
- * (a special's id is in the special table). */
+/* An item's term: term id | weight << W_SHIFT | F_NUM | F_NAME. */
 typedef uint32_t iterm;
 
+/* 64 bytes: the ring is the largest per-item structure but the arena. */
 struct item {
 	int64_t time;
 	uint64_t simhash;
-	float scale;           /* 1 / length of its TF vector */
-	uint32_t story;        /* story slot */
-	uint32_t sprev, snext; /* neighbours in the story's item list (seq) */
-	uint8_t nterms, has_simhash;
-	uint32_t off; /* its postings: arena[off .. off + nterms), never wrapping */
+	uint64_t link;                /* hash of its canonical link, 0 = none */
+	float scale;                  /* 1 / length of its TF vector */
+	uint32_t story : 26;          /* story slot (slots < ring size <= 2^25) */
+	uint32_t nterms : 6;          /* <= STORY_TEXT_TERMS */
+	uint32_t sprev, snext;        /* neighbours in the story's item list (seq) */
+	uint32_t off : 31;            /* its terms: arena[off .. off + nterms), never wrapping */
+	uint32_t has_simhash : 1;     /* and so its bands are chained (radius > 0) */
+	uint32_t bnext[BANDS], lnext; /* next older item with the same band value, link */
 };
+
+_Static_assert(sizeof(struct item) == 64, "an item fills one cache line");
 
 struct term {
 	uint64_t key;
@@ -62,16 +73,16 @@ struct term {
 	struct story_posts posts;
 };
 
-/* Content terms and specials (links, SimHash bands) have separate tables,
- * so content term ids stay dense and their ln(df + 0.5) (IDF without a log
+/* Content terms: ids stay dense, so their ln(df + 0.5) (IDF without a log
  * call) packs into a small array. */
 struct termtab {
 	struct term *t;
-	double *ldf; /* content table only */
+	double *ldf;
 	uint32_t cap, used, *free, nfree;
 	struct story_map map;
 };
 
+/* A story of one item has no vector of its own (see story_vec_of). */
 struct story {
 	int64_t id, first, last;
 	uint32_t nitems, head, tail; /* item list by seq */
@@ -110,8 +121,12 @@ struct story_index {
 	iterm *arena;
 	uint32_t arena_cap, arena_head, arena_used; /* physical indices */
 
-	struct termtab terms, specials;
+	struct termtab terms;
 	struct story_post_pool pool;
+	/* Chain heads (newest seq or NONE): band b's value v at
+	 * band_head[b << BAND_BITS | v]; links by hash. */
+	uint32_t *band_head;
+	struct story_map links;
 
 	struct story *stories;
 	uint32_t nst_cap, nst_used, *sfree, nsfree, nlive_st;
@@ -120,10 +135,19 @@ struct story_index {
 	uint32_t epoch;
 
 	/* scratch for the item being assigned */
+	uint64_t link; /* its canonical link's hash or 0 */
 	struct tok toks[MAX_TERMS];
 	uint32_t ntoks;
+	/* the vectors of two stories of one item each (story_vec_of) */
+	struct story_vent view_ent[2][MAX_TERMS];
+	struct story_vec view[2];
 	uint8_t byid[MAX_TERMS]; /* content toks in term id order */
 	uint32_t nbyid;
+	/* The toks by term id, for scanning a story vector: a filter (bit
+	 * tid % QBITS) that rules most entries out, and a hash of 1 + toks
+	 * index (0 empty). */
+	uint64_t qbits[QBITS / 64];
+	uint8_t qhash[QHASH];
 	struct cand {
 		uint32_t slot, flags;
 		double acc, sim; /* credit from the walk; similarity */
@@ -157,31 +181,26 @@ analyze(struct story_index *idx, const struct story_input *in, uint64_t *sh, int
 	return 0;
 }
 
-/* Link and SimHash band terms go after the content terms. */
-static int
-add_specials(struct story_index *idx, const struct story_input *in, uint64_t sh, int has_sh)
+/* The hash of the item's canonical link, or 0. */
+static uint64_t
+link_key(const struct story_input *in)
 {
+	uint64_t key = 0;
+
 	if (in->link && *in->link) {
 		char *c = url_canonical(in->link);
 		if (c != NULL) {
-			idx->toks[idx->ntoks++] = (struct tok){
-				.key = story_fnv64(c, strlen(c), 0x1234567887654321ULL),
-				.w = 1,
-				.flags = F_SPECIAL};
+			key = story_fnv64(c, strlen(c), 0x1234567887654321ULL);
 			free(c);
 		}
 	}
-	if (has_sh && idx->p.simhash_radius > 0) {
-		for (unsigned b = 0; b < BANDS; b++) {
-			uint64_t v = (sh >> (16 * b)) & 0xffff;
-			idx->toks[idx->ntoks++] = (struct tok){
-				.key = story_mix64(0x5348000000000000ULL | (uint64_t)b << 16 | v) |
-				       1,
-				.w = 2 + b,
-				.flags = F_SPECIAL};
-		}
-	}
-	return 0;
+	return key;
+}
+
+static uint32_t *
+band_slot(const struct story_index *idx, unsigned b, uint64_t sh)
+{
+	return &idx->band_head[b << BAND_BITS | ((sh >> (BAND_BITS * b)) & 0xffff)];
 }
 
 /* ---- items, terms, stories ---- */
@@ -238,6 +257,10 @@ arena_reserve(struct story_index *idx, uint32_t n)
 		wrap = idx->arena_head + idx->arena_used - cap;
 	if (nc < cap + wrap)
 		nc = cap + wrap;
+	if (nc > 1u << 31) { /* item offsets have 31 bits */
+		snprintf(idx->err, sizeof(idx->err), "story: too many terms in the window");
+		return -1;
+	}
 	iterm *a = realloc(idx->arena, (size_t)nc * sizeof(*a));
 	if (a == NULL) {
 		snprintf(idx->err, sizeof(idx->err), "story: out of memory growing the postings");
@@ -285,7 +308,8 @@ ring_reserve(struct story_index *idx)
 		return -1;
 	}
 	uint32_t nc = idx->ring_cap ? idx->ring_cap * 2 : 1024;
-	struct item *r = malloc((size_t)nc * sizeof(*r));
+	/* An item per cache line: the walks touch items at random. */
+	struct item *r = aligned_alloc(64, (size_t)nc * sizeof(*r));
 	if (r == NULL)
 		goto oom;
 	for (uint32_t i = 0; i < idx->n; i++)
@@ -299,10 +323,12 @@ oom:
 	return -1;
 }
 
-/* Room for more new terms in a table, before anything changes. */
+/* Room for more new terms, before anything changes. */
 static int
-tab_reserve(struct story_index *idx, struct termtab *tab, uint32_t more)
+tab_reserve(struct story_index *idx, uint32_t more)
 {
+	struct termtab *tab = &idx->terms;
+
 	if (story_map_grow(&tab->map, tab->map.n + more) < 0)
 		goto oom;
 	if (tab->nfree < more && tab->used + more > tab->cap) {
@@ -321,12 +347,10 @@ tab_reserve(struct story_index *idx, struct termtab *tab, uint32_t more)
 		if (fr == NULL)
 			goto oom;
 		tab->free = fr;
-		if (tab == &idx->terms) {
-			double *l = realloc(tab->ldf, (size_t)nc * sizeof(*l));
-			if (l == NULL)
-				goto oom;
-			tab->ldf = l;
-		}
+		double *l = realloc(tab->ldf, (size_t)nc * sizeof(*l));
+		if (l == NULL)
+			goto oom;
+		tab->ldf = l;
 		tab->cap = nc;
 	}
 	return 0;
@@ -345,14 +369,13 @@ ldf_of(const struct story_index *idx, uint32_t df)
 static void
 terms_count(struct story_index *idx)
 {
+	struct termtab *tab = &idx->terms;
+
 	/* The lookups are independent: start all their cache misses first. */
 	for (uint32_t i = 0; i < idx->ntoks; i++)
-		story_map_prefetch((idx->toks[i].flags & F_SPECIAL) ? &idx->specials.map
-								    : &idx->terms.map,
-				   idx->toks[i].key);
+		story_map_prefetch(&tab->map, idx->toks[i].key);
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		struct tok *t = &idx->toks[i];
-		struct termtab *tab = (t->flags & F_SPECIAL) ? &idx->specials : &idx->terms;
 		uint32_t *v = story_map_get(&tab->map, t->key);
 		if (v == NULL) {
 			uint32_t id = tab->nfree ? tab->free[--tab->nfree] : tab->used++;
@@ -366,33 +389,32 @@ terms_count(struct story_index *idx)
 	}
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		struct tok *t = &idx->toks[i];
-		struct termtab *tab = (t->flags & F_SPECIAL) ? &idx->specials : &idx->terms;
 		tab->t[t->tid].df++;
-		if (tab->ldf != NULL)
-			tab->ldf[t->tid] = ldf_of(idx, tab->t[t->tid].df);
+		tab->ldf[t->tid] = ldf_of(idx, tab->t[t->tid].df);
 	}
-	/* The content terms in term id order, for merging with story vectors. */
-	idx->nbyid = 0;
+	/* The terms in term id order, for merging with story vectors: sorted
+	 * as tid << 8 | index, so the sort compares plain numbers. */
+	uint64_t k[MAX_TERMS];
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
-		if (idx->toks[i].flags & F_SPECIAL)
-			continue;
-		uint32_t j = idx->nbyid++;
-		while (j > 0 && idx->toks[idx->byid[j - 1]].tid > idx->toks[i].tid) {
-			idx->byid[j] = idx->byid[j - 1];
-			j--;
-		}
-		idx->byid[j] = (uint8_t)i;
+		uint64_t x = (uint64_t)idx->toks[i].tid << 8 | i;
+		uint32_t j = i;
+		for (; j > 0 && k[j - 1] > x; j--)
+			k[j] = k[j - 1];
+		k[j] = x;
 	}
+	for (uint32_t i = 0; i < idx->ntoks; i++)
+		idx->byid[i] = (uint8_t)(k[i] & 0xff);
+	idx->nbyid = idx->ntoks;
 }
 
 static void
-term_release(struct story_index *idx, struct termtab *tab, uint32_t tid)
+term_release(struct story_index *idx, uint32_t tid)
 {
+	struct termtab *tab = &idx->terms;
 	struct term *t = &tab->t[tid];
 
 	if (--t->df > 0) {
-		if (tab->ldf != NULL)
-			tab->ldf[tid] = ldf_of(idx, t->df);
+		tab->ldf[tid] = ldf_of(idx, t->df);
 		return;
 	}
 	story_post_clear(&idx->pool, &t->posts);
@@ -412,8 +434,47 @@ story_slot(const struct story_index *idx, uint32_t s)
 	return &idx->stories[s];
 }
 
-/* Adds (sign > 0) or removes an item's content weights to a story vector.
- * An item keeps its content terms first, in term id order. */
+/* Most stories in a window have one item, and most of those never get a
+ * second: their vector is exactly their item's weights, so they keep none
+ * and it is rebuilt from the item when needed. A story that once had more
+ * items keeps its own (a sum less an expired item is not bit-equal to the
+ * item left). */
+static int
+story_implicit(const struct story *st)
+{
+	return st->nitems == 1 && st->vec.v == NULL;
+}
+
+/* An item's weight for term tw: what story_vec_add() sums. */
+static float
+item_weight(const struct story_index *idx, iterm tw, float scale)
+{
+	return scale * (float)idx->wlog[(tw >> W_SHIFT) & W_MAX];
+}
+
+/* The story's vector: its own, or its item's built in view[which] (valid
+ * until the next call with the same which). */
+static const struct story_vec *
+story_vec_of(struct story_index *idx, const struct story *st, unsigned which)
+{
+	if (!story_implicit(st))
+		return &st->vec;
+	const struct item *it = item_at(idx, seq_full(idx, st->head));
+	const iterm *tw = item_terms(idx, it);
+	struct story_vec *v = &idx->view[which];
+
+	v->v = idx->view_ent[which];
+	for (unsigned i = 0; i < it->nterms; i++)
+		v->v[i] = (struct story_vent){.tid = tw[i] & TID_MASK,
+					      .names = (tw[i] & F_NAME) != 0,
+					      .c = item_weight(idx, tw[i], it->scale)};
+	v->nv = v->cv = it->nterms;
+	return v;
+}
+
+/* Adds (sign > 0) or removes an item's weights to a story vector. An item
+ * keeps its terms in term id order. A story's first item and its last are
+ * neither added nor removed: such a story has no vector. */
 static void
 vec_apply(const struct story_index *idx, struct story *st, const iterm *tw, unsigned nterms,
 	  int sign, float scale)
@@ -421,11 +482,12 @@ vec_apply(const struct story_index *idx, struct story *st, const iterm *tw, unsi
 	struct story_vdelta d[MAX_TERMS];
 	unsigned m = 0;
 
-	for (; m < nterms && !(tw[m] & F_SPECIAL); m++)
-		d[m] = (struct story_vdelta){tw[m] & TID_MASK,
-					     scale * (float)idx->wlog[(tw[m] >> W_SHIFT) & W_MAX],
-					     (tw[m] & F_NAME) != 0};
 	st->norm_n = 0;
+	if ((sign > 0 && st->nitems == 0) || (sign < 0 && story_implicit(st)))
+		return;
+	for (; m < nterms; m++)
+		d[m] = (struct story_vdelta){tw[m] & TID_MASK, item_weight(idx, tw[m], scale),
+					     (tw[m] & F_NAME) != 0};
 	if (sign > 0)
 		story_vec_add(&st->vec, d, m);
 	else
@@ -439,22 +501,42 @@ item_scale(const struct story_index *idx)
 	double s = 0;
 
 	for (unsigned i = 0; i < idx->ntoks; i++) {
-		if (idx->toks[i].flags & F_SPECIAL)
-			continue;
 		double x = idx->wlog[idx->toks[i].w & W_MAX];
 		s += x * x;
 	}
 	return s > 0 ? (float)(1.0 / sqrt(s)) : 0.0f;
 }
 
+/* Room in story st for the item's terms it lacks. A story of one item
+ * gets its own vector first (the same values), so item_insert() cannot
+ * fail. */
 static int
-vec_reserve(struct story_index *idx, struct story *st, uint32_t more)
+vec_reserve(struct story_index *idx, struct story *st)
 {
-	if (story_vec_reserve(&st->vec, more) < 0) {
-		snprintf(idx->err, sizeof(idx->err), "story: out of memory growing a story");
-		return -1;
+	uint32_t tid[MAX_TERMS] = {0}; /* (gcc cannot see nbyid <= MAX_TERMS) */
+
+	if (st->nitems == 0)
+		return 0;
+	const struct story_vec *sv = story_vec_of(idx, st, 0);
+	for (uint32_t j = 0; j < idx->nbyid; j++)
+		tid[j] = idx->toks[idx->byid[j]].tid;
+	uint32_t more = story_vec_missing(sv, tid, idx->nbyid);
+	if (sv != &st->vec) {
+		struct story_vec own = {0};
+		if (story_vec_reserve(&own, sv->nv + more) < 0)
+			goto oom;
+		if (sv->nv > 0)
+			memcpy(own.v, sv->v, sv->nv * sizeof(*sv->v));
+		own.nv = sv->nv;
+		st->vec = own;
+		return 0;
 	}
+	if (story_vec_reserve(&st->vec, more) < 0)
+		goto oom;
 	return 0;
+oom:
+	snprintf(idx->err, sizeof(idx->err), "story: out of memory growing a story");
+	return -1;
 }
 
 /* A new empty story in a free slot; returns the slot or NONE. */
@@ -502,6 +584,25 @@ story_kill(struct story_index *idx, uint32_t s)
 	idx->nlive_st--;
 }
 
+/* The expiring item seq heads its chains if it is the newest with its band
+ * values or link: those chains end. */
+static void
+specials_unchain(struct story_index *idx, const struct item *it, uint32_t seq)
+{
+	if (it->has_simhash && idx->p.simhash_radius > 0) {
+		for (unsigned b = 0; b < BANDS; b++) {
+			uint32_t *h = band_slot(idx, b, it->simhash);
+			if (*h == seq)
+				*h = NONE;
+		}
+	}
+	if (it->link != 0) {
+		uint32_t *v = story_map_get(&idx->links, it->link);
+		if (v != NULL && *v == seq)
+			story_map_del(&idx->links, it->link);
+	}
+}
+
 /* Drops the oldest item: its df, its weights, its place in its story. */
 static void
 expire_one(struct story_index *idx)
@@ -512,13 +613,11 @@ expire_one(struct story_index *idx)
 	iterm *terms = item_terms(idx, it);
 
 	for (unsigned i = 0; i < it->nterms; i++)
-		__builtin_prefetch((terms[i] & F_SPECIAL) ? &idx->specials.t[terms[i] & TID_MASK]
-							  : &idx->terms.t[terms[i] & TID_MASK],
-				   1);
+		__builtin_prefetch(&idx->terms.t[terms[i] & TID_MASK], 1);
 	vec_apply(idx, st, terms, it->nterms, -1, it->scale);
 	for (unsigned i = 0; i < it->nterms; i++)
-		term_release(idx, (terms[i] & F_SPECIAL) ? &idx->specials : &idx->terms,
-			     terms[i] & TID_MASK);
+		term_release(idx, terms[i] & TID_MASK);
+	specials_unchain(idx, it, idx->head);
 	if (it->sprev != NONE)
 		item_at(idx, seq_full(idx, it->sprev))->snext = it->snext;
 	else
@@ -585,32 +684,59 @@ story_in_reach(const struct story_index *idx, const struct story *st, int64_t t)
 
 /* Walks one term's postings, newest first, crediting each story met. */
 static void
-walk_postings(struct story_index *idx, const struct tok *tk, double credit, uint64_t sh)
+walk_postings(struct story_index *idx, const struct tok *tk, double credit)
 {
-	int special = (tk->flags & F_SPECIAL) != 0;
-	const struct term *tm = special ? &idx->specials.t[tk->tid] : &idx->terms.t[tk->tid];
+	const struct term *tm = &idx->terms.t[tk->tid];
 
 	for (unsigned k = 0; k < WALK_LIMIT && k < tm->posts.fill; k++) {
-		uint32_t seq, slot, flag = 0;
+		uint32_t seq, slot;
 		story_post_get(&idx->pool, &tm->posts, k, &seq, &slot);
 		/* Postings are newest first and items expire oldest first. */
 		if (seq - idx->head >= idx->n)
 			break;
-		if (special) {
+		cand_get(idx, slot)->acc += credit;
+	}
+}
+
+/* Is seq a live item? Chains run newest first, so the first that is not
+ * ends the walk. */
+static int
+chain_live(const struct story_index *idx, uint32_t seq)
+{
+	return seq != NONE && seq - idx->head < idx->n;
+}
+
+/* Flags the stories of the newest WALK_LIMIT items with the item's link,
+ * and of those with a SimHash within the radius sharing one of its bands. */
+static void
+walk_specials(struct story_index *idx, uint64_t sh, int has_sh)
+{
+	if (idx->link != 0) {
+		const uint32_t *v = story_map_get(&idx->links, idx->link);
+		uint32_t seq = v ? *v : NONE;
+		for (unsigned k = 0; k < WALK_LIMIT && chain_live(idx, seq); k++) {
 			const struct item *it = item_at(idx, seq);
-			slot = it->story;
-			if (tk->w == 1)
-				flag = C_LINK;
-			else if (it->has_simhash &&
-				 (unsigned)__builtin_popcountll(it->simhash ^ sh) <=
-					 idx->p.simhash_radius)
-				flag = C_DUP;
-			else
-				continue;
+			cand_get(idx, it->story)->flags |= C_LINK;
+			seq = it->lnext;
 		}
-		struct cand *c = cand_get(idx, slot);
-		c->acc += credit;
-		c->flags |= flag;
+	}
+	if (!has_sh || idx->p.simhash_radius == 0)
+		return;
+	uint32_t head[BANDS];
+	for (unsigned b = 0; b < BANDS; b++) {
+		head[b] = *band_slot(idx, b, sh);
+		if (chain_live(idx, head[b])) /* the four misses overlap */
+			__builtin_prefetch(item_at(idx, head[b]));
+	}
+	for (unsigned b = 0; b < BANDS; b++) {
+		uint32_t seq = head[b];
+		for (unsigned k = 0; k < WALK_LIMIT && chain_live(idx, seq); k++) {
+			const struct item *it = item_at(idx, seq);
+			if (it->has_simhash && (unsigned)__builtin_popcountll(it->simhash ^ sh) <=
+						       idx->p.simhash_radius)
+				cand_get(idx, it->story)->flags |= C_DUP;
+			seq = it->bnext[b];
+		}
 	}
 }
 
@@ -625,9 +751,10 @@ cmp_cand(const struct story_index *idx, const struct cand *x, const struct cand 
 	return a < b ? -1 : a > b;
 }
 
-/* Collects candidate stories through the item's rarer terms and specials. */
+/* Collects candidate stories through the item's link, SimHash bands and
+ * rarer terms, in that order. */
 static void
-gather(struct story_index *idx, int64_t t, uint64_t sh)
+gather(struct story_index *idx, int64_t t, uint64_t sh, int has_sh)
 {
 	uint32_t pick[WALK_TERMS], npick = 0;
 
@@ -637,14 +764,11 @@ gather(struct story_index *idx, int64_t t, uint64_t sh)
 			idx->chash[h].stamp = 0;
 		idx->epoch = 1;
 	}
+	walk_specials(idx, sh, has_sh);
 	/* The rarest terms find the stories worth comparing; common ones
 	 * would only lengthen the walk. Ties keep text order (determinism). */
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		const struct tok *tk = &idx->toks[i];
-		if (tk->flags & F_SPECIAL) {
-			walk_postings(idx, tk, 0, sh);
-			continue;
-		}
 		uint32_t df = idx->terms.t[tk->tid].df, j;
 		if (df > DF_CAP)
 			continue;
@@ -664,7 +788,7 @@ gather(struct story_index *idx, int64_t t, uint64_t sh)
 	}
 	for (uint32_t i = 0; i < npick; i++) {
 		const struct tok *tk = &idx->toks[pick[i]];
-		walk_postings(idx, tk, tk->idf * tk->q, sh);
+		walk_postings(idx, tk, tk->idf * tk->q);
 	}
 	for (size_t i = 0; i < idx->ncands; i++)
 		__builtin_prefetch(story_slot(idx, idx->cands[i].slot));
@@ -684,6 +808,11 @@ gather(struct story_index *idx, int64_t t, uint64_t sh)
 		idx->cands[j] = c;
 	}
 	idx->ncands = k;
+	for (size_t i = 0; i < k; i++) {
+		const struct story_vec *sv = &story_slot(idx, idx->cands[i].slot)->vec;
+		if (sv->v != NULL) /* the comparisons stream the vectors from here */
+			__builtin_prefetch(sv->v);
+	}
 }
 
 static double
@@ -692,35 +821,31 @@ story_weight(float c)
 	return (double)c;
 }
 
-/* A story's length under today's IDF. IDF drifts slowly with the window,
- * so the length is kept until the vector changes or the window's size moves
- * by 1/64: this keeps the cost of a comparison independent of story size. */
-static double
-story_norm(const struct story_index *idx, struct story *st)
+/* Is the story's cached length still good? IDF drifts slowly with the
+ * window, so the length is kept until the vector changes or the window's
+ * size moves by 1/64: this keeps the cost of a comparison independent of
+ * story size. */
+static int
+story_norm_fresh(const struct story_index *idx, const struct story *st)
 {
 	uint32_t n = idx->n + 1;
 
-	if (st->norm_n != 0 && st->norm_n - n / 64 <= n && n <= st->norm_n + n / 64)
-		return st->norm;
-	st->norm = story_vec_norm(&st->vec, idx->terms.ldf, idx->ln_n);
-	st->norm_n = n;
-	return st->norm;
+	return st->norm_n != 0 && st->norm_n - n / 64 <= n && n <= st->norm_n + n / 64;
 }
 
 /* Does the story have a core name (a title name in at least half of its
  * items) that the item lacks? With a name of the item the story never saw,
  * that is "A met B" against "A met C": two events. */
 static int
-story_core_name_missing(const struct story_index *idx, const struct story *st)
+story_core_name_missing(const struct story_index *idx, const struct story *st,
+			const struct story_vec *sv)
 {
-	const struct story_vec *sv = &st->vec;
-
 	for (uint32_t i = 0; i < sv->nv; i++) {
 		if (sv->v[i].names * 2 < st->nitems || sv->v[i].names == 0)
 			continue;
 		uint32_t j;
 		for (j = 0; j < idx->ntoks; j++)
-			if (idx->toks[j].tid == sv->v[i].tid && !(idx->toks[j].flags & F_SPECIAL))
+			if (idx->toks[j].tid == sv->v[i].tid)
 				break;
 		if (j == idx->ntoks)
 			return 1;
@@ -728,27 +853,90 @@ story_core_name_missing(const struct story_index *idx, const struct story *st)
 	return 0;
 }
 
+/* The index in toks of term tid, or -1. */
+static int
+query_find(const struct story_index *idx, uint32_t tid)
+{
+	if (!((idx->qbits[(tid / 64) % (QBITS / 64)] >> (tid % 64)) & 1))
+		return -1;
+	for (uint32_t h = (tid * 0x9e3779b1u) % QHASH; idx->qhash[h] != 0; h = (h + 1) % QHASH)
+		if (idx->toks[idx->qhash[h] - 1].tid == tid)
+			return idx->qhash[h] - 1;
+	return -1;
+}
+
+static void
+query_index(struct story_index *idx)
+{
+	memset(idx->qbits, 0, sizeof(idx->qbits));
+	memset(idx->qhash, 0, sizeof(idx->qhash));
+	for (uint32_t i = 0; i < idx->ntoks; i++) {
+		uint32_t tid = idx->toks[i].tid, h = (tid * 0x9e3779b1u) % QHASH;
+		idx->qbits[(tid / 64) % (QBITS / 64)] |= 1ull << (tid % 64);
+		while (idx->qhash[h] != 0)
+			h = (h + 1) % QHASH;
+		idx->qhash[h] = (uint8_t)(i + 1);
+	}
+}
+
+/* Fills c[i] with the story's weight for toks[i], or -1 when it has none,
+ * and returns whether the story has a core name the item lacks. A vector
+ * not much longer than the item is scanned once, which also sums its
+ * squared length into *sq when sq is not NULL; a longer one is searched for
+ * each term (and scanned for core names only when asked), and -1 returned. */
+static int
+story_lookup(const struct story_index *idx, const struct story *st, const struct story_vec *sv,
+	     float *c, double *sq)
+{
+	if (sv->nv > SCAN_MAX * idx->nbyid) {
+		uint32_t p = 0;
+		for (uint32_t j = 0; j < idx->nbyid; j++) {
+			const struct tok *tk = &idx->toks[idx->byid[j]];
+			p = story_vec_seek(sv, p, tk->tid);
+			c[idx->byid[j]] =
+				(p < sv->nv && sv->v[p].tid == tk->tid) ? sv->v[p].c : -1.0f;
+		}
+		return -1; /* not known yet */
+	}
+	int core_missing = 0;
+	for (uint32_t i = 0; i < idx->ntoks; i++)
+		c[i] = -1.0f;
+	for (uint32_t i = 0; i < sv->nv; i++) {
+		if (sq != NULL) { /* story_vec_norm()'s sum, in its order */
+			double x = (double)sv->v[i].c * (idx->ln_n - idx->terms.ldf[sv->v[i].tid]);
+			*sq += x * x;
+		}
+		int k = query_find(idx, sv->v[i].tid);
+		if (k >= 0)
+			c[k] = sv->v[i].c;
+		else if (sv->v[i].names != 0 && sv->v[i].names * 2 >= st->nitems)
+			core_missing = 1;
+	}
+	return core_missing;
+}
+
 /* Cosine of the item and a story's summed vector, with today's IDF, less
  * the guard for names and numbers of the item the story never saw. */
 static double
-similarity(const struct story_index *idx, struct story *st, double qnorm)
+similarity(struct story_index *idx, struct story *st, double qnorm)
 {
-	double dot = 0, snorm = story_norm(idx, st);
+	const struct story_vec *sv = story_vec_of(idx, st, 0);
+	double dot = 0, sq = 0;
 	unsigned unseen = 0, unseen_num = 0;
 	float c[MAX_TERMS];
-	uint32_t p = 0;
+	int fresh = story_norm_fresh(idx, st);
+	int core_missing = story_lookup(idx, st, sv, c, fresh ? NULL : &sq);
 
-	/* Looked up in term id order, summed in text order. */
-	for (uint32_t j = 0; j < idx->nbyid; j++) {
-		const struct tok *tk = &idx->toks[idx->byid[j]];
-		p = story_vec_seek(&st->vec, p, tk->tid);
-		c[idx->byid[j]] =
-			(p < st->vec.nv && st->vec.v[p].tid == tk->tid) ? st->vec.v[p].c : -1.0f;
+	if (!fresh) {
+		st->norm = core_missing >= 0 ? sqrt(sq)
+					     : story_vec_norm(sv, idx->terms.ldf, idx->ln_n);
+		st->norm_n = idx->n + 1;
 	}
+	double snorm = st->norm;
+
+	/* Summed in text order. */
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		const struct tok *tk = &idx->toks[i];
-		if (tk->flags & F_SPECIAL)
-			continue;
 		if (c[i] >= 0) {
 			dot += tk->q * story_weight(c[i]) * tk->idf;
 		} else if (tk->flags & F_NAME) {
@@ -761,7 +949,9 @@ similarity(const struct story_index *idx, struct story *st, double qnorm)
 		return 0;
 	double sim =
 		dot / (snorm * qnorm) - idx->p.guard * unseen - idx->p.number_guard * unseen_num;
-	if (unseen > 0 && story_core_name_missing(idx, st))
+	if (unseen > 0 && core_missing < 0)
+		core_missing = story_core_name_missing(idx, st, sv);
+	if (unseen > 0 && core_missing)
 		sim -= idx->p.conflict_guard;
 	return sim;
 }
@@ -774,8 +964,6 @@ query_norm(struct story_index *idx)
 
 	for (uint32_t i = 0; i < idx->ntoks; i++) {
 		struct tok *tk = &idx->toks[i];
-		if (tk->flags & F_SPECIAL)
-			continue;
 		tk->idf = idf(idx, tk->tid);
 		tk->q = idx->wlog[tk->w] * tk->idf;
 		s += tk->q * tk->q;
@@ -790,11 +978,14 @@ static int
 story_absorb(struct story_index *idx, uint32_t a, uint32_t b)
 {
 	struct story *sa = story_slot(idx, a), *sb = story_slot(idx, b);
+	struct story_vec sum;
 
-	if (story_vec_merge(&sa->vec, &sb->vec) < 0) {
+	if (story_vec_merge(story_vec_of(idx, sa, 0), story_vec_of(idx, sb, 1), &sum) < 0) {
 		snprintf(idx->err, sizeof(idx->err), "story: out of memory merging stories");
 		return -1;
 	}
+	story_vec_free(&sa->vec);
+	sa->vec = sum;
 	sa->norm_n = 0;
 	for (uint32_t s = sb->head; s != NONE;) {
 		uint32_t seq = seq_full(idx, s);
@@ -802,10 +993,8 @@ story_absorb(struct story_index *idx, uint32_t a, uint32_t b)
 		const iterm *terms = item_terms(idx, it);
 		it->story = a;
 		for (unsigned t = 0; t < it->nterms; t++)
-			if (!(terms[t] & F_SPECIAL))
-				story_post_relabel(&idx->pool,
-						   &idx->terms.t[terms[t] & TID_MASK].posts, seq,
-						   a);
+			story_post_relabel(&idx->pool, &idx->terms.t[terms[t] & TID_MASK].posts,
+					   seq, a);
 		s = it->snext;
 	}
 	if (sa->tail != NONE) {
@@ -865,6 +1054,31 @@ story_merge(struct story_index *idx, uint32_t *t, uint32_t o)
 	return 0;
 }
 
+/* Puts item seq at the head of its band and link chains (the link map has
+ * room reserved). */
+static void
+specials_chain(struct story_index *idx, struct item *it, uint32_t seq)
+{
+	if (it->has_simhash && idx->p.simhash_radius > 0) {
+		for (unsigned b = 0; b < BANDS; b++) {
+			uint32_t *h = band_slot(idx, b, it->simhash);
+			it->bnext[b] = *h;
+			*h = seq;
+		}
+	}
+	it->link = idx->link;
+	it->lnext = NONE;
+	if (it->link != 0) {
+		uint32_t *v = story_map_get(&idx->links, it->link);
+		if (v != NULL) {
+			it->lnext = *v;
+			*v = seq;
+		} else {
+			story_map_put(&idx->links, it->link, seq);
+		}
+	}
+}
+
 /* Puts the analysed item into the ring, its postings and story slot s.
  * terms is the item's allocated posting array (ownership passes). */
 static void
@@ -877,25 +1091,18 @@ item_insert(struct story_index *idx, const struct story_input *in, uint64_t sh, 
 
 	it->time = in->time;
 	it->simhash = sh;
-	it->has_simhash = (uint8_t)has_sh;
+	it->has_simhash = has_sh != 0;
 	it->story = s;
-	it->nterms = (uint8_t)idx->ntoks;
+	it->nterms = idx->ntoks;
 	it->off = arena_next(idx, idx->ntoks);
 	it->scale = item_scale(idx);
-	/* Content terms first in term id order, then the specials. */
-	uint32_t k = 0;
+	/* Its terms in term id order. */
 	for (uint32_t j = 0; j < idx->nbyid; j++) {
 		const struct tok *tk = &idx->toks[idx->byid[j]];
-		terms[k++] = tk->tid | (tk->w & W_MAX) << W_SHIFT | tk->flags;
+		terms[j] = tk->tid | (tk->w & W_MAX) << W_SHIFT | tk->flags;
 		story_post_push(&idx->pool, &idx->terms.t[tk->tid].posts, seq, s);
 	}
-	for (uint32_t i = 0; i < idx->ntoks; i++) {
-		const struct tok *tk = &idx->toks[i];
-		if (!(tk->flags & F_SPECIAL))
-			continue;
-		terms[k++] = tk->tid | (tk->w & W_MAX) << W_SHIFT | tk->flags;
-		story_post_push(&idx->pool, &idx->specials.t[tk->tid].posts, seq, NONE);
-	}
+	specials_chain(idx, it, seq);
 	vec_apply(idx, st, terms, it->nterms, +1, it->scale);
 	it->snext = NONE;
 	it->sprev = st->tail;
@@ -990,6 +1197,10 @@ story_new(const struct story_params *params, char *err, size_t errlen)
 		idx->wlog[w] = 1.0 + log((double)w);
 	for (unsigned df = 0; df < LDF_TABLE; df++)
 		idx->ldf_small[df] = log(df + 0.5);
+	idx->band_head = malloc(((size_t)BANDS << BAND_BITS) * sizeof(*idx->band_head));
+	if (idx->band_head == NULL)
+		goto oom;
+	memset(idx->band_head, 0xff, ((size_t)BANDS << BAND_BITS) * sizeof(*idx->band_head));
 	idx->text = story_text_new(idx->language, err, errlen);
 	if (idx->text == NULL) {
 		story_free(idx);
@@ -1018,9 +1229,8 @@ story_free(struct story_index *idx)
 	free(idx->terms.free);
 	free(idx->terms.ldf);
 	story_map_free(&idx->terms.map);
-	free(idx->specials.t);
-	free(idx->specials.free);
-	story_map_free(&idx->specials.map);
+	free(idx->band_head);
+	story_map_free(&idx->links);
 	story_post_pool_free(&idx->pool);
 	story_map_free(&idx->story_map);
 	free(idx->merged);
@@ -1037,11 +1247,18 @@ prepare(struct story_index *idx, const struct story_input *in, uint64_t *sh, int
 		snprintf(idx->err, sizeof(idx->err), "story: out of memory analysing an item");
 		return -1;
 	}
-	add_specials(idx, in, *sh, *has_sh);
+	idx->link = link_key(in);
+	/* The band heads are read after the expiry: start loading them. */
+	for (unsigned b = 0; *has_sh && b < BANDS; b++)
+		__builtin_prefetch(band_slot(idx, b, *sh));
 	expire(idx, in->time);
-	if (ring_reserve(idx) < 0 || tab_reserve(idx, &idx->terms, idx->ntoks) < 0 ||
-	    tab_reserve(idx, &idx->specials, idx->ntoks) < 0 || arena_reserve(idx, idx->ntoks) < 0)
+	if (ring_reserve(idx) < 0 || tab_reserve(idx, idx->ntoks) < 0 ||
+	    arena_reserve(idx, idx->ntoks) < 0)
 		return -1;
+	if (idx->link != 0 && story_map_grow(&idx->links, idx->links.n + 1) < 0) {
+		snprintf(idx->err, sizeof(idx->err), "story: out of memory growing the links");
+		return -1;
+	}
 	if (story_post_reserve(&idx->pool, idx->ntoks) < 0) {
 		snprintf(idx->err, sizeof(idx->err), "story: out of memory growing the postings");
 		return -1;
@@ -1057,8 +1274,7 @@ static void
 unprepare(struct story_index *idx, iterm *terms)
 {
 	for (uint32_t i = 0; i < idx->ntoks; i++)
-		term_release(idx, (idx->toks[i].flags & F_SPECIAL) ? &idx->specials : &idx->terms,
-			     idx->toks[i].tid);
+		term_release(idx, idx->toks[i].tid);
 	(void)terms; /* reserved arena space is simply not used */
 }
 
@@ -1105,8 +1321,9 @@ merge_close(struct story_index *idx, const struct cand *best, uint32_t *target)
 		/* Close to the item is not enough: the two stories must share
 		 * their core too, or one broad item would chain events. */
 		if (c->flags ||
-		    story_vec_cosine(&story_slot(idx, c->slot)->vec, &story_slot(idx, *target)->vec,
-				     idx->terms.ldf, idx->ln_n) >= idx->p.pair_threshold)
+		    story_vec_cosine(story_vec_of(idx, story_slot(idx, c->slot), 0),
+				     story_vec_of(idx, story_slot(idx, *target), 1), idx->terms.ldf,
+				     idx->ln_n) >= idx->p.pair_threshold)
 			todo[k++] = c->slot;
 	}
 	for (size_t i = 0; i < k; i++)
@@ -1130,7 +1347,8 @@ story_assign(struct story_index *idx, const struct story_input *in, struct story
 	if (prepare(idx, in, &sh, &has_sh, &terms) < 0)
 		return -1;
 	double qn = query_norm(idx);
-	gather(idx, in->time, sh);
+	query_index(idx);
+	gather(idx, in->time, sh, has_sh);
 	const struct cand *best = choose(idx, qn);
 	if (best == NULL) {
 		s = story_create(idx, idx->next_id);
@@ -1141,7 +1359,7 @@ story_assign(struct story_index *idx, const struct story_input *in, struct story
 		if (merge_close(idx, best, &s) < 0)
 			goto fail;
 	}
-	if (vec_reserve(idx, story_slot(idx, s), idx->ntoks) < 0)
+	if (vec_reserve(idx, story_slot(idx, s)) < 0)
 		goto fail;
 	item_insert(idx, in, sh, has_sh, s, terms);
 	out->story_id = story_slot(idx, s)->id;
@@ -1172,7 +1390,7 @@ story_restore(struct story_index *idx, const struct story_input *in, int64_t sto
 		return -1;
 	uint32_t *v = story_map_get(&idx->story_map, (uint64_t)story_id);
 	uint32_t s = v ? *v : story_create(idx, story_id);
-	if (s == NONE || vec_reserve(idx, story_slot(idx, s), idx->ntoks) < 0) {
+	if (s == NONE || vec_reserve(idx, story_slot(idx, s)) < 0) {
 		if (s != NONE && story_slot(idx, s)->nitems == 0)
 			story_kill(idx, s);
 		unprepare(idx, terms);

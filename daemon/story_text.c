@@ -15,27 +15,13 @@
 #define SIMHASH_MIN  10 /* tokens needed before SimHash says anything */
 
 /* A word's stem hash, remembered: Snowball costs about 2,000 instructions a
- * word and news repeats its words all day. Direct-mapped, keyed by the
- * word's 64-bit hash and stemmer, as terms themselves are keyed by hash. */
-#define STEM_CACHE (1u << 16)
+ * word and news repeats its words all day. Two-way set-associative (a set
+ * is half a cache line; the newer entry first), keyed by the word's 64-bit
+ * hash and stemmer, as terms themselves are keyed by hash. */
+#define STEM_CACHE (1u << 16) /* entries */
 struct stem_slot {
 	uint64_t word; /* word hash ^ stemmer; 0 = empty */
 	uint64_t key;  /* its stem's hash */
-};
-
-struct story_text {
-	char language[32];
-	struct sb_stemmer *stem_main, *stem_ru, *stem_tr, *stem_ar, *stem_el;
-	struct stem_slot *stem_cache;
-	struct story_map stop; /* folded stop word hash -> STOP_* bits */
-	uint64_t spread[256];  /* byte -> its bits, one per byte (SimHash) */
-
-	/* the item being analysed */
-	struct story_term toks[STORY_TEXT_TERMS];
-	uint32_t ntoks;
-	uint8_t tokhash[4 * STORY_TEXT_TERMS]; /* 1 + index into toks by key, 0 = empty */
-	uint64_t *seq_hashes;                  /* content token hashes, in order, for SimHash */
-	size_t nseq, cseq;
 };
 
 enum script {
@@ -45,6 +31,39 @@ enum script {
 	SCRIPT_GREEK,
 	SCRIPT_ARABIC,
 	SCRIPT_HAN
+};
+
+/* One word of the text, as found. */
+struct rawtok {
+	const uint8_t *s;
+	size_t n;
+	int ascii, upper, allcaps, digit;
+	enum script script;
+	size_t ncp;
+};
+
+/* ASCII byte classes: the word scan's fast path (most news is ASCII). */
+enum { A_WORD = 1, A_UPPER = 2, A_LOWER = 4, A_DIGIT = 8 };
+
+/* Words are found in batches of this many, so that their stop-word and stem
+ * cache lookups (cache misses: the stem cache is 1 MB) overlap. */
+#define SCAN_WORDS 64
+
+struct story_text {
+	char language[32];
+	uint8_t aclass[128];
+	struct sb_stemmer *stem_main, *stem_ru, *stem_tr, *stem_ar, *stem_el;
+	struct stem_slot *stem_cache;
+	struct story_map stop; /* folded stop word hash -> STOP_* bits */
+	uint64_t spread[256];  /* byte -> its bits, one per byte (SimHash) */
+
+	/* the item being analysed */
+	struct story_term toks[STORY_TEXT_TERMS];
+	uint32_t ntoks;
+	struct rawtok scan_tok[SCAN_WORDS];
+	uint8_t tokhash[4 * STORY_TEXT_TERMS]; /* 1 + index into toks by key, 0 = empty */
+	uint64_t *seq_hashes;                  /* content token hashes, in order, for SimHash */
+	size_t nseq, cseq;
 };
 
 /* Stop word lists a word is on, as bits of its value in the stop map. */
@@ -131,22 +150,15 @@ text_is_turkish(const char *s)
 	return 0;
 }
 
-/* NFKC + case folding of one token into out (UTF-8); returns its length. A
+/* NFKC + case folding of one non-ASCII token into out (UTF-8); returns its
+ * length (ASCII words are folded in word_add()). A
  * combining dot after i (the fold of Turkish İ) is dropped so İstanbul and
  * Istanbul agree. */
 static size_t
-fold_token(const uint8_t *s, size_t n, int ascii, char *out, size_t outcap)
+fold_token(const uint8_t *s, size_t n, char *out, size_t outcap)
 {
 	int32_t buf[TOKEN_MAX * 4];
 	utf8proc_ssize_t m, k = 0;
-
-	if (ascii) {
-		if (n >= outcap)
-			n = outcap - 1;
-		for (size_t i = 0; i < n; i++)
-			out[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : (char)s[i];
-		return n;
-	}
 	m = utf8proc_decompose(s, (utf8proc_ssize_t)n, buf, TOKEN_MAX * 3,
 			       UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD);
 	if (m <= 0 || m > TOKEN_MAX * 3)
@@ -161,16 +173,6 @@ fold_token(const uint8_t *s, size_t n, int ascii, char *out, size_t outcap)
 	return (size_t)k;
 }
 
-struct rawtok {
-	const uint8_t *s;
-	size_t n;
-	int ascii, upper, allcaps, digit;
-	enum script script;
-	size_t ncp;
-};
-
-/* Finds the next word (a run of letters, marks and digits; a Han/kana/hangul
- * code point is a word by itself). Returns the position after it, or NULL. */
 /* Updates the word's properties with a non-ASCII code point; -1 when the
  * code point must start a new word (Han script words are one character). */
 static int
@@ -193,70 +195,75 @@ word_char_other(struct rawtok *t, int32_t c)
 	return 0;
 }
 
-/* Decodes one code point; ASCII without a library call. Returns its length,
- * or <= 0 for an invalid byte. */
-static utf8proc_ssize_t
-decode(const uint8_t *p, const uint8_t *end, int32_t *c)
+/* Skips separators; returns the start of the next word or NULL. */
+static const uint8_t *
+skip_separators(const struct story_text *tx, const uint8_t *p, const uint8_t *end)
 {
-	if (*p < 0x80) {
-		*c = *p;
-		return 1;
-	}
-	return utf8proc_iterate(p, end - p, c);
-}
+	int32_t c;
 
-static int
-is_word_char(int32_t c)
-{
-	if (c < 0x80)
-		return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-	return is_word_cat(c);
+	while (p < end) {
+		if (*p < 0x80) {
+			if (tx->aclass[*p] & A_WORD)
+				return p;
+			p++;
+			continue;
+		}
+		utf8proc_ssize_t k = utf8proc_iterate(p, end - p, &c);
+		if (k <= 0) {
+			p++; /* invalid byte: a separator */
+			continue;
+		}
+		if (is_word_cat(c))
+			return p;
+		p += (size_t)k;
+	}
+	return NULL;
 }
 
 /* Finds the next word (a run of letters, marks and digits; a Han/kana/hangul
  * code point is a word by itself). Returns the position after it, or NULL. */
 static const uint8_t *
-next_word(const uint8_t *p, const uint8_t *end, struct rawtok *t)
+next_word(const struct story_text *tx, const uint8_t *p, const uint8_t *end, struct rawtok *t)
 {
 	int32_t c;
-	utf8proc_ssize_t k;
 
 	memset(t, 0, sizeof(*t));
-	while (p < end) {
-		k = decode(p, end, &c);
-		if (k <= 0) {
-			p++; /* invalid byte: a separator */
-			continue;
-		}
-		if (is_word_char(c))
-			break;
-		p += k;
-	}
-	if (p >= end)
+	p = skip_separators(tx, p, end);
+	if (p == NULL)
 		return NULL;
 	t->s = p;
 	t->ascii = 1;
 	t->allcaps = 1;
 	while (p < end) {
-		k = decode(p, end, &c);
-		if (k <= 0 || !is_word_char(c))
-			break;
-		if (c < 0x80) {
+		if (*p < 0x80) {
+			unsigned cl = tx->aclass[*p], seen = 0;
+			if (!(cl & A_WORD))
+				break;
 			if (t->ncp == 0) {
 				t->script = SCRIPT_LATIN;
-				t->upper = c >= 'A' && c <= 'Z';
+				t->upper = (cl & A_UPPER) != 0;
 			} else if (t->script == SCRIPT_HAN) {
 				break;
 			}
-			if (c >= 'a' && c <= 'z')
+			/* The whole ASCII run at once. */
+			const uint8_t *q = p;
+			do {
+				seen |= cl;
+				q++;
+			} while (q < end && *q < 0x80 && ((cl = tx->aclass[*q]) & A_WORD));
+			if (seen & A_LOWER)
 				t->allcaps = 0;
-			if (c >= '0' && c <= '9')
+			if (seen & A_DIGIT)
 				t->digit = 1;
-		} else if (word_char_other(t, c) < 0) {
-			break;
+			t->ncp += (size_t)(q - p);
+			p = q;
+			continue;
 		}
+		utf8proc_ssize_t k = utf8proc_iterate(p, end - p, &c);
+		if (k <= 0 || !is_word_cat(c) || word_char_other(t, c) < 0)
+			break;
 		t->ncp++;
-		p += k;
+		p += (size_t)k;
 	}
 	t->n = (size_t)(p - t->s);
 	return p;
@@ -333,45 +340,82 @@ stemmer_for(const struct story_text *tx, const struct rawtok *t, int turkish)
 	}
 }
 
-/* The hash of w's stem (w: n folded bytes, h its hash). */
+/* Folds word t into w (cap bytes, *n used) and returns the folded word's
+ * hash, or 0 when t is not a word to keep. */
 static uint64_t
-stem_key(struct story_text *tx, struct sb_stemmer *st, const char *w, size_t n, uint64_t h)
+word_fold(const struct story_text *tx, const struct rawtok *t, char *w, size_t cap, size_t *n)
 {
-	uint64_t word = (h ^ (uint64_t)(uintptr_t)st * 0x9e3779b97f4a7c15ULL) | 1;
-	struct stem_slot *slot = &tx->stem_cache[story_mix64(word) & (STEM_CACHE - 1)];
-	const sb_symbol *r;
-	uint64_t key;
+	uint64_t h;
 
-	if (slot->word == word)
-		return slot->key;
-	r = sb_stemmer_stem(st, (const sb_symbol *)w, (int)n);
+	if (t->ncp > TOKEN_MAX || (t->ncp < 2 && !t->digit && t->script != SCRIPT_HAN))
+		return 0;
+	if (!t->ascii) {
+		*n = fold_token(t->s, t->n, w, cap);
+		return *n ? word_hash(w, *n) : 0;
+	}
+	/* Folded and hashed in one pass: story_fnv64() of the lower case. */
+	*n = t->n < cap ? t->n : cap - 1;
+	h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < *n; i++) {
+		uint8_t b = t->s[i];
+		w[i] = (char)((tx->aclass[b] & A_UPPER) ? b + 32 : b);
+		h = (h ^ (uint8_t)w[i]) * 0x100000001b3ULL;
+	}
+	return h ? h : 1;
+}
+
+/* The stem cache's key for a word hash h and stemmer st, and its slot. */
+static uint64_t
+stem_word(const struct sb_stemmer *st, uint64_t h)
+{
+	return (h ^ (uint64_t)(uintptr_t)st * 0x9e3779b97f4a7c15ULL) | 1;
+}
+
+/* The set of the word: two slots. */
+static struct stem_slot *
+stem_slot(const struct story_text *tx, uint64_t word)
+{
+	return &tx->stem_cache[2 * (story_mix64(word) & (STEM_CACHE / 2 - 1))];
+}
+
+/* The hash of word t's stem (h: the folded word's hash). */
+static uint64_t
+stem_key(struct story_text *tx, struct sb_stemmer *st, const struct rawtok *t, uint64_t h)
+{
+	uint64_t word = stem_word(st, h), key;
+	struct stem_slot *slot = stem_slot(tx, word);
+	char w[TOKEN_MAX * 4 * 4];
+	size_t n;
+
+	if (slot[0].word == word)
+		return slot[0].key;
+	if (slot[1].word == word) {
+		struct stem_slot hit = slot[1];
+		slot[1] = slot[0];
+		slot[0] = hit;
+		return hit.key;
+	}
+	word_fold(tx, t, w, sizeof(w), &n);
+	const sb_symbol *r = sb_stemmer_stem(st, (const sb_symbol *)w, (int)n);
 	if (r != NULL && sb_stemmer_length(st) > 0)
 		key = word_hash((const char *)r, (size_t)sb_stemmer_length(st));
 	else
 		key = h;
-	slot->word = word;
-	slot->key = key;
+	slot[1] = slot[0];
+	slot[0] = (struct stem_slot){.word = word, .key = key};
 	return key;
 }
 
-/* Normalizes, filters and stems one word, then records it. */
+/* Filters and stems one word (h: its folded hash), then records it. */
 static int
-word_add(struct story_text *tx, const struct rawtok *t, struct field_ctx *f)
+word_add(struct story_text *tx, const struct rawtok *t, uint64_t h, struct field_ctx *f)
 {
-	char w[TOKEN_MAX * 4 * 4];
-	size_t n;
 	uint32_t flags = 0;
 
-	if (t->ncp > TOKEN_MAX || (t->ncp < 2 && !t->digit && t->script != SCRIPT_HAN))
-		return 0;
-	n = fold_token(t->s, t->n, t->ascii, w, sizeof(w));
-	if (n == 0)
-		return 0;
-	uint64_t h = word_hash(w, n);
 	if (is_stop(tx, h, t, f->turkish))
 		return 0;
 	struct sb_stemmer *st = stemmer_for(tx, t, f->turkish);
-	uint64_t key = st ? stem_key(tx, st, w, n, h) : h;
+	uint64_t key = st ? stem_key(tx, st, t, h) : h;
 	if (f->title && t->digit)
 		flags |= STORY_TEXT_NUM;
 	else if (f->title &&
@@ -382,33 +426,68 @@ word_add(struct story_text *tx, const struct rawtok *t, struct field_ctx *f)
 	return seq_push(tx, key);
 }
 
-/* Title Case Headlines capitalize every word, so capitals say nothing. */
+/* Adds the words t[0 .. n), in order, their lookups started together. */
 static int
-is_titlecase(const char *s)
+words_add(struct story_text *tx, const struct rawtok *t, unsigned n, struct field_ctx *f)
 {
-	const uint8_t *p = (const uint8_t *)s, *end = p + strlen(s);
-	struct rawtok t;
-	unsigned words = 0, caps = 0;
+	uint64_t h[SCAN_WORDS];
+	char w[TOKEN_MAX * 4 * 4];
+	size_t len;
 
-	while ((p = next_word(p, end, &t)) != NULL) {
-		if (t.ncp < 4 || t.digit)
+	for (unsigned i = 0; i < n; i++) {
+		h[i] = word_fold(tx, &t[i], w, sizeof(w), &len);
+		if (h[i] == 0)
 			continue;
-		words++;
-		caps += t.upper;
+		story_map_prefetch(&tx->stop, h[i]);
+		const struct sb_stemmer *st = stemmer_for(tx, &t[i], f->turkish);
+		if (st != NULL)
+			__builtin_prefetch(stem_slot(tx, stem_word(st, h[i])));
 	}
-	return words >= 3 && caps * 10 >= words * 7;
+	for (unsigned i = 0; i < n; i++)
+		if (h[i] != 0 && word_add(tx, &t[i], h[i], f) < 0)
+			return -1;
+	return 0;
 }
 
 static int
 field_scan(struct story_text *tx, const char *s, struct field_ctx *f)
 {
 	const uint8_t *p = (const uint8_t *)s, *end = p + strlen(s);
-	struct rawtok t;
+	unsigned n;
 
-	while ((p = next_word(p, end, &t)) != NULL)
-		if (word_add(tx, &t, f) < 0)
+	do {
+		for (n = 0; n < SCAN_WORDS; n++)
+			if ((p = next_word(tx, p, end, &tx->scan_tok[n])) == NULL)
+				break;
+		if (words_add(tx, tx->scan_tok, n, f) < 0)
 			return -1;
+	} while (p != NULL);
 	return 0;
+}
+
+/* Title Case Headlines capitalize every word, so capitals say nothing: the
+ * title's words are found first to tell, then added (kept from the first
+ * scan unless the title has more than SCAN_WORDS). */
+static int
+title_scan(struct story_text *tx, const char *s, struct field_ctx *f)
+{
+	const uint8_t *p = (const uint8_t *)s, *end = p + strlen(s);
+	struct rawtok t;
+	unsigned words = 0, caps = 0, nt = 0;
+	int kept = 1;
+
+	while ((p = next_word(tx, p, end, &t)) != NULL) {
+		if (nt < SCAN_WORDS)
+			tx->scan_tok[nt++] = t;
+		else
+			kept = 0;
+		if (t.ncp < 4 || t.digit)
+			continue;
+		words++;
+		caps += t.upper;
+	}
+	f->titlecase = words >= 3 && caps * 10 >= words * 7;
+	return kept ? words_add(tx, tx->scan_tok, nt, f) : field_scan(tx, s, f);
 }
 
 /* Sets a bit where more than half of the token bigram hashes have it set.
@@ -450,8 +529,7 @@ story_text_analyze(struct story_text *tx, const char *title, const char *text,
 	f.turkish = text_is_turkish(title) || text_is_turkish(text);
 	if (title) {
 		f.title = 1;
-		f.titlecase = is_titlecase(title);
-		if (field_scan(tx, title, &f) < 0)
+		if (title_scan(tx, title, &f) < 0)
 			return -1;
 	}
 	title_n = tx->nseq;
@@ -486,12 +564,18 @@ story_text_new(const char *language, char *err, size_t errlen)
 	if (tx == NULL)
 		goto oom;
 	snprintf(tx->language, sizeof(tx->language), "%s", language);
+	for (unsigned x = 0; x < 128; x++)
+		tx->aclass[x] = (x >= '0' && x <= '9')   ? A_WORD | A_DIGIT
+				: (x >= 'A' && x <= 'Z') ? A_WORD | A_UPPER
+				: (x >= 'a' && x <= 'z') ? A_WORD | A_LOWER
+							 : 0;
 	for (unsigned x = 0; x < 256; x++)
 		for (unsigned b = 0; b < 8; b++)
 			tx->spread[x] |= (uint64_t)((x >> b) & 1) << (8 * b);
-	tx->stem_cache = calloc(STEM_CACHE, sizeof(*tx->stem_cache));
+	tx->stem_cache = aligned_alloc(64, STEM_CACHE * sizeof(*tx->stem_cache));
 	if (tx->stem_cache == NULL)
 		goto oom;
+	memset(tx->stem_cache, 0, STEM_CACHE * sizeof(*tx->stem_cache));
 	tx->stem_main = sb_stemmer_new(tx->language, "UTF_8");
 	if (tx->stem_main == NULL) {
 		snprintf(err, errlen, "story: no stemmer for language \"%s\"", tx->language);

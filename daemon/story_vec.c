@@ -10,15 +10,27 @@ story_vec_reserve(struct story_vec *sv, uint32_t more)
 {
 	if (sv->nv + more <= sv->cv)
 		return 0;
-	uint32_t nc = sv->cv ? sv->cv : 16;
-	while (nc < sv->nv + more)
-		nc += nc / 2;
+	uint32_t nc = sv->nv + more;
+	if (sv->cv > 0)
+		nc += 4;
 	struct story_vent *v = realloc(sv->v, (size_t)nc * sizeof(*v));
 	if (v == NULL)
 		return -1;
 	sv->v = v;
 	sv->cv = nc;
 	return 0;
+}
+
+uint32_t
+story_vec_missing(const struct story_vec *sv, const uint32_t *tid, unsigned m)
+{
+	uint32_t p = 0, n = 0;
+
+	for (unsigned j = 0; j < m; j++) {
+		p = story_vec_seek(sv, p, tid[j]);
+		n += !(p < sv->nv && sv->v[p].tid == tid[j]);
+	}
+	return n;
 }
 
 /* Galloping, so a run of ascending lookups reads the vector once, front to
@@ -103,6 +115,14 @@ story_vec_sub(struct story_vec *sv, const struct story_vdelta *d, unsigned m)
 	if (out != UINT32_MAX)
 		memmove(&v[out], &v[last + 1], (sv->nv - last - 1) * sizeof(*v));
 	sv->nv -= gone;
+	if (sv->nv > 0 && sv->nv * 2 < sv->cv) {
+		uint32_t nc = sv->nv + sv->nv / 4;
+		v = realloc(sv->v, (size_t)nc * sizeof(*v));
+		if (v != NULL) { /* else it keeps its room */
+			sv->v = v;
+			sv->cv = nc;
+		}
+	}
 }
 
 double
@@ -147,10 +167,10 @@ story_vec_cosine(const struct story_vec *a, const struct story_vec *b, const dou
 }
 
 int
-story_vec_merge(struct story_vec *a, const struct story_vec *b)
+story_vec_merge(const struct story_vec *a, const struct story_vec *b, struct story_vec *out)
 {
 	uint32_t cap = a->nv + b->nv, i = 0, j = 0, k = 0;
-	struct story_vent *v = malloc((size_t)(cap ? cap : 1) * sizeof(*v));
+	struct story_vent *v = malloc((size_t)(cap ? cap : 1) * sizeof(*v)), *shrunk;
 
 	if (v == NULL)
 		return -1;
@@ -166,10 +186,14 @@ story_vec_merge(struct story_vec *a, const struct story_vec *b)
 			v[k++].c += b->v[j++].c;
 		}
 	}
-	free(a->v);
-	a->v = v;
-	a->nv = k;
-	a->cv = cap ? cap : 1;
+	/* Shared terms make the sum shorter than the two. */
+	if (k < cap && k > 0 && (shrunk = realloc(v, (size_t)k * sizeof(*v))) != NULL) {
+		v = shrunk;
+		cap = k;
+	}
+	out->v = v;
+	out->nv = k;
+	out->cv = cap ? cap : 1;
 	return 0;
 }
 

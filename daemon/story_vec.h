@@ -31,13 +31,19 @@ struct story_vdelta {
 	uint32_t name; /* 1 when a title name */
 };
 
-/* Room for more entries. 0, or -1 out of memory (unchanged). */
+/* Room for more entries: exactly that many in a new vector, four more in
+ * one that grows (a story grows by a few terms an item; memory counts more
+ * than the realloc). 0, or -1 out of memory (unchanged). */
 int story_vec_reserve(struct story_vec *sv, uint32_t more);
+
+/* How many of the ascending term ids tid[0 .. m) sv lacks. */
+uint32_t story_vec_missing(const struct story_vec *sv, const uint32_t *tid, unsigned m);
 
 /* Adds d[0 .. m) (room for m new entries reserved). */
 void story_vec_add(struct story_vec *sv, const struct story_vdelta *d, unsigned m);
 
-/* Subtracts d[0 .. m); entries left at (about) zero are dropped. */
+/* Subtracts d[0 .. m); entries left at (about) zero are dropped, and the
+ * room of a vector that shrank to under half is given back. */
 void story_vec_sub(struct story_vec *sv, const struct story_vdelta *d, unsigned m);
 
 /* The first index at or after lo whose term id is at least tid. */
@@ -50,8 +56,10 @@ double story_vec_norm(const struct story_vec *sv, const double *ldf, double ln_n
 double story_vec_cosine(const struct story_vec *a, const struct story_vec *b, const double *ldf,
 			double ln_n);
 
-/* a += b. 0, or -1 out of memory (a unchanged). */
-int story_vec_merge(struct story_vec *a, const struct story_vec *b);
+/* *out = a + b, in a new array of just its size (out's old array, if any,
+ * is the caller's to free; a and b may be views). 0, or -1 out of memory
+ * (out unchanged). */
+int story_vec_merge(const struct story_vec *a, const struct story_vec *b, struct story_vec *out);
 
 void story_vec_free(struct story_vec *sv);
 

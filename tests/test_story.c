@@ -291,6 +291,61 @@ test_wire_copy_folds(void **state)
 	story_free(idx);
 }
 
+/* Links and SimHash bands are chained through the items: a chain outlives
+ * its oldest items, ends when its newest expires, and a link or a copy
+ * seen again after that starts afresh. */
+static void
+test_link_chain_across_expiry(void **state)
+{
+	(void)state;
+	const char *link = "https://www.example.com/live/blog?utm_medium=feed";
+	const struct fx f[] = {
+		{T0, "a", "Quarterly figures out", NULL, link},
+		{T0 + 10 * H, "b", "Unrelated wording entirely", NULL, link},
+		/* a expired, b (the chain's newest) still live */
+		{T0 + 80 * H, "c", "Something else said again", NULL,
+		 "http://example.com/live/blog"},
+		/* a, b and c expired: the link's chain ended */
+		{T0 + 200 * H, "d", "Later words for the page", NULL, link},
+		{T0 + 201 * H, "e", "Further different phrasing", NULL, link},
+	};
+	struct story_index *idx = new_index();
+	int64_t ids[5];
+
+	run(idx, f, 5, ids);
+	assert_int_equal(ids[1], ids[0]);
+	assert_int_equal(ids[2], ids[1]);
+	assert_int_not_equal(ids[3], ids[2]);
+	assert_int_equal(ids[4], ids[3]);
+	assert_int_equal(story_count_items(idx), 2);
+	story_free(idx);
+}
+
+static void
+test_wire_copy_chain_across_expiry(void **state)
+{
+	(void)state;
+	static const char wire[] =
+		"Shares in the carmaker fell sharply on Friday after it warned that supply "
+		"problems with chips would cut production at three plants until the summer.";
+	const struct fx f[] = {
+		{T0, "reuters", "Carmaker warns on output", wire, NULL},
+		{T0 + 50 * H, "paper", "Plants to idle", wire, NULL},
+		{T0 + 100 * H, "blog", "Chip woes deepen", wire, NULL},
+		{T0 + 300 * H, "site", "Output warning", wire, NULL},
+	};
+	struct story_index *idx = new_index();
+	int64_t ids[4];
+
+	run(idx, f, 4, ids);
+	assert_int_equal(ids[1], ids[0]);
+	assert_int_equal(ids[2], ids[0]); /* through the second copy: the first expired */
+	assert_int_not_equal(ids[3], ids[0]);
+	assert_int_equal(story_count_items(idx), 1);
+	assert_int_equal(story_count_stories(idx), 1);
+	story_free(idx);
+}
+
 static void
 test_same_link_folds(void **state)
 {
@@ -594,9 +649,36 @@ test_vec_add_sub_merge(void **state)
 	double na = sqrt(1 + 0.25 + 0.0625), nb = sqrt(1 + 0.25 + 4);
 	assert_true(fabs(story_vec_norm(&a, ldf, 1.0) - na) < 1e-9);
 	assert_true(fabs(story_vec_cosine(&a, &b, ldf, 1.0) - 0.25 / (na * nb)) < 1e-9);
-	assert_int_equal(story_vec_merge(&a, &b), 0);
-	assert_int_equal(a.nv, 5);
-	assert_true(a.v[story_vec_seek(&a, 0, 5)].c == 1.0f);
+	const uint32_t want[] = {1, 2, 3, 5, 9};
+	assert_int_equal(story_vec_missing(&a, want, 5), 2); /* 1 and 3 */
+	assert_int_equal(story_vec_missing(&a, want, 0), 0);
+	struct story_vec m = {0}, none = {0};
+	assert_int_equal(story_vec_merge(&a, &b, &m), 0);
+	assert_int_equal(m.nv, 5);
+	assert_int_equal(m.cv, 5); /* just its size */
+	assert_true(m.v[story_vec_seek(&m, 0, 5)].c == 1.0f);
+	assert_int_equal(m.v[story_vec_seek(&m, 0, 5)].names, 1);
+	assert_int_equal(a.nv, 3); /* the inputs are untouched */
+	assert_int_equal(b.nv, 3);
+	story_vec_free(&m);
+	assert_int_equal(story_vec_merge(&a, &none, &m), 0);
+	assert_int_equal(m.nv, 3);
+	story_vec_free(&m);
+	/* Emptied below half, a vector gives its room back. */
+	struct story_vec big = {0};
+	struct story_vdelta d[40];
+	for (uint32_t i = 0; i < 40; i++)
+		d[i] = (struct story_vdelta){i, 1.0f, 0};
+	assert_int_equal(story_vec_reserve(&big, 40), 0);
+	assert_int_equal(big.cv, 40); /* a new vector: exactly */
+	story_vec_add(&big, d, 40);
+	story_vec_sub(&big, d, 30);
+	assert_int_equal(big.nv, 10);
+	assert_true(big.cv < 20);
+	assert_int_equal(big.v[0].tid, 30);
+	assert_int_equal(story_vec_reserve(&big, 25), 0);
+	assert_true(big.cv >= 35);
+	story_vec_free(&big);
 	story_vec_free(&a);
 	story_vec_free(&b);
 }
@@ -633,6 +715,17 @@ test_text_terms(void **state)
 	assert_int_equal(has, 1);
 	assert_int_equal(story_text_analyze(tx, "b", wire, t, &n, &sh2, &has), 0);
 	assert_true(sh == sh2);
+	/* A title longer than one scan batch: its words in order all the same. */
+	char long_title[2048] = "", word[16];
+	for (int i = 0; i < 80; i++) {
+		snprintf(word, sizeof(word), "%sw%dq ", i % 2 ? "X" : "y", i);
+		strcat(long_title, word);
+	}
+	assert_int_equal(story_text_analyze(tx, long_title, NULL, t, &n, &sh, &has), 0);
+	assert_int_equal(n, STORY_TEXT_TERMS);
+	assert_int_equal(story_text_analyze(tx, "yw0q Xw1q", NULL, u, &m, &sh, &has), 0);
+	assert_true(t[0].key == u[0].key && t[1].key == u[1].key);
+	assert_int_equal(has, 0);
 	story_text_free(tx);
 	assert_null(story_text_new("klingon", err, sizeof(err)));
 	assert_non_null(strstr(err, "klingon"));
@@ -650,6 +743,8 @@ main(void)
 		cmocka_unit_test(test_max_items),
 		cmocka_unit_test(test_wire_copy_folds),
 		cmocka_unit_test(test_same_link_folds),
+		cmocka_unit_test(test_link_chain_across_expiry),
+		cmocka_unit_test(test_wire_copy_chain_across_expiry),
 		cmocka_unit_test(test_russian_turkish),
 		cmocka_unit_test(test_restore_then_assign),
 		cmocka_unit_test(test_deterministic),
