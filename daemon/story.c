@@ -123,14 +123,19 @@ struct story_index {
 
 	struct termtab terms;
 	struct story_post_pool pool;
-	/* Chain heads (newest seq or NONE): band b's value v at
-	 * band_head[b << BAND_BITS | v]; links by hash. */
+	/* Chain heads: band b's value v at band_head[b << BAND_BITS | v] as
+	 * ~seq of the newest item, so that 0 is NONE and the 1 MiB table
+	 * costs only the pages that bands touch; links by hash. */
 	uint32_t *band_head;
 	struct story_map links;
 
 	struct story *stories;
 	uint32_t nst_cap, nst_used, *sfree, nsfree, nlive_st;
-	struct story_map story_map; /* id -> slot */
+	/* id -> slot, for story_restore(): only kept while restoring (built
+	 * by the first restore, dropped by the next assign), since assigning
+	 * never looks a story up by id. */
+	struct story_map story_map;
+	int ids_kept;
 	int64_t next_id;
 	uint32_t epoch;
 
@@ -545,10 +550,10 @@ story_create(struct story_index *idx, int64_t id)
 {
 	uint32_t s;
 
-	if (story_map_grow(&idx->story_map, idx->story_map.n + 1) < 0)
+	if (idx->ids_kept && story_map_grow(&idx->story_map, idx->story_map.n + 1) < 0)
 		goto oom;
 	if (idx->nsfree == 0 && idx->nst_used == idx->nst_cap) {
-		uint32_t nc = idx->nst_cap ? idx->nst_cap * 2 : 256;
+		uint32_t nc = idx->nst_cap ? idx->nst_cap + idx->nst_cap / 2 : 256;
 		struct story *p = realloc(idx->stories, (size_t)nc * sizeof(*p));
 		if (p == NULL)
 			goto oom;
@@ -563,7 +568,8 @@ story_create(struct story_index *idx, int64_t id)
 	memset(&idx->stories[s], 0, sizeof(idx->stories[s]));
 	idx->stories[s].id = id;
 	idx->stories[s].head = idx->stories[s].tail = NONE;
-	story_map_put(&idx->story_map, (uint64_t)id, s);
+	if (idx->ids_kept)
+		story_map_put(&idx->story_map, (uint64_t)id, s);
 	idx->nlive_st++;
 	if (id >= idx->next_id)
 		idx->next_id = id + 1;
@@ -578,7 +584,9 @@ story_kill(struct story_index *idx, uint32_t s)
 {
 	struct story *st = story_slot(idx, s);
 
-	story_map_del(&idx->story_map, (uint64_t)st->id);
+	if (idx->ids_kept)
+		story_map_del(&idx->story_map, (uint64_t)st->id);
+	st->id = 0; /* a free slot (ids_build) */
 	story_vec_free(&st->vec);
 	idx->sfree[idx->nsfree++] = s;
 	idx->nlive_st--;
@@ -592,8 +600,8 @@ specials_unchain(struct story_index *idx, const struct item *it, uint32_t seq)
 	if (it->has_simhash && idx->p.simhash_radius > 0) {
 		for (unsigned b = 0; b < BANDS; b++) {
 			uint32_t *h = band_slot(idx, b, it->simhash);
-			if (*h == seq)
-				*h = NONE;
+			if (~*h == seq)
+				*h = ~NONE;
 		}
 	}
 	if (it->link != 0) {
@@ -724,7 +732,7 @@ walk_specials(struct story_index *idx, uint64_t sh, int has_sh)
 		return;
 	uint32_t head[BANDS];
 	for (unsigned b = 0; b < BANDS; b++) {
-		head[b] = *band_slot(idx, b, sh);
+		head[b] = ~*band_slot(idx, b, sh);
 		if (chain_live(idx, head[b])) /* the four misses overlap */
 			__builtin_prefetch(item_at(idx, head[b]));
 	}
@@ -1045,11 +1053,11 @@ story_merge(struct story_index *idx, uint32_t *t, uint32_t o)
 		return -1;
 	}
 	struct story *sb = story_slot(idx, big);
-	if (sb->id != keep) {
+	if (sb->id != keep && idx->ids_kept) {
 		story_map_del(&idx->story_map, (uint64_t)sb->id);
-		sb->id = keep;
 		story_map_put(&idx->story_map, (uint64_t)keep, big);
 	}
+	sb->id = keep;
 	*t = big;
 	return 0;
 }
@@ -1062,8 +1070,8 @@ specials_chain(struct story_index *idx, struct item *it, uint32_t seq)
 	if (it->has_simhash && idx->p.simhash_radius > 0) {
 		for (unsigned b = 0; b < BANDS; b++) {
 			uint32_t *h = band_slot(idx, b, it->simhash);
-			it->bnext[b] = *h;
-			*h = seq;
+			it->bnext[b] = ~*h;
+			*h = ~seq;
 		}
 	}
 	it->link = idx->link;
@@ -1197,10 +1205,9 @@ story_new(const struct story_params *params, char *err, size_t errlen)
 		idx->wlog[w] = 1.0 + log((double)w);
 	for (unsigned df = 0; df < LDF_TABLE; df++)
 		idx->ldf_small[df] = log(df + 0.5);
-	idx->band_head = malloc(((size_t)BANDS << BAND_BITS) * sizeof(*idx->band_head));
+	idx->band_head = calloc((size_t)BANDS << BAND_BITS, sizeof(*idx->band_head));
 	if (idx->band_head == NULL)
 		goto oom;
-	memset(idx->band_head, 0xff, ((size_t)BANDS << BAND_BITS) * sizeof(*idx->band_head));
 	idx->text = story_text_new(idx->language, err, errlen);
 	if (idx->text == NULL) {
 		story_free(idx);
@@ -1340,6 +1347,10 @@ story_assign(struct story_index *idx, const struct story_input *in, struct story
 	iterm *terms = NULL;
 	uint32_t s = NONE;
 
+	if (idx->ids_kept) { /* restoring is over */
+		story_map_free(&idx->story_map);
+		idx->ids_kept = 0;
+	}
 	idx->nmerged = 0;
 	out->story_id = 0;
 	out->merged = NULL;
@@ -1374,6 +1385,23 @@ fail:
 	return -1;
 }
 
+/* The id map of the live stories, for a run of restores. 0 or -1. */
+static int
+ids_build(struct story_index *idx)
+{
+	if (idx->ids_kept)
+		return 0;
+	if (story_map_grow(&idx->story_map, (size_t)idx->nlive_st + 1) < 0) {
+		snprintf(idx->err, sizeof(idx->err), "story: out of memory indexing stories");
+		return -1;
+	}
+	for (uint32_t s = 0; s < idx->nst_used; s++)
+		if (idx->stories[s].id != 0)
+			story_map_put(&idx->story_map, (uint64_t)idx->stories[s].id, s);
+	idx->ids_kept = 1;
+	return 0;
+}
+
 int
 story_restore(struct story_index *idx, const struct story_input *in, int64_t story_id)
 {
@@ -1386,7 +1414,7 @@ story_restore(struct story_index *idx, const struct story_input *in, int64_t sto
 			 (long long)story_id);
 		return -1;
 	}
-	if (prepare(idx, in, &sh, &has_sh, &terms) < 0)
+	if (ids_build(idx) < 0 || prepare(idx, in, &sh, &has_sh, &terms) < 0)
 		return -1;
 	uint32_t *v = story_map_get(&idx->story_map, (uint64_t)story_id);
 	uint32_t s = v ? *v : story_create(idx, story_id);

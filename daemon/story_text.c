@@ -53,7 +53,8 @@ struct story_text {
 	char language[32];
 	uint8_t aclass[128];
 	struct sb_stemmer *stem_main, *stem_ru, *stem_tr, *stem_ar, *stem_el;
-	struct stem_slot *stem_cache;
+	struct stem_slot *stem_cache; /* in stem_mem, aligned to a cache line */
+	void *stem_mem;
 	struct story_map stop; /* folded stop word hash -> STOP_* bits */
 	uint64_t spread[256];  /* byte -> its bits, one per byte (SimHash) */
 
@@ -572,10 +573,11 @@ story_text_new(const char *language, char *err, size_t errlen)
 	for (unsigned x = 0; x < 256; x++)
 		for (unsigned b = 0; b < 8; b++)
 			tx->spread[x] |= (uint64_t)((x >> b) & 1) << (8 * b);
-	tx->stem_cache = aligned_alloc(64, STEM_CACHE * sizeof(*tx->stem_cache));
-	if (tx->stem_cache == NULL)
+	/* calloc: pages no word has touched cost nothing. */
+	tx->stem_mem = calloc(STEM_CACHE + 4, sizeof(*tx->stem_cache));
+	if (tx->stem_mem == NULL)
 		goto oom;
-	memset(tx->stem_cache, 0, STEM_CACHE * sizeof(*tx->stem_cache));
+	tx->stem_cache = (struct stem_slot *)(((uintptr_t)tx->stem_mem + 63) & ~(uintptr_t)63);
 	tx->stem_main = sb_stemmer_new(tx->language, "UTF_8");
 	if (tx->stem_main == NULL) {
 		snprintf(err, errlen, "story: no stemmer for language \"%s\"", tx->language);
@@ -605,7 +607,7 @@ story_text_free(struct story_text *tx)
 {
 	if (tx == NULL)
 		return;
-	free(tx->stem_cache);
+	free(tx->stem_mem);
 	story_map_free(&tx->stop);
 	sb_stemmer_delete(tx->stem_main);
 	sb_stemmer_delete(tx->stem_ru);

@@ -461,6 +461,25 @@ test_restore_then_assign(void **state)
 	run(a, &other, 1, &la);
 	run(b, &other, 1, &lb);
 	assert_int_equal(la, lb);
+	/* Restoring again after assigning finds the stories by id again. */
+	size_t nst = story_count_stories(b), nit = story_count_items(b);
+	struct story_input again = {
+		.item_id = 99, .time = T0 + 6 * H, .title = other.title, .text = other.text};
+	assert_int_equal(story_restore(b, &again, lb), 0);
+	assert_int_equal(story_count_stories(b), nst);
+	assert_int_equal(story_count_items(b), nit + 1);
+	again = (struct story_input){
+		.item_id = 100, .time = T0 + 6 * H, .title = "Chess champion retires"};
+	assert_int_equal(story_restore(b, &again, 1000), 0);
+	assert_int_equal(story_count_stories(b), nst + 1);
+	int64_t lc;
+	run(b, &other, 1, &lc);
+	assert_int_equal(lc, lb);
+	static const struct fx fresh = {T0 + 6 * H, "y",
+					"Orchestra opens season with new conductor",
+					"The philharmonic began its season on Friday.", NULL};
+	run(b, &fresh, 1, &lc);
+	assert_true(lc > 1000);
 	story_free(a);
 	story_free(b);
 }
