@@ -31,6 +31,12 @@ if "$driver" "$tmp/in.tsv" > /dev/null 2> "$tmp/err" || ! grep -q "in.tsv:1: lin
 else
 	echo "ok overlong line"
 fi
+if "$driver" "$tmp/in.tsv" --max-items 20000000 > /dev/null 2> "$tmp/err" ||
+	! grep -q "max_items 20000000 is above" "$tmp/err"; then
+	echo "FAIL max-items above its limit: $(cat "$tmp/err")"; fail=1
+else
+	echo "ok max-items above its limit"
+fi
 if "$driver" "$tmp/in.tsv" --language klingon > /dev/null 2> "$tmp/err" || ! grep -q klingon "$tmp/err"; then
 	echo "FAIL unknown language"; fail=1
 else

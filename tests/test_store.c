@@ -1092,6 +1092,10 @@ test_item_listing(void **state)
 		     (int64_t[]){id[2], id[1], id[0]});
 	expect_items(f, (struct store_filter){.all = 1, .feed = "dw"}, 2,
 		     (int64_t[]){id[3], id[1]});
+	/* Unread of one feed: its own statement (items_unread). */
+	expect_items(f, (struct store_filter){.feed = "dw"}, 2, (int64_t[]){id[3], id[1]});
+	expect_items(f, (struct store_filter){.feed = "bbc"}, 0, NULL);
+	expect_stories(f, (struct store_filter){.feed = "bbc"}, 1, (int64_t[]){40});
 	expect_items(f, (struct store_filter){.all = 1, .tag = "tech"}, 1, (int64_t[]){id[2]});
 	expect_items(f, (struct store_filter){.all = 1, .since = T0 + 100, .before = T0 + 300}, 2,
 		     (int64_t[]){id[2], id[1]});
@@ -1102,6 +1106,7 @@ test_item_listing(void **state)
 	assert_int_equal(store_mark_all_read(f->st, "dw", T0 + 200, &n, f->err, sizeof f->err), 0);
 	assert_int_equal(n, 1);
 	expect_items(f, (struct store_filter){0}, 2, (int64_t[]){id[3], id[2]});
+	expect_items(f, (struct store_filter){.feed = "dw"}, 1, (int64_t[]){id[3]});
 	assert_int_equal(store_mark_all_read(f->st, NULL, 0, &n, f->err, sizeof f->err), 0);
 	assert_int_equal(n, 2);
 	expect_items(f, (struct store_filter){0}, 0, NULL);
