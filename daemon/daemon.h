@@ -60,7 +60,7 @@ struct herald_feed {
 	struct sched_entry entry;
 	struct fetch_request *req; /* the poll in flight, or NULL */
 	struct ingest *ing;        /* its body's ingest, once data arrived */
-	char ing_err[256];         /* why the body was refused */
+	char *ing_err;             /* why the body was refused, or NULL (owned) */
 	uint64_t started_ms;
 	int polled;            /* counted for --once */
 	struct feed_link wait; /* due, queued behind the polls in flight */
@@ -68,15 +68,18 @@ struct herald_feed {
 	int host;              /* index in h->hosts of url's host, or -1 */
 	const char *host_url;  /* the url host was found for (stale if not url) */
 
-	/* A finished poll, waiting in the writer's queue to be recorded. */
+	/* A finished poll, waiting in the writer's queue to be recorded. Its
+	 * strings are owned; error texts are allocated only when a poll fails,
+	 * so 10,000 quiet feeds carry no message buffers. */
 	struct poll_result {
 		enum fetch_error error;
 		long status, retry_after;
 		int not_modified;
 		int store;     /* a body to store */
 		int truncated; /* ...that was cut short (its whole items stored) */
+		int failed;    /* storing failed... */
+		char *why;     /* ...and why (NULL: out of memory) */
 		char *error_text, *etag, *last_modified, *moved_to;
-		char why[512]; /* why storing failed */
 	} res;
 	struct feed_link done; /* in the writer's queue */
 };

@@ -7,6 +7,7 @@
  * struct herald and shares daemon_int.h with daemon.c. */
 #include "autoconfig.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,9 @@
 #include "url.h"
 
 static void result_clear(struct poll_result *r);
+static void result_fail(struct poll_result *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void feed_refused(struct herald_feed *f, const char *why);
 static void host_take(struct herald *h, struct herald_feed *f, int delta);
 static void fifo_unlink(struct feed_fifo *q, struct herald_feed *f);
 
@@ -35,13 +39,25 @@ on_data(struct fetch_request *req, const char *data, size_t len, void *user)
 		f->ing = ingest_new(f->id, fetch_content_type(req), fetch_effective_url(req),
 				    herald_now());
 		if (f->ing == NULL) {
-			snprintf(f->ing_err, sizeof f->ing_err, "out of memory");
+			feed_refused(f, "out of memory");
 			return -1;
 		}
 	}
-	if (ingest_feed(f->ing, data, len, f->ing_err, sizeof f->ing_err) < 0)
+	char err[256];
+	if (ingest_feed(f->ing, data, len, err, sizeof err) < 0) {
+		feed_refused(f, err);
 		return -1;
+	}
 	return 0;
+}
+
+/* Why the body was refused, kept for the failure's log line and status. A
+ * copy that cannot be made leaves the transfer's own error to tell. */
+static void
+feed_refused(struct herald_feed *f, const char *why)
+{
+	free(f->ing_err);
+	f->ing_err = strdup(why);
 }
 
 /* Group commit (store.h): responses are stored as savepoints in one open
@@ -362,7 +378,23 @@ result_clear(struct poll_result *r)
 	free(r->etag);
 	free(r->last_modified);
 	free(r->moved_to);
+	free(r->why);
 	memset(r, 0, sizeof *r);
+}
+
+/* Storing the response failed: the poll counts as failed. */
+static void
+result_fail(struct poll_result *r, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	free(r->why);
+	r->why = strdup(buf);
+	r->failed = 1;
 }
 
 static char *
@@ -395,7 +427,7 @@ result_take(struct herald_feed *f, const struct fetch_outcome *out)
 		   out->status < 300;
 	if (oom && out->error == FETCH_OK) {
 		r->error = FETCH_ERR_TRANSFER;
-		snprintf(f->ing_err, sizeof f->ing_err, "out of memory");
+		feed_refused(f, "out of memory");
 		r->store = 0;
 	}
 }
@@ -421,13 +453,14 @@ poll_complete(struct herald_feed *f, const char *title, unsigned ttl)
 
 	if (r->error != FETCH_OK) {
 		snprintf(why, sizeof why, "%s",
-			 f->ing_err[0]   ? f->ing_err
+			 f->ing_err      ? f->ing_err
 			 : r->error_text ? r->error_text
 					 : "failed");
 	} else if (r->not_modified) {
 		log_debug("feed %s: 304 not modified", f->id);
 	} else if (r->store) {
-		snprintf(why, sizeof why, "%s", r->why);
+		if (r->failed)
+			snprintf(why, sizeof why, "%s", r->why ? r->why : "out of memory");
 		if (r->moved_to && !why[0])
 			feed_moved(f, r->moved_to);
 	} else {
@@ -445,7 +478,8 @@ poll_complete(struct herald_feed *f, const char *title, unsigned ttl)
 	feed_record(f, &out, why[0] ? why : NULL, title, delay, r->truncated);
 	ingest_free(f->ing);
 	f->ing = NULL;
-	f->ing_err[0] = '\0';
+	free(f->ing_err);
+	f->ing_err = NULL;
 	result_clear(r);
 	if (f->slot) {
 		/* Its slot is free: the next waiting feed takes it. */
@@ -511,7 +545,7 @@ work_after(uv_work_t *w, int status)
 	}
 	h->nstories = h->story ? story_count_stories(h->story) : 0;
 	if (h->work_rc < 0) {
-		snprintf(f->res.why, sizeof f->res.why, "%s", h->work_err);
+		result_fail(&f->res, "%s", h->work_err);
 		if (h->work_batched && !batched)
 			batch_lost(h, h->work_err); /* SQLite dropped the whole transaction */
 		else if (c->folded)
@@ -529,9 +563,9 @@ work_after(uv_work_t *w, int status)
 		/* libcurl reports no error for a gzip body whose connection
 		 * closed early without a Content-Length: the document tells. */
 		f->res.truncated = 1;
-		snprintf(f->res.why, sizeof f->res.why,
-			 "the document ends early (%s): cut short? %u whole items stored",
-			 m->bozo_reason ? m->bozo_reason : "?", c->items);
+		result_fail(&f->res,
+			    "the document ends early (%s): cut short? %u whole items stored",
+			    m->bozo_reason ? m->bozo_reason : "?", c->items);
 	} else if (m->bozo) {
 		log_debug("feed %s: not well-formed, recovered: %s", f->id,
 			  m->bozo_reason ? m->bozo_reason : "?");
@@ -556,20 +590,23 @@ work_start(struct herald *h, int kind, struct herald_feed *f)
 	}
 }
 
-/* Starts storing f's body; -1 (with f->res.why) when there is nothing to
- * store, and the poll is completed at once. */
+/* Starts storing f's body; -1 (with f->res failed) when there is nothing
+ * to store, and the poll is completed at once. */
 static int
 store_start(struct herald *h, struct herald_feed *f)
 {
+	char err[512];
+
 	if (f->ing == NULL) {
-		snprintf(f->res.why, sizeof f->res.why, "empty response body");
+		result_fail(&f->res, "empty response body");
 		return -1;
 	}
-	if (ingest_end(f->ing, f->res.why, sizeof f->res.why) < 0)
+	if (ingest_end(f->ing, err, sizeof err) < 0) {
+		result_fail(&f->res, "%s", err);
 		return -1;
+	}
 	if (herald_check_store(h) < 0) {
-		snprintf(f->res.why, sizeof f->res.why,
-			 "database %s went away and cannot be reopened", h->db_path);
+		result_fail(&f->res, "database %s went away and cannot be reopened", h->db_path);
 		return -1;
 	}
 	batch_join(h);
@@ -654,7 +691,8 @@ poll_start(struct herald_feed *f)
 	ro.etag = f->etag;
 	ro.last_modified = f->last_modified;
 	f->started_ms = uv_now(&h->loop);
-	f->ing_err[0] = '\0';
+	free(f->ing_err);
+	f->ing_err = NULL;
 	f->req = fetch_start(h->fetch, &ro, err, sizeof err);
 	if (f->req == NULL) {
 		struct fetch_outcome out = {
@@ -706,6 +744,8 @@ poll_forget(struct herald_feed *f)
 	fifo_unlink(&f->h->waitq, f);
 	fifo_unlink(&f->h->doneq, f);
 	result_clear(&f->res);
+	free(f->ing_err);
+	f->ing_err = NULL;
 }
 
 void
