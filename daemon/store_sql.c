@@ -283,12 +283,18 @@ const char *const store_stmt_sql[S_COUNT] = {
 		ITEMS_WHERE(ANY_READ, "i.story_id = ?10 AND (?4 IS NULL OR i.feed = ?4)"),
 	[S_ITEM_ONE] =
 		ITEM_COLS("i.summary_html, i.content_html, i.content_text") "WHERE i.id = ?1",
+	/* Ranked by FTS5 itself (ORDER BY its rank column, set to bm25 with
+	 * the title weighing most): it sorts row ids and scores only, so the
+	 * snippet and the joins cost only the page, where ORDER BY bm25()
+	 * built every match's whole row into a temporary b-tree (half the
+	 * time of a search matching 30,000 items). Ties keep row id order. */
 	[S_SEARCH] = "SELECT i.id, COALESCE(i.story_id, 0), i.time, i.feed, " FEED_NAME ","
 		     " i.title, i.link, snippet(items_fts, -1, ?2, ?3, '…', 12),"
-		     " bm25(items_fts, 10.0, 2.0, 1.0) AS r, i.read"
+		     " items_fts.rank, i.read"
 		     " FROM items_fts JOIN items i ON i.id = items_fts.rowid"
 		     " JOIN feeds f ON f.id = i.feed"
-		     " WHERE items_fts MATCH ?1 ORDER BY r, i.id LIMIT ?4 OFFSET ?5",
+		     " WHERE items_fts MATCH ?1 AND items_fts.rank MATCH 'bm25(10.0, 2.0, 1.0)'"
+		     " ORDER BY items_fts.rank LIMIT ?4 OFFSET ?5",
 	[S_STATS] =
 		"SELECT (SELECT COUNT(*) FROM feeds), (SELECT COUNT(*) FROM feeds WHERE active),"
 		" (SELECT COUNT(*) FROM items), (SELECT COUNT(*) FROM items WHERE read = 0),"

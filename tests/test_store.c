@@ -274,14 +274,15 @@ test_migrate_unread(void **state)
 
 	snprintf(path, sizeof path, "%s/v1.db", f->dir);
 	sql_exec(path, store_migrations[0]);
-	sql_exec(path, "INSERT INTO feeds(id, url) VALUES ('f', 'http://x/');"
-		       "INSERT INTO stories(id, last_seen, nitems, noutlets) VALUES"
-		       " (1, 10, 3, 1), (2, 20, 1, 1), (3, 5, 1, 1);"
-		       "INSERT INTO items(feed, guid, first_seen, time, read, story_id, hash) VALUES"
-		       " ('f', 'a', 1, 1, 0, 1, 1), ('f', 'b', 2, 2, 0, 1, 2),"
-		       " ('f', 'c', 3, 10, 1, 1, 3), ('f', 'd', 4, 20, 1, 2, 4),"
-		       " ('f', 'e', 5, 5, 0, 3, 5);"
-		       "PRAGMA user_version = 1;");
+	sql_exec(path,
+		 "INSERT INTO feeds(id, url) VALUES ('f', 'http://x/');"
+		 "INSERT INTO stories(id, last_seen, nitems, noutlets) VALUES"
+		 " (1, 10, 3, 1), (2, 20, 1, 1), (3, 5, 1, 1);"
+		 "INSERT INTO items(feed, guid, first_seen, time, read, story_id, hash) VALUES"
+		 " ('f', 'a', 1, 1, 0, 1, 1), ('f', 'b', 2, 2, 0, 1, 2),"
+		 " ('f', 'c', 3, 10, 1, 1, 3), ('f', 'd', 4, 20, 1, 2, 4),"
+		 " ('f', 'e', 5, 5, 0, 3, 5);"
+		 "PRAGMA user_version = 1;");
 	assert_int_equal(store_open(path, &st, f->err, sizeof f->err), 0);
 	assert_int_equal(sql_int(path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	assert_int_equal(sql_int(path, "SELECT nunread FROM stories WHERE id = 1"), 2);
@@ -1217,6 +1218,22 @@ test_search(void **state)
 			 0);
 	assert_int_equal(h.n, 1);
 	store_hit_list_free(&h);
+
+	/* Equal scores come in item order, so pages neither repeat nor skip. */
+	int64_t twin[3];
+	for (int i = 0; i < 3; i++) {
+		char guid[8];
+		snprintf(guid, sizeof guid, "t%d", i);
+		twin[i] = add(f, "bbc", guid, "Walrus sighted", "", T0 + 30 + i, 60 + i);
+	}
+	for (unsigned page = 0; page < 3; page++) {
+		assert_int_equal(store_search(f->st, "walrus", NULL, NULL, 1, page, &h, f->err,
+					      sizeof f->err),
+				 0);
+		assert_int_equal(h.n, 1);
+		assert_int_equal(h.v[0].item_id, twin[page]);
+		store_hit_list_free(&h);
+	}
 
 	q = store_fts_query("a \"b c\" d* (e OR f) g\"h");
 	assert_string_equal(q, "\"a\" \"b c\" \"d\"* ( \"e\" OR \"f\" ) \"g\" \"h\"");
