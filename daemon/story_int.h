@@ -1,5 +1,5 @@
-/* story_int: the story index's layout, for the files of the story
- * module. Not for other modules.
+/* story_int: what story.c and story_cand.c share. Not for other
+ * modules.
  *
  * Items live in a ring in arrival order and expire from its head once older
  * than the window. Every distinct term of an item is a posting chained from
@@ -243,5 +243,12 @@ story_vec_of(struct story_index *idx, const struct story *st, unsigned which)
 	v->nv = v->cv = it->nterms;
 	return v;
 }
+
+/* ---- across the files ---- */
+
+/* story_cand.c: collects in idx->cands the TOP_K stories worth comparing
+ * the item with (time t, SimHash sh when has_sh), best first. Needs
+ * query_norm()'s weights. */
+void story_gather(struct story_index *idx, int64_t t, uint64_t sh, int has_sh);
 
 #endif
