@@ -1,8 +1,11 @@
 /* story: online story folding (see story.h and docs/stories.md).
  *
- * This file keeps the index's state and compares an item with the candidate
- * stories; which stories those are is story_cand.c's concern. The layout
- * they share is in story_int.h. */
+ * This file keeps the index's state: the item ring and its term arena, the
+ * term table with its postings, the stories with their summed vectors, and
+ * the expiry, merging and insertion that keep them consistent; and it holds
+ * the public entry points. Which stories an item is compared with is
+ * story_cand.c's concern, how close it is to each and where it goes
+ * story_match.c's; the layout they all share is in story_int.h. */
 #include "story.h"
 
 #include <math.h>
@@ -433,168 +436,6 @@ expire(struct story_index *idx, int64_t now)
 		expire_one(idx);
 }
 
-static double
-idf(const struct story_index *idx, uint32_t tid)
-{
-	return idx->ln_n - idx->terms.ldf[tid];
-}
-
-static double
-story_weight(float c)
-{
-	return (double)c;
-}
-
-/* Is the story's cached length still good? IDF drifts slowly with the
- * window, so the length is kept until the vector changes or the window's
- * size moves by 1/64: this keeps the cost of a comparison independent of
- * story size. */
-static int
-story_norm_fresh(const struct story_index *idx, const struct story *st)
-{
-	uint32_t n = idx->n + 1;
-
-	return st->norm_n != 0 && st->norm_n - n / 64 <= n && n <= st->norm_n + n / 64;
-}
-
-/* Does the story have a core name (a title name in at least half of its
- * items) that the item lacks? With a name of the item the story never saw,
- * that is "A met B" against "A met C": two events. */
-static int
-story_core_name_missing(const struct story_index *idx, const struct story *st,
-			const struct story_vec *sv)
-{
-	for (uint32_t i = 0; i < sv->nv; i++) {
-		if (sv->v[i].names * 2 < st->nitems || sv->v[i].names == 0)
-			continue;
-		uint32_t j;
-		for (j = 0; j < idx->ntoks; j++)
-			if (idx->toks[j].tid == sv->v[i].tid)
-				break;
-		if (j == idx->ntoks)
-			return 1;
-	}
-	return 0;
-}
-
-/* The index in toks of term tid, or -1. */
-static int
-query_find(const struct story_index *idx, uint32_t tid)
-{
-	if (!((idx->qbits[(tid / 64) % (QBITS / 64)] >> (tid % 64)) & 1))
-		return -1;
-	for (uint32_t h = (tid * 0x9e3779b1u) % QHASH; idx->qhash[h] != 0; h = (h + 1) % QHASH)
-		if (idx->toks[idx->qhash[h] - 1].tid == tid)
-			return idx->qhash[h] - 1;
-	return -1;
-}
-
-static void
-query_index(struct story_index *idx)
-{
-	memset(idx->qbits, 0, sizeof(idx->qbits));
-	memset(idx->qhash, 0, sizeof(idx->qhash));
-	for (uint32_t i = 0; i < idx->ntoks; i++) {
-		uint32_t tid = idx->toks[i].tid, h = (tid * 0x9e3779b1u) % QHASH;
-		idx->qbits[(tid / 64) % (QBITS / 64)] |= 1ull << (tid % 64);
-		while (idx->qhash[h] != 0)
-			h = (h + 1) % QHASH;
-		idx->qhash[h] = (uint8_t)(i + 1);
-	}
-}
-
-/* Fills c[i] with the story's weight for toks[i], or -1 when it has none,
- * and returns whether the story has a core name the item lacks. A vector
- * not much longer than the item is scanned once, which also sums its
- * squared length into *sq when sq is not NULL; a longer one is searched for
- * each term (and scanned for core names only when asked), and -1 returned. */
-static int
-story_lookup(const struct story_index *idx, const struct story *st, const struct story_vec *sv,
-	     float *c, double *sq)
-{
-	if (sv->nv > SCAN_MAX * idx->nbyid) {
-		uint32_t p = 0;
-		for (uint32_t j = 0; j < idx->nbyid; j++) {
-			const struct tok *tk = &idx->toks[idx->byid[j]];
-			p = story_vec_seek(sv, p, tk->tid);
-			c[idx->byid[j]] =
-				(p < sv->nv && sv->v[p].tid == tk->tid) ? sv->v[p].c : -1.0f;
-		}
-		return -1; /* not known yet */
-	}
-	int core_missing = 0;
-	for (uint32_t i = 0; i < idx->ntoks; i++)
-		c[i] = -1.0f;
-	for (uint32_t i = 0; i < sv->nv; i++) {
-		if (sq != NULL) { /* story_vec_norm()'s sum, in its order */
-			double x = (double)sv->v[i].c * (idx->ln_n - idx->terms.ldf[sv->v[i].tid]);
-			*sq += x * x;
-		}
-		int k = query_find(idx, sv->v[i].tid);
-		if (k >= 0)
-			c[k] = sv->v[i].c;
-		else if (sv->v[i].names != 0 && sv->v[i].names * 2 >= st->nitems)
-			core_missing = 1;
-	}
-	return core_missing;
-}
-
-/* Cosine of the item and a story's summed vector, with today's IDF, less
- * the guard for names and numbers of the item the story never saw. */
-static double
-similarity(struct story_index *idx, struct story *st, double qnorm)
-{
-	const struct story_vec *sv = story_vec_of(idx, st, 0);
-	double dot = 0, sq = 0;
-	unsigned unseen = 0, unseen_num = 0;
-	float c[MAX_TERMS];
-	int fresh = story_norm_fresh(idx, st);
-	int core_missing = story_lookup(idx, st, sv, c, fresh ? NULL : &sq);
-
-	if (!fresh) {
-		st->norm = core_missing >= 0 ? sqrt(sq)
-					     : story_vec_norm(sv, idx->terms.ldf, idx->ln_n);
-		st->norm_n = idx->n + 1;
-	}
-	double snorm = st->norm;
-
-	/* Summed in text order. */
-	for (uint32_t i = 0; i < idx->ntoks; i++) {
-		const struct tok *tk = &idx->toks[i];
-		if (c[i] >= 0) {
-			dot += tk->q * story_weight(c[i]) * tk->idf;
-		} else if (tk->flags & F_NAME) {
-			unseen++;
-		} else if (tk->flags & F_NUM) {
-			unseen_num++;
-		}
-	}
-	if (snorm <= 0 || qnorm <= 0)
-		return 0;
-	double sim =
-		dot / (snorm * qnorm) - idx->p.guard * unseen - idx->p.number_guard * unseen_num;
-	if (unseen > 0 && core_missing < 0)
-		core_missing = story_core_name_missing(idx, st, sv);
-	if (unseen > 0 && core_missing)
-		sim -= idx->p.conflict_guard;
-	return sim;
-}
-
-/* Sets each token's IDF and weight; returns the item vector's length. */
-static double
-query_norm(struct story_index *idx)
-{
-	double s = 0;
-
-	for (uint32_t i = 0; i < idx->ntoks; i++) {
-		struct tok *tk = &idx->toks[i];
-		tk->idf = idf(idx, tk->tid);
-		tk->q = idx->wlog[tk->w] * tk->idf;
-		s += tk->q * tk->q;
-	}
-	return sqrt(s);
-}
-
 /* Moves every item of story b into a and frees b's slot (the caller owns the
  * surviving id). The new vector is allocated first, so failure changes
  * nothing. */
@@ -654,7 +495,7 @@ merged_push(struct story_index *idx, int64_t id)
 
 /* Merges story slot o into slot *t; the older (smaller) id survives, the
  * other is reported as merged. *t is updated to the surviving slot. */
-static int
+int
 story_merge(struct story_index *idx, uint32_t *t, uint32_t o)
 {
 	struct story *st = story_slot(idx, *t), *so = story_slot(idx, o);
@@ -901,60 +742,6 @@ unprepare(struct story_index *idx, iterm *terms)
 	(void)terms; /* reserved arena space is simply not used */
 }
 
-static double
-cand_score(const struct cand *c)
-{
-	return c->flags ? 1.0 + c->sim : c->sim;
-}
-
-/* Scores the candidates; returns the best one or NULL. */
-static struct cand *
-choose(struct story_index *idx, double qn)
-{
-	struct cand *best = NULL;
-
-	for (size_t i = 0; i < idx->ncands; i++) {
-		struct cand *c = &idx->cands[i];
-		c->sim = similarity(idx, story_slot(idx, c->slot), qn);
-		if (best == NULL || cand_score(c) > cand_score(best) ||
-		    (cand_score(c) == cand_score(best) &&
-		     story_slot(idx, c->slot)->id < story_slot(idx, best->slot)->id))
-			best = c;
-	}
-	if (best != NULL && cand_score(best) < idx->p.threshold)
-		best = NULL;
-	return best;
-}
-
-/* Merges into *target (best's slot) every other candidate the item is
- * close to as well. Each merge frees only the smaller of the two slots
- * involved, and neither is a candidate still to visit. */
-static int
-merge_close(struct story_index *idx, const struct cand *best, uint32_t *target)
-{
-	uint32_t todo[TOP_K];
-	size_t k = 0;
-
-	if (cand_score(best) < idx->p.merge_threshold)
-		return 0;
-	for (size_t i = 0; i < idx->ncands; i++) {
-		const struct cand *c = &idx->cands[i];
-		if (c->slot == *target || cand_score(c) < idx->p.merge_threshold)
-			continue;
-		/* Close to the item is not enough: the two stories must share
-		 * their core too, or one broad item would chain events. */
-		if (c->flags ||
-		    story_vec_cosine(story_vec_of(idx, story_slot(idx, c->slot), 0),
-				     story_vec_of(idx, story_slot(idx, *target), 1), idx->terms.ldf,
-				     idx->ln_n) >= idx->p.pair_threshold)
-			todo[k++] = c->slot;
-	}
-	for (size_t i = 0; i < k; i++)
-		if (story_merge(idx, target, todo[i]) < 0)
-			return -1;
-	return 0;
-}
-
 int
 story_assign(struct story_index *idx, const struct story_input *in, struct story_result *out)
 {
@@ -973,17 +760,17 @@ story_assign(struct story_index *idx, const struct story_input *in, struct story
 	out->nmerged = 0;
 	if (prepare(idx, in, &sh, &has_sh, &terms) < 0)
 		return -1;
-	double qn = query_norm(idx);
-	query_index(idx);
+	double qn = story_query_norm(idx);
+	story_query_index(idx);
 	story_gather(idx, in->time, sh, has_sh);
-	const struct cand *best = choose(idx, qn);
+	const struct cand *best = story_choose(idx, qn);
 	if (best == NULL) {
 		s = story_create(idx, idx->next_id);
 		if (s == NONE)
 			goto fail;
 	} else {
 		s = best->slot;
-		if (merge_close(idx, best, &s) < 0)
+		if (story_merge_close(idx, best, &s) < 0)
 			goto fail;
 	}
 	if (vec_reserve(idx, story_slot(idx, s)) < 0)

@@ -2,7 +2,7 @@
  * every live story would cost the window's size per item, so the item's
  * rarest terms, its SimHash bands and its link walk their chains (newest
  * first, a few postings each) and credit the stories they meet; only the
- * best TOP_K of those go on to story.c's exact comparison. */
+ * best TOP_K of those go on to story_match.c's exact comparison. */
 #include "story_int.h"
 
 /* The candidate record of story slot s, created on first sight. */

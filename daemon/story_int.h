@@ -1,5 +1,5 @@
-/* story_int: what story.c and story_cand.c share. Not for other
- * modules.
+/* story_int: what story.c, story_cand.c and story_match.c share. Not for
+ * other modules.
  *
  * Items live in a ring in arrival order and expire from its head once older
  * than the window. Every distinct term of an item is a posting chained from
@@ -246,9 +246,25 @@ story_vec_of(struct story_index *idx, const struct story *st, unsigned which)
 
 /* ---- across the files ---- */
 
+/* story.c: merges story slot o into slot *t; the older (smaller) id
+ * survives, the other is reported as merged. *t is updated to the
+ * surviving slot. 0, or -1 with idx->err set. */
+int story_merge(struct story_index *idx, uint32_t *t, uint32_t o);
+
 /* story_cand.c: collects in idx->cands the TOP_K stories worth comparing
  * the item with (time t, SimHash sh when has_sh), best first. Needs
- * query_norm()'s weights. */
+ * story_query_norm()'s weights. */
 void story_gather(struct story_index *idx, int64_t t, uint64_t sh, int has_sh);
+
+/* story_match.c: sets each token's IDF and weight; returns the item
+ * vector's length. */
+double story_query_norm(struct story_index *idx);
+/* Indexes the toks by term id, for story_choose(). */
+void story_query_index(struct story_index *idx);
+/* Scores the candidates; returns the best one or NULL. */
+struct cand *story_choose(struct story_index *idx, double qn);
+/* Merges into *target (best's slot) every other candidate the item is
+ * close to as well. 0, or -1 with idx->err set. */
+int story_merge_close(struct story_index *idx, const struct cand *best, uint32_t *target);
 
 #endif
