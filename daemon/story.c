@@ -1,16 +1,11 @@
 /* story: online story folding (see story.h and docs/stories.md).
  *
- * Items live in a ring in arrival order and expire from its head once older
- * than the window. Every distinct term of an item is a posting chained from
- * its term's record (newest first), so a chain walk stops at the first
- * expired posting and nothing is ever unlinked. Stories hold the summed term
- * weights of their live items (sorted by term id) and a list of their items,
- * so an expiring item is subtracted and a merge relabels the smaller story.
- * The special signals (canonical link, SimHash bands) take no part in the
- * cosine and are almost all unique, so they get no term records: items with
- * the same band value or link are chained through the items themselves,
- * newest first, from a head table (direct-indexed for bands, a map for
- * links). A walk stops at the first expired item, as with postings. */
+ * This file keeps the index's state: the item ring and its term arena, the
+ * term table with its postings, the stories with their summed vectors, and
+ * the expiry, merging and insertion that keep them consistent; and it holds
+ * the public entry points. Which stories an item is compared with is
+ * story_cand.c's concern, how close it is to each and where it goes
+ * story_match.c's; the layout they all share is in story_int.h. */
 #include "story.h"
 
 #include <math.h>
@@ -18,153 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "story_map.h"
-#include "story_post.h"
-#include "story_text.h"
-#include "story_vec.h"
+#include "story_int.h"
 #include "url.h"
-
-#define SEQ_BITS   26
-#define SEQ_MASK   ((1u << SEQ_BITS) - 1)
-#define MAX_TERMS  STORY_TEXT_TERMS
-#define NONE       0xffffffffu
-#define TID_MASK   0xffffffu
-#define W_SHIFT    24
-#define W_MAX      31u
-#define F_NUM      (1u << 29)
-#define F_NAME     (1u << 30)
-#define BANDS      4
-#define BAND_BITS  16  /* a band is 16 bits of the SimHash */
-#define WALK_LIMIT 8   /* postings looked at per term */
-#define TOP_K      8   /* stories compared exactly */
-#define DF_CAP     256 /* a term in more live items finds no candidates */
-#define WALK_TERMS 20  /* rarest terms of an item whose postings are walked */
-/* Postings one item can walk: its rarest terms, its link and SimHash bands. */
-#define CAND_MAX  ((WALK_TERMS + 1 + BANDS) * WALK_LIMIT)
-#define CAND_BITS 10 /* the candidate hash: 1024 entries, > 4 * CAND_MAX */
-#define QHASH     (4 * MAX_TERMS)
-#define QBITS     1024
-#define SCAN_MAX  16 /* scan story vectors up to this many times the item's terms */
-
-/* ---- state ---- */
-
-/* An item's term: term id | weight << W_SHIFT | F_NUM | F_NAME. */
-typedef uint32_t iterm;
-
-/* 64 bytes: the ring is the largest per-item structure but the arena. */
-struct item {
-	int64_t time;
-	uint64_t simhash;
-	uint64_t link;                /* hash of its canonical link, 0 = none */
-	float scale;                  /* 1 / length of its TF vector */
-	uint32_t story : 26;          /* story slot (slots < ring size <= 2^25) */
-	uint32_t nterms : 6;          /* <= STORY_TEXT_TERMS */
-	uint32_t sprev, snext;        /* neighbours in the story's item list (seq) */
-	uint32_t off : 31;            /* its terms: arena[off .. off + nterms), never wrapping */
-	uint32_t has_simhash : 1;     /* and so its bands are chained (radius > 0) */
-	uint32_t bnext[BANDS], lnext; /* next older item with the same band value, link */
-};
-
-_Static_assert(sizeof(struct item) == 64, "an item fills one cache line");
-
-struct term {
-	uint64_t key;
-	uint32_t df;
-	struct story_posts posts;
-};
-
-/* Content terms: ids stay dense, so their ln(df + 0.5) (IDF without a log
- * call) packs into a small array. */
-struct termtab {
-	struct term *t;
-	double *ldf;
-	uint32_t cap, used, *free, nfree;
-	struct story_map map;
-};
-
-/* A story of one item has no vector of its own (see story_vec_of). */
-struct story {
-	int64_t id, first, last;
-	uint32_t nitems, head, tail; /* item list by seq */
-	struct story_vec vec;        /* its items' weights, each item of unit length */
-	double norm;                 /* cached length with the IDF of norm_n items... */
-	uint32_t norm_n;             /* ...or 0 when the vector changed since */
-};
-
-/* One analysed token of the incoming item. */
-struct tok {
-	uint64_t key;
-	uint32_t w;
-	uint32_t flags;
-	uint32_t tid;
-	double idf, q; /* its IDF now, and its weight in the item's vector */
-};
-
-#define LDF_TABLE 1024
-
-struct story_index {
-	struct story_params p;
-	/* Logarithms the hot paths need, computed once: 1 + ln(w) for each
-	 * term weight, ln(df + 0.5) for small df. Same values as log(). */
-	double wlog[W_MAX + 1];
-	double ldf_small[LDF_TABLE];
-	struct story_text *text;
-	char language[32]; /* p.language points here */
-
-	struct item *ring;
-	uint32_t ring_cap, head, n; /* live seqs are [head, head + n) */
-	int64_t now;
-	double ln_n; /* ln(live items + 2) while an item is assigned */
-
-	/* The terms of live items in arrival order: a ring, so expiry frees
-	 * its head. */
-	iterm *arena;
-	uint32_t arena_cap, arena_head, arena_used; /* physical indices */
-
-	struct termtab terms;
-	struct story_post_pool pool;
-	/* Chain heads: band b's value v at band_head[b << BAND_BITS | v] as
-	 * ~seq of the newest item, so that 0 is NONE and the 1 MiB table
-	 * costs only the pages that bands touch; links by hash. */
-	uint32_t *band_head;
-	struct story_map links;
-
-	struct story *stories;
-	uint32_t nst_cap, nst_used, *sfree, nsfree, nlive_st;
-	/* id -> slot, for story_restore(): only kept while restoring (built
-	 * by the first restore, dropped by the next assign), since assigning
-	 * never looks a story up by id. */
-	struct story_map story_map;
-	int ids_kept;
-	int64_t next_id;
-	uint32_t epoch;
-
-	/* scratch for the item being assigned */
-	uint64_t link; /* its canonical link's hash or 0 */
-	struct tok toks[MAX_TERMS];
-	uint32_t ntoks;
-	/* the vectors of two stories of one item each (story_vec_of) */
-	struct story_vent view_ent[2][MAX_TERMS];
-	struct story_vec view[2];
-	uint8_t byid[MAX_TERMS]; /* content toks in term id order */
-	uint32_t nbyid;
-	/* The toks by term id, for scanning a story vector: a filter (bit
-	 * tid % QBITS) that rules most entries out, and a hash of 1 + toks
-	 * index (0 empty). */
-	uint64_t qbits[QBITS / 64];
-	uint8_t qhash[QHASH];
-	struct cand {
-		uint32_t slot, flags;
-		double acc, sim; /* credit from the walk; similarity */
-	} cands[CAND_MAX];
-	size_t ncands;
-	struct {
-		uint32_t stamp, slot, ci; /* in use when stamp == epoch */
-	} chash[1u << CAND_BITS];
-	int64_t *merged;
-	size_t nmerged, cmerged;
-	char err[160];
-};
 
 /* ---- the item's terms ---- */
 
@@ -202,25 +52,7 @@ link_key(const struct story_input *in)
 	return key;
 }
 
-static uint32_t *
-band_slot(const struct story_index *idx, unsigned b, uint64_t sh)
-{
-	return &idx->band_head[b << BAND_BITS | ((sh >> (BAND_BITS * b)) & 0xffff)];
-}
-
 /* ---- items, terms, stories ---- */
-
-static struct item *
-item_at(const struct story_index *idx, uint32_t seq)
-{
-	return &idx->ring[seq & (idx->ring_cap - 1)];
-}
-
-static iterm *
-item_terms(const struct story_index *idx, const struct item *it)
-{
-	return &idx->arena[it->off];
-}
 
 /* Distance of physical index p after the arena's head. */
 static uint32_t
@@ -274,7 +106,7 @@ arena_reserve(struct story_index *idx, uint32_t n)
 	idx->arena = a;
 	if (wrap > 0) {
 		for (uint32_t i = 0; i < idx->n; i++) {
-			struct item *it = item_at(idx, idx->head + i);
+			struct item *it = story_item_at(idx, idx->head + i);
 			it->off = arena_shift(idx, it->off, cap);
 		}
 		memcpy(&a[cap], &a[0], (size_t)wrap * sizeof(*a));
@@ -295,13 +127,6 @@ arena_next(const struct story_index *idx, uint32_t n)
 	return off + n > idx->arena_cap ? 0 : off;
 }
 
-/* The full seq of a live masked seq. */
-static uint32_t
-seq_full(const struct story_index *idx, uint32_t mseq)
-{
-	return idx->head + ((mseq - (idx->head & SEQ_MASK)) & SEQ_MASK);
-}
-
 static int
 ring_reserve(struct story_index *idx)
 {
@@ -318,7 +143,7 @@ ring_reserve(struct story_index *idx)
 	if (r == NULL)
 		goto oom;
 	for (uint32_t i = 0; i < idx->n; i++)
-		r[(idx->head + i) & (nc - 1)] = *item_at(idx, idx->head + i);
+		r[(idx->head + i) & (nc - 1)] = *story_item_at(idx, idx->head + i);
 	free(idx->ring);
 	idx->ring = r;
 	idx->ring_cap = nc;
@@ -427,56 +252,6 @@ term_release(struct story_index *idx, uint32_t tid)
 	tab->free[tab->nfree++] = tid;
 }
 
-static double
-idf(const struct story_index *idx, uint32_t tid)
-{
-	return idx->ln_n - idx->terms.ldf[tid];
-}
-
-static struct story *
-story_slot(const struct story_index *idx, uint32_t s)
-{
-	return &idx->stories[s];
-}
-
-/* Most stories in a window have one item, and most of those never get a
- * second: their vector is exactly their item's weights, so they keep none
- * and it is rebuilt from the item when needed. A story that once had more
- * items keeps its own (a sum less an expired item is not bit-equal to the
- * item left). */
-static int
-story_implicit(const struct story *st)
-{
-	return st->nitems == 1 && st->vec.v == NULL;
-}
-
-/* An item's weight for term tw: what story_vec_add() sums. */
-static float
-item_weight(const struct story_index *idx, iterm tw, float scale)
-{
-	return scale * (float)idx->wlog[(tw >> W_SHIFT) & W_MAX];
-}
-
-/* The story's vector: its own, or its item's built in view[which] (valid
- * until the next call with the same which). */
-static const struct story_vec *
-story_vec_of(struct story_index *idx, const struct story *st, unsigned which)
-{
-	if (!story_implicit(st))
-		return &st->vec;
-	const struct item *it = item_at(idx, seq_full(idx, st->head));
-	const iterm *tw = item_terms(idx, it);
-	struct story_vec *v = &idx->view[which];
-
-	v->v = idx->view_ent[which];
-	for (unsigned i = 0; i < it->nterms; i++)
-		v->v[i] = (struct story_vent){.tid = tw[i] & TID_MASK,
-					      .names = (tw[i] & F_NAME) != 0,
-					      .c = item_weight(idx, tw[i], it->scale)};
-	v->nv = v->cv = it->nterms;
-	return v;
-}
-
 /* Adds (sign > 0) or removes an item's weights to a story vector. An item
  * keeps its terms in term id order. A story's first item and its last are
  * neither added nor removed: such a story has no vector. */
@@ -491,7 +266,7 @@ vec_apply(const struct story_index *idx, struct story *st, const iterm *tw, unsi
 	if ((sign > 0 && st->nitems == 0) || (sign < 0 && story_implicit(st)))
 		return;
 	for (; m < nterms; m++)
-		d[m] = (struct story_vdelta){tw[m] & TID_MASK, item_weight(idx, tw[m], scale),
+		d[m] = (struct story_vdelta){tw[m] & TID_MASK, story_item_weight(idx, tw[m], scale),
 					     (tw[m] & F_NAME) != 0};
 	if (sign > 0)
 		story_vec_add(&st->vec, d, m);
@@ -599,7 +374,7 @@ specials_unchain(struct story_index *idx, const struct item *it, uint32_t seq)
 {
 	if (it->has_simhash && idx->p.simhash_radius > 0) {
 		for (unsigned b = 0; b < BANDS; b++) {
-			uint32_t *h = band_slot(idx, b, it->simhash);
+			uint32_t *h = story_band_slot(idx, b, it->simhash);
 			if (~*h == seq)
 				*h = ~NONE;
 		}
@@ -615,10 +390,10 @@ specials_unchain(struct story_index *idx, const struct item *it, uint32_t seq)
 static void
 expire_one(struct story_index *idx)
 {
-	struct item *it = item_at(idx, idx->head);
+	struct item *it = story_item_at(idx, idx->head);
 	struct story *st = story_slot(idx, it->story);
 
-	iterm *terms = item_terms(idx, it);
+	iterm *terms = story_item_terms(idx, it);
 
 	for (unsigned i = 0; i < it->nterms; i++)
 		__builtin_prefetch(&idx->terms.t[terms[i] & TID_MASK], 1);
@@ -627,11 +402,11 @@ expire_one(struct story_index *idx)
 		term_release(idx, terms[i] & TID_MASK);
 	specials_unchain(idx, it, idx->head);
 	if (it->sprev != NONE)
-		item_at(idx, seq_full(idx, it->sprev))->snext = it->snext;
+		story_item_at(idx, story_seq_full(idx, it->sprev))->snext = it->snext;
 	else
 		st->head = it->snext;
 	if (it->snext != NONE)
-		item_at(idx, seq_full(idx, it->snext))->sprev = it->sprev;
+		story_item_at(idx, story_seq_full(idx, it->snext))->sprev = it->sprev;
 	else
 		st->tail = it->sprev;
 	if (--st->nitems == 0)
@@ -642,7 +417,7 @@ expire_one(struct story_index *idx)
 	if (idx->n == 0) {
 		idx->arena_head = idx->arena_used = 0;
 	} else {
-		uint32_t next = item_at(idx, idx->head)->off;
+		uint32_t next = story_item_at(idx, idx->head)->off;
 		idx->arena_used -= arena_dist(idx, next);
 		idx->arena_head = next;
 	}
@@ -653,330 +428,12 @@ expire(struct story_index *idx, int64_t now)
 {
 	if (now > idx->now)
 		idx->now = now;
-	while (idx->n > 0 && item_at(idx, idx->head)->time < idx->now - (int64_t)idx->p.window)
+	while (idx->n > 0 &&
+	       story_item_at(idx, idx->head)->time < idx->now - (int64_t)idx->p.window)
 		expire_one(idx);
 	/* Room for the item about to come in. */
 	while (idx->p.max_items > 0 && idx->n >= idx->p.max_items)
 		expire_one(idx);
-}
-
-/* ---- matching ---- */
-
-#define C_LINK 1u
-#define C_DUP  2u
-
-/* The candidate record of story slot s, created on first sight. */
-static struct cand *
-cand_get(struct story_index *idx, uint32_t s)
-{
-	uint32_t mask = (1u << CAND_BITS) - 1, h = (s * 0x9e3779b1u) >> (32 - CAND_BITS);
-
-	while (idx->chash[h].stamp == idx->epoch) {
-		if (idx->chash[h].slot == s)
-			return &idx->cands[idx->chash[h].ci];
-		h = (h + 1) & mask;
-	}
-	idx->chash[h].stamp = idx->epoch;
-	idx->chash[h].slot = s;
-	idx->chash[h].ci = (uint32_t)idx->ncands;
-	idx->cands[idx->ncands] = (struct cand){.slot = s};
-	return &idx->cands[idx->ncands++];
-}
-
-/* A story is comparable when its items lie within a window of the item. */
-static int
-story_in_reach(const struct story_index *idx, const struct story *st, int64_t t)
-{
-	return st->last >= t - (int64_t)idx->p.window && st->first <= t + (int64_t)idx->p.window;
-}
-
-/* Walks one term's postings, newest first, crediting each story met. */
-static void
-walk_postings(struct story_index *idx, const struct tok *tk, double credit)
-{
-	const struct term *tm = &idx->terms.t[tk->tid];
-
-	for (unsigned k = 0; k < WALK_LIMIT && k < tm->posts.fill; k++) {
-		uint32_t seq, slot;
-		story_post_get(&idx->pool, &tm->posts, k, &seq, &slot);
-		/* Postings are newest first and items expire oldest first. */
-		if (seq - idx->head >= idx->n)
-			break;
-		cand_get(idx, slot)->acc += credit;
-	}
-}
-
-/* Is seq a live item? Chains run newest first, so the first that is not
- * ends the walk. */
-static int
-chain_live(const struct story_index *idx, uint32_t seq)
-{
-	return seq != NONE && seq - idx->head < idx->n;
-}
-
-/* Flags the stories of the newest WALK_LIMIT items with the item's link,
- * and of those with a SimHash within the radius sharing one of its bands. */
-static void
-walk_specials(struct story_index *idx, uint64_t sh, int has_sh)
-{
-	if (idx->link != 0) {
-		const uint32_t *v = story_map_get(&idx->links, idx->link);
-		uint32_t seq = v ? *v : NONE;
-		for (unsigned k = 0; k < WALK_LIMIT && chain_live(idx, seq); k++) {
-			const struct item *it = item_at(idx, seq);
-			cand_get(idx, it->story)->flags |= C_LINK;
-			seq = it->lnext;
-		}
-	}
-	if (!has_sh || idx->p.simhash_radius == 0)
-		return;
-	uint32_t head[BANDS];
-	for (unsigned b = 0; b < BANDS; b++) {
-		head[b] = ~*band_slot(idx, b, sh);
-		if (chain_live(idx, head[b])) /* the four misses overlap */
-			__builtin_prefetch(item_at(idx, head[b]));
-	}
-	for (unsigned b = 0; b < BANDS; b++) {
-		uint32_t seq = head[b];
-		for (unsigned k = 0; k < WALK_LIMIT && chain_live(idx, seq); k++) {
-			const struct item *it = item_at(idx, seq);
-			if (it->has_simhash && (unsigned)__builtin_popcountll(it->simhash ^ sh) <=
-						       idx->p.simhash_radius)
-				cand_get(idx, it->story)->flags |= C_DUP;
-			seq = it->bnext[b];
-		}
-	}
-}
-
-static int
-cmp_cand(const struct story_index *idx, const struct cand *x, const struct cand *y)
-{
-	if ((x->flags != 0) != (y->flags != 0))
-		return x->flags ? -1 : 1;
-	if (x->acc != y->acc)
-		return x->acc > y->acc ? -1 : 1;
-	int64_t a = story_slot(idx, x->slot)->id, b = story_slot(idx, y->slot)->id;
-	return a < b ? -1 : a > b;
-}
-
-/* Collects candidate stories through the item's link, SimHash bands and
- * rarer terms, in that order. */
-static void
-gather(struct story_index *idx, int64_t t, uint64_t sh, int has_sh)
-{
-	uint32_t pick[WALK_TERMS], npick = 0;
-
-	idx->ncands = 0;
-	if (++idx->epoch == 0) {
-		for (uint32_t h = 0; h < (1u << CAND_BITS); h++)
-			idx->chash[h].stamp = 0;
-		idx->epoch = 1;
-	}
-	walk_specials(idx, sh, has_sh);
-	/* The rarest terms find the stories worth comparing; common ones
-	 * would only lengthen the walk. Ties keep text order (determinism). */
-	for (uint32_t i = 0; i < idx->ntoks; i++) {
-		const struct tok *tk = &idx->toks[i];
-		uint32_t df = idx->terms.t[tk->tid].df, j;
-		if (df > DF_CAP)
-			continue;
-		if (npick == WALK_TERMS && df >= idx->terms.t[idx->toks[pick[npick - 1]].tid].df)
-			continue;
-		j = npick < WALK_TERMS ? npick++ : npick - 1;
-		while (j > 0 && idx->terms.t[idx->toks[pick[j - 1]].tid].df > df) {
-			pick[j] = pick[j - 1];
-			j--;
-		}
-		pick[j] = i;
-	}
-	/* Memory misses overlap when started together, before they are needed. */
-	for (uint32_t i = 0; i < npick; i++) {
-		const struct term *tm = &idx->terms.t[idx->toks[pick[i]].tid];
-		story_post_prefetch(&idx->pool, &tm->posts);
-	}
-	for (uint32_t i = 0; i < npick; i++) {
-		const struct tok *tk = &idx->toks[pick[i]];
-		walk_postings(idx, tk, tk->idf * tk->q);
-	}
-	for (size_t i = 0; i < idx->ncands; i++)
-		__builtin_prefetch(story_slot(idx, idx->cands[i].slot));
-	/* Keep the TOP_K best in order: insertion into a short sorted prefix. */
-	size_t k = 0;
-	for (size_t i = 0; i < idx->ncands; i++) {
-		struct cand c = idx->cands[i];
-		if (!story_in_reach(idx, story_slot(idx, c.slot), t))
-			continue;
-		if (k == TOP_K && cmp_cand(idx, &c, &idx->cands[k - 1]) >= 0)
-			continue;
-		size_t j = k < TOP_K ? k++ : k - 1;
-		while (j > 0 && cmp_cand(idx, &c, &idx->cands[j - 1]) < 0) {
-			idx->cands[j] = idx->cands[j - 1];
-			j--;
-		}
-		idx->cands[j] = c;
-	}
-	idx->ncands = k;
-	for (size_t i = 0; i < k; i++) {
-		const struct story_vec *sv = &story_slot(idx, idx->cands[i].slot)->vec;
-		if (sv->v != NULL) /* the comparisons stream the vectors from here */
-			__builtin_prefetch(sv->v);
-	}
-}
-
-static double
-story_weight(float c)
-{
-	return (double)c;
-}
-
-/* Is the story's cached length still good? IDF drifts slowly with the
- * window, so the length is kept until the vector changes or the window's
- * size moves by 1/64: this keeps the cost of a comparison independent of
- * story size. */
-static int
-story_norm_fresh(const struct story_index *idx, const struct story *st)
-{
-	uint32_t n = idx->n + 1;
-
-	return st->norm_n != 0 && st->norm_n - n / 64 <= n && n <= st->norm_n + n / 64;
-}
-
-/* Does the story have a core name (a title name in at least half of its
- * items) that the item lacks? With a name of the item the story never saw,
- * that is "A met B" against "A met C": two events. */
-static int
-story_core_name_missing(const struct story_index *idx, const struct story *st,
-			const struct story_vec *sv)
-{
-	for (uint32_t i = 0; i < sv->nv; i++) {
-		if (sv->v[i].names * 2 < st->nitems || sv->v[i].names == 0)
-			continue;
-		uint32_t j;
-		for (j = 0; j < idx->ntoks; j++)
-			if (idx->toks[j].tid == sv->v[i].tid)
-				break;
-		if (j == idx->ntoks)
-			return 1;
-	}
-	return 0;
-}
-
-/* The index in toks of term tid, or -1. */
-static int
-query_find(const struct story_index *idx, uint32_t tid)
-{
-	if (!((idx->qbits[(tid / 64) % (QBITS / 64)] >> (tid % 64)) & 1))
-		return -1;
-	for (uint32_t h = (tid * 0x9e3779b1u) % QHASH; idx->qhash[h] != 0; h = (h + 1) % QHASH)
-		if (idx->toks[idx->qhash[h] - 1].tid == tid)
-			return idx->qhash[h] - 1;
-	return -1;
-}
-
-static void
-query_index(struct story_index *idx)
-{
-	memset(idx->qbits, 0, sizeof(idx->qbits));
-	memset(idx->qhash, 0, sizeof(idx->qhash));
-	for (uint32_t i = 0; i < idx->ntoks; i++) {
-		uint32_t tid = idx->toks[i].tid, h = (tid * 0x9e3779b1u) % QHASH;
-		idx->qbits[(tid / 64) % (QBITS / 64)] |= 1ull << (tid % 64);
-		while (idx->qhash[h] != 0)
-			h = (h + 1) % QHASH;
-		idx->qhash[h] = (uint8_t)(i + 1);
-	}
-}
-
-/* Fills c[i] with the story's weight for toks[i], or -1 when it has none,
- * and returns whether the story has a core name the item lacks. A vector
- * not much longer than the item is scanned once, which also sums its
- * squared length into *sq when sq is not NULL; a longer one is searched for
- * each term (and scanned for core names only when asked), and -1 returned. */
-static int
-story_lookup(const struct story_index *idx, const struct story *st, const struct story_vec *sv,
-	     float *c, double *sq)
-{
-	if (sv->nv > SCAN_MAX * idx->nbyid) {
-		uint32_t p = 0;
-		for (uint32_t j = 0; j < idx->nbyid; j++) {
-			const struct tok *tk = &idx->toks[idx->byid[j]];
-			p = story_vec_seek(sv, p, tk->tid);
-			c[idx->byid[j]] =
-				(p < sv->nv && sv->v[p].tid == tk->tid) ? sv->v[p].c : -1.0f;
-		}
-		return -1; /* not known yet */
-	}
-	int core_missing = 0;
-	for (uint32_t i = 0; i < idx->ntoks; i++)
-		c[i] = -1.0f;
-	for (uint32_t i = 0; i < sv->nv; i++) {
-		if (sq != NULL) { /* story_vec_norm()'s sum, in its order */
-			double x = (double)sv->v[i].c * (idx->ln_n - idx->terms.ldf[sv->v[i].tid]);
-			*sq += x * x;
-		}
-		int k = query_find(idx, sv->v[i].tid);
-		if (k >= 0)
-			c[k] = sv->v[i].c;
-		else if (sv->v[i].names != 0 && sv->v[i].names * 2 >= st->nitems)
-			core_missing = 1;
-	}
-	return core_missing;
-}
-
-/* Cosine of the item and a story's summed vector, with today's IDF, less
- * the guard for names and numbers of the item the story never saw. */
-static double
-similarity(struct story_index *idx, struct story *st, double qnorm)
-{
-	const struct story_vec *sv = story_vec_of(idx, st, 0);
-	double dot = 0, sq = 0;
-	unsigned unseen = 0, unseen_num = 0;
-	float c[MAX_TERMS];
-	int fresh = story_norm_fresh(idx, st);
-	int core_missing = story_lookup(idx, st, sv, c, fresh ? NULL : &sq);
-
-	if (!fresh) {
-		st->norm = core_missing >= 0 ? sqrt(sq)
-					     : story_vec_norm(sv, idx->terms.ldf, idx->ln_n);
-		st->norm_n = idx->n + 1;
-	}
-	double snorm = st->norm;
-
-	/* Summed in text order. */
-	for (uint32_t i = 0; i < idx->ntoks; i++) {
-		const struct tok *tk = &idx->toks[i];
-		if (c[i] >= 0) {
-			dot += tk->q * story_weight(c[i]) * tk->idf;
-		} else if (tk->flags & F_NAME) {
-			unseen++;
-		} else if (tk->flags & F_NUM) {
-			unseen_num++;
-		}
-	}
-	if (snorm <= 0 || qnorm <= 0)
-		return 0;
-	double sim =
-		dot / (snorm * qnorm) - idx->p.guard * unseen - idx->p.number_guard * unseen_num;
-	if (unseen > 0 && core_missing < 0)
-		core_missing = story_core_name_missing(idx, st, sv);
-	if (unseen > 0 && core_missing)
-		sim -= idx->p.conflict_guard;
-	return sim;
-}
-
-/* Sets each token's IDF and weight; returns the item vector's length. */
-static double
-query_norm(struct story_index *idx)
-{
-	double s = 0;
-
-	for (uint32_t i = 0; i < idx->ntoks; i++) {
-		struct tok *tk = &idx->toks[i];
-		tk->idf = idf(idx, tk->tid);
-		tk->q = idx->wlog[tk->w] * tk->idf;
-		s += tk->q * tk->q;
-	}
-	return sqrt(s);
 }
 
 /* Moves every item of story b into a and frees b's slot (the caller owns the
@@ -996,9 +453,9 @@ story_absorb(struct story_index *idx, uint32_t a, uint32_t b)
 	sa->vec = sum;
 	sa->norm_n = 0;
 	for (uint32_t s = sb->head; s != NONE;) {
-		uint32_t seq = seq_full(idx, s);
-		struct item *it = item_at(idx, seq);
-		const iterm *terms = item_terms(idx, it);
+		uint32_t seq = story_seq_full(idx, s);
+		struct item *it = story_item_at(idx, seq);
+		const iterm *terms = story_item_terms(idx, it);
 		it->story = a;
 		for (unsigned t = 0; t < it->nterms; t++)
 			story_post_relabel(&idx->pool, &idx->terms.t[terms[t] & TID_MASK].posts,
@@ -1006,8 +463,8 @@ story_absorb(struct story_index *idx, uint32_t a, uint32_t b)
 		s = it->snext;
 	}
 	if (sa->tail != NONE) {
-		item_at(idx, seq_full(idx, sa->tail))->snext = sb->head;
-		item_at(idx, seq_full(idx, sb->head))->sprev = sa->tail;
+		story_item_at(idx, story_seq_full(idx, sa->tail))->snext = sb->head;
+		story_item_at(idx, story_seq_full(idx, sb->head))->sprev = sa->tail;
 	} else {
 		sa->head = sb->head;
 	}
@@ -1038,7 +495,7 @@ merged_push(struct story_index *idx, int64_t id)
 
 /* Merges story slot o into slot *t; the older (smaller) id survives, the
  * other is reported as merged. *t is updated to the surviving slot. */
-static int
+int
 story_merge(struct story_index *idx, uint32_t *t, uint32_t o)
 {
 	struct story *st = story_slot(idx, *t), *so = story_slot(idx, o);
@@ -1069,7 +526,7 @@ specials_chain(struct story_index *idx, struct item *it, uint32_t seq)
 {
 	if (it->has_simhash && idx->p.simhash_radius > 0) {
 		for (unsigned b = 0; b < BANDS; b++) {
-			uint32_t *h = band_slot(idx, b, it->simhash);
+			uint32_t *h = story_band_slot(idx, b, it->simhash);
 			it->bnext[b] = ~*h;
 			*h = ~seq;
 		}
@@ -1094,7 +551,7 @@ item_insert(struct story_index *idx, const struct story_input *in, uint64_t sh, 
 	    uint32_t s, iterm *terms)
 {
 	uint32_t seq = idx->head + idx->n, mseq = seq & SEQ_MASK;
-	struct item *it = item_at(idx, seq);
+	struct item *it = story_item_at(idx, seq);
 	struct story *st = story_slot(idx, s);
 
 	it->time = in->time;
@@ -1115,7 +572,7 @@ item_insert(struct story_index *idx, const struct story_input *in, uint64_t sh, 
 	it->snext = NONE;
 	it->sprev = st->tail;
 	if (st->tail != NONE)
-		item_at(idx, seq_full(idx, st->tail))->snext = mseq;
+		story_item_at(idx, story_seq_full(idx, st->tail))->snext = mseq;
 	else
 		st->head = mseq;
 	st->tail = mseq;
@@ -1257,7 +714,7 @@ prepare(struct story_index *idx, const struct story_input *in, uint64_t *sh, int
 	idx->link = link_key(in);
 	/* The band heads are read after the expiry: start loading them. */
 	for (unsigned b = 0; *has_sh && b < BANDS; b++)
-		__builtin_prefetch(band_slot(idx, b, *sh));
+		__builtin_prefetch(story_band_slot(idx, b, *sh));
 	expire(idx, in->time);
 	if (ring_reserve(idx) < 0 || tab_reserve(idx, idx->ntoks) < 0 ||
 	    arena_reserve(idx, idx->ntoks) < 0)
@@ -1285,60 +742,6 @@ unprepare(struct story_index *idx, iterm *terms)
 	(void)terms; /* reserved arena space is simply not used */
 }
 
-static double
-cand_score(const struct cand *c)
-{
-	return c->flags ? 1.0 + c->sim : c->sim;
-}
-
-/* Scores the candidates; returns the best one or NULL. */
-static struct cand *
-choose(struct story_index *idx, double qn)
-{
-	struct cand *best = NULL;
-
-	for (size_t i = 0; i < idx->ncands; i++) {
-		struct cand *c = &idx->cands[i];
-		c->sim = similarity(idx, story_slot(idx, c->slot), qn);
-		if (best == NULL || cand_score(c) > cand_score(best) ||
-		    (cand_score(c) == cand_score(best) &&
-		     story_slot(idx, c->slot)->id < story_slot(idx, best->slot)->id))
-			best = c;
-	}
-	if (best != NULL && cand_score(best) < idx->p.threshold)
-		best = NULL;
-	return best;
-}
-
-/* Merges into *target (best's slot) every other candidate the item is
- * close to as well. Each merge frees only the smaller of the two slots
- * involved, and neither is a candidate still to visit. */
-static int
-merge_close(struct story_index *idx, const struct cand *best, uint32_t *target)
-{
-	uint32_t todo[TOP_K];
-	size_t k = 0;
-
-	if (cand_score(best) < idx->p.merge_threshold)
-		return 0;
-	for (size_t i = 0; i < idx->ncands; i++) {
-		const struct cand *c = &idx->cands[i];
-		if (c->slot == *target || cand_score(c) < idx->p.merge_threshold)
-			continue;
-		/* Close to the item is not enough: the two stories must share
-		 * their core too, or one broad item would chain events. */
-		if (c->flags ||
-		    story_vec_cosine(story_vec_of(idx, story_slot(idx, c->slot), 0),
-				     story_vec_of(idx, story_slot(idx, *target), 1), idx->terms.ldf,
-				     idx->ln_n) >= idx->p.pair_threshold)
-			todo[k++] = c->slot;
-	}
-	for (size_t i = 0; i < k; i++)
-		if (story_merge(idx, target, todo[i]) < 0)
-			return -1;
-	return 0;
-}
-
 int
 story_assign(struct story_index *idx, const struct story_input *in, struct story_result *out)
 {
@@ -1357,17 +760,17 @@ story_assign(struct story_index *idx, const struct story_input *in, struct story
 	out->nmerged = 0;
 	if (prepare(idx, in, &sh, &has_sh, &terms) < 0)
 		return -1;
-	double qn = query_norm(idx);
-	query_index(idx);
-	gather(idx, in->time, sh, has_sh);
-	const struct cand *best = choose(idx, qn);
+	double qn = story_query_norm(idx);
+	story_query_index(idx);
+	story_gather(idx, in->time, sh, has_sh);
+	const struct cand *best = story_choose(idx, qn);
 	if (best == NULL) {
 		s = story_create(idx, idx->next_id);
 		if (s == NONE)
 			goto fail;
 	} else {
 		s = best->slot;
-		if (merge_close(idx, best, &s) < 0)
+		if (story_merge_close(idx, best, &s) < 0)
 			goto fail;
 	}
 	if (vec_reserve(idx, story_slot(idx, s)) < 0)
