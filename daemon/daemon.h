@@ -78,7 +78,7 @@ struct herald_feed {
 		int store;     /* a body to store */
 		int truncated; /* ...that was cut short (its whole items stored) */
 		int failed;    /* storing failed... */
-		char *why;     /* ...and why (NULL: out of memory) */
+		char *why;     /* ...and why (NULL if no text could be kept) */
 		char *error_text, *etag, *last_modified, *moved_to;
 	} res;
 	struct feed_link done; /* in the writer's queue */

@@ -26,7 +26,6 @@
 static void result_clear(struct poll_result *r);
 static void result_fail(struct poll_result *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-static void feed_refused(struct herald_feed *f, const char *why);
 static void host_take(struct herald *h, struct herald_feed *f, int delta);
 static void fifo_unlink(struct feed_fifo *q, struct herald_feed *f);
 
@@ -39,25 +38,19 @@ on_data(struct fetch_request *req, const char *data, size_t len, void *user)
 		f->ing = ingest_new(f->id, fetch_content_type(req), fetch_effective_url(req),
 				    herald_now());
 		if (f->ing == NULL) {
-			feed_refused(f, "out of memory");
+			herald_replace_str(&f->ing_err, "out of memory");
 			return -1;
 		}
 	}
 	char err[256];
 	if (ingest_feed(f->ing, data, len, err, sizeof err) < 0) {
-		feed_refused(f, err);
+		/* Why the body was refused, for the failure's log line and
+		 * status. A copy that cannot be made leaves the transfer's own
+		 * error to tell. */
+		herald_replace_str(&f->ing_err, err);
 		return -1;
 	}
 	return 0;
-}
-
-/* Why the body was refused, kept for the failure's log line and status. A
- * copy that cannot be made leaves the transfer's own error to tell. */
-static void
-feed_refused(struct herald_feed *f, const char *why)
-{
-	free(f->ing_err);
-	f->ing_err = strdup(why);
 }
 
 /* Group commit (store.h): responses are stored as savepoints in one open
@@ -392,8 +385,7 @@ result_fail(struct poll_result *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	free(r->why);
-	r->why = strdup(buf);
+	herald_replace_str(&r->why, buf);
 	r->failed = 1;
 }
 
@@ -427,7 +419,7 @@ result_take(struct herald_feed *f, const struct fetch_outcome *out)
 		   out->status < 300;
 	if (oom && out->error == FETCH_OK) {
 		r->error = FETCH_ERR_TRANSFER;
-		feed_refused(f, "out of memory");
+		herald_replace_str(&f->ing_err, "out of memory");
 		r->store = 0;
 	}
 }
@@ -460,7 +452,7 @@ poll_complete(struct herald_feed *f, const char *title, unsigned ttl)
 		log_debug("feed %s: 304 not modified", f->id);
 	} else if (r->store) {
 		if (r->failed)
-			snprintf(why, sizeof why, "%s", r->why ? r->why : "out of memory");
+			snprintf(why, sizeof why, "%s", r->why ? r->why : "storing failed");
 		if (r->moved_to && !why[0])
 			feed_moved(f, r->moved_to);
 	} else {
@@ -478,8 +470,7 @@ poll_complete(struct herald_feed *f, const char *title, unsigned ttl)
 	feed_record(f, &out, why[0] ? why : NULL, title, delay, r->truncated);
 	ingest_free(f->ing);
 	f->ing = NULL;
-	free(f->ing_err);
-	f->ing_err = NULL;
+	herald_replace_str(&f->ing_err, NULL);
 	result_clear(r);
 	if (f->slot) {
 		/* Its slot is free: the next waiting feed takes it. */
@@ -691,8 +682,7 @@ poll_start(struct herald_feed *f)
 	ro.etag = f->etag;
 	ro.last_modified = f->last_modified;
 	f->started_ms = uv_now(&h->loop);
-	free(f->ing_err);
-	f->ing_err = NULL;
+	herald_replace_str(&f->ing_err, NULL);
 	f->req = fetch_start(h->fetch, &ro, err, sizeof err);
 	if (f->req == NULL) {
 		struct fetch_outcome out = {
@@ -744,8 +734,7 @@ poll_forget(struct herald_feed *f)
 	fifo_unlink(&f->h->waitq, f);
 	fifo_unlink(&f->h->doneq, f);
 	result_clear(&f->res);
-	free(f->ing_err);
-	f->ing_err = NULL;
+	herald_replace_str(&f->ing_err, NULL);
 }
 
 void
