@@ -5,7 +5,9 @@ the daemon keeps running, and nothing stored is lost.
 - network: connection refused, TLS failure (nginx's self-signed port),
   slow drip, truncated gzip (two ways), DNS failure (a name under .invalid,
   resolved inside a private network namespace so no query can leave the
-  machine; skipped when unshare is not allowed);
+  machine; skipped when unshare is not allowed); bodies that are not feeds
+  (refused while streaming: nested too deep; then bytes that are not XML, an
+  HTML page, an empty body);
 - disk full: RLIMIT_FSIZE (SIGXFSZ ignored, so writes fail with EFBIG),
   raised again with prlimit while the daemon runs;
 - the database locked by another writer for longer than busy_timeout;
@@ -139,11 +141,20 @@ def network(tmp, ng, fs):
     root = ng.root
     for name in ("good1", "good2", "good3", "tls"):
         feed_file(root, name, 5)
+    # Refused while streaming (the parser gives up), at the end (no feed
+    # element), and with nothing to parse: each reason reaches the status.
+    dk.write_atomic(os.path.join(root, "garbage.xml"), "\x00\x01garbage<<<>>>")
+    dk.write_atomic(os.path.join(root, "page.html"), "<html><body><p>hi</p></body></html>\n")
+    dk.write_atomic(os.path.join(root, "empty.xml"), "")
+    dk.write_atomic(os.path.join(root, "deep.xml"), '<rss version="2.0"><channel>'
+                    + "<x>" * 300 + "</x>" * 300 + "</channel></rss>")
     refused_port = harness.free_port()  # bound a moment ago, nothing listens now
     feeds = [("good1", ng.url("/good1.xml")), ("good2", ng.url("/good2.xml")),
              ("refused", "http://127.0.0.1:%d/feed.xml" % refused_port),
              ("drip", fs.url("/drip")), ("truncgz", fs.url("/truncgz")),
-             ("truncgzlen", fs.url("/truncgz-len")), ("good3", ng.url("/good3.xml"))]
+             ("truncgzlen", fs.url("/truncgz-len")), ("good3", ng.url("/good3.xml")),
+             ("garbage", ng.url("/garbage.xml")), ("html", ng.url("/page.html")),
+             ("empty", ng.url("/empty.xml")), ("deep", ng.url("/deep.xml"))]
     if ng.tls_port:
         feeds.append(("tls", "https://127.0.0.1:%d/tls.xml" % ng.tls_port))
     else:
@@ -186,7 +197,9 @@ def network(tmp, ng, fs):
           "truncgz: its log line names the feed and the reason")
     expect = {"refused": ("refused", "connect"), "drip": ("timeout", "timed out"),
               "truncgzlen": ("gzip", "decod", "partial", "closed", "transfer"),
-              "tls": ("certificate", "ssl", "tls")}
+              "tls": ("certificate", "ssl", "tls"), "garbage": ("not well-formed",),
+              "html": ("not an rss or atom",), "empty": ("empty response body",),
+              "deep": ("nested deeper",)}
     for fid, words in expect.items():
         if fid == "tls" and not ng.tls_port:
             continue
