@@ -99,12 +99,15 @@ story_lookup(const struct story_index *idx, const struct story *st, const struct
 		return -1; /* not known yet */
 	}
 	int core_missing = 0;
+	/* A local sum: through sq, every step would wait for the last store,
+	 * since sq might alias the IDF table. */
+	double sum = 0;
 	for (uint32_t i = 0; i < idx->ntoks; i++)
 		c[i] = -1.0f;
 	for (uint32_t i = 0; i < sv->nv; i++) {
 		if (sq != NULL) { /* story_vec_norm()'s sum, in its order */
 			double x = (double)sv->v[i].c * (idx->ln_n - idx->terms.ldf[sv->v[i].tid]);
-			*sq += x * x;
+			sum += x * x;
 		}
 		int k = query_find(idx, sv->v[i].tid);
 		if (k >= 0)
@@ -112,6 +115,8 @@ story_lookup(const struct story_index *idx, const struct story *st, const struct
 		else if (sv->v[i].names != 0 && sv->v[i].names * 2 >= st->nitems)
 			core_missing = 1;
 	}
+	if (sq != NULL)
+		*sq += sum;
 	return core_missing;
 }
 
