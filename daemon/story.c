@@ -210,6 +210,7 @@ terms_count(struct story_index *idx)
 		if (v == NULL) {
 			uint32_t id = tab->nfree ? tab->free[--tab->nfree] : tab->used++;
 			tab->t[id] = (struct term){.key = t->key};
+			tab->ldf[id] = ldf_of(idx, 0);
 			story_map_put(&tab->map, t->key, id);
 			t->tid = id;
 		} else {
@@ -217,11 +218,8 @@ terms_count(struct story_index *idx)
 			__builtin_prefetch(&tab->t[t->tid], 1);
 		}
 	}
-	for (uint32_t i = 0; i < idx->ntoks; i++) {
-		struct tok *t = &idx->toks[i];
-		tab->t[t->tid].df++;
-		tab->ldf[t->tid] = ldf_of(idx, tab->t[t->tid].df);
-	}
+	for (uint32_t i = 0; i < idx->ntoks; i++)
+		tab->t[idx->toks[i].tid].df++;
 	/* The terms in term id order, for merging with story vectors: sorted
 	 * as tid << 8 | index, so the sort compares plain numbers. */
 	uint64_t k[MAX_TERMS];
@@ -243,10 +241,8 @@ term_release(struct story_index *idx, uint32_t tid)
 	struct termtab *tab = &idx->terms;
 	struct term *t = &tab->t[tid];
 
-	if (--t->df > 0) {
-		tab->ldf[tid] = ldf_of(idx, t->df);
+	if (--t->df > 0)
 		return;
-	}
 	story_post_clear(&idx->pool, &t->posts);
 	story_map_del(&tab->map, t->key);
 	tab->free[tab->nfree++] = tid;
@@ -255,23 +251,43 @@ term_release(struct story_index *idx, uint32_t tid)
 /* Adds (sign > 0) or removes an item's weights to a story vector. An item
  * keeps its terms in term id order. A story's first item and its last are
  * neither added nor removed: such a story has no vector. */
+/* One story more (d = 1) or fewer (-1) holds term tid. */
 static void
-vec_apply(const struct story_index *idx, struct story *st, const iterm *tw, unsigned nterms,
-	  int sign, float scale)
+sdf_move(struct story_index *idx, uint32_t tid, int d)
 {
-	struct story_vdelta d[MAX_TERMS];
+	struct term *t = &idx->terms.t[tid];
+
+	if (d < 0 && t->sdf == 0) /* a rounding residue outliving its term: never wrap */
+		return;
+	t->sdf += (uint32_t)d;
+	idx->terms.ldf[tid] = ldf_of(idx, t->sdf);
+}
+
+static void
+vec_apply(struct story_index *idx, struct story *st, const iterm *tw, unsigned nterms, int sign,
+	  float scale)
+{
+	struct story_vdelta d[MAX_TERMS] = {{0}}; /* (gcc cannot see nterms <= MAX_TERMS) */
+	uint8_t moved[MAX_TERMS];
 	unsigned m = 0;
 
 	st->norm_n = 0;
-	if ((sign > 0 && st->nitems == 0) || (sign < 0 && story_implicit(st)))
+	/* A story's first item brings all its terms, its last takes them. */
+	if ((sign > 0 && st->nitems == 0) || (sign < 0 && story_implicit(st))) {
+		for (unsigned i = 0; i < nterms; i++)
+			sdf_move(idx, tw[i] & TID_MASK, sign);
 		return;
+	}
 	for (; m < nterms; m++)
 		d[m] = (struct story_vdelta){tw[m] & TID_MASK, story_item_weight(idx, tw[m], scale),
 					     (tw[m] & F_NAME) != 0};
 	if (sign > 0)
-		story_vec_add(&st->vec, d, m);
+		story_vec_add(&st->vec, d, m, moved);
 	else
-		story_vec_sub(&st->vec, d, m);
+		story_vec_sub(&st->vec, d, m, moved);
+	for (unsigned i = 0; i < m; i++)
+		if (moved[i])
+			sdf_move(idx, tw[i] & TID_MASK, sign);
 }
 
 /* 1 / the length of the item's TF vector, summed in text order. */
@@ -362,6 +378,8 @@ story_kill(struct story_index *idx, uint32_t s)
 	if (idx->ids_kept)
 		story_map_del(&idx->story_map, (uint64_t)st->id);
 	st->id = 0; /* a free slot (ids_build) */
+	for (uint32_t i = 0; i < st->vec.nv; i++) /* none left, but for rounding */
+		sdf_move(idx, st->vec.v[i].tid, -1);
 	story_vec_free(&st->vec);
 	idx->sfree[idx->nsfree++] = s;
 	idx->nlive_st--;
@@ -436,6 +454,23 @@ expire(struct story_index *idx, int64_t now)
 		expire_one(idx);
 }
 
+/* Stories a and b become one: a term both held is in one story fewer. */
+static void
+sdf_merged(struct story_index *idx, const struct story_vec *a, const struct story_vec *b)
+{
+	for (uint32_t i = 0, j = 0; i < a->nv && j < b->nv;) {
+		if (a->v[i].tid < b->v[j].tid) {
+			i++;
+		} else if (a->v[i].tid > b->v[j].tid) {
+			j++;
+		} else {
+			sdf_move(idx, a->v[i].tid, -1);
+			i++;
+			j++;
+		}
+	}
+}
+
 /* Moves every item of story b into a and frees b's slot (the caller owns the
  * surviving id). The new vector is allocated first, so failure changes
  * nothing. */
@@ -449,7 +484,9 @@ story_absorb(struct story_index *idx, uint32_t a, uint32_t b)
 		snprintf(idx->err, sizeof(idx->err), "story: out of memory merging stories");
 		return -1;
 	}
+	sdf_merged(idx, story_vec_of(idx, sa, 0), story_vec_of(idx, sb, 1));
 	story_vec_free(&sa->vec);
+	story_vec_free(&sb->vec); /* a's now: story_kill() must not count them out */
 	sa->vec = sum;
 	sa->norm_n = 0;
 	for (uint32_t s = sb->head; s != NONE;) {
@@ -729,8 +766,8 @@ prepare(struct story_index *idx, const struct story_input *in, uint64_t *sh, int
 	}
 	*terms = &idx->arena[arena_next(idx, idx->ntoks)];
 	terms_count(idx);
-	/* N counts the item being assigned: IDF = ln((N + 1) / (df + 0.5)). */
-	idx->ln_n = log((double)idx->n + 2.0);
+	/* IDF = ln((S + 1) / (sdf + 0.5)) over the S live stories. */
+	idx->ln_n = log((double)idx->nlive_st + 1.0);
 	return 0;
 }
 

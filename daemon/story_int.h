@@ -69,13 +69,20 @@ struct item {
 
 _Static_assert(sizeof(struct item) == 64, "an item fills one cache line");
 
+/* IDF counts stories, not items: a term that fifty outlets' items share
+ * because they all tell one event is that event's evidence, not a common
+ * word. So ldf follows sdf, the live stories holding the term (a story of
+ * one item holds its item's terms; merging two that both hold it leaves
+ * one), while df, the live items, decides which terms' postings are walked
+ * and when a term is freed. */
 struct term {
 	uint64_t key;
-	uint32_t df;
+	uint32_t df;  /* live items with the term */
+	uint32_t sdf; /* live stories with the term */
 	struct story_posts posts;
 };
 
-/* Content terms: ids stay dense, so their ln(df + 0.5) (IDF without a log
+/* Content terms: ids stay dense, so their ln(sdf + 0.5) (IDF without a log
  * call) packs into a small array. */
 struct termtab {
 	struct term *t;
@@ -116,7 +123,7 @@ struct story_index {
 	struct item *ring;
 	uint32_t ring_cap, head, n; /* live seqs are [head, head + n) */
 	int64_t now;
-	double ln_n; /* ln(live items + 2) while an item is assigned */
+	double ln_n; /* ln(live stories + 1) while an item is assigned */
 
 	/* The terms of live items in arrival order: a ring, so expiry frees
 	 * its head. */

@@ -61,7 +61,7 @@ story_vec_seek(const struct story_vec *sv, uint32_t lo, uint32_t tid)
 /* Known terms in place, then new ones by moving each stretch of the vector
  * once, from the back. */
 void
-story_vec_add(struct story_vec *sv, const struct story_vdelta *d, unsigned m)
+story_vec_add(struct story_vec *sv, const struct story_vdelta *d, unsigned m, uint8_t *added)
 {
 	struct story_vent *v = sv->v;
 	uint32_t pos[STORY_VEC_DELTAS], p = 0, nnew = 0, end = sv->nv;
@@ -72,8 +72,10 @@ story_vec_add(struct story_vec *sv, const struct story_vdelta *d, unsigned m)
 			v[p].c += d[j].w;
 			if (d[j].name && v[p].names < 255)
 				v[p].names++;
+			added[j] = 0;
 		} else {
 			nnew++;
+			added[j] = 1;
 		}
 	}
 	sv->nv += nnew;
@@ -90,12 +92,13 @@ story_vec_add(struct story_vec *sv, const struct story_vdelta *d, unsigned m)
 
 /* The entries left empty go in one compaction pass. */
 void
-story_vec_sub(struct story_vec *sv, const struct story_vdelta *d, unsigned m)
+story_vec_sub(struct story_vec *sv, const struct story_vdelta *d, unsigned m, uint8_t *dropped)
 {
 	struct story_vent *v = sv->v;
 	uint32_t p = 0, out = UINT32_MAX, last = 0, gone = 0;
 
 	for (unsigned j = 0; j < m; j++) {
+		dropped[j] = 0;
 		p = story_vec_seek(sv, p, d[j].tid);
 		if (p >= sv->nv || v[p].tid != d[j].tid)
 			continue;
@@ -103,6 +106,7 @@ story_vec_sub(struct story_vec *sv, const struct story_vdelta *d, unsigned m)
 			v[p].names--;
 		if ((v[p].c -= d[j].w) > 1e-5f)
 			continue;
+		dropped[j] = 1;
 		if (out == UINT32_MAX) {
 			out = p;
 		} else {

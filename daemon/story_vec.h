@@ -39,12 +39,16 @@ int story_vec_reserve(struct story_vec *sv, uint32_t more);
 /* How many of the ascending term ids tid[0 .. m) sv lacks. */
 uint32_t story_vec_missing(const struct story_vec *sv, const uint32_t *tid, unsigned m);
 
-/* Adds d[0 .. m) (room for m new entries reserved). */
-void story_vec_add(struct story_vec *sv, const struct story_vdelta *d, unsigned m);
+/* Adds d[0 .. m) (room for m new entries reserved); added[j] says whether
+ * d[j]'s term is new to the vector. */
+void story_vec_add(struct story_vec *sv, const struct story_vdelta *d, unsigned m,
+		   uint8_t *added);
 
-/* Subtracts d[0 .. m); entries left at (about) zero are dropped, and the
- * room of a vector that shrank to under half is given back. */
-void story_vec_sub(struct story_vec *sv, const struct story_vdelta *d, unsigned m);
+/* Subtracts d[0 .. m); entries left at (about) zero are dropped (dropped[j]
+ * says whether d[j]'s was), and the room of a vector that shrank to under
+ * half is given back. */
+void story_vec_sub(struct story_vec *sv, const struct story_vdelta *d, unsigned m,
+		   uint8_t *dropped);
 
 /* The first index at or after lo whose term id is at least tid. */
 uint32_t story_vec_seek(const struct story_vec *sv, uint32_t lo, uint32_t tid);

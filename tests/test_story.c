@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "story.h"
+#include "story_int.h"
 #include "story_map.h"
 #include "story_post.h"
 #include "story_text.h"
@@ -523,6 +524,85 @@ test_next_id_and_merge_report(void **state)
 	story_free(idx);
 }
 
+/* Every live term's sdf is the number of live stories holding it (a story
+ * of one item holds its item's terms), and its IDF entry follows it. */
+static void
+check_sdf(struct story_index *idx)
+{
+	uint32_t used = idx->terms.used;
+	uint32_t *count = calloc(used + 1, sizeof(*count));
+
+	assert_non_null(count);
+	for (uint32_t s = 0; s < idx->nst_used; s++) {
+		const struct story *st = story_slot(idx, s);
+		if (st->id == 0) /* a free slot */
+			continue;
+		const struct story_vec *sv = story_vec_of(idx, st, 0);
+		for (uint32_t i = 0; i < sv->nv; i++)
+			count[sv->v[i].tid]++;
+	}
+	for (uint32_t t = 0; t < used; t++) {
+		const struct term *tm = &idx->terms.t[t];
+		if (tm->df == 0) { /* freed: no story may hold it */
+			assert_int_equal(count[t], 0);
+			continue;
+		}
+		assert_int_equal(tm->sdf, count[t]);
+		assert_true(fabs(idx->terms.ldf[t] - log(tm->sdf + 0.5)) < 1e-12);
+	}
+	free(count);
+}
+
+/* The story counts behind IDF stay exact through joins, merges and expiry.
+ * Every tenth item copies the text of one earlier item and carries the
+ * link of another, of a different topic: both stories are its own, so they
+ * merge. */
+static void
+test_story_frequency(void **state)
+{
+	(void)state;
+	static const char *syl[] = {"ka", "lo", "mi", "ne", "ru", "so", "ti", "va"};
+	static char title[400][128], text[400][160], link[400][48];
+	struct story_params p = story_params_default();
+	char err[160];
+	struct story_index *idx;
+	size_t merged = 0;
+	uint32_t rng = 12345;
+
+	p.window = 6 * 3600; /* 36 items of the stream below */
+	idx = story_new(&p, err, sizeof(err));
+	assert_non_null(idx);
+	for (int i = 0; i < 400; i++) {
+		int topic = (i / 5) % 6, o = 0;
+		for (int w = 0; w < 6; w++) { /* the topic's words, and a few of any */
+			rng = rng * 1103515245u + 12345u;
+			unsigned x = (rng >> 16) % 8, y = w < 4 ? (unsigned)topic : (rng >> 8) % 8;
+			o += snprintf(title[i] + o, sizeof(title[i]) - (size_t)o, "%s%s%s ", syl[x],
+				      syl[y], syl[(x + y + (unsigned)w) % 8]);
+		}
+		snprintf(text[i], sizeof(text[i]), "%s%s", title[i], syl[i % 8]);
+		snprintf(link[i], sizeof(link[i]), "https://example.com/%d", i);
+		struct story_input in = {.item_id = i + 1, .time = T0 + (int64_t)i * 600};
+		if (i % 10 == 9) {
+			in.title = title[i - 3];
+			in.text = text[i - 3];
+			in.link = link[i - 7];
+		} else {
+			in.title = title[i];
+			in.text = text[i];
+			in.link = i % 10 == 2 ? link[i] : NULL;
+		}
+		struct story_result r;
+		assert_int_equal(story_assign(idx, &in, &r), 0);
+		merged += r.nmerged;
+		check_sdf(idx);
+	}
+	/* The paths this is about were taken. */
+	assert_true(merged >= 10);
+	assert_true(story_count_items(idx) < 400);
+	story_free(idx);
+}
+
 static void
 test_bad_input(void **state)
 {
@@ -643,28 +723,37 @@ test_vec_add_sub_merge(void **state)
 	const struct story_vdelta d1[] = {{2, 1.0f, 1}, {5, 0.5f, 0}, {9, 0.25f, 0}};
 	const struct story_vdelta d2[] = {{1, 1.0f, 0}, {5, 0.5f, 1}, {7, 2.0f, 0}};
 	const double ldf[10] = {0};
+	uint8_t fl[40];
 
 	(void)state;
 	assert_int_equal(story_vec_reserve(&a, 3), 0);
-	story_vec_add(&a, d1, 3);
+	story_vec_add(&a, d1, 3, fl);
 	assert_int_equal(story_vec_reserve(&a, 3), 0);
-	story_vec_add(&a, d2, 3);
+	story_vec_add(&a, d2, 3, fl);
 	assert_int_equal(a.nv, 5);
+	/* Which of the terms are new to the vector: 1 and 7, not 5. */
+	assert_int_equal(fl[0], 1);
+	assert_int_equal(fl[1], 0);
+	assert_int_equal(fl[2], 1);
 	for (uint32_t i = 1; i < a.nv; i++)
 		assert_true(a.v[i - 1].tid < a.v[i].tid);
 	assert_int_equal(a.v[story_vec_seek(&a, 0, 5)].tid, 5);
 	assert_true(a.v[story_vec_seek(&a, 0, 5)].c == 1.0f);
 	assert_int_equal(a.v[story_vec_seek(&a, 0, 5)].names, 1);
 	assert_int_equal(story_vec_seek(&a, 0, 10), a.nv);
-	story_vec_sub(&a, d2, 3);
+	story_vec_sub(&a, d2, 3, fl);
 	assert_int_equal(a.nv, 3);
+	/* Which left the vector: 1 and 7; 5 keeps d1's weight. */
+	assert_int_equal(fl[0], 1);
+	assert_int_equal(fl[1], 0);
+	assert_int_equal(fl[2], 1);
 	assert_int_equal(a.v[0].tid, 2);
 	assert_int_equal(a.v[1].tid, 5);
 	assert_int_equal(a.v[2].tid, 9);
 	assert_int_equal(a.v[1].names, 0);
 	/* With IDF 1 everywhere: a = (2:1, 5:.5, 9:.25), b = (1:1, 5:.5, 7:2). */
 	assert_int_equal(story_vec_reserve(&b, 3), 0);
-	story_vec_add(&b, d2, 3);
+	story_vec_add(&b, d2, 3, fl);
 	double na = sqrt(1 + 0.25 + 0.0625), nb = sqrt(1 + 0.25 + 4);
 	assert_true(fabs(story_vec_norm(&a, ldf, 1.0) - na) < 1e-9);
 	assert_true(fabs(story_vec_cosine(&a, &b, ldf, 1.0) - 0.25 / (na * nb)) < 1e-9);
@@ -690,8 +779,8 @@ test_vec_add_sub_merge(void **state)
 		d[i] = (struct story_vdelta){i, 1.0f, 0};
 	assert_int_equal(story_vec_reserve(&big, 40), 0);
 	assert_int_equal(big.cv, 40); /* a new vector: exactly */
-	story_vec_add(&big, d, 40);
-	story_vec_sub(&big, d, 30);
+	story_vec_add(&big, d, 40, fl);
+	story_vec_sub(&big, d, 30, fl);
 	assert_int_equal(big.nv, 10);
 	assert_true(big.cv < 20);
 	assert_int_equal(big.v[0].tid, 30);
@@ -768,6 +857,7 @@ main(void)
 		cmocka_unit_test(test_restore_then_assign),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_next_id_and_merge_report),
+		cmocka_unit_test(test_story_frequency),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_map_put_get_del),
 		cmocka_unit_test(test_post_ring),
