@@ -248,9 +248,6 @@ term_release(struct story_index *idx, uint32_t tid)
 	tab->free[tab->nfree++] = tid;
 }
 
-/* Adds (sign > 0) or removes an item's weights to a story vector. An item
- * keeps its terms in term id order. A story's first item and its last are
- * neither added nor removed: such a story has no vector. */
 /* One story more (d = 1) or fewer (-1) holds term tid. */
 static void
 sdf_move(struct story_index *idx, uint32_t tid, int d)
@@ -263,6 +260,10 @@ sdf_move(struct story_index *idx, uint32_t tid, int d)
 	idx->terms.ldf[tid] = ldf_of(idx, t->sdf);
 }
 
+/* Adds (sign > 0) or removes an item's weights to a story vector, and
+ * counts the story in or out of the sdf of the terms it gains or loses. An
+ * item keeps its terms in term id order. A story's first item and its last
+ * are neither added nor removed: such a story has no vector. */
 static void
 vec_apply(struct story_index *idx, struct story *st, const iterm *tw, unsigned nterms, int sign,
 	  float scale)
