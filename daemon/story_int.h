@@ -114,7 +114,7 @@ struct tok {
 struct story_index {
 	struct story_params p;
 	/* Logarithms the hot paths need, computed once: 1 + ln(w) for each
-	 * term weight, ln(df + 0.5) for small df. Same values as log(). */
+	 * term weight, ln(sdf + 0.5) for small sdf. Same values as log(). */
 	double wlog[W_MAX + 1];
 	double ldf_small[LDF_TABLE];
 	struct story_text *text;
