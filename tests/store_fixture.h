@@ -1,6 +1,7 @@
-/* Fixtures of the store's tests, kept apart so that more than one test
- * program can include them. Each test gets a fresh database in its own
- * temporary directory, synced with three feeds. */
+/* Fixtures shared by the store's two test programs: test_store.c (store.c)
+ * and test_store_query.c (store_query.c) both include this header. Each
+ * test gets a fresh database in its own temporary directory, synced with
+ * three feeds. */
 #ifndef HERALD_TESTS_STORE_FIXTURE_H
 #define HERALD_TESTS_STORE_FIXTURE_H
 
