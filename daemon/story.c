@@ -479,13 +479,14 @@ static int
 story_absorb(struct story_index *idx, uint32_t a, uint32_t b)
 {
 	struct story *sa = story_slot(idx, a), *sb = story_slot(idx, b);
+	const struct story_vec *va = story_vec_of(idx, sa, 0), *vb = story_vec_of(idx, sb, 1);
 	struct story_vec sum;
 
-	if (story_vec_merge(story_vec_of(idx, sa, 0), story_vec_of(idx, sb, 1), &sum) < 0) {
+	if (story_vec_merge(va, vb, &sum) < 0) {
 		snprintf(idx->err, sizeof(idx->err), "story: out of memory merging stories");
 		return -1;
 	}
-	sdf_merged(idx, story_vec_of(idx, sa, 0), story_vec_of(idx, sb, 1));
+	sdf_merged(idx, va, vb);
 	story_vec_free(&sa->vec);
 	story_vec_free(&sb->vec); /* a's now: story_kill() must not count them out */
 	sa->vec = sum;
