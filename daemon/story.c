@@ -378,7 +378,7 @@ story_kill(struct story_index *idx, uint32_t s)
 
 	if (idx->ids_kept)
 		story_map_del(&idx->story_map, (uint64_t)st->id);
-	st->id = 0; /* a free slot (ids_build) */
+	st->id = 0;                               /* a free slot (ids_build) */
 	for (uint32_t i = 0; i < st->vec.nv; i++) /* none left, but for rounding */
 		sdf_move(idx, st->vec.v[i].tid, -1);
 	story_vec_free(&st->vec);
@@ -622,6 +622,36 @@ item_insert(struct story_index *idx, const struct story_input *in, uint64_t sh, 
 	st->nitems++;
 	idx->n++;
 	idx->arena_used = arena_dist(idx, it->off) + idx->ntoks;
+}
+
+int
+story_check_counts(struct story_index *idx)
+{
+	uint32_t *count = calloc(idx->terms.used + 1, sizeof(*count));
+	int rc = 0;
+
+	if (count == NULL)
+		return -2;
+	for (uint32_t s = 0; s < idx->nst_used; s++) {
+		const struct story *st = story_slot(idx, s);
+		if (st->id == 0) /* a free slot */
+			continue;
+		const struct story_vec *sv = story_vec_of(idx, st, 0);
+		for (uint32_t i = 0; i < sv->nv; i++)
+			count[sv->v[i].tid]++;
+	}
+	for (uint32_t t = 0; t < idx->terms.used && rc == 0; t++) {
+		const struct term *tm = &idx->terms.t[t];
+		uint32_t want = tm->df == 0 ? 0 : tm->sdf; /* freed: no story may hold it */
+		if (count[t] != want || (tm->df > 0 && idx->terms.ldf[t] != ldf_of(idx, tm->sdf))) {
+			snprintf(idx->err, sizeof(idx->err),
+				 "story: term %u: %u stories hold it, sdf %u, df %u", t, count[t],
+				 tm->sdf, tm->df);
+			rc = -1;
+		}
+	}
+	free(count);
+	return rc;
 }
 
 /* ---- public ---- */

@@ -258,6 +258,13 @@ story_vec_of(struct story_index *idx, const struct story *st, unsigned which)
  * surviving slot. 0, or -1 with idx->err set. */
 int story_merge(struct story_index *idx, uint32_t *t, uint32_t o);
 
+/* story.c: recounts every live term's stories from the stories themselves
+ * (a story of one item holds its item's terms) and checks them against sdf
+ * and the IDF table, and that no story holds a freed term: for tests and the
+ * fuzzer. 0; -1 with idx->err naming the first term that differs; -2 out of
+ * memory. */
+int story_check_counts(struct story_index *idx);
+
 /* story_cand.c: collects in idx->cands the TOP_K stories worth comparing
  * the item with (time t, SimHash sh when has_sh), best first. Needs
  * story_query_norm()'s weights. */

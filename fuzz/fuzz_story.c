@@ -18,30 +18,6 @@
 
 #define MAX_ITEMS 64
 
-/* The story counts behind IDF, recounted from the stories themselves. */
-static void
-check_sdf(struct story_index *idx)
-{
-	uint32_t *count = calloc(idx->terms.used + 1, sizeof(*count));
-
-	if (count == NULL)
-		return;
-	for (uint32_t s = 0; s < idx->nst_used; s++) {
-		const struct story *st = story_slot(idx, s);
-		if (st->id == 0)
-			continue;
-		const struct story_vec *sv = story_vec_of(idx, st, 0);
-		for (uint32_t i = 0; i < sv->nv; i++)
-			count[sv->v[i].tid]++;
-	}
-	for (uint32_t t = 0; t < idx->terms.used; t++) {
-		const struct term *tm = &idx->terms.t[t];
-		if (tm->df == 0 ? count[t] != 0 : tm->sdf != count[t])
-			abort();
-	}
-	free(count);
-}
-
 /* Splits the line at tabs into up to three NUL-terminated fields. */
 static void
 fields(char *line, char *f[3])
@@ -83,8 +59,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		t += (int64_t)(int8_t)line[0] * 900;
 		fields(line + 1, f);
-		struct story_input in = {
-			.item_id = ++n, .time = t, .feed = "fuzz", .title = f[0], .text = f[1], .link = f[2]};
+		struct story_input in = {.item_id = ++n,
+					 .time = t,
+					 .feed = "fuzz",
+					 .title = f[0],
+					 .text = f[1],
+					 .link = f[2]};
 		struct story_result r;
 		if (story_assign(idx, &in, &r) < 0) {
 			if (story_error(idx)[0] == '\0')
@@ -94,7 +74,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (r.story_id <= 0 || story_count_items(idx) > MAX_ITEMS ||
 		    (r.nmerged > 0 && r.merged == NULL))
 			abort();
-		check_sdf(idx);
+		if (story_check_counts(idx) == -1)
+			abort();
 	}
 	story_free(idx);
 	free(copy);

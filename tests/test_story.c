@@ -524,35 +524,6 @@ test_next_id_and_merge_report(void **state)
 	story_free(idx);
 }
 
-/* Every live term's sdf is the number of live stories holding it (a story
- * of one item holds its item's terms), and its IDF entry follows it. */
-static void
-check_sdf(struct story_index *idx)
-{
-	uint32_t used = idx->terms.used;
-	uint32_t *count = calloc(used + 1, sizeof(*count));
-
-	assert_non_null(count);
-	for (uint32_t s = 0; s < idx->nst_used; s++) {
-		const struct story *st = story_slot(idx, s);
-		if (st->id == 0) /* a free slot */
-			continue;
-		const struct story_vec *sv = story_vec_of(idx, st, 0);
-		for (uint32_t i = 0; i < sv->nv; i++)
-			count[sv->v[i].tid]++;
-	}
-	for (uint32_t t = 0; t < used; t++) {
-		const struct term *tm = &idx->terms.t[t];
-		if (tm->df == 0) { /* freed: no story may hold it */
-			assert_int_equal(count[t], 0);
-			continue;
-		}
-		assert_int_equal(tm->sdf, count[t]);
-		assert_true(fabs(idx->terms.ldf[t] - log(tm->sdf + 0.5)) < 1e-12);
-	}
-	free(count);
-}
-
 /* The story counts behind IDF stay exact through joins, merges and expiry.
  * Every tenth item copies the text of one earlier item and carries the
  * link of another, of a different topic: both stories are its own, so they
@@ -595,7 +566,8 @@ test_story_frequency(void **state)
 		struct story_result r;
 		assert_int_equal(story_assign(idx, &in, &r), 0);
 		merged += r.nmerged;
-		check_sdf(idx);
+		if (story_check_counts(idx) != 0)
+			fail_msg("%s", story_error(idx));
 	}
 	/* The paths this is about were taken. */
 	assert_true(merged >= 10);
