@@ -1,6 +1,11 @@
 /* fold: "heraldd --fold FILE.tsv" runs the daemon's story code over a TSV
  * stream (item_id, unix_time, outlet, title, summary per line) and prints
- * item_id<TAB>story_id lines. See docs/stories.md. */
+ * item_id<TAB>story_id lines. See docs/stories.md.
+ *
+ * The lines are printed at the end of the stream, each with its item's story
+ * as the daemon's store holds it then: when story B merges into A, the store
+ * moves B's items to A, so an item assigned to B before the merge is printed
+ * with A, as a reader would see it. */
 #include "fold.h"
 
 #include <errno.h>
@@ -13,6 +18,93 @@
 #include "story.h"
 
 #define FOLD_LINE_MAX (1u << 20)
+
+/* The stream's items and their stories, kept until the end so that merges
+ * reach the items assigned before them. */
+struct fold_out {
+	char *ids; /* item ids, each NUL-terminated, in input order */
+	size_t ids_len, ids_cap;
+	int64_t *story; /* each item's story when it was assigned */
+	size_t n, cap;
+	int64_t *into; /* into[id]: the story id merged into, 0 if none */
+	size_t into_cap;
+};
+
+static int
+grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return 0;
+	size_t nc = *cap ? *cap : 1024;
+	while (nc < need)
+		nc *= 2;
+	void *np = realloc(*p, nc * size);
+	if (np == NULL)
+		return -1;
+	*p = np;
+	*cap = nc;
+	return 0;
+}
+
+/* Records an item's story and the stories merged into it. 0 or -1 out of memory. */
+static int
+fold_out_add(struct fold_out *o, const char *item_id, const struct story_result *r)
+{
+	size_t len = strlen(item_id) + 1;
+	int64_t top = r->story_id;
+
+	for (size_t i = 0; i < r->nmerged; i++)
+		top = r->merged[i] > top ? r->merged[i] : top;
+	if (top < 0 || grow((void **)&o->ids, &o->ids_cap, o->ids_len + len, 1) < 0 ||
+	    grow((void **)&o->story, &o->cap, o->n + 1, sizeof(*o->story)) < 0)
+		return -1;
+	size_t old = o->into_cap;
+	if (grow((void **)&o->into, &o->into_cap, (size_t)top + 1, sizeof(*o->into)) < 0)
+		return -1;
+	memset(o->into + old, 0, (o->into_cap - old) * sizeof(*o->into));
+	memcpy(o->ids + o->ids_len, item_id, len);
+	o->ids_len += len;
+	o->story[o->n++] = r->story_id;
+	for (size_t i = 0; i < r->nmerged; i++)
+		o->into[r->merged[i]] = r->story_id;
+	return 0;
+}
+
+/* The story id stands for now: merges followed to the end, the path
+ * shortened on the way. */
+static int64_t
+fold_out_resolve(struct fold_out *o, int64_t id)
+{
+	int64_t root = id;
+
+	while (o->into[root] != 0)
+		root = o->into[root];
+	while (o->into[id] != 0) {
+		int64_t next = o->into[id];
+		o->into[id] = root;
+		id = next;
+	}
+	return root;
+}
+
+static void
+fold_out_print(struct fold_out *o)
+{
+	const char *id = o->ids;
+
+	for (size_t i = 0; i < o->n; i++) {
+		printf("%s\t%lld\n", id, (long long)fold_out_resolve(o, o->story[i]));
+		id += strlen(id) + 1;
+	}
+}
+
+static void
+fold_out_free(struct fold_out *o)
+{
+	free(o->ids);
+	free(o->story);
+	free(o->into);
+}
 
 static void
 fold_usage(void)
@@ -165,8 +257,8 @@ split_line(char *line, char **f, const char **why)
 }
 
 static int
-fold_line(struct story_index *idx, char *line, size_t len, unsigned long lineno, int titles_only,
-	  const char *path)
+fold_line(struct story_index *idx, struct fold_out *o, char *line, size_t len, unsigned long lineno,
+	  int titles_only, const char *path)
 {
 	char *f[5], *end;
 	const char *why = NULL;
@@ -202,7 +294,10 @@ fold_line(struct story_index *idx, char *line, size_t len, unsigned long lineno,
 		fprintf(stderr, "heraldd: %s:%lu: %s\n", path, lineno, story_error(idx));
 		return -1;
 	}
-	printf("%s\t%lld\n", f[0], (long long)r.story_id);
+	if (fold_out_add(o, f[0], &r) < 0) {
+		fprintf(stderr, "heraldd: %s:%lu: out of memory\n", path, lineno);
+		return -1;
+	}
 	return 0;
 }
 
@@ -217,6 +312,7 @@ fold_main(int argc, char **argv, const struct config *cfg)
 	ssize_t n;
 	unsigned long lineno = 0;
 	struct story_index *idx = NULL;
+	struct fold_out o = {0};
 	FILE *fp = NULL;
 
 	if (fold_args(argc, argv, &p, &path, &titles_only) < 0)
@@ -238,13 +334,14 @@ fold_main(int argc, char **argv, const struct config *cfg)
 				lineno, FOLD_LINE_MAX);
 			goto out;
 		}
-		if (fold_line(idx, line, (size_t)n, lineno, titles_only, path) < 0)
+		if (fold_line(idx, &o, line, (size_t)n, lineno, titles_only, path) < 0)
 			goto out;
 	}
 	if (ferror(fp)) {
 		fprintf(stderr, "heraldd: %s: read error: %s\n", path, strerror(errno));
 		goto out;
 	}
+	fold_out_print(&o);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "heraldd: writing the result: %s\n", strerror(errno));
 		goto out;
@@ -254,6 +351,7 @@ out:
 	if (fp != NULL && fp != stdin)
 		fclose(fp);
 	free(line);
+	fold_out_free(&o);
 	story_free(idx);
 	return rc;
 }

@@ -55,4 +55,16 @@ if [ "$(wc -l < "$tmp/out")" -eq 3 ] && [ -n "$a" ] && [ "$a" = "$c" ] && [ "$a"
 else
 	echo "FAIL good stream: $(cat "$tmp/out")"; fail=1
 fi
+# A merge reaches the items assigned before it, as the store moves them: b2
+# starts its own story (the Kremlin's names, not Putin's), c3 is close to both
+# stories, which are close to each other, so they merge and b2 is printed with
+# a1's story (printed at assignment, it named story 3).
+printf 'a1\t1481623200\ttass\tPutin and Erdogan discuss Aleppo ceasefire by phone\tVladimir Putin and Recep Tayyip Erdogan discussed a ceasefire in Aleppo in a telephone conversation on Tuesday evening about civilians. They called for humanitarian corridors out of eastern districts.\nx1\t1481623300\tbbc\tFire at Paris apartment block kills three\tA fire in an apartment block in Paris killed three people on Monday night.\nb2\t1481623400\tanadolu\tKremlin: Russian and Turkish leaders discuss Aleppo ceasefire\tThe Russian and Turkish presidents discussed a ceasefire in Aleppo in a telephone conversation on Tuesday evening about civilians, the Kremlin said. They called for humanitarian corridors out of eastern districts.\nx2\t1481623500\tap\tStorm cuts power to thousands in Texas\tA winter storm cut power to thousands of homes across Texas.\nc3\t1481623600\treuters\tKremlin: Putin and Erdogan, the Russian and Turkish leaders, discuss Aleppo ceasefire\tVladimir Putin and Recep Tayyip Erdogan, the Russian and Turkish presidents, discussed a ceasefire in Aleppo by telephone, the Kremlin said.\n' > "$tmp/merge.tsv"
+"$driver" "$tmp/merge.tsv" > "$tmp/out" 2> "$tmp/err" || { echo "FAIL merge: $(cat "$tmp/err")"; fail=1; }
+got=$(cut -f2 "$tmp/out" | tr '\n' ' ')
+if [ "$got" = "1 2 1 4 1 " ]; then
+	echo "ok merge reaches earlier items"
+else
+	echo "FAIL merge reaches earlier items: $got"; fail=1
+fi
 exit $fail
