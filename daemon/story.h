@@ -21,14 +21,14 @@
 #define STORY_DEFAULT_WINDOW          (72 * 3600)
 #define STORY_DEFAULT_MAX_ITEMS       50000
 #define STORY_MAX_ITEMS_LIMIT         10000000
-#define STORY_DEFAULT_THRESHOLD       0.12
+#define STORY_DEFAULT_THRESHOLD       0.16
 #define STORY_DEFAULT_MERGE_THRESHOLD 0.20
 #define STORY_DEFAULT_SIMHASH_RADIUS  3
 #define STORY_DEFAULT_LANGUAGE        "english"
 #define STORY_DEFAULT_GUARD           0.03
 #define STORY_DEFAULT_CONFLICT_GUARD  0.60
 #define STORY_DEFAULT_NUMBER_GUARD    0.03
-#define STORY_DEFAULT_PAIR_THRESHOLD  0.30
+#define STORY_DEFAULT_PAIR_THRESHOLD  0.28
 
 struct story_params {
 	unsigned window;         /* seconds; items older than newest - window expire */

@@ -1,8 +1,9 @@
 #!/bin/sh
 # fold_eval: the story-folding yardsticks (../shared/dedup) with the default
 # settings. Prints B-cubed precision/recall/F1 per file and fails below the
-# committed floors (set a little under the figures in docs/stories.md, so a
-# change that loses quality fails). Skips (77) without ../shared.
+# floors, which are issue 11's targets (the figures in docs/stories.md are
+# just above them), so a change that loses quality fails. Skips (77) without
+# ../shared.
 set -u
 shared=${HERALD_SHARED:-$(dirname "$0")/../../shared}
 builddir=${HERALD_BUILDDIR:-.}
@@ -15,7 +16,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/fold_eval.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 status=0
 # file  min-precision  min-F1
-for spec in "uci-dev 0.90 0.72" "gnews-dev 0.915 0.92"; do
+for spec in "uci-dev 0.90 0.77" "gnews-dev 0.93 0.93"; do
 	set -- $spec
 	"$driver" "$d/$1.tsv" > "$tmp/$1.pred" || { echo "fold_eval: $1: driver failed"; exit 1; }
 	"$py" "$d/score.py" "$tmp/$1.pred" "$d/$1.gold.tsv" > "$tmp/$1.score" || exit 1
