@@ -56,7 +56,7 @@ struct config {
  * values: the daemon with no fold_* keys and a bare story_new() fold alike. */
 #define CONFIG_DEFAULT_FOLD_WINDOW (72 * 3600)
 #define CONFIG_DEFAULT_FOLD_MAX_ITEMS 50000
-#define CONFIG_DEFAULT_FOLD_THRESHOLD 0.16
+#define CONFIG_DEFAULT_FOLD_THRESHOLD 0.155
 #define CONFIG_DEFAULT_FOLD_MERGE_THRESHOLD 0.20
 #define CONFIG_DEFAULT_FOLD_SIMHASH_RADIUS 3
 #define CONFIG_DEFAULT_FOLD_LANGUAGE "english"

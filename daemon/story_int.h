@@ -38,7 +38,7 @@
 #define BANDS      4
 #define BAND_BITS  16  /* a band is 16 bits of the SimHash */
 #define WALK_LIMIT 8   /* postings looked at per term */
-#define TOP_K      8   /* stories compared exactly */
+#define TOP_K      6   /* stories compared exactly */
 #define DF_CAP     256 /* a term in more live items finds no candidates */
 #define WALK_TERMS 20  /* rarest terms of an item whose postings are walked */
 /* Postings one item can walk: its rarest terms, its link and SimHash bands. */
