@@ -30,20 +30,20 @@ struct fold_out {
 	size_t into_cap;
 };
 
-static int
-grow(void **p, size_t *cap, size_t need, size_t size)
+/* p with room for need elements of size bytes (*cap grows by doubling), or
+ * NULL out of memory (p is then still valid). */
+static void *
+grow(void *p, size_t *cap, size_t need, size_t size)
 {
 	if (need <= *cap)
-		return 0;
+		return p;
 	size_t nc = *cap ? *cap : 1024;
 	while (nc < need)
 		nc *= 2;
-	void *np = realloc(*p, nc * size);
-	if (np == NULL)
-		return -1;
-	*p = np;
-	*cap = nc;
-	return 0;
+	void *np = realloc(p, nc * size);
+	if (np != NULL)
+		*cap = nc;
+	return np;
 }
 
 /* Records an item's story and the stories merged into it. 0 or -1 out of memory. */
@@ -51,16 +51,23 @@ static int
 fold_out_add(struct fold_out *o, const char *item_id, const struct story_result *r)
 {
 	size_t len = strlen(item_id) + 1;
-	int64_t top = r->story_id;
+	int64_t top = r->story_id; /* the largest id (ids are positive), sizing into */
 
 	for (size_t i = 0; i < r->nmerged; i++)
 		top = r->merged[i] > top ? r->merged[i] : top;
-	if (top < 0 || grow((void **)&o->ids, &o->ids_cap, o->ids_len + len, 1) < 0 ||
-	    grow((void **)&o->story, &o->cap, o->n + 1, sizeof(*o->story)) < 0)
+	char *ids = grow(o->ids, &o->ids_cap, o->ids_len + len, 1);
+	if (ids == NULL)
 		return -1;
+	o->ids = ids;
+	int64_t *story = grow(o->story, &o->cap, o->n + 1, sizeof(*story));
+	if (story == NULL)
+		return -1;
+	o->story = story;
 	size_t old = o->into_cap;
-	if (grow((void **)&o->into, &o->into_cap, (size_t)top + 1, sizeof(*o->into)) < 0)
+	int64_t *into = grow(o->into, &o->into_cap, (size_t)top + 1, sizeof(*into));
+	if (into == NULL)
 		return -1;
+	o->into = into;
 	memset(o->into + old, 0, (o->into_cap - old) * sizeof(*o->into));
 	memcpy(o->ids + o->ids_len, item_id, len);
 	o->ids_len += len;
@@ -70,8 +77,8 @@ fold_out_add(struct fold_out *o, const char *item_id, const struct story_result 
 	return 0;
 }
 
-/* The story id stands for now: merges followed to the end, the path
- * shortened on the way. */
+/* The story that id became by the end of the stream: merges followed, the
+ * path shortened on the way. */
 static int64_t
 fold_out_resolve(struct fold_out *o, int64_t id)
 {

@@ -59,7 +59,19 @@ fi
 # starts its own story (the Kremlin's names, not Putin's), c3 is close to both
 # stories, which are close to each other, so they merge and b2 is printed with
 # a1's story (printed at assignment, it named story 3).
-printf 'a1\t1481623200\ttass\tPutin and Erdogan discuss Aleppo ceasefire by phone\tVladimir Putin and Recep Tayyip Erdogan discussed a ceasefire in Aleppo in a telephone conversation on Tuesday evening about civilians. They called for humanitarian corridors out of eastern districts.\nx1\t1481623300\tbbc\tFire at Paris apartment block kills three\tA fire in an apartment block in Paris killed three people on Monday night.\nb2\t1481623400\tanadolu\tKremlin: Russian and Turkish leaders discuss Aleppo ceasefire\tThe Russian and Turkish presidents discussed a ceasefire in Aleppo in a telephone conversation on Tuesday evening about civilians, the Kremlin said. They called for humanitarian corridors out of eastern districts.\nx2\t1481623500\tap\tStorm cuts power to thousands in Texas\tA winter storm cut power to thousands of homes across Texas.\nc3\t1481623600\treuters\tKremlin: Putin and Erdogan, the Russian and Turkish leaders, discuss Aleppo ceasefire\tVladimir Putin and Recep Tayyip Erdogan, the Russian and Turkish presidents, discussed a ceasefire in Aleppo by telephone, the Kremlin said.\n' > "$tmp/merge.tsv"
+# printf repeats its format for each five fields: one line per item.
+printf '%s\t%s\t%s\t%s\t%s\n' \
+	a1 1481623200 tass 'Putin and Erdogan discuss Aleppo ceasefire by phone' \
+	'Vladimir Putin and Recep Tayyip Erdogan discussed a ceasefire in Aleppo in a telephone conversation on Tuesday evening about civilians. They called for humanitarian corridors out of eastern districts.' \
+	x1 1481623300 bbc 'Fire at Paris apartment block kills three' \
+	'A fire in an apartment block in Paris killed three people on Monday night.' \
+	b2 1481623400 anadolu 'Kremlin: Russian and Turkish leaders discuss Aleppo ceasefire' \
+	'The Russian and Turkish presidents discussed a ceasefire in Aleppo in a telephone conversation on Tuesday evening about civilians, the Kremlin said. They called for humanitarian corridors out of eastern districts.' \
+	x2 1481623500 ap 'Storm cuts power to thousands in Texas' \
+	'A winter storm cut power to thousands of homes across Texas.' \
+	c3 1481623600 reuters 'Kremlin: Putin and Erdogan, the Russian and Turkish leaders, discuss Aleppo ceasefire' \
+	'Vladimir Putin and Recep Tayyip Erdogan, the Russian and Turkish presidents, discussed a ceasefire in Aleppo by telephone, the Kremlin said.' \
+	> "$tmp/merge.tsv"
 "$driver" "$tmp/merge.tsv" > "$tmp/out" 2> "$tmp/err" || { echo "FAIL merge: $(cat "$tmp/err")"; fail=1; }
 got=$(cut -f2 "$tmp/out" | tr '\n' ' ')
 if [ "$got" = "1 2 1 4 1 " ]; then
