@@ -14,6 +14,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "buf.h"
 #include "config.h"
 #include "story.h"
 
@@ -22,8 +23,7 @@
 /* The stream's items and their stories, kept until the end so that merges
  * reach the items assigned before them. */
 struct fold_out {
-	char *ids; /* item ids, each NUL-terminated, in input order */
-	size_t ids_len, ids_cap;
+	struct buf ids; /* item ids, each with its NUL, in input order */
 	int64_t *story; /* each item's story when it was assigned */
 	size_t n, cap;
 	int64_t *into; /* into[id]: the story id merged into, 0 if none */
@@ -50,15 +50,10 @@ grow(void *p, size_t *cap, size_t need, size_t size)
 static int
 fold_out_add(struct fold_out *o, const char *item_id, const struct story_result *r)
 {
-	size_t len = strlen(item_id) + 1;
 	int64_t top = r->story_id; /* the largest id (ids are positive), sizing into */
 
 	for (size_t i = 0; i < r->nmerged; i++)
 		top = r->merged[i] > top ? r->merged[i] : top;
-	char *ids = grow(o->ids, &o->ids_cap, o->ids_len + len, 1);
-	if (ids == NULL)
-		return -1;
-	o->ids = ids;
 	int64_t *story = grow(o->story, &o->cap, o->n + 1, sizeof(*story));
 	if (story == NULL)
 		return -1;
@@ -69,8 +64,8 @@ fold_out_add(struct fold_out *o, const char *item_id, const struct story_result 
 		return -1;
 	o->into = into;
 	memset(o->into + old, 0, (o->into_cap - old) * sizeof(*o->into));
-	memcpy(o->ids + o->ids_len, item_id, len);
-	o->ids_len += len;
+	if (buf_append(&o->ids, item_id, strlen(item_id) + 1) < 0)
+		return -1;
 	o->story[o->n++] = r->story_id;
 	for (size_t i = 0; i < r->nmerged; i++)
 		o->into[r->merged[i]] = r->story_id;
@@ -97,7 +92,7 @@ fold_out_resolve(struct fold_out *o, int64_t id)
 static void
 fold_out_print(struct fold_out *o)
 {
-	const char *id = o->ids;
+	const char *id = buf_str(&o->ids);
 
 	for (size_t i = 0; i < o->n; i++) {
 		printf("%s\t%lld\n", id, (long long)fold_out_resolve(o, o->story[i]));
@@ -108,7 +103,7 @@ fold_out_print(struct fold_out *o)
 static void
 fold_out_free(struct fold_out *o)
 {
-	free(o->ids);
+	buf_free(&o->ids);
 	free(o->story);
 	free(o->into);
 }
