@@ -14,6 +14,8 @@ expect_error() { # name, expected message part, input (printf format)
 		echo "FAIL $1: exit 0"; fail=1
 	elif ! grep -q -- "$2" "$tmp/err"; then
 		echo "FAIL $1: stderr was: $(cat "$tmp/err")"; fail=1
+	elif [ -s "$tmp/out" ]; then # no result lines for a stream that stopped
+		echo "FAIL $1: printed $(wc -l < "$tmp/out") result lines"; fail=1
 	else
 		echo "ok $1"
 	fi
