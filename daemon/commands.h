@@ -1,17 +1,46 @@
 /* commands: the daemon's side of the control socket: each protocol command
- * (include/herald/protocol.h) answered from the store, the configuration
- * and the running daemon. */
+ * (include/herald/protocol.h) described once in a table (its options and
+ * its count of other words, parsed by control before the handler runs) and
+ * answered from the store, through the writer, and the configuration. */
 #ifndef HERALD_COMMANDS_H
 #define HERALD_COMMANDS_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
 
-struct herald;
+struct commands;
+struct config;
+struct poller;
+struct writer;
 
-/* Listens on h->sock_path (or systemd's socket). 0, or -1 with err. */
-int commands_start(struct herald *h, char *err, size_t errlen);
+/* What the commands use of the daemon: narrow handles, borrowed for the
+ * life of the commands. */
+struct commands_env {
+	struct writer *writer;    /* the store, while the worker does not hold it */
+	struct poller *poller;    /* refresh */
+	const struct config *cfg; /* the running configuration (a reload
+				   * replaces its contents, not the pointer) */
+	const char *config_path;
+	int64_t started; /* Unix seconds */
+	/* Re-reads the configuration file: 0, or a negative errno-style code
+	 * with the errors, for people, in *errors (malloc'd, caller frees;
+	 * "FILE:LINE: message" lines when the file is at fault). */
+	int (*reload)(void *daemon, char **errors);
+	void *daemon;
+};
 
-/* Closes the socket and its connections; safe when not started. */
-void commands_stop(struct herald *h);
+/* Listens on sock_path (or systemd's socket); group (may be NULL) is
+ * socket_group. env is copied. 0 and *out, or -1 with err. */
+int commands_start(uv_loop_t *loop, const struct commands_env *env, const char *sock_path,
+		   const char *group, struct commands **out, char *err, size_t errlen);
+
+/* Holds the requests that touch the store (on = 1) or lets them go (0):
+ * the writer's busy callback. Safe on NULL. */
+void commands_hold(struct commands *c, int on);
+
+/* Closes the socket and its connections (memory released as the loop
+ * runs its close callbacks) and frees c. Safe on NULL. */
+void commands_stop(struct commands *c);
 
 #endif

@@ -71,6 +71,7 @@ struct control_conn {
 	size_t inflight; /* bytes in uv_write requests */
 	size_t inlen;
 	struct proto_words words;
+	struct control_args args;     /* words parsed against the command's entry */
 	char in[HERALD_MAX_LINE + 2]; /* a full line, CR and LF */
 };
 
@@ -443,6 +444,85 @@ find_command(const struct control *c, const char *name)
 	return NULL;
 }
 
+/* Fills opts (capacity max) from a template ("all feed= limit="); the
+ * names point into names (a copy of the template). Returns the count, or
+ * -1 when the template is too long (a bug in the table). */
+static int
+template_opts(const char *template, char *names, size_t nameslen, struct proto_opt *opts, int max)
+{
+	int n = 0;
+	char *p, *save = NULL;
+
+	if (template == NULL)
+		return 0;
+	if (strlen(template) >= nameslen)
+		return -1;
+	strcpy(names, template);
+	for (p = strtok_r(names, " ", &save); p; p = strtok_r(NULL, " ", &save)) {
+		size_t len = strlen(p);
+
+		if (n == max)
+			return -1;
+		opts[n].has_arg = len > 1 && p[len - 1] == '=';
+		if (opts[n].has_arg)
+			p[len - 1] = '\0';
+		opts[n].name = p;
+		opts[n].seen = 0;
+		opts[n].value = NULL;
+		n++;
+	}
+	return n;
+}
+
+/* Parses the words against cmd's entry into conn->args: 0, or -1 with the
+ * reason in err. */
+static int
+args_parse(struct control_conn *conn, const struct control_command *cmd, char *err, size_t errlen)
+{
+	struct control_args *a = &conn->args;
+	struct proto_opt opts[CONTROL_MAX_OPTS];
+	char names[512];
+	int n = template_opts(cmd->options, names, sizeof names, opts, CONTROL_MAX_OPTS);
+
+	memset(a, 0, sizeof *a);
+	a->argc = conn->words.argc;
+	a->argv = conn->words.argv;
+	a->cmd = cmd;
+	if (n < 0) {
+		snprintf(err, errlen, "%s: bad option template", cmd->name);
+		return -1;
+	}
+	if (proto_getopt(a->argc, a->argv, opts, (size_t)n, a->pos, HERALD_MAX_ARGS, &a->npos, err,
+			 errlen) < 0)
+		return -1;
+	for (int i = 0; i < n; i++)
+		a->opt[i] = !opts[i].seen ? NULL : opts[i].has_arg ? opts[i].value : "";
+	if (a->npos < cmd->min_args || (cmd->max_args >= 0 && a->npos > cmd->max_args)) {
+		snprintf(err, errlen, "%s",
+			 a->npos < cmd->min_args ? "too few arguments" : "too many arguments");
+		return -1;
+	}
+	return 0;
+}
+
+const char *
+control_args_get(const struct control_args *a, const char *name)
+{
+	const char *t = a->cmd ? a->cmd->options : NULL;
+	size_t len = strlen(name);
+
+	/* The template's i-th option is opt[i]. */
+	for (int i = 0; t && *t && i < CONTROL_MAX_OPTS; i++) {
+		size_t n = strcspn(t, " =");
+
+		if (n == len && memcmp(t, name, n) == 0)
+			return a->opt[i];
+		t += strcspn(t, " ");
+		t += strspn(t, " ");
+	}
+	return NULL;
+}
+
 static void
 conn_call(struct control_conn *conn, const struct control_command *cmd)
 {
@@ -456,7 +536,7 @@ conn_call(struct control_conn *conn, const struct control_command *cmd)
 		conn->ctl->nwaiting++;
 		return;
 	}
-	rc = cmd->handler(conn->ctl->ctx, conn, conn->words.argc, conn->words.argv);
+	rc = cmd->handler(conn->ctl->ctx, conn, &conn->args);
 	if (rc < 0 && conn->pending)
 		control_conn_err(conn, HERALD_E_INTERNAL, "%s failed", cmd->name);
 }
@@ -470,6 +550,7 @@ conn_dispatch(struct control_conn *conn)
 	const struct control_command *cmd;
 	uint64_t len;
 	int nargs = w->argc - 1;
+	char why[128];
 
 	if (strcmp(w->argv[0], HERALD_CMD_HELP) == 0) {
 		conn->pending = 1;
@@ -500,7 +581,6 @@ conn_dispatch(struct control_conn *conn)
 			return;
 		}
 		w->argv[--w->argc] = NULL;
-		nargs--;
 		conn->payload_need = len;
 		conn->payload_discard = 0;
 		if (len > HERALD_MAX_PAYLOAD) {
@@ -511,10 +591,10 @@ conn_dispatch(struct control_conn *conn)
 		}
 		conn->payload.limit = HERALD_MAX_PAYLOAD;
 	}
-	if (nargs < cmd->min_args || (cmd->max_args >= 0 && nargs > cmd->max_args)) {
+	if (args_parse(conn, cmd, why, sizeof why) < 0) {
 		if (conn->payload_need)
 			conn->payload_discard = 1;
-		conn_reply_err(conn, HERALD_E_USAGE, "usage: %s",
+		conn_reply_err(conn, HERALD_E_USAGE, "%s; usage: %s", why,
 			       cmd->usage ? cmd->usage : cmd->name);
 		return;
 	}
@@ -712,7 +792,10 @@ on_connection(uv_stream_t *server, int status)
 	uv_os_fd_t fd;
 	char greet[32];
 
-	if (status < 0 || c->stopping) {
+	/* A connection that arrives as the server closes is no error. */
+	if (c->stopping)
+		return;
+	if (status < 0) {
 		log_warn("control: accept: %s", uv_strerror(status));
 		return;
 	}

@@ -28,13 +28,31 @@
 struct control;      /* the server */
 struct control_conn; /* one client connection */
 
-/* Called with the request's words: argv[0] is the command name, argv[argc]
- * is NULL. argv and the payload are borrowed until the handler returns;
- * copy what an asynchronous handler keeps. The handler writes records with
- * control_conn_field*() and must finish the request exactly once with
- * control_conn_ok() or control_conn_err(), now or later. Returning -1
- * without having finished makes control answer "ERR internal". */
-typedef int (*control_handler)(void *ctx, struct control_conn *conn, int argc, char **argv);
+/* A request's words, parsed once by control against its command's entry
+ * before the handler runs. Every pointer is borrowed until the handler
+ * returns; copy what an asynchronous handler keeps. */
+#define CONTROL_MAX_OPTS 16
+struct control_args {
+	int argc;    /* the request's words: argv[0] is the command name, */
+	char **argv; /* argv[argc] is NULL */
+	/* Per option of the entry's template, in its order: NULL when not
+	 * given, "" for a flag given, else its value (the last one given). */
+	const char *opt[CONTROL_MAX_OPTS];
+	int npos; /* the other words, in order */
+	char *pos[HERALD_MAX_ARGS];
+	const struct control_command *cmd;
+};
+
+/* The value of option name ("limit"), "" for a flag given, or NULL when
+ * absent (or not in the command's template). */
+const char *control_args_get(const struct control_args *a, const char *name);
+
+/* The handler writes records with control_conn_field*() and must finish
+ * the request exactly once with control_conn_ok() or control_conn_err(),
+ * now or later. Returning -1 without having finished makes control answer
+ * "ERR internal". */
+typedef int (*control_handler)(void *ctx, struct control_conn *conn,
+			       const struct control_args *args);
 
 /* The request ends with a byte count and that many raw bytes follow the
  * line (import). The handler gets argv without the count and reads the
@@ -44,11 +62,19 @@ typedef int (*control_handler)(void *ctx, struct control_conn *conn, int argc, c
  * touches nothing the holder protects. */
 #define CONTROL_CMD_ALWAYS 0x2
 
+/* One entry per command, tmux-style: its name, handler, argument template
+ * and usage. options lists the options it takes, space-separated, each
+ * written without dashes and followed by '=' when it takes a value
+ * ("all feed= limit="); they may come anywhere among the other words, as
+ * "--name", "--name VALUE" or "--name=VALUE", and "--" ends them. The other
+ * words are counted against min_args and max_args (-1: no maximum). A
+ * request that does not fit gets "ERR usage" without reaching the handler. */
 struct control_command {
 	const char *name;
 	control_handler handler;
-	int min_args;      /* words after the name, before control checks them */
-	int max_args;      /* -1: no maximum (HERALD_MAX_ARGS still applies) */
+	const char *options; /* NULL: none */
+	int min_args;
+	int max_args;
 	const char *usage; /* "show [--item] ID": shown by help and in ERR usage */
 	unsigned flags;    /* CONTROL_CMD_* */
 };

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "config.h"
 
 #define BUSY_TIMEOUT_MS 5000
 

@@ -43,9 +43,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+struct config_feed;
 
-#define STORE_ENOTFOUND (-2)
+/* Codes a caller may act on; the message in err is for people. */
+#define STORE_ENOTFOUND (-2) /* no row with that id */
+#define STORE_EQUERY    (-3) /* store_search: the query is malformed or
+			      * has no words; err says why, alone */
 /* The schema version this build writes (PRAGMA user_version). */
 #define STORE_SCHEMA_VERSION 2
 

@@ -518,7 +518,18 @@ run_search(struct store *st, sqlite3_stmt *s, struct store_hit_list *out, char *
 		}
 	}
 	if (rc != SQLITE_DONE) {
-		snprintf(err, errlen, "store: search: %s", sqlite3_errmsg(st->db));
+		const char *msg = sqlite3_errmsg(st->db);
+
+		/* A plain SQLITE_ERROR from FTS5's MATCH is the query's fault
+		 * ("fts5: syntax error near ..."); I/O, memory and corruption
+		 * have codes of their own. */
+		if (rc == SQLITE_ERROR) {
+			snprintf(err, errlen, "%s",
+				 strncmp(msg, "fts5: ", 6) == 0 ? msg + 6 : msg);
+			sqlite3_reset(s);
+			return STORE_EQUERY;
+		}
+		snprintf(err, errlen, "store: search: %s", msg);
 		sqlite3_reset(s);
 		return -1;
 	}
@@ -541,8 +552,8 @@ store_search(struct store *st, const char *query, const char *mark_open, const c
 		return OOM("search");
 	if (fts[0] == '\0') {
 		free(fts);
-		snprintf(err, errlen, "store: search: empty query");
-		return -1;
+		snprintf(err, errlen, "it has no words");
+		return STORE_EQUERY;
 	}
 	if (list_start((void **)&out->v, &out->n, &out->mem) == NULL) {
 		free(fts);

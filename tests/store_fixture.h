@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "store.h"
 
 #define T0 1700000000LL /* a fixed "now" */

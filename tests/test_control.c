@@ -47,19 +47,19 @@ event(struct server *srv, const char *what)
 }
 
 static int
-cmd_echo(void *ctx, struct control_conn *conn, int argc, char **argv)
+cmd_echo(void *ctx, struct control_conn *conn, const struct control_args *a)
 {
-	event(ctx, argc > 1 ? argv[1] : "echo");
-	for (int i = 1; i < argc; i++)
-		control_conn_field(conn, "arg", argv[i]);
+	event(ctx, a->argc > 1 ? a->argv[1] : "echo");
+	for (int i = 1; i < a->argc; i++)
+		control_conn_field(conn, "arg", a->argv[i]);
 	control_conn_ok(conn);
 	return 0;
 }
 
 static int
-cmd_count(void *ctx, struct control_conn *conn, int argc, char **argv)
+cmd_count(void *ctx, struct control_conn *conn, const struct control_args *a)
 {
-	long n = strtol(argv[1], NULL, 10);
+	long n = strtol(a->argv[1], NULL, 10);
 
 	for (long i = 0; i < n; i++) {
 		if (control_conn_field_int(conn, "n", i) < 0 ||
@@ -94,7 +94,7 @@ slow_done(uv_timer_t *t)
 }
 
 static int
-cmd_slow(void *ctx, struct control_conn *conn, int argc, char **argv)
+cmd_slow(void *ctx, struct control_conn *conn, const struct control_args *a)
 {
 	struct server *srv = ctx;
 	struct slow *s = calloc(1, sizeof *s);
@@ -102,7 +102,7 @@ cmd_slow(void *ctx, struct control_conn *conn, int argc, char **argv)
 	if (s == NULL)
 		return -1;
 	s->conn = conn;
-	s->ms = strtoull(argv[1], NULL, 10);
+	s->ms = strtoull(a->argv[1], NULL, 10);
 	uv_timer_init(&srv->loop, &s->timer);
 	s->timer.data = s;
 	uv_timer_start(&s->timer, slow_done, s->ms, 0);
@@ -110,21 +110,21 @@ cmd_slow(void *ctx, struct control_conn *conn, int argc, char **argv)
 }
 
 static int
-cmd_fail(void *ctx, struct control_conn *conn, int argc, char **argv)
+cmd_fail(void *ctx, struct control_conn *conn, const struct control_args *a)
 {
 	return -1;
 }
 
 static int
-cmd_missing(void *ctx, struct control_conn *conn, int argc, char **argv)
+cmd_missing(void *ctx, struct control_conn *conn, const struct control_args *a)
 {
 	control_conn_field(conn, "partial", "record");
-	control_conn_err(conn, HERALD_E_NOTFOUND, "no story %s", argv[1]);
+	control_conn_err(conn, HERALD_E_NOTFOUND, "no story %s", a->argv[1]);
 	return 0;
 }
 
 static int
-cmd_clients(void *ctx, struct control_conn *conn, int argc, char **argv)
+cmd_clients(void *ctx, struct control_conn *conn, const struct control_args *a)
 {
 	struct server *srv = ctx;
 
@@ -134,7 +134,7 @@ cmd_clients(void *ctx, struct control_conn *conn, int argc, char **argv)
 }
 
 static int
-cmd_upload(void *ctx, struct control_conn *conn, int argc, char **argv)
+cmd_upload(void *ctx, struct control_conn *conn, const struct control_args *a)
 {
 	size_t len;
 	const char *p = control_conn_payload(conn, &len);
@@ -142,7 +142,7 @@ cmd_upload(void *ctx, struct control_conn *conn, int argc, char **argv)
 
 	control_conn_field_int(conn, "bytes", (int64_t)len);
 	control_conn_field_n(conn, "data", p ? p : "", len);
-	control_conn_field_int(conn, "args", argc);
+	control_conn_field_int(conn, "args", a->argc);
 	control_conn_field_tuple(conn, "outlet", tuple, 2);
 	control_conn_ok(conn);
 	return 0;
@@ -159,35 +159,51 @@ on_release(uv_timer_t *t)
 
 /* hold MS: holds requests, let go MS later. */
 static int
-cmd_hold(void *ctx, struct control_conn *conn, int argc, char **argv)
+cmd_hold(void *ctx, struct control_conn *conn, const struct control_args *a)
 {
 	struct server *srv = ctx;
 
 	control_hold(srv->ctl, 1);
 	srv->release.data = srv;
-	uv_timer_start(&srv->release, on_release, strtoull(argv[1], NULL, 10), 0);
+	uv_timer_start(&srv->release, on_release, strtoull(a->argv[1], NULL, 10), 0);
 	control_conn_ok(conn);
 	return 0;
 }
 
 static int
-cmd_always(void *ctx, struct control_conn *conn, int argc, char **argv)
+cmd_always(void *ctx, struct control_conn *conn, const struct control_args *a)
 {
 	event(ctx, "always");
 	control_conn_ok(conn);
 	return 0;
 }
 
+/* Options and their values, as the table's template parsed them. */
+static int
+cmd_opts(void *ctx, struct control_conn *conn, const struct control_args *a)
+{
+	const char *v = control_args_get(a, "val");
+
+	(void)ctx;
+	control_conn_field(conn, "flag", control_args_get(a, "flag") ? "yes" : "no");
+	control_conn_field(conn, "val", v ? v : "(none)");
+	for (int i = 0; i < a->npos; i++)
+		control_conn_field(conn, "pos", a->pos[i]);
+	control_conn_ok(conn);
+	return 0;
+}
+
 static const struct control_command commands[] = {
-	{"hold", cmd_hold, 1, 1, "hold MS", CONTROL_CMD_ALWAYS},
-	{"always", cmd_always, 0, 0, "always", CONTROL_CMD_ALWAYS},
-	{"echo", cmd_echo, 0, -1, "echo WORD...", 0},
-	{"count", cmd_count, 1, 1, "count N", 0},
-	{"slow", cmd_slow, 1, 1, "slow MS", 0},
-	{"fail", cmd_fail, 0, 0, "fail", 0},
-	{"missing", cmd_missing, 1, 1, "missing ID", 0},
-	{"clients", cmd_clients, 0, 0, "clients", 0},
-	{"upload", cmd_upload, 0, 2, "upload [ARG] LENGTH", CONTROL_CMD_PAYLOAD},
+	{"hold", cmd_hold, NULL, 1, 1, "hold MS", CONTROL_CMD_ALWAYS},
+	{"always", cmd_always, NULL, 0, 0, "always", CONTROL_CMD_ALWAYS},
+	{"echo", cmd_echo, NULL, 0, -1, "echo WORD...", 0},
+	{"count", cmd_count, NULL, 1, 1, "count N", 0},
+	{"slow", cmd_slow, NULL, 1, 1, "slow MS", 0},
+	{"fail", cmd_fail, NULL, 0, 0, "fail", 0},
+	{"missing", cmd_missing, NULL, 1, 1, "missing ID", 0},
+	{"clients", cmd_clients, NULL, 0, 0, "clients", 0},
+	{"upload", cmd_upload, NULL, 0, 2, "upload [ARG] LENGTH", CONTROL_CMD_PAYLOAD},
+	{"opts", cmd_opts, "flag val=", 1, 2, "opts [--flag] [--val V] A [B]", 0},
 };
 
 /* ---- the server thread ---- */
@@ -416,6 +432,34 @@ test_hold(void **state)
 	close(b);
 }
 
+/* One template per command, parsed by control before the handler: options
+ * anywhere, "--name VALUE" and "--name=VALUE", "--" ends them; an unknown
+ * option, a missing value or a wrong count of words never reaches it. */
+static void
+test_command_template(void **state)
+{
+	struct server *srv = *state;
+	int fd = client_open(srv->path);
+
+	send_str(fd, "opts x --val 3 --flag\n");
+	expect(fd, "flag: yes\nval: 3\npos: x\n\nOK\n");
+	send_str(fd, "opts --val=a=b x y\n");
+	expect(fd, "flag: no\nval: a=b\npos: x\npos: y\n\nOK\n");
+	send_str(fd, "opts -- --flag\n");
+	expect(fd, "flag: no\nval: (none)\npos: --flag\n\nOK\n");
+	send_str(fd, "opts x --bogus\n");
+	expect(fd, "ERR usage unknown option --bogus; usage: opts [--flag] [--val V] A [B]\n");
+	send_str(fd, "opts x --val\n");
+	expect(fd, "ERR usage --val needs a value; usage: opts [--flag] [--val V] A [B]\n");
+	send_str(fd, "opts x --flag=1\n");
+	expect(fd, "ERR usage --flag takes no value; usage: opts [--flag] [--val V] A [B]\n");
+	send_str(fd, "opts a b c\n");
+	expect(fd, "ERR usage too many arguments; usage: opts [--flag] [--val V] A [B]\n");
+	send_str(fd, "opts --flag\n");
+	expect(fd, "ERR usage too few arguments; usage: opts [--flag] [--val V] A [B]\n");
+	close(fd);
+}
+
 static void
 test_errors_keep_connection(void **state)
 {
@@ -427,7 +471,7 @@ test_errors_keep_connection(void **state)
 	send_str(fd, "frobnicate 1\n");
 	expect(fd, "ERR unknown unknown command 'frobnicate' (try: help)\n");
 	send_str(fd, "count\n");
-	expect(fd, "ERR usage usage: count N\n");
+	expect(fd, "ERR usage too few arguments; usage: count N\n");
 	send_str(fd, "fail\n");
 	expect(fd, "ERR internal fail failed\n");
 	send_str(fd, "echo \"open\n");
@@ -469,7 +513,7 @@ test_payload(void **state)
 	close(fd);
 	fd = client_open(srv->path);
 	send_str(fd, "upload a b c 3\nxyzecho ok\n");
-	expect(fd, "ERR usage usage: upload [ARG] LENGTH\n");
+	expect(fd, "ERR usage too many arguments; usage: upload [ARG] LENGTH\n");
 	expect(fd, "arg: ok\n\nOK\n");
 	send_str(fd, "upload nonumber\n");
 	expect(fd, "ERR badarg upload: the last word must be the byte count\n");
@@ -850,6 +894,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_pipelined_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_keep_connection, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_command_template, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_payload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_clients, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stalled_client_dropped, setup, teardown),

@@ -308,16 +308,20 @@ test_search(void **state)
 			 0);
 	store_hit_list_free(&h);
 	/* Malformed: an error, not a crash. */
+	/* Malformed: STORE_EQUERY, and the reason alone for people. */
 	assert_int_equal(
-		store_search(f->st, "AND bank", NULL, NULL, 0, 0, &h, f->err, sizeof f->err), -1);
-	assert_non_null(strstr(f->err, "search"));
+		store_search(f->st, "AND bank", NULL, NULL, 0, 0, &h, f->err, sizeof f->err),
+		STORE_EQUERY);
+	assert_non_null(strstr(f->err, "syntax error"));
+	assert_null(strstr(f->err, "fts5:"));
 	assert_int_equal(h.n, 0);
 	store_hit_list_free(&h);
 	assert_int_equal(store_search(f->st, "(bank", NULL, NULL, 0, 0, &h, f->err, sizeof f->err),
-			 -1);
+			 STORE_EQUERY);
 	store_hit_list_free(&h);
 	assert_int_equal(store_search(f->st, "   ", NULL, NULL, 0, 0, &h, f->err, sizeof f->err),
-			 -1);
+			 STORE_EQUERY);
+	assert_string_equal(f->err, "it has no words");
 	store_hit_list_free(&h);
 	/* The statement is usable after an error. */
 	assert_int_equal(store_search(f->st, "rates", NULL, NULL, 1, 1, &h, f->err, sizeof f->err),
