@@ -101,7 +101,7 @@ store_tx_end(struct store *st, int own, int rc, char *err, size_t errlen)
 	return rc;
 }
 
-static int story_touch(struct store *st, int64_t story_id, char *err, size_t errlen);
+static int touch_story(struct store *st, int64_t story_id, char *err, size_t errlen);
 
 /* ---- Arena ---- */
 
@@ -831,7 +831,7 @@ item_update(struct store *st, const struct store_item *it, int64_t hash,
 	res->status = STORE_ITEM_CHANGED;
 	/* The title may be the story's. */
 	if (res->story_id > 0)
-		return story_touch(st, res->story_id, err, errlen);
+		return touch_story(st, res->story_id, err, errlen);
 	return 0;
 }
 
@@ -921,7 +921,7 @@ story_ensure(struct store *st, int64_t id, char *err, size_t errlen)
 /* Marks a story's aggregates for recomputation at commit; outside a
  * transaction, recomputes them now. The row itself exists from here on. */
 static int
-story_touch(struct store *st, int64_t story_id, char *err, size_t errlen)
+touch_story(struct store *st, int64_t story_id, char *err, size_t errlen)
 {
 	if (sqlite3_get_autocommit(st->db))
 		return store_story_upsert(st, story_id, err, errlen);
@@ -976,10 +976,10 @@ set_story(struct store *st, int64_t item_id, int64_t story_id, char *err, size_t
 	sqlite3_bind_int64(s, 1, item_id);
 	sqlite3_bind_int64(s, 2, target);
 	if (store_exec_stmt(st, s, err, errlen, "set item story") < 0 ||
-	    story_touch(st, target, err, errlen) < 0)
+	    touch_story(st, target, err, errlen) < 0)
 		return -1;
 	if (old > 0 && old != target)
-		return story_touch(st, old, err, errlen);
+		return touch_story(st, old, err, errlen);
 	return 0;
 }
 
@@ -1020,7 +1020,7 @@ merge(struct store *st, int64_t into, int64_t from, char *err, size_t errlen)
 	    exec_pair(st, S_STORY_SET_MERGED, into, from, err, errlen, "merge: mark merged") < 0 ||
 	    exec_pair(st, S_STORY_REPOINT, into, from, err, errlen, "merge: repoint") < 0)
 		return -1;
-	return story_touch(st, into, err, errlen) < 0 ? -1 : story_touch(st, from, err, errlen);
+	return touch_story(st, into, err, errlen) < 0 ? -1 : touch_story(st, from, err, errlen);
 }
 
 int
