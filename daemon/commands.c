@@ -593,30 +593,60 @@ cmd_refresh(void *ctx, struct control_conn *c, const struct control_args *a)
 	return 0;
 }
 
+/* A request that waits for a reload to end. */
+struct reload_wait {
+	struct commands *cs;
+	struct control_conn *conn;
+	char id[CONFIG_MAX_ID + 1]; /* the feed to answer with, or "" */
+};
+
+static void
+reloaded(void *arg, int rc, const char *errors)
+{
+	struct reload_wait *rw = arg;
+	const struct commands_env *env = rw->cs->env;
+	struct store_feed_list l = {0};
+	struct store *st;
+	char err[ERRLEN] = "", *msg;
+
+	if (rc < 0) {
+		/* One line: the file's errors joined. */
+		msg = strdup(errors ? errors : "out of memory");
+		for (char *p = msg; p && *p; p++)
+			if (*p == '\n')
+				*p = ';';
+		control_conn_err(rw->conn, HERALD_E_INTERNAL, "edited %s but reload failed: %s",
+				 env->config_path, msg ? msg : "out of memory");
+		free(msg);
+		free(rw);
+		return;
+	}
+	if (rw->id[0] && (st = writer_store(env->writer)) != NULL &&
+	    store_feeds(st, rw->id, &l, err, sizeof err) == 0 && l.n == 1)
+		put_feed(rw->conn, env->cfg, &l.v[0]);
+	store_feed_list_free(&l);
+	control_conn_ok(rw->conn);
+	free(rw);
+}
+
 /* After an edit of feeds.conf: reload, then answer with the feed's record
- * (id non-NULL) or just OK. */
+ * (id non-NULL) or just OK, when the reload ended (the request waits). */
 static void
 reload_then_show(struct commands *cs, struct control_conn *c, const char *id)
 {
-	const struct commands_env *env = cs->env;
-	struct store_feed_list l = {0};
-	struct store *st;
-	char *errors = NULL, err[ERRLEN] = "";
+	struct reload_wait *rw = calloc(1, sizeof *rw);
 
-	if (env->reload(env->daemon, &errors) < 0) {
-		for (char *p = errors; p && *p; p++)
-			if (*p == '\n')
-				*p = ';';
-		control_conn_err(c, HERALD_E_INTERNAL, "edited %s but reload failed: %s",
-				 env->config_path, errors ? errors : "out of memory");
-		free(errors);
+	if (rw == NULL) {
+		control_conn_err(c, HERALD_E_INTERNAL, "out of memory");
 		return;
 	}
-	if (id && (st = writer_store(env->writer)) != NULL &&
-	    store_feeds(st, id, &l, err, sizeof err) == 0 && l.n == 1)
-		put_feed(c, env->cfg, &l.v[0]);
-	store_feed_list_free(&l);
-	control_conn_ok(c);
+	rw->cs = cs;
+	rw->conn = c;
+	snprintf(rw->id, sizeof rw->id, "%s", id ? id : "");
+	if (cs->env->reload(cs->env->daemon, reloaded, rw) < 0) {
+		control_conn_err(c, HERALD_E_INTERNAL, "out of memory");
+		free(rw);
+	}
 }
 
 /* add URL [--id K] [--name N] [--interval D] [--tags T,U] */

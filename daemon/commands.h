@@ -14,6 +14,8 @@ struct config;
 struct poller;
 struct writer;
 
+typedef void (*commands_reload_cb)(void *arg, int rc, const char *errors);
+
 /* What the commands use of the daemon: narrow handles, borrowed for the
  * life of the commands. */
 struct commands_env {
@@ -23,10 +25,12 @@ struct commands_env {
 				   * replaces its contents, not the pointer) */
 	const char *config_path;
 	int64_t started; /* Unix seconds */
-	/* Re-reads the configuration file: 0, or a negative errno-style code
-	 * with the errors, for people, in *errors (malloc'd, caller frees;
-	 * "FILE:LINE: message" lines when the file is at fault). */
-	int (*reload)(void *daemon, char **errors);
+	/* Re-reads the configuration file and applies it (off the loop: see
+	 * daemon.c). cb(arg, rc, errors) is called once, later, on the loop:
+	 * rc 0, or a negative errno-style code with errors for people
+	 * ("FILE:LINE: message" lines when the file is at fault). Returns 0,
+	 * or -ENOMEM (cb is not called). */
+	int (*reload)(void *daemon, commands_reload_cb cb, void *arg);
 	void *daemon;
 };
 

@@ -48,8 +48,10 @@ struct herald {
 	uv_timer_t watchdog;
 	int watchdog_on;
 
-	int reload_due;  /* SIGHUP while the worker held the store */
-	int64_t started; /* Unix seconds */
+	struct reload *reload;                /* the round running, or NULL */
+	struct reload_waiter *reload_waiters; /* for the next round */
+	size_t nfeeds;                        /* feeds of the running configuration */
+	int64_t started;                      /* Unix seconds */
 	int stopping;
 	size_t once_pending;
 	int once_failed;
@@ -153,93 +155,258 @@ out:
 	return rc;
 }
 
-/* Re-reads the configuration: added feeds start, removed ones stop (their
- * items stay), changed ones apply. A bad file is refused with its errors in
- * *errors (malloc'd, caller frees) and the running configuration stays.
- * 0, -EINVAL (the file), -EBUSY (the worker holds the store), -EIO (the
- * database), -ENOMEM. */
-static int
-herald_reload(void *daemon, char **errors)
-{
-	struct herald *h = daemon;
-	struct story_params sp;
-	struct poll_options po;
-	struct store *st;
-	struct config cfg;
-	struct stat sb;
-	char err[512] = "";
+/* ---- reloading ----
+ *
+ * A reload of 40,000 feeds parses a few megabytes and rewrites as many rows:
+ * neither may stall the loop. The file is parsed on the thread pool (config
+ * is pure), the feeds table is brought to it by a writer job on the worker
+ * (in its turn, behind the responses before it), and only the poller's
+ * update, a sort and a walk, runs on the loop. Reloads asked for while one
+ * runs wait for the next round, which reads the file again: an edit made
+ * after a round began is never missed. */
 
-	*errors = NULL;
-	if ((st = writer_store(h->writer)) == NULL) {
-		/* Callers wait for the worker (the busy callback). */
-		*errors = strdup("busy storing a response, try again");
-		return -EBUSY;
+struct reload_waiter {
+	commands_reload_cb cb;
+	void *arg;
+	struct reload_waiter *next;
+};
+
+struct reload {
+	struct herald *h;
+	struct reload_waiter *waiters;
+	uv_work_t parse;
+	struct writer_job job;
+	struct config cfg;
+	struct store_feed_list sl;
+	int rc;
+	char *errors; /* for people, malloc'd */
+};
+
+static void reload_next(struct herald *h);
+
+static void
+reload_finish(struct reload *r, int rc, const char *errors)
+{
+	struct herald *h = r->h;
+	struct reload_waiter *wt, *next;
+
+	for (wt = r->waiters; wt; wt = next) {
+		next = wt->next;
+		wt->cb(wt->arg, rc, errors);
+		free(wt);
 	}
+	config_free(&r->cfg);
+	store_feed_list_free(&r->sl);
+	free(r->errors);
+	free(r);
+	h->reload = NULL;
+	reload_next(h);
+}
+
+/* Thread pool: reads and checks the file. Touches nothing but r. */
+static void
+reload_parse(uv_work_t *req)
+{
+	struct reload *r = req->data;
+	const char *path = r->h->config_path;
+	struct stat sb;
+
+	r->rc = 0;
 	/* An empty file is what an editor or a script leaves when it dies
 	 * halfway through rewriting it, not a wish to stop every feed. */
-	if (poll_count(h->poller) > 0 && stat(h->config_path, &sb) == 0 && S_ISREG(sb.st_mode) &&
-	    sb.st_size == 0) {
-		snprintf(err, sizeof err, "%s: the file is empty (half-written?)", h->config_path);
-		*errors = strdup(err);
-		return -EINVAL;
-	}
-	if (config_load(h->config_path, &cfg, errors) < 0) {
-		config_free(&cfg);
-		return *errors ? -EINVAL : -ENOMEM;
-	}
-	/* sync_feeds begins a transaction, which would commit the open batch
-	 * inside the store; a failure there must reach the lost callback. */
-	writer_flush(h->writer);
-	if (sync_feeds(h, st, &cfg, err, sizeof err) < 0) {
-		size_t n = strlen(err) + strlen(h->db_path) + 16;
+	if (r->h->nfeeds > 0 && stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0) {
+		size_t n = strlen(path) + 64;
 
-		/* "database is locked" alone does not say which database. */
-		if ((*errors = malloc(n)) != NULL)
-			snprintf(*errors, n, "database %s: %s", h->db_path, err);
-		config_free(&cfg);
+		if ((r->errors = malloc(n)) != NULL)
+			snprintf(r->errors, n, "%s: the file is empty (half-written?)", path);
+		r->rc = -EINVAL;
+		return;
+	}
+	if (config_load(path, &r->cfg, &r->errors) < 0)
+		r->rc = r->errors ? -EINVAL : -ENOMEM;
+}
+
+/* The writer's worker: the feeds table to the new file, and its state. */
+static int
+reload_sync(struct store *st, void *data, char *err, size_t errlen)
+{
+	struct reload *r = data;
+
+	if (store_feeds_sync(st, r->cfg.feeds, r->cfg.nfeeds, err, errlen) < 0 ||
+	    store_feeds_state(st, &r->sl, err, errlen) < 0)
 		return -EIO;
+	return 0;
+}
+
+/* Loop: the feeds table is the new file's; the poller and the running
+ * configuration follow. */
+static void
+reload_synced(struct writer_job *job, int rc, const char *why, const struct ingest_counts *c)
+{
+	struct reload *r = job->data;
+	struct herald *h = r->h;
+	struct story_params sp;
+	struct poll_options po;
+	char msg[1024];
+
+	(void)c;
+	if (rc < 0) {
+		/* "database is locked" alone does not say which database. */
+		snprintf(msg, sizeof msg, "database %s: %s", h->db_path, why ? why : "?");
+		reload_finish(r, -EIO, msg);
+		return;
+	}
+	if (h->stopping) {
+		reload_finish(r, -ECANCELED, "the daemon is stopping");
+		return;
+	}
+	if (poll_sync(h->poller, &r->cfg, &r->sl) < 0) {
+		reload_finish(r, -ENOMEM, "out of memory");
+		return;
 	}
 	/* The database and socket stay where they are until a restart. */
 	config_free(&h->cfg);
-	h->cfg = cfg;
+	h->cfg = r->cfg;
+	memset(&r->cfg, 0, sizeof r->cfg);
 	sp = story_params_from(&h->cfg);
 	if (writer_set_story_params(h->writer, &sp) < 0)
 		log_err("reload: out of memory keeping the folding parameters");
 	po = poll_options_from(h, &h->cfg);
 	poll_set_options(h->poller, &po);
+	h->nfeeds = poll_count(h->poller);
 	log_info("configuration reloaded: %zu feeds", poll_count(h->poller));
+	reload_finish(r, 0, NULL);
+}
+
+static void
+reload_parsed(uv_work_t *req, int status)
+{
+	struct reload *r = req->data;
+
+	if (status < 0 || r->rc < 0) {
+		reload_finish(r, status < 0 ? -ECANCELED : r->rc,
+			      r->errors ? r->errors : "out of memory");
+		return;
+	}
+	if (r->h->stopping) {
+		reload_finish(r, -ECANCELED, "the daemon is stopping");
+		return;
+	}
+	r->job.work = reload_sync;
+	r->job.data = r;
+	writer_submit(r->h->writer, &r->job, reload_synced);
+}
+
+/* Answers every reload that waits, in a round or for the next, with
+ * -ECANCELED: the daemon stops, and the requests go with the socket. A
+ * round that runs ends without waiters. */
+static void
+reload_cancel(struct herald *h)
+{
+	struct reload_waiter *lists[2] = {h->reload ? h->reload->waiters : NULL, h->reload_waiters};
+
+	if (h->reload)
+		h->reload->waiters = NULL;
+	h->reload_waiters = NULL;
+	for (int i = 0; i < 2; i++) {
+		struct reload_waiter *wt, *next;
+
+		for (wt = lists[i]; wt; wt = next) {
+			next = wt->next;
+			wt->cb(wt->arg, -ECANCELED, "the daemon is stopping");
+			free(wt);
+		}
+	}
+}
+
+/* Starts the next round for the reloads that wait, if none runs. */
+static void
+reload_next(struct herald *h)
+{
+	struct reload *r;
+
+	if (h->reload || h->reload_waiters == NULL)
+		return;
+	if (h->stopping) {
+		reload_cancel(h);
+		return;
+	}
+	if ((r = calloc(1, sizeof *r)) == NULL) {
+		struct reload_waiter *wt = h->reload_waiters, *next;
+
+		h->reload_waiters = NULL;
+		for (; wt; wt = next) {
+			next = wt->next;
+			wt->cb(wt->arg, -ENOMEM, "out of memory");
+			free(wt);
+		}
+		return;
+	}
+	r->h = h;
+	r->waiters = h->reload_waiters;
+	h->reload_waiters = NULL;
+	h->reload = r;
+	r->parse.data = r;
+	if (uv_queue_work(&h->loop, &r->parse, reload_parse, reload_parsed) < 0) {
+		reload_parse(&r->parse);
+		reload_parsed(&r->parse, 0);
+	}
+}
+
+/* Re-reads the configuration: added feeds start, removed ones stop (their
+ * items stay), changed ones apply. A bad file is refused and the running
+ * configuration stays. cb is called once, later, on the loop: rc 0, or
+ * -EINVAL (the file: errors holds its "FILE:LINE: message" lines), -EIO
+ * (the database), -ENOMEM, -ECANCELED (the daemon stops). 0 when the
+ * reload was queued, -ENOMEM when it could not be (cb is not called). */
+static int
+herald_reload(void *daemon, commands_reload_cb cb, void *arg)
+{
+	struct herald *h = daemon;
+	struct reload_waiter *wt = calloc(1, sizeof *wt), **pp;
+
+	if (wt == NULL)
+		return -ENOMEM;
+	wt->cb = cb;
+	wt->arg = arg;
+	for (pp = &h->reload_waiters; *pp; pp = &(*pp)->next)
+		;
+	*pp = wt;
+	reload_next(h);
 	return 0;
+}
+
+static void
+reload_logged_done(void *arg, int rc, const char *errors)
+{
+	(void)arg;
+	if (rc < 0)
+		log_err("reload refused, the running configuration stays:\n%s",
+			errors ? errors : "out of memory");
+	notify("READY=1");
 }
 
 /* SIGHUP's reload, reported in the log. */
 static void
 reload_logged(struct herald *h)
 {
-	char *errors = NULL;
-
 	notify("RELOADING=1");
-	if (herald_reload(h, &errors) < 0) {
-		log_err("reload refused, the running configuration stays:\n%s",
-			errors ? errors : "out of memory");
-		free(errors);
+	if (herald_reload(h, reload_logged_done, NULL) < 0) {
+		log_err("reload refused: out of memory");
+		notify("READY=1");
 	}
-	notify("READY=1");
 }
 
 /* ---- the writer's and the poller's callbacks ---- */
 
 /* The worker took the store (on) or gave it back: requests that touch it
- * wait meanwhile, and a reload that waited runs now. */
+ * wait meanwhile. */
 static void
 on_busy(void *user, int on)
 {
 	struct herald *h = user;
 
 	commands_hold(h->commands, on);
-	if (!on && h->reload_due) {
-		h->reload_due = 0;
-		reload_logged(h);
-	}
 }
 
 static void
@@ -276,11 +443,7 @@ on_signal(uv_signal_t *sig, int signum)
 	struct herald *h = sig->data;
 
 	if (signum == SIGHUP) {
-		/* After the worker's current piece of work, if any. */
-		if (writer_busy(h->writer))
-			h->reload_due = 1;
-		else
-			reload_logged(h);
+		reload_logged(h);
 		return;
 	}
 	log_info("signal %d: stopping", signum);
@@ -311,6 +474,7 @@ herald_stop(struct herald *h)
 		fetch_shutdown(h->fetch, NULL, NULL);
 		h->fetch = NULL;
 	}
+	reload_cancel(h);
 	commands_stop(h->commands);
 	h->commands = NULL;
 	for (int i = 0; i < h->nsigs; i++)
@@ -501,7 +665,8 @@ herald_start(struct herald *h, char *err, size_t errlen)
 					    &h->commands, err, errlen) < 0) ||
 	    start_core(h, err, errlen) < 0 || start_signals(h, err, errlen) < 0)
 		return -1;
-	h->once_pending = poll_count(h->poller);
+	h->nfeeds = poll_count(h->poller);
+	h->once_pending = h->nfeeds;
 	start_watchdog(h);
 	log_info("started: %zu feeds, database %s%s%s", poll_count(h->poller), h->db_path,
 		 h->opt.once ? "" : ", socket ", h->opt.once ? "" : h->sock_path);

@@ -286,6 +286,11 @@ work_run(uv_work_t *req)
 		w->work_rc = store_batch_flush(w->store, w->work_err, sizeof w->work_err);
 		return;
 	}
+	if (w->work_job->work) {
+		w->work_rc = w->work_job->work(w->store, w->work_job->data, w->work_err,
+					       sizeof w->work_err);
+		return;
+	}
 	/* The index is built when first needed: a warm start whose polls are
 	 * all 304 never reads the window back. */
 	if (w->story == NULL && story_rebuild(w, w->work_err, sizeof w->work_err) < 0) {
@@ -308,6 +313,11 @@ work_after(uv_work_t *req, int status)
 	w->work_job = NULL;
 	if (job == NULL) {
 		flush_done(w, w->work_rc, w->work_err);
+		writer_pump(w);
+		return;
+	}
+	if (job->work) {
+		job->done(job, w->work_rc, w->work_rc < 0 ? w->work_err : NULL, c);
 		writer_pump(w);
 		return;
 	}
@@ -399,9 +409,19 @@ writer_pump(struct writer *w)
 				continue;
 			}
 		}
+		/* Other work may begin a transaction of its own, which would
+		 * commit the batch inside the store, where a failure would go
+		 * unreported: the batch is committed first, as a piece of its
+		 * own. */
+		if (w->head && w->head->work && store_batch_is_open(w->store)) {
+			work_start(w, WORK_FLUSH, NULL);
+			continue;
+		}
 		if ((job = queue_pop(w)) == NULL)
 			break;
-		if (job->ing == NULL)
+		if (job->work)
+			work_start(w, WORK_STORE, job);
+		else if (job->ing == NULL)
 			job->done(job, 0, NULL, &no_counts);
 		else
 			store_start(w, job);

@@ -41,11 +41,20 @@ struct writer_job;
 typedef void (*writer_done_cb)(struct writer_job *job, int rc, const char *why,
 			       const struct ingest_counts *c);
 
-/* One finished poll, embedded in its owner's struct (intrusive: the writer
- * never allocates or frees it). Set ing (borrowed until done runs; NULL:
- * nothing to store) and data; the rest is the writer's. */
+/* Other work on the store (a reload's feeds table), run on the worker in
+ * its job's turn, after the open batch was committed: it may begin and end
+ * transactions of its own. It must touch nothing but st and data. 0, or a
+ * negative code with err. */
+typedef int (*writer_work_fn)(struct store *st, void *data, char *err, size_t errlen);
+
+/* One piece of work in the queue, embedded in its owner's struct
+ * (intrusive: the writer never allocates or frees it): a finished poll
+ * (ing: its ended document, borrowed until done runs; NULL: nothing to
+ * store) or other work (work, with ing NULL). Set those and data; the rest
+ * is the writer's. */
 struct writer_job {
 	struct ingest *ing;
+	writer_work_fn work;
 	void *data;
 	/* the writer's */
 	writer_done_cb done;
