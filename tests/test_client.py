@@ -7,6 +7,7 @@ checks what the client sends, how it validates arguments before connecting,
 its exit codes, its JSON and its human output."""
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import threading
 import time
 
 BUILD = os.environ.get("HERALD_BUILDDIR", os.path.join(os.path.dirname(__file__), ".."))
+SRCDIR = os.environ.get("HERALD_SRCDIR", os.path.join(os.path.dirname(__file__), ".."))
 HERALD = os.path.join(BUILD, "herald")
 NOW = int(time.time())
 failures = []
@@ -277,6 +279,58 @@ st = json.loads(out) if rc == 0 else {}
 check(all(is_num(st.get(k)) for k in ("feeds", "db_size", "uptime")), "stats are numbers %r" % st)
 rc, out, err = herald("feeds", "2024")
 check(rc == 0 and "2024" in out and "7/40" in out, "human feeds with a digit id: %r" % out)
+
+# Every command of the protocol (include/herald/protocol.h) is a client
+# command but the session's own help and quit, is listed by --help, has its
+# own --help, and sends the request words it should: options first, in
+# the order given, then the positionals.
+with open(os.path.join(SRCDIR, "include", "herald", "protocol.h")) as fh:
+    proto_cmds = set(re.findall(r'^#define HERALD_CMD_\w+\s+"([a-z]+)"', fh.read(), re.M))
+rc, out, err = herald("--help")
+listed = set(re.findall(r"^  ([a-z]+) ", out.split("Commands:")[1].split("\n\n")[0], re.M))
+check(len(proto_cmds) > 15 and listed == proto_cmds - {"help", "quit"},
+      "herald --help lists the protocol's commands: %r vs %r" % (sorted(listed), sorted(proto_cmds)))
+SENDS = [
+    (["stories", "--all", "--starred", "--undigested", "--feed", "nyt", "--tag", "news",
+      "--since", "@1700000000", "--limit", "3", "--offset", "6"],
+     ["stories", "--all", "--starred", "--undigested", "--feed", "nyt", "--tag", "news",
+      "--since", "1700000000", "--limit", "3", "--offset", "6"]),
+    (["items", "--story", "12", "--limit=2"], ["items", "--story", "12", "--limit", "2"]),
+    (["show", "12"], ["show", "12"]),
+    (["show", "--item", "345"], ["show", "--item", "345"]),
+    (["read", "12", "13"], ["read", "12", "13"]),
+    (["read", "--all", "--feed", "nyt"], ["read", "--all", "--feed", "nyt"]),
+    (["unread", "--item", "345"], ["unread", "--item", "345"]),
+    (["star", "12"], ["star", "12"]),
+    (["unstar", "--item", "7", "8"], ["unstar", "--item", "7", "8"]),
+    (["search", "--offset", "2", "court", "ruling"], ["search", "--offset", "2", "court ruling"]),
+    (["feeds"], ["feeds"]),
+    (["feeds", "nyt"], ["feeds", "nyt"]),
+    (["add", "https://x.example/rss", "--id", "x", "--name", "X Y", "--interval", "30m",
+      "--tags", "a,b"],
+     ["add", "--id", "x", "--name", "X Y", "--interval", "30m", "--tags", "a,b",
+      "https://x.example/rss"]),
+    (["remove", "nyt"], ["remove", "nyt"]),
+    (["import", opml], ["import", str(len(body))]),
+    (["export"], ["export"]),
+    (["refresh"], ["refresh"]),
+    (["refresh", "nyt"], ["refresh", "nyt"]),
+    (["reload"], ["reload"]),
+    (["stats"], ["stats"]),
+    (["version"], ["version"]),
+    (["digested", "7", "9"], ["digested", "7", "9"]),
+]
+check({a[0] for a, _ in SENDS} == listed, "every client command is tried below")
+for args, words in SENDS:
+    rc, out, err = herald(*args)
+    check(rc == 0 and requests and requests[0][0] == words,
+          "herald %s sends %r: rc %d, sent %r %s" % (" ".join(args), words, rc, requests, err))
+for name in sorted(listed):
+    rc, out, err = herald(name, "--help")
+    check(rc == 0 and out.startswith("usage: herald %s" % name) and not requests,
+          "herald %s --help: rc %d %r" % (name, rc, out[:60]))
+    rc, out2, err = herald("help", name)
+    check(rc == 0 and out2 == out, "herald help %s is herald %s --help" % (name, name))
 
 # Usage errors exit 2 and never connect.
 for args in (["show", "abc"], ["show"], ["read"], ["read", "--all", "5"], ["read", "--feed", "x", "1"],
