@@ -77,52 +77,53 @@ static const struct copt o_add[] = {
 static const struct copt o_none[] = {{NULL, 0, NULL}};
 
 static const struct ccmd commands[] = {
-	{"stories", "[OPTIONS]", "list folded stories, newest first (unread by default)", o_stories,
-	 0, 0, P_NONE, VIEW_STORIES, SHAPE_ARRAY,
+	{HERALD_CMD_STORIES, "[OPTIONS]", "list folded stories, newest first (unread by default)",
+	 o_stories, 0, 0, P_NONE, VIEW_STORIES, SHAPE_ARRAY,
 	 "A story is one event as told by every outlet that carried it. Each line shows\n"
 	 "the story id, a star, its state (new, updated: a new item joined a story you\n"
 	 "had read, read), when it was last seen, its title and its outlets.\n"},
-	{"items", "[OPTIONS]", "list single items, newest first (unread by default)", o_items, 0, 0,
-	 P_NONE, VIEW_ITEMS, SHAPE_ARRAY, NULL},
-	{"show", "[--item] ID", "show one story (every outlet, its text and link) or item", o_item,
-	 1, 1, P_ID, VIEW_SHOW, SHAPE_OBJECT, NULL},
-	{"read", "[--item] ID... | --all [--feed F] [--before T]", "mark as read", o_read, 0, -1,
-	 P_ID, VIEW_ACTION, SHAPE_ACTION,
+	{HERALD_CMD_ITEMS, "[OPTIONS]", "list single items, newest first (unread by default)",
+	 o_items, 0, 0, P_NONE, VIEW_ITEMS, SHAPE_ARRAY, NULL},
+	{HERALD_CMD_SHOW, "[--item] ID", "show one story (every outlet, its text and link) or item",
+	 o_item, 1, 1, P_ID, VIEW_SHOW, SHAPE_OBJECT, NULL},
+	{HERALD_CMD_READ, "[--item] ID... | --all [--feed F] [--before T]", "mark as read", o_read,
+	 0, -1, P_ID, VIEW_ACTION, SHAPE_ACTION,
 	 "On a story, marks all its items. With --all, marks everything (of feed F,\n"
 	 "published before T) and takes no IDs.\n"},
-	{"unread", "[--item] ID...", "mark as unread", o_item, 1, -1, P_ID, VIEW_ACTION,
+	{HERALD_CMD_UNREAD, "[--item] ID...", "mark as unread", o_item, 1, -1, P_ID, VIEW_ACTION,
 	 SHAPE_ACTION, NULL},
-	{"star", "[--item] ID...", "star (a story: all its items too)", o_item, 1, -1, P_ID,
-	 VIEW_ACTION, SHAPE_ACTION, NULL},
-	{"unstar", "[--item] ID...", "remove the star", o_item, 1, -1, P_ID, VIEW_ACTION,
+	{HERALD_CMD_STAR, "[--item] ID...", "star (a story: all its items too)", o_item, 1, -1,
+	 P_ID, VIEW_ACTION, SHAPE_ACTION, NULL},
+	{HERALD_CMD_UNSTAR, "[--item] ID...", "remove the star", o_item, 1, -1, P_ID, VIEW_ACTION,
 	 SHAPE_ACTION, NULL},
-	{"search", "[--limit N] QUERY...", "full-text search, best matches first", o_search, 1, -1,
-	 P_QUERY, VIEW_SEARCH, SHAPE_ARRAY,
+	{HERALD_CMD_SEARCH, "[--limit N] QUERY...", "full-text search, best matches first",
+	 o_search, 1, -1, P_QUERY, VIEW_SEARCH, SHAPE_ARRAY,
 	 "The words form one SQLite FTS5 query: words, \"exact phrases\", OR, NOT,\n"
 	 "prefix*. Matches are marked in the snippets.\n"},
-	{"feeds", "[FEED]",
+	{HERALD_CMD_FEEDS, "[FEED]",
 	 "list feeds (or FEED): status, last and next poll, unread and item counts", o_none, 0, 1,
 	 P_STR, VIEW_FEEDS, SHAPE_ARRAY, NULL},
-	{"add", "URL [--id K] [--name N] [--interval D] [--tags T,U]",
+	{HERALD_CMD_ADD, "URL [--id K] [--name N] [--interval D] [--tags T,U]",
 	 "add a feed to feeds.conf and poll it", o_add, 1, 1, P_URL, VIEW_FEEDS, SHAPE_OBJECT,
 	 "feeds.conf is rewritten atomically, keeping your comments and order.\n"},
-	{"remove", "FEED", "remove a feed from feeds.conf (its items stay)", o_none, 1, 1, P_STR,
-	 VIEW_ACTION, SHAPE_ACTION, NULL},
-	{"import", "FILE.opml", "add the feeds of an OPML file (- for standard input)", o_none, 1,
-	 1, P_FILE, VIEW_IMPORT, SHAPE_ARRAY,
+	{HERALD_CMD_REMOVE, "FEED", "remove a feed from feeds.conf (its items stay)", o_none, 1, 1,
+	 P_STR, VIEW_ACTION, SHAPE_ACTION, NULL},
+	{HERALD_CMD_IMPORT, "FILE.opml", "add the feeds of an OPML file (- for standard input)",
+	 o_none, 1, 1, P_FILE, VIEW_IMPORT, SHAPE_ARRAY,
 	 "The client reads the file and sends its content, so the daemon never needs\n"
 	 "access to your files.\n"},
-	{"export", "", "print every feed as OPML 2.0", o_none, 0, 0, P_NONE, VIEW_EXPORT,
+	{HERALD_CMD_EXPORT, "", "print every feed as OPML 2.0", o_none, 0, 0, P_NONE, VIEW_EXPORT,
 	 SHAPE_OBJECT, NULL},
-	{"refresh", "[FEED]", "poll every feed (or FEED) now", o_none, 0, 1, P_STR, VIEW_ACTION,
+	{HERALD_CMD_REFRESH, "[FEED]", "poll every feed (or FEED) now", o_none, 0, 1, P_STR,
+	 VIEW_ACTION, SHAPE_ACTION, NULL},
+	{HERALD_CMD_RELOAD, "", "re-read feeds.conf", o_none, 0, 0, P_NONE, VIEW_ACTION,
 	 SHAPE_ACTION, NULL},
-	{"reload", "", "re-read feeds.conf", o_none, 0, 0, P_NONE, VIEW_ACTION, SHAPE_ACTION, NULL},
-	{"stats", "", "counts, database size, uptime", o_none, 0, 0, P_NONE, VIEW_KV, SHAPE_OBJECT,
-	 NULL},
-	{"version", "", "print the client's and the daemon's versions", o_none, 0, 0, P_NONE,
-	 VIEW_VERSION, SHAPE_OBJECT, NULL},
-	{"digested", "ID...", "mark stories as sent in a digest (herald-digest)", o_none, 1, -1,
-	 P_ID, VIEW_ACTION, SHAPE_ACTION, NULL},
+	{HERALD_CMD_STATS, "", "counts, database size, uptime", o_none, 0, 0, P_NONE, VIEW_KV,
+	 SHAPE_OBJECT, NULL},
+	{HERALD_CMD_VERSION, "", "print the client's and the daemon's versions", o_none, 0, 0,
+	 P_NONE, VIEW_VERSION, SHAPE_OBJECT, NULL},
+	{HERALD_CMD_DIGESTED, "ID...", "mark stories as sent in a digest (herald-digest)", o_none,
+	 1, -1, P_ID, VIEW_ACTION, SHAPE_ACTION, NULL},
 };
 
 struct cli {
@@ -411,7 +412,7 @@ check_positionals(struct cli *cli, char **pos, int npos, int seen_all)
 {
 	const struct ccmd *c = cli->cmd;
 
-	if (strcmp(c->name, "read") == 0) {
+	if (strcmp(c->name, HERALD_CMD_READ) == 0) {
 		if (seen_all && npos)
 			return usage_error(c, "read --all takes no IDs");
 		if (!seen_all && npos == 0)
@@ -491,7 +492,7 @@ parse_command(struct cli *cli, int argc, char **argv, int first)
 		    push(cli, (char *)v) < 0)
 			return usage_error(c, "too many arguments");
 	}
-	if (strcmp(c->name, "read") == 0) {
+	if (strcmp(c->name, HERALD_CMD_READ) == 0) {
 		for (int i = 1; i < cli->wargc; i++)
 			if (!seen_all && (!strcmp(cli->wargv[i], "--feed") ||
 					  !strcmp(cli->wargv[i], "--before")))
@@ -620,7 +621,7 @@ run(struct cli *cli)
 	char err[512], *tried = NULL, *path;
 	int fd, rc = EXIT_DAEMON;
 
-	if (!cli->json && strcmp(cli->cmd->name, "version") == 0)
+	if (!cli->json && strcmp(cli->cmd->name, HERALD_CMD_VERSION) == 0)
 		printf("herald %s\n", PACKAGE_VERSION);
 	path = wire_socket_path(cli->socket, &tried);
 	fd = wire_connect(path, err, sizeof err);
@@ -643,7 +644,7 @@ run(struct cli *cli)
 		fprintf(stderr, "herald: %s (%s)\n", resp.message, resp.code);
 		goto out;
 	}
-	if (strcmp(cli->cmd->name, "version") == 0 && cli->json)
+	if (strcmp(cli->cmd->name, HERALD_CMD_VERSION) == 0 && cli->json)
 		add_client_version(&resp);
 	if (cli->json) {
 		struct sb out = {0};
@@ -698,7 +699,7 @@ main(int argc, char **argv)
 		usage_main(stderr);
 		return EXIT_USAGE;
 	}
-	if (strcmp(argv[i], "help") == 0) {
+	if (strcmp(argv[i], HERALD_CMD_HELP) == 0) {
 		if (i + 1 == argc) {
 			usage_main(stdout);
 			return EXIT_OK;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "herald/protocol.h"
+
 #define C_BOLD   "\033[1m"
 #define C_DIM    "\033[2m"
 #define C_RED    "\033[31m"
@@ -15,24 +17,29 @@
 
 /* ---- JSON ---- */
 
-enum ftype { T_STR, T_INT, T_BOOL, T_NUM, T_AUTO };
+/* JSON types go by key, never by the look of a value: a feed whose id is
+ * "2024" is a string like "bbc", a title "1984" is a string. Numbers are
+ * the keys in int_keys (story and item ids, counts, Unix times), booleans
+ * those in bool_keys, "rank" a decimal; every other key (feed ids, names,
+ * titles, tags, URLs, status, ...) is a string. */
+enum ftype { T_STR, T_INT, T_BOOL, T_NUM, T_OUTLET };
 
 /* Repeated keys that become arrays, per record kind. */
 struct listkey {
 	const char *kind, *key, *name;
-	enum ftype type; /* T_STR, T_INT, or T_AUTO for the outlet tuple */
+	enum ftype type; /* of each element */
 };
 
 static const struct listkey listkeys[] = {
-	{"story", "outlet", "outlets", T_AUTO}, {"story", "tag", "tags", T_STR},
-	{"story", "feed", "feeds", T_STR},      {"feed", "tag", "tags", T_STR},
+	{"story", "outlet", "outlets", T_OUTLET}, {"story", "tag", "tags", T_STR},
+	{"story", "feed", "feeds", T_STR},        {"feed", "tag", "tags", T_STR},
 	{"item", "tag", "tags", T_STR},
 };
 
 static const char *const int_keys[] = {
-	"story",     "item",    "feed",     "first_seen", "last_seen", "items", "unread",
-	"published", "updated", "interval", "last_poll",  "next_poll", "count", "protocol",
-	"time",      "outlets", "failures", "marked",     NULL,
+	"story",   "item",      "import",  "first_seen", "last_seen", "items",     "unread",
+	"outlets", "published", "time",    "interval",   "last_poll", "next_poll", "failures",
+	"marked",  "protocol",  "updated", "count",      NULL,
 };
 static const char *const bool_keys[] = {"starred", "read", "digested", "active", NULL};
 
@@ -48,8 +55,9 @@ in_list(const char *const *list, const char *key)
 static enum ftype
 key_type(const char *kind, const char *key)
 {
+	/* A stats record is counts ("starred" too), after its kind. */
 	if (strcmp(kind, "stats") == 0)
-		return T_AUTO;
+		return strcmp(key, "stats") == 0 ? T_STR : T_INT;
 	if (in_list(bool_keys, key))
 		return T_BOOL;
 	if (in_list(int_keys, key))
@@ -72,11 +80,11 @@ is_int(const char *s)
 	return 1;
 }
 
+/* A value of type t; one that does not look the part (an empty count)
+ * is written as a string rather than as broken JSON. */
 static void
 json_value(struct sb *b, const struct field *f, enum ftype t)
 {
-	if (t == T_AUTO)
-		t = is_int(f->value) ? T_INT : T_STR;
 	if (t == T_INT && is_int(f->value)) {
 		sb_puts(b, f->value);
 	} else if (t == T_BOOL && (strcmp(f->value, "0") == 0 || strcmp(f->value, "1") == 0)) {
@@ -105,18 +113,20 @@ part(const struct field *f, size_t i)
 	return i == 0 ? f->value : "";
 }
 
-/* ITEM<TAB>FEED<TAB>NAME<TAB>TITLE<TAB>LINK as an object. */
+/* ITEM<TAB>FEED<TAB>NAME<TAB>TITLE<TAB>LINK as an object: the item id
+ * is a number, the rest (the feed's id included) strings. */
 static void
 json_outlet(struct sb *b, const struct field *f)
 {
-	static const char *const names[] = {"item", "feed", "name", "title", "link"};
+	static const char *const names[HERALD_OUTLET_FIELDS] = {"item", "feed", "name", "title",
+								"link"};
 
 	sb_putc(b, '{');
-	for (size_t i = 0; i < 5; i++) {
+	for (size_t i = 0; i < HERALD_OUTLET_FIELDS; i++) {
 		const char *v = part(f, i);
 
 		sb_printf(b, "%s\"%s\":", i ? "," : "", names[i]);
-		if (i < 2 && is_int(v))
+		if (i == 0 && is_int(v))
 			sb_puts(b, v);
 		else
 			json_string(b, v, strlen(v));
@@ -180,7 +190,7 @@ json_record_open(struct sb *b, const struct record *r)
 			json_string(b, f->key, strlen(f->key));
 		}
 		sb_putc(b, ':');
-		json_value(b, f, i == 0 && idkind ? T_INT : key_type(kind, f->key));
+		json_value(b, f, key_type(kind, f->key));
 	}
 	for (size_t k = 0; k < sizeof listkeys / sizeof *listkeys; k++) {
 		const struct listkey *lk = &listkeys[k];
@@ -194,7 +204,7 @@ json_record_open(struct sb *b, const struct record *r)
 			if (strcmp(r->f[i].key, lk->key) != 0)
 				continue;
 			sb_puts(b, n++ ? "," : "");
-			if (lk->type == T_AUTO)
+			if (lk->type == T_OUTLET)
 				json_outlet(b, &r->f[i]);
 			else
 				json_value(b, &r->f[i], lk->type);

@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "herald/escape.h"
 #include "herald/protocol.h"
 #include "util.h"
 
@@ -107,52 +108,20 @@ read_line(FILE *fp, struct sb *b)
 	return -1;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Undoes the daemon's value escaping into a new string. */
+/* Undoes the daemon's value escaping (herald_unescape) into a new
+ * string, or NULL on a malformed escape. */
 static char *
 unescape(const char *s, size_t n, size_t *outlen)
 {
 	char *o = xmalloc(n + 1);
-	size_t i, k = 0;
+	long k = herald_unescape(o, s, n);
 
-	for (i = 0; i < n; i++) {
-		if (s[i] != '\\') {
-			o[k++] = s[i];
-			continue;
-		}
-		if (++i >= n)
-			goto bad;
-		switch (s[i]) {
-		case '\\': o[k++] = '\\'; break;
-		case 'n': o[k++] = '\n'; break;
-		case 'r': o[k++] = '\r'; break;
-		case 't': o[k++] = '\t'; break;
-		case 'x':
-			if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0)
-				goto bad;
-			o[k++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-			i += 2;
-			break;
-		default: goto bad;
-		}
+	if (k < 0) {
+		free(o);
+		return NULL;
 	}
-	o[k] = '\0';
-	*outlen = k;
+	*outlen = (size_t)k;
 	return o;
-bad:
-	free(o);
-	return NULL;
 }
 
 static FILE *
@@ -239,21 +208,13 @@ send_all(int fd, const char *p, size_t n, char *err, size_t errlen)
 	return 0;
 }
 
-static void
-quote_word(struct sb *b, const char *w)
+/* herald_put_fn for a struct sb (which never fails: out of memory ends
+ * the client). */
+static int
+put_sb(void *ctx, const char *p, size_t n)
 {
-	sb_putc(b, '"');
-	for (; *w; w++) {
-		switch (*w) {
-		case '"': sb_puts(b, "\\\""); break;
-		case '\\': sb_puts(b, "\\\\"); break;
-		case '\n': sb_puts(b, "\\n"); break;
-		case '\r': sb_puts(b, "\\r"); break;
-		case '\t': sb_puts(b, "\\t"); break;
-		default: sb_putc(b, *w);
-		}
-	}
-	sb_putc(b, '"');
+	sb_add(ctx, p, n);
+	return 0;
 }
 
 static struct record *
@@ -267,24 +228,22 @@ new_record(struct response *resp)
 	return &resp->r[resp->n++];
 }
 
-/* Splits a raw tuple value on its literal TABs, unescaping each part. */
+/* Splits a raw tuple value (n bytes) into its parts, unescaping each. */
 static int
-split_tuple(struct field *f, const char *p, const char *end)
+split_tuple(struct field *f, const char *v, size_t n)
 {
-	for (;;) {
-		const char *tab = memchr(p, '\t', (size_t)(end - p));
-		const char *stop = tab ? tab : end;
-		size_t len;
-		char *part = unescape(p, (size_t)(stop - p), &len);
+	const char *p;
+	size_t pos = 0, plen, len;
+
+	while (herald_tuple_next(v, n, &pos, &p, &plen)) {
+		char *part = unescape(p, plen, &len);
 
 		if (part == NULL)
 			return -1;
 		f->parts = xrealloc(f->parts, (f->nparts + 1) * sizeof *f->parts);
 		f->parts[f->nparts++] = part;
-		if (tab == NULL)
-			return 0;
-		p = tab + 1;
 	}
+	return 0;
 }
 
 static int
@@ -310,7 +269,7 @@ add_field(struct record *rec, const char *line, size_t n)
 	f->value = v;
 	f->len = vlen;
 	if (memchr(colon + 2, '\t', (size_t)(line + n - colon - 2)))
-		return split_tuple(f, colon + 2, line + n);
+		return split_tuple(f, colon + 2, (size_t)(line + n - colon - 2));
 	return 0;
 }
 
@@ -370,7 +329,7 @@ wire_request(int fd, int argc, char **argv, const char *payload, size_t len, str
 	for (int i = 0; i < argc; i++) {
 		if (i)
 			sb_putc(&req, ' ');
-		quote_word(&req, argv[i]);
+		herald_quote(argv[i], strlen(argv[i]), put_sb, &req);
 	}
 	if (payload)
 		sb_printf(&req, " %zu", len);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "herald/escape.h"
 
 /* Rejects what no request may hold, before any quoting is looked at, so
  * the error names the byte's column whatever the quotes around it. */
@@ -31,20 +32,6 @@ check_bytes(const unsigned char *p, size_t len, char *err, size_t errlen)
 		i += n;
 	}
 	return 0;
-}
-
-static int
-dquote_escape(char c, char *out)
-{
-	switch (c) {
-	case '\\': *out = '\\'; return 0;
-	case '"': *out = '"'; return 0;
-	case '\'': *out = '\''; return 0;
-	case 'n': *out = '\n'; return 0;
-	case 't': *out = '\t'; return 0;
-	case 'r': *out = '\r'; return 0;
-	default: return -1;
-	}
 }
 
 int
@@ -81,11 +68,14 @@ proto_split(const char *line, size_t len, struct proto_words *w, const char **co
 			if (c == '"') {
 				quote = 0;
 			} else if (c == '\\') {
-				if (i + 1 >= len || dquote_escape(line[i + 1], &w->store[o]) < 0) {
+				int e = i + 1 < len ? herald_unquote_char(line[i + 1]) : -1;
+
+				if (e < 0) {
 					snprintf(err, errlen, "bad escape at column %zu", i + 1);
 					return -1;
 				}
-				o++, i++;
+				w->store[o++] = (char)e;
+				i++;
 			} else {
 				w->store[o++] = c;
 			}
@@ -125,79 +115,31 @@ proto_split(const char *line, size_t len, struct proto_words *w, const char **co
 	return 0;
 }
 
-int
-proto_escape(struct buf *b, const char *s, size_t n)
+/* herald_put_fn for a struct buf. */
+static int
+put_buf(void *ctx, const char *p, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i, start = 0, old = b->len;
-	char tmp[8];
+	return buf_append(ctx, p, n);
+}
 
-	for (i = 0; i < n; i++) {
-		const char *esc;
-
-		if (p[i] >= 0x20 && p[i] != 0x7f && p[i] != '\\')
-			continue;
-		switch (p[i]) {
-		case '\\': esc = "\\\\"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		case '\t': esc = "\\t"; break;
-		default: snprintf(tmp, sizeof tmp, "\\x%02x", p[i]); esc = tmp;
-		}
-		if (buf_append(b, s + start, i - start) < 0 || buf_puts(b, esc) < 0)
-			goto fail;
-		start = i + 1;
-	}
-	if (buf_append(b, s + start, n - start) < 0)
-		goto fail;
-	return 0;
-fail:
+/* Drops what a failed append left after old. */
+static int
+undo(struct buf *b, size_t old)
+{
 	b->len = old;
 	if (b->data)
 		b->data[old] = '\0';
 	return -1;
 }
 
-static int
-hexval(char c)
+int
+proto_escape(struct buf *b, const char *s, size_t n)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+	size_t old = b->len;
 
-long
-proto_unescape(char *s, size_t n)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] != '\\') {
-			s[o++] = s[i];
-			continue;
-		}
-		if (++i >= n)
-			return -1;
-		switch (s[i]) {
-		case '\\': s[o++] = '\\'; break;
-		case 'n': s[o++] = '\n'; break;
-		case 'r': s[o++] = '\r'; break;
-		case 't': s[o++] = '\t'; break;
-		case 'x':
-			if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0)
-				return -1;
-			s[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-			i += 2;
-			break;
-		default: return -1;
-		}
-	}
-	s[o] = '\0';
-	return (long)o;
+	if (herald_escape(s, n, put_buf, b) < 0)
+		return undo(b, old);
+	return 0;
 }
 
 int
@@ -219,12 +161,8 @@ proto_field(struct buf *b, const char *key, const char *value, size_t n)
 	if (!proto_valid_key(key))
 		return -1;
 	if (buf_puts(b, key) < 0 || buf_append(b, ": ", 2) < 0 || proto_escape(b, value, n) < 0 ||
-	    buf_putc(b, '\n') < 0) {
-		b->len = old;
-		if (b->data)
-			b->data[old] = '\0';
-		return -1;
-	}
+	    buf_putc(b, '\n') < 0)
+		return undo(b, old);
 	return 0;
 }
 
@@ -245,10 +183,7 @@ proto_err_line(struct buf *b, const char *code, const char *message)
 		goto fail;
 	return 0;
 fail:
-	b->len = old;
-	if (b->data)
-		b->data[old] = '\0';
-	return -1;
+	return undo(b, old);
 }
 
 int
@@ -256,30 +191,9 @@ proto_quote(struct buf *b, const char *word)
 {
 	size_t old = b->len;
 
-	if (buf_putc(b, '"') < 0)
-		return -1;
-	for (; *word; word++) {
-		int rc;
-
-		switch (*word) {
-		case '"': rc = buf_puts(b, "\\\""); break;
-		case '\\': rc = buf_puts(b, "\\\\"); break;
-		case '\n': rc = buf_puts(b, "\\n"); break;
-		case '\r': rc = buf_puts(b, "\\r"); break;
-		case '\t': rc = buf_puts(b, "\\t"); break;
-		default: rc = buf_putc(b, *word);
-		}
-		if (rc < 0)
-			goto fail;
-	}
-	if (buf_putc(b, '"') < 0)
-		goto fail;
+	if (herald_quote(word, strlen(word), put_buf, b) < 0)
+		return undo(b, old);
 	return 0;
-fail:
-	b->len = old;
-	if (b->data)
-		b->data[old] = '\0';
-	return -1;
 }
 
 static struct proto_opt *

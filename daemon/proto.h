@@ -1,6 +1,8 @@
 /* proto: the control protocol's pure parts (include/herald/protocol.h):
  * splitting a request line into words, escaping record values, quoting
- * words, and parsing options and ids in command handlers. No I/O. */
+ * words, and parsing options and ids in command handlers. No I/O. The
+ * escaping itself is include/herald/escape.h, shared with the client;
+ * these are its struct buf forms. */
 #ifndef HERALD_PROTO_H
 #define HERALD_PROTO_H
 
@@ -25,19 +27,18 @@ struct proto_words {
 int proto_split(const char *line, size_t len, struct proto_words *w, const char **code, char *err,
 		size_t errlen);
 
-/* Appends s (n bytes) escaped as a record value: \\ \n \r \t \xHH. */
+/* Appends s (n bytes) escaped as a record value (herald_escape in
+ * herald/escape.h: \\ \n \r \t \xHH); on failure b is left as it was.
+ * herald_unescape reverses it. */
 int proto_escape(struct buf *b, const char *s, size_t n);
-/* Reverses proto_escape in place; returns the new length, or -1 on a
- * malformed escape. s must hold n + 1 bytes: the result is
- * NUL-terminated. */
-long proto_unescape(char *s, size_t n);
 /* Appends "key: value\n", value escaped. key must be [a-z0-9_]+ (else -1). */
 int proto_field(struct buf *b, const char *key, const char *value, size_t n);
 /* 1 when key is [a-z0-9_]+, else 0. */
 int proto_valid_key(const char *key);
 /* Appends "ERR code message\n"; control bytes in message become spaces. */
 int proto_err_line(struct buf *b, const char *code, const char *message);
-/* Appends word double-quoted so that proto_split gives it back. */
+/* Appends word double-quoted (herald_quote) so that proto_split gives it
+ * back; on failure b is left as it was. */
 int proto_quote(struct buf *b, const char *word);
 
 /* Options in a handler's argv, written as on the herald command line:

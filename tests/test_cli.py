@@ -625,6 +625,25 @@ def client_feed_tests(tmp, sock, conf, ng, daemon):
     rc, _, err = herald(sock, "remove", "nosuch")
     check(rc == 1 and "nosuch" in err, "remove UNKNOWN: exit 1")
 
+    # A feed id of digits only is still a feed id: a JSON string everywhere.
+    numbers = ("n1", "Numbers station falls silent after fifty years",
+               "The shortwave broadcasts stopped.", NOW - 400)
+    write(os.path.join(ng.root, "n2024.xml"), rss("N", [numbers]))
+    rc, out, err = herald(sock, "add", ng.url("/n2024.xml"), "--id", "2024", json_out=True)
+    check(rc == 0 and '"id":"2024"' in out, "add --id 2024 --json: the id is a string (%s %s)"
+          % (out.strip(), err.strip()))
+    check(wait_for(lambda: hj(sock, "items", "--all", "--feed", "2024")),
+          "the feed 2024 is polled")
+    its = hj(sock, "items", "--all", "--feed", "2024")
+    check(its and all(i["feed"] == "2024" and isinstance(i["id"], int) for i in its),
+          "items of feed 2024: \"feed\" a string, \"id\" a number (%s)" % its)
+    sts = [s for s in hj(sock, "stories", "--all", "--feed", "2024")]
+    check(sts and sts[0]["feeds"] == ["2024"] and sts[0]["outlets"][0]["feed"] == "2024" and
+          isinstance(sts[0]["outlets"][0]["item"], int),
+          "story of feed 2024: feeds and outlet feed strings, outlet item a number (%s)" % sts)
+    check([f["id"] for f in hj(sock, "feeds", "2024")] == ["2024"], "feeds 2024: id \"2024\"")
+    check(herald(sock, "remove", "2024")[0] == 0, "remove 2024")
+
     # import / export
     write(os.path.join(ng.root, "e1.xml"), rss("E1", [("e1", "Lighthouse keeper retires",
                                                        "After forty years.", NOW - 700)]))

@@ -7,6 +7,7 @@ checks what the client sends, how it validates arguments before connecting,
 its exit codes, its JSON and its human output."""
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import threading
 import time
 
 BUILD = os.environ.get("HERALD_BUILDDIR", os.path.join(os.path.dirname(__file__), ".."))
+SRCDIR = os.environ.get("HERALD_SRCDIR", os.path.join(os.path.dirname(__file__), ".."))
 HERALD = os.path.join(BUILD, "herald")
 NOW = int(time.time())
 failures = []
@@ -45,6 +47,25 @@ FEED = record(("feed", "nyt"), ("name", "NYT"), ("url", "https://nyt.example/rss
               ("title", "NYT"), ("interval", "1800"), ("last_poll", str(NOW - 300)),
               ("next_poll", str(NOW + 1500)), ("status", "200"), ("error", ""),
               ("items", "40"), ("unread", "7"), ("tag", "news"))
+
+# A feed whose feeds.conf id is all digits ("2024"), named "2024", with an
+# item titled "1984": every one of those is text and must stay a JSON string.
+DIGITS_STORY = record(
+    ("story", "12"), ("title", "1984"), ("state", "new"), ("starred", "0"), ("digested", "0"),
+    ("first_seen", str(NOW - 60)), ("last_seen", str(NOW - 60)), ("items", "1"), ("unread", "1"),
+    ("outlets", "1"), ("outlet", "345\t2024\t2024\t1984\thttps://n.example/1984"),
+    ("tag", "2024"), ("feed", "2024"))
+DIGITS_ITEM = record(("item", "345"), ("story", "12"), ("feed", "2024"), ("feed_name", "2024"),
+                     ("title", "1984"), ("link", "https://n.example/1984"), ("author", "42"),
+                     ("published", str(NOW - 60)), ("time", str(NOW - 60)), ("read", "0"),
+                     ("starred", "1"))
+DIGITS_FEED = record(("feed", "2024"), ("name", "2024"), ("url", "https://n.example/rss"),
+                     ("moved_to", ""), ("title", "1984"), ("active", "1"), ("interval", "1800"),
+                     ("last_poll", str(NOW - 300)), ("next_poll", str(NOW + 1500)),
+                     ("status", "200"), ("error", ""), ("failures", "0"), ("items", "40"),
+                     ("unread", "7"), ("tag", "2024"))
+DIGITS = {"stories": DIGITS_STORY, "items": DIGITS_ITEM, "show": DIGITS_STORY + DIGITS_ITEM,
+          "feeds": DIGITS_FEED}
 
 requests = []
 
@@ -84,6 +105,8 @@ def split_words(line):
 
 def answer(words, payload):
     cmd = words[0]
+    if "2024" in words[1:] and cmd in DIGITS:
+        return DIGITS[cmd] + "OK\n"
     if cmd == "stories":
         return STORY + "OK\n"
     if cmd in ("items", "search"):
@@ -212,6 +235,102 @@ rc, out, err = herald("import", "-", stdin=body)
 check(rc == 0 and requests[0][1] == body, "import from stdin")
 rc, out, err = herald("import", os.path.join(tmp, "missing.opml"))
 check(rc == 1 and not requests, "missing file: exit 1 before connecting")
+
+# Ids are typed by key, never by their look: a feed "2024" is a string like
+# "bbc", so is a title "1984", while item and story ids, counts and times
+# stay numbers and flags booleans.
+def is_num(v):
+    return type(v) is int
+
+
+def is_str(v):
+    return type(v) is str
+
+
+rc, out, err = herald("--json", "feeds", "2024")
+f = json.loads(out)[0] if rc == 0 else {}
+check('"id":"2024"' in out, "feeds --json: an all-digit feed id is a JSON string: %s" % out)
+check(f.get("id") == "2024" and is_str(f.get("name")) and f.get("title") == "1984"
+      and f.get("status") == "200" and f.get("tags") == ["2024"], "feed text fields are strings %r" % f)
+check(all(is_num(f.get(k)) for k in ("interval", "last_poll", "next_poll", "failures", "items",
+                                     "unread")) and f.get("active") is True,
+      "feed numbers stay numbers %r" % f)
+rc, out, err = herald("--json", "items", "--feed", "2024")
+i = json.loads(out)[0] if rc == 0 else {}
+check(i.get("feed") == "2024" and i.get("feed_name") == "2024" and i.get("title") == "1984"
+      and i.get("author") == "42", "item: feed, feed_name, title, author are strings %r" % i)
+check(i.get("id") == 345 and is_num(i.get("id")) and i.get("story") == 12 and is_num(i.get("story"))
+      and is_num(i.get("published")) and is_num(i.get("time")) and i.get("starred") is True,
+      "item: ids and times are numbers %r" % i)
+rc, out, err = herald("--json", "stories", "--feed", "2024")
+s = json.loads(out)[0] if rc == 0 else {}
+o = (s.get("outlets") or [{}])[0]
+check(s.get("id") == 12 and is_num(s.get("id")) and s.get("title") == "1984"
+      and s.get("feeds") == ["2024"] and s.get("tags") == ["2024"]
+      and is_num(s.get("outlets_count")), "story: id a number, feed ids strings %r" % s)
+check(o == {"item": 345, "feed": "2024", "name": "2024", "title": "1984",
+            "link": "https://n.example/1984"} and is_num(o["item"]), "outlet types %r" % o)
+rc, out, err = herald("--json", "show", "2024")
+sh = json.loads(out) if rc == 0 else {}
+check(sh.get("id") == 12 and sh.get("entries", [{}])[0].get("feed") == "2024",
+      "show --json: entries keep the feed id a string %r" % sh)
+rc, out, err = herald("--json", "stats")
+st = json.loads(out) if rc == 0 else {}
+check(all(is_num(st.get(k)) for k in ("feeds", "db_size", "uptime")), "stats are numbers %r" % st)
+rc, out, err = herald("feeds", "2024")
+check(rc == 0 and "2024" in out and "7/40" in out, "human feeds with a digit id: %r" % out)
+
+# Every command of the protocol (include/herald/protocol.h) is a client
+# command but the session's own help and quit, is listed by --help, has its
+# own --help, and sends the request words it should: options first, in
+# the order given, then the positionals.
+with open(os.path.join(SRCDIR, "include", "herald", "protocol.h")) as fh:
+    proto_cmds = set(re.findall(r'^#define HERALD_CMD_\w+\s+"([a-z]+)"', fh.read(), re.M))
+rc, out, err = herald("--help")
+listed = set(re.findall(r"^  ([a-z]+) ", out.split("Commands:")[1].split("\n\n")[0], re.M))
+check(len(proto_cmds) > 15 and listed == proto_cmds - {"help", "quit"},
+      "herald --help lists the protocol's commands: %r vs %r" % (sorted(listed), sorted(proto_cmds)))
+SENDS = [
+    (["stories", "--all", "--starred", "--undigested", "--feed", "nyt", "--tag", "news",
+      "--since", "@1700000000", "--limit", "3", "--offset", "6"],
+     ["stories", "--all", "--starred", "--undigested", "--feed", "nyt", "--tag", "news",
+      "--since", "1700000000", "--limit", "3", "--offset", "6"]),
+    (["items", "--story", "12", "--limit=2"], ["items", "--story", "12", "--limit", "2"]),
+    (["show", "12"], ["show", "12"]),
+    (["show", "--item", "345"], ["show", "--item", "345"]),
+    (["read", "12", "13"], ["read", "12", "13"]),
+    (["read", "--all", "--feed", "nyt"], ["read", "--all", "--feed", "nyt"]),
+    (["unread", "--item", "345"], ["unread", "--item", "345"]),
+    (["star", "12"], ["star", "12"]),
+    (["unstar", "--item", "7", "8"], ["unstar", "--item", "7", "8"]),
+    (["search", "--offset", "2", "court", "ruling"], ["search", "--offset", "2", "court ruling"]),
+    (["feeds"], ["feeds"]),
+    (["feeds", "nyt"], ["feeds", "nyt"]),
+    (["add", "https://x.example/rss", "--id", "x", "--name", "X Y", "--interval", "30m",
+      "--tags", "a,b"],
+     ["add", "--id", "x", "--name", "X Y", "--interval", "30m", "--tags", "a,b",
+      "https://x.example/rss"]),
+    (["remove", "nyt"], ["remove", "nyt"]),
+    (["import", opml], ["import", str(len(body))]),
+    (["export"], ["export"]),
+    (["refresh"], ["refresh"]),
+    (["refresh", "nyt"], ["refresh", "nyt"]),
+    (["reload"], ["reload"]),
+    (["stats"], ["stats"]),
+    (["version"], ["version"]),
+    (["digested", "7", "9"], ["digested", "7", "9"]),
+]
+check({a[0] for a, _ in SENDS} == listed, "every client command is tried below")
+for args, words in SENDS:
+    rc, out, err = herald(*args)
+    check(rc == 0 and requests and requests[0][0] == words,
+          "herald %s sends %r: rc %d, sent %r %s" % (" ".join(args), words, rc, requests, err))
+for name in sorted(listed):
+    rc, out, err = herald(name, "--help")
+    check(rc == 0 and out.startswith("usage: herald %s" % name) and not requests,
+          "herald %s --help: rc %d %r" % (name, rc, out[:60]))
+    rc, out2, err = herald("help", name)
+    check(rc == 0 and out2 == out, "herald help %s is herald %s --help" % (name, name))
 
 # Usage errors exit 2 and never connect.
 for args in (["show", "abc"], ["show"], ["read"], ["read", "--all", "5"], ["read", "--feed", "x", "1"],

@@ -3,9 +3,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "herald/escape.h"
 #include "proto.h"
 
 static int
@@ -160,20 +162,160 @@ test_escape_roundtrip(void **state)
 	/* One line, whatever the data. */
 	assert_ptr_equal(strchr(buf_str(&b), '\n'), buf_str(&b) + b.len - 1);
 	copy = strdup(buf_str(&b) + 7);
-	n = proto_unescape(copy, strlen(copy) - 1);
+	n = herald_unescape(copy, copy, strlen(copy) - 1);
 	assert_int_equal(n, sizeof raw - 1);
 	assert_memory_equal(copy, raw, sizeof raw - 1);
 	free(copy);
 	assert_int_equal(proto_field(&b, "Bad Key", "x", 1), -1);
 	assert_int_equal(proto_field(&b, "", "x", 1), -1);
-	{
-		char bad1[] = "a\\", bad2[] = "\\x4", bad3[] = "\\q", bad4[] = "\\xzz";
-		assert_int_equal(proto_unescape(bad1, 2), -1);
-		assert_int_equal(proto_unescape(bad2, 3), -1);
-		assert_int_equal(proto_unescape(bad3, 2), -1);
-		assert_int_equal(proto_unescape(bad4, 4), -1);
-	}
 	buf_free(&b);
+}
+
+/* What herald_escape must write for byte c alone. */
+static const char *
+expected_escape(unsigned char c, char *tmp)
+{
+	switch (c) {
+	case '\\': return "\\\\";
+	case '\n': return "\\n";
+	case '\r': return "\\r";
+	case '\t': return "\\t";
+	default:
+		if (c < 0x20 || c == 0x7f)
+			snprintf(tmp, 8, "\\x%02x", c);
+		else
+			tmp[0] = (char)c, tmp[1] = '\0';
+		return tmp;
+	}
+}
+
+/* Every byte value, alone and all 256 in one value, escapes to a line
+ * with no control byte and unescapes to itself. */
+static void
+test_escape_every_byte(void **state)
+{
+	struct buf b = {0};
+	char all[256], tmp[8], out[4 * 256 + 1];
+	long n;
+
+	(void)state;
+	for (int c = 0; c < 256; c++) {
+		buf_reset(&b);
+		all[c] = (char)c;
+		assert_int_equal(proto_escape(&b, &all[c], 1), 0);
+		assert_string_equal(buf_str(&b), expected_escape((unsigned char)c, tmp));
+		n = herald_unescape(out, b.data, b.len);
+		assert_int_equal(n, 1);
+		assert_int_equal((unsigned char)out[0], c);
+		assert_int_equal(out[1], '\0');
+	}
+	buf_reset(&b);
+	assert_int_equal(proto_escape(&b, all, sizeof all), 0);
+	for (size_t i = 0; i < b.len; i++)
+		assert_true((unsigned char)b.data[i] >= 0x20 && b.data[i] != 0x7f);
+	assert_true(b.len <= sizeof out - 1);
+	n = herald_unescape(out, b.data, b.len);
+	assert_int_equal(n, sizeof all);
+	assert_memory_equal(out, all, sizeof all);
+	/* In place, as the old proto_unescape did. */
+	n = herald_unescape(b.data, b.data, b.len);
+	assert_int_equal(n, sizeof all);
+	assert_memory_equal(b.data, all, sizeof all);
+	/* Upper-case hex is read too; \x00 gives a NUL inside the value. */
+	assert_int_equal(herald_unescape(out, "\\x7F\\x00z", 9), 3);
+	assert_memory_equal(out, "\x7f\0z", 3);
+	assert_int_equal(herald_unescape(out, "", 0), 0);
+	assert_int_equal(out[0], '\0');
+	buf_free(&b);
+}
+
+static void
+test_unescape_malformed(void **state)
+{
+	static const char *const bad[] = {
+		"\\",    "a\\",   "\\q",      "\\N",  "\\x", "\\x4", "\\xzz",
+		"\\x4g", "\\xg4", "ok\\\\\\", "\\\"", "\\'", "\\ ",  "\\0",
+	};
+	char out[16];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		assert_int_equal(herald_unescape(out, bad[i], strlen(bad[i])), -1);
+	/* The length, not a NUL, ends the input: a cut escape is malformed. */
+	assert_int_equal(herald_unescape(out, "\\x41", 3), -1);
+	assert_int_equal(herald_unescape(out, "\\x41", 4), 1);
+	assert_int_equal(out[0], 'A');
+}
+
+/* A tuple's parts are escaped one by one and joined by literal TABs, so
+ * a TAB inside a part is data and survives the split. */
+static void
+test_tuple(void **state)
+{
+	static const char *const parts[] = {"345", "nyt",      "N\tY\tT", "back\\t\\slash",
+					    "",    "new\nline"};
+	const size_t nparts = sizeof parts / sizeof *parts;
+	struct buf b = {0};
+	const char *p;
+	size_t pos = 0, len, k = 0;
+	char out[64];
+
+	(void)state;
+	for (size_t i = 0; i < nparts; i++) {
+		if (i)
+			assert_int_equal(buf_putc(&b, '\t'), 0);
+		assert_int_equal(proto_escape(&b, parts[i], strlen(parts[i])), 0);
+	}
+	assert_string_equal(buf_str(&b), "345\tnyt\tN\\tY\\tT\tback\\\\t\\\\slash\t\tnew\\nline");
+	while (herald_tuple_next(b.data, b.len, &pos, &p, &len)) {
+		assert_true(k < nparts);
+		assert_int_equal(herald_unescape(out, p, len), strlen(parts[k]));
+		assert_string_equal(out, parts[k]);
+		k++;
+	}
+	assert_int_equal(k, nparts);
+	/* No literal TAB: one part; a TAB at either end: an empty part there. */
+	pos = 0, k = 0;
+	while (herald_tuple_next("x\\ty", 4, &pos, &p, &len))
+		assert_true(k++ == 0 && len == 4);
+	assert_int_equal(k, 1);
+	pos = 0, k = 0;
+	while (herald_tuple_next("\ta\t", 3, &pos, &p, &len)) {
+		assert_int_equal(len, k == 1 ? 1 : 0);
+		k++;
+	}
+	assert_int_equal(k, 3);
+	pos = 0, k = 0;
+	while (herald_tuple_next(NULL, 0, &pos, &p, &len))
+		assert_true(k++ == 0 && len == 0);
+	assert_int_equal(k, 1);
+	buf_free(&b);
+}
+
+static int
+put_fail_second(void *ctx, const char *p, size_t n)
+{
+	int *calls = ctx;
+
+	(void)p, (void)n;
+	return ++*calls == 2 ? -7 : 0;
+}
+
+/* A failing callback stops the writer, which returns its value. */
+static void
+test_escape_put_fails(void **state)
+{
+	int calls = 0;
+
+	(void)state;
+	assert_int_equal(herald_escape("a\nb", 3, put_fail_second, &calls), -7);
+	assert_int_equal(calls, 2);
+	calls = 0;
+	assert_int_equal(herald_quote("a\"b", 3, put_fail_second, &calls), -7);
+	assert_int_equal(calls, 2);
+	calls = 0;
+	assert_int_equal(herald_escape("", 0, put_fail_second, &calls), 0);
+	assert_int_equal(calls, 0);
 }
 
 static void
@@ -196,6 +338,43 @@ test_err_and_quote(void **state)
 	assert_int_equal(w.argc, 6);
 	for (size_t i = 0; i < sizeof words / sizeof *words; i++)
 		assert_string_equal(w.argv[i], words[i]);
+	buf_free(&b);
+}
+
+/* Every byte a request may carry (printable ASCII, TAB, newline, CR, and
+ * UTF-8) survives herald_quote then proto_split, one word per byte. */
+static void
+test_quote_every_byte(void **state)
+{
+	static struct proto_words w;
+	struct buf b = {0};
+	const char *code;
+	char word[2] = {0};
+
+	(void)state;
+	for (int c = 1; c < 0x80; c++) {
+		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+			continue;
+		buf_reset(&b);
+		word[0] = (char)c;
+		assert_int_equal(proto_quote(&b, word), 0);
+		assert_null(memchr(b.data, '\n', b.len));
+		assert_int_equal(split(buf_str(&b), &w, &code), 0);
+		assert_int_equal(w.argc, 1);
+		assert_string_equal(w.argv[0], word);
+	}
+	buf_reset(&b);
+	assert_int_equal(proto_quote(&b, "caf\xc3\xa9 \xe2\x82\xac"), 0);
+	assert_string_equal(buf_str(&b), "\"caf\xc3\xa9 \xe2\x82\xac\"");
+	/* Each escape the quoter writes is one herald_unquote_char reads. */
+	assert_int_equal(herald_unquote_char('n'), '\n');
+	assert_int_equal(herald_unquote_char('t'), '\t');
+	assert_int_equal(herald_unquote_char('r'), '\r');
+	assert_int_equal(herald_unquote_char('"'), '"');
+	assert_int_equal(herald_unquote_char('\''), '\'');
+	assert_int_equal(herald_unquote_char('\\'), '\\');
+	assert_int_equal(herald_unquote_char('x'), -1);
+	assert_int_equal(herald_unquote_char('0'), -1);
 	buf_free(&b);
 }
 
@@ -248,10 +427,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_split_words),      cmocka_unit_test(test_split_quotes),
-		cmocka_unit_test(test_split_errors),     cmocka_unit_test(test_split_garbage),
-		cmocka_unit_test(test_escape_roundtrip), cmocka_unit_test(test_err_and_quote),
-		cmocka_unit_test(test_getopt),
+		cmocka_unit_test(test_split_words),        cmocka_unit_test(test_split_quotes),
+		cmocka_unit_test(test_split_errors),       cmocka_unit_test(test_split_garbage),
+		cmocka_unit_test(test_escape_roundtrip),   cmocka_unit_test(test_escape_every_byte),
+		cmocka_unit_test(test_unescape_malformed), cmocka_unit_test(test_tuple),
+		cmocka_unit_test(test_escape_put_fails),   cmocka_unit_test(test_err_and_quote),
+		cmocka_unit_test(test_quote_every_byte),   cmocka_unit_test(test_getopt),
 	};
 	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
 }

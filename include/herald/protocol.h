@@ -1,9 +1,12 @@
 /* herald/protocol.h: the control socket protocol, shared by heraldd and the
- * herald client (the only thing they share). docs/protocol.md is the prose.
+ * herald client (with herald/escape.h, the only thing they share). Its
+ * names and values are here; docs/protocol.md is the full description,
+ * and tests/protocol_doc.py checks that the two agree: every command,
+ * error code, limit and record key below appears there, the same.
  *
  * Session: the daemon greets with "HERALD <version>\n". The client sends
  * one request per line: words separated by spaces or tabs; "double quotes"
- * take backslash escapes (\\ \" \n \t \r), 'single quotes' are literal,
+ * take backslash escapes (\\ \" \' \n \t \r), 'single quotes' are literal,
  * adjacent pieces join into one word. The daemon answers each request, in
  * order, with zero or more records and then a terminator line: "OK" or
  * "ERR <code> <message>".
@@ -48,65 +51,53 @@
 
 /* Commands. Options are written as on the herald command line; times on
  * the wire (--since, --before) are Unix seconds (the client converts "2h",
- * "2026-11-20" and friends). Ids are positive decimal integers.
- *
- * stories [--all|--starred|--undigested] [--feed F] [--tag T] [--since T]
- *         [--limit N] [--offset N]            -> story records, newest first
- * items   [same filters] [--story ID]         -> item records, newest first
- * show    [--item] ID                         -> a story record then its item
- *                                                records (with text); or one item
- * read    [--item] ID... | --all [--feed F] [--before T]
- * unread | star | unstar  [--item] ID...
- * search  [--limit N] [--offset N] QUERY      -> item records + snippet, rank
- * feeds                                       -> feed records
- * add     URL [--id K] [--name N] [--interval D] [--tags T,U] -> a feed record
- * remove  FEED                                (its feeds.conf id)
- * import  LENGTH + OPML payload               -> "import" records: import (N-th
- *                                                outline), url, status
- *                                                (added|exists|error), error
- * export                                      -> one record "opml: DOCUMENT"
- * refresh [FEED] | reload | digested ID...
- * stats                                       -> one "stats" record
- * version                                     -> "version: X", "protocol: N"
- * help (built in)                             -> "command:", "usage:" records
- * quit (built in)                             -> OK, then the daemon closes */
-#define HERALD_CMD_STORIES  "stories"
-#define HERALD_CMD_ITEMS    "items"
-#define HERALD_CMD_SHOW     "show"
-#define HERALD_CMD_READ     "read"
-#define HERALD_CMD_UNREAD   "unread"
-#define HERALD_CMD_STAR     "star"
-#define HERALD_CMD_UNSTAR   "unstar"
-#define HERALD_CMD_SEARCH   "search"
-#define HERALD_CMD_FEEDS    "feeds"
-#define HERALD_CMD_ADD      "add"
-#define HERALD_CMD_REMOVE   "remove"
-#define HERALD_CMD_IMPORT   "import"
-#define HERALD_CMD_EXPORT   "export"
-#define HERALD_CMD_REFRESH  "refresh"
-#define HERALD_CMD_RELOAD   "reload"
-#define HERALD_CMD_STATS    "stats"
-#define HERALD_CMD_VERSION  "version"
-#define HERALD_CMD_DIGESTED "digested"
-#define HERALD_CMD_HELP     "help"
-#define HERALD_CMD_QUIT     "quit"
+ * "2026-11-20" and friends). Ids are positive decimal integers. A feed is
+ * named by its feeds.conf id. docs/protocol.md, "Commands", says what each
+ * takes and answers. */
+#define HERALD_CMD_STORIES  "stories"  /* [filters] -> story records */
+#define HERALD_CMD_ITEMS    "items"    /* [filters] [--story ID] -> item records */
+#define HERALD_CMD_SHOW     "show"     /* [--item] ID -> a story and its items, or an item */
+#define HERALD_CMD_READ     "read"     /* [--item] ID... | --all [--feed F] [--before T] */
+#define HERALD_CMD_UNREAD   "unread"   /* [--item] ID... */
+#define HERALD_CMD_STAR     "star"     /* [--item] ID... */
+#define HERALD_CMD_UNSTAR   "unstar"   /* [--item] ID... */
+#define HERALD_CMD_SEARCH   "search"   /* [--limit N] [--offset N] QUERY -> item records */
+#define HERALD_CMD_FEEDS    "feeds"    /* [FEED] -> feed records */
+#define HERALD_CMD_ADD      "add"      /* URL [--id K] [--name N] [--interval D] [--tags T,U] */
+#define HERALD_CMD_REMOVE   "remove"   /* FEED */
+#define HERALD_CMD_IMPORT   "import"   /* LENGTH, then the OPML -> import records */
+#define HERALD_CMD_EXPORT   "export"   /* -> one opml record */
+#define HERALD_CMD_REFRESH  "refresh"  /* [FEED] */
+#define HERALD_CMD_RELOAD   "reload"   /* (re-reads feeds.conf) */
+#define HERALD_CMD_STATS    "stats"    /* -> one stats record */
+#define HERALD_CMD_VERSION  "version"  /* -> one version record */
+#define HERALD_CMD_DIGESTED "digested" /* ID... */
+#define HERALD_CMD_HELP     "help"     /* -> command records (built in) */
+#define HERALD_CMD_QUIT     "quit"     /* -> OK, then the daemon closes (built in) */
 
-/* Record keys. The first key of a record is its kind and carries the id.
+/* Record kinds and their keys, in the order heraldd writes them, one
+ * "KIND: KEY..." line per kind (the first key is the kind and carries the
+ * id; KEY* may repeat; docs/protocol.md, "Kinds", says what each means).
  *
- * story: ID, title, state (new|updated|read), starred (0|1), digested (0|1),
- *   first_seen, last_seen (Unix s), items, unread (counts), then repeated:
- *   outlet: ITEM<TAB>FEED<TAB>NAME<TAB>TITLE<TAB>LINK (one per item: the
- *   item id, the feed's id and display name, the item's own title
- *   and link), tag: T (distinct tags of its feeds), feed: FEED (distinct ids).
- * item: ID, story, feed, feed_name, title, link, author, published (Unix s,
- *   0 unknown), read (0|1), starred (0|1); show adds text; search adds
- *   snippet (matches between [ and ]) and rank.
- * feed: ID (the feeds.conf section id), name, url, title (from the
- *   feed), interval (s), last_poll, next_poll (Unix s, 0 never), status (HTTP
- *   status or "error"/"never"), error (message or empty), items, unread, tag
- *   (repeated).
- * stats: feeds, items, stories, unread, starred, db_size (bytes), uptime (s),
- *   clients.  */
+ * story: story title state starred digested first_seen last_seen items
+ *        unread outlets outlet* tag* feed*
+ * item: item story feed feed_name title link author published time read
+ *       starred summary text html snippet rank
+ * feed: feed name url moved_to title active interval last_poll next_poll
+ *       status error failures items unread tag*
+ * stats: stats feeds active_feeds items stories unread starred db_size
+ *        uptime clients polls polls_failed
+ * import: import url status error
+ * version: version protocol
+ * command: command usage
+ * opml: opml
+ * marked: marked
+ *
+ * outlet: ITEM<TAB>FEED<TAB>NAME<TAB>TITLE<TAB>LINK, one per item of the
+ * story: the item's id, its feed's id and display name, its own title and
+ * link. A feed's id is its feeds.conf section name ("bbc", "2024"): text,
+ * whatever it looks like; story and item ids are numbers. Times are Unix
+ * seconds (0: unknown or never); starred, read, digested, active are 0|1. */
 #define HERALD_KEY_OUTLET    "outlet"
 #define HERALD_OUTLET_FIELDS 5
 
