@@ -726,6 +726,31 @@ def client_feed_tests(tmp, sock, conf, ng, daemon):
     write(conf, good)
     check(herald(sock, "reload")[0] == 0, "reload of the fixed config")
 
+    # Reloads run off the loop, one round at a time; those asked for while
+    # one runs wait for the next round, which reads the file again. Five
+    # connections ask at once, the file gains a feed after the first asked:
+    # every request is answered OK, and the feed is there when they are.
+    conns = [Conn(sock) for _ in range(5)]
+    for c in conns:
+        c.line()
+    conns[0].send("reload\n")
+    with open(conf, "a") as f:
+        f.write('\n[feed "late"]\nurl = %s\n' % ng.url("/late.xml"))
+    for c in conns[1:]:
+        c.send("stats\nreload\nversion\n")
+    answers = [conns[0].answer()[1]] + [
+        [c.answer()[1], c.answer()[1], c.answer()[1]] for c in conns[1:]]
+    check(answers[0] == "OK" and all(a == ["OK", "OK", "OK"] for a in answers[1:]),
+          "concurrent reloads: every request answered OK, in order (%s)" % answers)
+    check(any(f["id"] == "late" for f in hj(sock, "feeds")),
+          "... and the feed added while they ran is configured")
+    for c in conns:
+        c.close()
+    write(conf, good)
+    check(herald(sock, "reload")[0] == 0 and not any(f["id"] == "late" and f["active"]
+                                                     for f in hj(sock, "feeds")),
+          "reload after removing it: the feed is inactive")
+
 
 def client_misc_tests(tmp, sock):
     s = hj(sock, "stats")
