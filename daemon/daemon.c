@@ -112,9 +112,11 @@ poll_options_from(const struct herald *h, const struct config *cfg)
 
 /* ---- the configuration ---- */
 
-/* Brings the feeds table and the poller's feeds to cfg. */
+/* Brings the feeds table and the poller's feeds to cfg; with validators,
+ * every feed also takes the stored ones (a reopened file). */
 static int
-sync_feeds(struct herald *h, struct store *st, const struct config *cfg, char *err, size_t errlen)
+sync_feeds(struct herald *h, struct store *st, const struct config *cfg, int validators, char *err,
+	   size_t errlen)
 {
 	struct store_feed_list sl = {0};
 	int rc = -1;
@@ -122,7 +124,8 @@ sync_feeds(struct herald *h, struct store *st, const struct config *cfg, char *e
 	if (store_feeds_sync(st, cfg->feeds, cfg->nfeeds, err, errlen) < 0 ||
 	    store_feeds_state(st, &sl, err, errlen) < 0)
 		goto out;
-	if (poll_sync(h->poller, cfg, &sl) < 0) {
+	if (poll_sync(h->poller, cfg, &sl) < 0 ||
+	    (validators && poll_load_validators(h->poller, &sl) < 0)) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
@@ -138,21 +141,7 @@ out:
 static int
 on_reopened(void *user, struct store *st, char *err, size_t errlen)
 {
-	struct herald *h = user;
-	struct store_feed_list sl = {0};
-	int rc = -1;
-
-	if (sync_feeds(h, st, &h->cfg, err, errlen) < 0 ||
-	    store_feeds_state(st, &sl, err, errlen) < 0)
-		goto out;
-	if (poll_load_validators(h->poller, &sl) < 0) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
-	rc = 0;
-out:
-	store_feed_list_free(&sl);
-	return rc;
+	return sync_feeds(user, st, &((struct herald *)user)->cfg, 1, err, errlen);
 }
 
 /* ---- reloading ----
@@ -635,7 +624,7 @@ start_core(struct herald *h, char *err, size_t errlen)
 		return -1;
 	h->env.writer = h->writer;
 	h->env.poller = h->poller;
-	return sync_feeds(h, writer_store(h->writer), &h->cfg, err, errlen);
+	return sync_feeds(h, writer_store(h->writer), &h->cfg, 0, err, errlen);
 }
 
 /* Everything up to the loop: 0, or -1 with the reason in err. */
