@@ -16,6 +16,7 @@
 #include "url.h"
 
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,7 +208,7 @@ remove_dots(char *p, size_t n)
 }
 
 /* Appends s[0..n) to o, encoding a space and bytes >= 0x80 (URL_ENCODE) or
- * refusing a space (URL_STRICT). Controls were refused before. */
+ * refusing a space (URL_STRICT). A control is refused in both. */
 static enum url_err
 put_encoded(char **o, const char *s, size_t n, enum url_mode mode)
 {
@@ -217,6 +218,12 @@ put_encoded(char **o, const char *s, size_t n, enum url_mode mode)
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
+		if (c > ' ' && c != 0x7f && (c < 0x80 || mode == URL_STRICT)) {
+			*w++ = (char)c; /* the common case first */
+			continue;
+		}
+		if (is_ctrl(c))
+			return URL_ECTRL;
 		if (c == ' ' && mode == URL_STRICT)
 			return URL_ESPACE;
 		if (c == ' ' || (c >= 0x80 && mode == URL_ENCODE)) {
@@ -285,7 +292,9 @@ put_ipv6(char **o, struct span h)
 static enum url_err
 put_host(char **o, struct span h)
 {
-	static const char bad[] = " !\"#$%&'()*+,/:;<=>?@[\\]^`{}";
+	/* bit c set: byte c may not be in a host (controls, space and
+	 * !"#$%&'()*+,/:;<=>?@[\]^`{}, as libcurl refused) */
+	static const uint64_t bad[2] = {0xfc009fffffffffffULL, 0xa800000178000001ULL};
 	char *w = *o;
 
 	if (h.n == 0)
@@ -301,7 +310,7 @@ put_host(char **o, struct span h)
 			c = (unsigned char)(hi << 4 | lo);
 			i += 2;
 		}
-		if (is_ctrl(c) || strchr(bad, c) != NULL)
+		if (c < 128 && (bad[c >> 6] >> (c & 63) & 1))
 			return URL_EHOST;
 		*w++ = (char)c;
 	}
@@ -313,17 +322,25 @@ put_host(char **o, struct span h)
 static enum url_err
 put_port(char **o, struct span p)
 {
-	unsigned long v = 0;
+	char digits[8];
+	unsigned v = 0;
+	size_t n = 0;
 
 	for (size_t i = 0; i < p.n; i++) {
 		if (!is_digit((unsigned char)p.p[i]))
 			return URL_EPORT;
-		v = v * 10 + (unsigned long)(p.p[i] - '0');
+		v = v * 10 + (unsigned)(p.p[i] - '0');
 		if (v > 65535)
 			return URL_EPORT;
 	}
-	if (p.n > 0)
-		*o += sprintf(*o, ":%lu", v);
+	if (p.n == 0)
+		return URL_OK;
+	do
+		digits[n++] = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	*(*o)++ = ':';
+	while (n > 0)
+		*(*o)++ = digits[--n];
 	return URL_OK;
 }
 
@@ -336,11 +353,12 @@ put_authority(char **o, struct url *u, const char *base, struct span a)
 	enum url_err e;
 
 	if (at != NULL) {
-		/* userinfo as written; libcurl refused only a space (and controls) */
+		/* userinfo as written; libcurl refused only a space and controls */
 		size_t un = (size_t)(at - a.p);
 
-		if (memchr(a.p, ' ', un) != NULL)
-			return URL_EUSER;
+		for (size_t i = 0; i < un; i++)
+			if (a.p[i] == ' ' || is_ctrl((unsigned char)a.p[i]))
+				return URL_EUSER;
 		memcpy(*o, a.p, un + 1);
 		*o += un + 1;
 		h = (struct span){at + 1, a.n - un - 1};
@@ -389,6 +407,9 @@ check_file(const struct uref *t)
 		return URL_EFILE;
 	if (t->path.n == 0 || t->path.p[0] != '/')
 		return URL_EFILE;
+	for (size_t i = 0; i < t->query.n; i++) /* dropped, but no URL either */
+		if (is_ctrl((unsigned char)t->query.p[i]))
+			return URL_ECTRL;
 	return URL_OK;
 }
 
@@ -417,15 +438,6 @@ slashes(const struct uref *t, struct span *a, struct span *path)
 	return URL_OK;
 }
 
-static int
-has_ctrl(struct span s)
-{
-	for (size_t i = 0; i < s.n; i++)
-		if (is_ctrl((unsigned char)s.p[i]))
-			return 1;
-	return 0;
-}
-
 /* Writes t normalised into u (u->s malloc'd). On failure u->s is NULL. */
 static enum url_err
 build(const struct uref *t, enum url_mode mode, struct url *u)
@@ -439,8 +451,6 @@ build(const struct uref *t, enum url_mode mode, struct url *u)
 	memset(u, 0, sizeof *u);
 	if (t->scheme.p == NULL || t->scheme.n == 0)
 		return URL_ESCHEME;
-	if (has_ctrl(t->auth) || has_ctrl(t->path) || has_ctrl(t->query) || has_ctrl(t->frag))
-		return URL_ECTRL;
 	u->file = span_ieq(t->scheme, "file");
 	if (u->file && (e = check_file(t)) != URL_OK)
 		return e;
