@@ -3,11 +3,12 @@
  * A reference is split into its five parts (appendix B), resolved against
  * a base by section 5.2 and written back normalised. The normalisation is
  * the one libcurl's URL API (7.88) gave when this module wrapped it, so that
- * links come out as they did: the scheme in lower case, the host and the
- * port as a number, dot segments removed, an empty path written "/", an
- * empty query or fragment dropped, and a space and every byte >= 0x80
- * percent-encoded (lower-case hex) in the path, query and fragment; every
- * other byte, '%' escapes included, stays as written. tests/test_url.c
+ * links come out as they did: the scheme in lower case, the host as written
+ * (its escapes decoded), the port as a number, dot segments removed, an
+ * empty path written "/", an empty query or fragment dropped, and a space
+ * and every byte >= 0x80 percent-encoded (lower-case hex) in the path,
+ * query and fragment; every other byte, '%' escapes included, stays as
+ * written. tests/test_url.c
  * compares the results with libcurl's over many cases and lists the few
  * deliberate differences (marked "curl:" in the comments below).
  *
@@ -576,11 +577,13 @@ colon_first_segment(struct span path)
 	return 0;
 }
 
-/* curl: differed in three ways here, each a bug of its string joining
- * (tests/test_url.c lists them): an empty reference gave the base's
- * directory, not the base; a fragment alone ("#s") replaced the base's last
- * segment and query; and a '/' in the base's fragment was taken for the
- * path's last '/'. The callers keep "" and "#..." away from here anyway. */
+/* curl: differed in four ways here, each a slip of its string joining that
+ * RFC 3986 5.2 settles (tests/test_url.c lists them): an empty reference
+ * gave the base's directory, not the base; a fragment alone ("#s") replaced
+ * the base's last segment and query; a '/' or '?' in the base's fragment
+ * was taken for the path's; and ".//x" or "..//x" lost its empty segment.
+ * The callers keep "" and "#..." away from here anyway. A scheme of any
+ * length counts (curl: over 40 characters, a path). */
 char *
 url_resolve(const char *base, const char *ref)
 {
