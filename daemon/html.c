@@ -432,7 +432,7 @@ url_clean(struct walk *w, const char *elem, const char *attr, const char *v, int
 	if (*s == '\0' || w->base == NULL || *w->base == '\0')
 		return s;
 	if (*s == '#') {
-		/* The same document: libcurl would drop the base's last segment. */
+		/* The same document: the base as written, with this fragment. */
 		size_t bl = strcspn(w->base, "#");
 
 		res = malloc(bl + j + 1);

@@ -1,30 +1,38 @@
-/* url: URL helpers on libcurl's URL API (no network; fetch alone transfers).
+/* url: URL joining and normalising after RFC 3986, of our own (url.c).
  *
- * Every returned string is malloc'd and owned by the caller. */
+ * pure: no libcurl. url.o calls no curl_ function (nm libherald.a shows it);
+ * tests/test_url.c compares it with libcurl's URL API. No network either.
+ *
+ * Every returned string is malloc'd and owned by the caller; arguments are
+ * borrowed. */
 #ifndef HERALD_URL_H
 #define HERALD_URL_H
 
 #include <stddef.h>
 
-/* Resolves ref against base (either may be NULL or empty). An absolute ref
- * is returned normalized; a relative ref with no usable base is returned as
- * written. Returns NULL only when memory runs out. */
+/* Resolves ref against base (either may be NULL or empty), RFC 3986 5.2.
+ * An absolute ref is returned normalized; a relative ref with no usable
+ * base, or a result that is no URL (a control character, a bad host or
+ * port, a scheme without "//" other than file:), is returned as written.
+ * The normalization: the scheme in lower case, the port as a number, dot
+ * segments removed, an empty path written "/", an empty query or fragment
+ * dropped, a space and each byte >= 0x80 percent-encoded; the host and
+ * existing escapes are kept as written. Returns NULL only when memory runs
+ * out. */
 char *url_resolve(const char *base, const char *ref);
-
-/* url_resolve always through libcurl. url_resolve does the simplest cases
- * (a plain path against an http(s) base) itself, with the same result;
- * tests compare the two. */
-char *url_resolve_curl(const char *base, const char *ref);
 
 /* As url_resolve, but the non-ASCII characters of ref stay as written (an
  * IRI, RFC 3987) instead of coming back percent-encoded: "À" against
  * "http://h/" gives "http://h/À". When base or ref already holds a '%', the
- * result is url_resolve's (encoded) one, since the escapes libcurl added
+ * result is url_resolve's (encoded) one, since the escapes url_resolve added
  * could not be told from those written. NULL only when memory runs out. */
 char *url_resolve_iri(const char *base, const char *ref);
 
 /* Checks that s is an absolute http(s) URL with a host, or (when allow_file)
- * a file:// URL with a path. Returns 0, or -1 with a reason in err. */
+ * a file:// URL with a path. Returns 0, or -1 with a reason in err:
+ * "bad URL '<s>': <why>", "file:// URL not allowed here: '<s>'" or
+ * "bad URL '<s>': scheme must be http or https". A space or a control
+ * character anywhere makes s a bad URL. */
 int url_check(const char *s, int allow_file, char *err, size_t errlen);
 
 /* The URL's scheme in lower case ("http", "file", ...) into out; 0 or -1. */
