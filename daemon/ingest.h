@@ -19,7 +19,6 @@ struct parse_meta;
 struct ingest_counts {
 	unsigned items; /* in the document */
 	unsigned added, changed, unchanged;
-	unsigned stories_new; /* new items that started a story */
 	unsigned merges;      /* stories merged into others */
 	unsigned folded;      /* items the story index took: when storing then
 			       * fails, the index is ahead of the store and

@@ -62,6 +62,7 @@ story_drop(struct writer *w)
 {
 	story_free(w->story);
 	w->story = NULL;
+	w->nstories = 0;
 }
 
 static int
@@ -111,10 +112,13 @@ story_rebuild(struct writer *w, char *err, size_t errlen)
 int
 writer_set_story_params(struct writer *w, const struct story_params *params)
 {
-	char *lang = params->language ? strdup(params->language) : NULL;
+	char *lang;
 
-	if (params->language && lang == NULL)
-		return -1;
+	/* The worker may be rebuilding the index from these. */
+	if (w->working)
+		return -EBUSY;
+	if ((lang = params->language ? strdup(params->language) : NULL) == NULL && params->language)
+		return -ENOMEM;
 	free(w->language);
 	w->language = lang;
 	w->params = *params;

@@ -114,8 +114,9 @@ int writer_flush(struct writer *w);
 /* 1 while the worker holds the store. */
 int writer_busy(const struct writer *w);
 
-/* Story parameters for the next rebuild of the index (copied). 0, or -1
- * when memory runs out (the old ones stay). */
+/* Story parameters for the next rebuild of the index (copied). 0, -EBUSY
+ * while the worker holds the store (it may be rebuilding from them), or
+ * -ENOMEM (the old ones stay). */
 int writer_set_story_params(struct writer *w, const struct story_params *params);
 
 /* Stories in the index's window (0 before it was built). */
