@@ -903,6 +903,62 @@ test_reopened(void **state)
 	assert_int_equal(disk_int(f, "SELECT count(*) FROM feeds"), NFEEDS);
 }
 
+/* ---- other work on the store ---- */
+
+/* What the work function saw, on the worker. */
+static int work_saw_batch = -1;
+static int work_rc;
+
+static int
+count_feeds_work(struct store *st, void *data, char *err, size_t errlen)
+{
+	struct tjob *j = data;
+
+	(void)j;
+	work_saw_batch = store_batch_is_open(st);
+	if (work_rc < 0)
+		snprintf(err, errlen, "the work failed on purpose");
+	return work_rc;
+}
+
+/* A work job runs in its turn, on the worker, after the batch the
+ * responses before it opened was committed (so it may begin transactions of
+ * its own), and its done gets its code and message. */
+static void
+test_work_job(void **state)
+{
+	struct fx *f = *state;
+	struct tjob *a, *wk, *b, *bad;
+
+	a = submit(f, "alpha", response_of(f, "alpha", alpha_items, NALPHA));
+	wk = job_new(f, "work", NULL);
+	wk->job.work = count_feeds_work;
+	work_saw_batch = -1;
+	work_rc = 0;
+	writer_submit(f->w, &wk->job, on_done);
+	b = submit(f, "beta", response_of(f, "beta", beta_items, NBETA));
+	assert_int_equal(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(f->ndone, 3);
+	assert_ptr_equal(f->order[0], a);
+	assert_ptr_equal(f->order[1], wk);
+	assert_ptr_equal(f->order[2], b);
+	assert_int_equal(wk->rc, 0);
+	assert_int_equal(work_saw_batch, 0); /* alpha's batch was committed first */
+	/* Alpha is on disk before beta's batch is committed. */
+	assert_int_equal(disk_int(f, "SELECT count(*) FROM items WHERE feed = 'alpha'"), NALPHA);
+
+	bad = job_new(f, "failing work", NULL);
+	bad->job.work = count_feeds_work;
+	work_rc = -EIO;
+	writer_submit(f->w, &bad->job, on_done);
+	assert_int_equal(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(bad->rc, -EIO);
+	assert_string_equal(bad->why, "the work failed on purpose");
+	/* A failed piece of other work loses no response: beta stays. */
+	assert_int_equal(writer_flush(f->w), 0);
+	assert_int_equal(disk_int(f, "SELECT count(*) FROM items"), NALPHA + NBETA);
+}
+
 int
 main(void)
 {
@@ -913,6 +969,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stop_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopened, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_work_job, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
