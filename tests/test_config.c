@@ -457,6 +457,140 @@ test_err_limit(void **state)
 	free(text);
 }
 
+/* ---- lookups ---- */
+
+/* url_canonical is wrapped (-Wl,--wrap=url_canonical in mk/config.am) so a
+ * test can count the calls config.c makes: a lookup must not canonicalize
+ * every feed's url. */
+char *__real_url_canonical(const char *s);
+char *__wrap_url_canonical(const char *s);
+static size_t canonical_calls;
+
+char *
+__wrap_url_canonical(const char *s)
+{
+	canonical_calls++;
+	return __real_url_canonical(s);
+}
+
+#define MANY 3000
+
+/* MANY feeds; every 7th with a name, hosts shared by ten feeds each. */
+static char *
+many_feeds(void)
+{
+	struct buf b = {0};
+
+	for (int i = 0; i < MANY; i++) {
+		assert_int_equal(buf_printf(&b,
+					    "[feed \"f%d\"]\nurl = https://h%d.example/feed/%d\n",
+					    i, i / 10, i),
+				 0);
+		if (i % 7 == 0)
+			assert_int_equal(buf_printf(&b, "name = Feed %d\n", i), 0);
+		assert_int_equal(buf_puts(&b, "\n"), 0);
+	}
+	return buf_detach(&b);
+}
+
+static void
+test_lookup_index(void **state)
+{
+	char *text = many_feeds(), id[32], url[96];
+	struct config cfg, hand = {0};
+	const struct config_feed *f;
+
+	(void)state;
+	parse_ok(text, &cfg);
+	assert_int_equal(cfg.nfeeds, MANY);
+	assert_non_null(cfg.index);
+	for (int i = 0; i < MANY; i += 37) {
+		snprintf(id, sizeof id, "f%d", i);
+		f = config_feed_find(&cfg, id);
+		assert_non_null(f);
+		assert_ptr_equal(f, &cfg.feeds[i]);
+		/* The same url as written, and in other spellings of it. */
+		snprintf(url, sizeof url, "https://h%d.example/feed/%d", i / 10, i);
+		assert_ptr_equal(config_feed_find_url(&cfg, url), f);
+		snprintf(url, sizeof url, "http://www.H%d.example/feed/%d?utm_source=x#top", i / 10,
+			 i);
+		assert_ptr_equal(config_feed_find_url(&cfg, url), f);
+	}
+	assert_null(config_feed_find(&cfg, "f3000"));
+	assert_null(config_feed_find(&cfg, "F1"));
+	assert_null(config_feed_find(&cfg, ""));
+	assert_null(config_feed_find_url(&cfg, "https://h0.example/feed/11"));
+	assert_null(config_feed_find_url(&cfg, "file:///h0.example/feed/1"));
+	assert_null(config_feed_find(NULL, "f1"));
+	assert_null(config_feed_find_url(NULL, "https://h0.example/feed/1"));
+
+	/* A struct config filled by hand has no index: the lookups scan. */
+	hand.feeds = cfg.feeds;
+	hand.nfeeds = cfg.nfeeds;
+	assert_ptr_equal(config_feed_find(&hand, "f2999"), &cfg.feeds[2999]);
+	assert_ptr_equal(config_feed_find_url(&hand, "https://www.h299.example/feed/2999"),
+			 &cfg.feeds[2999]);
+	assert_null(config_feed_find(&hand, "nope"));
+	config_free(&cfg);
+	assert_null(cfg.index);
+	free(text);
+}
+
+/* config_feed_find_url is O(1): one url_canonical for the url asked, one
+ * for the feed it finds, whatever the number of feeds; the parse makes one
+ * per feed. (The scan it replaces made MANY + 1 per lookup.) */
+static void
+test_lookup_cost(void **state)
+{
+	char *text = many_feeds();
+	struct config cfg;
+
+	(void)state;
+	canonical_calls = 0;
+	parse_ok(text, &cfg);
+	assert_int_equal(canonical_calls, MANY);
+	canonical_calls = 0;
+	assert_ptr_equal(config_feed_find_url(&cfg, "https://h299.example/feed/2990"),
+			 &cfg.feeds[2990]);
+	assert_in_range(canonical_calls, 1, 2);
+	canonical_calls = 0;
+	assert_null(config_feed_find_url(&cfg, "https://h299.example/feed/nope"));
+	assert_in_range(canonical_calls, 1, 2);
+	config_free(&cfg);
+	free(text);
+}
+
+/* Duplicates among many feeds: each reported once, against the first feed
+ * with that id or url, in line order, with the messages of a short file. */
+static void
+test_lookup_duplicates(void **state)
+{
+	struct buf b = {0};
+	struct config cfg;
+	char *text, *errors = NULL;
+
+	(void)state;
+	for (int i = 0; i < MANY; i++)
+		assert_int_equal(
+			buf_printf(&b, "[feed \"f%d\"]\nurl = https://h.example/%d\n", i, i), 0);
+	/* lines 6001..: a repeated id, a url repeated twice, a canonical twin */
+	assert_int_equal(buf_puts(&b,
+				  "[feed \"f17\"]\nurl = https://h.example/new\n"
+				  "[feed \"g1\"]\nurl = https://h.example/2000\n"
+				  "[feed \"g2\"]\nurl = https://h.example/2000\n"
+				  "[feed \"g3\"]\nurl = http://www.h.example/5?utm_medium=rss\n"),
+			 0);
+	text = buf_detach(&b);
+	assert_int_equal(config_parse("feeds.conf", text, strlen(text), &cfg, &errors), -1);
+	assert_string_equal(
+		errors, "feeds.conf:6001: duplicate feed id 'f17' (first defined on line 35)\n"
+			"feeds.conf:6004: feed 'g1' has the same url as feed 'f2000' (line 4002)\n"
+			"feeds.conf:6006: feed 'g2' has the same url as feed 'f2000' (line 4002)\n"
+			"feeds.conf:6008: feed 'g3' has the same url as feed 'f5' (line 12)");
+	free(errors);
+	free(text);
+}
+
 /* ---- paths ---- */
 
 static void
@@ -1052,6 +1186,9 @@ main(void)
 		cmocka_unit_test(test_err_syntax),
 		cmocka_unit_test(test_err_many_sorted),
 		cmocka_unit_test(test_err_limit),
+		cmocka_unit_test(test_lookup_index),
+		cmocka_unit_test(test_lookup_cost),
+		cmocka_unit_test(test_lookup_duplicates),
 		cmocka_unit_test(test_expansion),
 		cmocka_unit_test(test_default_paths),
 		cmocka_unit_test(test_load_file),
