@@ -1,17 +1,19 @@
 /* config_bench: the CPU time of config_load on each FILE, as the daemon's
  * loop spends it at every reload, add, remove and import, without process
- * start-up; and, as the part of it config.c does not own, the time of the
- * URL calls it makes per feed (url_check and url_canonical: daemon/url.c).
+ * start-up; as the part of it config.c does not own, the time of the URL
+ * calls it makes per feed (url_check and url_canonical: daemon/url.c); and
+ * the time of the OPML export of the configuration (confedit_export_opml).
  *
  * usage: config_bench [-r RUNS] FILE...
- * Prints, per file, the median of RUNS runs (process CPU time) of the load
- * and of the URL calls alone, in milliseconds. bench/config runs it. */
+ * Prints, per file, the median of RUNS runs (process CPU time) of each, in
+ * milliseconds. bench/config runs it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "confedit.h"
 #include "config.h"
 #include "url.h"
 
@@ -61,12 +63,13 @@ bench(const char *path, int runs)
 {
 	double *load = calloc((size_t)runs, sizeof *load);
 	double *url = calloc((size_t)runs, sizeof *url);
+	double *opml = calloc((size_t)runs, sizeof *opml);
 	struct config cfg;
-	char *errors = NULL;
+	char *errors = NULL, *doc;
 	size_t nfeeds = 0;
 	int rc = -1;
 
-	if (load == NULL || url == NULL) {
+	if (load == NULL || url == NULL || opml == NULL) {
 		fprintf(stderr, "config_bench: out of memory\n");
 		goto out;
 	}
@@ -86,15 +89,25 @@ bench(const char *path, int runs)
 			goto out;
 		}
 		url[r] = cpu_ms() - t0;
+		t0 = cpu_ms();
+		doc = confedit_export_opml(&cfg, 0);
+		opml[r] = cpu_ms() - t0;
 		config_free(&cfg);
+		if (doc == NULL) {
+			fprintf(stderr, "config_bench: out of memory\n");
+			goto out;
+		}
+		free(doc);
 	}
-	printf("%s: %zu feeds, config_load %.2f ms CPU, of which url.c about %.2f ms\n", path,
-	       nfeeds, median(load, runs), median(url, runs));
+	printf("%s: %zu feeds, config_load %.2f ms CPU, of which url.c about %.2f ms; "
+	       "OPML export %.2f ms\n",
+	       path, nfeeds, median(load, runs), median(url, runs), median(opml, runs));
 	rc = 0;
 out:
 	free(errors);
 	free(load);
 	free(url);
+	free(opml);
 	return rc;
 }
 
