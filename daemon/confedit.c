@@ -1,7 +1,8 @@
 /* confedit: changing feeds.conf for add, remove and import without touching
- * the user's other lines. The text is edited as lines, the result is parsed
- * again before it replaces the file, and the replacement is atomic. */
-#include "config.h"
+ * the user's other lines (confedit.h). The text is edited as lines, the
+ * result is parsed again before it replaces the file, and the replacement
+ * is atomic. */
+#include "confedit.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -19,6 +20,107 @@
 #include "url.h"
 
 #define MAX_SLUG 40
+
+/* ---- string sets ---- */
+
+/* A set of strings it owns, each with a number, for the ids and urls of a
+ * batch of sections: open addressing with linear probing, at most 3/4
+ * full. */
+struct strslot {
+	char *s; /* NULL: empty */
+	unsigned val;
+};
+
+struct strset {
+	struct strslot *slot;
+	size_t mask, n; /* capacity - 1 (a power of two; 0 with no slots); strings */
+};
+
+/* FNV-1a. */
+static size_t
+str_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return (size_t)(h ^ (h >> 32));
+}
+
+/* The slot holding str, or the empty slot where it would go (slots exist). */
+static size_t
+strset_slot(const struct strset *set, const char *str)
+{
+	size_t i = str_hash(str) & set->mask;
+
+	while (set->slot[i].s != NULL && strcmp(set->slot[i].s, str) != 0)
+		i = (i + 1) & set->mask;
+	return i;
+}
+
+/* str's number, or NULL when str is not in the set (set may be NULL). */
+static unsigned *
+strset_val(const struct strset *set, const char *str)
+{
+	struct strslot *e;
+
+	if (set == NULL || set->slot == NULL)
+		return NULL;
+	e = &set->slot[strset_slot(set, str)];
+	return e->s != NULL ? &e->val : NULL;
+}
+
+static int
+strset_has(const struct strset *set, const char *str)
+{
+	return strset_val(set, str) != NULL;
+}
+
+/* Adds str (not in the set), which the set then owns, with the number val.
+ * 0, or -1 when memory runs out (str is still the caller's). */
+static int
+strset_add(struct strset *set, char *str, unsigned val)
+{
+	if (set->slot == NULL || set->n + 1 > (set->mask + 1) / 4 * 3) {
+		size_t cap = set->slot ? (set->mask + 1) * 2 : 16;
+		struct strset bigger = {.mask = cap - 1, .n = set->n};
+
+		if ((bigger.slot = calloc(cap, sizeof *bigger.slot)) == NULL)
+			return -1;
+		for (size_t i = 0; set->slot != NULL && i <= set->mask; i++)
+			if (set->slot[i].s != NULL)
+				bigger.slot[strset_slot(&bigger, set->slot[i].s)] = set->slot[i];
+		free(set->slot);
+		*set = bigger;
+	}
+	set->slot[strset_slot(set, str)] = (struct strslot){str, val};
+	set->n++;
+	return 0;
+}
+
+/* Adds a copy of s. 0 or -1. */
+static int
+strset_add_copy(struct strset *set, const char *s, unsigned val)
+{
+	char *c = strdup(s);
+
+	if (c == NULL || strset_add(set, c, val) < 0) {
+		free(c);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+strset_free(struct strset *set)
+{
+	for (size_t i = 0; set->slot != NULL && i <= set->mask; i++)
+		free(set->slot[i].s);
+	free(set->slot);
+	memset(set, 0, sizeof *set);
+}
 
 /* ---- feed ids ---- */
 
@@ -148,23 +250,23 @@ slug_path(struct buf *b, const char *path, int keep_ext)
 	return 0;
 }
 
-/* 1 when id is taken by cfg or by one of extra (n ids). */
+/* 1 when id is taken by cfg or by extra (may be NULL). */
 static int
-id_taken(const struct config *cfg, char *const *extra, size_t n, const char *id)
+id_taken(const struct config *cfg, const struct strset *extra, const char *id)
 {
-	if (config_feed_find(cfg, id))
-		return 1;
-	for (size_t i = 0; i < n; i++)
-		if (extra[i] && strcmp(extra[i], id) == 0)
-			return 1;
-	return 0;
+	return config_feed_find(cfg, id) != NULL || strset_has(extra, id);
 }
 
+/* A free id for url (see config_feed_id_suggest) against cfg and extra
+ * (may be NULL). next (may be NULL) remembers, per slug, the suffix to try
+ * first: within a batch, ids are only ever taken, so those below it are. */
 static char *
-id_suggest(const struct config *cfg, char *const *extra, size_t nextra, const char *url)
+id_suggest(const struct config *cfg, const struct strset *extra, struct strset *next,
+	   const char *url)
 {
 	char scheme[16] = "", *host = NULL, *path = NULL, *res = NULL;
 	struct buf b = {0};
+	unsigned i = 2, *from;
 	const char *p;
 
 	url_scheme(url, scheme, sizeof scheme);
@@ -187,17 +289,27 @@ id_suggest(const struct config *cfg, char *const *extra, size_t nextra, const ch
 		b.data[--b.len] = '\0';
 	if (b.len == 0 && buf_puts(&b, "feed") < 0)
 		goto out;
-	if (!id_taken(cfg, extra, nextra, b.data)) {
+	if (!id_taken(cfg, extra, b.data)) {
 		res = buf_detach(&b);
 		goto out;
 	}
-	for (unsigned i = 2; i < 100000; i++) {
+	if ((from = strset_val(next, b.data)) != NULL)
+		i = *from;
+	for (; i < 100000; i++) {
 		char cand[MAX_SLUG + 16];
 
 		snprintf(cand, sizeof cand, "%s-%u", b.data, i);
-		if (!id_taken(cfg, extra, nextra, cand)) {
+		if (!id_taken(cfg, extra, cand)) {
 			res = strdup(cand);
 			break;
+		}
+	}
+	if (res && next) {
+		if (from)
+			*from = i + 1;
+		else if (strset_add_copy(next, b.data, i + 1) < 0) {
+			free(res);
+			res = NULL;
 		}
 	}
 out:
@@ -210,7 +322,7 @@ out:
 char *
 config_feed_id_suggest(const struct config *cfg, const char *url)
 {
-	return id_suggest(cfg, NULL, 0, url);
+	return id_suggest(cfg, NULL, NULL, url);
 }
 
 /* ---- files ---- */
@@ -356,6 +468,37 @@ edit_commit(const char *target, const char *path, const struct buf *text, mode_t
 	return write_atomic(target, text->data, text->len, mode, err, errlen);
 }
 
+/* One edit: the file as read and parsed. */
+struct edit {
+	char *target;      /* the file replaced: path, or the target of its symlink */
+	struct buf text;   /* its bytes (empty when it does not exist) */
+	mode_t mode;       /* its permission bits; 0644 for a new file */
+	struct config cfg; /* text, parsed */
+};
+
+static int
+edit_open(struct edit *e, const char *path, char *err, size_t errlen)
+{
+	int exists;
+
+	memset(e, 0, sizeof *e);
+	if ((e->target = edit_target(path)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return edit_begin(e->target, path, &e->text, &exists, &e->mode, &e->cfg, err, errlen);
+}
+
+/* Safe on a zeroed struct edit and after a failed edit_open. */
+static void
+edit_close(struct edit *e)
+{
+	config_free(&e->cfg);
+	buf_free(&e->text);
+	free(e->target);
+	memset(e, 0, sizeof *e);
+}
+
 /* ---- add ---- */
 
 /* Writes "key = value\n", quoting value when it would not survive bare. */
@@ -431,7 +574,7 @@ put_tags(struct buf *b, const char *const *tags, size_t ntags)
 
 /* Appends the section for f with id; errors name the entry. */
 static int
-put_section(struct buf *b, const char *id, const struct config_edit_feed *f, int blank)
+put_section(struct buf *b, const char *id, const struct confedit_feed *f, int blank)
 {
 	char *name = NULL;
 	int rc = -1;
@@ -474,49 +617,57 @@ url_key(const char *url)
 	return c ? c : strdup(url);
 }
 
-/* The urls an entry must not repeat: the file's feeds (the first nfile
- * keys), then the entries accepted so far. Keys are computed once, so an
- * import of thousands of feeds is not quadratic in URL parsing. */
-struct urlset {
-	char **keys;
-	size_t n, nfile;
+/* A batch of sections being appended: the url keys and ids of those
+ * accepted so far (the file's own are found through its config's index). */
+struct batch {
+	struct strset urls, ids;
+	struct strset next; /* for id_suggest */
 };
 
-/* Checks one entry against the file and the entries before it. Returns 1
- * to write it (its key joins us), 0 to skip it, -1 on error. *id gets the
- * id to use. */
-static int
-check_entry(const struct config *cfg, const struct config_edit_feed *f, char **ids, size_t i,
-	    struct urlset *us, int flags, char **id, char *err, size_t errlen)
+static void
+batch_free(struct batch *bt)
 {
+	strset_free(&bt->urls);
+	strset_free(&bt->ids);
+	strset_free(&bt->next);
+}
+
+/* Checks one entry against the file (cfg) and the entries accepted before
+ * it. Returns 1 to write it (*id gets the id to use, malloc'd), 0 to skip
+ * it, -1 on error. */
+static int
+check_entry(const struct config *cfg, const struct confedit_feed *f, struct batch *bt, int flags,
+	    char **id, char *err, size_t errlen)
+{
+	const struct config_feed *prev;
 	char msg[512], *key;
 	unsigned secs;
-	size_t j;
 
 	*id = NULL;
-	if (f->url == NULL ||
-	    url_check(f->url, flags & CONFIG_EDIT_ALLOW_FILE, msg, sizeof msg) < 0) {
+	if (f->url == NULL || url_check(f->url, flags & CONFEDIT_ALLOW_FILE, msg, sizeof msg) < 0) {
 		snprintf(err, errlen, "%s", f->url ? msg : "no url");
 		return -1;
 	}
-	if ((key = url_key(f->url)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	for (j = 0; j < us->n && strcmp(us->keys[j], key) != 0; j++)
-		;
-	if (j < us->n) {
-		free(key);
-		if (flags & CONFIG_EDIT_SKIP_EXISTING)
+	if ((prev = config_feed_find_url(cfg, f->url)) != NULL) {
+		if (flags & CONFEDIT_SKIP_EXISTING)
 			return 0;
-		if (j < us->nfile)
-			snprintf(err, errlen, "'%s' is already in the configuration as feed '%s'",
-				 f->url, cfg->feeds[j].id);
-		else
-			snprintf(err, errlen, "'%s' is listed twice", f->url);
+		snprintf(err, errlen, "'%s' is already in the configuration as feed '%s'", f->url,
+			 prev->id);
 		return -1;
 	}
-	us->keys[us->n++] = key;
+	if ((key = url_key(f->url)) == NULL)
+		goto oom;
+	if (strset_has(&bt->urls, key)) {
+		free(key);
+		if (flags & CONFEDIT_SKIP_EXISTING)
+			return 0;
+		snprintf(err, errlen, "'%s' is listed twice", f->url);
+		return -1;
+	}
+	if (strset_add(&bt->urls, key, 0) < 0) {
+		free(key);
+		goto oom;
+	}
 	if (f->interval && config_parse_duration(f->interval, &secs) < 0) {
 		snprintf(err, errlen, "bad duration '%s' (use e.g. 90s, 15m, 2h, 1d, 1h30m)",
 			 f->interval);
@@ -529,98 +680,111 @@ check_entry(const struct config *cfg, const struct config_edit_feed *f, char **i
 			 f->id, CONFIG_MAX_ID);
 		return -1;
 	}
-	if (f->id && id_taken(cfg, ids, i, f->id)) {
+	if (f->id && id_taken(cfg, &bt->ids, f->id)) {
 		snprintf(err, errlen, "feed id '%s' is already taken", f->id);
 		return -1;
 	}
-	*id = f->id ? strdup(f->id) : id_suggest(cfg, ids, i, f->url);
-	if (*id == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
+	*id = f->id ? strdup(f->id) : id_suggest(cfg, &bt->ids, &bt->next, f->url);
+	if (*id == NULL || strset_add_copy(&bt->ids, *id, 0) < 0) {
+		free(*id);
+		*id = NULL;
+		goto oom;
 	}
 	return 1;
+oom:
+	snprintf(err, errlen, "out of memory");
+	return -1;
 }
 
-int
-config_edit_append(const char *path, const struct config_edit_feed *feeds, size_t n, int flags,
-		   size_t *added, char *err, size_t errlen)
+/* Appends the sections of feeds to the file of e and writes it (unless
+ * every entry was skipped). ids (n slots, zeroed) get the id of each
+ * section written, NULL for an entry skipped; *count the sections. */
+static int
+edit_append(struct edit *e, const char *path, const struct confedit_feed *feeds, size_t n,
+	    int flags, char **ids, size_t *count, char *err, size_t errlen)
 {
-	struct config cfg = {0}, check = {0};
-	struct buf text = {0}, add = {0};
-	char **ids = calloc(n + 1, sizeof *ids);
-	struct urlset us = {0};
-	char *target = edit_target(path);
-	size_t count = 0;
-	int exists, crlf, rc = -1;
-	mode_t mode;
+	struct batch bt = {0};
+	struct buf add = {0};
+	struct config check = {0};
+	int crlf, rc = -1;
 
-	if (added)
-		*added = 0;
-	if (ids == NULL || target == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
-	if (edit_begin(target, path, &text, &exists, &mode, &cfg, err, errlen) < 0)
-		goto out;
+	*count = 0;
 	/* New lines end the way the file's lines do. */
-	crlf = text.len && memmem(text.data, text.len, "\r\n", 2) != NULL;
-	if (text.len && text.data[text.len - 1] != '\n' && buf_puts(&add, "\n") < 0)
+	crlf = e->text.len && memmem(e->text.data, e->text.len, "\r\n", 2) != NULL;
+	if (e->text.len && e->text.data[e->text.len - 1] != '\n' && buf_puts(&add, "\n") < 0)
 		goto oom;
-	if ((us.keys = calloc(cfg.nfeeds + n + 1, sizeof *us.keys)) == NULL)
-		goto oom;
-	for (; us.n < cfg.nfeeds; us.n++)
-		if ((us.keys[us.n] = url_key(cfg.feeds[us.n].url)) == NULL)
-			goto oom;
-	us.nfile = us.n;
 	for (size_t i = 0; i < n; i++) {
-		int r = check_entry(&cfg, &feeds[i], ids, i, &us, flags, &ids[i], err, errlen);
+		int r = check_entry(&e->cfg, &feeds[i], &bt, flags, &ids[i], err, errlen);
 
 		if (r < 0)
 			goto out;
 		if (r == 0)
 			continue;
-		if (put_section(&add, ids[i], &feeds[i], text.len || add.len) < 0)
+		if (put_section(&add, ids[i], &feeds[i], e->text.len || add.len) < 0)
 			goto oom;
-		count++;
+		(*count)++;
 	}
-	text.limit = 0;
-	if (append_eol(&text, &add, crlf) < 0)
+	e->text.limit = 0;
+	if (append_eol(&e->text, &add, crlf) < 0)
 		goto oom;
-	if (count && edit_commit(target, path, &text, mode, &check, err, errlen) < 0)
+	if (*count && edit_commit(e->target, path, &e->text, e->mode, &check, err, errlen) < 0)
 		goto out;
-	if (added)
-		*added = count;
 	rc = 0;
 	goto out;
 oom:
 	snprintf(err, errlen, "out of memory");
 out:
-	config_free(&cfg);
+	if (rc < 0)
+		*count = 0;
 	config_free(&check);
-	for (size_t i = 0; ids && i < n; i++)
-		free(ids[i]);
-	free(ids);
-	for (size_t i = 0; i < us.n; i++)
-		free(us.keys[i]);
-	free(us.keys);
-	free(target);
-	buf_free(&text);
+	batch_free(&bt);
 	buf_free(&add);
 	return rc;
 }
 
 int
-config_edit_add(const char *path, const char *id, const char *url, const char *name,
-		const char *interval, const char *tags, char *id_out, size_t id_outlen, char *err,
-		size_t errlen)
+confedit_append(const char *path, const struct confedit_feed *feeds, size_t n, int flags,
+		size_t *added, char *err, size_t errlen)
 {
-	struct config_edit_feed f = {.id = id, .url = url, .name = name, .interval = interval};
-	char *copy = NULL, *save = NULL;
-	const char *list[64];
-	struct config cfg = {0};
-	char *errors = NULL;
+	struct edit e = {0};
+	char **ids = calloc(n + 1, sizeof *ids);
+	size_t count = 0;
 	int rc = -1;
 
+	if (added)
+		*added = 0;
+	if (ids == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (edit_open(&e, path, err, errlen) < 0 ||
+	    edit_append(&e, path, feeds, n, flags, ids, &count, err, errlen) < 0)
+		goto out;
+	if (added)
+		*added = count;
+	rc = 0;
+out:
+	edit_close(&e);
+	for (size_t i = 0; ids && i < n; i++)
+		free(ids[i]);
+	free(ids);
+	return rc;
+}
+
+int
+confedit_add(const char *path, const char *id, const char *url, const char *name,
+	     const char *interval, const char *tags, char *id_out, size_t id_outlen, char *err,
+	     size_t errlen)
+{
+	struct confedit_feed f = {.id = id, .url = url, .name = name, .interval = interval};
+	char *copy = NULL, *save = NULL, *used = NULL;
+	const char *list[64];
+	struct edit e = {0};
+	size_t count;
+	int rc = -1;
+
+	if (id_out && id_outlen)
+		id_out[0] = '\0';
 	if (tags) {
 		if ((copy = strdup(tags)) == NULL) {
 			snprintf(err, errlen, "out of memory");
@@ -631,18 +795,15 @@ config_edit_add(const char *path, const char *id, const char *url, const char *n
 			list[f.ntags++] = t;
 		f.tags = list;
 	}
-	rc = config_edit_append(path, &f, 1, CONFIG_EDIT_ALLOW_FILE, NULL, err, errlen);
-	/* Report the id written: the last section whose url is ours. */
-	if (rc == 0 && id_out && id_outlen) {
-		const struct config_feed *cf;
-
-		id_out[0] = '\0';
-		if (config_load(path, &cfg, &errors) == 0 &&
-		    (cf = config_feed_find_url(&cfg, url)) != NULL)
-			snprintf(id_out, id_outlen, "%s", cf->id);
-	}
-	config_free(&cfg);
-	free(errors);
+	if (edit_open(&e, path, err, errlen) < 0 ||
+	    edit_append(&e, path, &f, 1, CONFEDIT_ALLOW_FILE, &used, &count, err, errlen) < 0)
+		goto out;
+	if (id_out && id_outlen && used)
+		snprintf(id_out, id_outlen, "%s", used);
+	rc = 0;
+out:
+	edit_close(&e);
+	free(used);
 	free(copy);
 	return rc;
 }
@@ -721,7 +882,7 @@ section_range(const struct buf *text, const struct lines *ln, size_t head, size_
 }
 
 int
-config_edit_remove(const char *path, const char *id, char *err, size_t errlen)
+confedit_remove(const char *path, const char *id, char *err, size_t errlen)
 {
 	struct config cfg = {0}, check = {0};
 	struct buf text = {0}, out = {0};
@@ -770,54 +931,166 @@ out:
 
 /* ---- OPML ---- */
 
-int
-config_import_opml(const char *path, const char *name, const char *data, size_t len, size_t *added,
-		   size_t *existing, size_t *invalid, char *err, size_t errlen)
+void
+confedit_import_free(struct confedit_import *imp)
 {
-	struct opml o;
-	struct config_edit_feed *list = NULL;
-	size_t n = 0, bad = 0, count = 0;
-	char msg[512];
-	int rc = -1;
+	for (size_t i = 0; imp->entries && i < imp->n; i++) {
+		free(imp->entries[i].url);
+		free(imp->entries[i].id);
+		free(imp->entries[i].error);
+	}
+	free(imp->entries);
+	memset(imp, 0, sizeof *imp);
+}
 
-	if (added)
-		*added = 0;
-	if (opml_parse(name, data, len, &o, err, errlen) < 0)
+/* An entry already configured (cfg may be NULL): EXISTS with that feed's
+ * id. 1 when it is, 0 when not, -1 out of memory. */
+static int
+import_exists(const struct config *cfg, struct confedit_import_entry *en)
+{
+	const struct config_feed *f = cfg ? config_feed_find_url(cfg, en->url) : NULL;
+
+	if (f == NULL)
+		return 0;
+	en->status = CONFEDIT_EXISTS;
+	return (en->id = strdup(f->id)) == NULL ? -1 : 1;
+}
+
+/* The outcome of an entry as far as cfg, the entries being added before it
+ * (their url keys in keys) and its url tell: EXISTS, INVALID, or ADDED for
+ * now (the file may know it: see confedit_import_opml). -1 out of memory. */
+static int
+import_classify(const struct config *cfg, struct strset *keys, struct confedit_import_entry *en)
+{
+	char why[512], *key;
+	int r;
+
+	if ((r = import_exists(cfg, en)) != 0)
+		return r < 0 ? -1 : 0;
+	if ((key = url_key(en->url)) == NULL)
 		return -1;
-	if ((list = calloc(o.nfeeds + 1, sizeof *list)) == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if (strset_has(keys, key)) {
+		free(key);
+		en->status = CONFEDIT_EXISTS;
+		return 0;
+	}
+	if (url_check(en->url, 0, why, sizeof why) < 0) {
+		free(key);
+		en->status = CONFEDIT_INVALID;
+		return (en->error = strdup(why)) == NULL ? -1 : 0;
+	}
+	if (strset_add(keys, key, 0) < 0) {
+		free(key);
+		return -1;
+	}
+	en->status = CONFEDIT_ADDED;
+	return 0;
+}
+
+/* Writes the entries still ADDED to the file in one edit; those the file
+ * has already become EXISTS. sel[k] is entry which[k]. 0, or -2 (see
+ * confedit_import_opml) with err. */
+static int
+import_write(const char *path, struct confedit_import *imp, struct confedit_feed *sel,
+	     size_t *which, size_t nsel, char *err, size_t errlen)
+{
+	struct edit e = {0};
+	char **ids = NULL;
+	size_t n = 0, count;
+	int rc = -2;
+
+	if (edit_open(&e, path, err, errlen) < 0)
+		goto out;
+	/* The file may have feeds the configuration in use has not (yet). */
+	for (size_t k = 0; k < nsel; k++) {
+		int r = import_exists(&e.cfg, &imp->entries[which[k]]);
+
+		if (r < 0)
+			goto oom;
+		if (r == 0) {
+			sel[n] = sel[k];
+			which[n++] = which[k];
+		}
+	}
+	if (n > 0) {
+		if ((ids = calloc(n, sizeof *ids)) == NULL)
+			goto oom;
+		if (edit_append(&e, path, sel, n, 0, ids, &count, err, errlen) < 0)
+			goto out;
+		for (size_t k = 0; k < n; k++) {
+			imp->entries[which[k]].id = ids[k];
+			ids[k] = NULL;
+		}
+	}
+	rc = 0;
+	goto out;
+oom:
+	snprintf(err, errlen, "out of memory");
+out:
+	for (size_t k = 0; ids && k < n; k++)
+		free(ids[k]);
+	free(ids);
+	edit_close(&e);
+	return rc;
+}
+
+int
+confedit_import_opml(const char *path, const struct config *cfg, const char *name, const char *data,
+		     size_t len, struct confedit_import *out, char *err, size_t errlen)
+{
+	struct opml o = {0};
+	struct strset keys = {0};
+	struct confedit_feed *sel = NULL;
+	size_t *which = NULL, nsel = 0;
+	int rc = -2;
+
+	memset(out, 0, sizeof *out);
+	if (opml_parse(name, data, len, &o, err, errlen) < 0) {
+		rc = -1;
 		goto out;
 	}
+	if ((out->entries = calloc(o.nfeeds + 1, sizeof *out->entries)) == NULL ||
+	    (sel = calloc(o.nfeeds + 1, sizeof *sel)) == NULL ||
+	    (which = calloc(o.nfeeds + 1, sizeof *which)) == NULL)
+		goto oom;
 	for (size_t i = 0; i < o.nfeeds; i++) {
 		const struct opml_feed *f = &o.feeds[i];
+		struct confedit_import_entry *en = &out->entries[i];
 
-		if (url_check(f->url, 0, msg, sizeof msg) < 0) {
-			bad++;
+		out->n++;
+		if ((en->url = strdup(f->url)) == NULL || import_classify(cfg, &keys, en) < 0)
+			goto oom;
+		if (en->status != CONFEDIT_ADDED)
 			continue;
-		}
-		list[n].url = f->url;
-		list[n].name = f->title;
-		list[n].tags = (const char *const *)f->tags;
-		list[n].ntags = f->ntags;
-		n++;
+		sel[nsel] = (struct confedit_feed){.url = f->url,
+						   .name = f->title,
+						   .tags = (const char *const *)f->tags,
+						   .ntags = f->ntags};
+		which[nsel++] = i;
 	}
-	if (config_edit_append(path, list, n, CONFIG_EDIT_SKIP_EXISTING, &count, err, errlen) < 0)
+	if (nsel > 0 && (rc = import_write(path, out, sel, which, nsel, err, errlen)) < 0)
 		goto out;
-	if (added)
-		*added = count;
-	if (existing)
-		*existing = n - count;
-	if (invalid)
-		*invalid = bad;
+	for (size_t i = 0; i < out->n; i++) {
+		out->added += out->entries[i].status == CONFEDIT_ADDED;
+		out->existing += out->entries[i].status == CONFEDIT_EXISTS;
+		out->invalid += out->entries[i].status == CONFEDIT_INVALID;
+	}
 	rc = 0;
+	goto out;
+oom:
+	snprintf(err, errlen, "out of memory");
 out:
-	free(list);
+	if (rc < 0)
+		confedit_import_free(out);
+	strset_free(&keys);
+	free(sel);
+	free(which);
 	opml_free(&o);
 	return rc;
 }
 
 char *
-config_export_opml(const struct config *cfg, long long date)
+confedit_export_opml(const struct config *cfg, long long date)
 {
 	struct opml_feed *list = calloc(cfg->nfeeds + 1, sizeof *list);
 	char *res;
@@ -833,7 +1106,7 @@ config_export_opml(const struct config *cfg, long long date)
 		list[i].tags = f->tags;
 		list[i].ntags = f->ntags;
 	}
-	res = opml_write(NULL, list, cfg->nfeeds, (int64_t)date);
+	res = opml_write("herald subscriptions", list, cfg->nfeeds, (int64_t)date);
 	free(list);
 	return res;
 }

@@ -96,6 +96,7 @@ struct pstate {
 	int oom, toomany;
 	unsigned gseen[NKEYS]; /* line where each global key was set */
 	struct fmeta *meta;    /* one per feed */
+	size_t capfeeds;       /* room in cfg->feeds and meta */
 	struct config_feed *cur;
 	struct fmeta *curmeta;
 };
@@ -138,6 +139,112 @@ perr_add(struct pstate *ps, unsigned line, const char *fmt, ...)
 		ps->oom = 1;
 	else
 		ps->nerr++;
+}
+
+/* ---- index ---- */
+
+/* Open addressing with linear probing. A slot holds the 32-bit hash of its
+ * key and the feed's position + 1 (0: empty); keys are never removed. The
+ * first feed with a key is the one kept, as a scan in file order finds. */
+struct islot {
+	uint32_t hash, feed;
+};
+
+struct itable {
+	struct islot *slot;
+	size_t mask, n; /* capacity - 1 (a power of two, or 0 with no slots); keys */
+};
+
+struct config_index {
+	struct itable id;  /* by feed id */
+	struct itable url; /* by url_key(url) */
+};
+
+/* FNV-1a, folded to 32 bits. */
+static uint32_t
+str_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+/* Room for want keys at a load of at most 3/4. 0 or -1. */
+static int
+itable_reserve(struct itable *t, size_t want)
+{
+	size_t cap = 16;
+	struct islot *s;
+
+	if (t->slot != NULL && want <= (t->mask + 1) / 4 * 3)
+		return 0;
+	while (cap / 4 * 3 < want)
+		cap *= 2;
+	if ((s = calloc(cap, sizeof *s)) == NULL)
+		return -1;
+	for (size_t i = 0; t->slot != NULL && i <= t->mask; i++) {
+		size_t j = t->slot[i].hash & (cap - 1);
+
+		if (t->slot[i].feed == 0)
+			continue;
+		while (s[j].feed != 0)
+			j = (j + 1) & (cap - 1);
+		s[j] = t->slot[i];
+	}
+	free(t->slot);
+	t->slot = s;
+	t->mask = cap - 1;
+	return 0;
+}
+
+static int
+itable_add(struct itable *t, uint32_t hash, size_t feed)
+{
+	size_t i;
+
+	if (feed >= UINT32_MAX || itable_reserve(t, t->n + 1) < 0)
+		return -1;
+	for (i = hash & t->mask; t->slot[i].feed != 0; i = (i + 1) & t->mask)
+		;
+	t->slot[i].hash = hash;
+	t->slot[i].feed = (uint32_t)(feed + 1);
+	t->n++;
+	return 0;
+}
+
+/* Walks the feeds whose key has this hash: *pos starts at 0; returns the
+ * next feed's position + 1, or 0 at the end. */
+static size_t
+itable_next(const struct itable *t, uint32_t hash, size_t *pos)
+{
+	size_t i;
+
+	if (t->slot == NULL)
+		return 0;
+	if (*pos == 0)
+		*pos = (hash & t->mask) + 1;
+	for (i = *pos - 1; t->slot[i].feed != 0; i = (i + 1) & t->mask) {
+		if (t->slot[i].hash == hash) {
+			*pos = ((i + 1) & t->mask) + 1;
+			return t->slot[i].feed;
+		}
+	}
+	*pos = i + 1;
+	return 0;
+}
+
+static void
+index_free(struct config_index *x)
+{
+	if (x == NULL)
+		return;
+	free(x->id.slot);
+	free(x->url.slot);
+	free(x);
 }
 
 /* ---- durations, numbers ---- */
@@ -288,9 +395,13 @@ check_text(struct pstate *ps, unsigned line, const char *s, size_t n)
 	const unsigned char *u = (const unsigned char *)s;
 
 	for (size_t i = 0; i < n;) {
-		size_t l = buf_utf8_len(u + i, n - i);
+		size_t l;
 
-		if (l == 0) {
+		if (u[i] >= 0x20 && u[i] < 0x7f) { /* printable ASCII: most bytes */
+			i++;
+			continue;
+		}
+		if ((l = buf_utf8_len(u + i, n - i)) == 0) {
 			perr_add(ps, line, "invalid UTF-8 (byte 0x%02x at column %zu)", u[i],
 				 i + 1);
 			return -1;
@@ -567,7 +678,7 @@ set_tags(struct pstate *ps, unsigned line, struct config_feed *f, const char *v)
 	while (*p) {
 		size_t n = strcspn(p, ",");
 		const char *s = p, *e = p + n;
-		char tmp[MAX_TAG + 1], *t;
+		char tmp[MAX_TAG + 1], *t, **nt;
 		int dup = 0;
 
 		p = *e ? e + 1 : e;
@@ -598,11 +709,12 @@ set_tags(struct pstate *ps, unsigned line, struct config_feed *f, const char *v)
 			free(t);
 			continue;
 		}
-		if (f->tags == NULL && (f->tags = calloc(MAX_TAGS, sizeof *f->tags)) == NULL) {
+		if ((nt = realloc(f->tags, (f->ntags + 1) * sizeof *nt)) == NULL) {
 			free(t);
 			ps->oom = 1;
 			return -1;
 		}
+		f->tags = nt;
 		f->tags[f->ntags++] = t;
 	}
 	if (f->ntags == 0) {
@@ -829,27 +941,52 @@ parse_value(struct pstate *ps, unsigned line, char *p)
 	return out;
 }
 
+/* Room for want feeds in cfg->feeds and ps->meta. 0 or -1. */
+static int
+reserve_feeds(struct pstate *ps, size_t want)
+{
+	struct config *cfg = ps->cfg;
+	struct config_feed *f;
+	struct fmeta *m;
+
+	if (want <= ps->capfeeds)
+		return 0;
+	if ((f = realloc(cfg->feeds, want * sizeof *f)) == NULL)
+		return -1;
+	cfg->feeds = f;
+	if ((m = realloc(ps->meta, want * sizeof *m)) == NULL)
+		return -1;
+	ps->meta = m;
+	ps->capfeeds = want;
+	return 0;
+}
+
+/* The number of lines that may be section headers (their first non-blank
+ * byte is '['): room for that many feeds is made once, up front. */
+static size_t
+count_headers(const char *text, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t pos = 0; pos < len;) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+
+		while (pos < len && (text[pos] == ' ' || text[pos] == '\t'))
+			pos++;
+		n += pos < len && text[pos] == '[';
+		pos = nl ? (size_t)(nl - text) + 1 : len;
+	}
+	return n;
+}
+
 static int
 grow_feeds(struct pstate *ps)
 {
-	struct config *cfg = ps->cfg;
-	size_t n = cfg->nfeeds;
+	size_t n = ps->cfg->nfeeds;
 
-	/* Capacity is the next power of two, so grow at 0, 1, 2, 4, 8... */
-	if (n == 0 || (n & (n - 1)) == 0) {
-		size_t cap = n ? n * 2 : 1;
-		struct config_feed *f = realloc(cfg->feeds, cap * sizeof *f);
-		struct fmeta *m;
-
-		if (f == NULL)
-			return -1;
-		cfg->feeds = f;
-		m = realloc(ps->meta, cap * sizeof *m);
-		if (m == NULL)
-			return -1;
-		ps->meta = m;
-	}
-	memset(&cfg->feeds[n], 0, sizeof cfg->feeds[n]);
+	if (n == ps->capfeeds && reserve_feeds(ps, n ? n * 2 : 1) < 0)
+		return -1;
+	memset(&ps->cfg->feeds[n], 0, sizeof ps->cfg->feeds[n]);
 	memset(&ps->meta[n], 0, sizeof ps->meta[n]);
 	return 0;
 }
@@ -905,7 +1042,8 @@ parse_section(struct pstate *ps, unsigned line, char *p)
 	ps->curmeta = &ps->meta[ps->cfg->nfeeds];
 	ps->cfg->nfeeds++;
 	ps->cur->line = line;
-	if ((ps->cur->id = strdup(id)) == NULL)
+	if ((ps->cur->id = strdup(id)) == NULL ||
+	    itable_add(&ps->cfg->index->id, str_hash(id), ps->cfg->nfeeds - 1) < 0)
 		ps->oom = 1;
 	return;
 skip:
@@ -915,15 +1053,25 @@ skip:
 	ps->curmeta = NULL;
 }
 
+/* ASCII letters, digits, '_', '.' and '-' (whatever the locale). */
+static int
+key_char(unsigned char c)
+{
+	return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+	       c == '.' || c == '-';
+}
+
 static void
 parse_keyline(struct pstate *ps, unsigned line, char *p)
 {
-	size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-");
+	size_t n = 0;
 	char name[64], *v;
 	const struct key *k;
 	unsigned *seen;
 	size_t ki;
 
+	while (key_char((unsigned char)p[n]))
+		n++;
 	if (n == 0 || p[n + strspn(p + n, " \t")] != '=') {
 		perr_add(ps, line, "malformed line (expected 'key = value' or '[feed \"ID\"]')");
 		return;
@@ -985,6 +1133,23 @@ url_key(const char *url)
 	return c ? c : strdup(url);
 }
 
+/* The feed before i with the same url key as ukey[i] (the first one in the
+ * file), or NULL; ukey[i] joins the index when it has none. */
+static const struct config_feed *
+url_seen(struct pstate *ps, char **ukey, size_t i)
+{
+	struct itable *t = &ps->cfg->index->url;
+	uint32_t h = str_hash(ukey[i]);
+	size_t pos = 0, f;
+
+	while ((f = itable_next(t, h, &pos)) != 0)
+		if (strcmp(ukey[f - 1], ukey[i]) == 0)
+			return &ps->cfg->feeds[f - 1];
+	if (itable_add(t, h, i) < 0)
+		ps->oom = 1;
+	return NULL;
+}
+
 static void
 check_feeds(struct pstate *ps)
 {
@@ -994,12 +1159,14 @@ check_feeds(struct pstate *ps)
 	char **ukey = calloc(cfg->nfeeds + 1, sizeof *ukey);
 	char a[32], b[32];
 
-	if (ukey == NULL) {
+	if (ukey == NULL || itable_reserve(&cfg->index->url, cfg->nfeeds) < 0) {
 		ps->oom = 1;
+		free(ukey);
 		return;
 	}
 	for (size_t i = 0; i < cfg->nfeeds && !ps->oom; i++) {
 		struct config_feed *f = &cfg->feeds[i];
+		const struct config_feed *prev;
 
 		if (f->url == NULL) {
 			if (ps->meta[i].seen[kurl] == 0)
@@ -1014,14 +1181,10 @@ check_feeds(struct pstate *ps)
 			ps->oom = 1;
 			break;
 		}
-		for (size_t j = 0; j < i; j++) {
-			if (ukey[j] && strcmp(ukey[j], ukey[i]) == 0) {
-				perr_add(ps, ps->meta[i].seen[kurl],
-					 "feed '%s' has the same url as feed '%s' (line %u)", f->id,
-					 cfg->feeds[j].id, ps->meta[j].seen[kurl]);
-				break;
-			}
-		}
+		if ((prev = url_seen(ps, ukey, i)) != NULL)
+			perr_add(ps, ps->meta[i].seen[kurl],
+				 "feed '%s' has the same url as feed '%s' (line %u)", f->id,
+				 prev->id, ps->meta[prev - cfg->feeds].seen[kurl]);
 	}
 	for (size_t i = 0; i < cfg->nfeeds; i++)
 		free(ukey[i]);
@@ -1151,9 +1314,13 @@ config_parse(const char *name, const char *text, size_t len, struct config *cfg,
 	int rc = -1;
 
 	*errors = NULL;
-	if (defaults(cfg, name) < 0 ||
+	if (defaults(cfg, name) < 0 || (cfg->index = calloc(1, sizeof *cfg->index)) == NULL ||
 	    (slash && (ps.dir = strndup(name, (size_t)(slash - name) ? (size_t)(slash - name)
 								     : 1)) == NULL)) {
+		ps.oom = 1;
+		goto out;
+	}
+	if (reserve_feeds(&ps, count_headers(text, len)) < 0) {
 		ps.oom = 1;
 		goto out;
 	}
@@ -1246,32 +1413,66 @@ config_free(struct config *cfg)
 	free(cfg->socket_group);
 	free(cfg->user_agent);
 	free(cfg->fold_language);
+	index_free(cfg->index);
 	memset(cfg, 0, sizeof *cfg);
 }
 
 const struct config_feed *
 config_feed_find(const struct config *cfg, const char *id)
 {
-	for (size_t i = 0; cfg && i < cfg->nfeeds; i++)
-		if (cfg->feeds[i].id && strcmp(cfg->feeds[i].id, id) == 0)
-			return &cfg->feeds[i];
+	size_t pos = 0, f;
+	uint32_t h;
+
+	if (cfg == NULL)
+		return NULL;
+	if (cfg->index == NULL) {
+		for (size_t i = 0; i < cfg->nfeeds; i++)
+			if (cfg->feeds[i].id && strcmp(cfg->feeds[i].id, id) == 0)
+				return &cfg->feeds[i];
+		return NULL;
+	}
+	h = str_hash(id);
+	while ((f = itable_next(&cfg->index->id, h, &pos)) != 0)
+		if (strcmp(cfg->feeds[f - 1].id, id) == 0)
+			return &cfg->feeds[f - 1];
 	return NULL;
+}
+
+/* 1 when feed f's url has the key want, 0 when not, -1 out of memory. */
+static int
+url_is(const struct config_feed *f, const char *want)
+{
+	char *k;
+	int same;
+
+	if (f->url == NULL)
+		return 0;
+	if ((k = url_key(f->url)) == NULL)
+		return -1;
+	same = strcmp(k, want) == 0;
+	free(k);
+	return same;
 }
 
 const struct config_feed *
 config_feed_find_url(const struct config *cfg, const char *url)
 {
-	char *want = url_key(url);
 	const struct config_feed *res = NULL;
+	char *want;
+	size_t pos = 0, f;
 
-	for (size_t i = 0; want && cfg && i < cfg->nfeeds && res == NULL; i++) {
-		char *k;
+	if (cfg == NULL || (want = url_key(url)) == NULL)
+		return NULL;
+	if (cfg->index == NULL) {
+		for (size_t i = 0; i < cfg->nfeeds && res == NULL; i++)
+			if (url_is(&cfg->feeds[i], want) > 0)
+				res = &cfg->feeds[i];
+	} else {
+		uint32_t h = str_hash(want);
 
-		if (cfg->feeds[i].url == NULL || (k = url_key(cfg->feeds[i].url)) == NULL)
-			continue;
-		if (strcmp(k, want) == 0)
-			res = &cfg->feeds[i];
-		free(k);
+		while (res == NULL && (f = itable_next(&cfg->index->url, h, &pos)) != 0)
+			if (url_is(&cfg->feeds[f - 1], want) > 0)
+				res = &cfg->feeds[f - 1];
 	}
 	free(want);
 	return res;

@@ -19,6 +19,10 @@ struct config_feed {
 	unsigned line;		/* line of the section header */
 };
 
+/* Lookups of feeds by id and by url (config.c): built by config_parse,
+ * freed by config_free. */
+struct config_index;
+
 struct config {
 	char *path;		/* the file read (as given) */
 	char *database;		/* expanded: ~ and $VARS resolved */
@@ -42,6 +46,10 @@ struct config {
 
 	struct config_feed *feeds;
 	size_t nfeeds;
+	/* feeds by id and url for config_feed_find and config_feed_find_url:
+	 * set by config_parse and valid while feeds is unchanged; NULL in a
+	 * struct config filled by hand (the lookups then scan feeds). */
+	struct config_index *index;
 };
 
 /* Values used when a key is absent. */
@@ -94,11 +102,14 @@ int config_parse_duration(const char *s, unsigned *secs);
  * "1d2h") into out; returns out. */
 char *config_format_duration(unsigned secs, char *out, size_t outlen);
 
-/* Returns the feed with this id, or NULL. Borrowed. */
+/* Returns the feed with this id, or NULL. Borrowed. O(1) on average with
+ * cfg->index, a scan of the feeds without. */
 const struct config_feed *config_feed_find(const struct config *cfg, const char *id);
 
 /* Returns the feed whose url is the same as url (compared in canonical form
- * for http(s): see url_canonical), or NULL. Borrowed. */
+ * for http(s): see url_canonical), or NULL. Borrowed. O(1) on average with
+ * cfg->index (one url_canonical for url, one for the feed found), a scan of
+ * the feeds without. */
 const struct config_feed *config_feed_find_url(const struct config *cfg, const char *url);
 
 /* 1 when s is a valid feed id: 1..CONFIG_MAX_ID bytes of ASCII letters,
@@ -112,56 +123,16 @@ int config_id_valid(const char *s);
  * caller frees; NULL when memory runs out. */
 char *config_feed_id_suggest(const struct config *cfg, const char *url);
 
-/* Editing feeds.conf (daemon/confedit.c), for the client's add, remove and
- * import. Each edit reads path, checks it parses cleanly, changes only the
- * lines of the sections concerned (every other byte, comments and order
- * included, is kept), parses the result again with config_parse, and only
- * then replaces the file: a temporary file in the same directory, fsync,
- * rename, fsync of the directory. A failed edit leaves the file untouched.
- * A symlinked path edits its target. Errors go to err ("FILE:LINE: ..." when
- * the problem is a line of the file). */
-struct config_edit_feed {
-	const char *id;		/* NULL: config_feed_id_suggest() */
-	const char *url;
-	const char *name;	/* or NULL */
-	const char *interval;	/* a duration as written, or NULL */
-	const char *const *tags;	/* ntags tags; commas become spaces */
-	size_t ntags;
-};
-
-enum {
-	CONFIG_EDIT_ALLOW_FILE = 1,	/* accept file:// URLs */
-	CONFIG_EDIT_SKIP_EXISTING = 2,	/* skip a url already present, no error */
-};
-
-/* Appends one [feed "id"] section per entry, in order. *added (may be NULL)
- * gets the number of sections written. Returns 0 or -1 (nothing written). */
-int config_edit_append(const char *path, const struct config_edit_feed *feeds, size_t n,
-		       int flags, size_t *added, char *err, size_t errlen);
-
-/* One feed, file:// allowed (the same rules as writing the file by hand).
- * tags is comma-separated or NULL; id NULL picks one from the url. id_out
- * (may be NULL) receives the id written. Returns 0 or -1. */
-int config_edit_add(const char *path, const char *id, const char *url, const char *name,
-		    const char *interval, const char *tags, char *id_out, size_t id_outlen,
-		    char *err, size_t errlen);
-
-/* Import: appends one section per feed of an OPML document (daemon/opml.h;
- * name is used in its error messages), with the OPML title as name and its
- * folders and categories as tags. Feeds already present are counted in
- * *existing, entries whose url is not http(s) in *invalid (both may be
- * NULL); neither is an error. Returns 0 or -1 (nothing written). */
-int config_import_opml(const char *path, const char *name, const char *data, size_t len,
-		       size_t *added, size_t *existing, size_t *invalid, char *err, size_t errlen);
-
-/* Export: cfg's feeds as an OPML 2.0 document (title: the feed's name, else
- * its id; tags as folders and categories). date is the Unix time for
- * dateCreated (0: none). Malloc'd, caller frees; NULL when memory runs out. */
-char *config_export_opml(const struct config *cfg, long long date);
-
-/* Removes the section of feed id, with the comment lines directly above its
- * header (no blank line between) and the blank lines that ended it.
- * Returns 0, or -1 (no such feed, or any error). */
-int config_edit_remove(const char *path, const char *id, char *err, size_t errlen);
+/* Editing feeds.conf (add, remove, OPML import and export) is confedit.h's.
+ *
+ * Transitional, for daemon/commands.c until it includes confedit.h and uses
+ * the confedit_ names: the old names of that API. Delete this block then. */
+#include "confedit.h"
+#define config_edit_feed       confedit_feed
+#define CONFIG_EDIT_ALLOW_FILE CONFEDIT_ALLOW_FILE
+#define CONFIG_EDIT_SKIP_EXISTING CONFEDIT_SKIP_EXISTING
+#define config_edit_append     confedit_append
+#define config_edit_add        confedit_add
+#define config_edit_remove     confedit_remove
 
 #endif

@@ -174,24 +174,12 @@ html_in_set(const char *const *set, size_t n, const char *s)
 	return bsearch(s, set, n, sizeof *set, cmp_str) != NULL;
 }
 
-/* ---------------------------------------------------------------- walk state */
-
-struct walk {
-	struct buf *html; /* NULL: text only */
-	int no_fast;      /* always parse with gumbo (html_clean_gumbo) */
-	struct buf text;
-	const char *base;
-	struct html_arena *arena;
-	int depth;
-	int lenient;       /* text only: skip what is too deep instead of failing */
-	int pre;           /* inside <pre>: text whitespace kept */
-	int nl, sp;        /* pending newlines (0..2) and space in the text */
-	int ol;            /* next number in the innermost <ol>, 0 in a <ul> */
-	const char *error; /* why the walk stopped */
-};
+/* ---------------------------------------------------------------- walk state
+ *
+ * struct html_walk is in html_int.h. */
 
 static int
-put(struct walk *w, struct buf *b, const char *s, size_t n)
+put(struct html_walk *w, struct buf *b, const char *s, size_t n)
 {
 	if (buf_append(b, s, n) == 0)
 		return 0;
@@ -200,14 +188,14 @@ put(struct walk *w, struct buf *b, const char *s, size_t n)
 }
 
 static int
-puts_(struct walk *w, struct buf *b, const char *s)
+puts_(struct html_walk *w, struct buf *b, const char *s)
 {
 	return put(w, b, s, strlen(s));
 }
 
 /* Appends s escaped for text content (quote = 0) or a quoted attribute. */
 static int
-put_escaped(struct walk *w, const char *s, size_t n, int quote)
+put_escaped(struct html_walk *w, const char *s, size_t n, int quote)
 {
 	size_t run = 0, i = 0;
 
@@ -247,7 +235,7 @@ put_escaped(struct walk *w, const char *s, size_t n, int quote)
 /* ---------------------------------------------------------------- text rendering */
 
 static void
-text_break(struct walk *w, int lines)
+text_break(struct html_walk *w, int lines)
 {
 	if (w->nl < lines)
 		w->nl = lines;
@@ -255,7 +243,7 @@ text_break(struct walk *w, int lines)
 
 /* Writes what is pending before visible text: line breaks or one space. */
 static int
-text_flush(struct walk *w)
+text_flush(struct html_walk *w)
 {
 	static const char nls[] = "\n\n";
 	int rc = 0;
@@ -318,7 +306,7 @@ text_words_end(const char *s, size_t i, size_t n)
 /* Text content: whitespace runs (and no-break spaces) fold into one space,
  * except inside <pre>. */
 static int
-text_put(struct walk *w, const char *s, size_t n)
+text_put(struct html_walk *w, const char *s, size_t n)
 {
 	size_t i = 0;
 
@@ -393,7 +381,7 @@ data_image_ok(const char *v)
  * "java\tscript:" and " javascript:" are seen for what they are; gumbo has already decoded
  * character references. */
 static char *
-url_clean(struct walk *w, const char *elem, const char *attr, const char *v, int *oom)
+url_clean(struct html_walk *w, const char *elem, const char *attr, const char *v, int *oom)
 {
 	size_t n = strlen(v), i = 0, j = 0;
 	char *s, *res;
@@ -562,7 +550,7 @@ svg_value_ok(const char *v)
 /* The value to write for an allowlisted attribute, or NULL to drop it; a
  * malloc'd copy in *own when it differs from the source. */
 static int
-attr_value(struct walk *w, GumboNamespaceEnum ns, const char *elem, const char *lname,
+attr_value(struct html_walk *w, GumboNamespaceEnum ns, const char *elem, const char *lname,
 	   const char *v, const char **out, char **own)
 {
 	int oom = 0;
@@ -597,7 +585,7 @@ nomem:
 }
 
 static int
-write_attrs(struct walk *w, const GumboElement *e, const char *elem)
+write_attrs(struct html_walk *w, const GumboElement *e, const char *elem)
 {
 	const GumboVector *attrs = &e->attributes;
 	const char *const *allow = html_attrs;
@@ -652,10 +640,10 @@ out_name(const GumboElement *e, const char *name)
 	return name;
 }
 
-static int walk_nodes(struct walk *w, const GumboVector *kids);
+static int walk_nodes(struct html_walk *w, const GumboVector *kids);
 
 static int
-write_kept(struct walk *w, const GumboElement *e, const char *name)
+write_kept(struct html_walk *w, const GumboElement *e, const char *name)
 {
 	const char *oname = out_name(e, name);
 	int root_ns = (e->tag_namespace == GUMBO_NAMESPACE_SVG && strcmp(name, "svg") == 0) ||
@@ -682,7 +670,7 @@ write_kept(struct walk *w, const GumboElement *e, const char *name)
 /* Text layout around an element: line breaks for blocks, a marker for list
  * items, kept whitespace in <pre>. Returns what text_close restores. */
 static int
-text_open(struct walk *w, const GumboElement *e, int lines)
+text_open(struct html_walk *w, const GumboElement *e, int lines)
 {
 	int saved = w->ol;
 
@@ -721,7 +709,7 @@ text_open(struct walk *w, const GumboElement *e, int lines)
 }
 
 static void
-text_close(struct walk *w, const GumboElement *e, int lines, int saved)
+text_close(struct html_walk *w, const GumboElement *e, int lines, int saved)
 {
 	text_break(w, lines);
 	if (e->tag == GUMBO_TAG_PRE)
@@ -733,7 +721,7 @@ text_close(struct walk *w, const GumboElement *e, int lines, int saved)
 /* iframe, noembed, noframes: their text is fallback markup; parse it as
  * HTML and sanitize that (it is smaller than the input, so this ends). */
 static int
-walk_reparse(struct walk *w, const GumboElement *e)
+walk_reparse(struct html_walk *w, const GumboElement *e)
 {
 	struct buf src = {0};
 	GumboOutput *g;
@@ -763,7 +751,7 @@ out:
 }
 
 static int
-walk_element(struct walk *w, const GumboNode *n)
+walk_element(struct html_walk *w, const GumboNode *n)
 {
 	const GumboElement *e = &n->v.element;
 	char name[32];
@@ -799,7 +787,7 @@ walk_element(struct walk *w, const GumboNode *n)
 }
 
 static int
-walk_nodes(struct walk *w, const GumboVector *kids)
+walk_nodes(struct html_walk *w, const GumboVector *kids)
 {
 	for (unsigned i = 0; i < kids->length; i++) {
 		const GumboNode *n = kids->data[i];
@@ -829,8 +817,10 @@ walk_nodes(struct walk *w, const GumboVector *kids)
 
 /* ---------------------------------------------------------------- API */
 
-static int
-run(struct walk *w, const char *in, size_t len)
+/* The arena lives in this frame: w->arena points at it only while the walk
+ * runs, and is NULL again on every return. */
+int
+html_walk_run(struct html_walk *w, const char *in, size_t len)
 {
 	struct html_arena arena = {0};
 	GumboOutput *g;
@@ -841,7 +831,7 @@ run(struct walk *w, const char *in, size_t len)
 	w->text.limit = HTML_MAX_OUTPUT;
 	if (len > HTML_MAX_INPUT) {
 		w->error = "input longer than the limit";
-		return -1;
+		goto out;
 	}
 	if (in == NULL)
 		in = "", len = 0;
@@ -856,12 +846,12 @@ run(struct walk *w, const char *in, size_t len)
 	}
 	if (html_depth_cut(in, len, &cut) < 0) {
 		w->error = "out of memory";
-		return -1;
+		goto out;
 	}
 	if (cut < len) {
 		if (!w->lenient) {
 			w->error = "elements nested deeper than the limit";
-			return -1;
+			goto out;
 		}
 		len = cut; /* text only: what comes before the deep part */
 	}
@@ -872,6 +862,7 @@ run(struct walk *w, const char *in, size_t len)
 	rc = walk_nodes(w, &g->root->v.element.children);
 out:
 	html_arena_free(&arena);
+	w->arena = NULL;
 	return rc;
 }
 
@@ -880,10 +871,10 @@ clean(const char *in, size_t len, const char *base, struct html_result *out, cha
       size_t errlen, int no_fast)
 {
 	struct buf html = {.limit = HTML_MAX_OUTPUT};
-	struct walk w = {.html = &html, .base = base, .no_fast = no_fast};
+	struct html_walk w = {.html = &html, .base = base, .no_fast = no_fast};
 
 	memset(out, 0, sizeof *out);
-	if (run(&w, in, len) < 0)
+	if (html_walk_run(&w, in, len) < 0)
 		goto fail;
 	if ((out->html = buf_detach(&html)) == NULL || (out->text = buf_detach(&w.text)) == NULL) {
 		w.error = "out of memory";
@@ -918,12 +909,12 @@ html_clean_gumbo(const char *in, size_t len, const char *base, struct html_resul
 char *
 html_to_text(const char *in, size_t len)
 {
-	struct walk w = {.lenient = 1};
+	struct html_walk w = {.lenient = 1};
 
 	if (len > HTML_MAX_INPUT)
 		len = HTML_MAX_INPUT;
 	/* Past the output limit the text is simply cut there. */
-	if (run(&w, in, len) < 0 && w.error &&
+	if (html_walk_run(&w, in, len) < 0 && w.error &&
 	    strcmp(w.error, "output longer than the limit") != 0) {
 		buf_free(&w.text);
 		return NULL;

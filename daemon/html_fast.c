@@ -521,10 +521,16 @@ const GumboVector *
 html_fast_parse(struct html_arena *a, const char *in, size_t len)
 {
 	jmp_buf jump;
+	const GumboVector *kids;
 
 	a->jump = &jump;
 	a->allocs = 0;
-	if (setjmp(jump) != 0)
+	if (setjmp(jump) != 0) {
+		a->jump = NULL;
 		return NULL;
-	return fast_run(a, in, len);
+	}
+	kids = fast_run(a, in, len);
+	/* jump dies with this frame: the arena outlives it. */
+	a->jump = NULL;
+	return kids;
 }

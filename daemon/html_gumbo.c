@@ -14,6 +14,16 @@
  * written it, while closing table sections (valgrind shows it on a plain
  * "<table><tbody><tr><td>" with malloc); zeroed, that read is at least
  * deterministic. */
+/* Out of arena memory: back to the parse that is running, or NULL when
+ * none is (a->jump is set only while a parse runs). */
+static void *
+arena_fail(struct html_arena *a)
+{
+	if (a->jump != NULL)
+		longjmp(*a->jump, 1);
+	return NULL;
+}
+
 void *
 html_arena_alloc(void *ud, size_t n)
 {
@@ -25,7 +35,7 @@ html_arena_alloc(void *ud, size_t n)
 	while (((size_t)1 << cls) < n && cls < ARENA_CLASSES - 1)
 		cls++;
 	if (((size_t)1 << cls) < n)
-		longjmp(*a->jump, 1);
+		return arena_fail(a);
 	if (a->free[cls] != NULL) {
 		p = a->free[cls];
 		memcpy(&a->free[cls], p, sizeof(void *));
@@ -36,7 +46,7 @@ html_arena_alloc(void *ud, size_t n)
 		size_t size = n > 65536 ? n : 65536;
 
 		if (a->total + size > HTML_MAX_PARSE_MEM || (c = malloc(sizeof *c + size)) == NULL)
-			longjmp(*a->jump, 1);
+			return arena_fail(a);
 		c->size = size;
 		c->used = 0;
 		c->next = a->head;
@@ -80,6 +90,7 @@ html_parse_fragment(struct html_arena *a, const char *in, size_t len)
 {
 	jmp_buf jump;
 	GumboOptions opt = kGumboDefaultOptions;
+	GumboOutput *g;
 
 	opt.allocator = html_arena_alloc;
 	opt.deallocator = html_arena_free_one;
@@ -89,9 +100,14 @@ html_parse_fragment(struct html_arena *a, const char *in, size_t len)
 	opt.max_errors = 0;
 	a->jump = &jump;
 	a->allocs = 0;
-	if (setjmp(jump) != 0)
+	if (setjmp(jump) != 0) {
+		a->jump = NULL;
 		return NULL;
-	return gumbo_parse_with_options(&opt, in, len);
+	}
+	g = gumbo_parse_with_options(&opt, in, len);
+	/* jump dies with this frame: the arena outlives it. */
+	a->jump = NULL;
+	return g;
 }
 
 /* ---------------------------------------------------------------- depth pre-scan

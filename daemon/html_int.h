@@ -18,6 +18,7 @@
 
 #include <gumbo.h>
 
+#include "buf.h"
 #include "html.h"
 
 #define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
@@ -88,13 +89,14 @@ struct html_chunk {
 struct html_arena {
 	struct html_chunk *head;
 	size_t total;
-	jmp_buf *jump;
+	jmp_buf *jump; /* in the frame of the parse running, else NULL */
 	void *free[ARENA_CLASSES];
 	unsigned allocs; /* since the parse started */
 };
 
 /* gumbo's allocator and deallocator (ud is the arena); html_arena_alloc
- * jumps to *a->jump when the arena is over HTML_MAX_PARSE_MEM. */
+ * jumps to *a->jump when the arena is over HTML_MAX_PARSE_MEM, or returns
+ * NULL when no parse is running. */
 void *html_arena_alloc(void *ud, size_t n);
 void html_arena_free_one(void *ud, void *ptr);
 /* Frees every block at once; the arena can be used again. */
@@ -112,5 +114,27 @@ int html_depth_cut(const char *s, size_t n, size_t *cut);
 /* The fast path (html_fast.c): the children of the tree of in, built in the
  * arena, when in is simple markup; NULL otherwise (then gumbo parses it). */
 const GumboVector *html_fast_parse(struct html_arena *a, const char *in, size_t len);
+
+/* ---------------------------------------------------------------- walk */
+
+/* One sanitizing walk (html.c): html_clean, html_clean_gumbo and
+ * html_to_text each fill one in their frame and run it. */
+struct html_walk {
+	struct buf *html;         /* NULL: text only; borrowed */
+	int no_fast;              /* always parse with gumbo (html_clean_gumbo) */
+	struct buf text;          /* the text rendering; the caller frees it */
+	const char *base;         /* borrowed */
+	struct html_arena *arena; /* the tree's, while html_walk_run runs; else NULL */
+	int depth;
+	int lenient;       /* text only: skip what is too deep instead of failing */
+	int pre;           /* inside <pre>: text whitespace kept */
+	int nl, sp;        /* pending newlines (0..2) and space in the text */
+	int ol;            /* next number in the innermost <ol>, 0 in a <ul> */
+	const char *error; /* why the walk stopped */
+};
+
+/* Parses in (len bytes; the fast path unless w->no_fast, else gumbo) and
+ * walks the tree into w->html and w->text. 0, or -1 with w->error set. */
+int html_walk_run(struct html_walk *w, const char *in, size_t len);
 
 #endif

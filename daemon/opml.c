@@ -389,33 +389,84 @@ folder_of(const struct opml_feed *f)
 	return f->ntags ? f->tags[0] : NULL;
 }
 
+/* A feed and its folder, for sorting the feeds into folders. */
+struct fref {
+	const char *folder;
+	size_t i;
+};
+
+static int
+cmp_fref(const void *a, const void *b)
+{
+	const struct fref *x = a, *y = b;
+	int c = strcmp(x->folder, y->folder);
+
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* next[i]: the next feed after i in i's folder, n after the last (and for
+ * a feed with no folder); lead[i] (i with a folder): the folder's first
+ * feed. Sorting, not a scan per folder: a document of many folders is not
+ * quadratic. 0 or -1. */
+static int
+group_folders(const struct opml_feed *feeds, size_t n, size_t *next, size_t *lead)
+{
+	struct fref *r = calloc(n + 1, sizeof *r);
+	size_t m = 0;
+
+	if (r == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		next[i] = n;
+		if (folder_of(&feeds[i]))
+			r[m++] = (struct fref){folder_of(&feeds[i]), i};
+	}
+	qsort(r, m, sizeof *r, cmp_fref);
+	for (size_t k = 0; k < m; k++) {
+		int same = k > 0 && strcmp(r[k - 1].folder, r[k].folder) == 0;
+
+		lead[r[k].i] = same ? lead[r[k - 1].i] : r[k].i;
+		if (same)
+			next[r[k - 1].i] = r[k].i;
+	}
+	free(r);
+	return 0;
+}
+
+/* Feeds in order, except that each folder is written whole where its
+ * first feed is. */
 static int
 put_body(struct buf *b, const struct opml_feed *feeds, size_t n)
 {
+	size_t *next = calloc(n + 1, sizeof *next), *lead = calloc(n + 1, sizeof *lead);
+	int rc = -1;
+
+	if (next == NULL || lead == NULL || group_folders(feeds, n, next, lead) < 0)
+		goto out;
 	for (size_t i = 0; i < n; i++) {
 		const char *fo = folder_of(&feeds[i]);
-		int seen = 0;
 
 		if (fo == NULL) {
 			if (put_feed(b, &feeds[i], "    ") < 0)
-				return -1;
+				goto out;
 			continue;
 		}
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = folder_of(&feeds[j]) && strcmp(folder_of(&feeds[j]), fo) == 0;
-		if (seen)
+		if (lead[i] != i)
 			continue; /* written with the folder's first feed */
 		if (buf_puts(b, "    <outline") < 0 || put_attr(b, "text", fo) < 0 ||
 		    put_attr(b, "title", fo) < 0 || buf_puts(b, ">\n") < 0)
-			return -1;
-		for (size_t j = i; j < n; j++)
-			if (folder_of(&feeds[j]) && strcmp(folder_of(&feeds[j]), fo) == 0 &&
-			    put_feed(b, &feeds[j], "      ") < 0)
-				return -1;
+			goto out;
+		for (size_t j = i; j < n; j = next[j])
+			if (put_feed(b, &feeds[j], "      ") < 0)
+				goto out;
 		if (buf_puts(b, "    </outline>\n") < 0)
-			return -1;
+			goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	free(next);
+	free(lead);
+	return rc;
 }
 
 char *

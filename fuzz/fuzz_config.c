@@ -1,7 +1,7 @@
 /* fuzz_config: libFuzzer target for feeds.conf parsing (config_parse).
  *
  * On success the config must be consistent (every feed has a valid, unique
- * id and a url; nfeeds and the array agree); on failure the error text must
+ * id and a url, and the index finds it by both; nfeeds and the array agree); on failure the error text must
  * be non-empty and every line must name the file ("fuzz.conf:"), so a user
  * can find each mistake. Build and run: see mk/fuzz.am ("make fuzz"). */
 #include <stdint.h>
@@ -29,9 +29,11 @@ check_ok(const struct config *cfg)
 		for (size_t t = 0; t < f->ntags; t++)
 			if (f->tags[t] == NULL)
 				abort();
-		if (config_feed_find(cfg, f->id) != f)
+		if (config_feed_find(cfg, f->id) != f || config_feed_find_url(cfg, f->url) != f)
 			abort();
 	}
+	if (cfg->index == NULL)
+		abort();
 }
 
 static void

@@ -66,21 +66,6 @@ write_file(const char *path, const char *text)
 	assert_int_equal(fclose(fp), 0);
 }
 
-static char *
-read_file(const char *path)
-{
-	FILE *fp = fopen(path, "rb");
-	struct buf b = {0};
-	char chunk[4096];
-	size_t n;
-
-	assert_non_null(fp);
-	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
-		assert_int_equal(buf_append(&b, chunk, n), 0);
-	fclose(fp);
-	return buf_detach(&b);
-}
-
 static void
 rm_rf(const char *dir)
 {
@@ -457,6 +442,140 @@ test_err_limit(void **state)
 	free(text);
 }
 
+/* ---- lookups ---- */
+
+/* url_canonical is wrapped (-Wl,--wrap=url_canonical in mk/config.am) so a
+ * test can count the calls config.c makes: a lookup must not canonicalize
+ * every feed's url. */
+char *__real_url_canonical(const char *s);
+char *__wrap_url_canonical(const char *s);
+static size_t canonical_calls;
+
+char *
+__wrap_url_canonical(const char *s)
+{
+	canonical_calls++;
+	return __real_url_canonical(s);
+}
+
+#define MANY 3000
+
+/* MANY feeds; every 7th with a name, hosts shared by ten feeds each. */
+static char *
+many_feeds(void)
+{
+	struct buf b = {0};
+
+	for (int i = 0; i < MANY; i++) {
+		assert_int_equal(buf_printf(&b,
+					    "[feed \"f%d\"]\nurl = https://h%d.example/feed/%d\n",
+					    i, i / 10, i),
+				 0);
+		if (i % 7 == 0)
+			assert_int_equal(buf_printf(&b, "name = Feed %d\n", i), 0);
+		assert_int_equal(buf_puts(&b, "\n"), 0);
+	}
+	return buf_detach(&b);
+}
+
+static void
+test_lookup_index(void **state)
+{
+	char *text = many_feeds(), id[32], url[96];
+	struct config cfg, hand = {0};
+	const struct config_feed *f;
+
+	(void)state;
+	parse_ok(text, &cfg);
+	assert_int_equal(cfg.nfeeds, MANY);
+	assert_non_null(cfg.index);
+	for (int i = 0; i < MANY; i += 37) {
+		snprintf(id, sizeof id, "f%d", i);
+		f = config_feed_find(&cfg, id);
+		assert_non_null(f);
+		assert_ptr_equal(f, &cfg.feeds[i]);
+		/* The same url as written, and in other spellings of it. */
+		snprintf(url, sizeof url, "https://h%d.example/feed/%d", i / 10, i);
+		assert_ptr_equal(config_feed_find_url(&cfg, url), f);
+		snprintf(url, sizeof url, "http://www.H%d.example/feed/%d?utm_source=x#top", i / 10,
+			 i);
+		assert_ptr_equal(config_feed_find_url(&cfg, url), f);
+	}
+	assert_null(config_feed_find(&cfg, "f3000"));
+	assert_null(config_feed_find(&cfg, "F1"));
+	assert_null(config_feed_find(&cfg, ""));
+	assert_null(config_feed_find_url(&cfg, "https://h0.example/feed/11"));
+	assert_null(config_feed_find_url(&cfg, "file:///h0.example/feed/1"));
+	assert_null(config_feed_find(NULL, "f1"));
+	assert_null(config_feed_find_url(NULL, "https://h0.example/feed/1"));
+
+	/* A struct config filled by hand has no index: the lookups scan. */
+	hand.feeds = cfg.feeds;
+	hand.nfeeds = cfg.nfeeds;
+	assert_ptr_equal(config_feed_find(&hand, "f2999"), &cfg.feeds[2999]);
+	assert_ptr_equal(config_feed_find_url(&hand, "https://www.h299.example/feed/2999"),
+			 &cfg.feeds[2999]);
+	assert_null(config_feed_find(&hand, "nope"));
+	config_free(&cfg);
+	assert_null(cfg.index);
+	free(text);
+}
+
+/* config_feed_find_url is O(1): one url_canonical for the url asked, one
+ * for the feed it finds, whatever the number of feeds; the parse makes one
+ * per feed. (The scan it replaces made MANY + 1 per lookup.) */
+static void
+test_lookup_cost(void **state)
+{
+	char *text = many_feeds();
+	struct config cfg;
+
+	(void)state;
+	canonical_calls = 0;
+	parse_ok(text, &cfg);
+	assert_int_equal(canonical_calls, MANY);
+	canonical_calls = 0;
+	assert_ptr_equal(config_feed_find_url(&cfg, "https://h299.example/feed/2990"),
+			 &cfg.feeds[2990]);
+	assert_in_range(canonical_calls, 1, 2);
+	canonical_calls = 0;
+	assert_null(config_feed_find_url(&cfg, "https://h299.example/feed/nope"));
+	assert_in_range(canonical_calls, 1, 2);
+	config_free(&cfg);
+	free(text);
+}
+
+/* Duplicates among many feeds: each reported once, against the first feed
+ * with that id or url, in line order, with the messages of a short file. */
+static void
+test_lookup_duplicates(void **state)
+{
+	struct buf b = {0};
+	struct config cfg;
+	char *text, *errors = NULL;
+
+	(void)state;
+	for (int i = 0; i < MANY; i++)
+		assert_int_equal(
+			buf_printf(&b, "[feed \"f%d\"]\nurl = https://h.example/%d\n", i, i), 0);
+	/* lines 6001..: a repeated id, a url repeated twice, a canonical twin */
+	assert_int_equal(buf_puts(&b,
+				  "[feed \"f17\"]\nurl = https://h.example/new\n"
+				  "[feed \"g1\"]\nurl = https://h.example/2000\n"
+				  "[feed \"g2\"]\nurl = https://h.example/2000\n"
+				  "[feed \"g3\"]\nurl = http://www.h.example/5?utm_medium=rss\n"),
+			 0);
+	text = buf_detach(&b);
+	assert_int_equal(config_parse("feeds.conf", text, strlen(text), &cfg, &errors), -1);
+	assert_string_equal(
+		errors, "feeds.conf:6001: duplicate feed id 'f17' (first defined on line 35)\n"
+			"feeds.conf:6004: feed 'g1' has the same url as feed 'f2000' (line 4002)\n"
+			"feeds.conf:6006: feed 'g2' has the same url as feed 'f2000' (line 4002)\n"
+			"feeds.conf:6008: feed 'g3' has the same url as feed 'f5' (line 12)");
+	free(errors);
+	free(text);
+}
+
 /* ---- paths ---- */
 
 static void
@@ -644,36 +763,9 @@ test_demo_conf(void **state)
 /* ---- ids ---- */
 
 static void
-check_slug(const struct config *cfg, const char *url, const char *want)
+test_id_valid(void **state)
 {
-	char *got = config_feed_id_suggest(cfg, url);
-
-	assert_non_null(got);
-	assert_string_equal(got, want);
-	assert_true(config_id_valid(got));
-	free(got);
-}
-
-static void
-test_id_suggest(void **state)
-{
-	struct config cfg;
-
 	(void)state;
-	check_slug(NULL, "https://feeds.bbci.co.uk/news/world/rss.xml", "bbci-world");
-	check_slug(NULL, "https://www.aljazeera.com/xml/rss/all.xml", "aljazeera");
-	check_slug(NULL, "https://rss.dw.com/rdf/rss-en-world", "dw-world");
-	check_slug(NULL, "https://www.aa.com.tr/en/rss/default?cat=world", "aa");
-	check_slug(NULL, "https://feeds.npr.org/1004/rss.xml", "npr");
-	check_slug(NULL, "https://tass.com/rss/v2.xml", "tass-v2");
-	check_slug(NULL, "file:///home/u/examples/northwind-herald.xml", "northwind-herald");
-	check_slug(NULL, "https://example.com", "example");
-	check_slug(NULL, "http://localhost:8080/feed", "localhost");
-	parse_ok("[feed \"bbci-world\"]\nurl = https://a.example/\n[feed \"bbci-world-2\"]\n"
-		 "url = https://b.example/\n",
-		 &cfg);
-	check_slug(&cfg, "https://feeds.bbci.co.uk/news/world/rss.xml", "bbci-world-3");
-	config_free(&cfg);
 	assert_true(config_id_valid("a"));
 	assert_true(config_id_valid("A.b_c-9"));
 	assert_false(config_id_valid(""));
@@ -684,386 +776,20 @@ test_id_suggest(void **state)
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
 }
 
-/* ---- editing ---- */
-
-static const char original[] = "# My feeds. Edited by hand and by herald.\n"
-			       "interval = 30m ; global\n"
-			       "\n"
-			       "# The BBC world desk\n"
-			       "[feed \"bbc\"]\n"
-			       "url = https://feeds.bbci.co.uk/news/world/rss.xml\n"
-			       "# tags = old\n"
-			       "interval = 15m\n"
-			       "\n"
-			       "# --- Europe ---\n"
-			       "\n"
-			       "[feed \"dw\"]\n"
-			       "url = https://rss.dw.com/rdf/rss-en-world   # English\n";
-
-static void
-test_edit_add_remove(void **state)
-{
-	char *dir = tmpdir(), path[PATH_MAX], err[1024], id[80];
-	char *text;
-	struct config cfg;
-	char *errors = NULL;
-	struct stat st;
-
-	(void)state;
-	snprintf(path, sizeof path, "%s/feeds.conf", dir);
-	write_file(path, original);
-	assert_int_equal(chmod(path, 0640), 0);
-	assert_int_equal(config_edit_add(path, NULL, "https://www.aljazeera.com/xml/rss/all.xml",
-					 "Al Jazeera # English", "20m", "World, Middle East", id,
-					 sizeof id, err, sizeof err),
-			 0);
-	assert_string_equal(id, "aljazeera");
-	text = read_file(path);
-	assert_string_equal(text, "# My feeds. Edited by hand and by herald.\n"
-				  "interval = 30m ; global\n"
-				  "\n"
-				  "# The BBC world desk\n"
-				  "[feed \"bbc\"]\n"
-				  "url = https://feeds.bbci.co.uk/news/world/rss.xml\n"
-				  "# tags = old\n"
-				  "interval = 15m\n"
-				  "\n"
-				  "# --- Europe ---\n"
-				  "\n"
-				  "[feed \"dw\"]\n"
-				  "url = https://rss.dw.com/rdf/rss-en-world   # English\n"
-				  "\n"
-				  "[feed \"aljazeera\"]\n"
-				  "url = https://www.aljazeera.com/xml/rss/all.xml\n"
-				  "name = \"Al Jazeera # English\"\n"
-				  "interval = 20m\n"
-				  "tags = World, Middle East\n");
-	free(text);
-	assert_int_equal(stat(path, &st), 0);
-	assert_int_equal(st.st_mode & 0777, 0640);
-	assert_int_equal(config_load(path, &cfg, &errors), 0);
-	assert_string_equal(cfg.feeds[2].name, "Al Jazeera # English");
-	assert_string_equal(cfg.feeds[2].tags[1], "middle east");
-	config_free(&cfg);
-	/* Removing what was added gives back the original, byte for byte. */
-	assert_int_equal(config_edit_remove(path, "aljazeera", err, sizeof err), 0);
-	text = read_file(path);
-	assert_string_equal(text, original);
-	free(text);
-	/* Removing bbc takes its comment and keys, keeps the Europe banner. */
-	assert_int_equal(config_edit_remove(path, "bbc", err, sizeof err), 0);
-	text = read_file(path);
-	assert_string_equal(text, "# My feeds. Edited by hand and by herald.\n"
-				  "interval = 30m ; global\n"
-				  "\n"
-				  "# --- Europe ---\n"
-				  "\n"
-				  "[feed \"dw\"]\n"
-				  "url = https://rss.dw.com/rdf/rss-en-world   # English\n");
-	free(text);
-	/* The banner is separated by a blank line: it stays, the blank goes. */
-	assert_int_equal(config_edit_remove(path, "dw", err, sizeof err), 0);
-	text = read_file(path);
-	assert_string_equal(text, "# My feeds. Edited by hand and by herald.\n"
-				  "interval = 30m ; global\n"
-				  "\n"
-				  "# --- Europe ---\n");
-	free(text);
-	assert_int_equal(config_edit_remove(path, "dw", err, sizeof err), -1);
-	assert_non_null(strstr(err, "no feed 'dw' in "));
-	rm_rf(dir);
-	free(dir);
-}
-
-static void
-test_edit_errors(void **state)
-{
-	char *dir = tmpdir(), path[PATH_MAX], err[1024], want[2 * PATH_MAX + 128];
-	char *text;
-
-	(void)state;
-	snprintf(path, sizeof path, "%s/feeds.conf", dir);
-	write_file(path, original);
-	/* Each refused edit leaves the file as it was. */
-	assert_int_equal(config_edit_add(path, NULL, "http://feeds.bbci.co.uk/news/world/rss.xml",
-					 NULL, NULL, NULL, NULL, 0, err, sizeof err),
-			 -1);
-	assert_string_equal(err, "'http://feeds.bbci.co.uk/news/world/rss.xml' is already in "
-				 "the configuration as feed 'bbc'");
-	assert_int_equal(config_edit_add(path, "x", "gopher://a.example/", NULL, NULL, NULL, NULL,
-					 0, err, sizeof err),
-			 -1);
-	assert_string_equal(err, "bad URL 'gopher://a.example/': scheme must be http or https (or "
-				 "file)");
-	assert_int_equal(config_edit_add(path, "bbc", "https://a.example/", NULL, NULL, NULL, NULL,
-					 0, err, sizeof err),
-			 -1);
-	assert_string_equal(err, "feed id 'bbc' is already taken");
-	assert_int_equal(config_edit_add(path, "a b", "https://a.example/", NULL, NULL, NULL, NULL,
-					 0, err, sizeof err),
-			 -1);
-	assert_non_null(strstr(err, "bad feed id 'a b'"));
-	assert_int_equal(config_edit_add(path, NULL, "https://a.example/", NULL, "soon", NULL, NULL,
-					 0, err, sizeof err),
-			 -1);
-	assert_string_equal(err, "bad duration 'soon' (use e.g. 90s, 15m, 2h, 1d, 1h30m)");
-	/* Caught only by the full reparse: below min_interval. */
-	assert_int_equal(config_edit_add(path, NULL, "https://a.example/", NULL, "10s", NULL, NULL,
-					 0, err, sizeof err),
-			 -1);
-	snprintf(want, sizeof want, "%s:17: interval 10s is below min_interval 1m", path);
-	assert_string_equal(err, want);
-	text = read_file(path);
-	assert_string_equal(text, original);
-	free(text);
-	/* A broken file is never edited. */
-	write_file(path, "intreval = 5m\n");
-	assert_int_equal(config_edit_add(path, NULL, "https://a.example/", NULL, NULL, NULL, NULL,
-					 0, err, sizeof err),
-			 -1);
-	snprintf(want, sizeof want,
-		 "%s is not valid; fix it first:\n%s:1: unknown key 'intreval' "
-		 "(did you mean 'interval'?)",
-		 path, path);
-	assert_string_equal(err, want);
-	text = read_file(path);
-	assert_string_equal(text, "intreval = 5m\n");
-	free(text);
-	rm_rf(dir);
-	free(dir);
-}
-
-static void
-test_edit_new_file_and_symlink(void **state)
-{
-	char *dir = tmpdir(), path[PATH_MAX], link[PATH_MAX], err[1024];
-	char *text;
-	struct stat st;
-
-	(void)state;
-	snprintf(path, sizeof path, "%s/feeds.conf", dir);
-	snprintf(link, sizeof link, "%s/link.conf", dir);
-	assert_int_equal(config_edit_add(path, "a", "https://a.example/rss", NULL, NULL, NULL, NULL,
-					 0, err, sizeof err),
-			 0);
-	text = read_file(path);
-	assert_string_equal(text, "[feed \"a\"]\nurl = https://a.example/rss\n");
-	free(text);
-	/* No newline at the end of the file: one is added before the section. */
-	write_file(path, "interval = 1h");
-	assert_int_equal(symlink("feeds.conf", link), 0);
-	assert_int_equal(config_edit_add(link, NULL, "file:///srv/x.xml", NULL, NULL, "local", NULL,
-					 0, err, sizeof err),
-			 0);
-	assert_int_equal(lstat(link, &st), 0);
-	assert_true(S_ISLNK(st.st_mode));
-	text = read_file(path);
-	assert_string_equal(text, "interval = 1h\n\n[feed \"x\"]\nurl = file:///srv/x.xml\n"
-				  "tags = local\n");
-	free(text);
-	/* A file with Windows line ends gets Windows line ends. */
-	write_file(path, "interval = 1h\r\n");
-	assert_int_equal(config_edit_add(path, "w", "https://w.example/", NULL, NULL, NULL, NULL, 0,
-					 err, sizeof err),
-			 0);
-	text = read_file(path);
-	assert_string_equal(text,
-			    "interval = 1h\r\n\r\n[feed \"w\"]\r\nurl = https://w.example/\r\n");
-	free(text);
-	assert_int_equal(config_edit_remove(path, "w", err, sizeof err), 0);
-	text = read_file(path);
-	assert_string_equal(text, "interval = 1h\r\n");
-	free(text);
-	rm_rf(dir);
-	free(dir);
-}
-
-static void
-test_edit_append_batch(void **state)
-{
-	char *dir = tmpdir(), path[PATH_MAX], err[1024];
-	const char *tags1[] = {"News", "World, Europe"};
-	struct config_edit_feed list[] = {
-		{.url = "https://feeds.bbci.co.uk/news/world/rss.xml"}, /* already there */
-		{.url = "https://www.france24.com/en/rss",
-		 .name = "FRANCE 24\n(English)",
-		 .tags = tags1,
-		 .ntags = 2},
-		{.url = "https://www.france24.com/en/rss"}, /* twice in the batch */
-		{.url = "https://feeds.bbci.co.uk/news/world/rss.xml?x=1"},
-	};
-	struct config cfg;
-	char *errors = NULL;
-	size_t added = 99;
-
-	(void)state;
-	snprintf(path, sizeof path, "%s/feeds.conf", dir);
-	write_file(path, original);
-	assert_int_equal(config_edit_append(path, list, 4, CONFIG_EDIT_SKIP_EXISTING, &added, err,
-					    sizeof err),
-			 0);
-	assert_int_equal(added, 2);
-	assert_int_equal(config_load(path, &cfg, &errors), 0);
-	assert_int_equal(cfg.nfeeds, 4);
-	assert_string_equal(cfg.feeds[2].id, "france24");
-	assert_string_equal(cfg.feeds[2].name, "FRANCE 24 (English)");
-	assert_int_equal(cfg.feeds[2].ntags, 2);
-	assert_string_equal(cfg.feeds[2].tags[1], "world  europe");
-	assert_string_equal(cfg.feeds[3].id, "bbci-world");
-	config_free(&cfg);
-	/* Without the skip flag a duplicate is an error; file:// needs a flag. */
-	assert_int_equal(config_edit_append(path, list, 1, 0, &added, err, sizeof err), -1);
-	assert_int_equal(added, 0);
-	list[0].url = "file:///etc/passwd";
-	assert_int_equal(config_edit_append(path, list, 1, 0, &added, err, sizeof err), -1);
-	assert_string_equal(err, "file:// URL not allowed here: 'file:///etc/passwd'");
-	rm_rf(dir);
-	free(dir);
-}
-
-/* Removing any one feed of the shipped sample leaves every other feed and
- * setting as it was; adding it back then removing it again is a no-op. */
-static void
-test_edit_every_feed(void **state)
-{
-	const char *src = getenv("HERALD_SRCDIR");
-	char *dir = tmpdir(), path[PATH_MAX], sample[PATH_MAX], err[1024];
-	struct config orig, cfg;
-	char *errors = NULL, *text, *before, *after;
-
-	(void)state;
-	snprintf(sample, sizeof sample, "%s/feeds.conf", src ? src : HERALD_SRCDIR);
-	snprintf(path, sizeof path, "%s/feeds.conf", dir);
-	assert_int_equal(config_load(sample, &orig, &errors), 0);
-	text = read_file(sample);
-	for (size_t i = 0; i < orig.nfeeds; i++) {
-		const struct config_feed *f = &orig.feeds[i];
-
-		write_file(path, text);
-		assert_int_equal(config_edit_remove(path, f->id, err, sizeof err), 0);
-		assert_int_equal(config_load(path, &cfg, &errors), 0);
-		assert_int_equal(cfg.nfeeds, orig.nfeeds - 1);
-		assert_null(config_feed_find(&cfg, f->id));
-		for (size_t j = 0; j < orig.nfeeds; j++)
-			if (j != i)
-				assert_string_equal(config_feed_find(&cfg, orig.feeds[j].id)->url,
-						    orig.feeds[j].url);
-		assert_int_equal(cfg.interval, orig.interval);
-		assert_int_equal(cfg.min_interval, orig.min_interval);
-		config_free(&cfg);
-		before = read_file(path);
-		assert_int_equal(config_edit_add(path, f->id, f->url, f->name, NULL, NULL, NULL, 0,
-						 err, sizeof err),
-				 0);
-		assert_int_equal(config_edit_remove(path, f->id, err, sizeof err), 0);
-		after = read_file(path);
-		assert_string_equal(after, before);
-		free(before);
-		free(after);
-	}
-	free(text);
-	config_free(&orig);
-	rm_rf(dir);
-	free(dir);
-}
-
-/* import then export then import again gives the same feeds. */
-static void
-test_opml_import_export(void **state)
-{
-	static const char opml[] =
-		"<?xml version=\"1.0\"?>\n<opml version=\"2.0\"><body>\n"
-		"<outline text=\"World\">\n"
-		"  <outline text=\"BBC\" xmlUrl=\"https://feeds.bbci.co.uk/news/world/rss.xml\"/>\n"
-		"  <outline text=\"DW &amp; friends\" "
-		"xmlUrl=\"https://rss.dw.com/rdf/rss-en-world\"\n"
-		"           category=\"Europe\"/>\n"
-		"</outline>\n"
-		"<outline text=\"Local\" xmlUrl=\"file:///etc/passwd\"/>\n"
-		"<outline text=\"Bad\" xmlUrl=\"javascript:alert(1)\"/>\n"
-		"<outline text=\"NPR\" xmlUrl=\"https://feeds.npr.org/1004/rss.xml\"/>\n"
-		"</body></opml>\n";
-	char *dir = tmpdir(), path[PATH_MAX], path2[PATH_MAX], err[1024];
-	size_t added = 0, existing = 0, invalid = 0;
-	struct config cfg, cfg2;
-	char *errors = NULL, *xml;
-
-	(void)state;
-	snprintf(path, sizeof path, "%s/feeds.conf", dir);
-	snprintf(path2, sizeof path2, "%s/again.conf", dir);
-	write_file(path, "[feed \"bbc\"]\nurl = https://feeds.bbci.co.uk/news/world/rss.xml\n");
-	assert_int_equal(config_import_opml(path, "subs.opml", opml, strlen(opml), &added,
-					    &existing, &invalid, err, sizeof err),
-			 0);
-	assert_int_equal(added, 2);
-	assert_int_equal(existing, 1);
-	assert_int_equal(invalid, 2);
-	assert_int_equal(config_load(path, &cfg, &errors), 0);
-	assert_int_equal(cfg.nfeeds, 3);
-	assert_string_equal(cfg.feeds[1].id, "dw-world");
-	assert_string_equal(cfg.feeds[1].name, "DW & friends");
-	assert_int_equal(cfg.feeds[1].ntags, 2);
-	assert_string_equal(cfg.feeds[1].tags[0], "world");
-	assert_string_equal(cfg.feeds[1].tags[1], "europe");
-	assert_string_equal(cfg.feeds[2].id, "npr");
-	assert_int_equal(cfg.feeds[2].ntags, 0);
-	/* A malformed document changes nothing and says where. */
-	assert_int_equal(config_import_opml(path, "bad.opml", "<opml>\n<body>", 13, &added, NULL,
-					    NULL, err, sizeof err),
-			 -1);
-	assert_string_equal(err, "bad.opml:2: no element found");
-	/* Export, then import into an empty file. */
-	xml = config_export_opml(&cfg, 0);
-	assert_non_null(xml);
-	assert_int_equal(config_import_opml(path2, "export.opml", xml, strlen(xml), &added, NULL,
-					    NULL, err, sizeof err),
-			 0);
-	assert_int_equal(added, 3);
-	assert_int_equal(config_load(path2, &cfg2, &errors), 0);
-	assert_int_equal(cfg2.nfeeds, 3);
-	for (size_t i = 0; i < cfg.nfeeds; i++) {
-		const struct config_feed *a = &cfg.feeds[i];
-		const struct config_feed *b = config_feed_find_url(&cfg2, a->url);
-
-		assert_non_null(b);
-		assert_string_equal(b->name, a->name ? a->name : a->id);
-		assert_int_equal(b->ntags, a->ntags);
-		for (size_t t = 0; t < a->ntags; t++)
-			assert_string_equal(b->tags[t], a->tags[t]);
-	}
-	free(xml);
-	config_free(&cfg);
-	config_free(&cfg2);
-	rm_rf(dir);
-	free(dir);
-}
-
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_full),
-		cmocka_unit_test(test_tags_unicode),
-		cmocka_unit_test(test_durations),
-		cmocka_unit_test(test_err_keys),
-		cmocka_unit_test(test_err_feeds),
-		cmocka_unit_test(test_err_values),
-		cmocka_unit_test(test_err_syntax),
-		cmocka_unit_test(test_err_many_sorted),
-		cmocka_unit_test(test_err_limit),
-		cmocka_unit_test(test_expansion),
-		cmocka_unit_test(test_default_paths),
-		cmocka_unit_test(test_load_file),
-		cmocka_unit_test(test_shipped_feeds_conf),
-		cmocka_unit_test(test_demo_conf),
-		cmocka_unit_test(test_id_suggest),
-		cmocka_unit_test(test_edit_add_remove),
-		cmocka_unit_test(test_edit_errors),
-		cmocka_unit_test(test_edit_new_file_and_symlink),
-		cmocka_unit_test(test_edit_append_batch),
-		cmocka_unit_test(test_edit_every_feed),
-		cmocka_unit_test(test_opml_import_export),
+		cmocka_unit_test(test_defaults),           cmocka_unit_test(test_full),
+		cmocka_unit_test(test_tags_unicode),       cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_err_keys),           cmocka_unit_test(test_err_feeds),
+		cmocka_unit_test(test_err_values),         cmocka_unit_test(test_err_syntax),
+		cmocka_unit_test(test_err_many_sorted),    cmocka_unit_test(test_err_limit),
+		cmocka_unit_test(test_lookup_index),       cmocka_unit_test(test_lookup_cost),
+		cmocka_unit_test(test_lookup_duplicates),  cmocka_unit_test(test_expansion),
+		cmocka_unit_test(test_default_paths),      cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_shipped_feeds_conf), cmocka_unit_test(test_demo_conf),
+		cmocka_unit_test(test_id_valid),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

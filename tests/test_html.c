@@ -15,6 +15,7 @@
 #include <gumbo.h>
 
 #include "html.h"
+#include "html_int.h"
 
 static const char *const dropped_elements[] = {
 	"script",   "style",         "iframe",    "object",  "embed",    "applet",
@@ -862,6 +863,93 @@ test_limits(void **state)
 	assert_int_equal(strlen(err), 7);
 }
 
+/* The arena outlives a parse; the jmp_buf a parse sets up for it (in the
+ * parse's frame) does not, so the arena must not keep its address. An
+ * allocation after the parse then fails with NULL instead of jumping into a
+ * frame that is gone. */
+static void
+check_no_jump(struct html_arena *a)
+{
+	assert_null(a->jump);
+	assert_null(html_arena_alloc(a, (size_t)HTML_MAX_PARSE_MEM + 1));
+}
+
+static void
+test_fast_parse_keeps_no_stack_pointer(void **state)
+{
+	struct html_arena a = {0};
+
+	(void)state;
+	assert_non_null(html_fast_parse(&a, "<p>plain <b>text</b></p>", 24));
+	check_no_jump(&a);
+	html_arena_free(&a);
+	assert_null(html_fast_parse(&a, "<table><td>x", 12)); /* gives up: gumbo's */
+	check_no_jump(&a);
+	html_arena_free(&a);
+}
+
+static void
+test_gumbo_parse_keeps_no_stack_pointer(void **state)
+{
+	struct html_arena a = {0};
+	GumboOutput *g;
+
+	(void)state;
+	g = html_parse_fragment(&a, "<table><td>x", 12);
+	assert_non_null(g);
+	assert_int_equal(g->root->v.element.children.length, 1);
+	check_no_jump(&a);
+	html_arena_free(&a);
+}
+
+/* The walk's arena lives in html_walk_run's frame: w->arena must not point
+ * at it once the run is over, whichever way it ends. */
+static void
+test_walk_keeps_no_stack_pointer(void **state)
+{
+	static const char *const inputs[] = {
+		"<p>fast path</p>",                   /* fast path */
+		"<table><td>gumbo</table>",           /* gumbo */
+		"<iframe>&lt;b&gt;reparsed</iframe>", /* gumbo, twice */
+	};
+	struct buf html = {0};
+	size_t n = (HTML_MAX_DEPTH + 10) * 5;
+	char *deep = malloc(n + 1);
+
+	(void)state;
+	for (size_t i = 0; i < NITEMS(inputs); i++) {
+		struct html_walk w = {.html = &html};
+
+		assert_int_equal(html_walk_run(&w, inputs[i], strlen(inputs[i])), 0);
+		assert_null(w.arena);
+		buf_free(&w.text);
+		buf_free(&html);
+	}
+	/* Failures: too deep, too long. */
+	assert_non_null(deep);
+	for (size_t i = 0; i < n; i += 5)
+		memcpy(deep + i, "<div>", 5);
+	deep[n] = '\0';
+	{
+		struct html_walk w = {.html = &html};
+
+		assert_int_equal(html_walk_run(&w, deep, n), -1);
+		assert_string_equal(w.error, "elements nested deeper than the limit");
+		assert_null(w.arena);
+		buf_free(&w.text);
+		buf_free(&html);
+	}
+	{
+		struct html_walk w = {.lenient = 1};
+
+		/* refused before a byte is read */
+		assert_int_equal(html_walk_run(&w, deep, (size_t)HTML_MAX_INPUT + 1), -1);
+		assert_null(w.arena);
+		buf_free(&w.text);
+	}
+	free(deep);
+}
+
 int
 main(void)
 {
@@ -878,6 +966,9 @@ main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_deep_nesting),
 		cmocka_unit_test(test_fast_path_same_as_gumbo),
+		cmocka_unit_test(test_fast_parse_keeps_no_stack_pointer),
+		cmocka_unit_test(test_gumbo_parse_keeps_no_stack_pointer),
+		cmocka_unit_test(test_walk_keeps_no_stack_pointer),
 	};
 
 	return cmocka_run_group_tests_name("html", tests, NULL, NULL);

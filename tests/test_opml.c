@@ -301,6 +301,80 @@ test_write_del(void **state)
 	free(xml);
 }
 
+/* Folders: each written whole where its first feed is, its feeds in
+ * order; feeds without a folder stay where they are. Many folders are
+ * grouped the same way (by sorting, not by a scan per folder). */
+static void
+test_write_folders(void **state)
+{
+	static char *a[] = {"a"}, *b[] = {"b", "x"}, *c[] = {"c"};
+	const struct opml_feed feeds[] = {
+		{.url = "https://1.example/", .tags = b, .ntags = 2},
+		{.url = "https://2.example/"},
+		{.url = "https://3.example/", .tags = a, .ntags = 1},
+		{.url = "https://4.example/", .tags = b, .ntags = 1},
+		{.url = "https://5.example/", .tags = c, .ntags = 1},
+		{.url = "https://6.example/", .tags = a, .ntags = 1},
+		{.url = "https://7.example/"},
+	};
+	static const char *const order[] = {"1", "4", "2", "3", "6", "5", "7"};
+	struct opml_feed *many;
+	struct opml o;
+	char *xml, url[64];
+	size_t n = 5000;
+
+	(void)state;
+	xml = opml_write(NULL, feeds, 7, 0);
+	assert_non_null(xml);
+	assert_non_null(strstr(xml, "  <body>\n"
+				    "    <outline text=\"b\" title=\"b\">\n"
+				    "      <outline type=\"rss\" text=\"https://1.example/\" "
+				    "title=\"https://1.example/\" xmlUrl=\"https://1.example/\" "
+				    "category=\"b,x\"/>\n"
+				    "      <outline type=\"rss\" text=\"https://4.example/\" "
+				    "title=\"https://4.example/\" xmlUrl=\"https://4.example/\" "
+				    "category=\"b\"/>\n"
+				    "    </outline>\n"
+				    "    <outline type=\"rss\" text=\"https://2.example/\""));
+	parse_ok(xml, &o);
+	assert_int_equal(o.nfeeds, 7);
+	for (size_t i = 0; i < 7; i++) {
+		snprintf(url, sizeof url, "https://%s.example/", order[i]);
+		assert_string_equal(o.feeds[i].url, url);
+	}
+	opml_free(&o);
+	free(xml);
+
+	/* n feeds in n / 2 folders, each folder's two feeds far apart. */
+	many = calloc(n, sizeof *many);
+	assert_non_null(many);
+	for (size_t i = 0; i < n; i++) {
+		char tag[32];
+
+		snprintf(url, sizeof url, "https://%zu.example/", i);
+		snprintf(tag, sizeof tag, "t%zu", i % (n / 2));
+		many[i].url = strdup(url);
+		many[i].tags = calloc(1, sizeof *many[i].tags);
+		assert_non_null(many[i].tags);
+		many[i].tags[0] = strdup(tag);
+		many[i].ntags = 1;
+	}
+	xml = opml_write(NULL, many, n, 0);
+	assert_non_null(xml);
+	parse_ok(xml, &o);
+	assert_int_equal(o.nfeeds, n);
+	for (size_t k = 0; k < n; k++) /* i, then i + n / 2 */
+		assert_string_equal(o.feeds[k].url, many[k / 2 + (k % 2) * (n / 2)].url);
+	opml_free(&o);
+	free(xml);
+	for (size_t i = 0; i < n; i++) {
+		free(many[i].url);
+		free(many[i].tags[0]);
+		free(many[i].tags);
+	}
+	free(many);
+}
+
 int
 main(void)
 {
@@ -308,7 +382,7 @@ main(void)
 		cmocka_unit_test(test_opml1_flat), cmocka_unit_test(test_opml2_nested),
 		cmocka_unit_test(test_malformed),  cmocka_unit_test(test_entity_bomb),
 		cmocka_unit_test(test_huge),       cmocka_unit_test(test_write_roundtrip),
-		cmocka_unit_test(test_write_del),
+		cmocka_unit_test(test_write_del),  cmocka_unit_test(test_write_folders),
 	};
 
 	return cmocka_run_group_tests_name("opml", tests, NULL, NULL);
