@@ -10,14 +10,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "confedit.h"
 #include "config.h"
 #include "control.h"
 #include "herald/protocol.h"
-#include "opml.h"
 #include "poller.h"
 #include "proto.h"
 #include "store.h"
-#include "url.h"
 #include "writer.h"
 
 #define ERRLEN 512
@@ -673,8 +672,8 @@ cmd_add(void *ctx, struct control_conn *c, const struct control_args *a)
 		control_conn_err(c, HERALD_E_EXISTS, "a feed '%s' already exists", id);
 		return 0;
 	}
-	if (config_edit_add(env->config_path, id, url, control_args_get(a, "name"), interval,
-			    control_args_get(a, "tags"), used, sizeof used, err, sizeof err) < 0) {
+	if (confedit_add(env->config_path, id, url, control_args_get(a, "name"), interval,
+			 control_args_get(a, "tags"), used, sizeof used, err, sizeof err) < 0) {
 		control_conn_err(c, HERALD_E_BADARG, "%s", err);
 		return 0;
 	}
@@ -702,7 +701,7 @@ cmd_remove(void *ctx, struct control_conn *c, const struct control_args *a)
 				 env->config_path);
 		return 0;
 	}
-	if (config_edit_remove(env->config_path, a->pos[0], err, sizeof err) < 0) {
+	if (confedit_remove(env->config_path, a->pos[0], err, sizeof err) < 0) {
 		control_conn_err(c, HERALD_E_INTERNAL, "%s", err);
 		return 0;
 	}
@@ -710,71 +709,47 @@ cmd_remove(void *ctx, struct control_conn *c, const struct control_args *a)
 	return 0;
 }
 
-/* Which OPML entries can be added: new, valid http(s) URLs only (an imported
- * list never brings in a file:// feed). Writes one record per entry. */
-static size_t
-import_select(const struct config *cfg, struct control_conn *c, const struct opml *o,
-	      struct config_edit_feed *out)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < o->nfeeds; i++) {
-		const struct opml_feed *f = &o->feeds[i];
-		char why[256] = "";
-		int dup = config_feed_find_url(cfg, f->url) != NULL;
-
-		for (size_t j = 0; j < n && !dup; j++)
-			dup = strcmp(out[j].url, f->url) == 0;
-		control_conn_field_int(c, "import", (int64_t)i + 1);
-		control_conn_field(c, "url", f->url);
-		if (dup) {
-			control_conn_field(c, "status", "exists");
-		} else if (url_check(f->url, 0, why, sizeof why) < 0) {
-			control_conn_field(c, "status", "error");
-			control_conn_field(c, "error", why);
-		} else {
-			out[n] = (struct config_edit_feed){.url = f->url,
-							   .name = f->title,
-							   .tags = (const char *const *)f->tags,
-							   .ntags = f->ntags};
-			n++;
-			control_conn_field(c, "status", "added");
-		}
-		control_conn_end_record(c);
-	}
-	return n;
-}
-
+/* import LENGTH, then an OPML document: one record per entry (added,
+ * exists, error), the file edited once (confedit_import_opml), then a
+ * reload when anything was added. */
 static int
 cmd_import(void *ctx, struct control_conn *c, const struct control_args *a)
 {
+	static const char *const status[] = {[CONFEDIT_ADDED] = "added",
+					     [CONFEDIT_EXISTS] = "exists",
+					     [CONFEDIT_INVALID] = "error"};
 	struct commands *cs = ctx;
-	struct opml o = {0};
-	struct config_edit_feed *sel = NULL;
+	struct confedit_import imp = {0};
 	const char *data;
-	size_t len, n, added = 0;
+	size_t len;
 	char err[ERRLEN] = "";
+	int rc;
 
 	(void)a;
 	data = control_conn_payload(c, &len);
-	if (opml_parse("import", data ? data : "", len, &o, err, sizeof err) < 0) {
-		control_conn_err(c, HERALD_E_BADARG, "%s", err);
+	rc = confedit_import_opml(cs->env->config_path, cs->env->cfg, "import", data ? data : "",
+				  len, &imp, err, sizeof err);
+	if (rc < 0) {
+		/* -1: the document is malformed; else the file cannot be edited. */
+		control_conn_err(c, rc == -1 ? HERALD_E_BADARG : HERALD_E_INTERNAL, "%s", err);
+		confedit_import_free(&imp);
 		return 0;
 	}
-	if (o.nfeeds && (sel = calloc(o.nfeeds, sizeof *sel)) == NULL) {
-		opml_free(&o);
-		control_conn_err(c, HERALD_E_INTERNAL, "out of memory");
-		return 0;
+	for (size_t i = 0; i < imp.n && control_conn_alive(c); i++) {
+		const struct confedit_import_entry *e = &imp.entries[i];
+
+		control_conn_field_int(c, "import", (int64_t)i + 1);
+		control_conn_field(c, "url", e->url);
+		control_conn_field(c, "status", status[e->status]);
+		if (e->error)
+			control_conn_field(c, "error", e->error);
+		control_conn_end_record(c);
 	}
-	n = import_select(cs->env->cfg, c, &o, sel);
-	if (n && config_edit_append(cs->env->config_path, sel, n, 0, &added, err, sizeof err) < 0)
-		control_conn_err(c, HERALD_E_INTERNAL, "%s", err);
-	else if (n)
+	if (imp.added > 0)
 		reload_then_show(cs, c, NULL);
 	else
 		control_conn_ok(c);
-	free(sel);
-	opml_free(&o);
+	confedit_import_free(&imp);
 	return 0;
 }
 
@@ -785,7 +760,7 @@ cmd_export(void *ctx, struct control_conn *c, const struct control_args *a)
 	char *doc;
 
 	(void)a;
-	if ((doc = config_export_opml(cs->env->cfg, (long long)time(NULL))) == NULL) {
+	if ((doc = confedit_export_opml(cs->env->cfg, (long long)time(NULL))) == NULL) {
 		control_conn_err(c, HERALD_E_INTERNAL, "out of memory");
 		return 0;
 	}

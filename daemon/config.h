@@ -10,13 +10,13 @@
 #include <stddef.h>
 
 struct config_feed {
-	char *id;		/* section name, unique */
+	char *id; /* section name, unique */
 	char *url;
-	char *name;		/* display title override, or NULL */
-	char **tags;		/* ntags strings, trimmed, lower-case */
+	char *name;  /* display title override, or NULL */
+	char **tags; /* ntags strings, trimmed, lower-case */
 	size_t ntags;
-	unsigned interval;	/* seconds; 0 = the global interval */
-	unsigned line;		/* line of the section header */
+	unsigned interval; /* seconds; 0 = the global interval */
+	unsigned line;     /* line of the section header */
 };
 
 /* Lookups of feeds by id and by url (config.c): built by config_parse,
@@ -24,25 +24,25 @@ struct config_feed {
 struct config_index;
 
 struct config {
-	char *path;		/* the file read (as given) */
-	char *database;		/* expanded: ~ and $VARS resolved */
+	char *path;     /* the file read (as given) */
+	char *database; /* expanded: ~ and $VARS resolved */
 	char *socket;
-	char *socket_group;	/* or NULL */
-	char *user_agent;	/* or NULL for "herald/VERSION" */
-	unsigned interval;	/* default poll interval, seconds */
-	unsigned min_interval;	/* floor for any feed, seconds */
-	unsigned timeout;	/* total per request, seconds */
+	char *socket_group;    /* or NULL */
+	char *user_agent;      /* or NULL for "herald/VERSION" */
+	unsigned interval;     /* default poll interval, seconds */
+	unsigned min_interval; /* floor for any feed, seconds */
+	unsigned timeout;      /* total per request, seconds */
 	unsigned connect_timeout;
-	unsigned max_connections;	/* all hosts */
+	unsigned max_connections; /* all hosts */
 	unsigned max_per_host;
-	size_t max_body;	/* bytes after decompression */
+	size_t max_body; /* bytes after decompression */
 	/* Story folding (docs/stories.md). */
-	unsigned fold_window;		/* seconds */
-	unsigned fold_max_items;	/* items kept for folding at most, 0: no cap */
-	double fold_threshold;		/* join a story at this similarity */
-	double fold_merge_threshold;	/* merge two stories at this similarity */
-	unsigned fold_simhash_radius;	/* near-duplicate text, in bits */
-	char *fold_language;		/* stemmer language, e.g. "english" */
+	unsigned fold_window;         /* seconds */
+	unsigned fold_max_items;      /* items kept for folding at most, 0: no cap */
+	double fold_threshold;        /* join a story at this similarity */
+	double fold_merge_threshold;  /* merge two stories at this similarity */
+	unsigned fold_simhash_radius; /* near-duplicate text, in bits */
+	char *fold_language;          /* stemmer language, e.g. "english" */
 
 	struct config_feed *feeds;
 	size_t nfeeds;
@@ -53,26 +53,26 @@ struct config {
 };
 
 /* Values used when a key is absent. */
-#define CONFIG_DEFAULT_INTERVAL (30 * 60)
-#define CONFIG_DEFAULT_MIN_INTERVAL 60
-#define CONFIG_DEFAULT_TIMEOUT 60
+#define CONFIG_DEFAULT_INTERVAL        (30 * 60)
+#define CONFIG_DEFAULT_MIN_INTERVAL    60
+#define CONFIG_DEFAULT_TIMEOUT         60
 #define CONFIG_DEFAULT_CONNECT_TIMEOUT 15
 #define CONFIG_DEFAULT_MAX_CONNECTIONS 32
-#define CONFIG_DEFAULT_MAX_PER_HOST 4
-#define CONFIG_DEFAULT_MAX_BODY (16u << 20)
+#define CONFIG_DEFAULT_MAX_PER_HOST    4
+#define CONFIG_DEFAULT_MAX_BODY        (16u << 20)
 /* Story folding. story.c's story_params_default() must give these same
  * values: the daemon with no fold_* keys and a bare story_new() fold alike. */
-#define CONFIG_DEFAULT_FOLD_WINDOW (72 * 3600)
-#define CONFIG_DEFAULT_FOLD_MAX_ITEMS 50000
-#define CONFIG_DEFAULT_FOLD_THRESHOLD 0.155
+#define CONFIG_DEFAULT_FOLD_WINDOW          (72 * 3600)
+#define CONFIG_DEFAULT_FOLD_MAX_ITEMS       50000
+#define CONFIG_DEFAULT_FOLD_THRESHOLD       0.155
 #define CONFIG_DEFAULT_FOLD_MERGE_THRESHOLD 0.20
-#define CONFIG_DEFAULT_FOLD_SIMHASH_RADIUS 3
-#define CONFIG_DEFAULT_FOLD_LANGUAGE "english"
+#define CONFIG_DEFAULT_FOLD_SIMHASH_RADIUS  3
+#define CONFIG_DEFAULT_FOLD_LANGUAGE        "english"
 
 /* Limits of the file format. */
-#define CONFIG_MAX_LINE 4096		/* bytes per line, newline excluded */
-#define CONFIG_MAX_FILE (4u << 20)	/* bytes per file */
-#define CONFIG_MAX_ID 64		/* bytes in a feed id */
+#define CONFIG_MAX_LINE 4096       /* bytes per line, newline excluded */
+#define CONFIG_MAX_FILE (4u << 20) /* bytes per file */
+#define CONFIG_MAX_ID   64         /* bytes in a feed id */
 
 /* Paths a user did not set: database, socket and config file, from systemd's
  * $STATE_DIRECTORY/$RUNTIME_DIRECTORY/$CONFIGURATION_DIRECTORY when set, else
@@ -90,8 +90,7 @@ char *config_default_socket(void);
 int config_load(const char *path, struct config *cfg, char **errors);
 
 /* Same, from a string (for tests and fuzzing); name is used in messages. */
-int config_parse(const char *name, const char *text, size_t len, struct config *cfg,
-		 char **errors);
+int config_parse(const char *name, const char *text, size_t len, struct config *cfg, char **errors);
 
 void config_free(struct config *cfg);
 
@@ -123,16 +122,6 @@ int config_id_valid(const char *s);
  * caller frees; NULL when memory runs out. */
 char *config_feed_id_suggest(const struct config *cfg, const char *url);
 
-/* Editing feeds.conf (add, remove, OPML import and export) is confedit.h's.
- *
- * Transitional, for daemon/commands.c until it includes confedit.h and uses
- * the confedit_ names: the old names of that API. Delete this block then. */
-#include "confedit.h"
-#define config_edit_feed       confedit_feed
-#define CONFIG_EDIT_ALLOW_FILE CONFEDIT_ALLOW_FILE
-#define CONFIG_EDIT_SKIP_EXISTING CONFEDIT_SKIP_EXISTING
-#define config_edit_append     confedit_append
-#define config_edit_add        confedit_add
-#define config_edit_remove     confedit_remove
+/* Editing feeds.conf (add, remove, OPML import and export) is confedit.h's. */
 
 #endif

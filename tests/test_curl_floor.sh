@@ -85,6 +85,7 @@ CURLUPART_PATH 7.62.0
 CURLUPART_QUERY 7.62.0
 CURLUPART_SCHEME 7.62.0
 CURLUPART_URL 7.62.0
+CURLUPart 7.62.0
 CURLU_NON_SUPPORT_SCHEME 7.62.0
 CURLU_URLENCODE 7.62.0
 CURLUcode 7.62.0
@@ -136,6 +137,9 @@ curl_url_set 7.62.0
 curl_url_strerror 7.80.0
 curl_socket_cb own
 curl_timer_cb own
+curl_check own
+curl_part own
+curl_resolve own
 EOF
 }
 
