@@ -2,10 +2,13 @@
 #include "writer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ingest.h"
 #include "log.h"
@@ -17,6 +20,7 @@ enum writer_work { WORK_NONE, WORK_STORE, WORK_FLUSH };
 struct writer {
 	uv_loop_t *loop;
 	char *path;
+	int lock_fd; /* PATH.lock, flock'd for the writer's life, or -1 */
 	struct store *store;
 	struct story_index *story; /* NULL until first needed, or dropped */
 	struct story_params params;
@@ -478,6 +482,61 @@ writer_forget(struct writer *w, struct writer_job *job)
 
 /* ---- life ---- */
 
+/* One daemon per database: an exclusive flock on PATH.lock, held until the
+ * process ends. A second daemon, whatever its socket, is refused with the
+ * first one's pid; the kernel drops the lock of a killed daemon, so a stale
+ * lock file never blocks a start. (SQLite's own EXCLUSIVE locking mode
+ * would also shut out the readers a user or a test opens on the file.) */
+static int
+lock_database(struct writer *w, char *err, size_t errlen)
+{
+	size_t n = strlen(w->path) + sizeof ".lock";
+	char *lock = malloc(n), pid[32] = "";
+	ssize_t got;
+	int len;
+
+	if (lock == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	snprintf(lock, n, "%s.lock", w->path);
+	w->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (w->lock_fd < 0) {
+		snprintf(err, errlen, "database %s: cannot open its lock file %s: %s", w->path,
+			 lock, strerror(errno));
+		goto fail;
+	}
+	if (flock(w->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+
+		if (e != EWOULDBLOCK) {
+			snprintf(err, errlen, "database %s: cannot lock %s: %s", w->path, lock,
+				 strerror(e));
+			goto fail;
+		}
+		got = pread(w->lock_fd, pid, sizeof pid - 1, 0);
+		pid[got > 0 ? got : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		snprintf(err, errlen,
+			 "database %s is in use by another heraldd (pid %s): one daemon per "
+			 "database",
+			 w->path, pid[0] ? pid : "unknown");
+		goto fail;
+	}
+	len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(w->lock_fd, 0) < 0 || pwrite(w->lock_fd, pid, (size_t)len, 0) != len)
+		log_warn("database %s: cannot write the pid into %s: %s", w->path, lock,
+			 strerror(errno));
+	free(lock);
+	return 0;
+fail:
+	if (w->lock_fd >= 0)
+		close(w->lock_fd);
+	w->lock_fd = -1;
+	free(lock);
+	return -1;
+}
+
 int
 writer_new(uv_loop_t *loop, const char *path, const struct story_params *params,
 	   const struct writer_callbacks *cb, struct writer **out, char *err, size_t errlen)
@@ -485,6 +544,8 @@ writer_new(uv_loop_t *loop, const char *path, const struct story_params *params,
 	struct writer *w = calloc(1, sizeof *w);
 
 	*out = NULL;
+	if (w != NULL)
+		w->lock_fd = -1;
 	if (w == NULL || (w->path = strdup(path)) == NULL ||
 	    writer_set_story_params(w, params) < 0) {
 		snprintf(err, errlen, "out of memory");
@@ -492,7 +553,7 @@ writer_new(uv_loop_t *loop, const char *path, const struct story_params *params,
 	}
 	w->loop = loop;
 	w->cb = *cb;
-	if (store_open(path, &w->store, err, errlen) < 0)
+	if (lock_database(w, err, errlen) < 0 || store_open(path, &w->store, err, errlen) < 0)
 		goto fail;
 	if (uv_timer_init(loop, &w->flush_timer) < 0) {
 		snprintf(err, errlen, "cannot create the commit timer");
@@ -528,6 +589,9 @@ writer_free(struct writer *w)
 	story_free(w->story);
 	if (w->store)
 		store_close(w->store);
+	/* The lock goes with the descriptor; the file stays, harmless. */
+	if (w->lock_fd >= 0)
+		close(w->lock_fd);
 	free(w->batch);
 	free(w->language);
 	free(w->path);

@@ -77,8 +77,9 @@ struct writer_callbacks {
 	void *user;
 };
 
-/* Opens (creating and migrating) the database at path and arms the flush
- * timer on loop. params (copied, language included) are the story index's,
+/* Locks the database for this process (PATH.lock, flock: a second writer
+ * on the same file, in any process, is refused with the first one's pid),
+ * opens (creating and migrating) it and arms the flush timer on loop. params (copied, language included) are the story index's,
  * built when a response is first stored. cb is copied. 0 and *out, or -1
  * with err. */
 int writer_new(uv_loop_t *loop, const char *path, const struct story_params *params,

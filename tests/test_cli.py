@@ -868,6 +868,37 @@ def second_daemon_test(tmp, sock, conf, daemon):
     after = sorted(f["id"] for f in hj(sock, "feeds") if f["active"])
     check(after == active, "the refused daemon changed nothing in the database (%s)" % after)
 
+    # Another socket, the same database: refused too, naming the database and
+    # the running daemon's pid (two writers would corrupt the stories).
+    db = re.search(r"^database = (.*)$", text, re.M).group(1)
+    sock3 = os.path.join(tmp, "third.sock")
+    conf3 = os.path.join(tmp, "conf", "third.conf")
+    write(conf3, text.replace("socket = %s" % sock, "socket = %s" % sock3))
+    p = subprocess.run(WRAP + [HERALDD, "-f", "-c", conf3], capture_output=True, text=True,
+                       timeout=30)
+    # (Under a wrapper the daemon's pid is not the Popen's.)
+    pid = "(pid %d)" % daemon.pid if not WRAP else "(pid "
+    check(p.returncode == 1 and "database %s is in use by another heraldd %s" % (db, pid)
+          in p.stderr and not os.path.exists(sock3),
+          "a second heraldd on the same database, another socket, is refused with the pid "
+          "(%d: %s)" % (p.returncode, p.stderr.strip()))
+    after = sorted(f["id"] for f in hj(sock, "feeds") if f["active"])
+    check(after == active and daemon.poll() is None,
+          "... the first keeps running and the database is untouched")
+    # A lock left by a killed daemon never blocks a start.
+    db4 = os.path.join(tmp, "killed.db")
+    conf4 = os.path.join(tmp, "conf", "killed.conf")
+    write(conf4, "database = %s\nsocket = %s\n" % (db4, os.path.join(tmp, "killed.sock")))
+    first = subprocess.Popen(WRAP + [HERALDD, "-f", "-c", conf4], stderr=subprocess.DEVNULL)
+    wait_for(lambda: os.path.exists(os.path.join(tmp, "killed.sock")))
+    first.kill()
+    first.wait()
+    p = subprocess.run(WRAP + [HERALDD, "--once", "-c", conf4], capture_output=True, text=True,
+                       timeout=30)
+    check(os.path.exists(db4 + ".lock") and p.returncode == 0,
+          "after a SIGKILL the lock file stays but a new daemon starts (%d: %s)"
+          % (p.returncode, p.stderr.strip()))
+
 
 def bench(tmp, ng, nclients):
     """~2,000 items in 10 feeds, then nclients concurrent `herald --json stories`."""
