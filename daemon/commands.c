@@ -17,6 +17,7 @@
 #include "poller.h"
 #include "proto.h"
 #include "store.h"
+#include "url.h"
 #include "writer.h"
 
 #define ERRLEN 512
@@ -648,6 +649,54 @@ reload_then_show(struct commands *cs, struct control_conn *c, const char *id)
 	}
 }
 
+/* A file:// feed added over the socket is read with the daemon's rights, so
+ * a client (any member of socket_group) could have it read any file into
+ * an item: only the files under allow_file_feeds may be added (feeds.conf
+ * itself may name any file, as its writer has those rights). The check is
+ * on the real path, links and ".." resolved, so the file must exist. 0, or
+ * -1 with why. */
+static int
+file_feed_allowed(const struct commands_env *env, const char *url, char *why, size_t len)
+{
+	char scheme[16], *path = NULL, *real = NULL, *dir = NULL;
+	size_t n;
+	int rc = -1;
+
+	if (url_scheme(url, scheme, sizeof scheme) < 0 || strcmp(scheme, "file") != 0)
+		return 0;
+	if (env->cfg->allow_file_feeds == NULL) {
+		snprintf(why, len,
+			 "file:// feeds cannot be added over the socket: set allow_file_feeds = DIR "
+			 "in %s to allow the files under DIR",
+			 env->config_path);
+		return -1;
+	}
+	if ((path = url_file_path(url)) == NULL) {
+		snprintf(why, len, "'%s' names no local file", url);
+		goto out;
+	}
+	if ((dir = realpath(env->cfg->allow_file_feeds, NULL)) == NULL) {
+		snprintf(why, len, "allow_file_feeds = %s: %s", env->cfg->allow_file_feeds,
+			 strerror(errno));
+		goto out;
+	}
+	if ((real = realpath(path, NULL)) == NULL) {
+		snprintf(why, len, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	n = strlen(dir);
+	if (strncmp(real, dir, n) != 0 || (real[n] != '/' && !(n == 1 && dir[0] == '/'))) {
+		snprintf(why, len, "%s is not under allow_file_feeds = %s", real, dir);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(path);
+	free(real);
+	free(dir);
+	return rc;
+}
+
 /* add URL [--id K] [--name N] [--interval D] [--tags T,U] */
 static int
 cmd_add(void *ctx, struct control_conn *c, const struct control_args *a)
@@ -662,6 +711,10 @@ cmd_add(void *ctx, struct control_conn *c, const struct control_args *a)
 	if (interval && config_parse_duration(interval, &secs) < 0) {
 		control_conn_err(c, HERALD_E_BADARG, "bad interval '%s' (use 90s, 15m, 2h, 1d)",
 				 interval);
+		return 0;
+	}
+	if (file_feed_allowed(env, url, err, sizeof err) < 0) {
+		control_conn_err(c, HERALD_E_BADARG, "%s", err);
 		return 0;
 	}
 	if (config_feed_find_url(env->cfg, url)) {

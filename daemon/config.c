@@ -54,6 +54,7 @@ static const struct key keys[] = {
 	{"database", K_PATH, G(database), 0, 0},
 	{"socket", K_SOCKET, G(socket), 0, 0},
 	{"socket_group", K_STRING, G(socket_group), 0, 0},
+	{"allow_file_feeds", K_PATH, G(allow_file_feeds), 0, 0},
 	{"user_agent", K_STRING, G(user_agent), 0, 0},
 	{"interval", K_DURATION, G(interval), 1, 30 * 86400},
 	{"min_interval", K_DURATION, G(min_interval), 1, 86400},
@@ -1411,6 +1412,7 @@ config_free(struct config *cfg)
 	free(cfg->database);
 	free(cfg->socket);
 	free(cfg->socket_group);
+	free(cfg->allow_file_feeds);
 	free(cfg->user_agent);
 	free(cfg->fold_language);
 	index_free(cfg->index);

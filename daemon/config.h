@@ -28,6 +28,8 @@ struct config {
 	char *database; /* expanded: ~ and $VARS resolved */
 	char *socket;
 	char *socket_group;    /* or NULL */
+	char *allow_file_feeds; /* add over the socket may take file:// feeds
+				 * under this directory; NULL: none */
 	char *user_agent;      /* or NULL for "herald/VERSION" */
 	unsigned interval;     /* default poll interval, seconds */
 	unsigned min_interval; /* floor for any feed, seconds */

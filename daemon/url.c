@@ -731,6 +731,43 @@ url_host(const char *s)
 	return res;
 }
 
+char *
+url_file_path(const char *s)
+{
+	struct url u;
+	char *res, *o;
+
+	if (s == NULL || url_parse(s, URL_STRICT, &u) != URL_OK)
+		return NULL;
+	if (!u.file || (res = malloc(u.path_n + 1)) == NULL) {
+		free(u.s);
+		return NULL;
+	}
+	/* The path as the file system names it: every escape decoded, as
+	 * libcurl does when it opens the file. A %00 would end the name
+	 * early: no such file. */
+	o = res;
+	for (size_t i = 0; i < u.path_n; i++) {
+		const char *c = u.s + u.path + i;
+		int hi, lo;
+
+		if (c[0] == '%' && i + 2 < u.path_n && (hi = hexval((unsigned char)c[1])) >= 0 &&
+		    (lo = hexval((unsigned char)c[2])) >= 0) {
+			*o++ = (char)(hi << 4 | lo);
+			i += 2;
+		} else {
+			*o++ = *c;
+		}
+	}
+	*o = '\0';
+	free(u.s);
+	if (strlen(res) != (size_t)(o - res)) {
+		free(res);
+		return NULL;
+	}
+	return res;
+}
+
 /* Query parameters that identify a campaign or a click, not a page. */
 static int
 tracking_param(const char *kv, size_t n)

@@ -47,4 +47,9 @@ char *url_host(const char *s);
  * s is not an http(s) URL. */
 char *url_canonical(const char *s);
 
+/* The file name a file:// URL names (escapes decoded: "file:///a%20b" gives
+ * "/a b"), malloc'd; NULL when s is not a file URL with a local path, or
+ * holds an escaped NUL. */
+char *url_file_path(const char *s);
+
 #endif

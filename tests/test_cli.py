@@ -610,6 +610,36 @@ def client_feed_tests(tmp, sock, conf, ng, daemon):
     rc, _, err = herald(sock, "add", "gopher://x")
     check(rc == 2, "add with a bad URL scheme: exit 2")
 
+    # file:// over the socket reads a file with the daemon's rights: refused
+    # unless allow_file_feeds names the directory it is under.
+    local = os.path.join(tmp, "local")
+    os.makedirs(local, exist_ok=True)
+    write(os.path.join(local, "l.xml"), rss("L", [("l1", "Lighthouse keeper retires",
+                                                    "After forty years.", NOW - 500)]))
+    os.symlink("/etc/passwd", os.path.join(local, "escape.xml"))
+    lurl = "file://" + os.path.join(local, "l.xml")
+    rc, _, err = herald(sock, "add", lurl)
+    check(rc == 1 and "allow_file_feeds" in err and lurl not in open(conf).read(),
+          "add file:// without allow_file_feeds: refused, saying how (%s)" % err.strip())
+    before_local = open(conf).read()
+    write(conf, "allow_file_feeds = %s\n" % local + before_local)
+    check(herald(sock, "reload")[0] == 0, "reload with allow_file_feeds")
+    for url, why in (("file:///etc/hostname", "not under"),
+                     ("file://" + os.path.join(local, "escape.xml"), "not under"),
+                     ("file://" + os.path.join(local, "..", "conf", "feeds.conf"), "not under"),
+                     ("file://" + os.path.join(local, "missing.xml"), "No such file")):
+        rc, _, err = herald(sock, "add", url)
+        check(rc == 1 and why in err and url not in open(conf).read(),
+              "add %s: refused (%s)" % (url, err.strip()))
+    rc, out, err = herald(sock, "add", lurl, "--id", "lighthouse")
+    check(rc == 0 and lurl in open(conf).read(),
+          "add file:// under allow_file_feeds: added (%s)" % err.strip())
+    check(wait_for(lambda: hj(sock, "items", "--all", "--feed", "lighthouse")),
+          "... and polled")
+    check(herald(sock, "remove", "lighthouse")[0] == 0, "... and removed again")
+    write(conf, before_local)
+    check(herald(sock, "reload")[0] == 0, "reload without allow_file_feeds")
+
     # remove
     rc, out, err = herald(sock, "remove", key)
     text = open(conf).read()

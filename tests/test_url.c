@@ -794,6 +794,39 @@ test_host_scheme(void **state)
 	assert_null(url_host("file:///x"));
 }
 
+/* The file a file:// URL names, as libcurl opens it. */
+static void
+test_file_path(void **state)
+{
+	static const struct {
+		const char *url, *path; /* NULL: refused */
+	} cases[] = {
+		{"file:///srv/feeds/a.xml", "/srv/feeds/a.xml"},
+		{"file://localhost/srv/a.xml", "/srv/a.xml"},
+		{"FILE:///srv/a%20b.xml", "/srv/a b.xml"},
+		{"file:///srv/%2e%2e/etc/passwd", "/srv/../etc/passwd"},
+		{"file:///srv/../etc/passwd", "/etc/passwd"},
+		{"file:///srv/a%00b", NULL},
+		{"file://otherhost/srv/a.xml", NULL},
+		{"file:relative.xml", NULL},
+		{"https://example.org/feed.xml", NULL},
+		{"", NULL},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *got = url_file_path(cases[i].url);
+
+		if (cases[i].path == NULL) {
+			assert_null(got);
+			continue;
+		}
+		assert_non_null(got);
+		assert_string_equal(got, cases[i].path);
+		free(got);
+	}
+	assert_null(url_file_path(NULL));
+}
+
 int
 main(void)
 {
@@ -807,6 +840,7 @@ main(void)
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_canonical),
 		cmocka_unit_test(test_host_scheme),
+		cmocka_unit_test(test_file_path),
 	};
 	return cmocka_run_group_tests_name("url", tests, NULL, NULL);
 }
