@@ -649,6 +649,14 @@ reload_then_show(struct commands *cs, struct control_conn *c, const char *id)
 	}
 }
 
+/* The file add and import write: the one feeds.conf includes, when it does
+ * (a read-only /etc under the system unit: docs/systemd.md). */
+static const char *
+edit_path(const struct commands_env *env)
+{
+	return env->cfg->include ? env->cfg->include : env->config_path;
+}
+
 /* A file:// feed added over the socket is read with the daemon's rights, so
  * a client (any member of socket_group) could have it read any file into
  * an item: only the files under allow_file_feeds may be added (feeds.conf
@@ -665,10 +673,11 @@ file_feed_allowed(const struct commands_env *env, const char *url, char *why, si
 	if (url_scheme(url, scheme, sizeof scheme) < 0 || strcmp(scheme, "file") != 0)
 		return 0;
 	if (env->cfg->allow_file_feeds == NULL) {
-		snprintf(why, len,
-			 "file:// feeds cannot be added over the socket: set allow_file_feeds = DIR "
-			 "in %s to allow the files under DIR",
-			 env->config_path);
+		snprintf(
+			why, len,
+			"file:// feeds cannot be added over the socket: set allow_file_feeds = DIR "
+			"in %s to allow the files under DIR",
+			env->config_path);
 		return -1;
 	}
 	if ((path = url_file_path(url)) == NULL) {
@@ -705,8 +714,9 @@ cmd_add(void *ctx, struct control_conn *c, const struct control_args *a)
 	const struct commands_env *env = cs->env;
 	const char *id = control_args_get(a, "id"), *interval = control_args_get(a, "interval");
 	const char *url = a->pos[0];
-	char err[ERRLEN] = "", used[CONFIG_MAX_ID + 1] = "";
+	char err[ERRLEN] = "", used[CONFIG_MAX_ID + 1] = "", *suggested = NULL;
 	unsigned secs;
+	int rc;
 
 	if (interval && config_parse_duration(interval, &secs) < 0) {
 		control_conn_err(c, HERALD_E_BADARG, "bad interval '%s' (use 90s, 15m, 2h, 1d)",
@@ -725,8 +735,15 @@ cmd_add(void *ctx, struct control_conn *c, const struct control_args *a)
 		control_conn_err(c, HERALD_E_EXISTS, "a feed '%s' already exists", id);
 		return 0;
 	}
-	if (confedit_add(env->config_path, id, url, control_args_get(a, "name"), interval,
-			 control_args_get(a, "tags"), used, sizeof used, err, sizeof err) < 0) {
+	/* An id free in the whole configuration, not only in the file edited. */
+	if (id == NULL && (id = suggested = config_feed_id_suggest(env->cfg, url)) == NULL) {
+		control_conn_err(c, HERALD_E_INTERNAL, "out of memory");
+		return 0;
+	}
+	rc = confedit_add(edit_path(env), id, url, control_args_get(a, "name"), interval,
+			  control_args_get(a, "tags"), used, sizeof used, err, sizeof err);
+	free(suggested);
+	if (rc < 0) {
 		control_conn_err(c, HERALD_E_BADARG, "%s", err);
 		return 0;
 	}
@@ -749,12 +766,16 @@ cmd_remove(void *ctx, struct control_conn *c, const struct control_args *a)
 	const struct commands_env *env = cs->env;
 	char err[ERRLEN] = "";
 
-	if (config_feed_find(env->cfg, a->pos[0]) == NULL) {
+	const struct config_feed *f = config_feed_find(env->cfg, a->pos[0]);
+
+	if (f == NULL) {
 		control_conn_err(c, HERALD_E_NOTFOUND, "no feed '%s' in %s", a->pos[0],
 				 env->config_path);
 		return 0;
 	}
-	if (confedit_remove(env->config_path, a->pos[0], err, sizeof err) < 0) {
+	/* The section goes from the file it is in. */
+	if (confedit_remove(f->included ? env->cfg->include : env->config_path, a->pos[0], err,
+			    sizeof err) < 0) {
 		control_conn_err(c, HERALD_E_INTERNAL, "%s", err);
 		return 0;
 	}
@@ -780,8 +801,8 @@ cmd_import(void *ctx, struct control_conn *c, const struct control_args *a)
 
 	(void)a;
 	data = control_conn_payload(c, &len);
-	rc = confedit_import_opml(cs->env->config_path, cs->env->cfg, "import", data ? data : "",
-				  len, &imp, err, sizeof err);
+	rc = confedit_import_opml(edit_path(cs->env), cs->env->cfg, "import", data ? data : "", len,
+				  &imp, err, sizeof err);
 	if (rc < 0) {
 		/* -1: the document is malformed; else the file cannot be edited. */
 		control_conn_err(c, rc == -1 ? HERALD_E_BADARG : HERALD_E_INTERNAL, "%s", err);

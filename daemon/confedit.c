@@ -1039,8 +1039,9 @@ confedit_import_opml(const char *path, const struct config *cfg, const char *nam
 		     size_t len, struct confedit_import *out, char *err, size_t errlen)
 {
 	struct opml o = {0};
-	struct strset keys = {0};
+	struct strset keys = {0}, ids = {0}, next = {0};
 	struct confedit_feed *sel = NULL;
+	char **newids = NULL;
 	size_t *which = NULL, nsel = 0;
 	int rc = -2;
 
@@ -1051,7 +1052,8 @@ confedit_import_opml(const char *path, const struct config *cfg, const char *nam
 	}
 	if ((out->entries = calloc(o.nfeeds + 1, sizeof *out->entries)) == NULL ||
 	    (sel = calloc(o.nfeeds + 1, sizeof *sel)) == NULL ||
-	    (which = calloc(o.nfeeds + 1, sizeof *which)) == NULL)
+	    (which = calloc(o.nfeeds + 1, sizeof *which)) == NULL ||
+	    (newids = calloc(o.nfeeds + 1, sizeof *newids)) == NULL)
 		goto oom;
 	for (size_t i = 0; i < o.nfeeds; i++) {
 		const struct opml_feed *f = &o.feeds[i];
@@ -1062,7 +1064,13 @@ confedit_import_opml(const char *path, const struct config *cfg, const char *nam
 			goto oom;
 		if (en->status != CONFEDIT_ADDED)
 			continue;
-		sel[nsel] = (struct confedit_feed){.url = f->url,
+		/* The id is free in the whole configuration, not only in path:
+		 * path may be the file another one includes (config.h). */
+		if ((newids[nsel] = id_suggest(cfg, &ids, &next, f->url)) == NULL ||
+		    strset_add_copy(&ids, newids[nsel], 0) < 0)
+			goto oom;
+		sel[nsel] = (struct confedit_feed){.id = newids[nsel],
+						   .url = f->url,
 						   .name = f->title,
 						   .tags = (const char *const *)f->tags,
 						   .ntags = f->ntags};
@@ -1083,6 +1091,11 @@ out:
 	if (rc < 0)
 		confedit_import_free(out);
 	strset_free(&keys);
+	strset_free(&ids);
+	strset_free(&next);
+	for (size_t i = 0; newids && i <= o.nfeeds; i++)
+		free(newids[i]);
+	free(newids);
 	free(sel);
 	free(which);
 	opml_free(&o);

@@ -55,6 +55,7 @@ static const struct key keys[] = {
 	{"socket", K_SOCKET, G(socket), 0, 0},
 	{"socket_group", K_STRING, G(socket_group), 0, 0},
 	{"allow_file_feeds", K_PATH, G(allow_file_feeds), 0, 0},
+	{"include", K_PATH, G(include), 0, 0},
 	{"user_agent", K_STRING, G(user_agent), 0, 0},
 	{"interval", K_DURATION, G(interval), 1, 30 * 86400},
 	{"min_interval", K_DURATION, G(min_interval), 1, 86400},
@@ -80,6 +81,7 @@ static const struct key keys[] = {
 
 struct perr {
 	unsigned line;
+	int file; /* 0: the file itself, 1: the one it includes */
 	char *msg;
 };
 
@@ -90,7 +92,9 @@ struct fmeta {
 
 struct pstate {
 	const char *name;
-	char *dir; /* directory of name for relative paths, or NULL */
+	const char *names[2]; /* the file, and the one it includes (include =) */
+	int file;             /* which of them is read: errors are its */
+	char *dir;            /* directory of name for relative paths, or NULL */
 	struct config *cfg;
 	struct perr *errs;
 	size_t nerr, caperr;
@@ -135,6 +139,7 @@ perr_add(struct pstate *ps, unsigned line, const char *fmt, ...)
 	}
 	va_end(ap);
 	ps->errs[ps->nerr].line = line;
+	ps->errs[ps->nerr].file = ps->file;
 	ps->errs[ps->nerr].msg = buf_detach(&b);
 	if (ps->errs[ps->nerr].msg == NULL)
 		ps->oom = 1;
@@ -1031,8 +1036,12 @@ parse_section(struct pstate *ps, unsigned line, char *p)
 		goto skip;
 	}
 	if ((prev = config_feed_find(ps->cfg, id)) != NULL) {
-		perr_add(ps, line, "duplicate feed id '%s' (first defined on line %u)", id,
-			 prev->line);
+		if (prev->included == ps->file)
+			perr_add(ps, line, "duplicate feed id '%s' (first defined on line %u)", id,
+				 prev->line);
+		else
+			perr_add(ps, line, "duplicate feed id '%s' (first defined in %s, line %u)",
+				 id, ps->names[prev->included], prev->line);
 		goto skip;
 	}
 	if (grow_feeds(ps) < 0) {
@@ -1043,6 +1052,7 @@ parse_section(struct pstate *ps, unsigned line, char *p)
 	ps->curmeta = &ps->meta[ps->cfg->nfeeds];
 	ps->cfg->nfeeds++;
 	ps->cur->line = line;
+	ps->cur->included = ps->file;
 	if ((ps->cur->id = strdup(id)) == NULL ||
 	    itable_add(&ps->cfg->index->id, str_hash(id), ps->cfg->nfeeds - 1) < 0)
 		ps->oom = 1;
@@ -1086,6 +1096,13 @@ parse_keyline(struct pstate *ps, unsigned line, char *p)
 	name[n] = '\0';
 	p += n;
 	p += strspn(p, " \t") + 1;
+	if (ps->cur == NULL && ps->file == 1) {
+		perr_add(
+			ps, line,
+			"only [feed] sections may be in a file included by %s ('%s' belongs there)",
+			ps->names[0], name);
+		return;
+	}
 	if ((k = key_find(name, ps->cur ? FEED : GLOBAL)) == NULL) {
 		unknown_key(ps, line, name);
 		return;
@@ -1169,6 +1186,7 @@ check_feeds(struct pstate *ps)
 		struct config_feed *f = &cfg->feeds[i];
 		const struct config_feed *prev;
 
+		ps->file = f->included; /* the errors below are its file's */
 		if (f->url == NULL) {
 			if (ps->meta[i].seen[kurl] == 0)
 				perr_add(ps, f->line, "feed '%s' has no url", f->id);
@@ -1182,11 +1200,17 @@ check_feeds(struct pstate *ps)
 			ps->oom = 1;
 			break;
 		}
-		if ((prev = url_seen(ps, ukey, i)) != NULL)
+		if ((prev = url_seen(ps, ukey, i)) != NULL && prev->included == f->included)
 			perr_add(ps, ps->meta[i].seen[kurl],
 				 "feed '%s' has the same url as feed '%s' (line %u)", f->id,
 				 prev->id, ps->meta[prev - cfg->feeds].seen[kurl]);
+		else if (prev != NULL)
+			perr_add(ps, ps->meta[i].seen[kurl],
+				 "feed '%s' has the same url as feed '%s' (%s, line %u)", f->id,
+				 prev->id, ps->names[prev->included],
+				 ps->meta[prev - cfg->feeds].seen[kurl]);
 	}
+	ps->file = 0;
 	for (size_t i = 0; i < cfg->nfeeds; i++)
 		free(ukey[i]);
 	free(ukey);
@@ -1254,18 +1278,23 @@ join_errors(struct pstate *ps)
 	/* Stable (insertion) sort by line: n <= MAX_ERRORS, and errors of one
 	 * line keep the order they were found in. */
 	for (size_t i = 1; i < ps->nerr; i++)
-		for (size_t j = i; j > 0 && ps->errs[j - 1].line > ps->errs[j].line; j--) {
+		for (size_t j = i; j > 0 && (ps->errs[j - 1].file > ps->errs[j].file ||
+					     (ps->errs[j - 1].file == ps->errs[j].file &&
+					      ps->errs[j - 1].line > ps->errs[j].line));
+		     j--) {
 			struct perr t = ps->errs[j];
 
 			ps->errs[j] = ps->errs[j - 1];
 			ps->errs[j - 1] = t;
 		}
 	for (size_t i = 0; i < ps->nerr; i++) {
+		const char *name = ps->names[ps->errs[i].file];
+
 		if (ps->errs[i].line)
-			buf_printf(&b, "%s%s:%u: %s", i ? "\n" : "", ps->name, ps->errs[i].line,
+			buf_printf(&b, "%s%s:%u: %s", i ? "\n" : "", name, ps->errs[i].line,
 				   ps->errs[i].msg);
 		else
-			buf_printf(&b, "%s%s: %s", i ? "\n" : "", ps->name, ps->errs[i].msg);
+			buf_printf(&b, "%s%s: %s", i ? "\n" : "", name, ps->errs[i].msg);
 	}
 	if (ps->toomany)
 		buf_printf(&b, "\n%s: too many errors, stopped after %d", ps->name, MAX_ERRORS);
@@ -1307,10 +1336,76 @@ parse_text(struct pstate *ps, const char *text, size_t len)
 	}
 }
 
-int
-config_parse(const char *name, const char *text, size_t len, struct config *cfg, char **errors)
+/* Reads path into b (at most CONFIG_MAX_FILE bytes). 0; 1 when the file
+ * does not exist and missing_ok; -1 with the reason in *errors. */
+static int
+read_text(const char *path, struct buf *b, int missing_ok, char **errors)
 {
-	struct pstate ps = {.name = name, .cfg = cfg};
+	FILE *fp = fopen(path, "rb");
+	struct buf e = {0};
+	char chunk[8192];
+	size_t n;
+	int rc = -1;
+
+	b->limit = CONFIG_MAX_FILE;
+	if (fp == NULL) {
+		if (missing_ok && errno == ENOENT)
+			return 1;
+		buf_printf(&e, "%s: cannot open: %s", path, strerror(errno));
+		*errors = buf_detach(&e);
+		return -1;
+	}
+	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
+		if (buf_append(b, chunk, n) < 0) {
+			buf_printf(&e, "%s: file too large (at most %u bytes)", path,
+				   CONFIG_MAX_FILE);
+			*errors = buf_detach(&e);
+			goto out;
+		}
+	}
+	if (ferror(fp)) {
+		buf_printf(&e, "%s: read error: %s", path, strerror(errno));
+		*errors = buf_detach(&e);
+		goto out;
+	}
+	rc = 0;
+out:
+	fclose(fp);
+	return rc;
+}
+
+/* The feed sections of the file cfg->include names, after the file's own
+ * (a missing file has none). 0, or -1 with *errors (the file unreadable). */
+static int
+parse_include(struct pstate *ps, char **errors)
+{
+	struct buf b = {0};
+	int rc = read_text(ps->cfg->include, &b, 1, errors);
+
+	if (rc < 0) {
+		buf_free(&b);
+		return -1;
+	}
+	ps->names[1] = ps->cfg->include;
+	ps->file = 1;
+	ps->cur = NULL;
+	ps->curmeta = NULL;
+	if (reserve_feeds(ps, ps->cfg->nfeeds + count_headers(b.data ? b.data : "", b.len)) < 0)
+		ps->oom = 1;
+	else
+		parse_text(ps, b.data ? b.data : "", b.len);
+	ps->file = 0;
+	buf_free(&b);
+	return 0;
+}
+
+/* Parses text (the file name); with follow, reads the file its include key
+ * names as well. */
+static int
+parse_config(const char *name, const char *text, size_t len, int follow, struct config *cfg,
+	     char **errors)
+{
+	struct pstate ps = {.name = name, .names = {name, NULL}, .cfg = cfg};
 	const char *slash = strrchr(name, '/');
 	int rc = -1;
 
@@ -1326,6 +1421,8 @@ config_parse(const char *name, const char *text, size_t len, struct config *cfg,
 		goto out;
 	}
 	parse_text(&ps, text, len);
+	if (follow && cfg->include && !ps.oom && !ps.toomany && parse_include(&ps, errors) < 0)
+		goto out;
 	if (!ps.oom && !ps.toomany) {
 		check_global(&ps);
 		check_feeds(&ps);
@@ -1351,43 +1448,24 @@ out:
 }
 
 int
+config_parse(const char *name, const char *text, size_t len, struct config *cfg, char **errors)
+{
+	return parse_config(name, text, len, 0, cfg, errors);
+}
+
+int
 config_load(const char *path, struct config *cfg, char **errors)
 {
-	struct buf b = {.limit = CONFIG_MAX_FILE};
-	FILE *fp = fopen(path, "rb");
-	char chunk[8192];
-	size_t n;
-	int rc = -1;
+	struct buf b = {0};
+	int rc;
 
 	memset(cfg, 0, sizeof *cfg);
 	*errors = NULL;
-	if (fp == NULL) {
-		struct buf e = {0};
-
-		buf_printf(&e, "%s: cannot open: %s", path, strerror(errno));
-		*errors = buf_detach(&e);
+	if (read_text(path, &b, 0, errors) < 0) {
+		buf_free(&b);
 		return -1;
 	}
-	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
-		if (buf_append(&b, chunk, n) < 0) {
-			struct buf e = {0};
-
-			buf_printf(&e, "%s: file too large (at most %u bytes)", path,
-				   CONFIG_MAX_FILE);
-			*errors = buf_detach(&e);
-			goto out;
-		}
-	}
-	if (ferror(fp)) {
-		struct buf e = {0};
-
-		buf_printf(&e, "%s: read error: %s", path, strerror(errno));
-		*errors = buf_detach(&e);
-		goto out;
-	}
-	rc = config_parse(path, b.data ? b.data : "", b.len, cfg, errors);
-out:
-	fclose(fp);
+	rc = parse_config(path, b.data ? b.data : "", b.len, 1, cfg, errors);
 	buf_free(&b);
 	return rc;
 }
@@ -1413,6 +1491,7 @@ config_free(struct config *cfg)
 	free(cfg->socket);
 	free(cfg->socket_group);
 	free(cfg->allow_file_feeds);
+	free(cfg->include);
 	free(cfg->user_agent);
 	free(cfg->fold_language);
 	index_free(cfg->index);

@@ -17,6 +17,7 @@ struct config_feed {
 	size_t ntags;
 	unsigned interval; /* seconds; 0 = the global interval */
 	unsigned line;     /* line of the section header */
+	int included;		/* 1: from the file include = names */
 };
 
 /* Lookups of feeds by id and by url (config.c): built by config_parse,
@@ -28,6 +29,8 @@ struct config {
 	char *database; /* expanded: ~ and $VARS resolved */
 	char *socket;
 	char *socket_group;    /* or NULL */
+	char *include;		/* more [feed] sections, in a file herald add,
+				 * import and remove edit; or NULL */
 	char *allow_file_feeds; /* add over the socket may take file:// feeds
 				 * under this directory; NULL: none */
 	char *user_agent;      /* or NULL for "herald/VERSION" */
@@ -84,14 +87,17 @@ char *config_default_path(void);
 char *config_default_database(void);
 char *config_default_socket(void);
 
-/* Fills cfg with defaults, then reads path. Returns 0, or -1 with every
- * error in *errors (malloc'd, "FILE:LINE: message" lines joined by '\n',
- * caller frees). On error cfg holds nothing (config_free is still safe).
- * The database and socket paths are NULL when the file doesn't set them:
- * the caller applies the defaults above or its command-line flags. */
+/* Fills cfg with defaults, then reads path, and the [feed] sections of the
+ * file its include key names (a missing one has none; one with global keys
+ * is an error). Returns 0, or -1 with every error in *errors (malloc'd,
+ * "FILE:LINE: message" lines joined by '\n', caller frees). On error cfg
+ * holds nothing (config_free is still safe). The database and socket paths
+ * are NULL when the file doesn't set them: the caller applies the defaults
+ * above or its command-line flags. */
 int config_load(const char *path, struct config *cfg, char **errors);
 
-/* Same, from a string (for tests and fuzzing); name is used in messages. */
+/* Same, from a string (for tests and fuzzing); name is used in messages. An
+ * include key is kept in cfg->include but not followed. */
 int config_parse(const char *name, const char *text, size_t len, struct config *cfg, char **errors);
 
 void config_free(struct config *cfg);

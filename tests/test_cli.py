@@ -640,6 +640,51 @@ def client_feed_tests(tmp, sock, conf, ng, daemon):
     write(conf, before_local)
     check(herald(sock, "reload")[0] == 0, "reload without allow_file_feeds")
 
+    # include = FILE: the feeds add, import and remove edit live there, so
+    # feeds.conf itself may be read-only (/etc under the system unit).
+    state = os.path.join(tmp, "state")
+    os.makedirs(state, exist_ok=True)
+    inc = os.path.join(state, "added.conf")
+    write(conf, "include = %s\n" % inc + before_local)
+    main_text = open(conf).read()
+    confdir_mode = os.stat(os.path.dirname(conf)).st_mode
+    os.chmod(conf, 0o444)
+    os.chmod(os.path.dirname(conf), 0o555)  # (root writes anyway: the checks below hold)
+    try:
+        check(herald(sock, "reload")[0] == 0, "reload with include (the file is missing)")
+        write(os.path.join(ng.root, "inc.xml"), rss("I", [("i1", "Island ferry timetable changes",
+                                                          "From Monday.", NOW - 300)]))
+        rc, out, err = herald(sock, "add", ng.url("/inc.xml"), "--name", "Island")
+        check(rc == 0 and ng.url("/inc.xml") in open(inc).read() and
+              open(conf).read() == main_text,
+              "add writes the included file, feeds.conf is untouched (%s)" % err.strip())
+        opml = ('<?xml version="1.0"?><opml version="2.0"><body>'
+                '<outline type="rss" text="Jetty" xmlUrl="%s"/></body></opml>'
+                % ng.url("/jetty.xml"))
+        opml_path = os.path.join(state, "jetty.opml")
+        write(opml_path, opml)
+        rc, out, err = herald(sock, "import", opml_path)
+        check(rc == 0 and ng.url("/jetty.xml") in open(inc).read() and
+              open(conf).read() == main_text,
+              "import writes the included file (%s)" % err.strip())
+        urls = {f["url"]: f["id"] for f in hj(sock, "feeds") if f["active"]}
+        check(ng.url("/inc.xml") in urls and ng.url("/jetty.xml") in urls,
+              "the included feeds are configured (%s)" % sorted(urls.values()))
+        added = urls.get(ng.url("/inc.xml"), "?")
+        rc, _, err = herald(sock, "remove", added)
+        check(rc == 0 and ng.url("/inc.xml") not in open(inc).read() and
+              open(conf).read() == main_text,
+              "remove of an included feed edits the included file (%s)" % err.strip())
+        write(inc, "interval = 5m\n" + open(inc).read())
+        rc, _, err = herald(sock, "reload")
+        check(rc == 1 and "only [feed] sections" in err and inc in err,
+              "a global key in the included file: reload refused, naming it (%s)" % err.strip())
+    finally:
+        os.chmod(os.path.dirname(conf), confdir_mode)
+        os.chmod(conf, 0o644)
+    write(conf, before_local)
+    check(herald(sock, "reload")[0] == 0, "reload without include")
+
     # remove
     rc, out, err = herald(sock, "remove", key)
     text = open(conf).read()

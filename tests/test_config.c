@@ -704,6 +704,71 @@ test_load_file(void **state)
 	free(dir);
 }
 
+/* include = FILE: its [feed] sections join the file's (a missing one has
+ * none), each feed knows its file, and every error names the file it is in. */
+static void
+test_include(void **state)
+{
+	char *dir = tmpdir(), path[PATH_MAX / 4], inc[PATH_MAX / 4], want[3 * PATH_MAX];
+	char text[PATH_MAX];
+	struct config cfg;
+	char *errors = NULL;
+
+	(void)state;
+	snprintf(path, sizeof path, "%s/feeds.conf", dir);
+	snprintf(inc, sizeof inc, "%s/state/added.conf", dir);
+	snprintf(text, sizeof text, "include = %s\n\n[feed \"a\"]\nurl = https://a.example/\n",
+		 inc);
+	write_file(path, text);
+	/* Missing: no feeds of its own, no error (the first add creates it). */
+	assert_int_equal(config_load(path, &cfg, &errors), 0);
+	assert_string_equal(cfg.include, inc);
+	assert_int_equal(cfg.nfeeds, 1);
+	config_free(&cfg);
+	/* config_parse (tests, fuzzing) reads no other file. */
+	assert_int_equal(config_parse(path, text, strlen(text), &cfg, &errors), 0);
+	assert_int_equal(cfg.nfeeds, 1);
+	config_free(&cfg);
+
+	snprintf(want, sizeof want, "%s/state", dir);
+	assert_int_equal(mkdir(want, 0700), 0);
+	write_file(inc, "# added by herald\n[feed \"b\"]\nurl = https://b.example/\ntags = x\n");
+	assert_int_equal(config_load(path, &cfg, &errors), 0);
+	assert_int_equal(cfg.nfeeds, 2);
+	assert_string_equal(cfg.feeds[0].id, "a");
+	assert_int_equal(cfg.feeds[0].included, 0);
+	assert_string_equal(cfg.feeds[1].id, "b");
+	assert_int_equal(cfg.feeds[1].included, 1);
+	assert_int_equal(cfg.feeds[1].line, 2);
+	assert_ptr_equal(config_feed_find(&cfg, "b"), &cfg.feeds[1]);
+	assert_ptr_equal(config_feed_find_url(&cfg, "https://b.example/"), &cfg.feeds[1]);
+	config_free(&cfg);
+
+	/* Errors name their own file; duplicates across the two name both. */
+	write_file(inc, "interval = 5m\n[feed \"a\"]\nurl = https://c.example/\n"
+			"[feed \"d\"]\nurl = https://a.example/\nbad = 1\n");
+	assert_int_equal(config_load(path, &cfg, &errors), -1);
+	snprintf(want, sizeof want,
+		 "%s:1: only [feed] sections may be in a file included by %s ('interval' belongs "
+		 "there)\n"
+		 "%s:2: duplicate feed id 'a' (first defined in %s, line 3)\n"
+		 "%s:5: feed 'd' has the same url as feed 'a' (%s, line 4)\n"
+		 "%s:6: unknown key 'bad'",
+		 inc, path, inc, path, inc, path, inc);
+	assert_string_equal(errors, want);
+	free(errors);
+	/* An include that cannot be read is an error, not an empty file. */
+	assert_int_equal(chmod(inc, 0), 0);
+	if (access(inc, R_OK) != 0) { /* root reads anything */
+		assert_int_equal(config_load(path, &cfg, &errors), -1);
+		snprintf(want, sizeof want, "%s: cannot open: Permission denied", inc);
+		assert_string_equal(errors, want);
+		free(errors);
+	}
+	rm_rf(dir);
+	free(dir);
+}
+
 /* ---- shipped files ---- */
 
 static void
@@ -789,7 +854,7 @@ main(void)
 		cmocka_unit_test(test_lookup_duplicates),  cmocka_unit_test(test_expansion),
 		cmocka_unit_test(test_default_paths),      cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_shipped_feeds_conf), cmocka_unit_test(test_demo_conf),
-		cmocka_unit_test(test_id_valid),
+		cmocka_unit_test(test_id_valid),           cmocka_unit_test(test_include),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -47,12 +47,21 @@ for u in heraldd.service heraldd.socket herald-digest.service herald-digest.time
 	has "$systemdsystemunitdir/$u"
 	has "$systemduserunitdir/$u"
 done
-grep -q "^ExecStart=$bindir/heraldd -f\$" "$dest$systemdsystemunitdir/heraldd.service" ||
-	fail "the installed unit does not run $bindir/heraldd"
+grep -q "^ExecStart=$bindir/heraldd -f -c $sysconfdir/herald/feeds.conf\$" "$dest$systemdsystemunitdir/heraldd.service" ||
+	fail "the installed unit does not run $bindir/heraldd on $sysconfdir/herald/feeds.conf"
 has "$docdir/examples/feeds.conf"
 has "$docdir/systemd.md"
 has "$sysconfdir/herald/feeds.conf"
-cmp -s "$dest$sysconfdir/herald/feeds.conf" "$srcdir/feeds.conf" || fail "the installed feeds.conf is not the sample"
+cmp -s "$dest$docdir/examples/feeds.conf" "$srcdir/feeds.conf" || fail "the example feeds.conf is not the sample"
+# The live one: the sample, including the file herald add writes in the state
+# directory (the service sees sysconfdir read-only), and valid as installed.
+grep -q '^include = /var/lib/herald/feeds.conf$' "$dest$sysconfdir/herald/feeds.conf" ||
+	fail "the installed feeds.conf does not include /var/lib/herald/feeds.conf"
+tail -n +6 "$dest$sysconfdir/herald/feeds.conf" | cmp -s - "$srcdir/feeds.conf" ||
+	fail "the installed feeds.conf is not the sample after its include"
+sed "s|^include = .*|include = $tmp/state/feeds.conf|" "$dest$sysconfdir/herald/feeds.conf" >"$tmp/live.conf"
+"$builddir/heraldd" --check-config -c "$tmp/live.conf" >"$tmp/out" 2>&1 ||
+	{ cat "$tmp/out"; fail "the installed feeds.conf does not check"; }
 
 # Everything lands under DESTDIR + prefix (units included, when configure was
 # given prefix-relative unit directories) or under DESTDIR at least.

@@ -34,8 +34,8 @@ for f in heraldd.service herald-digest.service user/heraldd.service user/herald-
 	[ -f "$gen/$f" ] || { echo "FAIL: $gen/$f was not generated"; exit 1; }
 	grep -q '@[a-zA-Z_]*@' "$gen/$f" && fail "$f still holds a template placeholder"
 done
-bindir=$(sed -n 's|^ExecStart=\(/.*\)/heraldd -f$|\1|p' "$gen/heraldd.service")
-[ -n "$bindir" ] || { echo "FAIL: heraldd.service has no ExecStart=BINDIR/heraldd -f"; exit 1; }
+bindir=$(sed -n 's|^ExecStart=\(/.*\)/heraldd -f -c /.*/herald/feeds.conf$|\1|p' "$gen/heraldd.service")
+[ -n "$bindir" ] || { echo "FAIL: heraldd.service has no ExecStart=BINDIR/heraldd -f -c SYSCONFDIR/herald/feeds.conf"; exit 1; }
 grep -q "^ExecStart=$bindir/herald-digest\$" "$gen/herald-digest.service" ||
 	fail "herald-digest.service does not run $bindir/herald-digest"
 
