@@ -271,7 +271,8 @@ def releases_atom(releases):
            "<updated>%s</updated>" % iso(max(t for _, t in releases))]
     for ver, t in releases:
         out.append('<entry><id>tag:github.com,2008:Repository/1/v%s</id><updated>%s</updated>'
-                   '<link rel="alternate" href="https://github.com/herald/herald/releases/tag/v%s"/>'
+                   '<link rel="alternate"'
+                   ' href="https://github.com/herald/herald/releases/tag/v%s"/>'
                    "<title>herald %s released</title><content type=\"html\">&lt;p&gt;herald %s"
                    " is out: bug fixes and faster folding.&lt;/p&gt;</content></entry>"
                    % (ver, iso(t), ver, ver, ver))
@@ -311,7 +312,8 @@ def dates_tests(tmp, ng):
                             stderr=subprocess.STDOUT)
     try:
         check(wait_for(lambda: os.path.exists(sock)), "dates: daemon listens")
-        check(wait_for(lambda: len(client(sock, "items", "--all")) == 4), "dates: both feeds stored")
+        check(wait_for(lambda: len(client(sock, "items", "--all")) == 4),
+              "dates: both feeds stored")
         items = {i["title"]: i for i in client(sock, "items", "--all")}
         r12, r13 = items["herald 1.2.0 released"], items["herald 1.3.0 released"]
         check(r12["published"] == t12 and r12["time"] == t12 and r13["time"] == t13,
@@ -345,7 +347,8 @@ def dates_tests(tmp, ng):
         items = {i["title"]: i for i in client(sock, "items", "--all")}
         fresh = items["Fresh undated item"]
         check(fresh["published"] == 0 and fresh["time"] == fresh.get("first_seen", 0)
-              and fresh.get("first_seen", 0) >= now, "a later undated item: first_seen (%r)" % fresh)
+              and fresh.get("first_seen", 0) >= now,
+              "a later undated item: first_seen (%r)" % fresh)
         check(items["Backlog item one"]["time"] == built, "the backlog keeps its date")
     finally:
         proc.send_signal(signal.SIGTERM)
