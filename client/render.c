@@ -288,8 +288,8 @@ str(const struct record *r, const char *key)
 	return v ? v : "";
 }
 
-/* An item's age: its published time, else when the daemon first saw it
- * (show and search records carry only "time"). */
+/* An item's age: its published time, else its time (when the daemon first
+ * saw it; search records carry only "time"). */
 static long long
 item_time(const struct record *r)
 {
@@ -480,13 +480,30 @@ put_indented(FILE *fp, const char *text, const char *indent)
 		putc('\n', fp);
 }
 
+/* When the item was published and, when that reads differently, when the
+ * daemon first saw it: a release from months ago fetched today, a feed's
+ * backlog ("2025-08-14 · first seen 2h ago"). */
+static void
+item_when(const struct record *r, const struct render_opts *o, char *buf, size_t n)
+{
+	char when[32], seen[32];
+	long long first = num(r, "first_seen");
+
+	reltime(item_time(r), o->now, when, sizeof when);
+	reltime(first, o->now, seen, sizeof seen);
+	if (first > 0 && strcmp(when, seen) != 0)
+		snprintf(buf, n, "published %s · first seen %s", when, seen);
+	else
+		snprintf(buf, n, "%s", when);
+}
+
 static void
 render_show_item(const struct record *r, const struct render_opts *o, FILE *fp)
 {
-	char when[32];
+	char when[96];
 	const char *text = str(r, "text"), *link = str(r, "link"), *author = str(r, "author");
 
-	reltime(item_time(r), o->now, when, sizeof when);
+	item_when(r, o, when, sizeof when);
 	fprintf(fp, "%s%s%s\n", col(o, C_BOLD), str(r, "title"), col(o, C_RESET));
 	fprintf(fp, "%sitem %s · %s · %s%s%s%s%s%s\n", col(o, C_DIM), r->f[0].value,
 		str(r, "feed_name"), when, *author ? " · " : "", author,

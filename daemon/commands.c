@@ -140,6 +140,7 @@ put_item(struct control_conn *c, const struct store_item_row *it, int full)
 	control_conn_field(c, "author", it->author);
 	control_conn_field_int(c, "published", it->published);
 	control_conn_field_int(c, "time", it->time);
+	control_conn_field_int(c, "first_seen", it->first_seen);
 	control_conn_field_int(c, "read", it->read);
 	control_conn_field_int(c, "starred", it->starred);
 	if (full) {
@@ -162,7 +163,9 @@ put_outlet_item(struct control_conn *c, const struct store_outlet *o, int64_t st
 	control_conn_field(c, "feed_name", o->feed_name);
 	control_conn_field(c, "title", o->title);
 	control_conn_field(c, "link", o->link);
+	control_conn_field_int(c, "published", o->published);
 	control_conn_field_int(c, "time", o->time);
+	control_conn_field_int(c, "first_seen", o->first_seen);
 	control_conn_field_int(c, "read", o->read);
 	control_conn_field_int(c, "starred", o->starred);
 	if (o->text && *o->text)

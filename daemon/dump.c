@@ -79,6 +79,19 @@ when(struct buf *b, int *first, const char *k, int64_t t, const char *raw)
 	return str(b, first, k, iso);
 }
 
+/* "date": the date herald gives the item or feed (parse_item_date), when it
+ * has one. Not part of feeddump/1: compare.py reads published and updated,
+ * which stay as the document says. */
+static int
+herald_date(struct buf *b, int *first, int64_t t)
+{
+	char iso[32];
+
+	if (t <= 0 || date_format(t, iso, sizeof iso) < 0)
+		return 0;
+	return str(b, first, "date", iso);
+}
+
 static int
 lists(struct buf *b, int *first, const struct parse_lists *l)
 {
@@ -131,7 +144,8 @@ entry(struct buf *b, const struct parse_item *it)
 	    text(b, &first, "rights", &it->rights) < 0 ||
 	    when(b, &first, "published", it->published, it->published_raw) < 0 ||
 	    when(b, &first, "updated", it->updated, it->updated_raw) < 0 ||
-	    key(b, &first, "content") < 0 || buf_putc(b, '[') < 0)
+	    herald_date(b, &first, parse_item_date(it)) < 0 || key(b, &first, "content") < 0 ||
+	    buf_putc(b, '[') < 0)
 		return -1;
 	for (size_t i = 0; i < it->ncontent; i++) {
 		const struct parse_text *c = &it->content[i];
@@ -183,7 +197,7 @@ feed(struct buf *b, const struct parse_meta *m)
 	    str(b, &first, "logo", m->logo) < 0 ||
 	    when(b, &first, "published", m->published, m->published_raw) < 0 ||
 	    when(b, &first, "updated", m->updated, m->updated_raw) < 0 ||
-	    lists(b, &first, &m->l) < 0)
+	    herald_date(b, &first, parse_meta_date(m)) < 0 || lists(b, &first, &m->l) < 0)
 		return -1;
 	if (m->image_url || m->image_title || m->image_link) {
 		int f = 1;

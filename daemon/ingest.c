@@ -13,6 +13,7 @@ struct pending {
 	char *guid, *link, *title, *author;
 	char *summary_html, *summary_text, *content_html, *content_text;
 	int64_t published, updated;
+	int64_t date; /* parse_item_date: 0 when the item has none */
 	/* Filled while storing. */
 	int64_t item_id, time;
 	int is_new;
@@ -23,6 +24,7 @@ struct ingest {
 	struct story_index *idx;
 	char *feed_id;
 	int64_t now;
+	int64_t backlog; /* the date of undated items, set by ingest_store */
 	struct parse *parse;
 	struct pending *v;
 	size_t n, cap;
@@ -89,6 +91,7 @@ on_item(const struct parse_item *it, void *user)
 	p->content_text = dup_or_null(c ? c->text : NULL);
 	p->published = it->published;
 	p->updated = it->updated;
+	p->date = parse_item_date(it);
 	if ((it->guid && *it->guid && !p->guid) || (it->link && *it->link && !p->link) ||
 	    (it->title.text && *it->title.text && !p->title) ||
 	    (it->summary.value && *it->summary.value && !p->summary_html) ||
@@ -146,6 +149,7 @@ store_one(struct ingest *in, struct pending *p, struct ingest_counts *c, char *e
 		.author = p->author,
 		.published = p->published,
 		.updated = p->updated,
+		.date = p->date > 0 ? p->date : in->backlog,
 		.summary_html = p->summary_html,
 		.summary_text = p->summary_text,
 		.content_html = p->content_html,
@@ -247,6 +251,38 @@ ingest_end(struct ingest *in, char *err, size_t errlen)
 	return 0;
 }
 
+/* Which date is an item's, decided in two places (issue 22):
+ * - from the item itself, in the pure parser (parse_item_date): published,
+ *   else updated (an Atom entry with only <updated>, an RSS item with only
+ *   dc:date);
+ * - for an item with neither, here, because only the store knows it: in a
+ *   feed's first stored poll (none of its items stored yet,
+ *   store_feed_has_items) the feed's own date (parse_meta_date: channel
+ *   pubDate, else lastBuildDate or Atom <updated>), so a backlog is never
+ *   dated "now" and folded into one story; in any later poll none, and the
+ *   store dates it by the fetch (first_seen), when herald first saw it.
+ * "First stored poll" rather than "never polled" (last_poll): a first poll
+ * that failed records a last_poll, and the backlog that comes with the next
+ * one is still a backlog. The store is asked only when an item needs it.
+ * Either date is clamped to the fetch time by the store (items.time). */
+static int
+backlog_date(struct ingest *in, char *err, size_t errlen)
+{
+	int64_t feed = parse_meta_date(parse_meta(in->parse));
+	int has = 0, undated = 0;
+
+	in->backlog = 0;
+	for (size_t i = 0; i < in->n && !undated; i++)
+		undated = in->v[i].date <= 0;
+	if (!undated || feed <= 0)
+		return 0;
+	if (store_feed_has_items(in->st, in->feed_id, &has, err, errlen) < 0)
+		return -1;
+	if (!has)
+		in->backlog = feed;
+	return 0;
+}
+
 int
 ingest_store(struct ingest *in, struct store *st, struct story_index *idx, struct ingest_counts *c,
 	     char *err, size_t errlen)
@@ -257,6 +293,9 @@ ingest_store(struct ingest *in, struct store *st, struct story_index *idx, struc
 	c->items = (unsigned)in->n;
 	in->st = st;
 	in->idx = idx;
+	/* A read only: a failure loses this response, not the open batch. */
+	if (backlog_date(in, err, errlen) < 0)
+		goto out;
 	/* A savepoint in the daemon's open batch (store.h), or a transaction. */
 	if (store_sp_begin(st, err, errlen) < 0)
 		goto out;

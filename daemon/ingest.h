@@ -42,7 +42,9 @@ int ingest_end(struct ingest *in, char *err, size_t errlen);
 
 /* Stores every item of an ended document atomically: one savepoint in the
  * store's open batch (store_batch_open), else one transaction; new items
- * are folded into stories in time order. st and idx are borrowed for the
+ * are folded into stories in time order. Each item is dated by its own
+ * published, else updated date; undated items of a feed's first stored
+ * poll by the feed's own date; others by now (ingest.c says why). st and idx are borrowed for the
  * call only: the daemon may replace its story index (after a failed
  * commit) or its store (a database file replaced underneath) while a
  * response is still arriving. Touches nothing but in, st and idx, so the

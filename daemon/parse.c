@@ -600,6 +600,29 @@ parse_meta(const struct parse *p)
 	return &p->meta;
 }
 
+/* Published, else updated: Atom's <published> is optional and <updated>
+ * required, so an entry with only <updated> is dated by it and not by when
+ * herald fetched it (issue 22). */
+static int64_t
+first_known(int64_t published, int64_t updated)
+{
+	if (published > 0)
+		return published;
+	return updated > 0 ? updated : 0;
+}
+
+int64_t
+parse_item_date(const struct parse_item *it)
+{
+	return first_known(it->published, it->updated);
+}
+
+int64_t
+parse_meta_date(const struct parse_meta *m)
+{
+	return first_known(m->published, m->updated);
+}
+
 const char *
 parse_error(const struct parse *p)
 {

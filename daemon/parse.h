@@ -127,6 +127,19 @@ int parse_finish(struct parse *p);
 /* The feed's metadata, complete after parse_finish (partial before). */
 const struct parse_meta *parse_meta(const struct parse *p);
 
+/* The date herald gives an item: published (Atom <published>, RSS <pubDate>,
+ * dcterms:issued; dc:date when nothing else gave one), else updated (Atom
+ * <updated>, which is all GitHub releases and many blogs carry, dc:date,
+ * dcterms:modified), else 0: unknown. A date at or before 1970 (a broken
+ * clock, a zeroed field) counts as unknown. The parser itself keeps both
+ * fields as the document says; this is the one place that chooses. */
+int64_t parse_item_date(const struct parse_item *it);
+
+/* The feed's own date, chosen the same way: the channel's pubDate, else its
+ * lastBuildDate, dc:date or the Atom feed's <updated>; 0 when unknown.
+ * Complete after parse_finish. */
+int64_t parse_meta_date(const struct parse_meta *m);
+
 /* The fatal error message, or NULL. Borrowed. */
 const char *parse_error(const struct parse *p);
 

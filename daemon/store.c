@@ -682,6 +682,27 @@ store_feed_moved(struct store *st, const char *feed_id, const char *url, char *e
 	return 0;
 }
 
+int
+store_feed_has_items(struct store *st, const char *feed_id, int *out, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = store_stmt(st, S_FEED_HAS_ITEMS);
+	int rc;
+
+	*out = 0;
+	store_bind_str(s, 1, feed_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int(s, 0) != 0;
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE) {
+		snprintf(err, errlen, "store: feed items: no feed '%s'", feed_id);
+		return STORE_ENOTFOUND;
+	}
+	return store_fail(st, err, errlen, "feed items");
+}
+
 /* ---- Items ---- */
 
 #define FNV_OFFSET 0xcbf29ce484222325ULL
@@ -756,13 +777,23 @@ content_hash(const struct store_item *it)
 	return v;
 }
 
-/* The item's ordering time: published, unless unknown or later than the
- * fetch (a feed's clock or a scheduled post must not jump the queue). */
+/* The item's publication date: the one ingest chose, else the document's. */
+static int64_t
+item_date(const struct store_item *it)
+{
+	return it->date > 0 ? it->date : it->published;
+}
+
+/* The item's ordering time: its publication date, unless unknown or later
+ * than the fetch (a feed's clock or a scheduled post must not jump the
+ * queue). */
 static int64_t
 item_time(const struct store_item *it, int64_t fetched)
 {
-	if (it->published > 0 && it->published <= fetched)
-		return it->published;
+	int64_t t = item_date(it);
+
+	if (t > 0 && t <= fetched)
+		return t;
 	return fetched;
 }
 
@@ -773,7 +804,7 @@ bind_content(sqlite3_stmt *s, int i, const struct store_item *it)
 	store_bind_str(s, i, it->link);
 	store_bind_str(s, i + 1, it->title);
 	store_bind_str(s, i + 2, it->author);
-	sqlite3_bind_int64(s, i + 3, it->published);
+	sqlite3_bind_int64(s, i + 3, item_date(it));
 	sqlite3_bind_int64(s, i + 4, it->updated);
 	store_bind_str(s, i + 5, it->summary_html);
 	store_bind_str(s, i + 6, it->summary_text);
@@ -826,6 +857,7 @@ item_update(struct store *st, const struct store_item *it, int64_t hash,
 	sqlite3_bind_int64(s, 1, res->item_id);
 	bind_content(s, 2, it);
 	sqlite3_bind_int64(s, 11, hash);
+	sqlite3_bind_int64(s, 12, it->published);
 	if (store_exec_stmt(st, s, err, errlen, "update item") < 0)
 		return -1;
 	res->status = STORE_ITEM_CHANGED;

@@ -28,9 +28,12 @@
  * keeps its previous state, and the story index must be rebuilt or the
  * response's assignments forgotten).
  *
- * Times are int64 Unix seconds, 0 = unknown. An item's "time" is its
- * published time, or its fetch time (first_seen) when the published time is
- * unknown or in the future of the fetch; stories order by their items' times.
+ * Times are int64 Unix seconds, 0 = unknown. An item keeps apart when it was
+ * published ("published": the date ingest gave it, see struct store_item)
+ * and when herald first saw it ("first_seen": the fetch that inserted it).
+ * Its "time" is the published time, or first_seen when the published time
+ * is unknown or in the future of the fetch; stories order (and the story
+ * index folds) by their items' times.
  *
  * Read state of a story is derived from its items: "new" when no item is
  * read, "read" when all are, "updated" otherwise (a late item joined a story
@@ -128,6 +131,11 @@ struct store_feed_status {
 int store_feed_status(struct store *st, const char *feed_id, const struct store_feed_status *fs,
 		      char *err, size_t errlen);
 
+/* *out = 1 when feed_id has stored items, else 0: ingest dates the undated
+ * items of a feed's first stored poll (none yet) by the feed's own date.
+ * One primary-key lookup (feeds.nitems, kept by trigger). STORE_ENOTFOUND. */
+int store_feed_has_items(struct store *st, const char *feed_id, int *out, char *err, size_t errlen);
+
 /* Records that a permanent redirect (301/308 only) moved the feed: it is
  * polled there from now on, until feeds.conf gives it another URL. The old
  * URL's validators are dropped. STORE_ENOTFOUND. */
@@ -169,7 +177,16 @@ struct store_item {
 	const char *feed; /* feed id; the feed must exist */
 	const char *guid; /* may be NULL/empty: see store_item_key */
 	const char *link, *title, *author;
-	int64_t published, updated;
+	int64_t published, updated; /* as the document says: part of the key
+				     * and of the content hash */
+	/* The item's publication date as ingest chose it (its published, else
+	 * updated, else the feed's own date for a feed's first items); 0: use
+	 * published. Stored as the published column. Not part of the key or
+	 * hash: a feed's date changes with every poll. On a changed item it
+	 * replaces the stored date only when the document gives a published
+	 * date of its own or none was stored (an Atom <updated> moves with
+	 * every edit; the date the item was first given stays). */
+	int64_t date;
 	const char *summary_html, *summary_text, *content_html, *content_text;
 	int64_t fetched; /* fetch time: first_seen of a new item */
 };
@@ -257,7 +274,7 @@ const char *store_state_name(enum store_state s); /* "new", "updated", "read" */
 
 /* One item of a story, as an outlet that carried it. */
 struct store_outlet {
-	int64_t item_id, time;
+	int64_t item_id, time, published, first_seen;
 	const char *feed, *feed_name;
 	const char *title, *link;
 	const char *text; /* plain text; filled by store_story_get only, else "" */

@@ -202,6 +202,8 @@ story_outlets(struct store *st, struct store_arena *a, struct store_story *sy, i
 		o->text = store_arena_col(a, s, 6);
 		o->read = sqlite3_column_int(s, 7);
 		o->starred = sqlite3_column_int(s, 8);
+		o->published = sqlite3_column_int64(s, 9);
+		o->first_seen = sqlite3_column_int64(s, 10);
 		if (!o->feed || !o->feed_name || !o->title || !o->link || !o->text)
 			break;
 	}

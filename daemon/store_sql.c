@@ -3,8 +3,12 @@
  * Schema notes:
  * - items.guid holds the item's key (store_item_key): the guid, else the
  *   link, else a hash; UNIQUE(feed, guid) makes a re-poll idempotent.
+ * - items.published is the item's publication date as ingest chose it
+ *   (struct store_item's date: published, else updated, else the feed's
+ *   date for a feed's first items), first_seen when herald first fetched it.
  * - items.time is the item's ordering time (published, clamped to the fetch
- *   time); stories take first/last seen from their items' times.
+ *   time: a future date is the fetch time); stories take first/last seen
+ *   from their items' times, and the story index folds by it.
  * - items.hash is a 64-bit hash of the item's content, so a re-poll of an
  *   unchanged item costs one indexed SELECT and no write.
  * - stories.id comes from the story index (not AUTOINCREMENT): the daemon
@@ -201,6 +205,7 @@ const char *const store_stmt_sql[S_COUNT] = {
 		" title = COALESCE(?7, title), failures = ?8, next_poll = ?9 WHERE id = ?1",
 	[S_FEED_MOVED] = "UPDATE feeds SET moved_url = ?2, etag = NULL, last_modified = NULL"
 			  " WHERE id = ?1",
+	[S_FEED_HAS_ITEMS] = "SELECT nitems > 0 FROM feeds WHERE id = ?1",
 	[S_FEEDS] = "SELECT f.id, f.url, " FEED_NAME ", f.title, f.tags, f.active, f.etag,"
 		    " f.last_modified, f.last_error, f.last_poll, f.next_poll, f.last_status,"
 		    " f.failures, f.nitems,"
@@ -219,7 +224,10 @@ const char *const store_stmt_sql[S_COUNT] = {
 			  " summary_html, summary_text, content_html, content_text, first_seen,"
 			  " time, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
 			  " ?13, ?14)",
-	[S_ITEM_UPDATE] = "UPDATE items SET link = ?2, title = ?3, author = ?4, published = ?5,"
+	/* ?12: the document's own published date (struct store_item's date). */
+	[S_ITEM_UPDATE] = "UPDATE items SET link = ?2, title = ?3, author = ?4,"
+			  " published = CASE WHEN ?12 > 0 OR published <= 0 THEN ?5"
+			  " ELSE published END,"
 			  " updated = ?6, summary_html = ?7, summary_text = ?8, content_html = ?9,"
 			  " content_text = ?10, hash = ?11 WHERE id = ?1",
 	[S_ITEM_STORY] = "SELECT COALESCE(story_id, 0) FROM items WHERE id = ?1",
@@ -265,7 +273,8 @@ const char *const store_stmt_sql[S_COUNT] = {
 	[S_STORY_ONE] = STORY_COLS "WHERE s.id = ?1",
 	[S_STORY_OUTLETS] = "SELECT i.id, i.time, i.feed, " FEED_NAME ", i.title, i.link,"
 			    " CASE WHEN NOT ?2 THEN '' WHEN i.summary_text <> ''"
-			    " THEN i.summary_text ELSE i.content_text END, i.read, i.starred"
+			    " THEN i.summary_text ELSE i.content_text END, i.read, i.starred,"
+			    " i.published, i.first_seen"
 			    " FROM items i JOIN feeds f ON f.id = i.feed"
 			    " WHERE i.story_id = ?1 ORDER BY i.time, i.id LIMIT ?3",
 	[S_STORY_TAGS] = "SELECT DISTINCT t.tag FROM items i JOIN feed_tags t ON t.feed = i.feed"

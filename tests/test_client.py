@@ -50,6 +50,17 @@ FEED = record(("feed", "nyt"), ("name", "NYT"), ("url", "https://nyt.example/rss
 
 # A feed whose feeds.conf id is all digits ("2024"), named "2024", with an
 # item titled "1984": every one of those is text and must stay a JSON string.
+# show --item 777: a release published three months ago, first seen 3 h ago;
+# 778: published and first seen within the same hour (one age is shown).
+DATED_ITEM = record(("item", "777"), ("story", "70"), ("feed", "gh"), ("feed_name", "Releases"),
+                    ("title", "herald 1.2.0 released"), ("link", "https://gh.example/v1.2.0"),
+                    ("author", ""), ("published", str(NOW - 92 * 86400)),
+                    ("time", str(NOW - 92 * 86400)), ("first_seen", str(NOW - 3 * 3600)),
+                    ("read", "0"), ("starred", "0"), ("text", "Bug fixes."))
+SAME_ITEM = DATED_ITEM.replace("item: 777", "item: 778").replace(
+    str(NOW - 92 * 86400), str(NOW - 5 * 3600 - 100)).replace(str(NOW - 3 * 3600),
+                                                               str(NOW - 5 * 3600))
+
 DIGITS_STORY = record(
     ("story", "12"), ("title", "1984"), ("state", "new"), ("starred", "0"), ("digested", "0"),
     ("first_seen", str(NOW - 60)), ("last_seen", str(NOW - 60)), ("items", "1"), ("unread", "1"),
@@ -112,6 +123,8 @@ def answer(words, payload):
     if cmd in ("items", "search"):
         return ITEM + "OK\n"
     if cmd == "show":
+        if words[-1] in ("777", "778"):
+            return (DATED_ITEM if words[-1] == "777" else SAME_ITEM) + "OK\n"
         if words[-1] == "404":
             return "ERR notfound no story 404\n"
         return STORY + ITEM.replace("snippet", "text") + "OK\n"
@@ -205,8 +218,22 @@ o = json.loads(out)
 check(o["id"] == 12 and o["entries"][0]["id"] == 345 and "text" in o["entries"][0], "show json %r" % o)
 rc, out, err = herald("show", "12")
 check("Court blocks merger" in out and "https://nyt.example/a" in out, "show human")
+check(re.search(r"item 345 · NYT · \d+m ago · A\. Writer · new", out),
+      "show: an item record without first_seen shows one age: %r" % out)
 rc, out, err = herald("show", "404")
 check(rc == 1 and "no story 404" in err, "daemon error -> exit 1: %d %r" % (rc, err))
+# Published months ago, first seen hours ago: both; within the same hour: one.
+rc, out, err = herald("show", "--item", "777")
+day = time.strftime("%Y-%m-%d", time.localtime(NOW - 92 * 86400))
+check(rc == 0 and ("published %s · first seen 3h ago" % day) in out,
+      "show: published and first seen when they differ: %r" % out)
+rc, out, err = herald("--json", "show", "--item", "777")
+o = json.loads(out)
+check(o["first_seen"] == NOW - 3 * 3600 and o["published"] == NOW - 92 * 86400,
+      "show --json: first_seen and published are numbers: %r" % o)
+rc, out, err = herald("show", "--item", "778")
+check(rc == 0 and " · 5h ago · " in out and "first seen" not in out,
+      "show: one age when published and first seen read the same: %r" % out)
 rc, out, err = herald("digested", "1", "2")
 check(rc == 0 and out == "" and requests[0][0] == ["digested", "1", "2"], "digested prints nothing")
 rc, out, err = herald("--json", "read", "--item", "7")

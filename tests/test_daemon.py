@@ -10,6 +10,7 @@ Exits 77 (skip) when nginx is missing.
 
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -254,6 +255,111 @@ def daemon_tests(tmp, ng, fs):
         log.close()
 
 
+def rfc822(t):
+    return time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(t))
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def releases_atom(releases):
+    """GitHub's releases feed: entries carry <updated> and no <published>."""
+    out = ['<?xml version="1.0" encoding="UTF-8"?>',
+           '<feed xmlns="http://www.w3.org/2005/Atom"><title>Release notes from herald</title>'
+           "<id>tag:github.com,2008:https://github.com/herald/herald/releases</id>"
+           "<updated>%s</updated>" % iso(max(t for _, t in releases))]
+    for ver, t in releases:
+        out.append('<entry><id>tag:github.com,2008:Repository/1/v%s</id><updated>%s</updated>'
+                   '<link rel="alternate"'
+                   ' href="https://github.com/herald/herald/releases/tag/v%s"/>'
+                   "<title>herald %s released</title><content type=\"html\">&lt;p&gt;herald %s"
+                   " is out: bug fixes and faster folding.&lt;/p&gt;</content></entry>"
+                   % (ver, iso(t), ver, ver, ver))
+    out.append("</feed>")
+    return "\n".join(out)
+
+
+def undated_rss(built, items):
+    """An RSS feed whose items carry no date; the channel has a lastBuildDate."""
+    out = ['<?xml version="1.0" encoding="utf-8"?>',
+           "<rss version=\"2.0\"><channel><title>Undated</title><link>http://example.com/</link>"
+           "<description>d</description><lastBuildDate>%s</lastBuildDate>" % rfc822(built)]
+    for guid, head in items:
+        out.append("<item><title>%s</title><guid>%s</guid></item>" % (head, guid))
+    out.append("</channel></rss>")
+    return "\n".join(out)
+
+
+def dates_tests(tmp, ng):
+    """Issue 22, true dates: an Atom entry with only <updated> is dated by it and
+    shown with when heraldd first saw it; releases months apart are two
+    stories; a first poll's undated backlog takes the feed's lastBuildDate, a
+    later undated item the time it was first seen."""
+    now = int(time.time())
+    t13, t12 = now - 30 * 86400, now - 122 * 86400
+    built = now - 10 * 86400
+    write(os.path.join(ng.root, "releases.atom"), releases_atom([("1.3.0", t13), ("1.2.0", t12)]))
+    write(os.path.join(ng.root, "undated.xml"),
+          undated_rss(built, [("u1", "Backlog item one"), ("u2", "Backlog item two")]))
+    db = os.path.join(tmp, "dates.db")
+    sock = os.path.join(tmp, "dates.sock")
+    conf = os.path.join(tmp, "dates.conf")
+    config(conf, db, sock, [("releases", ng.url("/releases.atom")),
+                            ("undated", ng.url("/undated.xml"))])
+    log = open(os.path.join(tmp, "dates.log"), "w+")
+    proc = subprocess.Popen(WRAP + [HERALDD, "-f", "-v", "-c", conf], stdout=log,
+                            stderr=subprocess.STDOUT)
+    try:
+        check(wait_for(lambda: os.path.exists(sock)), "dates: daemon listens")
+        check(wait_for(lambda: len(client(sock, "items", "--all")) == 4),
+              "dates: both feeds stored")
+        items = {i["title"]: i for i in client(sock, "items", "--all")}
+        r12, r13 = items["herald 1.2.0 released"], items["herald 1.3.0 released"]
+        check(r12["published"] == t12 and r12["time"] == t12 and r13["time"] == t13,
+              "updated-only Atom entries are dated by <updated> (%r)" % r12)
+        check(abs(r12.get("first_seen", 0) - now) < 120, "...and first_seen is when it was fetched")
+        check(r12["story"] != r13["story"], "releases 3 months apart are two stories")
+        one = client(sock, "show", "--item", str(r12["id"]))
+        check(one["published"] == t12 and abs(one.get("first_seen", 0) - now) < 120,
+              "show --item --json: published and first_seen (%r)" % one)
+        p = subprocess.run([HERALD, "--socket", sock, "show", "--item", str(r12["id"])],
+                           capture_output=True, text=True, timeout=30)
+        day = time.strftime("%Y-%m-%d", time.localtime(t12))
+        check(p.returncode == 0 and re.search(r"published %s · first seen (just now|\d+m ago)"
+                                              % day, p.stdout),
+              "show --item: the release's date and when it was first seen (%r)" % p.stdout)
+        story = client(sock, "show", str(r12["story"]))
+        e = story["entries"][0]
+        check(story["items"] == 1 and e["published"] == t12 and e["time"] == t12
+              and abs(e.get("first_seen", 0) - now) < 120,
+              "show STORY --json: its item's published, time and first_seen (%r)" % e)
+
+        b1 = items["Backlog item one"]
+        check(b1["published"] == built and b1["time"] == built and items["Backlog item two"]["time"]
+              == built, "a first poll's undated items take the lastBuildDate (%r)" % b1)
+        # A later poll: a new undated item is dated by when it was first seen.
+        write(os.path.join(ng.root, "undated.xml"),
+              undated_rss(now, [("u3", "Fresh undated item"), ("u1", "Backlog item one"),
+                                ("u2", "Backlog item two")]))
+        client(sock, "refresh", "undated")
+        check(wait_for(lambda: len(client(sock, "items", "--all")) == 5), "dates: refresh stores")
+        items = {i["title"]: i for i in client(sock, "items", "--all")}
+        fresh = items["Fresh undated item"]
+        check(fresh["published"] == 0 and fresh["time"] == fresh.get("first_seen", 0)
+              and fresh.get("first_seen", 0) >= now,
+              "a later undated item: first_seen (%r)" % fresh)
+        check(items["Backlog item one"]["time"] == built, "the backlog keeps its date")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
 class Wire:
     """A raw protocol connection (docs/protocol.md): requests are lines, an
     answer is records of "key: value" lines ended by OK or ERR."""
@@ -364,6 +470,7 @@ def main():
         with harness.Nginx(root) as ng, harness.FaultServer() as fs:
             once_tests(tmp, ng, fs)
             daemon_tests(tmp, ng, fs)
+            dates_tests(tmp, ng)
             big_response_tests(tmp, ng)
             per_host_tests(tmp, fs)
     finally:

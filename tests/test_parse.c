@@ -542,6 +542,124 @@ test_base(void **state)
 	expect(rss2, strlen(rss2), NULL, "enc=http://example.com/a.mp3");
 }
 
+/* ---- the item's date (parse_item_date, parse_meta_date) ---- */
+
+struct dates {
+	int64_t v[8];
+	int n;
+};
+
+static int
+on_date(const struct parse_item *it, void *user)
+{
+	struct dates *d = user;
+
+	if (d->n < 8)
+		d->v[d->n++] = parse_item_date(it);
+	return 0;
+}
+
+/* Parses doc; fills each item's date and returns the feed's. */
+static int64_t
+dates_of(const char *doc, struct dates *d)
+{
+	struct parse *p = parse_new(NULL, "http://example.com/feed.xml", on_date, d);
+	int64_t feed;
+
+	assert_non_null(p);
+	memset(d, 0, sizeof *d);
+	assert_int_equal(parse_feed(p, doc, strlen(doc)), 0);
+	assert_int_equal(parse_finish(p), 0);
+	feed = parse_meta_date(parse_meta(p));
+	parse_free(p);
+	return feed;
+}
+
+#define ATOM_HEAD "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title><id>urn:f</id>"
+#define RSS_HEAD                                                                                   \
+	"<rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\""                       \
+	" xmlns:dcterms=\"http://purl.org/dc/terms/\"><channel><title>t</title>"
+
+/* 2024-03-01T10:00:00Z and 2024-06-01T10:00:00Z. */
+#define MAR 1709287200
+#define JUN 1717236000
+
+static void
+test_item_date(void **state)
+{
+	struct dates d;
+
+	(void)state;
+	/* Atom: <updated> alone dates the entry (GitHub releases); with both,
+	 * <published> wins whichever comes first; the feed's <updated> is the
+	 * feed's date. */
+	assert_int_equal(dates_of(ATOM_HEAD "<updated>2024-06-01T10:00:00Z</updated>"
+					    "<entry><id>1</id><title>a</title>"
+					    "<updated>2024-03-01T10:00:00Z</updated></entry>"
+					    "<entry><id>2</id><title>b</title>"
+					    "<updated>2024-06-01T10:00:00Z</updated>"
+					    "<published>2024-03-01T10:00:00Z</published></entry>"
+					    "<entry><id>3</id><title>c</title></entry></feed>",
+				  &d),
+			 JUN);
+	assert_int_equal(d.n, 3);
+	assert_int_equal(d.v[0], MAR);
+	assert_int_equal(d.v[1], MAR);
+	/* no date at all: unknown, the caller decides (never a made-up "now") */
+	assert_int_equal(d.v[2], 0);
+
+	/* RSS: pubDate, else dc:date, in either order; an unreadable pubDate
+	 * leaves the dc:date; dcterms:issued is a pubDate. */
+	assert_int_equal(
+		dates_of(RSS_HEAD
+			 "<item><title>a</title><dc:date>2024-03-01T10:00:00Z</dc:date></item>"
+			 "<item><title>b</title><dc:date>2024-06-01T10:00:00Z</dc:date>"
+			 "<pubDate>Fri, 01 Mar 2024 10:00:00 GMT</pubDate></item>"
+			 "<item><title>c</title><pubDate>Fri, 01 Mar 2024 10:00:00 GMT"
+			 "</pubDate><dc:date>2024-06-01T10:00:00Z</dc:date></item>"
+			 "<item><title>d</title><pubDate>someday</pubDate>"
+			 "<dc:date>2024-06-01T10:00:00Z</dc:date></item>"
+			 "<item><title>e</title><dcterms:issued>2024-03-01T10:00:00Z"
+			 "</dcterms:issued><dcterms:modified>2024-06-01T10:00:00Z"
+			 "</dcterms:modified></item>"
+			 "<item><title>f</title></item></channel></rss>",
+			 &d),
+		0);
+	assert_int_equal(d.n, 6);
+	assert_int_equal(d.v[0], MAR);
+	assert_int_equal(d.v[1], MAR);
+	assert_int_equal(d.v[2], MAR);
+	assert_int_equal(d.v[3], JUN);
+	assert_int_equal(d.v[4], MAR);
+	assert_int_equal(d.v[5], 0);
+
+	/* The feed's own date: channel pubDate, else lastBuildDate. */
+	assert_int_equal(dates_of(RSS_HEAD "<lastBuildDate>Sat, 01 Jun 2024 10:00:00 GMT"
+					   "</lastBuildDate><item><title>a</title></item>"
+					   "</channel></rss>",
+				  &d),
+			 JUN);
+	assert_int_equal(d.v[0], 0);
+	assert_int_equal(dates_of(RSS_HEAD "<pubDate>Fri, 01 Mar 2024 10:00:00 GMT</pubDate>"
+					   "<lastBuildDate>Sat, 01 Jun 2024 10:00:00 GMT"
+					   "</lastBuildDate></channel></rss>",
+				  &d),
+			 MAR);
+
+	/* Bad paths: a 1970 date is a broken clock, not a date; a feed with no
+	 * date has none. */
+	assert_int_equal(dates_of(ATOM_HEAD
+				  "<entry><id>1</id><title>a</title>"
+				  "<published>1970-01-01T00:00:00Z</published>"
+				  "<updated>2024-03-01T10:00:00Z</updated></entry>"
+				  "<entry><id>2</id><title>b</title>"
+				  "<updated>1970-01-01T00:00:00Z</updated></entry></feed>",
+				  &d),
+			 0);
+	assert_int_equal(d.v[0], MAR);
+	assert_int_equal(d.v[1], 0);
+}
+
 int
 main(void)
 {
@@ -550,8 +668,8 @@ main(void)
 		cmocka_unit_test(test_charsets),    cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_entity_bomb), cmocka_unit_test(test_external_entity),
 		cmocka_unit_test(test_limits),      cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_base),
+		cmocka_unit_test(test_truncated),   cmocka_unit_test(test_base),
+		cmocka_unit_test(test_item_date),
 	};
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
 }

@@ -606,6 +606,129 @@ test_item_time(void **state)
 	assert_int_equal(r.time, T0 + 5);
 }
 
+/* The stored published, first_seen and time of item id. */
+static void
+expect_dates(struct fx *f, int64_t id, int64_t published, int64_t first_seen, int64_t t)
+{
+	struct store_item_list l = {0};
+
+	assert_int_equal(store_item_get(f->st, id, &l, f->err, sizeof f->err), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.v[0].published, published);
+	assert_int_equal(l.v[0].first_seen, first_seen);
+	assert_int_equal(l.v[0].time, t);
+	store_item_list_free(&l);
+}
+
+/* The date ingest chose is the item's published date and its time (clamped
+ * to the fetch); first_seen stays the fetch. It is not part of the key or
+ * hash, and a later poll does not move it unless the document gives a
+ * published date of its own. */
+static void
+test_item_date(void **state)
+{
+	struct fx *f = *state;
+	struct store_item it = mk("tech", "rel-1", "herald 1.2.0 released", "", 0);
+	struct store_upsert_result r, r2;
+	struct store_story_list sl = {0};
+	char *k1, *k2;
+
+	/* An Atom entry with only <updated>: ingest's date. */
+	it.updated = T0 - 90 * 86400;
+	it.date = T0 - 90 * 86400;
+	it.fetched = T0;
+	assert_int_equal(store_item_upsert(f->st, &it, &r, f->err, sizeof f->err), 0);
+	assert_int_equal(r.status, STORE_ITEM_NEW);
+	assert_int_equal(r.time, T0 - 90 * 86400);
+	expect_dates(f, r.item_id, T0 - 90 * 86400, T0, T0 - 90 * 86400);
+
+	/* The next poll chose another date (a feed's date moves): unchanged. */
+	it.date = T0 - 3600;
+	it.fetched = T0 + 3600;
+	assert_int_equal(store_item_upsert(f->st, &it, &r2, f->err, sizeof f->err), 0);
+	assert_int_equal(r2.status, STORE_ITEM_UNCHANGED);
+	assert_int_equal(r2.time, T0 - 90 * 86400);
+	/* Edited, and its <updated> moved: the date it was given stays. */
+	it.summary_text = "Now with notes.";
+	it.updated = it.date = T0 - 60;
+	assert_int_equal(store_item_upsert(f->st, &it, &r2, f->err, sizeof f->err), 0);
+	assert_int_equal(r2.status, STORE_ITEM_CHANGED);
+	expect_dates(f, r.item_id, T0 - 90 * 86400, T0, T0 - 90 * 86400);
+	/* Undated now: still kept, never zeroed. */
+	it.summary_text = "Notes again.";
+	it.updated = it.date = 0;
+	assert_int_equal(store_item_upsert(f->st, &it, &r2, f->err, sizeof f->err), 0);
+	assert_int_equal(r2.status, STORE_ITEM_CHANGED);
+	expect_dates(f, r.item_id, T0 - 90 * 86400, T0, T0 - 90 * 86400);
+	/* A published date of the document's own replaces it. */
+	it.summary_text = "Published at last.";
+	it.published = it.date = T0 - 80 * 86400;
+	assert_int_equal(store_item_upsert(f->st, &it, &r2, f->err, sizeof f->err), 0);
+	assert_int_equal(r2.status, STORE_ITEM_CHANGED);
+	expect_dates(f, r.item_id, T0 - 80 * 86400, T0, T0 - 90 * 86400);
+
+	/* A date in the future of the fetch is stored, time is the fetch. */
+	it = mk("tech", "rel-2", "Scheduled", "", 0);
+	it.date = T0 + 7200;
+	it.fetched = T0;
+	assert_int_equal(store_item_upsert(f->st, &it, &r, f->err, sizeof f->err), 0);
+	expect_dates(f, r.item_id, T0 + 7200, T0, T0);
+
+	/* No date from ingest: the document's published, as before. */
+	it = mk("tech", "rel-3", "Plain", "", T0 - 500);
+	it.fetched = T0;
+	assert_int_equal(store_item_upsert(f->st, &it, &r, f->err, sizeof f->err), 0);
+	expect_dates(f, r.item_id, T0 - 500, T0, T0 - 500);
+	assert_int_equal(store_item_set_story(f->st, r.item_id, 9, f->err, sizeof f->err), 0);
+
+	/* Nothing known: published 0, time and first_seen the fetch. */
+	it = mk("tech", "rel-4", "Undated", "", 0);
+	it.fetched = T0 + 5;
+	assert_int_equal(store_item_upsert(f->st, &it, &r, f->err, sizeof f->err), 0);
+	expect_dates(f, r.item_id, 0, T0 + 5, T0 + 5);
+
+	/* A keyless item's key does not take the chosen date. */
+	it.guid = it.link = NULL;
+	it.date = T0 - 100;
+	k1 = store_item_key(&it);
+	it.date = T0 - 200;
+	k2 = store_item_key(&it);
+	assert_non_null(k1);
+	assert_non_null(k2);
+	assert_string_equal(k1, k2);
+	free(k1);
+	free(k2);
+
+	/* A story's outlets carry both dates. */
+	assert_int_equal(store_item_set_story(f->st, r.item_id, 9, f->err, sizeof f->err), 0);
+	assert_int_equal(store_story_get(f->st, 9, &sl, f->err, sizeof f->err), 0);
+	assert_int_equal(sl.v[0].noutlet_rows, 2);
+	assert_int_equal(sl.v[0].outlets[0].published, T0 - 500);
+	assert_int_equal(sl.v[0].outlets[0].first_seen, T0);
+	assert_int_equal(sl.v[0].outlets[1].published, 0);
+	assert_int_equal(sl.v[0].outlets[1].first_seen, T0 + 5);
+	store_story_list_free(&sl);
+}
+
+/* Whether a feed has items yet: ingest's "first poll". */
+static void
+test_feed_has_items(void **state)
+{
+	struct fx *f = *state;
+	int has = -1;
+
+	assert_int_equal(store_feed_has_items(f->st, "dw", &has, f->err, sizeof f->err), 0);
+	assert_int_equal(has, 0);
+	add(f, "dw", "urn:dw-1", "A story", "", T0, 0);
+	assert_int_equal(store_feed_has_items(f->st, "dw", &has, f->err, sizeof f->err), 0);
+	assert_int_equal(has, 1);
+	assert_int_equal(store_feed_has_items(f->st, "bbc", &has, f->err, sizeof f->err), 0);
+	assert_int_equal(has, 0);
+	assert_int_equal(store_feed_has_items(f->st, "nosuch", &has, f->err, sizeof f->err),
+			 STORE_ENOTFOUND);
+	assert_non_null(strstr(f->err, "nosuch"));
+}
+
 /* ---- Transactions ---- */
 
 static void
@@ -852,6 +975,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_insert_reinsert_edit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fallback_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_item_time, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_item_date, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_has_items, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_survives_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_story_merge, setup, teardown),

@@ -81,8 +81,8 @@
  *
  * story: story title state starred digested first_seen last_seen items
  *        unread outlets outlet* tag* feed*
- * item: item story feed feed_name title link author published time read
- *       starred summary text html snippet rank
+ * item: item story feed feed_name title link author published time
+ *       first_seen read starred summary text html snippet rank
  * feed: feed name url moved_to title active interval last_poll next_poll
  *       status error failures items unread tag*
  * stats: stats feeds active_feeds items stories unread starred db_size
