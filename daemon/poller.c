@@ -918,7 +918,8 @@ poll_sync(struct poller *p, const struct config *cfg, const struct store_feed_li
 
 	if (nv == NULL || old == NULL || st == NULL)
 		goto out;
-	memcpy(old, p->feeds, p->nfeeds * sizeof *old);
+	if (p->nfeeds) /* p->feeds is NULL before the first sync */
+		memcpy(old, p->feeds, p->nfeeds * sizeof *old);
 	qsort(old, p->nfeeds, sizeof *old, cmp_feed_id);
 	for (size_t i = 0; i < p->nfeeds; i++)
 		p->feeds[i]->kept = 0;
