@@ -445,9 +445,10 @@ def moved_unwritable(tmp, ng, proc, conf, db, sock, log):
     for path in (os.path.join(sw, "ra.xml"), os.path.join(root, "ra-new.xml")):
         write(path, doc("RA", [("r1", "Allotments get water")]))
         os.utime(path, (1700000000, 1700000000))
-    good = open(conf).read() + ('\n[feed "pa"]\nurl = %s\n\n[feed "pb"]\nurl = %s\n'
-                                '\n[feed "ra"]\nurl = %s\n'
-                                % (ng.url("/sw/pa.xml"), ng.url("/pa-new.xml"), ng.url("/sw/ra.xml")))
+    good = open(conf).read() + "".join('\n[feed "%s"]\nurl = %s\n' % (fid, ng.url(path))
+                                       for fid, path in (("pa", "/sw/pa.xml"),
+                                                         ("pb", "/pa-new.xml"),
+                                                         ("ra", "/sw/ra.xml")))
     write(conf, good)
     proc.send_signal(signal.SIGHUP)
     check(wait_for(lambda: len(client(sock, "items", "--all", "--feed", "pa")) == 2 and
