@@ -579,17 +579,21 @@ render_feeds(const struct response *resp, const struct render_opts *o, FILE *fp)
 	for (size_t i = 0; i < resp->n; i++) {
 		const struct record *r = &resp->r[i];
 		const char *err = str(r, "error"), *name = str(r, "name");
-		char counts[48];
+		const char *into = str(r, "merged_into");
+		char counts[48], gone[96] = "";
 
 		snprintf(counts, sizeof counts, "%lld/%lld", num(r, "unread"), num(r, "items"));
+		/* Moved onto another feed's URL, its items went there. */
+		if (*into)
+			snprintf(gone, sizeof gone, " (merged into %s)", into);
+		else if (record_get(r, "active") && num(r, "active") == 0)
+			snprintf(gone, sizeof gone, " (removed)");
 		reltime(num(r, "last_poll"), o->now, last, sizeof last);
 		reltime(num(r, "next_poll"), o->now, next, sizeof next);
 		fprintf(fp, "%s%-*s%s  %s%-6s%s  %13s  %-9s  %-9s  %s%s%s%s\n", col(o, C_CYAN),
 			(int)kw, r->f[0].value, col(o, C_RESET), *err ? col(o, C_RED) : "",
 			str(r, "status"), *err ? col(o, C_RESET) : "", counts, last, next,
-			*name ? name : str(r, "url"), col(o, C_DIM),
-			record_get(r, "active") && num(r, "active") == 0 ? " (removed)" : "",
-			col(o, C_RESET));
+			*name ? name : str(r, "url"), col(o, C_DIM), gone, col(o, C_RESET));
 		if (*err)
 			fprintf(fp, "%*s  %serror: %s%s\n", (int)kw, "", col(o, C_RED), err,
 				col(o, C_RESET));

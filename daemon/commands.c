@@ -480,6 +480,9 @@ static void
 put_feed(struct control_conn *c, const struct config *cfg, const struct store_feed *f)
 {
 	const struct config_feed *cf = config_feed_find(cfg, f->id);
+	/* Moved onto another feed's URL: its items went there (poll_merge). */
+	const struct config_feed *into =
+		*f->moved_url ? config_feed_find_url(cfg, f->moved_url) : NULL;
 	char status[16];
 	const char *p = f->tags, *e;
 
@@ -493,6 +496,7 @@ put_feed(struct control_conn *c, const struct config *cfg, const struct store_fe
 	control_conn_field(c, "name", f->name);
 	control_conn_field(c, "url", f->url);
 	control_conn_field(c, "moved_to", f->moved_url);
+	control_conn_field(c, "merged_into", into && strcmp(into->id, f->id) != 0 ? into->id : "");
 	control_conn_field(c, "title", f->title);
 	control_conn_field_int(c, "active", f->active);
 	control_conn_field_int(c, "interval", cf && cf->interval ? cf->interval : cfg->interval);

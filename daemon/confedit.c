@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -501,26 +502,33 @@ edit_close(struct edit *e)
 
 /* ---- add ---- */
 
-/* Writes "key = value\n", quoting value when it would not survive bare. */
+/* Writes value v, quoted when it would not survive bare. */
 static int
-put_kv(struct buf *b, const char *key, const char *v)
+put_value(struct buf *b, const char *v)
 {
 	size_t n = strlen(v);
 	int quote = n == 0 || v[0] == ' ' || v[n - 1] == ' ' || v[0] == '"' || v[0] == '#' ||
 		    v[0] == ';' || strchr(v, '\\') || strstr(v, " #") || strstr(v, " ;") ||
 		    strstr(v, "\t#") || strstr(v, "\t;");
 
-	if (buf_printf(b, "%s = ", key) < 0)
-		return -1;
 	if (!quote)
-		return buf_printf(b, "%s\n", v);
+		return buf_puts(b, v);
 	if (buf_putc(b, '"') < 0)
 		return -1;
 	for (; *v; v++)
 		if ((*v == '"' || *v == '\\') ? buf_putc(b, '\\') < 0 || buf_putc(b, *v) < 0
 					      : buf_putc(b, *v) < 0)
 			return -1;
-	return buf_puts(b, "\"\n");
+	return buf_putc(b, '"');
+}
+
+/* Writes "key = value\n". */
+static int
+put_kv(struct buf *b, const char *key, const char *v)
+{
+	if (buf_printf(b, "%s = ", key) < 0 || put_value(b, v) < 0)
+		return -1;
+	return buf_putc(b, '\n');
 }
 
 /* A copy of s with control characters (and commas, for tags) as spaces,
@@ -926,6 +934,140 @@ out:
 	buf_free(&out);
 	free(ln.start);
 	free(target);
+	return rc;
+}
+
+/* ---- set url ---- */
+
+/* Where the value starting at p ends on its line (end excludes the line
+ * break), as config.c reads it: after the closing quote of a quoted value;
+ * for a bare one, before a '#' or ';' that follows a blank (or starts it)
+ * and the blanks before that. */
+static const char *
+value_end(const char *p, const char *end)
+{
+	const char *q;
+
+	if (p < end && *p == '"') {
+		for (q = p + 1; q < end && *q != '"'; q++)
+			if (*q == '\\' && q + 1 < end)
+				q++;
+		return q < end ? q + 1 : end;
+	}
+	for (q = p; q < end; q++)
+		if ((*q == '#' || *q == ';') && (q == p || q[-1] == ' ' || q[-1] == '\t'))
+			break;
+	while (q > p && (q[-1] == ' ' || q[-1] == '\t'))
+		q--;
+	return q;
+}
+
+/* 1 when the line [p, end) sets the key url (any case, any blanks around
+ * '='), with its value's bytes in [*vs, *ve); else 0. */
+static int
+url_line(const char *p, const char *end, const char **vs, const char **ve)
+{
+	const char *k;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	for (k = p; p < end && (isalnum((unsigned char)*p) || *p == '_' || *p == '.' || *p == '-');
+	     p++)
+		;
+	if (p - k != 3 || strncasecmp(k, "url", 3) != 0)
+		return 0;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p == end || *p != '=')
+		return 0;
+	for (p++; p < end && (*p == ' ' || *p == '\t'); p++)
+		;
+	*vs = p;
+	*ve = value_end(p, end);
+	return 1;
+}
+
+/* The bytes of feed f's url value in text, found among its section's
+ * lines. 0, or -1 when there is none (not in a file that parsed). */
+static int
+find_url_value(const struct buf *text, const struct lines *ln, const struct config *cfg,
+	       const struct config_feed *f, const char **vs, const char **ve)
+{
+	size_t idx = (size_t)(f - cfg->feeds);
+	size_t next = idx + 1 < cfg->nfeeds ? cfg->feeds[idx + 1].line - 1 : ln->n;
+
+	/* f->line is the header's, counted from 1: its keys start at index
+	 * f->line. */
+	for (size_t i = f->line; i < next; i++) {
+		const char *p = text->data + ln->start[i], *end = text->data + ln->start[i + 1];
+
+		if (end > p && end[-1] == '\n')
+			end--;
+		if (end > p && end[-1] == '\r')
+			end--;
+		if (line_kind(text, ln, i) == 'k' && url_line(p, end, vs, ve))
+			return 0;
+	}
+	return -1;
+}
+
+int
+confedit_set_url(const char *path, const char *id, const char *url, char *err, size_t errlen)
+{
+	struct edit e = {0};
+	struct config check = {0};
+	struct buf out = {0};
+	struct lines ln = {0};
+	const struct config_feed *f, *prev;
+	const char *vs, *ve;
+	char *errors = NULL;
+	int rc = -1;
+
+	if (url_check(url, 0, err, errlen) < 0 || edit_open(&e, path, err, errlen) < 0)
+		goto out;
+	if ((f = config_feed_find(&e.cfg, id)) == NULL) {
+		snprintf(err, errlen, "no feed '%s' in %s", id, path);
+		goto out;
+	}
+	if ((prev = config_feed_find_url(&e.cfg, url)) != NULL && prev != f) {
+		snprintf(err, errlen, "'%s' is already in the configuration as feed '%s'", url,
+			 prev->id);
+		goto out;
+	}
+	if (strcmp(f->url, url) == 0) {
+		rc = 0; /* nothing to change: the file is not written */
+		goto out;
+	}
+	if (split_lines(&e.text, &ln) < 0)
+		goto oom;
+	if (find_url_value(&e.text, &ln, &e.cfg, f, &vs, &ve) < 0) {
+		snprintf(err, errlen, "%s: no url line in the section of feed '%s'", path, id);
+		goto out;
+	}
+	if (buf_append(&out, e.text.data, (size_t)(vs - e.text.data)) < 0 ||
+	    put_value(&out, url) < 0 ||
+	    buf_append(&out, ve, (size_t)(e.text.data + e.text.len - ve)) < 0 ||
+	    buf_puts(&out, "") < 0)
+		goto oom;
+	/* As edit_commit, and the result must say what was asked. */
+	if (config_parse(path, out.data, out.len, &check, &errors) < 0) {
+		snprintf(err, errlen, "%s", errors ? errors : "out of memory");
+		goto out;
+	}
+	if ((f = config_feed_find(&check, id)) == NULL || strcmp(f->url, url) != 0) {
+		snprintf(err, errlen, "%s: cannot rewrite the url of feed '%s'", path, id);
+		goto out;
+	}
+	rc = write_atomic(e.target, out.data, out.len, e.mode, err, errlen);
+	goto out;
+oom:
+	snprintf(err, errlen, "out of memory");
+out:
+	free(errors);
+	config_free(&check);
+	buf_free(&out);
+	free(ln.start);
+	edit_close(&e);
 	return rc;
 }
 

@@ -50,6 +50,14 @@ int confedit_add(const char *path, const char *id, const char *url, const char *
  * Returns 0, or -1 (no such feed, or any error). */
 int confedit_remove(const char *path, const char *id, char *err, size_t errlen);
 
+/* Rewrites the value of feed id's url line with url (an http(s) URL, as
+ * a permanent redirect gave it): the key, the blanks around '=' and a
+ * comment after the value stay, as does every other line. A url another
+ * feed of the file has (compared as config_feed_find_url does) is an
+ * error; the url the feed has already is no edit (the file is not
+ * written). Returns 0 or -1 (no such feed, or any error). */
+int confedit_set_url(const char *path, const char *id, const char *url, char *err, size_t errlen);
+
 /* ---- OPML ---- */
 
 /* What became of one entry (outline with an xmlUrl) of an imported OPML

@@ -23,6 +23,7 @@
 #endif
 
 #include "commands.h"
+#include "confedit.h"
 #include "config.h"
 #include "fetch.h"
 #include "log.h"
@@ -424,6 +425,72 @@ on_recorded(void *user, const struct poll_feed *f, int failed)
 		herald_stop(h);
 }
 
+/* ---- moved feeds ----
+ *
+ * The poller owns the feeds and the writer's merge; the daemon owns
+ * feeds.conf. A move is written there as the client's edits are
+ * (confedit), then the file is reloaded (herald_reload: in the background;
+ * the poller keeps the feed, validators and all, when its URL is now where
+ * it moved). A failed edit is logged: the store's moved_url keeps the feed
+ * at its new URL, and the poller asks again after the next reload or
+ * start. */
+
+static void
+moved_reloaded(void *arg, int rc, const char *errors)
+{
+	(void)arg;
+	if (rc < 0 && rc != -ECANCELED)
+		log_err("reload after a moved feed refused, the running configuration stays:\n%s",
+			errors ? errors : "out of memory");
+}
+
+/* The merged feed's section goes from feeds.conf. */
+static void
+on_merged(void *arg, const char *from, const char *into, int rc, const char *why,
+	  const struct store_merge_counts *c)
+{
+	struct herald *h = arg;
+	char err[1024];
+
+	(void)why;
+	(void)c;
+	if (rc < 0)
+		return; /* logged; its section stays, the poller asks again */
+	if (confedit_remove(h->config_path, from, err, sizeof err) < 0) {
+		log_err("feed %s: merged into feed %s, but its section stays in %s: %s", from, into,
+			h->config_path, err);
+		return;
+	}
+	log_info("feed %s: removed from %s: it moved to feed %s's URL and was merged into it", from,
+		 h->config_path, into);
+	if (herald_reload(h, moved_reloaded, NULL) < 0)
+		log_err("reload after a moved feed: out of memory");
+}
+
+static void
+on_moved(void *user, const char *id, const char *url)
+{
+	struct herald *h = user;
+	const struct config_feed *to = config_feed_find_url(&h->cfg, url);
+	char err[1024];
+
+	if (to && strcmp(to->id, id) != 0) {
+		log_info("feed %s: moved to the URL of feed %s: merging the two", id, to->id);
+		if (poll_merge(h->poller, id, to->id, on_merged, h) < 0)
+			log_err("feed %s: cannot merge it into feed %s: out of memory", id, to->id);
+		return;
+	}
+	if (confedit_set_url(h->config_path, id, url, err, sizeof err) < 0) {
+		log_err("feed %s: moved, but %s keeps its old url (it is polled at the new one): "
+			"%s",
+			id, h->config_path, err);
+		return;
+	}
+	log_info("feed %s: url = %s written to %s", id, url, h->config_path);
+	if (herald_reload(h, moved_reloaded, NULL) < 0)
+		log_err("reload after a moved feed: out of memory");
+}
+
 /* ---- lifecycle ---- */
 
 static void
@@ -614,7 +681,7 @@ start_core(struct herald *h, char *err, size_t errlen)
 	struct poll_options po = poll_options_from(h, &h->cfg);
 	struct writer_callbacks wc = {
 		.lost = on_lost, .busy = on_busy, .reopened = on_reopened, .user = h};
-	struct poll_callbacks pc = {.recorded = on_recorded, .user = h};
+	struct poll_callbacks pc = {.recorded = on_recorded, .moved = on_moved, .user = h};
 
 	if (writer_new(&h->loop, h->db_path, &sp, &wc, &h->writer, err, errlen) < 0 ||
 	    start_fetch(h, err, errlen) < 0)

@@ -65,6 +65,8 @@ struct poll_feed {
 	int host;                  /* index in p->hosts of url's host, or -1 */
 	const char *host_url;      /* the url host was found for (stale if not url) */
 	int kept;                  /* poll_sync's mark */
+	int announce;              /* moved, feeds.conf not told: tell moved at its next turn */
+	int merging;               /* poll_merge took it: never polled again */
 	struct poll_result res;
 	struct writer_job job; /* handed to the writer when finished */
 };
@@ -146,7 +148,7 @@ feed_delay(struct poll_feed *f, long retry_after)
 static void
 feed_schedule(struct poll_feed *f, uint64_t delay_ms)
 {
-	if (f->p->stopping || f->p->opt.once)
+	if (f->p->stopping || f->p->opt.once || f->merging)
 		return;
 	if (sched_set(f->p->sched, &f->entry, delay_ms) < 0)
 		log_err("feed %s: cannot schedule its next poll: out of memory", f->id);
@@ -342,7 +344,9 @@ result_take(struct poll_feed *f, const struct fetch_outcome *out)
 	}
 }
 
-static void
+/* A permanent redirect moved f to to: it is polled there from now on, and
+ * the store says so. 0, or -1 when f's url could not change. */
+static int
 feed_moved(struct poll_feed *f, const char *to)
 {
 	struct store *st = writer_store(f->p->writer);
@@ -350,9 +354,13 @@ feed_moved(struct poll_feed *f, const char *to)
 
 	log_info("feed %s: moved permanently: %s -> %s", f->id, f->url, to);
 	f->host_url = NULL; /* the host is looked up again at the next poll */
-	if (replace_str(&f->url, to) < 0 || st == NULL ||
-	    store_feed_moved(st, f->id, to, err, sizeof err) < 0)
+	if (replace_str(&f->url, to) < 0) {
+		log_err("feed %s: cannot record its new URL: out of memory", f->id);
+		return -1;
+	}
+	if (st == NULL || store_feed_moved(st, f->id, to, err, sizeof err) < 0)
 		log_err("feed %s: cannot record its new URL: %s", f->id, err);
+	return 0;
 }
 
 /* Writes f's status row into the batch. forget: drop the feed's
@@ -432,9 +440,17 @@ poll_complete(struct poll_feed *f, const char *title, unsigned ttl)
 	char why[512];
 	long retry_after = outcome_why(f, why, sizeof why);
 	unsigned delay;
+	int moved = 0;
 
-	if (f->res.store && f->res.moved_to && !why[0])
-		feed_moved(f, f->res.moved_to);
+	if ((f->res.store || f->res.not_modified) && f->res.moved_to && !why[0] &&
+	    (moved = feed_moved(f, f->res.moved_to) == 0) && f->res.not_modified) {
+		/* A 304 there: the validators sent are the new URL's too (the
+		 * store forgot them with the old URL). */
+		if (f->res.etag == NULL)
+			replace_str(&f->res.etag, f->etag);
+		if (f->res.last_modified == NULL)
+			replace_str(&f->res.last_modified, f->last_modified);
+	}
 	f->ttl = ttl;
 	f->failures = why[0] ? f->failures + 1 : 0;
 	delay = feed_delay(f, retry_after);
@@ -454,6 +470,9 @@ poll_complete(struct poll_feed *f, const char *title, unsigned ttl)
 		log_failure(f, why, delay);
 	}
 	feed_schedule(f, (uint64_t)delay * 1000);
+	/* After the status row: the owner may hand the writer work. */
+	if (moved && p->cb.moved)
+		p->cb.moved(p->cb.user, f->id, f->url);
 	if (p->cb.recorded)
 		p->cb.recorded(p->cb.user, f, why[0] != '\0');
 }
@@ -560,8 +579,22 @@ poll_start(struct poll_feed *f)
 
 	/* Still being recorded (the writer has its response): this poll
 	 * would come too soon anyway. */
-	if (f->req || f->wait.on || writer_job_pending(p->writer, &f->job) || p->stopping)
+	if (f->req || f->wait.on || writer_job_pending(p->writer, &f->job) || p->stopping ||
+	    f->merging)
 		return;
+	if (f->announce) {
+		/* Moved before, and feeds.conf still says otherwise: the owner
+		 * tries again, and may merge it away instead of this poll. */
+		f->announce = 0;
+		if (p->cb.moved)
+			p->cb.moved(p->cb.user, f->id, f->url);
+		if (f->merging) {
+			/* --once counts it done: it will not be polled. */
+			if (p->opt.once && p->cb.recorded)
+				p->cb.recorded(p->cb.user, f, 0);
+			return;
+		}
+	}
 	if (p->inflight >= poll_cap(p) || host_full(p, f)) {
 		wait_push(p, f);
 		return;
@@ -629,6 +662,102 @@ poll_lost(struct poller *p, struct writer_job *const *jobs, size_t n, const char
 		if (!f->req && !f->wait.on)
 			feed_schedule(f, (uint64_t)delay * 1000);
 	}
+}
+
+/* ---- merging a feed into another ---- */
+
+struct poll_merge {
+	struct writer_job job;
+	struct poller *p;
+	char *from, *into;
+	struct store_merge_counts counts;
+	poll_merge_cb done;
+	void *arg;
+};
+
+static void
+merge_free(struct poll_merge *m)
+{
+	free(m->from);
+	free(m->into);
+	free(m);
+}
+
+/* The worker: nothing but the store and m. */
+static int
+merge_work(struct store *st, void *data, char *err, size_t errlen)
+{
+	struct poll_merge *m = data;
+
+	return store_feeds_merge(st, m->from, m->into, &m->counts, err, errlen);
+}
+
+/* The loop, the worker idle: the index held the deleted copies and the
+ * old feed's name for the items that moved. */
+static void
+merge_done(struct writer_job *job, int rc, const char *why, const struct ingest_counts *c)
+{
+	struct poll_merge *m = job->data;
+	const struct store_merge_counts *mc = &m->counts;
+
+	(void)c;
+	if (rc == 0) {
+		writer_drop_index(m->p->writer);
+		log_info("feed %s: merged into feed %s: %lld items moved, %lld duplicates dropped "
+			 "(read and starred marks kept), %lld stories merged",
+			 m->from, m->into, (long long)mc->moved, (long long)mc->duplicates,
+			 (long long)mc->stories_merged);
+	} else {
+		log_err("feed %s: cannot merge it into feed %s: %s", m->from, m->into,
+			why ? why : "?");
+	}
+	if (m->done)
+		m->done(m->arg, m->from, m->into, rc, why ? why : "?", mc);
+	merge_free(m);
+}
+
+/* f is merged away: no poll of it starts again, and one in flight stops
+ * (nothing of it stored). */
+static void
+feed_park(struct poll_feed *f)
+{
+	struct poller *p = f->p;
+
+	f->merging = 1;
+	f->announce = 0;
+	if (p->sched)
+		sched_remove(p->sched, &f->entry);
+	wait_unlink(p, f);
+	if (f->req) {
+		fetch_cancel(f->req);
+		f->req = NULL;
+		ingest_free(f->ing);
+		f->ing = NULL;
+		slot_take(f, 0);
+		wait_pump(p);
+	}
+}
+
+int
+poll_merge(struct poller *p, const char *from, const char *into, poll_merge_cb done, void *arg)
+{
+	struct poll_merge *m = calloc(1, sizeof *m);
+
+	if (m == NULL || (m->from = strdup(from)) == NULL || (m->into = strdup(into)) == NULL) {
+		if (m)
+			merge_free(m);
+		return -ENOMEM;
+	}
+	m->p = p;
+	m->done = done;
+	m->arg = arg;
+	m->job.work = merge_work;
+	m->job.data = m;
+	for (size_t i = 0; i < p->nfeeds; i++)
+		if (strcmp(p->feeds[i]->id, from) == 0)
+			feed_park(p->feeds[i]);
+	writer_submit(p->writer, &m->job, merge_done);
+	return 0;
 }
 
 /* ---- the feed set ---- */
@@ -801,7 +930,12 @@ poll_sync(struct poller *p, const struct config *cfg, const struct store_feed_li
 		struct poll_feed *f = e ? *e : NULL;
 		unsigned iv = cf->interval ? cf->interval : cfg->interval;
 
-		if (f && strcmp(f->config_url, cf->url) == 0) {
+		/* The same URL, or feeds.conf caught up with a move: the same
+		 * feed, validators and all. */
+		if (f && (strcmp(f->config_url, cf->url) == 0 || strcmp(f->url, cf->url) == 0)) {
+			if (strcmp(f->config_url, cf->url) != 0 &&
+			    replace_str(&f->config_url, cf->url) < 0)
+				goto fail;
 			nv[n++] = f;
 			f->kept = 1;
 			if (iv == f->interval)
@@ -823,6 +957,10 @@ poll_sync(struct poller *p, const struct config *cfg, const struct store_feed_li
 	for (size_t i = 0; i < p->nfeeds; i++)
 		if (!p->feeds[i]->kept)
 			feed_free(p->feeds[i]);
+	/* Polled elsewhere than cfg says: moved, and the file was not
+	 * rewritten (or is not yet). */
+	for (size_t i = 0; i < n; i++)
+		nv[i]->announce = !nv[i]->merging && strcmp(nv[i]->url, nv[i]->config_url) != 0;
 	free(p->feeds);
 	p->feeds = nv;
 	p->nfeeds = n;

@@ -23,6 +23,7 @@ struct poller;
 struct poll_feed;
 struct store;
 struct store_feed_list;
+struct store_merge_counts;
 struct writer;
 struct writer_job;
 
@@ -37,6 +38,17 @@ struct poll_options {
 struct poll_callbacks {
 	/* f's poll was recorded; failed says whether it counts as failed. */
 	void (*recorded)(void *user, const struct poll_feed *f, int failed);
+	/* Feed id was moved to url by a permanent redirect (every hop 301 or
+	 * 308): the store says so (its moved_url) and the feed is polled there
+	 * from now on, but feeds.conf does not know yet. The owner makes it
+	 * last: rewrites the feed's url there and reloads, or, when url is
+	 * another configured feed's, calls poll_merge. Called once the poll
+	 * was recorded (before recorded), and again at the feed's next turn
+	 * after a poll_sync that still finds it moved (the file could not be
+	 * written then, or the daemon stopped before); a feed that poll_merge
+	 * took is then not polled. id and url are borrowed for the call; it
+	 * may submit writer jobs, not call poll_sync. May be NULL. */
+	void (*moved)(void *user, const char *id, const char *url);
 	void *user;
 };
 
@@ -50,16 +62,33 @@ struct poller *poll_new(uv_loop_t *loop, struct fetch *fetch, struct writer *w,
 void poll_set_options(struct poller *p, const struct poll_options *o);
 
 /* Makes the feed set match cfg: feeds keep their state when their URL
- * carries over (a changed interval applies from now on); new ones start
- * from their stored state in sl (validators, failures, next poll), or soon
- * when they have none; removed ones stop (a poll in flight is cancelled and
- * nothing of it is stored). 0, or -1 when memory runs out (nothing
- * changed). */
+ * carries over, or when cfg's URL is where a permanent redirect moved
+ * them (feeds.conf caught up with the move: the same feed, validators and
+ * all); a changed interval applies from now on. New ones start from their
+ * stored state in sl (validators, failures, next poll, where a redirect
+ * moved them), or soon when they have none; removed ones stop (a poll in
+ * flight is cancelled and nothing of it is stored). A feed still moved
+ * (polled elsewhere than cfg says) is announced again (moved) at its next
+ * turn. 0, or -1 when memory runs out (nothing changed). */
 int poll_sync(struct poller *p, const struct config *cfg, const struct store_feed_list *sl);
 
 /* Every feed takes its validators from sl (a reopened database file). 0,
  * or -1 when memory runs out. */
 int poll_load_validators(struct poller *p, const struct store_feed_list *sl);
+
+/* The end of a poll_merge: rc 0 and what the store did (c), or a negative
+ * code and why (borrowed for the call). from and into are borrowed too. */
+typedef void (*poll_merge_cb)(void *arg, const char *from, const char *into, int rc,
+			      const char *why, const struct store_merge_counts *c);
+
+/* Feed from was moved onto the URL of feed into: from is not polled again
+ * (a poll in flight is cancelled; a response already finished is still
+ * stored, first), and a writer job merges its items into into's in its
+ * turn (store_feeds_merge: one row per item key, the marks of both),
+ * then drops the story index, which held the deleted copies (it is
+ * rebuilt from the store). The outcome is logged, and done (may be NULL)
+ * hears it on the loop. 0, or -ENOMEM (nothing done, done not called). */
+int poll_merge(struct poller *p, const char *from, const char *into, poll_merge_cb done, void *arg);
 
 /* Polls one feed (id) or every feed (NULL) now. 0, or -ENOENT. */
 int poll_refresh(struct poller *p, const char *id);

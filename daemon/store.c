@@ -1068,6 +1068,181 @@ store_story_merge(struct store *st, int64_t into, int64_t from, char *err, size_
 	return store_tx_end(st, own, rc, err, errlen);
 }
 
+/* ---- Merging feeds ---- */
+
+static int
+feed_exists(struct store *st, const char *id, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = store_stmt(st, S_FEED_EXISTS);
+	int rc;
+
+	store_bind_str(s, 1, id);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE) {
+		snprintf(err, errlen, "store: merge feeds: no feed '%s'", id);
+		return STORE_ENOTFOUND;
+	}
+	return store_fail(st, err, errlen, "merge feeds");
+}
+
+/* Runs statement id with ?1 = from and ?2 = into. */
+static int
+exec_feeds(struct store *st, enum store_stmt id, const char *from, const char *into, char *err,
+	   size_t errlen, const char *what)
+{
+	sqlite3_stmt *s = store_stmt(st, id);
+
+	store_bind_str(s, 1, from);
+	store_bind_str(s, 2, into);
+	return store_exec_stmt(st, s, err, errlen, what);
+}
+
+/* The first ncol (at most 64) integer columns of every row of s, bound and
+ * ready, in *v (malloc'd, *n values): read whole before anything changes
+ * the rows. */
+static int
+read_ints(struct store *st, sqlite3_stmt *s, int ncol, int64_t **v, size_t *n, char *err,
+	  size_t errlen, const char *what)
+{
+	size_t cap = 0;
+	int rc;
+
+	*v = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n + (size_t)ncol > cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			int64_t *nv = realloc(*v, ncap * sizeof *nv);
+
+			if (nv == NULL) {
+				sqlite3_reset(s);
+				snprintf(err, errlen, "store: %s: out of memory", what);
+				return -1;
+			}
+			*v = nv;
+			cap = ncap;
+		}
+		for (int c = 0; c < ncol; c++)
+			(*v)[(*n)++] = sqlite3_column_int64(s, c);
+	}
+	if (rc != SQLITE_DONE) {
+		store_fail(st, err, errlen, what);
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+	return 0;
+}
+
+/* A story that lost a deleted duplicate: refreshed, or, left empty, merged
+ * into the story of the copy kept (kept: 0 for none). */
+static int
+dup_story(struct store *st, int64_t story, int64_t kept, struct store_merge_counts *c, char *err,
+	  size_t errlen)
+{
+	int64_t now, left;
+
+	if (store_story_resolve(st, story, &now, err, errlen) < 0)
+		return -1;
+	/* Merged away for an earlier duplicate: its survivor is not empty. */
+	if (now != story)
+		return 0;
+	if (lookup_int(st, S_STORY_NITEMS, story, &left, "story", err, errlen) < 0)
+		return -1;
+	if (left > 0 || kept == 0 || kept == story)
+		return touch_story(st, story, err, errlen);
+	if (merge(st, kept, story, err, errlen) < 0)
+		return -1;
+	c->stories_merged++;
+	return 0;
+}
+
+/* The items both feeds have: into's copy takes the marks of from's, which
+ * is deleted. */
+static int
+merge_dups(struct store *st, const char *from, const char *into, struct store_merge_counts *c,
+	   char *err, size_t errlen)
+{
+	sqlite3_stmt *s = store_stmt(st, S_MERGE_DUPS);
+	int64_t *v = NULL;
+	size_t n = 0;
+	int rc = -1;
+
+	store_bind_str(s, 1, from);
+	store_bind_str(s, 2, into);
+	if (read_ints(st, s, 3, &v, &n, err, errlen, "merge feeds: duplicates") < 0 ||
+	    exec_feeds(st, S_MERGE_READ, from, into, err, errlen, "merge feeds: read marks") < 0 ||
+	    exec_feeds(st, S_MERGE_STAR, from, into, err, errlen, "merge feeds: stars") < 0)
+		goto out;
+	for (size_t i = 0; i < n; i += 3) {
+		s = store_stmt(st, S_ITEM_DELETE);
+		sqlite3_bind_int64(s, 1, v[i]);
+		if (store_exec_stmt(st, s, err, errlen, "merge feeds: delete duplicate") < 0)
+			goto out;
+		c->duplicates++;
+	}
+	for (size_t i = 0; i < n; i += 3)
+		if (v[i + 1] && dup_story(st, v[i + 1], v[i + 2], c, err, errlen) < 0)
+			goto out;
+	rc = 0;
+out:
+	free(v);
+	return rc;
+}
+
+/* The rest of from's items become into's; their stories count outlets
+ * again, the feeds their items. */
+static int
+merge_move(struct store *st, const char *from, const char *into, struct store_merge_counts *c,
+	   char *err, size_t errlen)
+{
+	sqlite3_stmt *s = store_stmt(st, S_MERGE_STORIES);
+	int64_t *v = NULL;
+	size_t n = 0;
+	int rc = -1;
+
+	store_bind_str(s, 1, from);
+	if (read_ints(st, s, 1, &v, &n, err, errlen, "merge feeds: stories") < 0 ||
+	    exec_feeds(st, S_MERGE_MOVE, from, into, err, errlen, "merge feeds: move items") < 0)
+		goto out;
+	c->moved = sqlite3_changes(st->db);
+	for (size_t i = 0; i < n; i++)
+		if (touch_story(st, v[i], err, errlen) < 0)
+			goto out;
+	rc = exec_feeds(st, S_FEED_RECOUNT, from, into, err, errlen, "merge feeds: count items");
+out:
+	free(v);
+	return rc;
+}
+
+int
+store_feeds_merge(struct store *st, const char *from, const char *into,
+		  struct store_merge_counts *out, char *err, size_t errlen)
+{
+	struct store_merge_counts c = {0};
+	int own, rc;
+
+	if (out)
+		memset(out, 0, sizeof *out);
+	if (strcmp(from, into) == 0) {
+		snprintf(err, errlen, "store: merge feeds: '%s' into itself", from);
+		return -1;
+	}
+	if (store_tx_auto(st, &own, err, errlen) < 0)
+		return -1;
+	if ((rc = feed_exists(st, from, err, errlen)) == 0 &&
+	    (rc = feed_exists(st, into, err, errlen)) == 0 &&
+	    (rc = merge_dups(st, from, into, &c, err, errlen)) == 0)
+		rc = merge_move(st, from, into, &c, err, errlen);
+	rc = store_tx_end(st, own, rc, err, errlen);
+	if (rc == 0 && out)
+		*out = c;
+	return rc;
+}
+
 int
 store_story_max_id(struct store *st, int64_t *out, char *err, size_t errlen)
 {

@@ -111,8 +111,9 @@ void store_sp_rollback(struct store *st);
 /* Makes the feeds table match the configuration, in its own transaction
  * (fails if the caller holds one): new sections are added, existing rows get
  * the config's url/name/tags (a changed url drops the stored ETag and
- * Last-Modified), rows whose section is gone are marked inactive and keep
- * their items. */
+ * Last-Modified, unless it is the feed's moved_url: feeds.conf now says
+ * where a 301/308 moved it, and the move is over), rows whose section is
+ * gone are marked inactive and keep their items. */
 int store_feeds_sync(struct store *st, const struct config_feed *feeds, size_t nfeeds, char *err,
 		     size_t errlen);
 
@@ -137,10 +138,33 @@ int store_feed_status(struct store *st, const char *feed_id, const struct store_
 int store_feed_has_items(struct store *st, const char *feed_id, int *out, char *err, size_t errlen);
 
 /* Records that a permanent redirect (301/308 only) moved the feed: it is
- * polled there from now on, until feeds.conf gives it another URL. The old
- * URL's validators are dropped. STORE_ENOTFOUND. */
+ * polled there from now on, until feeds.conf gives it a URL (the new one,
+ * once the daemon rewrote the file, or another). The old URL's validators
+ * are dropped. STORE_ENOTFOUND. */
 int store_feed_moved(struct store *st, const char *feed_id, const char *url, char *err,
 		     size_t errlen);
+
+/* What store_feeds_merge did. */
+struct store_merge_counts {
+	int64_t moved;          /* items that became the other feed's */
+	int64_t duplicates;     /* items both had: the moved feed's copy deleted */
+	int64_t stories_merged; /* stories a deleted copy left empty, merged away */
+};
+
+/* Feed from moved onto feed into's URL (a permanent redirect to a feed
+ * already subscribed): its items become into's, in one transaction. An
+ * item both have (the same key: store_item_key) keeps into's row, read if
+ * either copy was read and starred if either was starred; from's copy is
+ * deleted, and a story that leaves empty is merged into the story of the
+ * row kept (as store_story_merge: its id still resolves, its star and
+ * digest carry over). Items that move keep their ids and stories (whose
+ * outlets are recounted). from's row stays, with no items. The story
+ * index is stale afterwards (items deleted, feeds changed): the caller
+ * rebuilds it. out (may be NULL) gets the counts. 0; STORE_ENOTFOUND when
+ * either feed does not exist; -1 when from is into or on error (nothing
+ * changed). */
+int store_feeds_merge(struct store *st, const char *from, const char *into,
+		      struct store_merge_counts *out, char *err, size_t errlen);
 
 struct store_feed {
 	const char *id, *url;

@@ -192,8 +192,9 @@ const char *const store_stmt_sql[S_COUNT] = {
 	[S_FEED_SYNC] =
 		"INSERT INTO feeds(id, url, name, tags, active) VALUES (?1, ?2, ?3, ?4, 1)"
 		" ON CONFLICT(id) DO UPDATE SET"
-		" etag = CASE WHEN url = excluded.url THEN etag END,"
-		" last_modified = CASE WHEN url = excluded.url THEN last_modified END,"
+		" etag = CASE WHEN url = excluded.url OR moved_url = excluded.url THEN etag END,"
+		" last_modified = CASE WHEN url = excluded.url OR moved_url = excluded.url"
+		"  THEN last_modified END,"
 		" moved_url = CASE WHEN url = excluded.url THEN moved_url END,"
 		" url = excluded.url, name = excluded.name, tags = excluded.tags, active = 1",
 	[S_FEED_TAGS_CLEAR] = "DELETE FROM feed_tags WHERE feed = ?1",
@@ -206,6 +207,29 @@ const char *const store_stmt_sql[S_COUNT] = {
 	[S_FEED_MOVED] = "UPDATE feeds SET moved_url = ?2, etag = NULL, last_modified = NULL"
 			  " WHERE id = ?1",
 	[S_FEED_HAS_ITEMS] = "SELECT nitems > 0 FROM feeds WHERE id = ?1",
+	[S_FEED_EXISTS] = "SELECT 1 FROM feeds WHERE id = ?1",
+	/* Merging feed ?1 into feed ?2 (store_feeds_merge): the items both
+	 * have (same key), with their resolved stories... */
+	[S_MERGE_DUPS] = "SELECT d.id, COALESCE(sd.merged_into, d.story_id, 0),"
+			 " COALESCE(sk.merged_into, k.story_id, 0)"
+			 " FROM items d JOIN items k ON k.feed = ?2 AND k.guid = d.guid"
+			 " LEFT JOIN stories sd ON sd.id = d.story_id"
+			 " LEFT JOIN stories sk ON sk.id = k.story_id"
+			 " WHERE d.feed = ?1 ORDER BY d.id",
+	/* ...whose marks the kept row takes (read or starred if either is)... */
+	[S_MERGE_READ] = "UPDATE items SET read = 1 WHERE feed = ?2 AND read = 0 AND guid IN"
+			 " (SELECT guid FROM items WHERE feed = ?1 AND read = 1)",
+	[S_MERGE_STAR] = "UPDATE items SET starred = 1 WHERE feed = ?2 AND starred = 0 AND guid IN"
+			 " (SELECT guid FROM items WHERE feed = ?1 AND starred = 1)",
+	/* ...the stories of the items that move (their outlets change)... */
+	[S_MERGE_STORIES] = "SELECT DISTINCT story_id FROM items"
+			    " WHERE feed = ?1 AND story_id IS NOT NULL",
+	/* ...and the move. No trigger counts it: the feeds are recounted. */
+	[S_MERGE_MOVE] = "UPDATE items SET feed = ?2 WHERE feed = ?1",
+	[S_FEED_RECOUNT] = "UPDATE feeds SET nitems = (SELECT COUNT(*) FROM items i"
+			   " WHERE i.feed = feeds.id) WHERE id IN (?1, ?2)",
+	[S_ITEM_DELETE] = "DELETE FROM items WHERE id = ?1",
+	[S_STORY_NITEMS] = "SELECT COUNT(*) FROM items WHERE story_id = ?1",
 	[S_FEEDS] = "SELECT f.id, f.url, " FEED_NAME ", f.title, f.tags, f.active, f.etag,"
 		    " f.last_modified, f.last_error, f.last_poll, f.next_poll, f.last_status,"
 		    " f.failures, f.nitems,"

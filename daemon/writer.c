@@ -136,6 +136,15 @@ writer_story_count(const struct writer *w)
 	return w->nstories;
 }
 
+int
+writer_drop_index(struct writer *w)
+{
+	if (w->working)
+		return -EBUSY;
+	story_drop(w);
+	return 0;
+}
+
 /* ---- the database file ---- */
 
 /* Someone deleted or replaced the database file under the running daemon:

@@ -123,6 +123,12 @@ int writer_set_story_params(struct writer *w, const struct story_params *params)
 /* Stories in the index's window (0 before it was built). */
 size_t writer_story_count(const struct writer *w);
 
+/* Drops the story index, to be rebuilt from the store when next needed:
+ * after work that deleted items or gave them another feed (a work job's
+ * done callback, when the worker is idle). 0, or -EBUSY while the worker
+ * holds the store (it may be using the index). */
+int writer_drop_index(struct writer *w);
+
 /* Begins an orderly stop: the batch is committed (now, or after the
  * worker's piece of work), the flush timer closed, and later responses are
  * committed one by one. Queued jobs are still stored. Safe to call twice. */

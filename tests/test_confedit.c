@@ -261,6 +261,117 @@ test_edit_errors(void **state)
 	free(dir);
 }
 
+/* A permanent redirect's new URL: only the value of the section's url line
+ * changes (its key, blanks and comment stay); every refused edit leaves the
+ * file as it was. */
+static void
+test_edit_set_url(void **state)
+{
+	char *dir = tmpdir(), path[PATH_MAX], err[1024], want[2 * PATH_MAX + 128], *text;
+	char big[CONFIG_MAX_LINE + 64];
+	struct stat st;
+	struct config cfg;
+	char *errors = NULL;
+	ino_t ino;
+
+	(void)state;
+	snprintf(path, sizeof path, "%s/feeds.conf", dir);
+	write_file(path, original);
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(confedit_set_url(path, "bbc", "https://feeds.bbci.co.uk/news/world/v2.xml",
+					  err, sizeof err),
+			 0);
+	/* dw's url line ends in a comment: it stays. */
+	assert_int_equal(
+		confedit_set_url(path, "dw", "https://www.dw.com/en/rss?x=1;y=2", err, sizeof err),
+		0);
+	text = read_file(path);
+	assert_string_equal(text, "# My feeds. Edited by hand and by herald.\n"
+				  "interval = 30m ; global\n"
+				  "\n"
+				  "# The BBC world desk\n"
+				  "[feed \"bbc\"]\n"
+				  "url = https://feeds.bbci.co.uk/news/world/v2.xml\n"
+				  "# tags = old\n"
+				  "interval = 15m\n"
+				  "\n"
+				  "# --- Europe ---\n"
+				  "\n"
+				  "[feed \"dw\"]\n"
+				  "url = https://www.dw.com/en/rss?x=1;y=2   # English\n");
+	free(text);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	assert_int_equal(config_load(path, &cfg, &errors), 0);
+	assert_string_equal(cfg.feeds[1].url, "https://www.dw.com/en/rss?x=1;y=2");
+	config_free(&cfg);
+
+	/* The key as written, quoted values, odd blanks, Windows line ends. */
+	write_file(path, "[feed \"a\"]\r\n  URL\t=  \"https://a.example/old\"  ; was\r\n"
+			 "name = url = not this\r\n[feed \"b\"]\r\nurl=https://b.example/\r\n");
+	assert_int_equal(confedit_set_url(path, "a", "https://a.example/new", err, sizeof err), 0);
+	assert_int_equal(confedit_set_url(path, "b", "https://b.example/feed", err, sizeof err), 0);
+	text = read_file(path);
+	assert_string_equal(text, "[feed \"a\"]\r\n  URL\t=  https://a.example/new  ; was\r\n"
+				  "name = url = not this\r\n[feed \"b\"]\r\n"
+				  "url=https://b.example/feed\r\n");
+	free(text);
+	/* Its own url again (the same bytes): no edit, not even a rewrite (a
+	 * rewrite renames a new file, with a new inode, over it). */
+	assert_int_equal(stat(path, &st), 0);
+	ino = st.st_ino;
+	assert_int_equal(confedit_set_url(path, "b", "https://b.example/feed", err, sizeof err), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(st.st_ino == ino);
+
+	/* Refused: the file stays byte for byte. */
+	write_file(path, original);
+	assert_int_equal(confedit_set_url(path, "bbc", "https://RSS.DW.COM/rdf/rss-en-world", err,
+					  sizeof err),
+			 -1);
+	assert_string_equal(err, "'https://RSS.DW.COM/rdf/rss-en-world' is already in the "
+				 "configuration as feed 'dw'");
+	assert_int_equal(confedit_set_url(path, "nope", "https://n.example/", err, sizeof err), -1);
+	snprintf(want, sizeof want, "no feed 'nope' in %s", path);
+	assert_string_equal(err, want);
+	assert_int_equal(confedit_set_url(path, "bbc", "file:///etc/passwd", err, sizeof err), -1);
+	assert_non_null(strstr(err, "file:// URL not allowed"));
+	assert_int_equal(confedit_set_url(path, "bbc", "https://a.example/a b", err, sizeof err),
+			 -1);
+	assert_non_null(strstr(err, "bad URL"));
+	/* Past the longest line: caught by the reparse. */
+	memset(big, 'x', sizeof big);
+	memcpy(big, "https://a.example/", 18);
+	big[sizeof big - 1] = '\0';
+	assert_int_equal(confedit_set_url(path, "bbc", big, err, sizeof err), -1);
+	assert_non_null(strstr(err, "line too long"));
+	text = read_file(path);
+	assert_string_equal(text, original);
+	free(text);
+	/* A broken file is never edited. */
+	write_file(path, "[feed \"a\"]\nurl = https://a.example/\nintreval = 5m\n");
+	assert_int_equal(confedit_set_url(path, "a", "https://a.example/new", err, sizeof err), -1);
+	assert_non_null(strstr(err, "is not valid; fix it first"));
+	text = read_file(path);
+	assert_string_equal(text, "[feed \"a\"]\nurl = https://a.example/\nintreval = 5m\n");
+	free(text);
+	/* An unwritable directory: nothing left behind (not as root, which
+	 * writes anyway). */
+	if (geteuid() != 0) {
+		write_file(path, original);
+		assert_int_equal(chmod(dir, 0500), 0);
+		assert_int_equal(
+			confedit_set_url(path, "bbc", "https://b.example/", err, sizeof err), -1);
+		assert_non_null(strstr(err, "cannot create a temporary file"));
+		assert_int_equal(chmod(dir, 0700), 0);
+		text = read_file(path);
+		assert_string_equal(text, original);
+		free(text);
+	}
+	rm_rf(dir);
+	free(dir);
+}
+
 static void
 test_edit_new_file_and_symlink(void **state)
 {
@@ -691,6 +802,7 @@ main(void)
 		cmocka_unit_test(test_id_suggest),
 		cmocka_unit_test(test_edit_add_remove),
 		cmocka_unit_test(test_edit_errors),
+		cmocka_unit_test(test_edit_set_url),
 		cmocka_unit_test(test_edit_new_file_and_symlink),
 		cmocka_unit_test(test_edit_append_batch),
 		cmocka_unit_test(test_edit_append_ids),

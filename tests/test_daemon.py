@@ -22,6 +22,7 @@ import time
 SRCDIR = os.environ.get("HERALD_SRCDIR", os.path.join(os.path.dirname(__file__), ".."))
 BUILDDIR = os.environ.get("HERALD_BUILDDIR", ".")
 sys.path.insert(0, os.path.join(SRCDIR, "tests"))
+import daemonkit  # noqa: E402
 import harness  # noqa: E402
 
 HERALDD = os.path.join(BUILDDIR, "heraldd")
@@ -138,11 +139,23 @@ def once_tests(tmp, ng, fs):
           int(lines[0].split("bytes=")[1].split()[0]) < len(rss(ITEMS_A, "Feed A")),
           "nginx sent the body compressed and it was decoded")
     m = feed_row(db, "moved")
-    check(m["moved_url"] == ng.url("/feed.xml"), "301+308 chain records the new URL (%r)"
-          % m["moved_url"])
+    # The move is recorded (moved_url), then feeds.conf is rewritten and
+    # reloaded (url), unless --once stopped before the reload ended.
+    check(ng.url("/feed.xml") in (m["moved_url"], m["url"]),
+          "301+308 chain records the new URL (%r, %r)" % (m["url"], m["moved_url"]))
     check("moved permanently" in log, "the move is logged")
+    check("url = %s\n" % ng.url("/feed.xml") in open(conf).read() and
+          "url = %s\n" % ng.url("/chain301") not in open(conf).read(),
+          "301+308 chain: feeds.conf has the new URL")
+    check("feed moved: url = %s written to %s" % (ng.url("/feed.xml"), conf) in log,
+          "the rewrite is logged")
     t = feed_row(db, "temp")
-    check(t["moved_url"] is None and t["last_status"] == 200, "a 302 does not move the feed")
+    check(t["moved_url"] is None and t["last_status"] == 200 and t["url"] == ng.url("/found302"),
+          "a 302 does not move the feed")
+    check("url = %s\n" % ng.url("/found302") in open(conf).read(),
+          "a 302 leaves feeds.conf alone")
+    check("feed temp: moved" not in log and "feed temp: url" not in log,
+          "a 302 logs no move")
     for fid, code in (("missing", 404), ("broken", 500)):
         r = feed_row(db, fid)
         check(r["last_status"] == code and r["failures"] == 1 and "HTTP %d" % code in
@@ -176,6 +189,14 @@ def once_tests(tmp, ng, fs):
     check(any("chain301" in l for l in ng.access_lines()) and
           sum(1 for l in ng.access_lines() if '"/chain301"' in l) == 1,
           "the moved feed is polled at its new URL")
+    m = feed_row(db, "moved")
+    check(m["url"] == ng.url("/feed.xml") and m["moved_url"] is None,
+          "the database's url is the new one (%r, %r)" % (m["url"], m["moved_url"]))
+    check(lines and lines[-1].startswith("304"),
+          "the moved feed keeps the new URL's validators across the rewrite (%s)"
+          % (lines[-1] if lines else "-"))
+    check(db_rows(db, "SELECT COUNT(*) FROM items WHERE feed = 'moved'")[0][0] == 1,
+          "the moved feed stores its item once")
     return db
 
 
@@ -360,6 +381,240 @@ def dates_tests(tmp, ng):
         log.close()
 
 
+# /sw/NAME.xml serves the file sw/NAME.xml, until sw/NAME.301 (or .302)
+# exists: then it redirects to /NAME-new.xml with that status.
+SWITCH = r"""
+        location ~ ^/sw/(?<swname>[a-z0-9]+)\.xml$ {
+            if (-f $document_root/sw/$swname.301) { return 301 /$swname-new.xml; }
+            if (-f $document_root/sw/$swname.302) { return 302 /$swname-new.xml; }
+        }
+"""
+
+
+def doc(title, items):
+    """A feed of (guid, title) items, guids not permalinks: a relative
+    permalink guid resolves against the feed's URL, which a move changes."""
+    return daemonkit.rss(title, [{"guid": g, "link": "http://example.com/" + g, "title": t,
+                                "body": "Report on %s." % t, "date":
+                                "%02d Nov 2026 10:00:00 GMT" % (10 + i)}
+                               for i, (g, t) in enumerate(items)])
+
+
+def polls(ng, path):
+    return sum(1 for l in ng.access_lines() if '"%s"' % path in l)
+
+
+def dup_guids(db):
+    return db_rows(db, "SELECT feed, guid FROM items GROUP BY feed, guid HAVING COUNT(*) > 1")
+
+
+def empty_stories(db):
+    return db_rows(db, "SELECT COUNT(*) FROM stories s WHERE merged_into IS NULL AND"
+                   " (SELECT COUNT(*) FROM items i WHERE i.story_id = s.id) = 0")[0][0]
+
+
+def moved_tests(tmp, ng):
+    """Issue 22, moved feeds: a 301 rewrites the feed's url in feeds.conf (and
+    the database) and the feed goes on with its id, items, marks and
+    validators; a 302 changes nothing; a 301 onto a feed already subscribed
+    merges the two (one row per guid, the marks of both) and takes the moved
+    one's section out of feeds.conf. With feeds.conf not editable, the
+    database still merges, the merged feed is not polled again, and the next
+    start finishes the edit."""
+    root = ng.root
+    sw = os.path.join(root, "sw")
+    os.makedirs(sw, exist_ok=True)
+    items_a = [("ma1", "Canal lock repaired after flood"),
+               ("ma2", "Library extends its opening hours")]
+    write(os.path.join(sw, "ma.xml"), doc("Feed MA", items_a))
+    write(os.path.join(root, "ma-new.xml"),
+          doc("Feed MA", items_a + [("ma3", "Bakery wins a national prize")]))
+    items_t = [("mt1", "Market moves indoors for winter")]
+    write(os.path.join(sw, "mt.xml"), doc("Feed MT", items_t))
+    write(os.path.join(root, "mt-new.xml"),
+          doc("Feed MT", items_t + [("mt2", "Chess club opens in the old school")]))
+    x = {"x1": "Orchestra returns to the concert hall", "x2": "Lighthouse keeper retires",
+         "x3": "Cyclists ride the new coastal path", "x4": "Swimming pool reopens next week"}
+    write(os.path.join(sw, "mc.xml"), doc("Feed MC", [(g, x[g]) for g in ("x1", "x2", "x3")]))
+    write(os.path.join(root, "mc-new.xml"),
+          doc("Feed MB", [(g, x[g]) for g in ("x2", "x3", "x4")]))
+    db = os.path.join(tmp, "mv.db")
+    sock = os.path.join(tmp, "mv.sock")
+    conf = os.path.join(tmp, "mv.conf")
+    head = ("database = %s\nsocket = %s\ninterval = 1h\nmin_interval = 60s\ntimeout = 5s\n"
+            "connect_timeout = 2s\n"
+            "# moved feeds: a 301, a 302, and a 301 onto feed mb's URL\n" % (db, sock))
+    sec_a = '\n[feed "ma"]\nurl = %s   # will move\nname = Moved A\n'
+    sec_t = '\n[feed "mt"]\n# moves for a while only\nurl = %s\n' % ng.url("/sw/mt.xml")
+    sec_c = '\n[feed "mc"]\nurl = %s\n' % ng.url("/sw/mc.xml")
+    sec_b = '\n[feed "mb"]\nurl = %s\n' % ng.url("/mc-new.xml")
+    write(conf, head + sec_a % ng.url("/sw/ma.xml") + sec_t + sec_c + sec_b)
+    log = open(os.path.join(tmp, "mv.log"), "w+")
+    proc = subprocess.Popen(WRAP + [HERALDD, "-f", "-v", "-c", conf], stdout=log,
+                            stderr=subprocess.STDOUT)
+    logtext = lambda: open(log.name).read()
+    by_link = lambda: {i["link"].rsplit("/", 1)[1]: i for i in client(sock, "items", "--all")}
+    try:
+        check(wait_for(lambda: os.path.exists(sock)), "moved: daemon listens")
+        check(wait_for(lambda: len(client(sock, "items", "--all")) == 2 + 1 + 3 + 3),
+              "moved: every feed polled")
+        before = by_link()
+        mc = {i["link"].rsplit("/", 1)[1]: i["id"] for i in client(sock, "items", "--all",
+                                                                   "--feed", "mc")}
+        # Marks on the feed that will move: x1 is its own, x2 and x3 mb has too.
+        client(sock, "read", "--item", str(mc["x1"]))
+        client(sock, "read", "--item", str(mc["x2"]))
+        client(sock, "star", "--item", str(mc["x3"]))
+        for name, code in (("ma", 301), ("mt", 302), ("mc", 301)):
+            write(os.path.join(sw, "%s.%d" % (name, code)), "")
+        client(sock, "refresh")
+        new_a = ng.url("/ma-new.xml")
+        check(wait_for(lambda: '[feed "mc"]' not in open(conf).read() and
+                       new_a in open(conf).read()), "moved: feeds.conf rewritten")
+        # (1) the 301: one line changes, every other byte stays.
+        text = open(conf).read()
+        check(text == head + sec_a % new_a + sec_t + sec_b,
+              "301: only the url line changes, its comment kept; mc's section goes:\n" + text)
+        check("feed ma: moved permanently: %s -> %s" % (ng.url("/sw/ma.xml"), new_a) in logtext()
+              and "feed ma: url = %s written to %s" % (new_a, conf) in logtext(),
+              "301: the move and the rewrite are logged")
+        check(wait_for(lambda: [(f["url"], f["moved_to"]) for f in client(sock, "feeds")
+                                if f["id"] == "ma"] == [(new_a, "")]),
+              "301: the feed's url is the new one after the reload")
+        check(wait_for(lambda: feed_row(db, "ma")["url"] == new_a), "301: so is the database's")
+        check(wait_for(lambda: "mt2" in by_link()), "302: the new item is stored")
+        now = by_link()
+        check(all(now[g]["id"] == before[g]["id"] and now[g]["feed"] == "ma"
+                  for g in ("ma1", "ma2")) and now.get("ma3", {}).get("feed") == "ma",
+              "301: the feed keeps its id and items, and stores the new URL's")
+        # (2) the 302: nothing changes.
+        t = [f for f in client(sock, "feeds") if f["id"] == "mt"][0]
+        check(t["url"] == ng.url("/sw/mt.xml") and t["moved_to"] == "" and
+              feed_row(db, "mt")["moved_url"] is None and "mt2" in now,
+              "302: the feed is polled through it and not moved")
+        check("feed mt: moved" not in logtext() and "feed mt: url" not in logtext(),
+              "302: no move is logged")
+        # (3) the 301 onto mb's URL: one feed with the union of items.
+        check(wait_for(lambda: "feed mc: removed from %s" % conf in logtext()),
+              "merge: the section's removal is logged")
+        check("feed mc: merged into feed mb: " in logtext(), "merge: the merge is logged")
+        rows = db_rows(db, "SELECT guid, feed, read, starred FROM items WHERE guid LIKE 'x%'"
+                       " ORDER BY guid")
+        check(rows == [("x1", "mb", 1, 0), ("x2", "mb", 1, 0), ("x3", "mb", 0, 1),
+                       ("x4", "mb", 0, 0)],
+              "merge: each guid once, in mb, with the marks made on mc (%s)" % rows)
+        fm = {f["id"]: f for f in client(sock, "feeds")}
+        check(fm.get("mc", {}).get("merged_into") == "mb" and not fm["mc"]["active"] and
+              fm["mc"]["items"] == 0 and fm["mb"]["items"] == 4,
+              "merge: herald feeds says mc was merged into mb (%s)" % fm.get("mc"))
+        p = subprocess.run([HERALD, "--socket", sock, "feeds"], capture_output=True, text=True)
+        check(re.search(r"^mc .*\(merged into mb\)$", p.stdout, re.M) is not None,
+              "merge: the human listing too:\n" + p.stdout)
+        check(empty_stories(db) == 0 and db_rows(
+            db, "SELECT COUNT(*) FROM items WHERE story_id IS NULL")[0][0] == 0,
+              "merge: every item in a story, no story left empty")
+        # Further polls: no duplicates, the merged feed is polled no more.
+        mc_polls, ma_polls, mb_polls = (polls(ng, "/sw/mc.xml"), polls(ng, "/ma-new.xml"),
+                                        polls(ng, "/mc-new.xml"))
+        n = len(client(sock, "items", "--all"))
+        client(sock, "refresh")
+        check(wait_for(lambda: polls(ng, "/ma-new.xml") > ma_polls and
+                       polls(ng, "/mc-new.xml") > mb_polls), "further polls ran")
+        time.sleep(0.5)
+        check(len(client(sock, "items", "--all")) == n and not dup_guids(db),
+              "further polls: no duplicate items (%s)" % dup_guids(db))
+        check(polls(ng, "/sw/mc.xml") == mc_polls, "the merged feed is not polled again")
+        last = [l for l in ng.access_lines() if '"/ma-new.xml"' in l][-1]
+        check(last.startswith("304") and 'inm=""' not in last,
+              "the moved feed kept its validators across the rewrite (%s)" % last)
+        moved_unwritable(tmp, ng, proc, conf, db, sock, log)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def moved_unwritable(tmp, ng, proc, conf, db, sock, log):
+    """feeds.conf cannot be edited (it no longer parses): the move and the
+    merge happen in the database, the log says what is left to do, and the
+    next start, with the file fixed, does it."""
+    root = ng.root
+    sw = os.path.join(root, "sw")
+    write(os.path.join(sw, "pa.xml"),
+          doc("PA", [("p1", "Harbour crane toppled"), ("p2", "Ferry fares frozen")]))
+    write(os.path.join(root, "pa-new.xml"),
+          doc("PB", [("p2", "Ferry fares frozen"), ("p3", "Quay cafe opens")]))
+    # ra moves without changing: nginx's ETag (mtime and size) is the
+    # same at the new URL, which answers the old one's with a 304.
+    for path in (os.path.join(sw, "ra.xml"), os.path.join(root, "ra-new.xml")):
+        write(path, doc("RA", [("r1", "Allotments get water")]))
+        os.utime(path, (1700000000, 1700000000))
+    good = open(conf).read() + "".join('\n[feed "%s"]\nurl = %s\n' % (fid, ng.url(path))
+                                       for fid, path in (("pa", "/sw/pa.xml"),
+                                                         ("pb", "/pa-new.xml"),
+                                                         ("ra", "/sw/ra.xml")))
+    write(conf, good)
+    proc.send_signal(signal.SIGHUP)
+    check(wait_for(lambda: len(client(sock, "items", "--all", "--feed", "pa")) == 2 and
+                   len(client(sock, "items", "--all", "--feed", "pb")) == 2 and
+                   len(client(sock, "items", "--all", "--feed", "ra")) == 1),
+          "unwritable: the new feeds are polled")
+    write(conf, good + "bogus = 1\n")
+    write(os.path.join(sw, "pa.301"), "")
+    write(os.path.join(sw, "ra.301"), "")
+    client(sock, "refresh", "pa")
+    client(sock, "refresh", "ra")
+    logtext = lambda: open(log.name).read()
+    check(wait_for(lambda: "feed pa: merged into feed pb, but its section stays in %s" % conf
+                   in logtext() and "feed ra: moved, but %s keeps its old url" % conf
+                   in logtext()), "unwritable: the log says what could not be written")
+    check(open(conf).read() == good + "bogus = 1\n", "unwritable: feeds.conf untouched")
+    rows = db_rows(db, "SELECT guid, feed FROM items WHERE guid LIKE 'p%' ORDER BY guid")
+    check(rows == [("p1", "pb"), ("p2", "pb"), ("p3", "pb")],
+          "unwritable: the database merged all the same (%s)" % rows)
+    check(wait_for(lambda: feed_row(db, "ra")["moved_url"] == ng.url("/ra-new.xml")),
+          "unwritable: the database keeps the move")
+    last = [l for l in ng.access_lines() if '"/ra-new.xml"' in l]
+    check(last and last[-1].startswith("304") and
+          wait_for(lambda: bool(feed_row(db, "ra")["etag"])),
+          "a move answered with a 304 is a move, and keeps its validators (%s)"
+          % (last[-1] if last else "-"))
+    pa_polls = polls(ng, "/pa-new.xml")
+    client(sock, "refresh", "pa")
+    time.sleep(1.0)
+    check(polls(ng, "/pa-new.xml") == pa_polls, "unwritable: the merged feed is not polled again")
+    proc.send_signal(signal.SIGTERM)
+    check(proc.wait(timeout=10) == 0, "unwritable: the daemon stops")
+
+    # The file fixed by hand, the daemon started again: at their next turn
+    # the edits are made.
+    write(conf, good)
+    proc2 = subprocess.Popen(WRAP + [HERALDD, "-f", "-v", "-c", conf], stdout=log,
+                             stderr=subprocess.STDOUT)
+    try:
+        check(wait_for(lambda: os.path.exists(sock)), "restart: daemon listens")
+        ra_polls = polls(ng, "/ra-new.xml")
+        client(sock, "refresh", "pa")
+        client(sock, "refresh", "ra")
+        check(wait_for(lambda: '[feed "pa"]' not in open(conf).read() and
+                       "url = %s\n" % ng.url("/ra-new.xml") in open(conf).read()),
+              "restart: feeds.conf gets the move and loses the merged feed")
+        check("[feed \"pb\"]" in open(conf).read() and "[feed \"ma\"]" in open(conf).read(),
+              "restart: the other sections stay")
+        check(wait_for(lambda: polls(ng, "/ra-new.xml") > ra_polls),
+              "restart: the moved feed is polled at its new URL")
+        check(polls(ng, "/pa-new.xml") == pa_polls, "restart: the merged feed is not polled")
+        check(not dup_guids(db) and empty_stories(db) == 0, "restart: no duplicates")
+    finally:
+        proc2.send_signal(signal.SIGTERM)
+        try:
+            proc2.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc2.kill()
+            proc2.wait()
+
+
 class Wire:
     """A raw protocol connection (docs/protocol.md): requests are lines, an
     answer is records of "key: value" lines ended by OK or ERR."""
@@ -467,10 +722,11 @@ def main():
     root = os.path.join(tmp, "www")
     os.mkdir(root)
     try:
-        with harness.Nginx(root) as ng, harness.FaultServer() as fs:
+        with harness.Nginx(root, SWITCH) as ng, harness.FaultServer() as fs:
             once_tests(tmp, ng, fs)
             daemon_tests(tmp, ng, fs)
             dates_tests(tmp, ng)
+            moved_tests(tmp, ng)
             big_response_tests(tmp, ng)
             per_host_tests(tmp, fs)
     finally:

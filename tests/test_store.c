@@ -385,13 +385,155 @@ test_feed_moved(void **state)
 	assert_string_equal(l.v[0].moved_url, "https://dw.example/new");
 	assert_string_equal(l.v[0].etag, ""); /* the old URL's validators are gone */
 	store_feed_list_free(&l);
+	/* The new URL's answer brings its own; feeds.conf then says the new
+	 * URL (the daemon rewrote it): the feed carries on with them. */
+	fs.etag = "\"e2\"";
+	assert_int_equal(store_feed_status(f->st, "dw", &fs, f->err, sizeof f->err), 0);
 	one[0] = feeds3[1];
+	one[0].url = "https://dw.example/new";
+	assert_int_equal(store_feeds_sync(f->st, one, 1, f->err, sizeof f->err), 0);
+	assert_int_equal(store_feeds(f->st, "dw", &l, f->err, sizeof f->err), 0);
+	assert_string_equal(l.v[0].url, "https://dw.example/new");
+	assert_string_equal(l.v[0].moved_url, "");
+	assert_string_equal(l.v[0].etag, "\"e2\"");
+	store_feed_list_free(&l);
 	one[0].url = "https://dw.example/edited";
 	assert_int_equal(store_feeds_sync(f->st, one, 1, f->err, sizeof f->err), 0);
 	assert_int_equal(store_feeds(f->st, "dw", &l, f->err, sizeof f->err), 0);
 	assert_string_equal(l.v[0].moved_url, "");
 	assert_string_equal(l.v[0].url, "https://dw.example/edited");
+	assert_string_equal(l.v[0].etag, ""); /* another URL: not the same document */
 	store_feed_list_free(&l);
+}
+
+/* ---- Merging feeds ---- */
+
+/* Stories whose counts differ from their items'. */
+#define STORY_DRIFT                                                                                \
+	"SELECT count(*) FROM stories s WHERE merged_into IS NULL AND (nitems <>"                  \
+	" (SELECT count(*) FROM items i WHERE i.story_id = s.id) OR noutlets <>"                   \
+	" (SELECT count(DISTINCT feed) FROM items i WHERE i.story_id = s.id))"
+
+static int64_t
+item_col(struct fx *f, const char *col, int64_t id)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof sql, "SELECT %s FROM items WHERE id = %lld", col, (long long)id);
+	return sql_int(f->path, sql);
+}
+
+/* dw moved onto bbc's URL: dw's items become bbc's, each guid once, with
+ * the marks of both copies; no story is left empty; a failed merge changes
+ * nothing. */
+static void
+test_feeds_merge(void **state)
+{
+	struct fx *f = *state;
+	struct store_merge_counts c;
+	struct store_story_list l = {0};
+	struct store_feed_list fl = {0};
+	struct store_hit_list h = {0};
+	int64_t k1, k2, k3, k5, k6, d1, d2, d4, d6, t6, res;
+
+	/* bbc (kept) and dw (moved) both have g1, g2 and g6. */
+	k1 = add(f, "bbc", "g1", "Harbour reopens", "quay text", T0, 30);
+	d1 = add(f, "dw", "g1", "Harbour reopens", "quay text", T0 + 5, 30);
+	k2 = add(f, "bbc", "g2", "Bridge closed", "girder text", T0 + 10, 31);
+	d2 = add(f, "dw", "g2", "Bridge closed", "girder text", T0 + 15, 33);
+	k3 = add(f, "bbc", "only-bbc", "Tram strike", "tram text", T0 + 20, 32);
+	d4 = add(f, "dw", "only-dw", "Ferry late", "ferry text", T0 + 30, 34);
+	k5 = add(f, "bbc", "g5", "Ferry very late", "ferry text", T0 + 35, 34);
+	d6 = add(f, "dw", "g6", "Snow warning", "snow text", T0 + 40, 36);
+	t6 = add(f, "tech", "t6", "Snow and servers", "snow text", T0 + 41, 36);
+	k6 = add(f, "bbc", "g6", "Snow warning", "snow text", T0 + 45, 37);
+	/* Marks on either copy. */
+	assert_int_equal(store_mark_item(f->st, d1, STORE_MARK_READ, f->err, sizeof f->err), 0);
+	assert_int_equal(store_mark_story(f->st, 33, STORE_MARK_STAR, NULL, f->err, sizeof f->err),
+			 0);
+	assert_int_equal(store_mark_item(f->st, d4, STORE_MARK_READ, f->err, sizeof f->err), 0);
+	assert_int_equal(store_mark_item(f->st, k6, STORE_MARK_READ, f->err, sizeof f->err), 0);
+
+	/* Bad paths first: nothing changes. */
+	assert_int_equal(store_feeds_merge(f->st, "dw", "nope", &c, f->err, sizeof f->err),
+			 STORE_ENOTFOUND);
+	assert_non_null(strstr(f->err, "no feed 'nope'"));
+	assert_int_equal(store_feeds_merge(f->st, "nope", "bbc", &c, f->err, sizeof f->err),
+			 STORE_ENOTFOUND);
+	assert_int_equal(store_feeds_merge(f->st, "dw", "dw", &c, f->err, sizeof f->err), -1);
+	/* A failure halfway (deleting a duplicate) rolls the whole merge back. */
+	sql_exec(f->path, "CREATE TRIGGER boom BEFORE DELETE ON items BEGIN"
+			  " SELECT RAISE(ABORT, 'boom'); END");
+	assert_int_equal(store_feeds_merge(f->st, "dw", "bbc", &c, f->err, sizeof f->err), -1);
+	assert_non_null(strstr(f->err, "boom"));
+	assert_int_equal(c.moved + c.duplicates + c.stories_merged, 0);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM items WHERE feed = 'dw'"), 4);
+	assert_int_equal(item_col(f, "read", k1), 0);
+	assert_int_equal(item_col(f, "starred", k2), 0);
+	sql_exec(f->path, "DROP TRIGGER boom");
+
+	assert_int_equal(store_feeds_merge(f->st, "dw", "bbc", &c, f->err, sizeof f->err), 0);
+	assert_int_equal(c.duplicates, 3);
+	assert_int_equal(c.moved, 1);
+	assert_int_equal(c.stories_merged, 1);
+	/* One row per guid, all bbc's; dw keeps its row, with no items. */
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM items WHERE feed = 'dw'"), 0);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM items WHERE feed = 'bbc'"), 6);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) - count(DISTINCT guid) FROM items"
+					  " WHERE feed = 'bbc'"),
+			 0);
+	assert_int_equal(item_col(f, "count(*)", d1) + item_col(f, "count(*)", d2) +
+				 item_col(f, "count(*)", d6),
+			 0);
+	assert_int_equal(store_feeds(f->st, NULL, &fl, f->err, sizeof f->err), 0);
+	assert_string_equal(fl.v[0].id, "bbc");
+	assert_int_equal(fl.v[0].nitems, 6);
+	assert_string_equal(fl.v[1].id, "dw");
+	assert_int_equal(fl.v[1].nitems, 0);
+	assert_int_equal(fl.v[1].nunread, 0);
+	store_feed_list_free(&fl);
+	/* The marks of both copies: read if either was, starred if either. */
+	assert_int_equal(item_col(f, "read", k1), 1);
+	assert_int_equal(item_col(f, "starred", k2), 1);
+	assert_int_equal(item_col(f, "read", k6), 1);
+	assert_int_equal(item_col(f, "read", k3), 0);
+	/* The item that moved keeps its id, marks and story. */
+	assert_int_equal(item_col(f, "feed = 'bbc'", d4), 1);
+	assert_int_equal(item_col(f, "read", d4), 1);
+	assert_int_equal(item_col(f, "story_id", d4), 34);
+	/* Story 33 held only d2: merged into k2's story 31, its star with it. */
+	assert_int_equal(store_story_resolve(f->st, 33, &res, f->err, sizeof f->err), 0);
+	assert_int_equal(res, 31);
+	assert_int_equal(store_story_get(f->st, 33, &l, f->err, sizeof f->err), 0);
+	assert_int_equal(l.v[0].id, 31);
+	assert_int_equal(l.v[0].nitems, 1);
+	assert_int_equal(l.v[0].starred, 1);
+	store_story_list_free(&l);
+	/* Story 30 had both copies of g1; 36 keeps tech's item; 34 is now one
+	 * outlet's. */
+	assert_int_equal(sql_int(f->path, "SELECT nitems FROM stories WHERE id = 30"), 1);
+	assert_int_equal(sql_int(f->path, "SELECT nunread FROM stories WHERE id = 30"), 0);
+	assert_int_equal(sql_int(f->path, "SELECT nitems FROM stories WHERE id = 36"), 1);
+	assert_int_equal(sql_int(f->path, "SELECT noutlets FROM stories WHERE id = 34"), 1);
+	assert_int_equal(sql_int(f->path, "SELECT nitems FROM stories WHERE id = 34"), 2);
+	assert_int_equal(item_col(f, "story_id", t6), 36);
+	assert_int_equal(item_col(f, "story_id", k5), 34);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM stories"
+					  " WHERE merged_into IS NULL AND nitems = 0"),
+			 0);
+	assert_int_equal(sql_int(f->path, STORY_DRIFT), 0);
+	assert_int_equal(sql_int(f->path, NUNREAD_DRIFT), 0);
+	/* The deleted copies are not found... */
+	assert_int_equal(
+		store_search(f->st, "girder", NULL, NULL, 10, 0, &h, f->err, sizeof f->err), 0);
+	assert_int_equal(h.n, 1);
+	assert_int_equal(h.v[0].item_id, k2);
+	store_hit_list_free(&h);
+	/* ...and the index matches the items exactly. */
+	sql_exec(f->path, "INSERT INTO items_fts(items_fts) VALUES ('integrity-check')");
+	/* Again: nothing left to merge. */
+	assert_int_equal(store_feeds_merge(f->st, "dw", "bbc", &c, f->err, sizeof f->err), 0);
+	assert_int_equal(c.moved + c.duplicates + c.stories_merged, 0);
 }
 
 /* Group commit: responses share one open transaction; a failed one takes
@@ -971,6 +1113,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unopenable_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feeds_sync_and_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_moved, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feeds_merge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_insert_reinsert_edit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fallback_keys, setup, teardown),

@@ -959,6 +959,28 @@ test_work_job(void **state)
 	assert_int_equal(disk_int(f, "SELECT count(*) FROM items"), NALPHA + NBETA);
 }
 
+/* writer_drop_index: refused while the worker may use the index; once
+ * dropped, the next response rebuilds it from the store. */
+static void
+test_drop_index(void **state)
+{
+	struct fx *f = *state;
+	struct tjob *a, *b;
+
+	a = submit(f, "alpha", response_of(f, "alpha", alpha_items, NALPHA));
+	assert_int_equal(writer_drop_index(f->w), -EBUSY);
+	run_until_job(f, a);
+	assert_int_equal(writer_story_count(f->w), NALPHA);
+	assert_int_equal(writer_drop_index(f->w), 0);
+	assert_int_equal(writer_story_count(f->w), 0);
+	b = submit(f, "beta", response_of(f, "beta", beta_items, NBETA));
+	run_until_job(f, b);
+	expect_stored(b, NBETA);
+	/* Rebuilt with alpha's stories: beta's volcano item joined a2's. */
+	assert_int_equal(writer_story_count(f->w), NALPHA + NBETA - 1);
+	assert_int_equal(story_of(f, "b1"), story_of(f, "a2"));
+}
+
 int
 main(void)
 {
@@ -970,6 +992,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopened, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_work_job, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drop_index, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -83,8 +83,8 @@
  *        unread outlets outlet* tag* feed*
  * item: item story feed feed_name title link author published time
  *       first_seen read starred summary text html snippet rank
- * feed: feed name url moved_to title active interval last_poll next_poll
- *       status error failures items unread tag*
+ * feed: feed name url moved_to merged_into title active interval last_poll
+ *       next_poll status error failures items unread tag*
  * stats: stats feeds active_feeds items stories unread starred db_size
  *        uptime clients polls polls_failed
  * import: import url status error
