@@ -74,6 +74,8 @@ static const struct copt o_add[] = {
 	{"interval", A_DURATION, "poll interval (90s, 15m, 2h, 1d)"},
 	{"tags", A_STR, "comma-separated tags"},
 	{NULL, 0, NULL}};
+static const struct copt o_remove[] = {{"purge-starred", A_FLAG, "delete its starred items too"},
+				       {NULL, 0, NULL}};
 static const struct copt o_none[] = {{NULL, 0, NULL}};
 
 static const struct ccmd commands[] = {
@@ -106,7 +108,8 @@ static const struct ccmd commands[] = {
 	{HERALD_CMD_ADD, "URL [--id K] [--name N] [--interval D] [--tags T,U]",
 	 "add a feed to feeds.conf and poll it", o_add, 1, 1, P_URL, VIEW_FEEDS, SHAPE_OBJECT,
 	 "feeds.conf is rewritten atomically, keeping your comments and order.\n"},
-	{HERALD_CMD_REMOVE, "FEED", "remove a feed from feeds.conf (its items stay)", o_none, 1, 1,
+	{HERALD_CMD_REMOVE, "FEED",
+	 "remove a feed from feeds.conf and delete its items (starred ones stay)", o_remove, 1, 1,
 	 P_STR, VIEW_ACTION, SHAPE_ACTION, NULL},
 	{HERALD_CMD_IMPORT, "FILE.opml", "add the feeds of an OPML file (- for standard input)",
 	 o_none, 1, 1, P_FILE, VIEW_IMPORT, SHAPE_ARRAY,

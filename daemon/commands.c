@@ -14,6 +14,7 @@
 #include "config.h"
 #include "control.h"
 #include "herald/protocol.h"
+#include "log.h"
 #include "poller.h"
 #include "proto.h"
 #include "store.h"
@@ -533,8 +534,17 @@ cmd_feeds(void *ctx, struct control_conn *c, const struct control_args *a)
 		store_failed(c, rc, err, what);
 		return 0;
 	}
-	for (size_t i = 0; i < l.n && control_conn_alive(c); i++)
-		put_feed(c, cs->env->cfg, &l.v[i]);
+	for (size_t i = 0; i < l.n && control_conn_alive(c); i++) {
+		const struct store_feed *f = &l.v[i];
+
+		/* The list is the configured feeds, and those merged into one
+		 * (the user is told where they went); a feed taken out of
+		 * feeds.conf by hand is asked for by its id. */
+		if (id == NULL && !f->active &&
+		    !(*f->moved_url && config_feed_find_url(cs->env->cfg, f->moved_url)))
+			continue;
+		put_feed(c, cs->env->cfg, f);
+	}
 	store_feed_list_free(&l);
 	control_conn_ok(c);
 	return 0;
@@ -601,17 +611,54 @@ cmd_refresh(void *ctx, struct control_conn *c, const struct control_args *a)
 }
 
 /* A request that waits for a reload to end. */
+/* A request that waits for a reload to end (and for remove, then for its
+ * items to be deleted). It keeps env, the daemon's, which outlives the
+ * commands: a job in the writer's queue may end after commands_stop. */
 struct reload_wait {
-	struct commands *cs;
+	const struct commands_env *env;
 	struct control_conn *conn;
 	char id[CONFIG_MAX_ID + 1]; /* the feed to answer with, or "" */
+	int remove;                 /* delete id's items after the reload... */
+	int purge_starred;          /* ...the starred ones too */
+	struct writer_job job;
+	int64_t deleted;
 };
+
+static int
+delete_work(struct store *st, void *data, char *err, size_t errlen)
+{
+	struct reload_wait *rw = data;
+	int rc = store_feed_delete(st, rw->id, rw->purge_starred, &rw->deleted, err, errlen);
+
+	/* Already gone (it had no row): nothing to delete. */
+	return rc == STORE_ENOTFOUND ? 0 : rc;
+}
+
+static void
+deleted(struct writer_job *job, int rc, const char *why, const struct ingest_counts *c)
+{
+	struct reload_wait *rw = job->data;
+
+	(void)c;
+	if (rc < 0) {
+		control_conn_err(rw->conn, HERALD_E_INTERNAL,
+				 "removed '%s' from the configuration, but its items stay: %s",
+				 rw->id, why ? why : "?");
+	} else {
+		/* The story index may hold the items that went. */
+		writer_drop_index(rw->env->writer);
+		log_info("feed %s removed: %lld items deleted%s", rw->id, (long long)rw->deleted,
+			 rw->purge_starred ? "" : " (starred ones kept)");
+		control_conn_ok(rw->conn);
+	}
+	free(rw);
+}
 
 static void
 reloaded(void *arg, int rc, const char *errors)
 {
 	struct reload_wait *rw = arg;
-	const struct commands_env *env = rw->cs->env;
+	const struct commands_env *env = rw->env;
 	struct store_feed_list l = {0};
 	struct store *st;
 	char err[ERRLEN] = "", *msg;
@@ -628,6 +675,12 @@ reloaded(void *arg, int rc, const char *errors)
 		free(rw);
 		return;
 	}
+	if (rw->remove) {
+		rw->job.work = delete_work;
+		rw->job.data = rw;
+		writer_submit(env->writer, &rw->job, deleted);
+		return;
+	}
 	if (rw->id[0] && (st = writer_store(env->writer)) != NULL &&
 	    store_feeds(st, rw->id, &l, err, sizeof err) == 0 && l.n == 1)
 		put_feed(rw->conn, env->cfg, &l.v[0]);
@@ -638,22 +691,37 @@ reloaded(void *arg, int rc, const char *errors)
 
 /* After an edit of feeds.conf: reload, then answer with the feed's record
  * (id non-NULL) or just OK, when the reload ended (the request waits). */
-static void
-reload_then_show(struct commands *cs, struct control_conn *c, const char *id)
+static struct reload_wait *
+reload_wait_new(struct commands *cs, struct control_conn *c, const char *id)
 {
 	struct reload_wait *rw = calloc(1, sizeof *rw);
 
 	if (rw == NULL) {
 		control_conn_err(c, HERALD_E_INTERNAL, "out of memory");
-		return;
+		return NULL;
 	}
-	rw->cs = cs;
+	rw->env = cs->env;
 	rw->conn = c;
 	snprintf(rw->id, sizeof rw->id, "%s", id ? id : "");
-	if (cs->env->reload(cs->env->daemon, reloaded, rw) < 0) {
-		control_conn_err(c, HERALD_E_INTERNAL, "out of memory");
+	return rw;
+}
+
+static void
+reload_wait_start(struct reload_wait *rw)
+{
+	if (rw->env->reload(rw->env->daemon, reloaded, rw) < 0) {
+		control_conn_err(rw->conn, HERALD_E_INTERNAL, "out of memory");
 		free(rw);
 	}
+}
+
+static void
+reload_then_show(struct commands *cs, struct control_conn *c, const char *id)
+{
+	struct reload_wait *rw = reload_wait_new(cs, c, id);
+
+	if (rw)
+		reload_wait_start(rw);
 }
 
 /* The file add and import write: the one feeds.conf includes, when it does
@@ -766,14 +834,16 @@ cmd_reload(void *ctx, struct control_conn *c, const struct control_args *a)
 	return 0;
 }
 
+/* remove FEED [--purge-starred]: out of the file it is in, then, once
+ * reloaded, its items (starred ones kept) out of the store. */
 static int
 cmd_remove(void *ctx, struct control_conn *c, const struct control_args *a)
 {
 	struct commands *cs = ctx;
 	const struct commands_env *env = cs->env;
-	char err[ERRLEN] = "";
-
 	const struct config_feed *f = config_feed_find(env->cfg, a->pos[0]);
+	struct reload_wait *rw;
+	char err[ERRLEN] = "";
 
 	if (f == NULL) {
 		control_conn_err(c, HERALD_E_NOTFOUND, "no feed '%s' in %s", a->pos[0],
@@ -786,7 +856,11 @@ cmd_remove(void *ctx, struct control_conn *c, const struct control_args *a)
 		control_conn_err(c, HERALD_E_INTERNAL, "%s", err);
 		return 0;
 	}
-	reload_then_show(cs, c, NULL);
+	if ((rw = reload_wait_new(cs, c, a->pos[0])) == NULL)
+		return 0;
+	rw->remove = 1;
+	rw->purge_starred = control_args_get(a, "purge-starred") != NULL;
+	reload_wait_start(rw);
 	return 0;
 }
 
@@ -877,7 +951,7 @@ static const struct control_command commands[] = {
 	{HERALD_CMD_FEEDS, cmd_feeds, NULL, 0, 1, "feeds [FEED]", 0},
 	{HERALD_CMD_ADD, cmd_add, "id= name= interval= tags=", 1, 1,
 	 "add URL [--id K] [--name N] [--interval D] [--tags T,U]", 0},
-	{HERALD_CMD_REMOVE, cmd_remove, NULL, 1, 1, "remove FEED", 0},
+	{HERALD_CMD_REMOVE, cmd_remove, "purge-starred", 1, 1, "remove FEED [--purge-starred]", 0},
 	{HERALD_CMD_IMPORT, cmd_import, NULL, 0, 0, "import LENGTH (then LENGTH bytes of OPML)",
 	 CONTROL_CMD_PAYLOAD},
 	{HERALD_CMD_EXPORT, cmd_export, NULL, 0, 0, "export", 0},

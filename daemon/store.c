@@ -1243,6 +1243,78 @@ store_feeds_merge(struct store *st, const char *from, const char *into,
 	return rc;
 }
 
+/* The stories of the items store_feed_delete removes, refreshed or, when
+ * left empty, deleted. */
+static int
+feed_delete_stories(struct store *st, const int64_t *v, size_t n, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *s = store_stmt(st, S_FEED_DEL_STORY);
+
+		sqlite3_bind_int64(s, 1, v[i]);
+		if (store_exec_stmt(st, s, err, errlen, "delete feed: story") < 0)
+			return -1;
+		if (sqlite3_changes(st->db) == 0 && touch_story(st, v[i], err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+store_feed_delete(struct store *st, const char *feed_id, int purge_starred, int64_t *deleted,
+		  char *err, size_t errlen)
+{
+	sqlite3_stmt *s;
+	int64_t *stories = NULL;
+	size_t n = 0, cap = 0;
+	int own, rc;
+
+	*deleted = 0;
+	if (store_tx_auto(st, &own, err, errlen) < 0)
+		return -1;
+	if ((rc = feed_exists(st, feed_id, err, errlen)) != 0)
+		goto out;
+	s = store_stmt(st, S_FEED_DEL_STORIES);
+	store_bind_str(s, 1, feed_id);
+	sqlite3_bind_int(s, 2, purge_starred != 0);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			int64_t *v = realloc(stories, (cap = cap ? cap * 2 : 64) * sizeof *v);
+
+			if (v == NULL) {
+				sqlite3_reset(s);
+				snprintf(err, errlen, "store: delete feed: out of memory");
+				rc = -1;
+				goto out;
+			}
+			stories = v;
+		}
+		stories[n++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		rc = store_fail(st, err, errlen, "delete feed");
+		goto out;
+	}
+	s = store_stmt(st, S_FEED_DEL_ITEMS);
+	store_bind_str(s, 1, feed_id);
+	sqlite3_bind_int(s, 2, purge_starred != 0);
+	if ((rc = store_exec_stmt(st, s, err, errlen, "delete feed: items")) < 0)
+		goto out;
+	*deleted = sqlite3_changes(st->db);
+	if ((rc = feed_delete_stories(st, stories, n, err, errlen)) < 0)
+		goto out;
+	s = store_stmt(st, S_FEED_DEL_ROW);
+	store_bind_str(s, 1, feed_id);
+	rc = store_exec_stmt(st, s, err, errlen, "delete feed");
+out:
+	free(stories);
+	rc = store_tx_end(st, own, rc, err, errlen);
+	if (rc < 0)
+		*deleted = 0;
+	return rc;
+}
+
 int
 store_story_max_id(struct store *st, int64_t *out, char *err, size_t errlen)
 {

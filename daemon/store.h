@@ -141,6 +141,15 @@ int store_feed_has_items(struct store *st, const char *feed_id, int *out, char *
  * polled there from now on, until feeds.conf gives it a URL (the new one,
  * once the daemon rewrote the file, or another). The old URL's validators
  * are dropped. STORE_ENOTFOUND. */
+/* A feed taken out of the configuration for good (herald remove): its items
+ * go (the starred ones too with purge_starred), with their search index
+ * rows; the stories they leave empty go, the others are recounted; the
+ * feed's row and tags go once it has no item left. *deleted gets the items
+ * deleted. In its own transaction (or the caller's). STORE_ENOTFOUND when
+ * there is no such feed. The story index must then be rebuilt. */
+int store_feed_delete(struct store *st, const char *feed_id, int purge_starred, int64_t *deleted,
+		      char *err, size_t errlen);
+
 int store_feed_moved(struct store *st, const char *feed_id, const char *url, char *err,
 		     size_t errlen);
 

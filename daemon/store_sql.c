@@ -208,6 +208,19 @@ const char *const store_stmt_sql[S_COUNT] = {
 			  " WHERE id = ?1",
 	[S_FEED_HAS_ITEMS] = "SELECT nitems > 0 FROM feeds WHERE id = ?1",
 	[S_FEED_EXISTS] = "SELECT 1 FROM feeds WHERE id = ?1",
+	/* Deleting feed ?1's items, its starred ones too when ?2
+	 * (store_feed_delete): the stories they are in... */
+	[S_FEED_DEL_STORIES] = "SELECT DISTINCT story_id FROM items WHERE feed = ?1"
+			       " AND (?2 OR starred = 0) AND story_id IS NOT NULL",
+	/* ...the items (the triggers take them out of items_fts and the counts)... */
+	[S_FEED_DEL_ITEMS] = "DELETE FROM items WHERE feed = ?1 AND (?2 OR starred = 0)",
+	/* ...a story left with no item, unless a merged one still leads to it... */
+	[S_FEED_DEL_STORY] = "DELETE FROM stories WHERE id = ?1"
+			     " AND NOT EXISTS (SELECT 1 FROM items WHERE story_id = ?1)"
+			     " AND NOT EXISTS (SELECT 1 FROM stories WHERE merged_into = ?1)",
+	/* ...and the feed's row, its tags with it, once it has no item left. */
+	[S_FEED_DEL_ROW] = "DELETE FROM feeds WHERE id = ?1"
+			   " AND NOT EXISTS (SELECT 1 FROM items WHERE feed = ?1)",
 	/* Merging feed ?1 into feed ?2 (store_feeds_merge): the items both
 	 * have (same key), with their resolved stories... */
 	[S_MERGE_DUPS] = "SELECT d.id, COALESCE(sd.merged_into, d.story_id, 0),"

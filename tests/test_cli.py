@@ -691,12 +691,36 @@ def client_feed_tests(tmp, sock, conf, ng, daemon):
     check(rc == 0 and ('"%s"' % key) not in text and "# the first outlet" in text,
           "remove FEED edits feeds.conf and keeps comments")
     feeds = {f["id"]: f for f in hj(sock, "feeds")}
-    check(feeds.get(key, {}).get("active", 1) is False, "a removed feed is inactive")
+    check(key not in feeds, "a removed feed is not listed (%s)" % sorted(feeds))
     rc, out, _ = herald(sock, "feeds")
-    check(re.search(r"^%s .*\(removed\)$" % re.escape(key), out, re.M),
-          "human feeds marks the removed feed (%s)" % out)
-    check([i["title"] for i in hj(sock, "items", "--all", "--feed", key)] == [DELTA[0][1]],
-          "a removed feed's items stay")
+    check(rc == 0 and key not in out and "(removed)" not in out,
+          "human feeds has no removed row (%s)" % out)
+    check(not any(i["feed"] == key for i in hj(sock, "items", "--all", "--limit", "1000")),
+          "a removed feed's items are deleted")
+    check(not any(DELTA[0][1] == s["title"] for s in hj(sock, "stories", "--all")),
+          "... and the story they alone made")
+    # Starred items stay, unless --purge-starred.
+    for name, guid, title in (("ep", "e1", "Harbour seals counted from the air"),
+                              ("zt", "z1", "Village choir records its first album")):
+        write(os.path.join(ng.root, name + ".xml"),
+              rss(name, [(guid, title, "Text.", NOW - 200), (guid + "b", title + " again?",
+                                                             "Other words entirely.", NOW - 100)]))
+        rc, _, err = herald(sock, "add", ng.url("/%s.xml" % name), "--id", name)
+        check(rc == 0, "add %s (%s)" % (name, err.strip()))
+        check(wait_for(lambda: len(hj(sock, "items", "--all", "--feed", name)) == 2),
+              "%s polled" % name)
+        starred = [i["id"] for i in hj(sock, "items", "--all", "--feed", name)
+                   if i["title"] == title][0]
+        check(herald(sock, "star", "--item", str(starred))[0] == 0, "star an item of " + name)
+    rc, _, err = herald(sock, "remove", "ep")
+    left = [i["title"] for i in hj(sock, "items", "--all", "--limit", "1000") if i["feed"] == "ep"]
+    check(rc == 0 and left == ["Harbour seals counted from the air"],
+          "remove keeps the starred item only (%s %s)" % (left, err.strip()))
+    check("ep" not in {f["id"] for f in hj(sock, "feeds")}, "... and lists no removed feed")
+    rc, _, err = herald(sock, "remove", "zt", "--purge-starred")
+    left = [i for i in hj(sock, "items", "--all", "--limit", "1000") if i["feed"] == "zt"]
+    check(rc == 0 and left == [], "remove --purge-starred deletes the starred item too (%s %s)"
+          % (left, err.strip()))
     rc, _, err = herald(sock, "remove", "nosuch")
     check(rc == 1 and "nosuch" in err, "remove UNKNOWN: exit 1")
 

@@ -1098,6 +1098,57 @@ test_restore(void **state)
 	assert_int_equal(nitems(f), 5);
 }
 
+/* herald remove: a feed's items go (the starred ones stay unless asked),
+ * with their search rows; a story they alone made goes, a story shared with
+ * another feed is recounted; the row goes once no item is left. */
+static void
+test_feed_delete(void **state)
+{
+	struct fx *f = *state;
+	struct store_hit_list h = {0};
+	struct store_story_list l = {0};
+	int64_t n = -1, starred;
+
+	add(f, "bbc", "b1", "Walrus colony found on remote island", "Scientists counted.", T0, 10);
+	add(f, "dw", "d1", "Walrus colony discovered on island", "Researchers counted.", T0 + 5,
+	    10);
+	add(f, "dw", "d2", "Yak festival draws record crowds", "Herders celebrated.", T0 + 9, 11);
+	starred = add(f, "dw", "d3", "Glacier retreat measured", "Ice lost.", T0 + 20, 12);
+	assert_int_equal(store_mark_item(f->st, starred, STORE_MARK_STAR, f->err, sizeof f->err),
+			 0);
+
+	assert_int_equal(store_feed_delete(f->st, "nosuch", 0, &n, f->err, sizeof f->err),
+			 STORE_ENOTFOUND);
+	assert_int_equal(store_feed_delete(f->st, "dw", 0, &n, f->err, sizeof f->err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(sql_int(f->path, "SELECT COUNT(*) FROM items WHERE feed = 'dw'"), 1);
+	/* The shared story keeps bbc's item, recounted; yak's story is gone. */
+	assert_int_equal(sql_int(f->path, "SELECT nitems FROM stories WHERE id = 10"), 1);
+	assert_int_equal(sql_int(f->path, "SELECT noutlets FROM stories WHERE id = 10"), 1);
+	assert_int_equal(sql_int(f->path, "SELECT COUNT(*) FROM stories WHERE id = 11"), 0);
+	assert_int_equal(store_story_get(f->st, 12, &l, f->err, sizeof f->err), 0);
+	store_story_list_free(&l);
+	/* The search index lost the deleted items' rows, not the others'. */
+	assert_int_equal(store_search(f->st, "yak", NULL, NULL, 10, 0, &h, f->err, sizeof f->err),
+			 0);
+	assert_int_equal(h.n, 0);
+	store_hit_list_free(&h);
+	assert_int_equal(
+		store_search(f->st, "walrus", NULL, NULL, 10, 0, &h, f->err, sizeof f->err), 0);
+	assert_int_equal(h.n, 1);
+	store_hit_list_free(&h);
+	/* The row stays while the starred item does. */
+	assert_int_equal(sql_int(f->path, "SELECT COUNT(*) FROM feeds WHERE id = 'dw'"), 1);
+	assert_int_equal(store_feed_delete(f->st, "dw", 1, &n, f->err, sizeof f->err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(sql_int(f->path, "SELECT COUNT(*) FROM feeds WHERE id = 'dw'"), 0);
+	assert_int_equal(sql_int(f->path, "SELECT COUNT(*) FROM feed_tags WHERE feed = 'dw'"), 0);
+	assert_int_equal(sql_int(f->path, "SELECT COUNT(*) FROM stories WHERE id = 12"), 0);
+	assert_int_equal(
+		sql_int(f->path, "SELECT COUNT(*) FROM items_fts WHERE items_fts MATCH 'glacier'"),
+		0);
+}
+
 int
 main(void)
 {
@@ -1125,6 +1176,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_story_merge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reassign_refreshes_old, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_delete, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
