@@ -376,7 +376,7 @@ int store_stats(struct store *st, struct store_stats *out, char *err, size_t err
  *      stories;
  *   3. the search index merges away the removed items' terms (FTS5 keeps
  *      them as delete markers until a merge), max_rows pages a chunk, at
- *      most 16 pages per item removed;
+ *      most 4 pages per item removed;
  *   4. the purged hashes not seen for the longest keep of the run expire
  *      (8 * max_rows scanned a chunk);
  *   5. PRAGMA incremental_vacuum gives the freed pages back to the file

@@ -11,7 +11,7 @@
 enum phase { P_POLICY, P_ITEMS, P_FTS, P_EXPIRE, P_VACUUM, P_DONE };
 
 /* Pages of search index merging per item removed (step_fts). */
-#define FTS_MERGE_PER_ITEM 16
+#define FTS_MERGE_PER_ITEM 4
 
 /* One item a chunk removes. */
 struct doomed {
