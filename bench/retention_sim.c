@@ -401,14 +401,16 @@ parse_args(int argc, char **argv)
 }
 
 /* An old item a flapping feed lists again today: one it stopped listing,
- * at most keep_read + keep_unread days old (a purge remembers an item for
- * keep_unread after it went, so these must all stay away; an item listed
- * again after its memory expired comes back, docs/configuration.md), or -1. */
+ * at most the feed's keep_read + keep_unread days old (a purge remembers an
+ * item for the longest keep, keep_unread here, after it went, so these must
+ * all stay away; an item listed again after its memory expired comes back,
+ * docs/configuration.md), or -1. */
 static int64_t
 flap_pick(const struct sfeed *f, int64_t now, uint64_t h)
 {
 	size_t lo = f->n, hi = f->n > opt.listed + 1 ? f->n - opt.listed - 1 : 0;
-	int64_t oldest = now - (int64_t)(opt.keep_read + opt.keep_unread) * DAY;
+	unsigned kr = f->keep_read ? f->keep_read : opt.keep_read;
+	int64_t oldest = now - (int64_t)(kr + opt.keep_unread) * DAY;
 
 	while (lo > 0 && f->v[lo - 1].time >= oldest)
 		lo--;
