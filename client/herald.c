@@ -76,6 +76,8 @@ static const struct copt o_add[] = {
 	{NULL, 0, NULL}};
 static const struct copt o_remove[] = {{"purge-starred", A_FLAG, "delete its starred items too"},
 				       {NULL, 0, NULL}};
+static const struct copt o_purge[] = {{"dry-run", A_FLAG, "change nothing: say what would go"},
+				      {NULL, 0, NULL}};
 static const struct copt o_none[] = {{NULL, 0, NULL}};
 
 static const struct ccmd commands[] = {
@@ -127,6 +129,12 @@ static const struct ccmd commands[] = {
 	 P_NONE, VIEW_VERSION, SHAPE_OBJECT, NULL},
 	{HERALD_CMD_DIGESTED, "ID...", "mark stories as sent in a digest (herald-digest)", o_none,
 	 1, -1, P_ID, VIEW_ACTION, SHAPE_ACTION, NULL},
+	{HERALD_CMD_PURGE, "[--dry-run]", "remove old items now, as the daemon does once a day",
+	 o_purge, 0, 0, P_NONE, VIEW_PURGE, SHAPE_OBJECT,
+	 "Read items older than keep_read and unread ones older than keep_unread go\n"
+	 "(feeds.conf; 60 and 180 days by default), with the stories left empty.\n"
+	 "Starred items stay, and so do those the feed still lists. Prints what went\n"
+	 "(or, with --dry-run, what would) and the space freed.\n"},
 };
 
 struct cli {

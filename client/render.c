@@ -58,6 +58,9 @@ key_type(const char *kind, const char *key)
 	/* A stats record is counts ("starred" too), after its kind. */
 	if (strcmp(kind, "stats") == 0)
 		return strcmp(key, "stats") == 0 ? T_STR : T_INT;
+	/* So is a purge record, after "done" or "dry-run". */
+	if (strcmp(kind, "purge") == 0)
+		return strcmp(key, "purge") == 0 ? T_STR : T_INT;
 	if (in_list(bool_keys, key))
 		return T_BOOL;
 	if (in_list(int_keys, key))
@@ -674,6 +677,25 @@ render_import(const struct response *resp, const struct render_opts *o, FILE *fp
 	fprintf(fp, "%zu of %zu feeds added\n", added, resp->n);
 }
 
+/* "removed 120 items and 80 stories, 1.2 MiB freed" (or "would remove"). */
+static void
+render_purge(const struct response *resp, FILE *fp)
+{
+	const struct record *r;
+	char size[32];
+
+	if (resp->n == 0)
+		return;
+	r = &resp->r[0];
+	human_size(strtoll(str(r, "bytes"), NULL, 10), size, sizeof size);
+	if (strcmp(str(r, "purge"), "dry-run") == 0)
+		fprintf(fp, "would remove %s items and %s stories, about %s\n", str(r, "items"),
+			str(r, "stories"), size);
+	else
+		fprintf(fp, "removed %s items and %s stories, %s freed\n", str(r, "items"),
+			str(r, "stories"), size);
+}
+
 void
 render_human(const struct response *resp, enum view view, const struct render_opts *o, FILE *fp)
 {
@@ -684,6 +706,7 @@ render_human(const struct response *resp, enum view view, const struct render_op
 	case VIEW_SHOW: render_show(resp, o, fp); break;
 	case VIEW_FEEDS: render_feeds(resp, o, fp); break;
 	case VIEW_IMPORT: render_import(resp, o, fp); break;
+	case VIEW_PURGE: render_purge(resp, fp); break;
 	case VIEW_EXPORT: {
 		const char *opml = resp->n ? record_get(&resp->r[0], "opml") : NULL;
 

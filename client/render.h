@@ -20,6 +20,7 @@ enum view {
 	VIEW_EXPORT,
 	VIEW_IMPORT,
 	VIEW_VERSION,
+	VIEW_PURGE,
 };
 
 /* JSON shapes: a listing is an array of objects; a single thing is an

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "poller.h"
 #include "proto.h"
+#include "retention.h"
 #include "store.h"
 #include "url.h"
 #include "writer.h"
@@ -926,6 +927,61 @@ cmd_export(void *ctx, struct control_conn *c, const struct control_args *a)
 	return 0;
 }
 
+/* ---- retention ---- */
+
+/* A purge request that waits for its run to end. */
+struct purge_wait {
+	struct control_conn *conn;
+	int dry_run;
+};
+
+static void
+purged(void *arg, int rc, const char *why, const struct store_purge_counts *c)
+{
+	struct purge_wait *pw = arg;
+	struct control_conn *conn = pw->conn;
+
+	if (rc < 0) {
+		control_conn_err(conn, rc == -ECANCELED ? HERALD_E_BUSY : HERALD_E_INTERNAL,
+				 "purge: %s", why ? why : "failed");
+		free(pw);
+		return;
+	}
+	control_conn_field(conn, "purge", pw->dry_run ? "dry-run" : "done");
+	control_conn_field_int(conn, "items", c->items);
+	control_conn_field_int(conn, "stories", c->stories);
+	control_conn_field_int(conn, "bytes", c->bytes);
+	control_conn_field_int(conn, "vacuumed", c->vacuumed);
+	control_conn_field_int(conn, "chunks", c->chunks);
+	control_conn_field_int(conn, "longest_chunk_us", c->chunk_max_us);
+	control_conn_end_record(conn);
+	control_conn_ok(conn);
+	free(pw);
+}
+
+/* purge [--dry-run]: answered when the run ended (retention.h). */
+static int
+cmd_purge(void *ctx, struct control_conn *c, const struct control_args *a)
+{
+	struct commands *cs = ctx;
+	struct purge_wait *pw = calloc(1, sizeof *pw);
+	int rc;
+
+	if (pw == NULL) {
+		control_conn_err(c, HERALD_E_INTERNAL, "out of memory");
+		return 0;
+	}
+	pw->conn = c;
+	pw->dry_run = control_args_get(a, "dry-run") != NULL;
+	if ((rc = retention_run(cs->env->retention, pw->dry_run, purged, pw)) < 0) {
+		control_conn_err(c, rc == -ECANCELED ? HERALD_E_BUSY : HERALD_E_INTERNAL,
+				 "purge: %s",
+				 rc == -ECANCELED ? "the daemon is stopping" : "out of memory");
+		free(pw);
+	}
+	return 0;
+}
+
 /* ---- the table ---- */
 
 #define FILTER_OPTS "all starred undigested feed= tag= since= before= limit= offset="
@@ -960,6 +1016,8 @@ static const struct control_command commands[] = {
 	{HERALD_CMD_STATS, cmd_stats, NULL, 0, 0, "stats", 0},
 	{HERALD_CMD_VERSION, cmd_version, NULL, 0, 0, "version", CONTROL_CMD_ALWAYS},
 	{HERALD_CMD_DIGESTED, cmd_digested, NULL, 1, -1, "digested ID...", 0},
+	/* The handler only queues the run (on the writer's worker). */
+	{HERALD_CMD_PURGE, cmd_purge, "dry-run", 0, 0, "purge [--dry-run]", CONTROL_CMD_ALWAYS},
 };
 
 int

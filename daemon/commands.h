@@ -12,6 +12,7 @@
 struct commands;
 struct config;
 struct poller;
+struct retention;
 struct writer;
 
 typedef void (*commands_reload_cb)(void *arg, int rc, const char *errors);
@@ -19,10 +20,11 @@ typedef void (*commands_reload_cb)(void *arg, int rc, const char *errors);
 /* What the commands use of the daemon: narrow handles, borrowed for the
  * life of the commands. */
 struct commands_env {
-	struct writer *writer;    /* the store, while the worker does not hold it */
-	struct poller *poller;    /* refresh */
-	const struct config *cfg; /* the running configuration (a reload
-				   * replaces its contents, not the pointer) */
+	struct writer *writer;       /* the store, while the worker does not hold it */
+	struct poller *poller;       /* refresh */
+	struct retention *retention; /* purge */
+	const struct config *cfg;    /* the running configuration (a reload
+				      * replaces its contents, not the pointer) */
 	const char *config_path;
 	int64_t started; /* Unix seconds */
 	/* Re-reads the configuration file and applies it (off the loop: see

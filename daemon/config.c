@@ -70,10 +70,14 @@ static const struct key keys[] = {
 	{"fold_merge_threshold", K_RATIO, G(fold_merge_threshold), 0, 0},
 	{"fold_simhash_radius", K_COUNT, G(fold_simhash_radius), 0, 16},
 	{"fold_language", K_LANG, G(fold_language), 0, 0},
+	{"keep_read", K_DURATION, G(keep_read), 0, 3650 * 86400u},
+	{"keep_unread", K_DURATION, G(keep_unread), 0, 3650 * 86400u},
 	{"url", K_URL, F(url), 0, 0},
 	{"name", K_STRING, F(name), 0, 0},
 	{"interval", K_DURATION, F(interval), 1, 30 * 86400},
 	{"tags", K_TAGS, F(tags), 0, 0},
+	{"keep_read", K_DURATION, F(keep_read), 0, 3650 * 86400u},
+	{"keep_unread", K_DURATION, F(keep_unread), 0, 3650 * 86400u},
 };
 #undef G
 #undef F
@@ -1053,6 +1057,9 @@ parse_section(struct pstate *ps, unsigned line, char *p)
 	ps->cfg->nfeeds++;
 	ps->cur->line = line;
 	ps->cur->included = ps->file;
+	/* Global keys come before the first section: a feed starts with them. */
+	ps->cur->keep_read = ps->cfg->keep_read;
+	ps->cur->keep_unread = ps->cfg->keep_unread;
 	if ((ps->cur->id = strdup(id)) == NULL ||
 	    itable_add(&ps->cfg->index->id, str_hash(id), ps->cfg->nfeeds - 1) < 0)
 		ps->oom = 1;
@@ -1264,6 +1271,8 @@ defaults(struct config *cfg, const char *name)
 	cfg->fold_threshold = CONFIG_DEFAULT_FOLD_THRESHOLD;
 	cfg->fold_merge_threshold = CONFIG_DEFAULT_FOLD_MERGE_THRESHOLD;
 	cfg->fold_simhash_radius = CONFIG_DEFAULT_FOLD_SIMHASH_RADIUS;
+	cfg->keep_read = CONFIG_DEFAULT_KEEP_READ;
+	cfg->keep_unread = CONFIG_DEFAULT_KEEP_UNREAD;
 	cfg->path = strdup(name);
 	cfg->fold_language = strdup(CONFIG_DEFAULT_FOLD_LANGUAGE);
 	return cfg->path && cfg->fold_language ? 0 : -1;

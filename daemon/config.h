@@ -18,6 +18,9 @@ struct config_feed {
 	unsigned interval; /* seconds; 0 = the global interval */
 	unsigned line;     /* line of the section header */
 	int included;		/* 1: from the file include = names */
+	/* Retention, seconds, 0 = forever: the global keep_read and
+	 * keep_unread unless the section sets its own. */
+	unsigned keep_read, keep_unread;
 };
 
 /* Lookups of feeds by id and by url (config.c): built by config_parse,
@@ -48,6 +51,9 @@ struct config {
 	double fold_merge_threshold;  /* merge two stories at this similarity */
 	unsigned fold_simhash_radius; /* near-duplicate text, in bits */
 	char *fold_language;          /* stemmer language, e.g. "english" */
+	/* Retention (docs/configuration.md): read and unread items older than
+	 * these go, seconds; 0 keeps them forever. */
+	unsigned keep_read, keep_unread;
 
 	struct config_feed *feeds;
 	size_t nfeeds;
@@ -73,6 +79,8 @@ struct config {
 #define CONFIG_DEFAULT_FOLD_MERGE_THRESHOLD 0.20
 #define CONFIG_DEFAULT_FOLD_SIMHASH_RADIUS  3
 #define CONFIG_DEFAULT_FOLD_LANGUAGE        "english"
+#define CONFIG_DEFAULT_KEEP_READ            (60 * 86400)
+#define CONFIG_DEFAULT_KEEP_UNREAD          (180 * 86400)
 
 /* Limits of the file format. */
 #define CONFIG_MAX_LINE 4096       /* bytes per line, newline excluded */

@@ -28,6 +28,7 @@
 #include "fetch.h"
 #include "log.h"
 #include "poller.h"
+#include "retention.h"
 #include "store.h"
 #include "story.h"
 #include "writer.h"
@@ -42,6 +43,7 @@ struct herald {
 	struct writer *writer;
 	struct fetch *fetch;
 	struct poller *poller;
+	struct retention *retention;
 	struct commands *commands;
 	struct commands_env env; /* borrowed by commands */
 	uv_signal_t sigs[3];     /* SIGHUP, SIGTERM, SIGINT */
@@ -531,6 +533,7 @@ herald_stop(struct herald *h)
 		h->fetch = NULL;
 	}
 	reload_cancel(h);
+	retention_stop(h->retention);
 	commands_stop(h->commands);
 	h->commands = NULL;
 	for (int i = 0; i < h->nsigs; i++)
@@ -689,8 +692,12 @@ start_core(struct herald *h, char *err, size_t errlen)
 	h->poller = poll_new(&h->loop, h->fetch, h->writer, &po, &pc, err, errlen);
 	if (h->poller == NULL)
 		return -1;
+	h->retention = retention_new(&h->loop, h->writer, &h->cfg, NULL, err, errlen);
+	if (h->retention == NULL)
+		return -1;
 	h->env.writer = h->writer;
 	h->env.poller = h->poller;
+	h->env.retention = h->retention;
 	return sync_feeds(h, writer_store(h->writer), &h->cfg, 0, err, errlen);
 }
 
@@ -735,6 +742,7 @@ static void
 herald_free(struct herald *h)
 {
 	poll_free(h->poller);
+	retention_free(h->retention);
 	writer_free(h->writer);
 	config_free(&h->cfg);
 	free(h->config_path);

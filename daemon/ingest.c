@@ -16,6 +16,7 @@ struct pending {
 	int64_t date; /* parse_item_date: 0 when the item has none */
 	/* Filled while storing. */
 	int64_t item_id, time;
+	uint64_t key_hash;
 	int is_new;
 };
 
@@ -132,6 +133,12 @@ ingest_feed(struct ingest *in, const char *data, size_t len, char *err, size_t e
 	return -1;
 }
 
+int
+ingest_item(struct ingest *in, const struct parse_item *it)
+{
+	return on_item(it, in);
+}
+
 const struct parse_meta *
 ingest_meta(const struct ingest *in)
 {
@@ -162,6 +169,13 @@ store_one(struct ingest *in, struct pending *p, struct ingest_counts *c, char *e
 		return -1;
 	p->item_id = res.item_id;
 	p->time = res.time;
+	p->key_hash = res.key_hash;
+	if (res.status == STORE_ITEM_PURGED) {
+		/* Removed by retention: never stored again, never folded. */
+		p->is_new = 0;
+		c->purged++;
+		return 0;
+	}
 	/* An item without a story (an earlier version that crashed between the
 	 * two steps cannot exist: they share a transaction) is treated as new. */
 	p->is_new = res.status == STORE_ITEM_NEW || res.story_id == 0;
@@ -217,19 +231,25 @@ static int
 store_all(struct ingest *in, struct ingest_counts *c, char *err, size_t errlen)
 {
 	struct pending **fresh = NULL;
+	uint64_t *listed = NULL;
 	size_t nfresh = 0;
 	int rc = -1;
 
-	if (in->n && (fresh = calloc(in->n, sizeof *fresh)) == NULL) {
+	if (in->n && ((fresh = calloc(in->n, sizeof *fresh)) == NULL ||
+		      (listed = calloc(in->n, sizeof *listed)) == NULL)) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		goto out;
 	}
 	for (size_t i = 0; i < in->n; i++) {
 		if (store_one(in, &in->v[i], c, err, errlen) < 0)
 			goto out;
+		listed[i] = in->v[i].key_hash;
 		if (in->v[i].is_new)
 			fresh[nfresh++] = &in->v[i];
 	}
+	/* What the feed lists now is kept by retention (store_purge_step). */
+	if (store_feed_listed(in->st, in->feed_id, listed, in->n, err, errlen) < 0)
+		goto out;
 	if (nfresh)
 		qsort(fresh, nfresh, sizeof *fresh, by_time);
 	for (size_t i = 0; i < nfresh; i++)
@@ -238,6 +258,7 @@ store_all(struct ingest *in, struct ingest_counts *c, char *err, size_t errlen)
 	rc = 0;
 out:
 	free(fresh);
+	free(listed);
 	return rc;
 }
 

@@ -14,15 +14,17 @@
 
 struct store;
 struct story_index;
+struct parse_item;
 struct parse_meta;
 
 struct ingest_counts {
 	unsigned items; /* in the document */
 	unsigned added, changed, unchanged;
-	unsigned merges;      /* stories merged into others */
-	unsigned folded;      /* items the story index took: when storing then
-			       * fails, the index is ahead of the store and
-			       * must be rebuilt from it */
+	unsigned purged; /* not stored: retention removed them before */
+	unsigned merges; /* stories merged into others */
+	unsigned folded; /* items the story index took: when storing then
+			  * fails, the index is ahead of the store and
+			  * must be rebuilt from it */
 };
 
 struct ingest;
@@ -35,6 +37,11 @@ struct ingest *ingest_new(const char *feed_id, const char *content_type, const c
 /* Feeds one body chunk to the parser. 0, or -1 with the reason in err (the
  * document is beyond repair or a limit was hit). */
 int ingest_feed(struct ingest *in, const char *data, size_t len, char *err, size_t errlen);
+
+/* Hands over one item as the parser would (copied): for the retention
+ * benchmark and tests, which make items without writing a document. 0, or
+ * -1 when memory runs out. */
+int ingest_item(struct ingest *in, const struct parse_item *it);
 
 /* Ends the document (the parser's last items close here). 0, or -1 with
  * the reason in err: nothing is to be stored then. */

@@ -277,6 +277,11 @@ configure(struct store *st, char *err, size_t errlen)
 		return -1;
 	if (v < 0 || v > (long long)store_nmigrations)
 		return newer_error(st, v, err, errlen);
+	/* A new database frees pages at the end of its file as a purge frees
+	 * them (store_purge_step); it must be said before the first table. */
+	if (v == 0 &&
+	    exec_sql(st, "PRAGMA auto_vacuum = INCREMENTAL", err, errlen, "auto_vacuum") < 0)
+		return -1;
 	if (pragma_value(st, "PRAGMA journal_mode = WAL", NULL, mode, sizeof mode, err, errlen) < 0)
 		return -1;
 	if (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0) {
@@ -332,6 +337,33 @@ fail:
 	return -1;
 }
 
+/* A database made before schema 3 keeps its freed pages inside the file:
+ * switching it to incremental auto-vacuum takes one VACUUM (a copy of the
+ * whole file, once; about 10 s per GB). When that fails (the disk is too
+ * full for the copy) the database works as before and the switch is tried
+ * again at the next open: a purge's freed pages are then reused by SQLite
+ * but the file does not shrink. */
+static void
+switch_vacuum(struct store *st)
+{
+	long long mode = 0;
+	char err[256];
+
+	if (pragma_value(st, "PRAGMA auto_vacuum", &mode, NULL, 0, err, sizeof err) < 0 ||
+	    mode == 2)
+		return;
+	sqlite3_exec(st->db, "PRAGMA auto_vacuum = INCREMENTAL; VACUUM", NULL, NULL, NULL);
+}
+
+/* The purge's temporary tables and SQL function, which its statements name. */
+static int
+purge_setup(struct store *st, char *err, size_t errlen)
+{
+	if (store_purge_functions(st) != SQLITE_OK)
+		return open_error(st, err, errlen, "register functions");
+	return exec_sql(st, store_purge_temp_sql, err, errlen, "temporary tables");
+}
+
 static int
 prepare_all(struct store *st, char *err, size_t errlen)
 {
@@ -372,8 +404,10 @@ store_open(const char *path, struct store **out, char *err, size_t errlen)
 				 sqlite3_errmsg(st->db));
 		goto fail;
 	}
-	if (configure(st, err, errlen) < 0 || migrate(st, err, errlen) < 0 ||
-	    prepare_all(st, err, errlen) < 0)
+	if (configure(st, err, errlen) < 0 || migrate(st, err, errlen) < 0)
+		goto fail;
+	switch_vacuum(st);
+	if (purge_setup(st, err, errlen) < 0 || prepare_all(st, err, errlen) < 0)
 		goto fail;
 	*out = st;
 	return 0;
@@ -703,6 +737,51 @@ store_feed_has_items(struct store *st, const char *feed_id, int *out, char *err,
 	return store_fail(st, err, errlen, "feed items");
 }
 
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+store_feed_listed(struct store *st, const char *feed_id, const uint64_t *hashes, size_t n,
+		  char *err, size_t errlen)
+{
+	uint64_t *v;
+	unsigned char *blob;
+	size_t m = 0;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	if (n > INT_MAX / 16 || (v = malloc(n * sizeof *v)) == NULL ||
+	    (blob = malloc(n * 8)) == NULL) {
+		if (n <= INT_MAX / 16)
+			free(v);
+		snprintf(err, errlen, "store: listed items: out of memory");
+		return -1;
+	}
+	memcpy(v, hashes, n * sizeof *v);
+	qsort(v, n, sizeof *v, cmp_u64);
+	for (size_t i = 0; i < n; i++) {
+		if (i && v[i] == v[i - 1])
+			continue;
+		for (int b = 0; b < 8; b++)
+			blob[m * 8 + (size_t)b] = (unsigned char)(v[i] >> (8 * b));
+		m++;
+	}
+	s = store_stmt(st, S_FEED_LISTED);
+	store_bind_str(s, 1, feed_id);
+	sqlite3_bind_blob(s, 2, blob, (int)(m * 8), SQLITE_STATIC);
+	rc = store_exec_stmt(st, s, err, errlen, "listed items");
+	free(v);
+	free(blob);
+	return rc;
+}
+
 /* ---- Items ---- */
 
 #define FNV_OFFSET 0xcbf29ce484222325ULL
@@ -734,6 +813,18 @@ static uint64_t
 fnv_i64(uint64_t h, int64_t v)
 {
 	return fnv_bytes(h, &v, sizeof v);
+}
+
+uint64_t
+store_key_hash(const char *feed, const char *key)
+{
+	uint64_t h = fnv_str(fnv_str(FNV_OFFSET, feed), key);
+
+	/* FNV's last bytes reach only the low bits well: mix (splitmix64's
+	 * finaliser), so that the hash orders and spreads evenly. */
+	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+	return h ^ (h >> 31);
 }
 
 char *
@@ -867,6 +958,35 @@ item_update(struct store *st, const struct store_item *it, int64_t hash,
 	return 0;
 }
 
+/* A purged item the feed lists again is seen at most this often: its
+ * memory lasts while the feed keeps listing it (store_purge_step). */
+#define PURGED_TOUCH_EVERY 86400
+
+/* 1 when the item with this key hash was purged (and is not to be stored
+ * again), 0 when not, -1 on error. */
+static int
+was_purged(struct store *st, uint64_t key_hash, int64_t fetched, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = store_stmt(st, S_PURGED_GET);
+	int64_t seen;
+	int rc;
+
+	sqlite3_bind_int64(s, 1, (int64_t)key_hash);
+	rc = sqlite3_step(s);
+	seen = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return store_fail(st, err, errlen, "look up purged item");
+	if (fetched - seen < PURGED_TOUCH_EVERY)
+		return 1;
+	s = store_stmt(st, S_PURGED_TOUCH);
+	sqlite3_bind_int64(s, 1, (int64_t)key_hash);
+	sqlite3_bind_int64(s, 2, fetched);
+	return store_exec_stmt(st, s, err, errlen, "purged item seen") < 0 ? -1 : 1;
+}
+
 int
 store_item_upsert(struct store *st, const struct store_item *it, struct store_upsert_result *res,
 		  char *err, size_t errlen)
@@ -881,6 +1001,7 @@ store_item_upsert(struct store *st, const struct store_item *it, struct store_up
 		snprintf(err, errlen, "store: item key: out of memory");
 		return -1;
 	}
+	res->key_hash = store_key_hash(it->feed, key);
 	s = store_stmt(st, S_ITEM_BY_KEY);
 	store_bind_str(s, 1, it->feed);
 	store_bind_str(s, 2, key);
@@ -896,7 +1017,14 @@ store_item_upsert(struct store *st, const struct store_item *it, struct store_up
 		rc = old == hash ? 0 : item_update(st, it, hash, res, err, errlen);
 	} else if (step == SQLITE_DONE) {
 		sqlite3_reset(s);
-		rc = item_insert(st, it, key, hash, res, err, errlen);
+		rc = was_purged(st, res->key_hash,
+				it->fetched > 0 ? it->fetched : (int64_t)time(NULL), err, errlen);
+		if (rc == 1) {
+			res->status = STORE_ITEM_PURGED;
+			rc = 0;
+		} else if (rc == 0) {
+			rc = item_insert(st, it, key, hash, res, err, errlen);
+		}
 	} else {
 		store_fail(st, err, errlen, "look up item");
 		sqlite3_reset(s);

@@ -8,7 +8,8 @@
  * in sync by triggers.
  *
  * Sources: store.c (open, migrations, transactions, ingest writes),
- * store_query.c (listings, search, marks), store_sql.c (all SQL text).
+ * store_query.c (listings, search, marks), store_purge.c (retention),
+ * store_sql.c (all SQL text).
  *
  * One struct store per process (not thread-safe; the daemon runs one loop).
  * Calls are synchronous; a listing of 50 stories with their outlets takes a
@@ -50,10 +51,11 @@ struct config_feed;
 
 /* Codes a caller may act on; the message in err is for people. */
 #define STORE_ENOTFOUND (-2) /* no row with that id */
-#define STORE_EQUERY    (-3) /* store_search: the query is malformed or
-			      * has no words; err says why, alone */
+#define STORE_EQUERY                                                                               \
+	(-3) /* store_search: the query is malformed or                                            \
+	      * has no words; err says why, alone */
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 
@@ -124,9 +126,9 @@ struct store_feed_status {
 	const char *last_error; /* NULL on success */
 	const char *etag;       /* new validators; NULL keeps the stored one */
 	const char *last_modified;
-	int forget_validators;  /* 1: drop the stored ones (the body was cut short) */
-	const char *title; /* the feed's own title; NULL keeps it */
-	unsigned failures; /* consecutive failures after this poll */
+	int forget_validators; /* 1: drop the stored ones (the body was cut short) */
+	const char *title;     /* the feed's own title; NULL keeps it */
+	unsigned failures;     /* consecutive failures after this poll */
 	int64_t next_poll;
 };
 int store_feed_status(struct store *st, const char *feed_id, const struct store_feed_status *fs,
@@ -229,19 +231,32 @@ struct store_item {
  * title is empty). Malloc'd, caller frees; NULL when memory runs out. */
 char *store_item_key(const struct store_item *it);
 
+/* The 64-bit hash that names an item (feed id and key) in the purged
+ * table and in a feed's listed keys. */
+uint64_t store_key_hash(const char *feed, const char *key);
+
 enum store_upsert_status {
 	STORE_ITEM_NEW,     /* inserted */
 	STORE_ITEM_CHANGED, /* same key, new content: text updated, read/starred kept */
 	STORE_ITEM_UNCHANGED,
+	STORE_ITEM_PURGED, /* not stored: a purge removed it (item_id 0) */
 };
 struct store_upsert_result {
 	enum store_upsert_status status;
 	int64_t item_id;
-	int64_t story_id; /* current (resolved) story, 0 if none yet */
-	int64_t time;     /* the item's time (see above) */
+	int64_t story_id;  /* current (resolved) story, 0 if none yet */
+	int64_t time;      /* the item's time (see above) */
+	uint64_t key_hash; /* store_key_hash of the item's feed and key */
 };
 int store_item_upsert(struct store *st, const struct store_item *it,
 		      struct store_upsert_result *res, char *err, size_t errlen);
+
+/* Records the items (their key hashes, in any order, repeats allowed) that
+ * the feed's latest successful response listed: a purge keeps them. One
+ * UPDATE, which writes only when the list changed; n = 0 (an empty
+ * document, more likely a broken one) keeps the last list. */
+int store_feed_listed(struct store *st, const char *feed_id, const uint64_t *hashes, size_t n,
+		      char *err, size_t errlen);
 
 /* ---- Stories (ingest) ---- */
 
@@ -395,6 +410,82 @@ struct store_stats {
 	int64_t db_bytes; /* page_count * page_size */
 };
 int store_stats(struct store *st, struct store_stats *out, char *err, size_t errlen);
+
+/* ---- Retention (store_purge.c) ----
+ *
+ * A purge removes the items the policy lets go, with their search rows
+ * (items_fts's triggers), the stories left without items (and the ids
+ * merged into them), and remembers each item's key hash in purged, so that
+ * store_item_upsert never stores it again (STORE_ITEM_PURGED). It runs in
+ * chunks (store_purge_step), each its own transaction of at most max_rows
+ * items, so that the daemon's worker gives the store back between them:
+ *
+ *   1. the policy: each feed's cut-off times into a temporary table;
+ *   2. items, in time order: a chunk deletes up to max_rows of them (and
+ *      scans at most 8 times as many), then refreshes or deletes their
+ *      stories;
+ *   3. the search index merges away the removed items' terms (FTS5 keeps
+ *      them as delete markers until a merge), max_rows pages a chunk, at
+ *      most 4 pages per item removed;
+ *   4. the purged hashes not seen for the longest keep of the run expire
+ *      (8 * max_rows scanned a chunk);
+ *   5. PRAGMA incremental_vacuum gives the freed pages back to the file
+ *      system, 2 * max_rows pages a chunk.
+ *
+ * An item goes when it is not starred (nor its story), was first seen
+ * before now - spare, is older (by its time) than its feed's keep_read
+ * when read or keep_unread when unread (0: kept forever), and its feed's
+ * latest successful response did not list it (store_feed_listed), or the
+ * feed is no longer in the configuration. A dry run (dry_run) runs steps 1
+ * and 2 without changing anything and counts what would go. The purged
+ * hashes are forgotten once unseen (neither purged nor listed again) for
+ * the longest keep of the run: an item a feed lists again after that comes
+ * back as new. */
+
+/* The keeps of one feed, in seconds; 0 keeps forever. */
+struct store_keep {
+	const char *feed;
+	unsigned keep_read, keep_unread;
+};
+
+struct store_purge_policy {
+	int64_t now;                     /* Unix seconds */
+	unsigned keep_read, keep_unread; /* feeds not in feeds[] (gone from the config) */
+	const struct store_keep *feeds;  /* borrowed for store_purge_begin only */
+	size_t nfeeds;
+	/* Seconds: nothing first seen since now - spare goes. The daemon
+	 * gives the story index's window and a day, so the index never
+	 * holds a purged item. */
+	unsigned spare;
+	int dry_run;
+};
+
+struct store_purge_counts {
+	int64_t items;   /* removed (dry run: would be) */
+	int64_t stories; /* removed, all their items gone (dry run: would be) */
+	/* Database pages no longer used, in bytes (page_count - freelist_count
+	 * before and after each chunk's deletes); a dry run gives the size of
+	 * the items' text instead (their index and search rows come on top). */
+	int64_t bytes;
+	int64_t forgotten; /* purged hashes expired */
+	int64_t vacuumed;  /* bytes given back to the file system */
+	unsigned chunks;
+	int64_t chunk_max_us; /* the longest chunk */
+};
+
+struct store_purge;
+
+/* A run of the policy (copied, feeds included). 0 and *out, or -1. */
+int store_purge_begin(const struct store_purge_policy *p, struct store_purge **out, char *err,
+		      size_t errlen);
+/* One chunk on st (the same store for every chunk of a run): 1 when there
+ * is more to do, 0 when the run is over, -1 with err (what the chunk did is
+ * rolled back; the run may be stepped again or freed). */
+int store_purge_step(struct store *st, struct store_purge *pg, unsigned max_rows, char *err,
+		     size_t errlen);
+/* What the run did so far. Borrowed. */
+const struct store_purge_counts *store_purge_counts(const struct store_purge *pg);
+void store_purge_free(struct store_purge *pg);
 
 /* ---- Marking (control socket) ---- */
 

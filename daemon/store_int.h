@@ -69,6 +69,28 @@ enum store_stmt {
 	S_MARK_ITEM_STAR,
 	S_MARK_ALL_READ,
 	S_STORY_DIGESTED,
+	/* retention: ingest's side (store.c) */
+	S_PURGED_GET,
+	S_PURGED_TOUCH,
+	S_FEED_LISTED,
+	/* retention: the purge (store_purge.c) */
+	S_PURGE_KEEP_CLEAR,
+	S_PURGE_KEEP_ADD,
+	S_PURGE_SCAN,
+	S_PURGE_DOOMED_CLEAR,
+	S_PURGE_DOOM,
+	S_PURGE_REMEMBER,
+	S_PURGE_DELETE,
+	S_PURGE_DOOMED_STORIES,
+	S_PURGE_STORY_HAS_ITEMS,
+	S_PURGE_STORY_STUBS,
+	S_PURGE_STORY_DELETE,
+	S_PURGE_STORY_MAX,
+	S_PURGE_STORY_GOES,
+	S_PURGED_SCAN,
+	S_PURGED_FORGET,
+	S_USED_PAGES,
+	S_FREE_PAGES,
 	S_COUNT
 };
 
@@ -91,6 +113,14 @@ struct store {
 	int batch, sp_depth;
 	unsigned batch_count;
 };
+
+/* The temporary tables of a purge (store_purge.c), created at open: each
+ * feed's cut-off times for one run, and one chunk's items. */
+extern const char store_purge_temp_sql[];
+
+/* Registers herald_listed(listed, feed, key) on st's handle (store_purge.c):
+ * 1 when store_key_hash(feed, key) is in the blob feeds.listed. */
+int store_purge_functions(struct store *st);
 
 /* Reset and unbound statement id, ready to bind. */
 sqlite3_stmt *store_stmt(struct store *st, enum store_stmt id);

@@ -131,6 +131,19 @@ const char *const store_migrations[] = {
 	" WHEN old.read = 0 AND old.story_id IS NOT NULL BEGIN"
 	" UPDATE stories SET nunread = nunread - 1 WHERE id = old.story_id;"
 	"END;",
+	/* 3: retention (store_purge.c). purged remembers the items a purge
+	 * removed, as one 64-bit hash of feed and key each (store_key_hash)
+	 * and when a purge or a poll last saw it, so that a poll never stores
+	 * them again; feeds.listed holds the key hashes of the feed's latest
+	 * successful response (sorted, 8 bytes each, little-endian): those
+	 * items are never purged, so nothing the feed still lists comes back
+	 * as new. meta keeps the largest story id a purge removed: new stories
+	 * must never reuse the id of one a client may still hold. The switch
+	 * to incremental auto-vacuum (a VACUUM, outside any transaction) is
+	 * store.c's, after the migrations. */
+	"CREATE TABLE purged (hash INTEGER PRIMARY KEY, seen INTEGER NOT NULL);"
+	"ALTER TABLE feeds ADD COLUMN listed BLOB;"
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;",
 };
 const size_t store_nmigrations = sizeof store_migrations / sizeof store_migrations[0];
 _Static_assert(sizeof store_migrations / sizeof store_migrations[0] == STORE_SCHEMA_VERSION,
@@ -166,6 +179,27 @@ _Static_assert(sizeof store_migrations / sizeof store_migrations[0] == STORE_SCH
 	"SELECT i.id, COALESCE(i.story_id, 0), i.feed, " FEED_NAME ", i.guid, i.link, i.title,"    \
 	" i.author, i.published, i.updated, i.first_seen, i.time, i.read, i.starred,"              \
 	" i.summary_text, " full " FROM items i JOIN feeds f ON f.id = i.feed "
+
+/* Whether the retention policy lets item i (of feed f, with its cut-offs p
+ * from temp.purge_keep, NULL for a feed the run does not name) go: not
+ * starred, nor in a starred story; first seen before ?10 (the story
+ * index's window and a day, so the index holds no purged item); older than
+ * its feed's cut-off for read (?11 when none) or unread (?12) items; and
+ * no longer listed by its feed (a feed gone from feeds.conf is polled no
+ * more, so what it listed cannot come back). A cut-off of INT64_MIN keeps
+ * forever. */
+#define PURGEABLE                                                                                  \
+	"(i.starred = 0 AND i.first_seen < ?10"                                                    \
+	" AND i.time < CASE WHEN i.read THEN COALESCE(p.read_cut, ?11)"                            \
+	"  ELSE COALESCE(p.unread_cut, ?12) END"                                                   \
+	" AND (f.active = 0 OR NOT herald_listed(f.listed, i.feed, i.guid))"                       \
+	" AND NOT EXISTS (SELECT 1 FROM stories s WHERE s.id = i.story_id AND s.starred))"
+
+const char store_purge_temp_sql[] =
+	"CREATE TEMP TABLE IF NOT EXISTS purge_keep (feed TEXT PRIMARY KEY,"
+	" read_cut INTEGER NOT NULL, unread_cut INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TEMP TABLE IF NOT EXISTS purge_doomed (id INTEGER PRIMARY KEY,"
+	" story INTEGER NOT NULL, hash INTEGER NOT NULL);";
 
 /* clang-format off */
 /* The item listing; feed is the condition on ?4. */
@@ -294,7 +328,9 @@ const char *const store_stmt_sql[S_COUNT] = {
 		"UPDATE stories SET merged_into = ?1, nitems = 0, noutlets = 0, nunread = 0"
 		" WHERE id = ?2",
 	[S_STORY_REPOINT] = "UPDATE stories SET merged_into = ?1 WHERE merged_into = ?2",
-	[S_STORY_MAX_ID] = "SELECT COALESCE(MAX(id), 0) FROM stories",
+	/* A purge may have removed the stories with the largest ids. */
+	[S_STORY_MAX_ID] = "SELECT MAX(COALESCE((SELECT MAX(id) FROM stories), 0),"
+			   " COALESCE((SELECT value FROM meta WHERE key = 'story_id_max'), 0))",
 	/* The newest ?2 (-1: all) items since ?1, oldest first. */
 	[S_RESTORE] =
 		"SELECT * FROM (SELECT i.id AS id, i.time AS time,"
@@ -356,5 +392,47 @@ const char *const store_stmt_sql[S_COUNT] = {
 	[S_MARK_ALL_READ] = "UPDATE items SET read = 1 WHERE read = 0"
 			    " AND (?1 IS NULL OR feed = ?1) AND (?2 = 0 OR time < ?2)",
 	[S_STORY_DIGESTED] = "UPDATE stories SET digested = 1 WHERE id = ?1",
+	[S_PURGED_GET] = "SELECT seen FROM purged WHERE hash = ?1",
+	[S_PURGED_TOUCH] = "UPDATE purged SET seen = ?2 WHERE hash = ?1",
+	/* Writes the row only when the list changed. */
+	[S_FEED_LISTED] = "UPDATE feeds SET listed = ?2 WHERE id = ?1 AND listed IS NOT ?2",
+	[S_PURGE_KEEP_CLEAR] = "DELETE FROM temp.purge_keep",
+	[S_PURGE_KEEP_ADD] = "INSERT OR REPLACE INTO temp.purge_keep(feed, read_cut, unread_cut)"
+			     " VALUES (?1, ?2, ?3)",
+	/* The next ?5 items in time order after (?1, ?2) older than ?3, each
+	 * with whether the policy lets it go and (?4) its text's size. */
+	[S_PURGE_SCAN] = "SELECT i.id, i.time, i.feed, i.guid, COALESCE(i.story_id, 0), " PURGEABLE ","
+			 " CASE WHEN ?4 THEN length(CAST(i.guid AS BLOB)) + length(CAST(i.link AS BLOB))"
+			 " + length(CAST(i.title AS BLOB)) + length(CAST(i.author AS BLOB))"
+			 " + length(CAST(i.summary_html AS BLOB)) + length(CAST(i.summary_text AS BLOB))"
+			 " + length(CAST(i.content_html AS BLOB))"
+			 " + length(CAST(i.content_text AS BLOB)) ELSE 0 END"
+			 " FROM items i CROSS JOIN feeds f ON f.id = i.feed"
+			 " LEFT JOIN temp.purge_keep p ON p.feed = i.feed"
+			 " WHERE (i.time, i.id) > (?1, ?2) AND i.time < ?3"
+			 " ORDER BY i.time, i.id LIMIT ?5",
+	[S_PURGE_DOOMED_CLEAR] = "DELETE FROM temp.purge_doomed",
+	[S_PURGE_DOOM] = "INSERT INTO temp.purge_doomed(id, story, hash) VALUES (?1, ?2, ?3)",
+	/* "WHERE true": an upsert's SELECT needs one (SQLite's parser). */
+	[S_PURGE_REMEMBER] = "INSERT INTO purged(hash, seen) SELECT hash, ?1 FROM temp.purge_doomed"
+			     " WHERE true ON CONFLICT(hash) DO UPDATE SET seen = excluded.seen",
+	/* One statement for the chunk: FTS5 writes its delete markers once. */
+	[S_PURGE_DELETE] = "DELETE FROM items WHERE id IN (SELECT id FROM temp.purge_doomed)",
+	[S_PURGE_DOOMED_STORIES] = "SELECT DISTINCT story FROM temp.purge_doomed WHERE story > 0",
+	[S_PURGE_STORY_HAS_ITEMS] = "SELECT EXISTS (SELECT 1 FROM items WHERE story_id = ?1)",
+	[S_PURGE_STORY_STUBS] = "DELETE FROM stories WHERE merged_into = ?1",
+	[S_PURGE_STORY_DELETE] = "DELETE FROM stories WHERE id = ?1",
+	[S_PURGE_STORY_MAX] = "INSERT INTO meta(key, value) VALUES ('story_id_max', ?1)"
+			      " ON CONFLICT(key) DO UPDATE SET value = MAX(value, excluded.value)",
+	/* Dry run: would every item of story ?1 go? */
+	[S_PURGE_STORY_GOES] = "SELECT NOT EXISTS (SELECT 1 FROM items i"
+			       " JOIN feeds f ON f.id = i.feed"
+			       " LEFT JOIN temp.purge_keep p ON p.feed = i.feed"
+			       " WHERE i.story_id = ?1 AND NOT " PURGEABLE ")",
+	[S_PURGED_SCAN] = "SELECT hash, seen FROM purged WHERE hash >= ?1 ORDER BY hash LIMIT ?2",
+	[S_PURGED_FORGET] = "DELETE FROM purged WHERE hash = ?1",
+	[S_USED_PAGES] = "SELECT (SELECT page_count FROM pragma_page_count())"
+			 " - (SELECT freelist_count FROM pragma_freelist_count())",
+	[S_FREE_PAGES] = "SELECT freelist_count FROM pragma_freelist_count()",
 };
 /* clang-format on */

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Issue #6 end to end: the real heraldd and the real herald client.
+"""Issue #6 end to end: the real heraldd and the real herald client (and
+issue #22's purge).
 
 A private nginx (tests/harness.py) serves fixture feeds and one feed is a
 file:// URL; several outlets carry the same event, so stories fold. The
@@ -950,6 +951,53 @@ def run_tty(argv, env):
     return out.decode("utf-8", "replace")
 
 
+def purge_tests(tmp, sock, www):
+    """herald purge --dry-run and herald purge over the socket: beta's two items made a
+    year old and read, and no longer listed, go (the quake story keeps its other
+    outlets, the museum story goes with its only item); a poll listing them again does
+    not bring them back."""
+    import sqlite3
+    db = os.path.join(tmp, "db", "herald.db")
+    con = sqlite3.connect(db, timeout=10)
+    with con:
+        con.execute("UPDATE items SET first_seen = first_seen - 400 * 86400,"
+                    " time = time - 400 * 86400, read = 1 WHERE feed = 'beta'")
+        con.execute("UPDATE feeds SET listed = NULL WHERE id = 'beta'")
+    con.close()
+    before = len(hj(sock, "items", "--all", "--limit", "1000"))
+    quake = quake_story(sock)
+    rc, out, err = herald(sock, "purge", "--dry-run")
+    check(rc == 0 and out.startswith("would remove 2 items and 1 stories"),
+          "purge --dry-run says what would go (%r %r)" % (out, err))
+    j = hj(sock, "purge", "--dry-run")
+    check(j.get("purge") == "dry-run" and j.get("items") == 2 and j.get("stories") == 1 and
+          j.get("bytes", 0) > 0 and j.get("vacuumed") == 0,
+          "purge --dry-run --json: counts as numbers (%s)" % j)
+    check(len(hj(sock, "items", "--all", "--limit", "1000")) == before,
+          "purge --dry-run changes nothing")
+    j = hj(sock, "purge")
+    check(j.get("purge") == "done" and j.get("items") == 2 and j.get("stories") == 1 and
+          j.get("chunks", 0) >= 1 and j.get("longest_chunk_us", -1) >= 0,
+          "purge removes them and says so (%s)" % j)
+    check(hj(sock, "items", "--all", "--feed", "beta") == [] and
+          len(hj(sock, "items", "--all", "--limit", "1000")) == before - 2,
+          "the purged items are gone")
+    q = quake_story(sock)
+    check(q is not None and quake is not None and q["id"] == quake["id"] and
+          "beta" not in q["feeds"], "the quake story stays, with its other outlets")
+    rc, out, _ = herald(sock, "purge")
+    check(rc == 0 and out.startswith("removed 0 items and 0 stories"),
+          "a second purge finds nothing (%r)" % out)
+    # beta lists b1 and b2 again, with a new item: only the new one is stored.
+    write(os.path.join(www, "beta.xml"),
+          rss("Beta", BETA + [("b3", "Harbour reopens after storm repairs",
+                               "The harbour reopened on Friday.", NOW - 60)]))
+    herald(sock, "refresh", "beta")
+    check(wait_for(lambda: [i["title"] for i in hj(sock, "items", "--all", "--feed", "beta")]
+                   == ["Harbour reopens after storm repairs"]),
+          "a poll listing the purged items again does not bring them back")
+
+
 def second_daemon_test(tmp, sock, conf, daemon):
     # Same socket, same database, but a config with one feed only: it must be
     # refused before it touches anything.
@@ -1103,6 +1151,7 @@ def main():
             protocol_tests(sock, daemon)
             client_feed_tests(tmp, sock, conf, ng, daemon)
             client_misc_tests(tmp, sock)
+            purge_tests(tmp, sock, www)
             second_daemon_test(tmp, sock, conf, daemon)
             group_test(tmp)
             daemon.send_signal(signal.SIGTERM)

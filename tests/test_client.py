@@ -138,6 +138,10 @@ def answer(words, payload):
         return record(("stats", "1"), ("feeds", "2"), ("db_size", "2097152"), ("uptime", "3700")) + "OK\n"
     if cmd == "version":
         return record(("version", "0.1.0"), ("protocol", "1")) + "OK\n"
+    if cmd == "purge":
+        return record(("purge", "dry-run" if "--dry-run" in words else "done"), ("items", "120"),
+                      ("stories", "80"), ("bytes", "1572864"), ("vacuumed", "0"),
+                      ("chunks", "5"), ("longest_chunk_us", "2100")) + "OK\n"
     return "OK\n"
 
 
@@ -244,6 +248,14 @@ rc, out, err = herald("feeds")
 check(rc == 0 and "nyt" in out and "bbc" in out and "7/40" in out and ("in 25m" in out or "in 24m" in out) and "timed out" in out, "feeds: %r" % out)
 rc, out, err = herald("stats")
 check("2.0 MiB" in out and "1h 1m" in out, "stats human: %r" % out)
+rc, out, err = herald("purge")
+check(rc == 0 and out == "removed 120 items and 80 stories, 1.5 MiB freed\n", "purge human: %r" % out)
+rc, out, err = herald("purge", "--dry-run")
+check(rc == 0 and out.startswith("would remove 120 items and 80 stories"), "purge --dry-run human: %r" % out)
+rc, out, err = herald("--json", "purge")
+pj = json.loads(out) if rc == 0 else {}
+check(pj.get("purge") == "done" and pj.get("items") == 120 and pj.get("bytes") == 1572864 and
+      pj.get("longest_chunk_us") == 2100, "purge --json: counts are numbers %r" % out)
 rc, out, err = herald("export")
 check(out == '<opml version="2.0">\n</opml>\n', "export prints the OPML: %r" % out)
 rc, out, err = herald("--json", "version")
@@ -346,6 +358,8 @@ SENDS = [
     (["stats"], ["stats"]),
     (["version"], ["version"]),
     (["digested", "7", "9"], ["digested", "7", "9"]),
+    (["purge"], ["purge"]),
+    (["purge", "--dry-run"], ["purge", "--dry-run"]),
 ]
 check({a[0] for a, _ in SENDS} == listed, "every client command is tried below")
 for args, words in SENDS:

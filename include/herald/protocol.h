@@ -72,6 +72,7 @@
 #define HERALD_CMD_STATS    "stats"    /* -> one stats record */
 #define HERALD_CMD_VERSION  "version"  /* -> one version record */
 #define HERALD_CMD_DIGESTED "digested" /* ID... */
+#define HERALD_CMD_PURGE    "purge"    /* [--dry-run] -> one purge record */
 #define HERALD_CMD_HELP     "help"     /* -> command records (built in) */
 #define HERALD_CMD_QUIT     "quit"     /* -> OK, then the daemon closes (built in) */
 
@@ -92,6 +93,7 @@
  * command: command usage
  * opml: opml
  * marked: marked
+ * purge: purge items stories bytes vacuumed chunks longest_chunk_us
  *
  * outlet: ITEM<TAB>FEED<TAB>NAME<TAB>TITLE<TAB>LINK, one per item of the
  * story: the item's id, its feed's id and display name, its own title and
