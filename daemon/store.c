@@ -716,25 +716,17 @@ store_feed_moved(struct store *st, const char *feed_id, const char *url, char *e
 	return 0;
 }
 
+static int lookup_feed(struct store *st, enum store_stmt sid, const char *feed_id, int64_t *out,
+		       const char *what, char *err, size_t errlen);
+
 int
 store_feed_has_items(struct store *st, const char *feed_id, int *out, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = store_stmt(st, S_FEED_HAS_ITEMS);
-	int rc;
+	int64_t v = 0;
+	int rc = lookup_feed(st, S_FEED_HAS_ITEMS, feed_id, &v, "feed items", err, errlen);
 
-	*out = 0;
-	store_bind_str(s, 1, feed_id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int(s, 0) != 0;
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc == SQLITE_DONE) {
-		snprintf(err, errlen, "store: feed items: no feed '%s'", feed_id);
-		return STORE_ENOTFOUND;
-	}
-	return store_fail(st, err, errlen, "feed items");
+	*out = rc == 0 && v != 0;
+	return rc;
 }
 
 static int
@@ -1035,6 +1027,29 @@ store_item_upsert(struct store *st, const struct store_item *it, struct store_up
 
 /* ---- Stories ---- */
 
+/* Runs statement sid with ?1 = the feed's id and reads one integer.
+ * STORE_ENOTFOUND ("WHAT: no feed 'ID'") when there is no row. */
+static int
+lookup_feed(struct store *st, enum store_stmt sid, const char *feed_id, int64_t *out,
+	    const char *what, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = store_stmt(st, sid);
+	int rc;
+
+	store_bind_str(s, 1, feed_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE) {
+		snprintf(err, errlen, "store: %s: no feed '%s'", what, feed_id);
+		return STORE_ENOTFOUND;
+	}
+	return store_fail(st, err, errlen, what);
+}
+
 /* Runs statement sid with ?1 = id and reads one integer. STORE_ENOTFOUND
  * ("no KIND ID") when there is no row. */
 static int
@@ -1199,21 +1214,11 @@ store_story_merge(struct store *st, int64_t into, int64_t from, char *err, size_
 /* ---- Merging feeds ---- */
 
 static int
-feed_exists(struct store *st, const char *id, char *err, size_t errlen)
+feed_exists(struct store *st, const char *id, const char *what, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = store_stmt(st, S_FEED_EXISTS);
-	int rc;
+	int64_t one;
 
-	store_bind_str(s, 1, id);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc == SQLITE_DONE) {
-		snprintf(err, errlen, "store: merge feeds: no feed '%s'", id);
-		return STORE_ENOTFOUND;
-	}
-	return store_fail(st, err, errlen, "merge feeds");
+	return lookup_feed(st, S_FEED_EXISTS, id, &one, what, err, errlen);
 }
 
 /* Runs statement id with ?1 = from and ?2 = into. */
@@ -1361,8 +1366,8 @@ store_feeds_merge(struct store *st, const char *from, const char *into,
 	}
 	if (store_tx_auto(st, &own, err, errlen) < 0)
 		return -1;
-	if ((rc = feed_exists(st, from, err, errlen)) == 0 &&
-	    (rc = feed_exists(st, into, err, errlen)) == 0 &&
+	if ((rc = feed_exists(st, from, "merge feeds", err, errlen)) == 0 &&
+	    (rc = feed_exists(st, into, "merge feeds", err, errlen)) == 0 &&
 	    (rc = merge_dups(st, from, into, &c, err, errlen)) == 0)
 		rc = merge_move(st, from, into, &c, err, errlen);
 	rc = store_tx_end(st, own, rc, err, errlen);
@@ -1371,20 +1376,16 @@ store_feeds_merge(struct store *st, const char *from, const char *into,
 	return rc;
 }
 
-/* The stories of the items store_feed_delete removes, refreshed or, when
- * left empty, deleted. */
+/* The stories of the items store_feed_delete removed, settled as a purge
+ * settles its own (store_story_settle). */
 static int
 feed_delete_stories(struct store *st, const int64_t *v, size_t n, char *err, size_t errlen)
 {
-	for (size_t i = 0; i < n; i++) {
-		sqlite3_stmt *s = store_stmt(st, S_FEED_DEL_STORY);
+	int gone;
 
-		sqlite3_bind_int64(s, 1, v[i]);
-		if (store_exec_stmt(st, s, err, errlen, "delete feed: story") < 0)
+	for (size_t i = 0; i < n; i++)
+		if (store_story_settle(st, v[i], &gone, err, errlen) < 0)
 			return -1;
-		if (sqlite3_changes(st->db) == 0 && touch_story(st, v[i], err, errlen) < 0)
-			return -1;
-	}
 	return 0;
 }
 
@@ -1400,7 +1401,7 @@ store_feed_delete(struct store *st, const char *feed_id, int purge_starred, int6
 	*deleted = 0;
 	if (store_tx_auto(st, &own, err, errlen) < 0)
 		return -1;
-	if ((rc = feed_exists(st, feed_id, err, errlen)) != 0)
+	if ((rc = feed_exists(st, feed_id, "delete feed", err, errlen)) != 0)
 		goto out;
 	s = store_stmt(st, S_FEED_DEL_STORIES);
 	store_bind_str(s, 1, feed_id);

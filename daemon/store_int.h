@@ -21,7 +21,6 @@ enum store_stmt {
 	S_FEED_EXISTS,
 	S_FEED_DEL_STORIES,
 	S_FEED_DEL_ITEMS,
-	S_FEED_DEL_STORY,
 	S_FEED_DEL_ROW,
 	S_MERGE_DUPS,
 	S_MERGE_READ,
@@ -137,6 +136,11 @@ int store_bind_opt(sqlite3_stmt *s, int i, const char *v);
 int store_client_write(struct store *st, char *err, size_t errlen);
 /* Begins a transaction unless one is open; *own says whether to end it. */
 int store_tx_auto(struct store *st, int *own, char *err, size_t errlen);
+/* After some of its items went (store_purge.c): story id is refreshed, or,
+ * with none left, deleted with the ids merged into it, its id kept as the
+ * largest gone so that it is never given again (*deleted 1). In the
+ * caller's transaction. */
+int store_story_settle(struct store *st, int64_t id, int *deleted, char *err, size_t errlen);
 int store_tx_end(struct store *st, int own, int rc, char *err, size_t errlen);
 
 /* A bump allocator owning every string and array of one result list. */

@@ -391,14 +391,13 @@ count_dry(struct store *st, struct store_purge *pg, char *err, size_t errlen)
 	return 0;
 }
 
-/* After its items went: the story is refreshed, or deleted (with the ids
- * merged into it) when it has none left. */
-static int
-settle_story(struct store *st, struct store_purge *pg, int64_t id, char *err, size_t errlen)
+int
+store_story_settle(struct store *st, int64_t id, int *deleted, char *err, size_t errlen)
 {
 	sqlite3_stmt *s;
 	int64_t has = 0;
 
+	*deleted = 0;
 	if (one_int(st, S_PURGE_STORY_HAS_ITEMS, &id, &has, err, errlen, "purge: story") < 0)
 		return -1;
 	if (has) {
@@ -418,7 +417,7 @@ settle_story(struct store *st, struct store_purge *pg, int64_t id, char *err, si
 	sqlite3_bind_int64(s, 1, id);
 	if (store_exec_stmt(st, s, err, errlen, "purge: story ids") < 0)
 		return -1;
-	pg->c.stories++;
+	*deleted = 1;
 	return 0;
 }
 
@@ -464,9 +463,13 @@ remove_doomed(struct store *st, struct store_purge *pg, char *err, size_t errlen
 		store_fail(st, err, errlen, "purge: stories");
 		goto out;
 	}
-	for (size_t i = 0; i < ns; i++)
-		if (settle_story(st, pg, stories[i], err, errlen) < 0)
+	for (size_t i = 0; i < ns; i++) {
+		int gone;
+
+		if (store_story_settle(st, stories[i], &gone, err, errlen) < 0)
 			goto out;
+		pg->c.stories += gone;
+	}
 	rc = 0;
 out:
 	free(stories);

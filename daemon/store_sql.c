@@ -246,12 +246,9 @@ const char *const store_stmt_sql[S_COUNT] = {
 	 * (store_feed_delete): the stories they are in... */
 	[S_FEED_DEL_STORIES] = "SELECT DISTINCT story_id FROM items WHERE feed = ?1"
 			       " AND (?2 OR starred = 0) AND story_id IS NOT NULL",
-	/* ...the items (the triggers take them out of items_fts and the counts)... */
+	/* ...the items (the triggers take them out of items_fts and the counts;
+	 * their stories are then settled, store_story_settle)... */
 	[S_FEED_DEL_ITEMS] = "DELETE FROM items WHERE feed = ?1 AND (?2 OR starred = 0)",
-	/* ...a story left with no item, unless a merged one still leads to it... */
-	[S_FEED_DEL_STORY] = "DELETE FROM stories WHERE id = ?1"
-			     " AND NOT EXISTS (SELECT 1 FROM items WHERE story_id = ?1)"
-			     " AND NOT EXISTS (SELECT 1 FROM stories WHERE merged_into = ?1)",
 	/* ...and the feed's row, its tags with it, once it has no item left. */
 	[S_FEED_DEL_ROW] = "DELETE FROM feeds WHERE id = ?1"
 			   " AND NOT EXISTS (SELECT 1 FROM items WHERE feed = ?1)",

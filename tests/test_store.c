@@ -1144,6 +1144,13 @@ test_feed_delete(void **state)
 	assert_int_equal(sql_int(f->path, "SELECT COUNT(*) FROM feeds WHERE id = 'dw'"), 0);
 	assert_int_equal(sql_int(f->path, "SELECT COUNT(*) FROM feed_tags WHERE feed = 'dw'"), 0);
 	assert_int_equal(sql_int(f->path, "SELECT COUNT(*) FROM stories WHERE id = 12"), 0);
+	/* The largest story id that went is never given again. */
+	{
+		int64_t max = 0;
+
+		assert_int_equal(store_story_max_id(f->st, &max, f->err, sizeof f->err), 0);
+		assert_true(max >= 12);
+	}
 	assert_int_equal(
 		sql_int(f->path, "SELECT COUNT(*) FROM items_fts WHERE items_fts MATCH 'glacier'"),
 		0);
