@@ -176,17 +176,25 @@ struct reload {
 
 static void reload_next(struct herald *h);
 
+/* Tells every waiter of list how its reload ended, and frees them. */
+static void
+waiters_answer(struct reload_waiter *list, int rc, const char *errors)
+{
+	struct reload_waiter *next;
+
+	for (; list; list = next) {
+		next = list->next;
+		list->cb(list->arg, rc, errors);
+		free(list);
+	}
+}
+
 static void
 reload_finish(struct reload *r, int rc, const char *errors)
 {
 	struct herald *h = r->h;
-	struct reload_waiter *wt, *next;
 
-	for (wt = r->waiters; wt; wt = next) {
-		next = wt->next;
-		wt->cb(wt->arg, rc, errors);
-		free(wt);
-	}
+	waiters_answer(r->waiters, rc, errors);
 	config_free(&r->cfg);
 	store_feed_list_free(&r->sl);
 	free(r->errors);
@@ -300,15 +308,8 @@ reload_cancel(struct herald *h)
 	if (h->reload)
 		h->reload->waiters = NULL;
 	h->reload_waiters = NULL;
-	for (int i = 0; i < 2; i++) {
-		struct reload_waiter *wt, *next;
-
-		for (wt = lists[i]; wt; wt = next) {
-			next = wt->next;
-			wt->cb(wt->arg, -ECANCELED, "the daemon is stopping");
-			free(wt);
-		}
-	}
+	for (int i = 0; i < 2; i++)
+		waiters_answer(lists[i], -ECANCELED, "the daemon is stopping");
 }
 
 /* Starts the next round for the reloads that wait, if none runs. */
@@ -324,14 +325,10 @@ reload_next(struct herald *h)
 		return;
 	}
 	if ((r = calloc(1, sizeof *r)) == NULL) {
-		struct reload_waiter *wt = h->reload_waiters, *next;
+		struct reload_waiter *list = h->reload_waiters;
 
 		h->reload_waiters = NULL;
-		for (; wt; wt = next) {
-			next = wt->next;
-			wt->cb(wt->arg, -ENOMEM, "out of memory");
-			free(wt);
-		}
+		waiters_answer(list, -ENOMEM, "out of memory");
 		return;
 	}
 	r->h = h;
