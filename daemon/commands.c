@@ -478,6 +478,19 @@ cmd_digested(void *ctx, struct control_conn *c, const struct control_args *a)
 
 /* ---- feeds and the daemon ---- */
 
+/* A field that may hold a URL with a password (issue #28): masked. */
+static void
+field_redacted(struct control_conn *c, const char *key, const char *value)
+{
+	char *v = value && strchr(value, '@') ? url_redact(value) : NULL;
+
+	if (value && strchr(value, '@') && v == NULL)
+		control_conn_field(c, key, "(withheld: out of memory)");
+	else
+		control_conn_field(c, key, v ? v : value);
+	free(v);
+}
+
 static void
 put_feed(struct control_conn *c, const struct config *cfg, const struct store_feed *f)
 {
@@ -496,8 +509,8 @@ put_feed(struct control_conn *c, const struct config *cfg, const struct store_fe
 		snprintf(status, sizeof status, "error");
 	control_conn_field(c, "feed", f->id);
 	control_conn_field(c, "name", f->name);
-	control_conn_field(c, "url", f->url);
-	control_conn_field(c, "moved_to", f->moved_url);
+	field_redacted(c, "url", f->url);
+	field_redacted(c, "moved_to", f->moved_url);
 	control_conn_field(c, "merged_into", into && strcmp(into->id, f->id) != 0 ? into->id : "");
 	control_conn_field(c, "title", f->title);
 	control_conn_field_int(c, "active", f->active);
@@ -505,7 +518,7 @@ put_feed(struct control_conn *c, const struct config *cfg, const struct store_fe
 	control_conn_field_int(c, "last_poll", f->last_poll);
 	control_conn_field_int(c, "next_poll", f->next_poll);
 	control_conn_field(c, "status", status);
-	control_conn_field(c, "error", f->last_error);
+	field_redacted(c, "error", f->last_error);
 	control_conn_field_int(c, "failures", f->failures);
 	control_conn_field_int(c, "items", f->nitems);
 	control_conn_field_int(c, "unread", f->nunread);

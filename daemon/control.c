@@ -22,6 +22,7 @@
 #include "buf.h"
 #include "log.h"
 #include "proto.h"
+#include "url.h"
 
 #define CONTROL_DEFAULT_QUEUE   (8u << 20)
 #define CONTROL_DEFAULT_CLIENTS 256
@@ -345,9 +346,15 @@ control_conn_ok(struct control_conn *conn)
 static void
 conn_verr(struct control_conn *conn, const char *code, const char *fmt, va_list ap)
 {
-	char msg[512];
+	char msg[512], *clean;
 
 	vsnprintf(msg, sizeof msg, fmt, ap);
+	/* An error may quote a feed's URL, and its password (issue #28). */
+	clean = strchr(msg, '@') ? url_redact(msg) : NULL;
+	if (clean) {
+		snprintf(msg, sizeof msg, "%s", clean);
+		free(clean);
+	}
 	if (!conn->closing) {
 		control_conn_end_record(conn);
 		if (proto_err_line(&conn->out, code, msg) < 0)
