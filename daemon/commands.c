@@ -1037,7 +1037,8 @@ int
 commands_start(uv_loop_t *loop, const struct commands_env *env, const char *sock_path,
 	       const char *group, struct commands **out, char *err, size_t errlen)
 {
-	struct control_options o = {.path = sock_path, .group = group};
+	struct control_options o = {
+		.path = sock_path, .group = group, .max_clients = env->max_clients};
 	struct commands *cs = calloc(1, sizeof *cs);
 
 	*out = NULL;
