@@ -29,6 +29,12 @@
  * but never handed on; past this much we stop reading them. */
 #define DISCARD_MAX (64 * 1024)
 
+/* The body of a redirect is read (curl keeps the connection for the next
+ * hop) but never used: past this many bytes or this long, the transfer
+ * stops (issue #28: a dripping body held a poll to its timeout). */
+#define REDIRECT_BODY_MAX (64 * 1024)
+#define REDIRECT_BODY_MS  2000
+
 /* Feeds first, but any type is read: servers label feeds loosely. */
 #define ACCEPT_VALUE                                                                               \
 	"application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "                   \
@@ -61,6 +67,10 @@ struct fetch_request {
 	int cancelled; /* by the caller while curl ran: freed once curl returns */
 	int finishing; /* inside its done callback */
 	int too_big, cb_abort, discard_stop;
+	int in_redirect_body; /* the headers of a 3xx with a Location ended */
+	int redirect_stop;    /* its body went on too long: stopped */
+	curl_off_t redirect_dl_at;
+	uint64_t redirect_at; /* uv_now when its body began */
 	int paused;  /* its data waits for the next loop turn (slice_ms) */
 	int is_file; /* file://: curl cannot pause it, it is read in one go */
 	uint64_t bytes, discarded;
@@ -437,6 +447,7 @@ on_status_line(struct fetch_request *r, const char *buf, size_t len)
 	for (i++; i < len && buf[i] >= '0' && buf[i] <= '9'; i++)
 		code = code * 10 + (buf[i] - '0');
 	reset_response(r);
+	r->in_redirect_body = 0;
 	if (code < 200)
 		return; /* 1xx: informational, more to come */
 	if (r->last_status) {
@@ -468,6 +479,16 @@ on_header(char *buf, size_t size, size_t n, void *userp)
 		return 0;
 	if (len >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
 		on_status_line(r, buf, len);
+		return len;
+	}
+	if ((len == 2 && buf[0] == '\r') || (len == 1 && buf[0] == '\n')) {
+		/* The end of the headers: a redirect's body follows, unused. */
+		if (r->last_status >= 300 && r->last_status < 400 && r->location) {
+			r->in_redirect_body = 1;
+			r->redirect_at = uv_now(r->f->loop);
+			r->redirect_dl_at = 0;
+			curl_easy_getinfo(r->easy, CURLINFO_SIZE_DOWNLOAD_T, &r->redirect_dl_at);
+		}
 		return len;
 	}
 	colon = memchr(buf, ':', len);
@@ -532,6 +553,24 @@ on_write(char *data, size_t size, size_t n, void *userp)
 	return r->cancelled ? 0 : len;
 }
 
+/* Stops a redirect whose body goes on past REDIRECT_BODY_MAX bytes or
+ * REDIRECT_BODY_MS. curl calls this at least about once a second. */
+static int
+on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct fetch_request *r = userp;
+
+	(void)dltotal, (void)ultotal, (void)ulnow;
+	if (!r->in_redirect_body)
+		return 0;
+	if (dlnow - r->redirect_dl_at > REDIRECT_BODY_MAX ||
+	    uv_now(r->f->loop) - r->redirect_at > REDIRECT_BODY_MS) {
+		r->redirect_stop = 1;
+		return 1;
+	}
+	return 0;
+}
+
 /* ---- request set-up ---- */
 
 static int
@@ -575,6 +614,9 @@ set_options(struct fetch_request *r, const struct fetch_request_opts *ro)
 	SET(CURLOPT_WRITEDATA, r);
 	SET(CURLOPT_HEADERFUNCTION, on_header);
 	SET(CURLOPT_HEADERDATA, r);
+	SET(CURLOPT_NOPROGRESS, 0L);
+	SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+	SET(CURLOPT_XFERINFODATA, r);
 	SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
 	SET(CURLOPT_ACCEPT_ENCODING, ""); /* everything this libcurl decodes */
 	SET(CURLOPT_FOLLOWLOCATION, 1L);
@@ -718,6 +760,16 @@ classify(struct fetch_request *r, CURLcode rc, char *text, size_t textlen)
 	case CURLE_OPERATION_TIMEDOUT:
 		error_text(text, textlen, rc, r->errbuf);
 		return FETCH_ERR_TIMEOUT;
+	case CURLE_ABORTED_BY_CALLBACK:
+		if (r->redirect_stop) {
+			snprintf(
+				text, textlen,
+				"the body of a redirect (%ld to %s) went on past %d bytes or %d ms",
+				r->last_status, r->location ? r->location : "?", REDIRECT_BODY_MAX,
+				REDIRECT_BODY_MS);
+			return FETCH_ERR_REDIRECT;
+		}
+		break;
 	case CURLE_TOO_MANY_REDIRECTS:
 		error_text(text, textlen, rc, r->errbuf);
 		return FETCH_ERR_REDIRECT;

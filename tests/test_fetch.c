@@ -828,6 +828,16 @@ test_redirect_loop(void **state)
 	check_fault(NULL, "/loop", FETCH_ERR_REDIRECT, "redirects", 4);
 }
 
+/* The body of a redirect is never used: one that drips on, or is huge,
+ * stops the transfer well before the timeout (60 s by default here). */
+static void
+test_redirect_body_capped(void **state)
+{
+	(void)state;
+	check_fault(NULL, "/redirect-drip", FETCH_ERR_REDIRECT, "body of a redirect (302", 6);
+	check_fault(NULL, "/redirect-big", FETCH_ERR_REDIRECT, "body of a redirect (301", 6);
+}
+
 static void
 test_garbage(void **state)
 {
@@ -1040,6 +1050,7 @@ main(void)
 		cmocka_unit_test(test_gzip_bomb_capped),
 		cmocka_unit_test(test_truncated_gzip),
 		cmocka_unit_test(test_redirect_loop),
+		cmocka_unit_test(test_redirect_body_capped),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_connection_refused),
 		cmocka_unit_test(test_bad_requests),
