@@ -42,7 +42,9 @@ cmd_store(struct commands *cs, struct control_conn *c)
 	struct store *st;
 
 	writer_flush(cs->env->writer);
-	if ((st = writer_store(cs->env->writer)) == NULL)
+	if ((st = writer_store(cs->env->writer)) == NULL && writer_fault(cs->env->writer))
+		control_conn_err(c, HERALD_E_INTERNAL, "%s", writer_fault(cs->env->writer));
+	else if (st == NULL)
 		control_conn_err(c, HERALD_E_BUSY, "busy storing a response, try again");
 	return st;
 }
