@@ -42,7 +42,9 @@ cmd_store(struct commands *cs, struct control_conn *c)
 	struct store *st;
 
 	writer_flush(cs->env->writer);
-	if ((st = writer_store(cs->env->writer)) == NULL)
+	if ((st = writer_store(cs->env->writer)) == NULL && writer_fault(cs->env->writer))
+		control_conn_err(c, HERALD_E_INTERNAL, "%s", writer_fault(cs->env->writer));
+	else if (st == NULL)
 		control_conn_err(c, HERALD_E_BUSY, "busy storing a response, try again");
 	return st;
 }
@@ -478,6 +480,19 @@ cmd_digested(void *ctx, struct control_conn *c, const struct control_args *a)
 
 /* ---- feeds and the daemon ---- */
 
+/* A field that may hold a URL with a password (issue #28): masked. */
+static void
+field_redacted(struct control_conn *c, const char *key, const char *value)
+{
+	char *v = value && strchr(value, '@') ? url_redact(value) : NULL;
+
+	if (value && strchr(value, '@') && v == NULL)
+		control_conn_field(c, key, "(withheld: out of memory)");
+	else
+		control_conn_field(c, key, v ? v : value);
+	free(v);
+}
+
 static void
 put_feed(struct control_conn *c, const struct config *cfg, const struct store_feed *f)
 {
@@ -496,8 +511,8 @@ put_feed(struct control_conn *c, const struct config *cfg, const struct store_fe
 		snprintf(status, sizeof status, "error");
 	control_conn_field(c, "feed", f->id);
 	control_conn_field(c, "name", f->name);
-	control_conn_field(c, "url", f->url);
-	control_conn_field(c, "moved_to", f->moved_url);
+	field_redacted(c, "url", f->url);
+	field_redacted(c, "moved_to", f->moved_url);
 	control_conn_field(c, "merged_into", into && strcmp(into->id, f->id) != 0 ? into->id : "");
 	control_conn_field(c, "title", f->title);
 	control_conn_field_int(c, "active", f->active);
@@ -505,7 +520,7 @@ put_feed(struct control_conn *c, const struct config *cfg, const struct store_fe
 	control_conn_field_int(c, "last_poll", f->last_poll);
 	control_conn_field_int(c, "next_poll", f->next_poll);
 	control_conn_field(c, "status", status);
-	control_conn_field(c, "error", f->last_error);
+	field_redacted(c, "error", f->last_error);
 	control_conn_field_int(c, "failures", f->failures);
 	control_conn_field_int(c, "items", f->nitems);
 	control_conn_field_int(c, "unread", f->nunread);
@@ -1024,7 +1039,8 @@ int
 commands_start(uv_loop_t *loop, const struct commands_env *env, const char *sock_path,
 	       const char *group, struct commands **out, char *err, size_t errlen)
 {
-	struct control_options o = {.path = sock_path, .group = group};
+	struct control_options o = {
+		.path = sock_path, .group = group, .max_clients = env->max_clients};
 	struct commands *cs = calloc(1, sizeof *cs);
 
 	*out = NULL;

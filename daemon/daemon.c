@@ -58,6 +58,9 @@ struct herald {
 	int stopping;
 	size_t once_pending;
 	int once_failed;
+	/* What the descriptor limit leaves for transfers and for clients
+	 * (fit_descriptors); 0 before it ran. */
+	unsigned fit_conns, fit_clients;
 };
 
 static void
@@ -104,7 +107,9 @@ static struct poll_options
 poll_options_from(const struct herald *h, const struct config *cfg)
 {
 	struct poll_options o = {
-		.max_connections = cfg->max_connections,
+		.max_connections = h->fit_conns && h->fit_conns < cfg->max_connections
+					   ? h->fit_conns
+					   : cfg->max_connections,
 		.max_per_host = cfg->max_per_host,
 		.min_interval = cfg->min_interval,
 		.once = h->opt.once,
@@ -621,34 +626,63 @@ resolve_paths(struct herald *h, char *err, size_t errlen)
 	return make_parent(h->db_path, err, errlen);
 }
 
-/* Descriptors kept for everything but transfers: stdio, the database and
- * its WAL and index, the loop's own, the listening socket and clients. */
+/* Descriptors kept for everything but transfers and clients: stdio, the
+ * database and its WAL and index, the loop's own, the listening socket,
+ * file:// reads on the worker threads. */
 #define FD_RESERVE 40
+/* Clients: control's default maximum, and the fewest kept when the limit
+ * is small. */
+#define FD_CLIENTS     256
+#define FD_MIN_CLIENTS 8
+#define FD_MIN_CONNS   8
 
-/* Transfers that fit in the descriptor limit. Past it every connect fails
- * ("Couldn't connect") and hundreds of feeds back off for hours; fewer
- * connections only make a round slower. */
-static unsigned
-fit_connections(unsigned want)
+/* Splits the descriptor limit between transfers and socket clients, so that
+ * neither can take the other's (issue #28: 250 idle clients made half the
+ * polls fail with EMFILE). Past the limit every connect fails ("Couldn't
+ * connect") and hundreds of feeds back off for hours; fewer connections
+ * only make a round slower, fewer clients get "ERR busy" or make room by
+ * closing an idle one. --once serves no client. */
+static void
+fit_descriptors(struct herald *h)
 {
+	unsigned want = h->cfg.max_connections, clients = h->opt.once ? 0 : FD_CLIENTS;
+	unsigned long long avail;
 	struct rlimit rl;
 
+	h->fit_conns = want;
+	h->fit_clients = clients;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return want;
+		return;
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
 		/* The soft limit is only a default: take what we may. */
 		rl.rlim_cur = rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 			getrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= (rlim_t)want + FD_RESERVE)
-		return want;
-	unsigned fit = rl.rlim_cur > FD_RESERVE + 8 ? (unsigned)(rl.rlim_cur - FD_RESERVE) : 8;
-	if (fit < want)
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= (rlim_t)want + clients + FD_RESERVE)
+		return;
+	avail = rl.rlim_cur > FD_RESERVE + FD_MIN_CONNS + FD_MIN_CLIENTS
+			? rl.rlim_cur - FD_RESERVE
+			: FD_MIN_CONNS + FD_MIN_CLIENTS;
+	if (clients) {
+		/* A quarter for clients, at least FD_MIN_CLIENTS; the rest for
+		 * transfers, and what transfers do not want back to clients. */
+		clients = avail / 4 < FD_MIN_CLIENTS ? FD_MIN_CLIENTS : (unsigned)(avail / 4);
+		clients = clients > FD_CLIENTS ? FD_CLIENTS : clients;
+	}
+	h->fit_conns = avail - clients < want ? (unsigned)(avail - clients) : want;
+	if (clients && avail - h->fit_conns < FD_CLIENTS)
+		clients = (unsigned)(avail - h->fit_conns);
+	h->fit_clients = clients;
+	if (h->fit_conns < want)
 		log_warn("only %llu file descriptors (ulimit -n): max_connections lowered from %u "
-			 "to %u",
-			 (unsigned long long)rl.rlim_cur, want, fit);
-	return fit < want ? fit : want;
+			 "to %u%s",
+			 (unsigned long long)rl.rlim_cur, want, h->fit_conns,
+			 h->opt.once ? "" : ", room kept for socket clients");
+	if (h->fit_clients < FD_CLIENTS && !h->opt.once)
+		log_warn(
+			"only %llu file descriptors (ulimit -n): at most %u socket clients at once",
+			(unsigned long long)rl.rlim_cur, h->fit_clients);
 }
 
 /* Parsing runs on the loop thread as the body arrives; curl may deliver a
@@ -663,7 +697,7 @@ start_fetch(struct herald *h, char *err, size_t errlen)
 		.user_agent = h->cfg.user_agent,
 		.connect_timeout_ms = h->cfg.connect_timeout * 1000,
 		.timeout_ms = h->cfg.timeout * 1000,
-		.max_connections = fit_connections(h->cfg.max_connections),
+		.max_connections = h->fit_conns,
 		.max_per_host = h->cfg.max_per_host,
 		.max_body = h->cfg.max_body,
 		.slice_ms = PARSE_SLICE_MS,
@@ -709,7 +743,9 @@ herald_start(struct herald *h, char *err, size_t errlen)
 		free(errors);
 		return -1;
 	}
+	fit_descriptors(h);
 	h->env = (struct commands_env){
+		.max_clients = h->fit_clients,
 		.cfg = &h->cfg,
 		.config_path = h->config_path,
 		.started = h->started,

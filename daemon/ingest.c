@@ -7,6 +7,7 @@
 #include "parse.h"
 #include "store.h"
 #include "story.h"
+#include "url.h"
 
 /* One item, copied out of the parser when it closed. */
 struct pending {
@@ -71,6 +72,7 @@ on_item(const struct parse_item *it, void *user)
 	struct ingest *in = user;
 	struct pending *p;
 	const struct parse_text *c = it->ncontent ? &it->content[0] : NULL;
+	const char *link;
 
 	if (in->n == in->cap) {
 		size_t cap = in->cap ? in->cap * 2 : 32;
@@ -83,7 +85,9 @@ on_item(const struct parse_item *it, void *user)
 	p = &in->v[in->n];
 	memset(p, 0, sizeof *p);
 	p->guid = dup_or_null(it->guid);
-	p->link = dup_or_null(it->link);
+	/* A javascript:, data: or file: link is no link (issue #28). */
+	link = url_link_ok(it->link) ? it->link : NULL;
+	p->link = dup_or_null(link);
 	p->title = dup_or_null(it->title.text);
 	p->author = dup_or_null(item_author(it));
 	p->summary_html = dup_or_null(it->summary.value);
@@ -93,7 +97,7 @@ on_item(const struct parse_item *it, void *user)
 	p->published = it->published;
 	p->updated = it->updated;
 	p->date = parse_item_date(it);
-	if ((it->guid && *it->guid && !p->guid) || (it->link && *it->link && !p->link) ||
+	if ((it->guid && *it->guid && !p->guid) || (link && *link && !p->link) ||
 	    (it->title.text && *it->title.text && !p->title) ||
 	    (it->summary.value && *it->summary.value && !p->summary_html) ||
 	    (c && c->value && *c->value && !p->content_html)) {

@@ -4,11 +4,16 @@
 #include "store.h"
 #include "store_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdalign.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "config.h"
@@ -379,6 +384,43 @@ prepare_all(struct store *st, char *err, size_t errlen)
 	return 0;
 }
 
+/* The database holds feed URLs, which may carry passwords, and what the
+ * user reads: it is the owner's alone whatever the directory or the umask
+ * (issue #28). A missing file is created 0600 before SQLite opens it (the
+ * -wal and -shm files SQLite makes take the database's mode); an existing
+ * one, and its -wal and -shm, lose any group and other bits. */
+static int
+private_files(const char *path, char *err, size_t errlen)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm"};
+	char name[PATH_MAX];
+	struct stat sb;
+	int fd;
+
+	if (strcmp(path, ":memory:") == 0 || *path == '\0')
+		return 0;
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+		if (snprintf(name, sizeof name, "%s%s", path, suffix[i]) >= (int)sizeof name) {
+			snprintf(err, errlen, "%s: path too long", path);
+			return -1;
+		}
+		if (stat(name, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() ||
+		    (sb.st_mode & 077) == 0)
+			continue;
+		if (chmod(name, sb.st_mode & 0700) < 0) {
+			snprintf(err, errlen, "%s: cannot make it private (chmod): %s", name,
+				 strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 store_open(const char *path, struct store **out, char *err, size_t errlen)
 {
@@ -396,6 +438,8 @@ store_open(const char *path, struct store **out, char *err, size_t errlen)
 	 * nothing reads them. Only possible before SQLite initialises (the first
 	 * open); later calls fail harmlessly. */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	if (private_files(path, err, errlen) < 0)
+		goto fail;
 	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
 		if (st->db == NULL)
 			snprintf(err, errlen, "%s: cannot open database: out of memory", path);

@@ -66,7 +66,7 @@ def rss(title, items):
 
 def config_text(db, sock, feeds, extra=""):
     """feeds: (id, url) pairs."""
-    lines = ["database = %s" % db, "socket = %s" % sock, "interval = 1h", "min_interval = 60s",
+    lines = ["database = %s" % db, "socket = %s" % sock, "interval = 1h", "min_interval = 1s",
              "timeout = 10s", "connect_timeout = 5s", "max_body = 4M", extra]
     for fid, url in feeds:
         lines += ["", '[feed "%s"]' % fid, "url = %s" % url]

@@ -90,7 +90,7 @@ CONF_HEAD = """\
 database = {db}
 socket = {sock}
 interval = 1h
-min_interval = 60s
+min_interval = 1s
 timeout = 5s
 connect_timeout = 2s
 
