@@ -385,7 +385,7 @@ item_end(struct parse *p)
 		text_copy(&it->summary, &it->content[0]);
 	if (++p->seen_items > p->skip_items) {
 		if (p->meta.nitems >= PARSE_MAX_ITEMS) {
-			parse_fail(p, "more than %s items in one document", "20000");
+			p->meta.items_dropped++; /* the first ones are kept: say so */
 		} else if (p->cb && p->cb(it, p->user) != 0) {
 			parse_fail(p, "%s", "stopped by the item callback");
 		} else {
