@@ -667,9 +667,10 @@ test_item_date(void **state)
 static void
 test_bad_char_refs(void **state)
 {
-	static const char *const refs[] = {"&#0;",	"&#1;",	      "&#x0;",	 "&#xD800;",
-					   "&#xdfff;", "&#x110000;", "&#11;",	 "&#xFFFE;",
-					   "&#65535;", "&#99999999999999999999;", "&#X1f;"};
+	static const char *const refs[] = {
+		"&#0;",       "&#1;",  "&#x0;",    "&#xD800;", "&#xdfff;",
+		"&#x110000;", "&#11;", "&#xFFFE;", "&#65535;", "&#99999999999999999999;",
+		"&#X1f;"};
 
 	(void)state;
 	for (size_t r = 0; r < sizeof refs / sizeof refs[0]; r++) {
@@ -689,19 +690,21 @@ test_bad_char_refs(void **state)
 					buf_printf(&doc, "<description>x%sy</description>", ref);
 				else
 					buf_printf(&doc,
-						   "<atom:link xmlns:atom=\"http://www.w3.org/2005/Atom\""
+						   "<atom:link "
+						   "xmlns:atom=\"http://www.w3.org/2005/Atom\""
 						   " href=\"http://e.x/%s%d\"/>",
 						   ref, i);
 				buf_puts(&doc, "</item>");
 			}
 			buf_puts(&doc, "</channel></rss>");
-			assert_int_equal(run(NULL, NULL, doc.data, doc.len, 1 + r * 37, &s, err,
-					     sizeof err),
-					 0);
+			assert_int_equal(
+				run(NULL, NULL, doc.data, doc.len, 1 + r * 37, &s, err, sizeof err),
+				0);
 			assert_int_equal(s.nitems, n);
 			assert_non_null(strstr(s.out.data, "bozo=1"));
 			if (w == 0)
-				assert_non_null(strstr(s.out.data, "a\xef\xbf\xbd" "b"));
+				assert_non_null(strstr(s.out.data, "a\xef\xbf\xbd"
+								   "b"));
 			buf_free(&s.out);
 			buf_free(&doc);
 		}
@@ -724,7 +727,9 @@ test_bad_char_refs_reason(void **state)
 	assert_int_equal(s.nitems, 2);
 	assert_int_equal(parse_meta(p)->bozo, 1);
 	assert_non_null(strstr(parse_meta(p)->bozo_reason, "2 character references replaced"));
-	assert_non_null(strstr(s.out.data, "title=a\xef\xbf\xbd" "b\xef\xbf\xbd" "c|"));
+	assert_non_null(strstr(s.out.data, "title=a\xef\xbf\xbd"
+					   "b\xef\xbf\xbd"
+					   "c|"));
 	parse_free(p);
 	buf_free(&s.out);
 }
@@ -746,7 +751,9 @@ test_item_cap(void **state)
 		buf_puts(&doc, k == 1 ? "<feed xmlns=\"http://www.w3.org/2005/Atom\">"
 				      : "<rss version=\"2.0\"><channel>");
 		for (int i = 0; i < n; i++)
-			buf_printf(&doc, k == 1 ? "<entry><id>%d</id></entry>" : "<item><guid>%d</guid></item>",
+			buf_printf(&doc,
+				   k == 1 ? "<entry><id>%d</id></entry>"
+					  : "<item><guid>%d</guid></item>",
 				   i);
 		buf_puts(&doc, k == 1 ? "</feed>" : "</channel></rss>");
 		p = parse_new(NULL, NULL, on_item, &s);
@@ -766,13 +773,20 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dialects),    cmocka_unit_test(test_streaming),
-		cmocka_unit_test(test_charsets),    cmocka_unit_test(test_invalid_utf8),
-		cmocka_unit_test(test_entity_bomb), cmocka_unit_test(test_external_entity),
-		cmocka_unit_test(test_limits),      cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_truncated),   cmocka_unit_test(test_base),
-		cmocka_unit_test(test_item_date),   cmocka_unit_test(test_bad_char_refs),
-		cmocka_unit_test(test_bad_char_refs_reason), cmocka_unit_test(test_item_cap),
+		cmocka_unit_test(test_dialects),
+		cmocka_unit_test(test_streaming),
+		cmocka_unit_test(test_charsets),
+		cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_entity_bomb),
+		cmocka_unit_test(test_external_entity),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_base),
+		cmocka_unit_test(test_item_date),
+		cmocka_unit_test(test_bad_char_refs),
+		cmocka_unit_test(test_bad_char_refs_reason),
+		cmocka_unit_test(test_item_cap),
 	};
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
 }
