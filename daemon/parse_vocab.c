@@ -310,7 +310,7 @@ store_plain(struct parse *p, enum parse_field f, char *v)
 	case F_CATEGORY: add_category(p, v, p->cap.scheme, p->cap.label); break;
 	case F_KEYWORDS:
 	case F_TAGS:
-		for (char *k = strtok(v, ","); k; k = strtok(NULL, ",")) {
+		for (char *save, *k = strtok_r(v, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
 			char *t = parse_trimmed(k, strlen(k));
 			if (t && *t)
 				add_category(p, t, f == F_TAGS ? NULL : "http://www.itunes.com/",
