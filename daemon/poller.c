@@ -69,6 +69,7 @@ struct poll_feed {
 	int kept;                  /* poll_sync's mark */
 	int announce;              /* moved, feeds.conf not told: tell moved at its next turn */
 	int merging;               /* poll_merge took it: never polled again */
+	int bad_validators;        /* stored ones fetch will not send: the store forgets them */
 	struct poll_result res;
 	struct writer_job job; /* handed to the writer when finished */
 };
@@ -458,7 +459,9 @@ poll_complete(struct poll_feed *f, const char *title, unsigned ttl)
 	f->failures = why[0] ? f->failures + 1 : 0;
 	delay = feed_delay(f, retry_after);
 	/* title points into the ingest: record before freeing it. */
-	feed_record(f, &f->res, why[0] ? why : NULL, title, delay, f->res.truncated);
+	feed_record(f, &f->res, why[0] ? why : NULL, title, delay,
+		    f->res.truncated || f->bad_validators);
+	f->bad_validators = 0;
 	ingest_free(f->ing);
 	f->ing = NULL;
 	replace_str(&f->ing_err, NULL);
@@ -776,6 +779,17 @@ poll_start(struct poll_feed *f)
 	/* A reopened database brings its own validators (the old strings are
 	 * freed): take them after the writer checked the file. */
 	writer_store(p->writer);
+	if ((f->etag && !fetch_validator_ok(f->etag)) ||
+	    (f->last_modified && !fetch_validator_ok(f->last_modified))) {
+		/* stored before validators were checked (issue 28): it made
+		 * every poll fail; now it is dropped, here and in the store */
+		log_warn("feed %s: its stored ETag or Last-Modified is too long or holds a "
+			 "control character: dropped, this poll is a full GET",
+			 f->id);
+		replace_str(&f->etag, NULL);
+		replace_str(&f->last_modified, NULL);
+		f->bad_validators = 1;
+	}
 	ro.etag = f->etag;
 	ro.last_modified = f->last_modified;
 	replace_str(&f->ing_err, NULL);

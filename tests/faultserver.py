@@ -22,6 +22,11 @@ SIGTERM. Every path is a fault nginx cannot produce:
   /retry-date    503 with Retry-After as an HTTP date 300 s ahead
   /slowheaders   the status line, then silence before the headers end
   /slow          200, the /ok feed after a 1 s pause
+  /badval?N&KIND the /ok feed with a bad validator (issue 28): KIND "long"
+                 (an ETag and a Last-Modified of N bytes) or "cr"/"lf"/"ctl"
+                 (a CR, an LF or a \x01 in the ETag)
+  /bighdr?N      the /ok feed after a header line of N bytes
+  /encmany?N     the /ok feed, Content-Encoding "identity" N times
 """
 
 import email.utils
@@ -128,6 +133,7 @@ class Handler(socketserver.BaseRequestHandler):
             path = self.read_request()
             if path is None:
                 return
+            self.query = path.split("?", 1)[1] if "?" in path else ""
             self.dispatch(path.split("?", 1)[0])
         except (BrokenPipeError, ConnectionResetError, socket.timeout):
             pass
@@ -195,6 +201,25 @@ class Handler(socketserver.BaseRequestHandler):
         elif path == "/slow":
             time.sleep(1.0)
             self.head("200 OK", [xml], length=len(FEED))
+            self.send(FEED)
+        elif path == "/badval":
+            n, _, kind = self.query.partition("&")
+            n = int(n or 2000)
+            if kind == "long":
+                hs = ['ETag: "%s"' % ("e" * n), "Last-Modified: Mon, 01 Dec 2025 10:00:00 GMT"
+                      + " " * n + "x"]
+            else:
+                bad = {"cr": "\r", "lf": "\n", "ctl": "\x01"}[kind]
+                hs = ['ETag: "a%sb"' % bad]
+            self.head("200 OK", [xml] + hs, length=len(FEED))
+            self.send(FEED)
+        elif path == "/bighdr":
+            self.head("200 OK", [xml, "X-Big: " + "a" * int(self.query or 200000)],
+                      length=len(FEED))
+            self.send(FEED)
+        elif path == "/encmany":
+            self.head("200 OK", [xml, "Content-Encoding: " + ", ".join(
+                ["identity"] * int(self.query or 20000))], length=len(FEED))
             self.send(FEED)
         else:
             self.head("404 Not Found", ["Content-Type: text/plain"], length=10)

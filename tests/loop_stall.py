@@ -93,8 +93,11 @@ def gen_big_html(scale):
     return HEAD % "big html" + item(1, "big", html) + TAIL
 
 
-# name, generator, what the recorded poll must say (last_error None = fine)
+# name, generator (or a fault server path), what the recorded poll must say
+# ("ok": stored, no error; "validators": stored, and no validator kept)
 CLASSES = [
+    ("validators-long", "/badval?5000&long", "validators"),
+    ("validators-crlf", "/badval?1&cr", "validators"),
     ("html-attrs", gen_attrs, "ok"),
     ("repair-prefixes", gen_prefixes, "ok"),
     ("repair-unquoted", gen_unquoted, "ok"),
@@ -156,18 +159,21 @@ def worst_gap(times, start, end):
     return max(b - a for a, b in zip(pts, pts[1:]))
 
 
-def run_class(tmp, ng, name, gen, scale):
+def run_class(tmp, ng, fs, name, gen, scale):
     """One daemon, one hostile feed and a healthy one; returns the figures."""
     d = os.path.join(tmp, name)
     os.makedirs(d)
-    doc = gen(scale)
-    dk.write_atomic(os.path.join(ng.root, name + ".xml"), doc)
+    if isinstance(gen, str):
+        doc, hostile = "", fs.url(gen)
+    else:
+        doc, hostile = gen(scale), ng.url("/%s.xml" % name)
+        dk.write_atomic(os.path.join(ng.root, name + ".xml"), doc)
     dk.write_atomic(os.path.join(ng.root, name + "-ok.xml"), dk.rss("ok", [
         {"guid": "ok%d" % i, "link": "http://example.com/%d" % i, "title": "fine %d" % i,
          "body": "b", "date": "Mon, 01 Dec 2025 10:00:00 GMT"} for i in range(5)]))
     db, sock, conf = os.path.join(d, "db"), os.path.join(d, "sock"), os.path.join(d, "conf")
     with open(conf, "w") as f:
-        f.write(dk.config_text(db, sock, [(name, ng.url("/%s.xml" % name)),
+        f.write(dk.config_text(db, sock, [(name, hostile),
                                           ("ok", ng.url("/%s-ok.xml" % name))]).replace(
                                               "max_body = 4M", "max_body = 16M").replace(
                                                   "timeout = 10s", "timeout = 120s"))
@@ -203,8 +209,8 @@ def run_class(tmp, ng, name, gen, scale):
         note.join()
         con = dk.db_connect(db)
         rows = {r[0]: r[1:] for r in con.execute(
-            "SELECT id, last_error, failures, (SELECT count(*) FROM items WHERE feed = feeds.id)"
-            " FROM feeds")}
+            "SELECT id, last_error, failures, (SELECT count(*) FROM items WHERE feed = feeds.id),"
+            " etag, last_modified FROM feeds")}
         con.close()
         lat = sorted(s[1] for s in pinger.samples if t_start <= s[0] <= t_end) or [0.0]
         res.update({
@@ -216,6 +222,7 @@ def run_class(tmp, ng, name, gen, scale):
             "watchdog_pings": len(note.pings),
             "error": rows.get(name, (None,))[0], "failures": rows.get(name, (0, 0))[1],
             "items": rows.get(name, (0, 0, 0))[2], "ok_items": rows.get("ok", (0, 0, 0))[2],
+            "validators": rows.get(name, (0, 0, 0, None, None))[3:5],
         })
     finally:
         dk.stop_daemon(proc)
@@ -243,11 +250,11 @@ def main():
     with tempfile.TemporaryDirectory(prefix="herald-stall-") as tmp:
         root = os.path.join(tmp, "www")
         os.makedirs(root)
-        with harness.Nginx(root) as ng:
+        with harness.Nginx(root) as ng, harness.FaultServer() as fs:
             for name, gen, want in CLASSES:
                 if a.only and name not in a.only.split(","):
                     continue
-                r = run_class(tmp, ng, name, gen, a.scale)
+                r = run_class(tmp, ng, fs, name, gen, a.scale)
                 out.append(r)
                 if a.json:
                     continue
@@ -262,6 +269,10 @@ def main():
                 check(r["watchdog_gap_ms"] < a.worst_ms + 100,
                       "%s: watchdog fed (longest gap %.1f ms)" % (name, r["watchdog_gap_ms"]))
                 check(r["ok_items"] == 5, "%s: the healthy feed stored" % name)
+                if want == "validators":
+                    check(r["error"] is None and r["items"] > 0 and
+                          r["validators"] == (None, None),
+                          "%s: stored, its bad validators not (%r)" % (name, r["validators"]))
                 if want == "ok":
                     check(r["error"] is None and r["items"] > 0,
                           "%s: stored (%d items), no error" % (name, r["items"]))
