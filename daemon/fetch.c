@@ -504,6 +504,37 @@ store_header(char **slot, const char *v, size_t n)
 	return *slot ? 0 : -1;
 }
 
+int
+fetch_validator_ok(const char *v)
+{
+	size_t i = 0;
+
+	if (v == NULL)
+		return 0;
+	for (; v[i] && i <= FETCH_MAX_VALIDATOR; i++)
+		if (((unsigned char)v[i] < 0x20 && v[i] != '\t') || v[i] == 0x7f)
+			return 0;
+	return i <= FETCH_MAX_VALIDATOR;
+}
+
+/* A validator just received: kept when fetch_validator_ok, else dropped
+ * (*slot NULL) with a log line saying what was wrong. */
+static void
+check_validator(struct fetch_request *r, char **slot, const char *name)
+{
+	size_t n;
+
+	if (*slot == NULL || fetch_validator_ok(*slot))
+		return;
+	n = strlen(*slot);
+	log_warn("fetch %s: %s dropped, not stored: %s (%zu bytes; at most %d, no control "
+		 "characters)",
+		 r->url, name, n > FETCH_MAX_VALIDATOR ? "too long" : "a control character in it",
+		 n, FETCH_MAX_VALIDATOR);
+	free(*slot);
+	*slot = NULL;
+}
+
 static size_t
 on_header(char *buf, size_t size, size_t n, void *userp)
 {
@@ -535,8 +566,10 @@ on_header(char *buf, size_t size, size_t n, void *userp)
 	v = colon + 1;
 	if (nl == 4 && strncasecmp(buf, "etag", 4) == 0) {
 		rc = store_header(&r->etag, v, len - nl - 1);
+		check_validator(r, &r->etag, "ETag");
 	} else if (nl == 13 && strncasecmp(buf, "last-modified", 13) == 0) {
 		rc = store_header(&r->last_modified, v, len - nl - 1);
+		check_validator(r, &r->last_modified, "Last-Modified");
 	} else if (nl == 16 && strncasecmp(buf, "content-encoding", 16) == 0) {
 		rc = store_header(&r->content_encoding, v, len - nl - 1);
 	} else if (nl == 8 && strncasecmp(buf, "location", 8) == 0) {
@@ -611,15 +644,9 @@ on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultota
 /* ---- request set-up ---- */
 
 static int
-has_crlf(const char *s)
-{
-	return s && strpbrk(s, "\r\n") != NULL;
-}
-
-static int
 add_header(struct fetch_request *r, const char *name, const char *value)
 {
-	char line[1024];
+	char line[FETCH_MAX_VALIDATOR + 64];
 	struct curl_slist *l;
 
 	if (snprintf(line, sizeof line, "%s: %s", name, value) >= (int)sizeof line)
@@ -680,9 +707,12 @@ set_options(struct fetch_request *r, const struct fetch_request_opts *ro)
 		return -1;
 	if (add_header(r, "Accept", ACCEPT_VALUE) < 0)
 		return -1;
-	if (ro->etag && *ro->etag && add_header(r, "If-None-Match", ro->etag) < 0)
+	/* a bad stored validator (from before they were checked) is not
+	 * sent: the poll goes on without it */
+	if (ro->etag && *ro->etag && fetch_validator_ok(ro->etag) &&
+	    add_header(r, "If-None-Match", ro->etag) < 0)
 		return -1;
-	if (ro->last_modified && *ro->last_modified &&
+	if (ro->last_modified && *ro->last_modified && fetch_validator_ok(ro->last_modified) &&
 	    add_header(r, "If-Modified-Since", ro->last_modified) < 0)
 		return -1;
 	SET(CURLOPT_HTTPHEADER, r->headers);
@@ -940,11 +970,11 @@ fetch_start(struct fetch *f, const struct fetch_request_opts *ro, char *err, siz
 	}
 	if (!ro->url || url_check(ro->url, ro->allow_file, err, errlen) < 0)
 		return NULL;
-	if (has_crlf(ro->etag) || has_crlf(ro->last_modified)) {
-		snprintf(err, errlen, "fetch %s: line break in a stored ETag/Last-Modified",
+	if ((ro->etag && *ro->etag && !fetch_validator_ok(ro->etag)) ||
+	    (ro->last_modified && *ro->last_modified && !fetch_validator_ok(ro->last_modified)))
+		log_warn("fetch %s: a stored ETag or Last-Modified is not sent: too long or "
+			 "with a control character",
 			 ro->url);
-		return NULL;
-	}
 	r = calloc(1, sizeof *r);
 	if (!r || !(r->url = strdup(ro->url)) || !(r->easy = curl_easy_init())) {
 		snprintf(err, errlen, "fetch %s: out of memory", ro->url);
@@ -1021,6 +1051,22 @@ classify(struct fetch_request *r, CURLcode rc, char *text, size_t textlen)
 		if (r->discard_stop)
 			return FETCH_OK; /* an error page we stopped reading */
 		break;
+	case CURLE_OUT_OF_MEMORY:
+		/* libcurl 7.88 says "Out of memory" for a header line over its
+		 * 100 KB limit and for a Content-Encoding it will not undo: say
+		 * which part of the response it was */
+		if (r->bytes == 0) {
+			snprintf(text, textlen,
+				 "response headers refused by libcurl: a header line over its "
+				 "100 KB limit or a Content-Encoding chain it cannot undo "
+				 "(libcurl: Out of memory)");
+			return FETCH_ERR_TRANSFER;
+		}
+		snprintf(text, textlen,
+			 "decoding the body failed after %llu bytes: a compression bomb or an "
+			 "encoding libcurl cannot undo (libcurl: Out of memory)",
+			 (unsigned long long)r->bytes);
+		return FETCH_ERR_TRANSFER;
 	case CURLE_FILESIZE_EXCEEDED:
 		snprintf(text, textlen, "body larger than %zu bytes (Content-Length)",
 			 r->f->opts.max_body);

@@ -29,6 +29,11 @@
 #include <uv.h>
 
 #define FETCH_MAX_REDIRECTS 5
+/* An ETag or Last-Modified longer than this, or holding a control
+ * character (CR, LF, ...), is dropped on receipt with a log line, never
+ * handed on to be stored, and never sent (issue 28: a stored one made every
+ * later poll fail). */
+#define FETCH_MAX_VALIDATOR 1024
 
 struct fetch;
 struct fetch_request;
@@ -127,6 +132,11 @@ struct fetch_request *fetch_start(struct fetch *f, const struct fetch_request_op
 /* Stops a request and frees it. Its callbacks are never called again, even
  * when called from inside its own data callback. */
 void fetch_cancel(struct fetch_request *req);
+
+/* Whether v (may be NULL: no) is an ETag or Last-Modified value fetch
+ * keeps and sends: at most FETCH_MAX_VALIDATOR bytes, no control
+ * character. */
+int fetch_validator_ok(const char *v);
 
 /* Readable from the data and done callbacks: the current response's
  * Content-Type (or NULL) and the effective URL (after redirects so far).

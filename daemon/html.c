@@ -641,6 +641,8 @@ out_name(const GumboElement *e, const char *name)
 }
 
 static int walk_nodes(struct html_walk *w, const GumboVector *kids);
+static GumboOutput *parse_bounded(struct html_walk *w, const char *in, size_t len,
+				  struct buf *filtered);
 
 static int
 write_kept(struct html_walk *w, const GumboElement *e, const char *name)
@@ -723,7 +725,7 @@ text_close(struct html_walk *w, const GumboElement *e, int lines, int saved)
 static int
 walk_reparse(struct html_walk *w, const GumboElement *e)
 {
-	struct buf src = {0};
+	struct buf src = {0}, filtered = {0};
 	GumboOutput *g;
 	int rc = -1;
 
@@ -737,16 +739,19 @@ walk_reparse(struct html_walk *w, const GumboElement *e)
 		}
 	}
 	rc = 0;
-	if (src.len == 0)
+	/* Nested fallbacks ("<iframe><iframe>...") are each parsed again:
+	 * all of them together at most 4 times the input (html_walk_run). */
+	if (src.len == 0 || src.len > w->reparse_left)
 		goto out;
-	if ((g = html_parse_fragment(w->arena, src.data, src.len)) == NULL) {
-		w->error = "parser memory over the limit";
+	w->reparse_left -= src.len;
+	if ((g = parse_bounded(w, src.data, src.len, &filtered)) == NULL) {
 		rc = -1;
 		goto out;
 	}
 	rc = walk_nodes(w, &g->root->v.element.children);
 out:
 	buf_free(&src);
+	buf_free(&filtered);
 	return rc;
 }
 
@@ -817,14 +822,41 @@ walk_nodes(struct html_walk *w, const GumboVector *kids)
 
 /* ---------------------------------------------------------------- API */
 
+/* in parsed by gumbo, bounded (html_prescan): over-deep input is refused,
+ * or in lenient (text only) mode cut before the deep part; past
+ * HTML_MAX_ELEMENTS it is cut; attributes gumbo is not to see are left
+ * out, in *filtered (the caller frees it once done with the tree, which
+ * points into it). NULL with w->error set on failure. */
+static GumboOutput *
+parse_bounded(struct html_walk *w, const char *in, size_t len, struct buf *filtered)
+{
+	GumboOutput *g;
+	size_t cut;
+	int why = html_prescan(in, len, &cut, filtered);
+
+	if (why < 0) {
+		w->error = "out of memory";
+		return NULL;
+	}
+	if (why == HTML_CUT_DEPTH && !w->lenient) {
+		w->error = "elements nested deeper than the limit";
+		return NULL;
+	}
+	if (filtered->data != NULL)
+		in = filtered->data, cut = filtered->len;
+	if ((g = html_parse_fragment(w->arena, in, cut)) == NULL)
+		w->error = "parser memory over the limit";
+	return g;
+}
+
 /* The arena lives in this frame: w->arena points at it only while the walk
  * runs, and is NULL again on every return. */
 int
 html_walk_run(struct html_walk *w, const char *in, size_t len)
 {
 	struct html_arena arena = {0};
+	struct buf filtered = {0};
 	GumboOutput *g;
-	size_t cut;
 	int rc = -1;
 
 	w->arena = &arena;
@@ -835,6 +867,8 @@ html_walk_run(struct html_walk *w, const char *in, size_t len)
 	}
 	if (in == NULL)
 		in = "", len = 0;
+	/* iframe fallbacks parsed again: at most 4 times the input in all */
+	w->reparse_left = 4 * len;
 	if (!w->no_fast) {
 		const GumboVector *kids = html_fast_parse(&arena, in, len);
 
@@ -844,24 +878,12 @@ html_walk_run(struct html_walk *w, const char *in, size_t len)
 		}
 		html_arena_free(&arena);
 	}
-	if (html_depth_cut(in, len, &cut) < 0) {
-		w->error = "out of memory";
+	if ((g = parse_bounded(w, in, len, &filtered)) == NULL)
 		goto out;
-	}
-	if (cut < len) {
-		if (!w->lenient) {
-			w->error = "elements nested deeper than the limit";
-			goto out;
-		}
-		len = cut; /* text only: what comes before the deep part */
-	}
-	if ((g = html_parse_fragment(&arena, in, len)) == NULL) {
-		w->error = "parser memory over the limit";
-		goto out;
-	}
 	rc = walk_nodes(w, &g->root->v.element.children);
 out:
 	html_arena_free(&arena);
+	buf_free(&filtered);
 	w->arena = NULL;
 	return rc;
 }

@@ -15,6 +15,12 @@
 #define HTML_MAX_DEPTH     256
 #define HTML_MAX_OUTPUT    (4u << 20)
 #define HTML_MAX_PARSE_MEM (256u << 20)
+/* What reaches the HTML5 parser (docs/html.md "Limits"): attributes past
+ * HTML_MAX_ATTRS on one element are left out, and the input ends before
+ * the start tag past HTML_MAX_ELEMENTS; html_clean does not fail on
+ * either. */
+#define HTML_MAX_ATTRS    64
+#define HTML_MAX_ELEMENTS 100000
 
 struct html_result {
 	char *html; /* sanitized HTML, well-formed, UTF-8; malloc'd */

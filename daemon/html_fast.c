@@ -109,6 +109,7 @@ struct fast {
 	size_t n, i;
 	struct fnode *stack[FAST_DEPTH + 1]; /* [0] is the root */
 	int depth, np, nh, na;               /* open elements, of them p, h1-h6, a */
+	size_t elements;                     /* start tags so far */
 };
 
 /* A code point gumbo passes through unchanged (no replacement, no error
@@ -446,6 +447,9 @@ fast_tag(struct fast *f)
 		f->i = i + 1;
 		return fast_count(f, t, -1);
 	}
+	/* past the element limit gumbo's path cuts the input: so does it */
+	if (++f->elements > HTML_MAX_ELEMENTS)
+		return -1;
 	if (((fl & FF_BLOCK) && f->np) || ((fl & FF_HEAD) && f->nh) || ((fl & FF_A) && f->na) ||
 	    ((fl & FF_LI) && cur != GUMBO_TAG_UL && cur != GUMBO_TAG_OL) ||
 	    ((fl & FF_DDT) && cur != GUMBO_TAG_DL))

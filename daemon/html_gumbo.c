@@ -110,7 +110,18 @@ html_parse_fragment(struct html_arena *a, const char *in, size_t len)
 	return g;
 }
 
-/* ---------------------------------------------------------------- depth pre-scan
+/* ---------------------------------------------------------------- pre-scan
+ *
+ * What reaches gumbo is bounded first. gumbo's tokenizer looks for a
+ * duplicate of each attribute among the ones before it in the same tag, and
+ * an <html> or <body> tag merges its attributes into the root element's
+ * looking each up in all the root has: both are quadratic (80,000
+ * attributes on one element took 16 s). The scan reads each start tag's
+ * attributes as the tokenizer does and leaves out, in the copy gumbo
+ * parses, those past HTML_MAX_ATTRS and every attribute of html and body
+ * (which are never written). It also stops the input at the start tag past
+ * HTML_MAX_ELEMENTS, since each start tag costs gumbo time in proportion to
+ * the depth.
  *
  * gumbo checks element scopes by walking its stack of open elements, so a
  * start tag costs time in proportion to the nesting depth and 1 MB of
@@ -183,6 +194,15 @@ struct scan {
 	 * opens them again before the next text or tag ("reconstruct"). */
 	unsigned short active[PRESCAN_DEPTH + 1];
 	int nactive;
+	size_t elements; /* start tags so far */
+	/* The input without the attributes the parser is not to see: built
+	 * only when some tag has any (out.data NULL otherwise); s[0..copied)
+	 * is in it. */
+	struct buf out;
+	size_t copied;
+	size_t mark_src, mark_out; /* where the last drop began, in s and out */
+	int oom;
+	int why; /* HTML_CUT_* of the cut */
 };
 
 static int
@@ -302,26 +322,48 @@ scan_name(const char *s, size_t i, size_t n, unsigned *tag)
 	return i;
 }
 
-/* Skips a start tag's attributes; returns the index after '>' (or n) and
- * whether the tag ended in "/>". */
+/* A start tag's attributes, read as the HTML tokenizer reads them: the
+ * index after its '>' (or n) is returned; *selfclose says whether it ended
+ * in "/>", *count is the number of attributes, *keep_end the end of the
+ * HTML_MAX_ATTRS-th one and *last_end the end of the last one (both the
+ * name's start when there are none). */
 static size_t
-scan_attrs(const char *s, size_t i, size_t n, int *selfclose)
+scan_attrs(const char *s, size_t i, size_t n, int *selfclose, unsigned *count, size_t *keep_end,
+	   size_t *last_end)
 {
 	*selfclose = 0;
-	while (i < n && s[i] != '>') {
-		if (s[i] == '=') {
+	*count = 0;
+	*keep_end = *last_end = i;
+	while (i < n) {
+		while (i < n && (is_ws((unsigned char)s[i]) || s[i] == '/')) {
+			*selfclose = s[i] == '/';
 			i++;
-			while (i < n && is_ws((unsigned char)s[i]))
+		}
+		if (i >= n || s[i] == '>')
+			break;
+		*selfclose = 0;
+		i++; /* the name's first character may be anything, even '=' */
+		while (i < n && !is_ws((unsigned char)s[i]) && s[i] != '/' && s[i] != '>' &&
+		       s[i] != '=')
+			i++;
+		size_t j = i;
+		while (j < n && is_ws((unsigned char)s[j]))
+			j++;
+		if (j < n && s[j] == '=') {
+			for (i = j + 1; i < n && is_ws((unsigned char)s[i]);)
 				i++;
 			if (i < n && (s[i] == '"' || s[i] == '\'')) {
 				const char *q = memchr(s + i + 1, s[i], n - i - 1);
 
 				i = q ? (size_t)(q - s) + 1 : n;
+			} else {
+				while (i < n && !is_ws((unsigned char)s[i]) && s[i] != '>')
+					i++;
 			}
-			continue;
 		}
-		*selfclose = s[i] == '/';
-		i++;
+		if (++*count <= HTML_MAX_ATTRS)
+			*keep_end = i;
+		*last_end = i;
 	}
 	return i < n ? i + 1 : n;
 }
@@ -348,14 +390,44 @@ scan_text(struct scan *sc, const char *s, size_t from, size_t to)
 	return 0;
 }
 
+/* Formatting elements open or active. Each new one is compared, attribute
+ * by attribute, with every one in the tree builder's list of active
+ * formatting elements (the "Noah's Ark" clause): 1,000 nested <b> with 60
+ * attributes took 5 s. Past PRESCAN_FORMATTING of them a formatting
+ * element reaches gumbo without attributes. */
+#define PRESCAN_FORMATTING 64
+
+static int
+scan_formatting(const struct scan *sc)
+{
+	int n = 0;
+
+	for (int i = 0; i < sc->top; i++)
+		n += (flags(sc->stack[i]) & T_FORMATTING) != 0;
+	return n + sc->nactive;
+}
+
+/* Leaves s[from..to) out of the copy the parser sees. */
+static void
+scan_drop(struct scan *sc, const char *s, size_t from, size_t to)
+{
+	sc->mark_src = sc->copied;
+	sc->mark_out = sc->out.len;
+	if (buf_append(&sc->out, s + sc->copied, from - sc->copied) < 0)
+		sc->oom = 1;
+	sc->copied = to;
+}
+
 /* The length of the prefix of s the parser may take: n, or the offset of
- * the tag or text that would nest past PRESCAN_DEPTH. */
+ * the tag or text that would nest past PRESCAN_DEPTH, or of the start tag
+ * past HTML_MAX_ELEMENTS. */
 static size_t
 depth_prescan(struct scan *sc, const char *s, size_t n)
 {
 	size_t i = 0;
 
 	sc->top = sc->foreign = sc->nactive = 0;
+	sc->elements = 0;
 	while (i < n) {
 		const char *lt = memchr(s + i, '<', n - i);
 		size_t tag, end = lt ? (size_t)(lt - s) : n;
@@ -363,8 +435,10 @@ depth_prescan(struct scan *sc, const char *s, size_t n)
 		int selfclose;
 		char close[24];
 
-		if (scan_text(sc, s, i, end) < 0)
+		if (scan_text(sc, s, i, end) < 0) {
+			sc->why = HTML_CUT_DEPTH;
 			return i;
+		}
 		if (lt == NULL)
 			break;
 		i = tag = end + 1;
@@ -381,7 +455,20 @@ depth_prescan(struct scan *sc, const char *s, size_t n)
 		}
 		if (i >= n || !isalpha((unsigned char)s[i]))
 			continue;
-		i = scan_attrs(s, scan_name(s, i, n, &t), n, &selfclose);
+		if (sc->elements++ == HTML_MAX_ELEMENTS) {
+			sc->why = HTML_CUT_ELEMENTS;
+			return tag - 1;
+		}
+		size_t name_end = scan_name(s, i, n, &t), keep_end, last_end;
+		unsigned nattrs;
+		i = scan_attrs(s, name_end, n, &selfclose, &nattrs, &keep_end, &last_end);
+		/* html and body merge their attributes into the root's, one
+		 * lookup in all it has for each: none of them is ever written */
+		if (t == GUMBO_TAG_HTML || t == GUMBO_TAG_BODY ||
+		    ((flags(t) & T_FORMATTING) && scan_formatting(sc) >= PRESCAN_FORMATTING))
+			keep_end = name_end;
+		if (last_end > keep_end)
+			scan_drop(sc, s, keep_end, last_end);
 		if (t == GUMBO_TAG_PLAINTEXT)
 			break;
 		if (flags(t) & T_RAW) {
@@ -389,13 +476,19 @@ depth_prescan(struct scan *sc, const char *s, size_t n)
 			i = scan_skip(s, i, n, close);
 			continue;
 		}
-		if (scan_reconstruct(sc) < 0)
+		if (scan_reconstruct(sc) < 0) {
+			sc->why = HTML_CUT_DEPTH;
 			return tag - 1;
-		if ((flags(t) & T_VOID) || (selfclose && sc->foreign > 0))
+		}
+		/* html and body in a fragment only merge their attributes */
+		if ((flags(t) & T_VOID) || (selfclose && sc->foreign > 0) || t == GUMBO_TAG_HTML ||
+		    t == GUMBO_TAG_BODY)
 			continue;
 		scan_implied(sc, t);
-		if (sc->top >= PRESCAN_DEPTH)
+		if (sc->top >= PRESCAN_DEPTH) {
+			sc->why = HTML_CUT_DEPTH;
 			return tag - 1;
+		}
 		sc->stack[sc->top++] = (unsigned short)t;
 		sc->foreign += t == GUMBO_TAG_SVG || t == GUMBO_TAG_MATH;
 	}
@@ -403,13 +496,26 @@ depth_prescan(struct scan *sc, const char *s, size_t n)
 }
 
 int
-html_depth_cut(const char *s, size_t n, size_t *cut)
+html_prescan(const char *s, size_t n, size_t *cut, struct buf *filtered)
 {
-	struct scan *sc = malloc(sizeof *sc);
+	struct scan *sc = calloc(1, sizeof *sc);
+	int rc = -1;
 
 	if (sc == NULL)
 		return -1;
 	*cut = depth_prescan(sc, s, n);
+	if (sc->copied > *cut) { /* cut at the tag whose attributes were dropped */
+		sc->out.len = sc->mark_out + (*cut - sc->mark_src);
+		sc->copied = *cut;
+	}
+	if (sc->oom ||
+	    (sc->out.data != NULL && buf_append(&sc->out, s + sc->copied, *cut - sc->copied) < 0)) {
+		buf_free(&sc->out);
+		goto out;
+	}
+	*filtered = sc->out;
+	rc = *cut < n ? sc->why : HTML_CUT_NONE;
+out:
 	free(sc);
-	return 0;
+	return rc;
 }

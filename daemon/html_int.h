@@ -106,10 +106,16 @@ void html_arena_free(struct html_arena *a);
  * NULL when the arena ran out. */
 GumboOutput *html_parse_fragment(struct html_arena *a, const char *in, size_t len);
 
-/* The depth pre-scan (html_gumbo.c): *cut is the length of the part of s
- * before the tree builder's nesting would pass the pre-scan limit (n when it
- * never does). -1 when memory runs out. */
-int html_depth_cut(const char *s, size_t n, size_t *cut);
+/* The pre-scan (html_gumbo.c), run before gumbo parses s: *cut is the
+ * length of the part of s gumbo may take: n, or less when the tree
+ * builder's nesting would pass the pre-scan limit (HTML_CUT_DEPTH) or a
+ * start tag is past HTML_MAX_ELEMENTS (HTML_CUT_ELEMENTS). When some start
+ * tag has attributes gumbo is not to see (past HTML_MAX_ATTRS; any on html
+ * or body), *filtered holds s[0..*cut) without them (free it with
+ * buf_free); else it is left empty (data NULL). Returns HTML_CUT_NONE or
+ * the reason of the cut, or -1 when memory runs out. */
+enum { HTML_CUT_NONE = 0, HTML_CUT_DEPTH, HTML_CUT_ELEMENTS };
+int html_prescan(const char *s, size_t n, size_t *cut, struct buf *filtered);
 
 /* The fast path (html_fast.c): the children of the tree of in, built in the
  * arena, when in is simple markup; NULL otherwise (then gumbo parses it). */
@@ -126,11 +132,12 @@ struct html_walk {
 	const char *base;         /* borrowed */
 	struct html_arena *arena; /* the tree's, while html_walk_run runs; else NULL */
 	int depth;
-	int lenient;       /* text only: skip what is too deep instead of failing */
-	int pre;           /* inside <pre>: text whitespace kept */
-	int nl, sp;        /* pending newlines (0..2) and space in the text */
-	int ol;            /* next number in the innermost <ol>, 0 in a <ul> */
-	const char *error; /* why the walk stopped */
+	int lenient;         /* text only: skip what is too deep instead of failing */
+	int pre;             /* inside <pre>: text whitespace kept */
+	int nl, sp;          /* pending newlines (0..2) and space in the text */
+	int ol;              /* next number in the innermost <ol>, 0 in a <ul> */
+	size_t reparse_left; /* bytes of iframe fallback still to parse again */
+	const char *error;   /* why the walk stopped */
 };
 
 /* Parses in (len bytes; the fast path unless w->no_fast, else gumbo) and

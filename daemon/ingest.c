@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "parse.h"
 #include "store.h"
@@ -31,7 +32,58 @@ struct ingest {
 	struct pending *v;
 	size_t n, cap;
 	int oom;
+	/* The parse's CPU budget (ingest_set_budget): what the calls so far
+	 * spent, and when the running one began (thread CPU time, ns). */
+	uint64_t budget_ns, spent_ns, call_ns;
+	int over; /* the budget ran out: the parse was stopped */
 };
+
+/* CPU time of the calling thread, ns: a call may run on any thread. */
+static uint64_t
+thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Whether the running call passed the budget (checked per item, and at
+ * the end of each call). */
+static int
+over_budget(struct ingest *in)
+{
+	if (in->budget_ns == 0 || in->over)
+		return in->over;
+	in->over = in->spent_ns + (thread_cpu_ns() - in->call_ns) > in->budget_ns;
+	return in->over;
+}
+
+static void
+call_begin(struct ingest *in)
+{
+	if (in->budget_ns)
+		in->call_ns = thread_cpu_ns();
+}
+
+/* The end of an ingest_feed or ingest_end that returned rc: -1 with the
+ * budget's message when it ran out, whatever the parse said. */
+static int
+call_end(struct ingest *in, int rc, char *err, size_t errlen)
+{
+	if (in->budget_ns == 0)
+		return rc;
+	int over = over_budget(in);
+	in->spent_ns += thread_cpu_ns() - in->call_ns;
+	if (!over)
+		return rc;
+	snprintf(err, errlen,
+		 "parsing took more than its CPU budget of %llu ms (%zu items read): "
+		 "nothing stored",
+		 (unsigned long long)(in->budget_ns / 1000000u), in->n);
+	return -1;
+}
 
 static char *
 dup_or_null(const char *s)
@@ -74,6 +126,8 @@ on_item(const struct parse_item *it, void *user)
 	const struct parse_text *c = it->ncontent ? &it->content[0] : NULL;
 	const char *link;
 
+	if (over_budget(in))
+		return -1;
 	if (in->n == in->cap) {
 		size_t cap = in->cap ? in->cap * 2 : 32;
 		struct pending *v = realloc(in->v, cap * sizeof *v);
@@ -128,13 +182,23 @@ ingest_new(const char *feed_id, const char *content_type, const char *url, int64
 	return in;
 }
 
+void
+ingest_set_budget(struct ingest *in, unsigned budget_ms)
+{
+	in->budget_ns = (uint64_t)budget_ms * 1000000u;
+}
+
 int
 ingest_feed(struct ingest *in, const char *data, size_t len, char *err, size_t errlen)
 {
-	if (parse_feed(in->parse, data, len) == 0)
-		return 0;
-	snprintf(err, errlen, "%s", in->oom ? "out of memory" : parse_error(in->parse));
-	return -1;
+	int rc = 0;
+
+	call_begin(in);
+	if (in->over || parse_feed(in->parse, data, len) < 0) {
+		snprintf(err, errlen, "%s", in->oom ? "out of memory" : parse_error(in->parse));
+		rc = -1;
+	}
+	return call_end(in, rc, err, errlen);
 }
 
 int
@@ -269,11 +333,14 @@ out:
 int
 ingest_end(struct ingest *in, char *err, size_t errlen)
 {
-	if (parse_finish(in->parse) < 0) {
+	int rc = 0;
+
+	call_begin(in);
+	if (in->over || parse_finish(in->parse) < 0) {
 		snprintf(err, errlen, "%s", in->oom ? "out of memory" : parse_error(in->parse));
-		return -1;
+		rc = -1;
 	}
-	return 0;
+	return call_end(in, rc, err, errlen);
 }
 
 /* Which date is an item's, decided in two places (issue 22):

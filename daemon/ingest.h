@@ -1,6 +1,7 @@
 /* ingest: one response's items into the store, with their stories.
  *
- * The body streams through the parser as it arrives (loop thread); each
+ * The body streams through the parser as it arrives (on the thread pool,
+ * one call at a time, never on the loop thread: docs/design.md); each
  * item is copied as it closes (the parser forgets it) and the whole response
  * is written at the end, atomically, so a failed or interrupted poll leaves
  * the store as it was. Holding a response's items until its end lets other
@@ -33,6 +34,13 @@ struct ingest;
  * seconds). NULL when memory runs out. */
 struct ingest *ingest_new(const char *feed_id, const char *content_type, const char *url,
 			  int64_t now);
+
+/* The parse of this response may take at most budget_ms of CPU time (0,
+ * the default: no limit), counted over the ingest_feed and ingest_end calls
+ * on whichever threads they run. Once past it (checked as each item closes
+ * and at the end of each call) the parse stops and those calls fail with
+ * "parsing took more than its CPU budget...": nothing is to be stored. */
+void ingest_set_budget(struct ingest *in, unsigned budget_ms);
 
 /* Feeds one body chunk to the parser. 0, or -1 with the reason in err (the
  * document is beyond repair or a limit was hit). */

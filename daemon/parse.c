@@ -519,9 +519,21 @@ recover(struct parse *p)
 	struct buf fixed = {0};
 	struct parse_meta keep = p->meta;
 	char *doc = keep_join(&p->keep);
+	size_t bad_refs = 0;
 
-	if (doc == NULL || parse_repair(doc, p->keep.len, PARSE_MAX_DEPTH, &fixed) < 0)
+	if (doc == NULL || parse_repair(doc, p->keep.len, PARSE_MAX_DEPTH, &fixed, &bad_refs) < 0)
 		goto out;
+	if (bad_refs > 0) { /* say it: the text is not quite what was sent */
+		char *why = NULL;
+		size_t n = strlen(keep.bozo_reason ? keep.bozo_reason : "") + 96;
+		if ((why = malloc(n)) != NULL) {
+			snprintf(why, n, "%s; %zu character reference%s replaced by U+FFFD",
+				 keep.bozo_reason ? keep.bozo_reason : "", bad_refs,
+				 bad_refs == 1 ? "" : "s");
+			free(keep.bozo_reason);
+			keep.bozo_reason = why;
+		}
+	}
 	XML_ParserFree(p->xp);
 	p->xp = NULL;
 	while (p->depth > 0)
@@ -542,6 +554,7 @@ recover(struct parse *p)
 	p->meta.bozo_reason = keep.bozo_reason;
 	p->meta.truncated = keep.truncated;
 	p->meta.nitems = keep.nitems;
+	p->meta.items_dropped = 0; /* counted again by the second reading */
 	free(keep.version);
 	if (xml_new(p) < 0) {
 		p->fatal = 1;

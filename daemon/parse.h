@@ -23,7 +23,7 @@
 
 #define PARSE_MAX_DEPTH   256        /* element nesting */
 #define PARSE_MAX_FIELD   (2u << 20) /* bytes of one text field */
-#define PARSE_MAX_ITEMS   20000      /* items per document */
+#define PARSE_MAX_ITEMS   20000      /* items delivered per document (more are counted) */
 #define PARSE_MAX_LIST    256        /* links, authors, ... per item */
 #define PARSE_RECOVER_MAX (8u << 20) /* document bytes kept for recovery */
 
@@ -95,13 +95,15 @@ struct parse_meta {
 	char *published_raw, *updated_raw;
 	struct parse_lists l;
 	char *image_url, *image_title, *image_link;
-	int ttl;           /* minutes, 0 = none */
-	int bozo;          /* document was not clean but was (partly) read */
-	char *bozo_reason; /* why, with line:column when from expat */
-	int truncated;     /* the document ended inside its root element: the
-			    * body was most likely cut short (a dropped connection
-			    * under gzip with no Content-Length reports no error) */
-	size_t nitems;     /* items delivered */
+	int ttl;              /* minutes, 0 = none */
+	int bozo;             /* document was not clean but was (partly) read */
+	char *bozo_reason;    /* why, with line:column when from expat */
+	int truncated;        /* the document ended inside its root element: the
+			       * body was most likely cut short (a dropped connection
+			       * under gzip with no Content-Length reports no error) */
+	size_t nitems;        /* items delivered */
+	size_t items_dropped; /* items after the first PARSE_MAX_ITEMS: read,
+			       * not delivered */
 };
 
 /* Called once per item as it closes; it is borrowed for the call only.

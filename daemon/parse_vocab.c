@@ -310,7 +310,7 @@ store_plain(struct parse *p, enum parse_field f, char *v)
 	case F_CATEGORY: add_category(p, v, p->cap.scheme, p->cap.label); break;
 	case F_KEYWORDS:
 	case F_TAGS:
-		for (char *k = strtok(v, ","); k; k = strtok(NULL, ",")) {
+		for (char *save, *k = strtok_r(v, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
 			char *t = parse_trimmed(k, strlen(k));
 			if (t && *t)
 				add_category(p, t, f == F_TAGS ? NULL : "http://www.itunes.com/",
@@ -385,7 +385,7 @@ item_end(struct parse *p)
 		text_copy(&it->summary, &it->content[0]);
 	if (++p->seen_items > p->skip_items) {
 		if (p->meta.nitems >= PARSE_MAX_ITEMS) {
-			parse_fail(p, "more than %s items in one document", "20000");
+			p->meta.items_dropped++; /* the first ones are kept: say so */
 		} else if (p->cb && p->cb(it, p->user) != 0) {
 			parse_fail(p, "%s", "stopped by the item callback");
 		} else {

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "config.h"
 #include "fetch.h"
 #include "ingest.h"
@@ -58,7 +59,8 @@ struct poll_feed {
 	unsigned ttl;      /* the feed's <ttl>, seconds; 0 = none */
 	struct sched_entry entry;
 	struct fetch_request *req; /* the poll in flight, or NULL */
-	struct ingest *ing;        /* its body's ingest, once data arrived */
+	struct poll_parse *pj;     /* its body's parse, once data arrived */
+	struct ingest *ing;        /* the parsed body, handed to the writer */
 	char *ing_err;             /* why the body was refused, or NULL (owned) */
 	struct poll_link wait;     /* due, queued behind the polls in flight */
 	int slot;                  /* counted in inflight until recorded */
@@ -68,6 +70,7 @@ struct poll_feed {
 	int announce;              /* moved, feeds.conf not told: tell moved at its next turn */
 	int merging;               /* poll_merge took it: never polled again */
 	uint64_t started_ms;       /* uv_now when its last poll started; 0: never */
+	int bad_validators;        /* stored ones fetch will not send: the store forgets them */
 	struct poll_result res;
 	struct writer_job job; /* handed to the writer when finished */
 };
@@ -104,6 +107,7 @@ struct poller {
 };
 
 static void poll_start(struct poll_feed *f);
+static void pjob_detach(struct poll_feed *f);
 
 static int64_t
 now_s(void)
@@ -456,7 +460,9 @@ poll_complete(struct poll_feed *f, const char *title, unsigned ttl)
 	f->failures = why[0] ? f->failures + 1 : 0;
 	delay = feed_delay(f, retry_after);
 	/* title points into the ingest: record before freeing it. */
-	feed_record(f, &f->res, why[0] ? why : NULL, title, delay, f->res.truncated);
+	feed_record(f, &f->res, why[0] ? why : NULL, title, delay,
+		    f->res.truncated || f->bad_validators);
+	f->bad_validators = 0;
 	ingest_free(f->ing);
 	f->ing = NULL;
 	replace_str(&f->ing_err, NULL);
@@ -503,37 +509,186 @@ on_stored(struct writer_job *job, int rc, const char *why, const struct ingest_c
 			    "the document ends early (%s): cut short? %u whole items stored",
 			    m->bozo_reason ? m->bozo_reason : "?", c->items);
 	} else if (m->bozo) {
-		log_debug("feed %s: not well-formed, recovered: %s", f->id,
-			  m->bozo_reason ? m->bozo_reason : "?");
+		/* stored, but not quite as sent: said once per poll */
+		log_info("feed %s: not well-formed, recovered: %s", f->id,
+			 m->bozo_reason ? m->bozo_reason : "?");
 	}
+	if (m->items_dropped > 0)
+		log_warn("feed %s: %zu items in the document: the first %d stored, the other %zu "
+			 "dropped (at most %d per document)",
+			 f->id, m->nitems + m->items_dropped, PARSE_MAX_ITEMS, m->items_dropped,
+			 PARSE_MAX_ITEMS);
 	log_debug("feed %s: %u items: %u new, %u changed, %u unchanged; %u merges", f->id, c->items,
 		  c->added, c->changed, c->unchanged, c->merges);
 	poll_complete(f, m->title.text, m->ttl > 0 ? (unsigned)m->ttl * 60 : 0);
 }
 
+/* ---- parsing, off the loop ---- */
+
+/* A response's parse: the body goes through the parser (and the HTML
+ * sanitizer, and the repair of a broken document) on libuv's thread pool,
+ * one piece of work at a time, so the loop only copies bytes (issue 28:
+ * one hostile item froze the daemon for minutes). While a piece runs, the
+ * worker alone touches ing and doing; the loop appends what arrives to
+ * todo and starts the next piece when this one is back. The feed may go
+ * (removed, merged, stopped) while a piece runs: f is then NULL and the
+ * piece frees the parse when it is back. */
+struct poll_parse {
+	uv_work_t work;
+	/* The loop's: */
+	struct poll_feed *f; /* NULL: orphaned */
+	struct buf todo;     /* arrived while a piece ran */
+	int running;
+	int end_due; /* the body is complete: ingest_end after the data */
+	/* The running piece's; the loop reads them once it is back: */
+	struct ingest *ing;
+	struct buf doing;
+	int end_now; /* this piece ends the document */
+	int ended;   /* ...and did, successfully */
+	int failed;  /* a piece failed: err says why; nothing more is parsed */
+	char err[512];
+};
+
+static void pjob_kick(struct poll_parse *pj);
+
+static void
+pjob_free(struct poll_parse *pj)
+{
+	ingest_free(pj->ing);
+	buf_free(&pj->todo);
+	buf_free(&pj->doing);
+	free(pj);
+}
+
+/* The worker: what arrived, then the end of the document when it is due.
+ * Pieces of at most 256 KiB, so the budget is checked between them too. */
+static void
+pjob_work(uv_work_t *req)
+{
+	struct poll_parse *pj = req->data;
+	size_t piece = 256u << 10;
+
+	for (size_t off = 0; off < pj->doing.len && !pj->failed; off += piece) {
+		size_t n = pj->doing.len - off < piece ? pj->doing.len - off : piece;
+
+		if (ingest_feed(pj->ing, pj->doing.data + off, n, pj->err, sizeof pj->err) < 0)
+			pj->failed = 1;
+	}
+	buf_reset(&pj->doing);
+	if (!pj->failed && pj->end_now) {
+		if (ingest_end(pj->ing, pj->err, sizeof pj->err) < 0)
+			pj->failed = 1;
+		else
+			pj->ended = 1;
+	}
+}
+
+static void on_parsed(struct poll_feed *f);
+
+/* The loop: the piece is back. */
+static void
+pjob_after(uv_work_t *req, int status)
+{
+	struct poll_parse *pj = req->data;
+
+	(void)status;
+	pj->running = 0;
+	if (pj->f == NULL) {
+		pjob_free(pj);
+		return;
+	}
+	if (pj->failed) {
+		/* Why the body was refused: the transfer is stopped at its next
+		 * chunk, or its end records it (on_parsed). */
+		if (pj->f->ing_err == NULL)
+			replace_str(&pj->f->ing_err, pj->err);
+		buf_free(&pj->todo);
+	}
+	if (!pj->failed && (pj->todo.len > 0 || (pj->end_due && !pj->ended))) {
+		pjob_kick(pj);
+		return;
+	}
+	if (pj->end_due)
+		on_parsed(pj->f);
+}
+
+/* Starts a piece with what arrived (the loop; no piece running). */
+static void
+pjob_kick(struct poll_parse *pj)
+{
+	struct buf t = pj->doing;
+
+	pj->doing = pj->todo;
+	pj->todo = t;
+	buf_reset(&pj->todo);
+	pj->end_now = pj->end_due;
+	pj->running = 1;
+	pj->work.data = pj;
+	if (uv_queue_work(pj->f->p->loop, &pj->work, pjob_work, pjob_after) < 0) {
+		/* no thread pool: the piece runs here, as before issue 28 */
+		pjob_work(&pj->work);
+		pjob_after(&pj->work, 0);
+	}
+}
+
+/* f's parse, made when the first body bytes arrive. NULL when memory runs
+ * out. */
+static struct poll_parse *
+pjob_open(struct poll_feed *f, struct fetch_request *req)
+{
+	struct poll_parse *pj = calloc(1, sizeof *pj);
+
+	if (pj == NULL)
+		return NULL;
+	pj->f = f;
+	pj->ing = ingest_new(f->id, fetch_content_type(req), fetch_effective_url(req), now_s());
+	if (pj->ing == NULL) {
+		free(pj);
+		return NULL;
+	}
+	ingest_set_budget(pj->ing, f->p->opt.parse_budget_ms ? f->p->opt.parse_budget_ms
+							     : POLL_PARSE_BUDGET_MS);
+	return pj;
+}
+
+/* f lets go of its parse: freed now, or by the piece running when it is
+ * back. */
+static void
+pjob_detach(struct poll_feed *f)
+{
+	struct poll_parse *pj = f->pj;
+
+	if (pj == NULL)
+		return;
+	f->pj = NULL;
+	if (pj->running)
+		pj->f = NULL;
+	else
+		pjob_free(pj);
+}
+
 /* ---- fetching ---- */
 
+/* The body's bytes go to the parse's queue; a piece of parsing starts
+ * when none runs. Returns -1 (the transfer stops) once the parse refused
+ * the body: f->ing_err says why, for the failure's log line and status. */
 static int
 on_data(struct fetch_request *req, const char *data, size_t len, void *user)
 {
 	struct poll_feed *f = user;
-	char err[256];
 
-	if (f->ing == NULL) {
-		f->ing = ingest_new(f->id, fetch_content_type(req), fetch_effective_url(req),
-				    now_s());
-		if (f->ing == NULL) {
-			replace_str(&f->ing_err, "out of memory");
-			return -1;
-		}
-	}
-	if (ingest_feed(f->ing, data, len, err, sizeof err) < 0) {
-		/* Why the body was refused, for the failure's log line and
-		 * status. A copy that cannot be made leaves the transfer's own
-		 * error to tell. */
-		replace_str(&f->ing_err, err);
+	if (f->ing_err != NULL) /* set when a failed piece came back */
+		return -1;
+	if (f->pj == NULL && (f->pj = pjob_open(f, req)) == NULL) {
+		replace_str(&f->ing_err, "out of memory");
 		return -1;
 	}
+	if (buf_append(&f->pj->todo, data, len) < 0) {
+		replace_str(&f->ing_err, "out of memory");
+		return -1;
+	}
+	if (!f->pj->running)
+		pjob_kick(f->pj);
 	return 0;
 }
 
@@ -543,21 +698,43 @@ static void
 on_done(struct fetch_request *req, const struct fetch_outcome *out, void *user)
 {
 	struct poll_feed *f = user;
-	char err[512];
 
 	(void)req;
 	f->req = NULL;
 	f->p->polls++;
 	result_take(f, out);
 	f->job.ing = NULL;
-	if (f->res.store) {
-		if (f->ing == NULL)
-			result_fail(&f->res, "empty response body");
-		else if (ingest_end(f->ing, err, sizeof err) < 0)
-			result_fail(&f->res, "%s", err);
-		else
-			f->job.ing = f->ing;
+	if (f->res.store && f->pj != NULL && (f->pj->running || !f->pj->failed)) {
+		/* the end of the document, on the worker after the data;
+		 * on_parsed then submits the poll */
+		f->pj->end_due = 1;
+		if (!f->pj->running)
+			pjob_kick(f->pj);
+		return;
 	}
+	if (f->res.store)
+		result_fail(&f->res, "%s",
+			    f->ing_err      ? f->ing_err
+			    : f->pj == NULL ? "empty response body"
+					    : f->pj->err);
+	pjob_detach(f);
+	writer_submit(f->p->writer, &f->job, on_stored);
+}
+
+/* The whole body was parsed (or refused): the poll goes to the writer. */
+static void
+on_parsed(struct poll_feed *f)
+{
+	struct poll_parse *pj = f->pj;
+
+	if (pj->ended) {
+		f->ing = pj->ing;
+		pj->ing = NULL;
+		f->job.ing = f->ing;
+	} else {
+		result_fail(&f->res, "%s", pj->err);
+	}
+	pjob_detach(f);
 	writer_submit(f->p->writer, &f->job, on_stored);
 }
 
@@ -580,8 +757,8 @@ poll_start(struct poll_feed *f)
 
 	/* Still being recorded (the writer has its response): this poll
 	 * would come too soon anyway. */
-	if (f->req || f->wait.on || writer_job_pending(p->writer, &f->job) || p->stopping ||
-	    f->merging)
+	if (f->req || f->pj || f->wait.on || writer_job_pending(p->writer, &f->job) ||
+	    p->stopping || f->merging)
 		return;
 	if (f->announce) {
 		/* Moved before, and feeds.conf still says otherwise: the owner
@@ -603,6 +780,17 @@ poll_start(struct poll_feed *f)
 	/* A reopened database brings its own validators (the old strings are
 	 * freed): take them after the writer checked the file. */
 	writer_store(p->writer);
+	if ((f->etag && !fetch_validator_ok(f->etag)) ||
+	    (f->last_modified && !fetch_validator_ok(f->last_modified))) {
+		/* stored before validators were checked (issue 28): it made
+		 * every poll fail; now it is dropped, here and in the store */
+		log_warn("feed %s: its stored ETag or Last-Modified is too long or holds a "
+			 "control character: dropped, this poll is a full GET",
+			 f->id);
+		replace_str(&f->etag, NULL);
+		replace_str(&f->last_modified, NULL);
+		f->bad_validators = 1;
+	}
 	ro.etag = f->etag;
 	ro.last_modified = f->last_modified;
 	replace_str(&f->ing_err, NULL);
@@ -739,11 +927,11 @@ feed_park(struct poll_feed *f)
 	if (p->sched)
 		sched_remove(p->sched, &f->entry);
 	wait_unlink(p, f);
-	if (f->req) {
-		fetch_cancel(f->req);
+	if (f->req || f->pj) {
+		if (f->req)
+			fetch_cancel(f->req);
 		f->req = NULL;
-		ingest_free(f->ing);
-		f->ing = NULL;
+		pjob_detach(f);
 		slot_take(f, 0);
 		wait_pump(p);
 	}
@@ -780,6 +968,7 @@ feed_free(struct poll_feed *f)
 		return;
 	if (f->req)
 		fetch_cancel(f->req);
+	pjob_detach(f);
 	slot_take(f, 0);
 	wait_unlink(f->p, f);
 	writer_forget(f->p->writer, &f->job);
@@ -1073,6 +1262,8 @@ poll_stop(struct poller *p)
 			fetch_cancel(f->req);
 			f->req = NULL;
 		}
+		/* ...and so is one still being parsed */
+		pjob_detach(f);
 		wait_unlink(p, f);
 		/* Finished responses still go into the store (the writer
 		 * drains its queue before the loop ends). */

@@ -5,7 +5,8 @@
  * The poller keeps the runtime state of each feed of the configuration
  * (poll_sync), fires each on its schedule (a sched timer heap), admits due
  * feeds behind max_connections and a per-host gate (a FIFO wait queue),
- * streams each body into the feed's ingest as fetch delivers it, hands the
+ * streams each body into the feed's ingest as fetch delivers it (parsed on
+ * the thread pool, one piece at a time, with a CPU budget), hands the
  * finished poll to the writer, and, when the writer's turn for it came,
  * records its outcome (status row, validators, backoff, log line, next
  * poll). It knows the writer and fetch, nothing of the socket or the
@@ -33,7 +34,16 @@ struct poll_options {
 	unsigned max_per_host;    /* 0: the configuration's default */
 	unsigned min_interval;    /* seconds: no feed is polled more often */
 	int once;                 /* poll every feed once, schedule nothing */
+	unsigned parse_budget_ms; /* CPU time one response's parse may take;
+				   * 0: POLL_PARSE_BUDGET_MS */
 };
+
+/* A response is parsed (XML, HTML sanitizing, repair) on libuv's thread
+ * pool, never on the loop thread; past this much CPU time it fails ("parsing
+ * took more than its CPU budget"), nothing of it is stored and the feed
+ * backs off like any failed poll. 16 MiB of ordinary feed parse in well
+ * under 2 s. */
+#define POLL_PARSE_BUDGET_MS 10000
 
 struct poll_callbacks {
 	/* f's poll was recorded; failed says whether it counts as failed. */

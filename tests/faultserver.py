@@ -24,6 +24,11 @@ SIGTERM. Every path is a fault nginx cannot produce:
   /slow          200, the /ok feed after a 1 s pause
   /redirect-drip 302 to /ok, kept alive, its chunked body one chunk every 0.2 s forever
   /redirect-big  301 to /ok, kept alive, a chunked body of 1 GiB sent as fast as read
+  /badval?N&KIND the /ok feed with a bad validator (issue 28): KIND "long"
+                 (an ETag and a Last-Modified of N bytes) or "cr"/"lf"/"ctl"
+                 (a CR, an LF or a \x01 in the ETag)
+  /bighdr?N      the /ok feed after a header line of N bytes
+  /encmany?N     the /ok feed, Content-Encoding "identity" N times
 """
 
 import email.utils
@@ -130,6 +135,7 @@ class Handler(socketserver.BaseRequestHandler):
             path = self.read_request()
             if path is None:
                 return
+            self.query = path.split("?", 1)[1] if "?" in path else ""
             self.dispatch(path.split("?", 1)[0])
         except (BrokenPipeError, ConnectionResetError, socket.timeout):
             pass
@@ -208,6 +214,25 @@ class Handler(socketserver.BaseRequestHandler):
         elif path == "/slow":
             time.sleep(1.0)
             self.head("200 OK", [xml], length=len(FEED))
+            self.send(FEED)
+        elif path == "/badval":
+            n, _, kind = self.query.partition("&")
+            n = int(n or 2000)
+            if kind == "long":
+                hs = ['ETag: "%s"' % ("e" * n), "Last-Modified: Mon, 01 Dec 2025 10:00:00 GMT"
+                      + " " * n + "x"]
+            else:
+                bad = {"cr": "\r", "lf": "\n", "ctl": "\x01"}[kind]
+                hs = ['ETag: "a%sb"' % bad]
+            self.head("200 OK", [xml] + hs, length=len(FEED))
+            self.send(FEED)
+        elif path == "/bighdr":
+            self.head("200 OK", [xml, "X-Big: " + "a" * int(self.query or 200000)],
+                      length=len(FEED))
+            self.send(FEED)
+        elif path == "/encmany":
+            self.head("200 OK", [xml, "Content-Encoding: " + ", ".join(
+                ["identity"] * int(self.query or 20000))], length=len(FEED))
             self.send(FEED)
         else:
             self.head("404 Not Found", ["Content-Type: text/plain"], length=10)

@@ -990,13 +990,15 @@ test_bad_requests(void **state)
 	assert_non_null(strstr(err, "scheme"));
 	ro.url = "not a url";
 	assert_null(fetch_start(fx.f, &ro, err, sizeof err));
+	/* a stored validator with a line break is never sent (no header
+	 * injection), and no longer fails the poll (issue 28): see
+	 * test_bad_validators_dropped */
 	ro.url = url(env.nginx, "/feed.xml");
 	ro.etag = "\"x\"\r\nX-Injected: 1";
-	assert_null(fetch_start(fx.f, &ro, err, sizeof err));
-	assert_non_null(strstr(err, "line break"));
-	ro.etag = NULL;
 	ro.last_modified = "Mon\n";
-	assert_null(fetch_start(fx.f, &ro, err, sizeof err));
+	struct fetch_request *req = fetch_start(fx.f, &ro, err, sizeof err);
+	assert_non_null(req);
+	fetch_cancel(req);
 	assert_int_equal(fetch_active(fx.f), 0);
 	fx_close(&fx);
 }
@@ -1140,6 +1142,68 @@ env_port(const char *name)
 	return v ? atoi(v) : 0;
 }
 
+/* Issue 28: a validator too long or with a control character is dropped
+ * on receipt (the poll itself goes on), and a stored one is not sent. */
+static void
+test_bad_validators_dropped(void **state)
+{
+	static const char *const paths[] = {"/badval?1100&long", "/badval?5000&long",
+					    "/badval?60000&long", "/badval?1&cr", "/badval?1&ctl"};
+	struct fx fx;
+
+	(void)state;
+	fx_open(&fx, NULL);
+	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+		struct result r = {0};
+
+		get(&fx, &r, url(env.fault, paths[i]), NULL, NULL);
+		assert_int_equal(r.error, FETCH_OK);
+		assert_int_equal(r.status, 200);
+		assert_null(r.etag);
+		assert_true(r.last_modified == NULL || fetch_validator_ok(r.last_modified));
+		assert_true(r.bytes > 0);
+		result_free(&r);
+	}
+	{ /* stored before the check: not sent, the poll is a plain GET */
+		struct result r = {0};
+		char big[FETCH_MAX_VALIDATOR + 20];
+
+		memset(big, 'x', sizeof big - 1);
+		big[sizeof big - 1] = '\0';
+		get(&fx, &r, url(env.fault, "/ok"), big, "Mon,\r\n01 Dec 2025");
+		assert_int_equal(r.error, FETCH_OK);
+		assert_int_equal(r.status, 200);
+		result_free(&r);
+	}
+	assert_true(fetch_validator_ok("\"abc\""));
+	assert_true(fetch_validator_ok("W/\"\xc3\xa9\"\t"));
+	assert_false(fetch_validator_ok(NULL));
+	assert_false(fetch_validator_ok("a\rb"));
+	assert_false(fetch_validator_ok("a\x7f"));
+	fx_close(&fx);
+}
+
+/* What libcurl calls "Out of memory" is said for what it is. */
+static void
+test_huge_headers_said(void **state)
+{
+	static const char *const paths[] = {"/bighdr?120000", "/bighdr?400000", "/encmany?20000"};
+	struct fx fx;
+
+	(void)state;
+	fx_open(&fx, NULL);
+	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+		struct result r = {0};
+
+		get(&fx, &r, url(env.fault, paths[i]), NULL, NULL);
+		assert_int_not_equal(r.error, FETCH_OK);
+		assert_non_null(r.error_text);
+		assert_non_null(strstr(r.error_text, "header"));
+		result_free(&r);
+	}
+	fx_close(&fx);
+}
+
 int
 main(void)
 {
@@ -1173,6 +1237,8 @@ main(void)
 		cmocka_unit_test(test_start_from_done),
 		cmocka_unit_test(test_shutdown_aborts),
 		cmocka_unit_test(test_shutdown_from_data_callback),
+		cmocka_unit_test(test_bad_validators_dropped),
+		cmocka_unit_test(test_huge_headers_said),
 	};
 
 	env.nginx = env_port("HERALD_NGINX_PORT");

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <gumbo.h>
 
+#include "buf.h"
 #include "html.h"
 #include "html_int.h"
 
@@ -950,6 +951,91 @@ test_walk_keeps_no_stack_pointer(void **state)
 	free(deep);
 }
 
+/* html_clean and html_clean_gumbo on in: both succeed with the same
+ * output; returns html_clean's (free with html_result_free). */
+static struct html_result
+clean_both(const char *in, size_t n)
+{
+	struct html_result a, b;
+	char err[256];
+
+	if (html_clean(in, n, "http://e.x/", &a, err, sizeof err) != 0)
+		fail_msg("html_clean: %s", err);
+	if (html_clean_gumbo(in, n, "http://e.x/", &b, err, sizeof err) != 0)
+		fail_msg("html_clean_gumbo: %s", err);
+	assert_string_equal(a.html, b.html);
+	assert_string_equal(a.text, b.text);
+	html_result_free(&b);
+	return a;
+}
+
+/* Issue 28: what reaches gumbo is capped. Past HTML_MAX_ATTRS attributes
+ * on one element the rest are left out (the first ones, as written, stay:
+ * an allowlisted one among them is kept), whatever the element, the
+ * quoting and the sizes; html and body lose their attributes (never
+ * written); the input stops before the start tag past HTML_MAX_ELEMENTS.
+ * The output is the one of the input with exactly that left out. */
+static void
+test_caps(void **state)
+{
+	static const char *const tags[] = {"p", "img", "b", "a", "span", "div"};
+	static const char *const quotes[] = {"\"v\"", "'v'", "v", ""};
+	static const int counts[] = {HTML_MAX_ATTRS + 1, HTML_MAX_ATTRS + 7, 3 * HTML_MAX_ATTRS,
+				     5000};
+
+	(void)state;
+	for (size_t t = 0; t < sizeof tags / sizeof tags[0]; t++) {
+		for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+			struct buf big = {0}, capped = {0};
+			const char *q = quotes[(t + c) % 4];
+
+			for (int k = 0; k < 2; k++) {
+				struct buf *b = k ? &capped : &big;
+				int n = k ? HTML_MAX_ATTRS : counts[c];
+
+				buf_printf(b, "<%s title=\"first\"", tags[t]);
+				for (int i = 1; i < n; i++)
+					buf_printf(b, " data-%d%s%s", i, *q ? "=" : "", q);
+				buf_printf(b, " href=\"/late\" alt=\"late\">x</%s>y", tags[t]);
+			}
+			struct html_result r1 = clean_both(big.data, big.len);
+			struct html_result r2 = clean_both(capped.data, capped.len);
+			assert_string_equal(r1.html, r2.html);
+			assert_non_null(strstr(r1.html, "title=\"first\""));
+			assert_null(strstr(r1.html, "late"));
+			html_result_free(&r1);
+			html_result_free(&r2);
+			buf_free(&big);
+			buf_free(&capped);
+		}
+	}
+	/* html and body: their attributes are never written, and now never
+	 * reach the parser either */
+	{
+		struct buf b = {0};
+		for (int i = 0; i < 3000; i++)
+			buf_printf(&b, "<%s a%d=x>", i % 2 ? "html" : "body", i);
+		buf_puts(&b, "<p title=t>x</p>");
+		struct html_result r = clean_both(b.data, b.len);
+		assert_string_equal(r.html, "<p title=\"t\">x</p>");
+		html_result_free(&r);
+		buf_free(&b);
+	}
+	/* elements: the first HTML_MAX_ELEMENTS, fast path or not */
+	for (int k = 0; k < 2; k++) {
+		struct buf b = {0};
+		size_t n = 0;
+		for (int i = 0; i < HTML_MAX_ELEMENTS + 10; i++)
+			buf_puts(&b, k ? "<br>" : "<i>x</i>");
+		struct html_result r = clean_both(b.data, b.len);
+		for (const char *p = r.html; (p = strstr(p, k ? "<br" : "<i>")) != NULL; p++)
+			n++;
+		assert_int_equal(n, HTML_MAX_ELEMENTS);
+		html_result_free(&r);
+		buf_free(&b);
+	}
+}
+
 int
 main(void)
 {
@@ -969,6 +1055,7 @@ main(void)
 		cmocka_unit_test(test_fast_parse_keeps_no_stack_pointer),
 		cmocka_unit_test(test_gumbo_parse_keeps_no_stack_pointer),
 		cmocka_unit_test(test_walk_keeps_no_stack_pointer),
+		cmocka_unit_test(test_caps),
 	};
 
 	return cmocka_run_group_tests_name("html", tests, NULL, NULL);

@@ -660,16 +660,133 @@ test_item_date(void **state)
 	assert_int_equal(d.v[1], 0);
 }
 
+/* Issue 28: a numeric reference to a character XML forbids, anywhere in a
+ * document (text, attribute, title, summary; first item, middle, last),
+ * costs that character, not the item and every item after it: it becomes
+ * U+FFFD, the rest is read, and the feed is flagged as recovered. */
+static void
+test_bad_char_refs(void **state)
+{
+	static const char *const refs[] = {
+		"&#0;",       "&#1;",  "&#x0;",    "&#xD800;", "&#xdfff;",
+		"&#x110000;", "&#11;", "&#xFFFE;", "&#65535;", "&#99999999999999999999;",
+		"&#X1f;"};
+
+	(void)state;
+	for (size_t r = 0; r < sizeof refs / sizeof refs[0]; r++) {
+		for (size_t w = 0; w < 3; w++) {
+			int n = 3 + (int)(r * 7 + w * 3) % 40, bad = (int)(r + w * 5) % n;
+			struct buf doc = {0};
+			struct seen s = {0};
+			char err[256];
+
+			buf_puts(&doc, "<rss version=\"2.0\"><channel><title>t</title>");
+			for (int i = 0; i < n; i++) {
+				const char *ref = i == bad ? refs[r] : "";
+				buf_printf(&doc, "<item><guid>g%d</guid>", i);
+				if (w == 0)
+					buf_printf(&doc, "<title>a%sb %d</title>", ref, i);
+				else if (w == 1)
+					buf_printf(&doc, "<description>x%sy</description>", ref);
+				else
+					buf_printf(&doc,
+						   "<atom:link "
+						   "xmlns:atom=\"http://www.w3.org/2005/Atom\""
+						   " href=\"http://e.x/%s%d\"/>",
+						   ref, i);
+				buf_puts(&doc, "</item>");
+			}
+			buf_puts(&doc, "</channel></rss>");
+			assert_int_equal(
+				run(NULL, NULL, doc.data, doc.len, 1 + r * 37, &s, err, sizeof err),
+				0);
+			assert_int_equal(s.nitems, n);
+			assert_non_null(strstr(s.out.data, "bozo=1"));
+			if (w == 0)
+				assert_non_null(strstr(s.out.data, "a\xef\xbf\xbd"
+								   "b"));
+			buf_free(&s.out);
+			buf_free(&doc);
+		}
+	}
+}
+
+/* The recovered feed says why, and how many references were replaced. */
+static void
+test_bad_char_refs_reason(void **state)
+{
+	static const char doc[] = "<rss version=\"2.0\"><channel><item><title>a&#0;b&#1;c</title>"
+				  "</item><item><title>d</title></item></channel></rss>";
+	struct seen s = {0};
+	struct parse *p = parse_new(NULL, NULL, on_item, &s);
+
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(parse_feed(p, doc, sizeof doc - 1), 0);
+	assert_int_equal(parse_finish(p), 0);
+	assert_int_equal(s.nitems, 2);
+	assert_int_equal(parse_meta(p)->bozo, 1);
+	assert_non_null(strstr(parse_meta(p)->bozo_reason, "2 character references replaced"));
+	assert_non_null(strstr(s.out.data, "title=a\xef\xbf\xbd"
+					   "b\xef\xbf\xbd"
+					   "c|"));
+	parse_free(p);
+	buf_free(&s.out);
+}
+
+/* More than PARSE_MAX_ITEMS items: the first ones are delivered and the
+ * rest counted, not a failure that stores nothing. */
+static void
+test_item_cap(void **state)
+{
+	static const int extra[] = {1, 7, 2500};
+
+	(void)state;
+	for (size_t k = 0; k < sizeof extra / sizeof extra[0]; k++) {
+		struct buf doc = {0};
+		struct seen s = {0};
+		struct parse *p;
+		int n = PARSE_MAX_ITEMS + extra[k];
+
+		buf_puts(&doc, k == 1 ? "<feed xmlns=\"http://www.w3.org/2005/Atom\">"
+				      : "<rss version=\"2.0\"><channel>");
+		for (int i = 0; i < n; i++)
+			buf_printf(&doc,
+				   k == 1 ? "<entry><id>%d</id></entry>"
+					  : "<item><guid>%d</guid></item>",
+				   i);
+		buf_puts(&doc, k == 1 ? "</feed>" : "</channel></rss>");
+		p = parse_new(NULL, NULL, on_item, &s);
+		assert_non_null(p);
+		assert_int_equal(parse_feed(p, doc.data, doc.len), 0);
+		assert_int_equal(parse_finish(p), 0);
+		assert_int_equal(s.nitems, PARSE_MAX_ITEMS);
+		assert_int_equal(parse_meta(p)->nitems, PARSE_MAX_ITEMS);
+		assert_int_equal(parse_meta(p)->items_dropped, (size_t)extra[k]);
+		parse_free(p);
+		buf_free(&s.out);
+		buf_free(&doc);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dialects),    cmocka_unit_test(test_streaming),
-		cmocka_unit_test(test_charsets),    cmocka_unit_test(test_invalid_utf8),
-		cmocka_unit_test(test_entity_bomb), cmocka_unit_test(test_external_entity),
-		cmocka_unit_test(test_limits),      cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_truncated),   cmocka_unit_test(test_base),
+		cmocka_unit_test(test_dialects),
+		cmocka_unit_test(test_streaming),
+		cmocka_unit_test(test_charsets),
+		cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_entity_bomb),
+		cmocka_unit_test(test_external_entity),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_base),
 		cmocka_unit_test(test_item_date),
+		cmocka_unit_test(test_bad_char_refs),
+		cmocka_unit_test(test_bad_char_refs_reason),
+		cmocka_unit_test(test_item_cap),
 	};
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
 }
