@@ -338,3 +338,18 @@ width_lines_free(struct width_lines *l)
 	free(l->v);
 	memset(l, 0, sizeof *l);
 }
+
+char *
+width_casefold(const char *s)
+{
+	utf8proc_uint8_t *out = NULL;
+	utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s, 0, &out,
+					  UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
+						  UTF8PROC_CASEFOLD);
+
+	if (n < 0) {
+		free(out);
+		return xstrdup(s);
+	}
+	return (char *)out;
+}

@@ -82,4 +82,9 @@ void width_wrap(struct width_lines *out, const char *text, size_t n, size_t cols
 		const char *indent);
 void width_lines_free(struct width_lines *l);
 
+/* s case-folded (Unicode: Новости and новости, İ and i̇, Straße and
+ * STRASSE fold the same) and NFC-composed, malloc'd; invalid UTF-8 is
+ * copied as it is. For comparing names (tags) in every script. */
+char *width_casefold(const char *s);
+
 #endif
