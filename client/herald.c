@@ -1392,6 +1392,12 @@ run(struct cli *cli)
 
 	if (cli->width)
 		ro.width = cli->width;
+	else if (ro.width == 0 && cli->color == 1) {
+		/* --color=always into a pipe (less -R): the terminal layout. */
+		const char *cols = getenv("COLUMNS");
+
+		ro.width = cols && atoi(cols) >= 20 && atoi(cols) < 10000 ? atoi(cols) : 80;
+	}
 	if (!cli->json && strcmp(cli->cmd->name, HERALD_CMD_VERSION) == 0)
 		printf("herald %s\n", PACKAGE_VERSION);
 	path = wire_socket_path(cli->socket, &tried);

@@ -501,11 +501,14 @@ render_stories(const struct response *resp, const struct render_opts *o, FILE *f
 		outlet_summary(r, &outl, 0);
 		put_head(&b, 's', r->f[0].value, idw, num(r, "starred") != 0, str(r, "state"), 7,
 			 o);
-		/* The outlets get at most a third of the middle, and only when
-		 * the title keeps 20 cells. */
+		/* The outlets in full when the title fits beside them, else at
+		 * most a third of the middle, and only when the title keeps 20
+		 * cells. */
 		if (outl.len && mid >= 20 + 6) {
+			size_t tw = width_str(str(r, "title"));
+
 			ow = width_str(sb_str(&outl)) + 4;
-			if (ow > mid / 3)
+			if (tw + ow > mid && ow > mid / 3)
 				ow = mid / 3;
 			if (ow < 6)
 				ow = 0;
@@ -560,6 +563,7 @@ render_items_tsv(const struct response *resp, int snippets, FILE *fp)
 		put_tsv(&b, num(r, "starred") ? "starred" : "-", 0);
 		put_tsv(&b, iso_time(item_time(r), t, sizeof t), 0);
 		put_tsv(&b, str(r, "feed"), 0);
+		put_tsv(&b, str(r, "feed_name"), 0);
 		put_tsv(&b, str(r, "title"), 0);
 		put_tsv(&b, str(r, "link"), !snippets);
 		if (snippets)

@@ -266,7 +266,7 @@ check(rc == 0 and f[:3] == ["s12", "new", "starred"] and re.match(r"\d{4}-\d\d-\
       "stories piped: tab-separated fields %r" % f)
 rc, out, err = herald("items")
 f = out.rstrip("\n").split("\t")
-check(rc == 0 and f[:3] == ["i345", "s12", "new"] and f[5:] == ["nyt", "Court blocks merger",
+check(rc == 0 and f[:3] == ["i345", "s12", "new"] and f[5:] == ["nyt", "NYT", "Court blocks merger",
                                                                 "https://nyt.example/a"],
       "items piped: tab-separated fields %r" % f)
 
