@@ -27,7 +27,8 @@
 
 #include "tui_draw.h"
 #include "tui_net.h"
-#include "tui_text.h"
+#include "textdoc.h"
+#include "width.h"
 
 #define RETRY_MS     2000 /* the daemon is down: try again after */
 #define SPIN_AFTER   150  /* ms an answer may take before the spinner shows */
@@ -37,15 +38,15 @@
 #define SEARCH_MAX   "200"
 #define DOWN_MESSAGE "the daemon is not answering: retrying (start it with heraldd -f)"
 
-enum job { J_UNREAD, J_READ, J_SHOW, J_FEEDS, J_SEARCH, J_MARK, J_REFRESH };
+enum job { J_UNREAD, J_READ, J_SHOW, J_FEEDS, J_SEARCH, J_MARK, J_REFRESH, J_ITEM };
 enum mark { M_READ, M_UNREAD, M_STAR, M_UNSTAR };
 static const char *const mark_cmd[] = {"read", "unread", "star", "unstar"};
 
 struct app {
 	struct tui t;
 	struct tnet *net;
-	unsigned gen[J_REFRESH + 1]; /* answers to older loads are dropped */
-	long long keep_story;        /* the stories cursor stays on it across a reload */
+	unsigned gen[J_ITEM + 1]; /* answers to older loads are dropped */
+	long long keep_story;     /* the stories cursor stays on it across a reload */
 	long long busy_since, retry_at, reload_at;
 	int quit;
 };
@@ -115,14 +116,15 @@ static void
 message(struct tui *t, int err, const char *fmt, ...)
 {
 	va_list ap;
-	char *clean;
+	char raw[sizeof t->msg];
+	struct sb b = {0};
 
 	va_start(ap, fmt);
-	vsnprintf(t->msg, sizeof t->msg, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
-	clean = tt_clean(t->msg, 0);
-	snprintf(t->msg, sizeof t->msg, "%s", clean);
-	free(clean);
+	width_clean(&b, raw, strlen(raw));
+	snprintf(t->msg, sizeof t->msg, "%s", b.data ? b.data : "");
+	sb_free(&b);
 	t->msg_err = err;
 }
 
@@ -151,24 +153,33 @@ set_field(struct record *r, const char *key, const char *value)
 	f->len = strlen(value);
 }
 
+static void
+clean_value(char **v)
+{
+	struct sb b = {0};
+
+	width_clean(&b, *v, strlen(*v));
+	sb_add(&b, "", 0);
+	free(*v);
+	*v = b.data;
+}
+
 /* Data shown on a terminal must not carry escape sequences or broken
- * UTF-8: tt_clean on every value (newlines kept in an item's text). */
+ * UTF-8: width_clean on every one-line value. An item's text and html keep
+ * their lines: they reach the screen through width_wrap, which cleans. */
 static void
 clean_response(struct response *resp)
 {
 	for (size_t i = 0; i < resp->n; i++)
 		for (size_t j = 0; j < resp->r[i].n; j++) {
 			struct field *f = &resp->r[i].f[j];
-			char *c = tt_clean(f->value, strcmp(f->key, "text") == 0);
 
-			free(f->value);
-			f->value = c;
-			f->len = strlen(c);
-			for (size_t k = 0; k < f->nparts; k++) {
-				c = tt_clean(f->parts[k], 0);
-				free(f->parts[k]);
-				f->parts[k] = c;
+			if (strcmp(f->key, "text") != 0 && strcmp(f->key, "html") != 0) {
+				clean_value(&f->value);
+				f->len = strlen(f->value);
 			}
+			for (size_t k = 0; k < f->nparts; k++)
+				clean_value(&f->parts[k]);
 		}
 }
 
@@ -240,6 +251,35 @@ load_stories(struct app *a)
 	submit(a, J_UNREAD, 0, 0, n, v);
 	if (!t->hide_read)
 		submit(a, J_READ, 0, 0, m, w);
+}
+
+static void
+story_clear(struct tui *t)
+{
+	for (size_t i = 0; i < t->nbodies; i++)
+		textdoc_free(&t->bodies[i]);
+	free(t->bodies);
+	t->bodies = NULL;
+	t->nbodies = 0;
+	response_free(&t->story);
+	t->doc_story = -1;
+}
+
+/* Each item's HTML (show --item), for its text with the links numbered. */
+static void
+load_bodies(struct app *a)
+{
+	struct tui *t = &a->t;
+
+	t->nbodies = t->story.n > 1 ? t->story.n - 1 : 0;
+	t->bodies = xmalloc((t->nbodies ? t->nbodies : 1) * sizeof *t->bodies);
+	memset(t->bodies, 0, (t->nbodies ? t->nbodies : 1) * sizeof *t->bodies);
+	for (size_t i = 0; i < t->nbodies; i++) {
+		const char *v[3] = {"show", "--item", tget(&t->story.r[i + 1], "item")};
+		struct tnet_tag tag = {.kind = J_ITEM, .gen = a->gen[J_SHOW], .arg = (int)i};
+
+		tnet_submit(a->net, &tag, 3, v);
+	}
 }
 
 static void
@@ -367,9 +407,11 @@ took_answer(struct app *a, struct tnet_result *res)
 	struct tui *t = &a->t;
 
 	if (!res->resp.ok) {
+		if (res->tag.kind == J_ITEM)
+			return; /* the item went meanwhile: its plain text stays */
 		if (res->tag.kind == J_SHOW) {
 			t->story_loaded = 1;
-			response_free(&t->story);
+			story_clear(t);
 		}
 		if (res->tag.kind == J_SEARCH)
 			a->t.search.loaded = 1;
@@ -378,12 +420,21 @@ took_answer(struct app *a, struct tnet_result *res)
 	}
 	switch (res->tag.kind) {
 	case J_SHOW:
-		response_free(&t->story);
+		story_clear(t);
 		t->story = res->resp;
 		memset(&res->resp, 0, sizeof res->resp);
 		t->story_loaded = 1;
-		t->doc_story = -1;
+		load_bodies(a);
 		break;
+	case J_ITEM: {
+		const char *html = res->resp.n ? record_get(&res->resp.r[0], "html") : NULL;
+		struct textdoc *d =
+			(size_t)res->tag.arg < t->nbodies ? &t->bodies[res->tag.arg] : NULL;
+
+		if (d && html && *html && textdoc_from_html(d, html, strlen(html)) == 0)
+			t->doc_story = -1;
+		break;
+	}
 	case J_MARK: apply_mark(t, (enum mark)res->tag.arg, res->tag.id); break;
 	case J_REFRESH:
 		message(t, 0, "polling the feeds: the list reloads in a few seconds");
@@ -400,7 +451,7 @@ take_answers(struct app *a)
 
 	while (tnet_take(a->net, &res)) {
 		int stale = res.tag.kind != J_MARK && res.tag.kind != J_REFRESH &&
-			    res.tag.gen != a->gen[res.tag.kind];
+			    res.tag.gen != a->gen[res.tag.kind == J_ITEM ? J_SHOW : res.tag.kind];
 
 		if (res.status != TNET_OK) {
 			if (!a->t.down || res.tag.kind == J_MARK)
@@ -495,7 +546,7 @@ spawn_foreground(struct tui *t, char **argv)
 
 /* $BROWSER (its first entry; "%s" stands for the URL, else the URL is
  * added), else xdg-open. Detached when there is a display, on the terminal
- * otherwise. Only http and https links are opened. */
+ * otherwise. Only http, https and mailto links are opened. */
 static void
 open_url(struct tui *t, const char *url)
 {
@@ -504,8 +555,8 @@ open_url(struct tui *t, const char *url)
 	int argc = 0, placed = 0, rc;
 	char *colon = strchr(cmd, ':');
 
-	if (strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0) {
-		message(t, 1, "not a web link: %s", *url ? url : "(none)");
+	if (!textdoc_link_ok(url)) {
+		message(t, 1, "not a web or mail link: %s", *url ? url : "(none)");
 		free(cmd);
 		return;
 	}
@@ -549,7 +600,7 @@ open_story(struct app *a, const struct record *r)
 	struct tui *t = &a->t;
 	long long id = tnum(r, "story");
 
-	response_free(&t->story);
+	story_clear(t);
 	t->story_id = id;
 	t->story_loaded = 0;
 	t->scroll = t->first_outlet = 0;
@@ -633,17 +684,18 @@ next_unread(struct app *a)
 	message(&a->t, 0, "no unread story after this one");
 }
 
-/* The link of outlet n (from 0) of the story on screen. */
+/* Link n (from 1) of the text of the outlet in focus. */
 static void
-open_outlet(struct app *a, int n)
+open_inline(struct app *a, int n)
 {
 	struct tui *t = &a->t;
+	int f = tdraw_focused_outlet(t);
 
-	if (n < 0 || n + 1 >= (int)t->story.n) {
-		message(t, 1, "no link %d", n + 1);
+	if (f < 0 || (size_t)f >= t->nbodies || n < 1 || (size_t)n > t->bodies[f].nlinks) {
+		message(t, 1, "no link [%d] in this outlet's text", n);
 		return;
 	}
-	open_url(t, tget(&t->story.r[n + 1], "link"));
+	open_url(t, t->bodies[f].links[n - 1]);
 }
 
 static void
@@ -653,7 +705,10 @@ open_link(struct app *a)
 	struct record *r;
 
 	if (t->view == TV_STORY) {
-		open_outlet(a, tdraw_focused_outlet(t));
+		int f = tdraw_focused_outlet(t);
+
+		if (f >= 0 && f + 1 < (int)t->story.n)
+			open_url(t, tget(&t->story.r[f + 1], "link"));
 	} else if (t->view == TV_SEARCH && (r = cur_record(&t->search))) {
 		open_url(t, tget(r, "link"));
 	} else if (t->view == TV_STORIES && (r = cur_record(&t->stories))) {
@@ -754,7 +809,7 @@ prompt_key(struct app *a, int rc, wint_t c)
 			t->search.loaded = 0;
 			load_search(a);
 		} else if (p == TP_LINK && *text) {
-			open_outlet(a, atoi(text) - 1);
+			open_inline(a, atoi(text));
 		}
 		free(text);
 	} else if (rc == OK && (c == 27 || c == 7)) { /* Esc, Ctrl-G */
@@ -784,15 +839,16 @@ static int
 story_key(struct app *a, int rc, wint_t c)
 {
 	struct tui *t = &a->t;
-	int n = t->story.n ? (int)t->story.n - 1 : 0;
+	int n = t->story.n ? (int)t->story.n - 1 : 0, f;
 
 	if (t->view != TV_STORY)
 		return 0;
 	if (rc == OK && c >= '1' && c <= '9') {
-		if (n > 9)
+		f = tdraw_focused_outlet(t);
+		if (f >= 0 && (size_t)f < t->nbodies && t->bodies[f].nlinks > 9)
 			start_prompt(t, TP_LINK, (char[]){(char)c, '\0'});
 		else
-			open_outlet(a, (int)c - '1');
+			open_inline(a, (int)c - '0');
 	} else if (rc == OK && c == 'v') {
 		t->sbs = !t->sbs;
 		t->scroll = 0;
@@ -985,7 +1041,7 @@ app_free(struct app *a)
 	response_free(&t->stories.resp);
 	response_free(&t->feeds.resp);
 	response_free(&t->search.resp);
-	response_free(&t->story);
+	story_clear(t);
 	tdraw_free_docs(t);
 	sb_free(&t->input);
 	free(t->feed);

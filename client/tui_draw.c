@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tui_text.h"
+#include "textdoc.h"
+#include "width.h"
 
 #define ELLIPSIS    "\xe2\x80\xa6" /* U+2026, one cell */
 #define VBAR        "\xe2\x94\x82" /* U+2502, one cell */
@@ -37,9 +38,10 @@ static const struct keyhelp {
 	{"r", "toggle read (of the story)", "r:Read", V_MARKS},
 	{"s", "toggle the star (the story's items)", "s:Star", V_MARKS},
 	{"n", "next unread story (opens it in the story view)", "n:Next", V_MARKS},
-	{"o", "open the link in the browser (a story: its outlet's, or pick one)", "o:Open",
+	{"o", "open the link in the browser (in a story: the outlet in focus)", "o:Open",
 	 (1 << TV_STORIES) | (1 << TV_STORY) | (1 << TV_SEARCH)},
-	{"1-9", "in a story: open link N", NULL, 1 << TV_STORY},
+	{"1-9", "in a story: open the text's link [N] (of the outlet in focus)", NULL,
+	 1 << TV_STORY},
 	{"v", "in a story: outlets side by side or one after another", "v:View", 1 << TV_STORY},
 	{"h l, Left Right", "side by side: the previous, next outlets", NULL, 1 << TV_STORY},
 	{"a", "stories: show or hide the read ones (unread come first)", "a:All", 1 << TV_STORIES},
@@ -105,9 +107,9 @@ put(int y, int x, const char *s, size_t n, int cols, attr_t a)
 
 	if (cols <= 0)
 		return 0;
-	k = tt_fit(s, n, (size_t)cols, &used);
+	k = width_prefix(s, n, (size_t)cols, &used);
 	if (k < n) {
-		k = tt_fit(s, n, (size_t)cols - 1, &used);
+		k = width_prefix(s, n, (size_t)cols - 1, &used);
 		cut = 1;
 	}
 	attron(a);
@@ -151,56 +153,55 @@ doc_add(struct tdoc *d, const char *s, size_t n, int attr, int outlet)
 	d->n++;
 }
 
-struct wrapctx {
-	struct tdoc *d;
-	int attr, outlet;
-};
-
-static void
-wrap_line(void *ctx, const char *line, size_t len)
-{
-	struct wrapctx *w = ctx;
-
-	doc_add(w->d, line, len, w->attr, w->outlet);
-}
-
 static void
 doc_wrap(struct tdoc *d, const char *s, int width, int attr, int outlet)
 {
-	struct wrapctx w = {d, attr, outlet};
+	struct width_lines l = {0};
 
-	tt_wrap(s, strlen(s), (size_t)width, wrap_line, &w);
+	width_wrap(&l, s, strlen(s), (size_t)(width > 0 ? width : 1), NULL);
+	for (size_t i = 0; i < l.n; i++)
+		doc_add(d, l.v[i], strlen(l.v[i]), attr, outlet);
+	width_lines_free(&l);
 }
 
-/* One outlet: "[N] Feed · 2h · unread", its title, its text, its link. */
+/* One outlet: "(N/M) Feed · 2h · unread", its title, its link, its text
+ * (from its HTML, links numbered [1], [2]... and listed under it). */
 static void
 doc_outlet(struct tui *t, struct tdoc *d, int i, int width)
 {
 	const struct record *r = &t->story.r[i + 1];
-	char age[32], head[512];
+	const struct textdoc *body =
+		(size_t)i < t->nbodies && t->bodies[i].text.len ? &t->bodies[i] : NULL;
+	char age[32];
+	struct sb b = {0};
 
-	snprintf(head, sizeof head, "[%d] %s \xc2\xb7 %s%s%s", i + 1,
-		 *tget(r, "feed_name") ? tget(r, "feed_name") : tget(r, "feed"),
-		 tdraw_age(tnum(r, "time"), t->now, age, sizeof age),
-		 tnum(r, "read") ? "" : " \xc2\xb7 unread",
-		 tnum(r, "starred") ? " \xc2\xb7 *" : "");
-	doc_wrap(d, head, width, TA_HEAD, i);
+	sb_printf(&b, "(%d/%d) %s \xc2\xb7 %s%s%s", i + 1, (int)t->story.n - 1,
+		  *tget(r, "feed_name") ? tget(r, "feed_name") : tget(r, "feed"),
+		  tdraw_age(tnum(r, "time"), t->now, age, sizeof age),
+		  tnum(r, "read") ? "" : " \xc2\xb7 unread",
+		  tnum(r, "starred") ? " \xc2\xb7 *" : "");
+	doc_wrap(d, b.data, width, TA_HEAD, i);
 	doc_wrap(d, tget(r, "title"), width, TA_TITLE, i);
-	if (*tget(r, "text")) {
-		doc_add(d, "", 0, TA_TEXT, i);
-		doc_wrap(d, tget(r, "text"), width, TA_TEXT, i);
-	}
 	if (*tget(r, "link")) {
-		char *l = NULL;
-		struct sb b = {0};
-
-		sb_printf(&b, "[%d] %s", i + 1, tget(r, "link"));
-		l = b.data;
+		b.len = 0;
+		sb_printf(&b, "\xe2\x86\x92 %s", tget(r, "link")); /* → */
+		doc_wrap(d, b.data, width, TA_LINK, i);
+	}
+	if (body || *tget(r, "text")) {
 		doc_add(d, "", 0, TA_TEXT, i);
-		doc_wrap(d, l, width, TA_LINK, i);
-		free(l);
+		doc_wrap(d, body ? body->text.data : tget(r, "text"), width, TA_TEXT, i);
+	}
+	if (body && body->nlinks) {
+		doc_add(d, "", 0, TA_TEXT, i);
+		for (size_t k = 0; k < body->nlinks; k++) {
+			b.len = 0;
+			sb_printf(&b, "[%zu] ", k + 1);
+			width_clean(&b, body->links[k], strlen(body->links[k]));
+			doc_wrap(d, b.data, width, TA_LINK, i);
+		}
 	}
 	doc_add(d, "", 0, TA_TEXT, i);
+	sb_free(&b);
 }
 
 void
@@ -418,7 +419,7 @@ draw_story_row(struct tui *t, const struct record *r, int y)
 		1, A_BOLD);
 	snprintf(right, sizeof right, " %3lld %6s", tnum(r, "outlets"),
 		 tdraw_age(tnum(r, "last_seen"), t->now, age, sizeof age));
-	rw = (int)tt_width(right, strlen(right));
+	rw = (int)width_str(right);
 	if (COLS < 3 + rw + 1)
 		rw = 0;
 	puts_at(y, 3, tget(r, "title"), COLS - 3 - rw - nw, unread ? A_BOLD : 0);
@@ -442,7 +443,7 @@ draw_feed_row(struct tui *t, const struct record *r, int y)
 
 	snprintf(right, sizeof right, " %5s %4lld/%-5lld %6s", status, tnum(r, "unread"),
 		 tnum(r, "items"), tdraw_age(tnum(r, "last_poll"), t->now, age, sizeof age));
-	rw = (int)tt_width(right, strlen(right));
+	rw = (int)width_str(right);
 	puts_at(y, 0, bad ? "!" : " ", 1, pair(t, CP_ERR) | A_BOLD);
 	puts_at(y, 2, *tget(r, "name") ? tget(r, "name") : tget(r, "feed"), COLS - 2 - rw,
 		tnum(r, "unread") ? A_BOLD : 0);
@@ -478,7 +479,7 @@ draw_search_row(struct tui *t, const struct record *r, int y)
 	snprintf(right, sizeof right, " %.60s %6s",
 		 *tget(r, "feed_name") ? tget(r, "feed_name") : tget(r, "feed"),
 		 tdraw_age(tnum(r, "time"), t->now, age, sizeof age));
-	rw = (int)tt_width(right, strlen(right));
+	rw = (int)width_str(right);
 	if (rw > COLS / 2)
 		rw = COLS / 2;
 	puts_at(y, 1, tget(r, "title"), COLS - 1 - rw, tnum(r, "read") ? 0 : A_BOLD);
@@ -635,18 +636,29 @@ draw_status(struct tui *t)
 		const char *label = t->prompt == TP_SEARCH ? "/" : "open link number: ";
 		int lw = puts_at(LINES - 2, 0, label, COLS, A_BOLD);
 		const char *in = t->input.data ? t->input.data : "";
-		size_t n = strlen(in), w = tt_width(in, n);
+		size_t n = strlen(in), w = width_of(in, n);
 
 		/* The end of a long input stays in sight. */
 		while (w > 0 && (int)w >= COLS - lw) {
-			unsigned cp;
-			size_t k = tt_next(in, n, &cp);
+			int cells;
+			size_t k = width_cluster(in, n, &cells);
 
-			w -= (size_t)tt_cpwidth(cp);
+			w -= (size_t)cells;
 			in += k, n -= k;
 		}
 		put(LINES - 2, lw, in, n, COLS - lw, 0);
 		return;
+	}
+	if (!*s && t->view == TV_STORY && t->story.n > 1) {
+		int f = tdraw_focused_outlet(t);
+
+		if (f >= 0 && f + 1 < (int)t->story.n) {
+			char buf[300];
+
+			snprintf(buf, sizeof buf, "o: %s", tget(&t->story.r[f + 1], "link"));
+			puts_at(LINES - 2, 0, buf, COLS, A_DIM);
+			return;
+		}
 	}
 	if (!*s && t->view == TV_FEEDS && t->feeds.cur < (int)t->feeds.resp.n) {
 		s = tget(&t->feeds.resp.r[t->feeds.cur], "error");

@@ -13,6 +13,7 @@
 #include <curses.h>
 #include <time.h>
 
+#include "textdoc.h"
 #include "util.h"
 #include "wire.h"
 
@@ -54,6 +55,10 @@ struct tui {
 	char *query;
 
 	struct response story; /* show ID: the story record, then its items */
+	/* Each item's HTML as text with its links (show --item, as they
+	 * arrive; an empty one falls back to the item's plain text). */
+	struct textdoc *bodies;
+	size_t nbodies;
 	long long story_id;
 	int story_loaded;
 	int sbs;          /* outlets side by side (else one after another) */
@@ -86,7 +91,8 @@ void tdraw_free_docs(struct tui *t);
 int tdraw_body_rows(void);
 /* Rows of one entry of a list view (search results take two). */
 int tdraw_row_height(enum tview v);
-/* The outlet at the top of the story view: the one o, r and s act on. */
+/* The outlet in focus in the story view (the leftmost side by side, the
+ * one at the top one after another): the one o and 1-9 open links of. */
 int tdraw_focused_outlet(struct tui *t);
 /* The scroll limit of the story view. */
 int tdraw_story_max_scroll(struct tui *t);
