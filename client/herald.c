@@ -22,6 +22,7 @@
 #include "herald/protocol.h"
 #include "render.h"
 #include "textdoc.h"
+#include "tui.h"
 #include "util.h"
 #include "width.h"
 #include "wire.h"
@@ -160,6 +161,10 @@ static const struct ccmd commands[] = {
 	 "(feeds.conf; 60 and 180 days by default), with the stories left empty.\n"
 	 "Starred items stay, and so do those the feed still lists. Prints what went\n"
 	 "(or, with --dry-run, what would) and the space freed.\n"},
+	{"tui", "", "the interactive reader: stories, every outlet side by side, feeds, search",
+	 o_none, 0, 0, P_NONE, VIEW_ACTION, SHAPE_ACTION,
+	 "Keys as in newsboat: j/k, Enter, q, r read, s star, o open, / search, n next\n"
+	 "unread, f feeds, R refresh, ? all the keys. See man herald, HERALD TUI.\n"},
 };
 
 struct cli {
@@ -1482,7 +1487,10 @@ main(int argc, char **argv)
 	if (cli.cmd == NULL)
 		return usage_error(NULL, "unknown command '%s'", argv[i]);
 	rc = parse_command(&cli, argc, argv, i + 1);
-	if (rc == EXIT_OK)
+	if (rc == EXIT_OK && strcmp(cli.cmd->name, "tui") == 0)
+		rc = cli.json ? usage_error(cli.cmd, "tui has no --json")
+			      : tui_main(&(struct tui_opts){cli.socket, cli.color});
+	else if (rc == EXIT_OK)
 		rc = run(&cli);
 	cli_free(&cli);
 	return rc;
