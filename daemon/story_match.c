@@ -158,6 +158,14 @@ similarity(struct story_index *idx, struct story *st, double qnorm)
 		core_missing = story_core_name_missing(idx, st, sv);
 	if (unseen > 0 && core_missing)
 		sim -= idx->p.conflict_guard;
+	/* One event's reports lie within hours of each other. */
+	int64_t dt = idx->qtime > st->last    ? idx->qtime - st->last
+		     : idx->qtime < st->first ? st->first - idx->qtime
+					      : 0;
+	if (dt > STORY_TIME_SLACK)
+		sim -= idx->p.time_guard * (double)(dt - STORY_TIME_SLACK) / STORY_TIME_SLACK;
+	if (!(st->langs & idx->qlang))
+		sim += idx->p.cross_bonus;
 	return sim;
 }
 

@@ -777,23 +777,24 @@ test_text_terms(void **state)
 
 	(void)state;
 	assert_non_null(tx);
-	assert_int_equal(story_text_analyze(tx, "The talks in Aleppo ended with 3 deals", NULL, t,
-					    &n, &sh, &has),
+	assert_int_equal(story_text_analyze(tx, "The talks in Aleppo ended with 3 deals", NULL,
+					    NULL, t, &n, &sh, &has),
 			 0);
 	assert_int_equal(n, 5); /* talk, aleppo, end, 3, deal: "the", "in", "with" dropped */
 	assert_int_equal(has, 0);
 	assert_int_equal(t[0].w, 2);
 	assert_int_equal(t[1].flags, STORY_TEXT_NAME);
 	assert_int_equal(t[3].flags, STORY_TEXT_NUM);
-	assert_int_equal(story_text_analyze(tx, "talking", "ALEPPO talk", u, &m, &sh, &has), 0);
+	assert_int_equal(story_text_analyze(tx, "talking", "ALEPPO talk", NULL, u, &m, &sh, &has),
+			 0);
 	assert_int_equal(m, 2);
 	assert_true(u[0].key == t[0].key); /* talks, talking, talk: one stem */
 	assert_int_equal(u[0].w, 3);
 	assert_true(u[1].key == t[1].key); /* case folded */
 	const char *wire = "one two three four five six seven eight nine ten eleven twelve";
-	assert_int_equal(story_text_analyze(tx, "a", wire, t, &n, &sh, &has), 0);
+	assert_int_equal(story_text_analyze(tx, "a", wire, NULL, t, &n, &sh, &has), 0);
 	assert_int_equal(has, 1);
-	assert_int_equal(story_text_analyze(tx, "b", wire, t, &n, &sh2, &has), 0);
+	assert_int_equal(story_text_analyze(tx, "b", wire, NULL, t, &n, &sh2, &has), 0);
 	assert_true(sh == sh2);
 	/* A title longer than one scan batch: its words in order all the same. */
 	char long_title[2048] = "", word[16];
@@ -801,9 +802,9 @@ test_text_terms(void **state)
 		snprintf(word, sizeof(word), "%sw%dq ", i % 2 ? "X" : "y", i);
 		strcat(long_title, word);
 	}
-	assert_int_equal(story_text_analyze(tx, long_title, NULL, t, &n, &sh, &has), 0);
+	assert_int_equal(story_text_analyze(tx, long_title, NULL, NULL, t, &n, &sh, &has), 0);
 	assert_int_equal(n, STORY_TEXT_TERMS);
-	assert_int_equal(story_text_analyze(tx, "yw0q Xw1q", NULL, u, &m, &sh, &has), 0);
+	assert_int_equal(story_text_analyze(tx, "yw0q Xw1q", NULL, NULL, u, &m, &sh, &has), 0);
 	assert_true(t[0].key == u[0].key && t[1].key == u[1].key);
 	assert_int_equal(has, 0);
 	story_text_free(tx);
