@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <utf8proc.h>
 
 #include "buf.h"
@@ -329,6 +330,10 @@ fold_main(int argc, char **argv, const struct config *cfg)
 	struct fold_out o = {0};
 	FILE *fp = NULL;
 
+#ifdef HERALD_LEXICON
+	if (access(HERALD_LEXICON, R_OK) == 0) /* the installed table, unless --lexicon says */
+		p.lexicon = HERALD_LEXICON;
+#endif
 	if (fold_args(argc, argv, &p, &path, &titles_only) < 0)
 		return 2;
 	idx = story_new(&p, err, sizeof(err));

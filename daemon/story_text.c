@@ -700,7 +700,8 @@ detect_count(const struct story_text *tx, const char *s, unsigned *seen, unsigne
 
 /* The item's language: the declared one, else what the text shows: its
  * script, and for Latin script which language's stop words it uses (at
- * least two, and more than English's); else SL_MAIN. One Turkish letter in
+ * least two, one word in eight, and twice English's: a lemmatised English
+ * text's "die" and "war" are no German); else SL_MAIN. One Turkish letter in
  * an English name decides nothing. */
 static enum story_lang
 item_lang(const struct story_text *tx, const char *title, const char *text, const char *code)
@@ -726,8 +727,8 @@ item_lang(const struct story_text *tx, const char *title, const char *text, cons
 	if (script[SCRIPT_HAN] > latin)
 		return SL_ZH;
 	for (size_t i = 0; i < sizeof(cand) / sizeof(cand[0]); i++)
-		if (stop[cand[i].bit] >= 2 && stop[cand[i].bit] > stop[0] &&
-		    stop[cand[i].bit] > best) {
+		if (stop[cand[i].bit] >= 2 && stop[cand[i].bit] * 8 >= seen &&
+		    stop[cand[i].bit] > 2 * stop[0] && stop[cand[i].bit] > best) {
 			best = stop[cand[i].bit];
 			l = cand[i].lang;
 		}
