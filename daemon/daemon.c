@@ -100,6 +100,8 @@ story_params_from(const struct config *cfg)
 	p.merge_threshold = cfg->fold_merge_threshold;
 	p.simhash_radius = cfg->fold_simhash_radius;
 	p.language = cfg->fold_language;
+	if (access(HERALD_LEXICON, R_OK) == 0) /* installed with the daemon (issue 26) */
+		p.lexicon = HERALD_LEXICON;
 	return p;
 }
 

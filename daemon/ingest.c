@@ -278,6 +278,7 @@ fold_one(struct ingest *in, const struct pending *p, struct ingest_counts *c, ch
 		.title = p->title,
 		.text = p->summary_text ? p->summary_text : p->content_text,
 		.link = p->link,
+		.lang = parse_meta(in->parse)->language, /* the feed's declared language */
 	};
 	struct story_result r;
 
