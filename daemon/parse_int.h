@@ -137,6 +137,9 @@ struct parse {
 	enum parse_ns alias_ns;
 	int broken;        /* expat gave up: stop feeding it */
 	int fatal;         /* a limit or the caller stopped us: no recovery */
+	struct parse_json *json; /* JSON Feed: the body is JSON (parse_json.h) */
+	int json_type;           /* the Content-Type says JSON */
+	int sniffed;             /* the first significant byte chose XML or JSON */
 	size_t skip_items; /* recovery: items already delivered */
 	size_t seen_items;
 	char err[256];
