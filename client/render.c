@@ -22,7 +22,7 @@
  * the keys in int_keys (story and item ids, counts, Unix times), booleans
  * those in bool_keys, "rank" a decimal; every other key (feed ids, names,
  * titles, tags, URLs, status, ...) is a string. */
-enum ftype { T_STR, T_INT, T_BOOL, T_NUM, T_OUTLET };
+enum ftype { T_STR, T_INT, T_BOOL, T_NUM, T_OUTLET, T_ENCLOSURE };
 
 /* Repeated keys that become arrays, per record kind. */
 struct listkey {
@@ -33,7 +33,7 @@ struct listkey {
 static const struct listkey listkeys[] = {
 	{"story", "outlet", "outlets", T_OUTLET}, {"story", "tag", "tags", T_STR},
 	{"story", "feed", "feeds", T_STR},        {"feed", "tag", "tags", T_STR},
-	{"item", "tag", "tags", T_STR},
+	{"item", "tag", "tags", T_STR},           {"item", "enclosure", "enclosures", T_ENCLOSURE},
 };
 
 static const char *const int_keys[] = {
@@ -137,6 +137,26 @@ json_outlet(struct sb *b, const struct field *f)
 	sb_putc(b, '}');
 }
 
+/* URL<TAB>TYPE<TAB>LENGTH<TAB>DURATION as an object; length and duration
+ * are numbers (issue 25). */
+static void
+json_enclosure(struct sb *b, const struct field *f)
+{
+	static const char *const names[] = {"url", "type", "length", "duration"};
+
+	sb_putc(b, '{');
+	for (size_t i = 0; i < 4; i++) {
+		const char *v = part(f, i);
+
+		sb_printf(b, "%s\"%s\":", i ? "," : "", names[i]);
+		if (i >= 2 && is_int(v))
+			sb_puts(b, v);
+		else
+			json_string(b, v, strlen(v));
+	}
+	sb_putc(b, '}');
+}
+
 static const struct listkey *
 find_listkey(const char *kind, const char *key)
 {
@@ -209,6 +229,8 @@ json_record_open(struct sb *b, const struct record *r)
 			sb_puts(b, n++ ? "," : "");
 			if (lk->type == T_OUTLET)
 				json_outlet(b, &r->f[i]);
+			else if (lk->type == T_ENCLOSURE)
+				json_enclosure(b, &r->f[i]);
 			else
 				json_value(b, &r->f[i], lk->type);
 		}
@@ -514,6 +536,24 @@ render_show_item(const struct record *r, const struct render_opts *o, FILE *fp)
 		col(o, C_RESET));
 	if (*link)
 		fprintf(fp, "%s%s%s\n", col(o, C_CYAN), link, col(o, C_RESET));
+	for (size_t i = 0; i < r->n; i++) { /* enclosures: url (type, size, duration) */
+		const struct field *f = &r->f[i];
+		long long len, dur;
+
+		if (strcmp(f->key, "enclosure") != 0)
+			continue;
+		len = strtoll(part(f, 2), NULL, 10), dur = strtoll(part(f, 3), NULL, 10);
+		fprintf(fp, "%senclosure: %s%s", col(o, C_DIM), part(f, 0),
+			*part(f, 1) ? " (" : "");
+		fprintf(fp, "%s", part(f, 1));
+		if (len > 0)
+			fprintf(fp, ", %.1f MB", (double)len / 1e6);
+		if (dur > 0)
+			fprintf(fp, ", %lld:%02lld:%02lld", dur / 3600, dur / 60 % 60, dur % 60);
+		fprintf(fp, "%s%s\n", *part(f, 1) ? ")" : "", col(o, C_RESET));
+	}
+	if (*str(r, "image"))
+		fprintf(fp, "%simage: %s%s\n", col(o, C_DIM), str(r, "image"), col(o, C_RESET));
 	if (*text) {
 		putc('\n', fp);
 		put_indented(fp, text, "  ");

@@ -75,6 +75,7 @@ enum parse_field {
 	F_KEYWORDS, /* itunes:keywords, comma-separated categories */
 	F_TAGS,     /* <tags>: comma-separated categories (a made-up element
 		     * some feeds use; feedparser reads it the same way) */
+	F_DURATION, /* itunes:duration of an item, as written */
 };
 
 struct parse_frame {
