@@ -25,7 +25,7 @@
  * the keys in int_keys (story and item ids, counts, Unix times), booleans
  * those in bool_keys, "rank" a decimal; every other key (feed ids, names,
  * titles, tags, URLs, status, ...) is a string. */
-enum ftype { T_STR, T_INT, T_BOOL, T_NUM, T_OUTLET };
+enum ftype { T_STR, T_INT, T_BOOL, T_NUM, T_OUTLET, T_ENCLOSURE };
 
 /* Repeated keys that become arrays, per record kind. */
 struct listkey {
@@ -36,7 +36,7 @@ struct listkey {
 static const struct listkey listkeys[] = {
 	{"story", "outlet", "outlets", T_OUTLET}, {"story", "tag", "tags", T_STR},
 	{"story", "feed", "feeds", T_STR},        {"feed", "tag", "tags", T_STR},
-	{"item", "tag", "tags", T_STR},
+	{"item", "tag", "tags", T_STR},           {"item", "enclosure", "enclosures", T_ENCLOSURE},
 };
 
 static const char *const int_keys[] = {
@@ -140,6 +140,26 @@ json_outlet(struct sb *b, const struct field *f)
 	sb_putc(b, '}');
 }
 
+/* URL<TAB>TYPE<TAB>LENGTH<TAB>DURATION as an object; length and duration
+ * are numbers (issue 25). */
+static void
+json_enclosure(struct sb *b, const struct field *f)
+{
+	static const char *const names[] = {"url", "type", "length", "duration"};
+
+	sb_putc(b, '{');
+	for (size_t i = 0; i < 4; i++) {
+		const char *v = part(f, i);
+
+		sb_printf(b, "%s\"%s\":", i ? "," : "", names[i]);
+		if (i >= 2 && is_int(v))
+			sb_puts(b, v);
+		else
+			json_string(b, v, strlen(v));
+	}
+	sb_putc(b, '}');
+}
+
 static const struct listkey *
 find_listkey(const char *kind, const char *key)
 {
@@ -212,6 +232,8 @@ json_record_open(struct sb *b, const struct record *r)
 			sb_puts(b, n++ ? "," : "");
 			if (lk->type == T_OUTLET)
 				json_outlet(b, &r->f[i]);
+			else if (lk->type == T_ENCLOSURE)
+				json_enclosure(b, &r->f[i]);
 			else
 				json_value(b, &r->f[i], lk->type);
 		}
@@ -659,6 +681,45 @@ put_wrapped(FILE *fp, const char *text, const char *indent, const struct render_
 	width_lines_free(&l);
 }
 
+/* An item's enclosures, url (type, size, duration), and its image (issue
+ * 25): one line each, cleaned of controls. */
+static void
+put_enclosures(FILE *fp, const struct record *r, const struct render_opts *o)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const struct field *f = &r->f[i];
+		long long len, dur;
+		struct sb b = {0};
+
+		if (strcmp(f->key, "enclosure") != 0)
+			continue;
+		len = strtoll(part(f, 2), NULL, 10);
+		dur = strtoll(part(f, 3), NULL, 10);
+		sb_printf(&b, "%senclosure: ", col(o, C_DIM));
+		put_clean(&b, part(f, 0));
+		if (*part(f, 1)) {
+			sb_puts(&b, " (");
+			put_clean(&b, part(f, 1));
+		}
+		if (len > 0)
+			sb_printf(&b, ", %.1f MB", (double)len / 1e6);
+		if (dur > 0)
+			sb_printf(&b, ", %lld:%02lld:%02lld", dur / 3600, dur / 60 % 60, dur % 60);
+		sb_printf(&b, "%s%s\n", *part(f, 1) ? ")" : "", col(o, C_RESET));
+		fwrite(b.data, 1, b.len, fp);
+		sb_free(&b);
+	}
+	if (*str(r, "image")) {
+		struct sb b = {0};
+
+		sb_printf(&b, "%simage: ", col(o, C_DIM));
+		put_clean(&b, str(r, "image"));
+		sb_printf(&b, "%s\n", col(o, C_RESET));
+		fwrite(b.data, 1, b.len, fp);
+		sb_free(&b);
+	}
+}
+
 void
 render_item_body(const struct record *item, struct textdoc *doc)
 {
@@ -740,6 +801,7 @@ render_show_item(const struct record *r, const struct record *full, const char *
 		fwrite(b.data, 1, b.len, fp);
 	}
 	sb_free(&b);
+	put_enclosures(fp, full ? full : r, o);
 	render_item_body(full ? full : r, &doc);
 	if (doc.text.len) {
 		putc('\n', fp);

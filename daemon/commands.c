@@ -132,8 +132,30 @@ put_story(struct control_conn *c, const struct store_story *s)
 	control_conn_end_record(c);
 }
 
+/* An item's image and enclosures (issue 25), for show: "image", then one
+ * "enclosure: URL<TAB>TYPE<TAB>LENGTH<TAB>DURATION" each. Nothing when the
+ * item has none or they cannot be read (the rest of the record stands). */
 static void
-put_item(struct control_conn *c, const struct store_item_row *it, int full)
+put_enclosures(struct control_conn *c, struct store *st, int64_t item_id)
+{
+	struct store_enclosure_list l;
+	char err[ERRLEN], len[24], dur[24];
+
+	if (st == NULL || store_item_enclosures(st, item_id, &l, err, sizeof err) < 0)
+		return;
+	if (*l.image)
+		control_conn_field(c, "image", l.image);
+	for (size_t i = 0; i < l.n; i++) {
+		snprintf(len, sizeof len, "%lld", (long long)l.v[i].length);
+		snprintf(dur, sizeof dur, "%lld", (long long)l.v[i].duration);
+		const char *v[4] = {l.v[i].url, l.v[i].type, len, dur};
+		control_conn_field_tuple(c, "enclosure", v, 4);
+	}
+	store_enclosure_list_free(&l);
+}
+
+static void
+put_item_full(struct control_conn *c, const struct store_item_row *it, int full, struct store *st)
 {
 	control_conn_field_int(c, "item", it->id);
 	control_conn_field_int(c, "story", it->story_id);
@@ -155,11 +177,19 @@ put_item(struct control_conn *c, const struct store_item_row *it, int full)
 	} else {
 		control_conn_field(c, "summary", it->summary_text);
 	}
+	put_enclosures(c, st, it->id);
 	control_conn_end_record(c);
 }
 
 static void
-put_outlet_item(struct control_conn *c, const struct store_outlet *o, int64_t story)
+put_item(struct control_conn *c, const struct store_item_row *it, int full)
+{
+	put_item_full(c, it, full, NULL);
+}
+
+static void
+put_outlet_item(struct control_conn *c, const struct store_outlet *o, int64_t story,
+		struct store *st)
 {
 	control_conn_field_int(c, "item", o->item_id);
 	control_conn_field_int(c, "story", story);
@@ -174,6 +204,7 @@ put_outlet_item(struct control_conn *c, const struct store_outlet *o, int64_t st
 	control_conn_field_int(c, "starred", o->starred);
 	if (o->text && *o->text)
 		control_conn_field(c, "text", o->text);
+	put_enclosures(c, st, o->item_id);
 	control_conn_end_record(c);
 }
 
@@ -269,7 +300,7 @@ cmd_show(void *ctx, struct control_conn *c, const struct control_args *a)
 			store_failed(c, rc, err, what);
 			return 0;
 		}
-		put_item(c, &l.v[0], 1);
+		put_item_full(c, &l.v[0], 1, st);
 		store_item_list_free(&l);
 	} else {
 		struct store_story_list l = {0};
@@ -281,7 +312,7 @@ cmd_show(void *ctx, struct control_conn *c, const struct control_args *a)
 		}
 		put_story(c, &l.v[0]);
 		for (size_t i = 0; i < l.v[0].noutlet_rows && control_conn_alive(c); i++)
-			put_outlet_item(c, &l.v[0].outlets[i], l.v[0].id);
+			put_outlet_item(c, &l.v[0].outlets[i], l.v[0].id, st);
 		store_story_list_free(&l);
 	}
 	control_conn_ok(c);

@@ -906,6 +906,7 @@ content_hash(const struct store_item *it)
 	h = fnv_str(h, it->summary_text);
 	h = fnv_str(h, it->content_html);
 	h = fnv_str(h, it->content_text);
+	h = store_enclosures_hash(h, it);
 	memcpy(&v, &h, sizeof v);
 	return v;
 }
@@ -967,6 +968,9 @@ item_insert(struct store *st, const struct store_item *it, const char *key, int6
 	res->status = STORE_ITEM_NEW;
 	res->item_id = sqlite3_last_insert_rowid(st->db);
 	res->story_id = 0;
+	if ((it->nenclosures || (it->image && *it->image)) &&
+	    store_enclosures_put(st, res->item_id, it, 1, err, errlen) < 0)
+		return -1;
 	res->time = item_time(it, fetched);
 	/* Rowids only grow within a transaction: every id from the first
 	 * new one on is a new item. Outside one, index it now. */
@@ -991,7 +995,8 @@ item_update(struct store *st, const struct store_item *it, int64_t hash,
 	bind_content(s, 2, it);
 	sqlite3_bind_int64(s, 11, hash);
 	sqlite3_bind_int64(s, 12, it->published);
-	if (store_exec_stmt(st, s, err, errlen, "update item") < 0)
+	if (store_exec_stmt(st, s, err, errlen, "update item") < 0 ||
+	    store_enclosures_put(st, res->item_id, it, 0, err, errlen) < 0)
 		return -1;
 	res->status = STORE_ITEM_CHANGED;
 	/* The title may be the story's. */

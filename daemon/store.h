@@ -55,7 +55,7 @@ struct config_feed;
 	(-3) /* store_search: the query is malformed or                                            \
 	      * has no words; err says why, alone */
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store;
 
@@ -224,6 +224,18 @@ struct store_item {
 	int64_t date;
 	const char *summary_html, *summary_text, *content_html, *content_text;
 	int64_t fetched; /* fetch time: first_seen of a new item */
+	/* Podcast and media attachments (issue 25): part of the content hash
+	 * when there are any; replaced whole when the item changes. */
+	const struct store_enclosure *enclosures;
+	size_t nenclosures;
+	const char *image; /* the item's own picture (itunes:image, JSON Feed image) */
+};
+
+/* An enclosure: RSS <enclosure>, Atom rel="enclosure", media:content, a JSON
+ * Feed attachment. length in bytes and duration in seconds, 0 = unknown. */
+struct store_enclosure {
+	const char *url, *type;
+	int64_t length, duration;
 };
 
 /* The item's identity within its feed: the guid, else the link, else "h:"
@@ -378,6 +390,18 @@ int store_items(struct store *st, const struct store_filter *f, struct store_ite
 int store_item_get(struct store *st, int64_t id, struct store_item_list *out, char *err,
 		   size_t errlen);
 void store_item_list_free(struct store_item_list *l);
+
+/* An item's enclosures in document order and its image ("" when none);
+ * every string is malloc'd and freed by store_enclosure_list_free. An item
+ * without any gives n = 0 (no error, even for an id that does not exist). */
+struct store_enclosure_list {
+	struct store_enclosure *v;
+	size_t n;
+	char *image;
+};
+int store_item_enclosures(struct store *st, int64_t item_id, struct store_enclosure_list *out,
+			  char *err, size_t errlen);
+void store_enclosure_list_free(struct store_enclosure_list *l);
 
 /* Full-text search. The query is the user's words: each bare word is
  * quoted (so punctuation never breaks the syntax), "a phrase" stays a
