@@ -24,10 +24,13 @@
 struct http {
 	uv_loop_t *loop;
 	struct MHD_Daemon *d;
-	uv_poll_t poll;
+	uv_poll_t poll;   /* MHD's epoll descriptor */
+	uv_poll_t listen; /* the listening socket: we accept, MHD serves */
 	uv_timer_t timer;
-	int fd; /* the listening socket (MHD closes it at stop) */
-	int handles; /* poll and timer initialised */
+	int fd;      /* the listening socket */
+	int handles; /* initialised, to be closed */
+	unsigned max_connections;
+	unsigned long refused;
 	http_handler handler;
 	void *ctx;
 	size_t max_body;
@@ -410,6 +413,60 @@ http_respond_take(struct http_req *r, unsigned status, const char *ctype, char *
 	answer(r, status, ctype, resp, headers);
 }
 
+/* ---- accepting ---- */
+
+/* Over the cap a client is told so (503) and closed, at once: left in the
+ * kernel's backlog it would wait for seconds of SYN retries. */
+static void
+refuse(struct http *h, int fd)
+{
+	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
+				   "Content-Type: text/plain\r\nRetry-After: 1\r\n"
+				   "Connection: close\r\nContent-Length: 32\r\n\r\n"
+				   "too many connections, try again\n";
+	ssize_t n = send(fd, busy, sizeof busy - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	(void)n; /* best effort: the close says the rest */
+	close(fd);
+	if (h->refused++ % 1000 == 0)
+		log_warn("http: %u connections open: refusing more (%lu so far)",
+			 h->max_connections, h->refused);
+}
+
+static void
+on_listen(uv_poll_t *p, int status, int events)
+{
+	struct http *h = p->data;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd;
+
+	(void)status;
+	(void)events;
+	/* A bounded batch per loop turn: a flood cannot hold the loop. */
+	for (int i = 0; i < 256; i++) {
+		const union MHD_DaemonInfo *di;
+
+		len = sizeof ss;
+		fd = accept4(h->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("http: accept: %s", strerror(errno));
+			break;
+		}
+		di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+		if (di && di->num_connections >= h->max_connections) {
+			refuse(h, fd);
+			continue;
+		}
+		/* MHD owns fd from here, and closes it on failure. */
+		if (MHD_add_connection(h->d, fd, (struct sockaddr *)&ss, len) != MHD_YES)
+			log_warn("http: cannot take a connection: %s", strerror(errno));
+	}
+	run(h);
+}
+
 /* ---- the server ---- */
 
 static void
@@ -465,7 +522,7 @@ listen_socket(struct http *h, const struct config_listen *l, char *err, size_t e
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (l->family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-	if (bind(fd, &a.sa, alen) < 0 || listen(fd, 128) < 0) {
+	if (bind(fd, &a.sa, alen) < 0 || listen(fd, 511) < 0) {
 		snprintf(err, errlen, "http_listen: cannot listen on %s: %s", h->address,
 			 strerror(errno));
 		close(fd);
@@ -507,30 +564,39 @@ http_start(uv_loop_t *loop, const struct http_options *o, http_handler handler, 
 	snprintf(h->address, sizeof h->address, "%s", o->listen);
 	if ((h->fd = listen_socket(h, &l, err, errlen)) < 0)
 		goto fail;
+	h->max_connections = o->max_connections ? o->max_connections : 256;
 	h->d = MHD_start_daemon(
-		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-		on_request, h, MHD_OPTION_LISTEN_SOCKET, h->fd, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned)(o->max_connections ? o->max_connections : 256),
+		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_NO_LISTEN_SOCKET |
+			MHD_USE_ERROR_LOG,
+		0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+		MHD_OPTION_CONNECTION_LIMIT, h->max_connections + 1,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(o->timeout ? o->timeout : 30),
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		(size_t)(o->max_header ? o->max_header : 16384), MHD_OPTION_NOTIFY_COMPLETED,
-		on_completed, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h, MHD_OPTION_END);
+		on_completed, h, MHD_OPTION_END);
 	if (h->d == NULL) {
 		snprintf(err, errlen, "http_listen: cannot start the HTTP server on %s",
 			 h->address);
 		close(h->fd);
 		goto fail;
 	}
+	h->poll.data = h->listen.data = h->timer.data = h;
 	di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
-	if (di == NULL || uv_poll_init(loop, &h->poll, di->epoll_fd) < 0 ||
-	    uv_timer_init(loop, &h->timer) < 0) {
-		snprintf(err, errlen, "http_listen: cannot watch the HTTP server's descriptor");
+	if (di == NULL || uv_timer_init(loop, &h->timer) < 0) {
+		snprintf(err, errlen, "http_listen: cannot watch the HTTP server's descriptors");
 		MHD_stop_daemon(h->d);
+		close(h->fd);
 		goto fail;
 	}
-	h->handles = 1;
-	h->poll.data = h->timer.data = h;
+	if (uv_poll_init(loop, &h->poll, di->epoll_fd) < 0 ||
+	    uv_poll_init(loop, &h->listen, h->fd) < 0) {
+		/* Rare (a bad descriptor); the closes free h. */
+		snprintf(err, errlen, "http_listen: cannot watch the HTTP server's descriptors");
+		http_stop(h);
+		return -1;
+	}
 	uv_poll_start(&h->poll, UV_READABLE, on_poll);
+	uv_poll_start(&h->listen, UV_READABLE, on_listen);
 	arm(h);
 	*out = h;
 	return 0;
@@ -561,11 +627,20 @@ http_stop(struct http *h)
 {
 	if (h == NULL)
 		return;
-	/* The poll first: MHD_stop_daemon closes the descriptor it watches. */
-	h->handles = 2;
-	uv_close((uv_handle_t *)&h->poll, on_closed);
+	/* The polls first: their descriptors close below. A poll whose
+	 * init failed was never the loop's (http_start). */
+	h->handles = 1;
 	uv_close((uv_handle_t *)&h->timer, on_closed);
-	MHD_stop_daemon(h->d); /* closes the connections and the socket */
+	if (h->poll.loop == h->loop) {
+		h->handles++;
+		uv_close((uv_handle_t *)&h->poll, on_closed);
+	}
+	if (h->listen.loop == h->loop) {
+		h->handles++;
+		uv_close((uv_handle_t *)&h->listen, on_closed);
+	}
+	MHD_stop_daemon(h->d); /* closes the connections */
+	close(h->fd);
 	if (h->unlink_path[0])
 		unlink(h->unlink_path);
 }
