@@ -100,5 +100,9 @@ struct api_stream {
  * "user/-/label/TAG", "user/-/label/story/ID"; "user/ID/..." too). 0, or
  * -1 for anything else. */
 int api_parse_stream(const char *s, struct api_stream *out);
+/* A continuation as stream/contents gives it: "TIME_ID" (the last item
+ * given: *a time, *b its id > 0), or folded "fOFFSET" (*a the stories
+ * already given). 0, or -1. */
+int api_parse_continuation(const char *c, int folded, int64_t *a, int64_t *b);
 
 #endif

@@ -134,25 +134,17 @@ parse_int(const char *v, int64_t min, int64_t max, int64_t *out)
 static int
 parse_continuation(const char *c, struct page *p)
 {
-	char *end;
+	int64_t a, b;
 
-	if (p->folded) {
-		unsigned long off;
-
-		if (c[0] != 'f')
-			return -1;
-		off = strtoul(c + 1, &end, 10);
-		if (*end || c[1] == 0 || off > 10000000)
-			return -1;
-		p->offset = (unsigned)off;
-		return 0;
-	}
-	p->q.after_time = strtoll(c, &end, 10);
-	if (end == c || *end != '_')
+	if (api_parse_continuation(c, p->folded, &a, &b) < 0)
 		return -1;
-	c = end + 1;
-	p->q.after_id = strtoll(c, &end, 10);
-	return *end || end == c || p->q.after_id <= 0 ? -1 : 0;
+	if (p->folded) {
+		p->offset = (unsigned)a;
+	} else {
+		p->q.after_time = a;
+		p->q.after_id = b;
+	}
+	return 0;
 }
 
 static int
