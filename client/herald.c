@@ -30,7 +30,7 @@
 enum { EXIT_OK = 0, EXIT_DAEMON = 1, EXIT_USAGE = 2, EXIT_DOWN = 3 };
 
 enum argkind { A_FLAG, A_UINT, A_LIMIT, A_TIME, A_STR, A_DURATION, A_ID };
-enum poskind { P_NONE, P_ID, P_STR, P_URL, P_FILE, P_QUERY };
+enum poskind { P_NONE, P_ID, P_STR, P_URL, P_FILE, P_QUERY, P_PASSWD };
 
 /* Client-side error codes of --json errors, beside the daemon's
  * (herald/protocol.h): docs/protocol.md, "The client's JSON". */
@@ -97,6 +97,12 @@ static const struct copt o_remove[] = {{"purge-starred", A_FLAG, "delete its sta
 				       {NULL, 0, NULL}};
 static const struct copt o_purge[] = {{"dry-run", A_FLAG, "change nothing: say what would go"},
 				      {NULL, 0, NULL}};
+static const struct copt o_passwd[] = {
+	{"remove", A_FLAG, "remove the account and end its sessions"},
+	{"list", A_FLAG, "list the accounts"},
+	{"folded", A_STR, "yes|no: the reading list shows one entry per story"},
+	{"mark-story", A_STR, "yes|no: marking an item read marks its story read"},
+	{NULL, 0, NULL}};
 static const struct copt o_none[] = {{NULL, 0, NULL}};
 
 static const struct ccmd commands[] = {
@@ -155,6 +161,12 @@ static const struct ccmd commands[] = {
 	 P_NONE, VIEW_VERSION, SHAPE_OBJECT, NULL},
 	{HERALD_CMD_DIGESTED, "ID...", "mark stories as sent in a digest (herald-digest)", o_none,
 	 1, -1, P_ID, VIEW_ACTION, SHAPE_ACTION, NULL},
+	{HERALD_CMD_PASSWD, "USER | --remove USER | --list | [--folded yes|no] [--mark-story yes|no] USER",
+	 "set the password of a Reader API account (docs/api.md)", o_passwd, 0, 1, P_PASSWD,
+	 VIEW_ACTION, SHAPE_ACTION,
+	 "Reads the password, one line, from standard input (8 to 1024 bytes), creates\n"
+	 "the account if needed and ends its sessions: apps log in again. Apps such as\n"
+	 "NetNewsWire, ReadYou or FeedMe reach herald through http_listen in feeds.conf.\n"},
 	{HERALD_CMD_PURGE, "[--dry-run]", "remove old items now, as the daemon does once a day",
 	 o_purge, 0, 0, P_NONE, VIEW_PURGE, SHAPE_OBJECT,
 	 "Read items older than keep_read and unread ones older than keep_unread go\n"
@@ -572,6 +584,40 @@ check_positionals(struct cli *cli, char **pos, int npos, int seen_all)
 	return EXIT_OK;
 }
 
+/* passwd: with no option, the account name and the password, read as one
+ * line from standard input (never from the command line, where ps shows
+ * it). */
+static int
+passwd_words(struct cli *cli, char **pos, int npos)
+{
+	const struct ccmd *c = cli->cmd;
+	char line[HERALD_MAX_LINE / 2];
+	size_t n;
+
+	if (cli->wargc > 1) { /* options: --list, --remove, --folded... */
+		if (npos > 1 || (npos == 1 && push(cli, pos[0]) < 0))
+			return usage_error(c, "too many arguments");
+		return EXIT_OK;
+	}
+	if (npos != 1)
+		return usage_error(c, "which account? give USER");
+	if (isatty(STDIN_FILENO))
+		fprintf(stderr, "password for %s: ", pos[0]);
+	if (fgets(line, sizeof line, stdin) == NULL) {
+		fprintf(stderr, "herald: passwd: no password on standard input\n");
+		return EXIT_USAGE;
+	}
+	n = strcspn(line, "\r\n");
+	if (line[n] == 0 && !feof(stdin)) {
+		fprintf(stderr, "herald: passwd: the password is too long\n");
+		return EXIT_USAGE;
+	}
+	line[n] = 0;
+	if (push(cli, pos[0]) < 0 || push(cli, keep(cli, xstrndup(line, n))) < 0)
+		return usage_error(c, "too many arguments");
+	return EXIT_OK;
+}
+
 /* Turns the command's arguments into the request words (options first,
  * then positionals), checking everything the daemon would reject. */
 static int
@@ -667,6 +713,8 @@ parse_command(struct cli *cli, int argc, char **argv, int first)
 			cli->ids[cli->nids++] = pos[i];
 		return EXIT_OK;
 	}
+	if (c->pos == P_PASSWD)
+		return passwd_words(cli, pos, npos);
 	for (int i = 0; i < npos; i++)
 		if (push(cli, pos[i]) < 0)
 			return usage_error(c, "too many arguments");

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api.h"
 #include "confedit.h"
 #include "config.h"
 #include "control.h"
@@ -1028,6 +1029,86 @@ cmd_purge(void *ctx, struct control_conn *c, const struct control_args *a)
 	return 0;
 }
 
+/* ---- passwd: the Reader API's accounts (daemon/api.c) ---- */
+
+static void
+passwd_done(void *arg, int rc, const char *msg)
+{
+	if (rc < 0)
+		control_conn_err(arg, HERALD_E_INTERNAL, "%s", msg);
+	else
+		control_conn_ok(arg);
+}
+
+static int
+put_account(void *arg, const char *name, int folded, int mark_story, size_t sessions)
+{
+	struct control_conn *c = arg;
+
+	control_conn_field(c, "account", name);
+	control_conn_field_int(c, "folded", folded);
+	control_conn_field_int(c, "mark_story", mark_story);
+	control_conn_field_int(c, "sessions", (int64_t)sessions);
+	return control_conn_end_record(c) < 0 ? 1 : 0;
+}
+
+/* "yes"/"no" of an option: 1, 0, -1 when absent; -2 when bad. */
+static int
+yes_no(const struct control_args *a, const char *name)
+{
+	const char *v = control_args_get(a, name);
+
+	if (v == NULL)
+		return -1;
+	return strcmp(v, "yes") == 0 ? 1 : strcmp(v, "no") == 0 ? 0 : -2;
+}
+
+static int
+cmd_passwd(void *ctx, struct control_conn *c, const struct control_args *a)
+{
+	struct api *api = ((struct commands *)ctx)->env->api;
+	int folded = yes_no(a, "folded"), mark = yes_no(a, "mark-story");
+	char err[ERRLEN] = "";
+	int rc;
+
+	if (api == NULL) {
+		control_conn_err(c, HERALD_E_INTERNAL, "the Reader API is not running");
+		return 0;
+	}
+	if (control_args_get(a, "list")) {
+		if (a->npos)
+			control_conn_err(c, HERALD_E_USAGE, "%s", a->cmd->usage);
+		else if (api_accounts(api, put_account, c) == 0)
+			control_conn_ok(c);
+		else
+			control_conn_err(c, HERALD_E_INTERNAL, "cannot list the accounts");
+		return 0;
+	}
+	if (folded == -2 || mark == -2) {
+		control_conn_err(c, HERALD_E_BADARG, "--folded and --mark-story take yes or no");
+		return 0;
+	}
+	if (a->npos == 1 && (control_args_get(a, "remove") || folded >= 0 || mark >= 0)) {
+		rc = control_args_get(a, "remove")
+			     ? api_account_remove(api, a->pos[0], err, sizeof err)
+			     : api_account_options(api, a->pos[0], folded, mark, err, sizeof err);
+		if (rc == STORE_ENOTFOUND)
+			control_conn_err(c, HERALD_E_NOTFOUND, "%s", err);
+		else if (rc < 0)
+			control_conn_err(c, HERALD_E_INTERNAL, "%s", err);
+		else
+			control_conn_ok(c);
+		return 0;
+	}
+	if (a->npos != 2 || control_args_get(a, "remove") || folded >= 0 || mark >= 0) {
+		control_conn_err(c, HERALD_E_USAGE, "%s", a->cmd->usage);
+		return 0;
+	}
+	if (api_passwd(api, a->pos[0], a->pos[1], passwd_done, c, err, sizeof err) < 0)
+		control_conn_err(c, HERALD_E_BADARG, "%s", err);
+	return 0;
+}
+
 /* ---- the table ---- */
 
 #define FILTER_OPTS "all starred undigested feed= tag= since= before= limit= offset="
@@ -1064,6 +1145,10 @@ static const struct control_command commands[] = {
 	{HERALD_CMD_DIGESTED, cmd_digested, NULL, 1, -1, "digested ID...", 0},
 	/* The handler only queues the run (on the writer's worker). */
 	{HERALD_CMD_PURGE, cmd_purge, "dry-run", 0, 0, "purge [--dry-run]", CONTROL_CMD_ALWAYS},
+	{HERALD_CMD_PASSWD, cmd_passwd, "remove list folded= mark-story=", 0, 2,
+	 "passwd USER PASSWORD | passwd --remove USER | passwd --list | "
+	 "passwd [--folded yes|no] [--mark-story yes|no] USER",
+	 0},
 };
 
 int

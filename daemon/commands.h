@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+struct api;
 struct commands;
 struct config;
 struct poller;
@@ -23,6 +24,7 @@ struct commands_env {
 	struct writer *writer;       /* the store, while the worker does not hold it */
 	struct poller *poller;       /* refresh */
 	struct retention *retention; /* purge */
+	struct api *api;             /* passwd: the Reader API's accounts, or NULL */
 	const struct config *cfg;    /* the running configuration (a reload
 				      * replaces its contents, not the pointer) */
 	const char *config_path;

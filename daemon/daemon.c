@@ -22,6 +22,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "api.h"
 #include "commands.h"
 #include "confedit.h"
 #include "config.h"
@@ -46,6 +47,7 @@ struct herald {
 	struct retention *retention;
 	struct commands *commands;
 	struct commands_env env; /* borrowed by commands */
+	struct api *api;         /* the Reader API (accounts; HTTP with http_listen) */
 	uv_signal_t sigs[3];     /* SIGHUP, SIGTERM, SIGINT */
 	int nsigs;               /* initialised, to be closed */
 	uv_timer_t watchdog;
@@ -403,6 +405,7 @@ on_busy(void *user, int on)
 	struct herald *h = user;
 
 	commands_hold(h->commands, on);
+	api_hold(h->api, on);
 }
 
 static void
@@ -540,6 +543,9 @@ herald_stop(struct herald *h)
 	retention_stop(h->retention);
 	commands_stop(h->commands);
 	h->commands = NULL;
+	api_stop(h->api);
+	h->api = NULL;
+	h->env.api = NULL;
 	for (int i = 0; i < h->nsigs; i++)
 		uv_close((uv_handle_t *)&h->sigs[i], NULL);
 	h->nsigs = 0;
@@ -709,6 +715,21 @@ start_fetch(struct herald *h, char *err, size_t errlen)
 	return h->fetch ? 0 : -1;
 }
 
+/* The Reader API (docs/api.md): its accounts always (herald passwd), its
+ * HTTP server when http_listen is set (a reload does not move it). */
+static int
+start_api(struct herald *h, char *err, size_t errlen)
+{
+	struct api_env ae = {.writer = h->writer, .cfg = &h->cfg, .config_path = h->config_path};
+
+	if (h->opt.once)
+		return 0;
+	if (api_new(&h->loop, &ae, &h->api, err, errlen) < 0)
+		return -1;
+	h->env.api = h->api;
+	return h->cfg.http_listen ? api_listen(h->api, h->cfg.http_listen, err, errlen) : 0;
+}
+
 /* The writer (the database) and the poller (the feeds). */
 static int
 start_core(struct herald *h, char *err, size_t errlen)
@@ -731,7 +752,9 @@ start_core(struct herald *h, char *err, size_t errlen)
 	h->env.writer = h->writer;
 	h->env.poller = h->poller;
 	h->env.retention = h->retention;
-	return sync_feeds(h, writer_store(h->writer), &h->cfg, 0, err, errlen);
+	if (sync_feeds(h, writer_store(h->writer), &h->cfg, 0, err, errlen) < 0)
+		return -1;
+	return start_api(h, err, errlen);
 }
 
 /* Everything up to the loop: 0, or -1 with the reason in err. */

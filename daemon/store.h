@@ -55,7 +55,7 @@ struct config_feed;
 	(-3) /* store_search: the query is malformed or                                            \
 	      * has no words; err says why, alone */
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 struct store;
 

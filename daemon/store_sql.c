@@ -23,6 +23,7 @@
  *   indexes without temporary b-trees: refreshing a story on every new item
  *   must stay a few microseconds. */
 #include "store.h"
+#include "store_api.h"
 #include "store_int.h"
 
 /* Migration N (0-based) takes user_version N to N + 1. Append only. */
@@ -168,6 +169,9 @@ const char *const store_migrations[] = {
 	"CREATE TRIGGER items_enclosures_ad AFTER DELETE ON items BEGIN"
 	" DELETE FROM enclosures WHERE item = old.id;"
 	"END;",
+	/* 6: the Google Reader API's accounts and tokens (issue 24): in
+	 * store_api.c, beside its queries. */
+	store_api_migration_sql,
 };
 const size_t store_nmigrations = sizeof store_migrations / sizeof store_migrations[0];
 _Static_assert(sizeof store_migrations / sizeof store_migrations[0] == STORE_SCHEMA_VERSION,

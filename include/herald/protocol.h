@@ -73,6 +73,7 @@
 #define HERALD_CMD_VERSION  "version"  /* -> one version record */
 #define HERALD_CMD_DIGESTED "digested" /* ID... */
 #define HERALD_CMD_PURGE    "purge"    /* [--dry-run] -> one purge record */
+#define HERALD_CMD_PASSWD   "passwd"   /* USER PASSWORD | --remove USER | --list | options USER */
 #define HERALD_CMD_HELP     "help"     /* -> command records (built in) */
 #define HERALD_CMD_QUIT     "quit"     /* -> OK, then the daemon closes (built in) */
 
@@ -95,6 +96,7 @@
  * opml: opml
  * marked: marked
  * purge: purge items stories bytes vacuumed chunks longest_chunk_us
+ * account: account folded mark_story sessions
  *
  * outlet: ITEM<TAB>FEED<TAB>NAME<TAB>TITLE<TAB>LINK, one per item of the
  * story: the item's id, its feed's id and display name, its own title and
