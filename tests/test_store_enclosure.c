@@ -219,31 +219,26 @@ sql_int(const char *path, const char *sql)
 	return v;
 }
 
-static void
-sql_exec(const char *path, const char *sql)
-{
-	sqlite3 *db;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	sqlite3_close(db);
-}
-
 /* Enclosure rows go with their item, whatever deletes it. */
 static void
 test_gone_with_item(void **state)
 {
 	struct fx *f = *state;
 
+	char err[256];
+	int64_t n = 0;
+
 	poll_doc(f, "application/feed+json", json1, T0);
 	assert_int_equal(sql_int(f->path, "SELECT COUNT(*) FROM enclosures"), 2);
-	sql_exec(f->path, "DELETE FROM items");
+	/* Through the store: items_fts's tokenizer is the store's to register. */
+	if (store_feed_delete(f->st, "pod", 1, &n, err, sizeof err) < 0)
+		fail_msg("%s", err);
+	assert_true(n > 0);
 	assert_int_equal(sql_int(f->path, "SELECT COUNT(*) FROM enclosures"), 0);
 }
 
-/* A schema 3 database with items opens as schema 4, its items kept, and
- * takes enclosures. */
+/* A schema 3 database with items opens at the current schema, its items
+ * kept, and takes enclosures. */
 static void
 test_migration(void **state)
 {
@@ -270,7 +265,7 @@ test_migration(void **state)
 	if (store_open(f->path, &f->st, err, sizeof err) < 0)
 		fail_msg("%s", err);
 	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
-	assert_int_equal(STORE_SCHEMA_VERSION, 4);
+	assert_true(STORE_SCHEMA_VERSION >= 5); /* enclosures came with 5 */
 	assert_int_equal(store_feeds_sync(f->st, feeds, 1, err, sizeof err), 0);
 	expect(f, "Old", " image=");
 	poll_doc(f, "application/rss+xml", rss, T0);
