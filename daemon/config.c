@@ -20,6 +20,7 @@
 #include <utf8proc.h>
 
 #include "buf.h"
+#include "filter.h"
 #include "url.h"
 
 #define MAX_ERRORS 100
@@ -111,6 +112,8 @@ struct pstate {
 	size_t capfeeds;       /* room in cfg->feeds and meta */
 	struct config_feed *cur;
 	struct fmeta *curmeta;
+	struct filter_rule *curfilter; /* the [filter] section being read */
+	unsigned fseen[4];             /* its keys' lines: match, feeds, tags, action */
 };
 
 static void perr_add(struct pstate *ps, unsigned line, const char *fmt, ...)
@@ -1012,6 +1015,115 @@ grow_feeds(struct pstate *ps)
 	return 0;
 }
 
+/* ---- [filter "NAME"] sections (filter.h says what their keys mean) ---- */
+
+/* The quoted name of a section header after its kind: p points past the
+ * kind word. NULL (and an error) when the header is malformed. */
+static char *
+section_name(struct pstate *ps, unsigned line, char *p, const char *expected)
+{
+	char *q, *rest;
+
+	p += strspn(p, " \t");
+	if (*p != '"' || (q = strchr(p + 1, '"')) == NULL) {
+		perr_add(ps, line, "malformed section header (expected %s)", expected);
+		return NULL;
+	}
+	*q++ = '\0';
+	q += strspn(q, " \t");
+	rest = *q == ']' ? q + 1 + strspn(q + 1, " \t") : NULL;
+	if (rest == NULL || (*rest != '\0' && *rest != '#' && *rest != ';')) {
+		perr_add(ps, line, "malformed section header (expected %s)", expected);
+		return NULL;
+	}
+	return p + 1;
+}
+
+static void
+filter_section(struct pstate *ps, unsigned line, char *p)
+{
+	struct config *cfg = ps->cfg;
+	struct filter_rule *v;
+	char *name = section_name(ps, line, p, "[filter \"NAME\"]");
+
+	if (name == NULL)
+		return;
+	if (ps->file == 1) {
+		perr_add(ps, line, "only [feed] sections may be in a file included by %s",
+			 ps->names[0]);
+		return;
+	}
+	if (!config_id_valid(name)) {
+		perr_add(ps, line,
+			 "bad filter name '%s' (1 to %d letters, digits, '-', '_' or '.', starting "
+			 "with a letter or digit)",
+			 name, CONFIG_MAX_ID);
+		return;
+	}
+	for (size_t i = 0; i < cfg->nfilters; i++)
+		if (strcmp(cfg->filters[i].name, name) == 0) {
+			perr_add(ps, line, "duplicate filter '%s' (first defined on line %u)", name,
+				 cfg->filters[i].line);
+			return;
+		}
+	if ((v = realloc(cfg->filters, (cfg->nfilters + 1) * sizeof *v)) == NULL) {
+		ps->oom = 1;
+		return;
+	}
+	cfg->filters = v;
+	ps->curfilter = &v[cfg->nfilters++];
+	memset(ps->curfilter, 0, sizeof *ps->curfilter);
+	memset(ps->fseen, 0, sizeof ps->fseen);
+	ps->curfilter->line = line;
+	if ((ps->curfilter->name = strdup(name)) == NULL)
+		ps->oom = 1;
+}
+
+static void
+filter_key(struct pstate *ps, unsigned line, const char *name, const char *v)
+{
+	static const char *const fkeys[] = {"match", "feeds", "tags", "action"};
+	char err[400];
+	int rc;
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcmp(name, fkeys[i]) != 0)
+			continue;
+		if (ps->fseen[i]) {
+			perr_add(ps, line, "duplicate key '%s' (already set on line %u)", name,
+				 ps->fseen[i]);
+			return;
+		}
+		ps->fseen[i] = line;
+	}
+	rc = filter_rule_set(ps->curfilter, name, v, err, sizeof err);
+	if (rc == -ENOMEM)
+		ps->oom = 1;
+	else if (rc < 0)
+		perr_add(ps, line, "%s", err);
+}
+
+/* Each rule is complete, and the feeds it names exist. */
+static void
+check_filters(struct pstate *ps)
+{
+	const struct config *cfg = ps->cfg;
+	char err[400];
+
+	for (size_t i = 0; i < cfg->nfilters; i++) {
+		const struct filter_rule *r = &cfg->filters[i];
+
+		err[0] = '\0';
+		if (filter_rule_check(r, err, sizeof err) < 0 && err[0])
+			perr_add(ps, r->line, "%s", err);
+		for (size_t j = 0; j < r->nfeeds; j++)
+			if (config_feed_find(cfg, r->feeds[j]) == NULL)
+				perr_add(ps, r->line,
+					 "filter '%s' names feed '%s', which is not defined",
+					 r->name, r->feeds[j]);
+	}
+}
+
 /* [feed "id"] with optional spaces and a trailing comment. */
 static void
 parse_section(struct pstate *ps, unsigned line, char *p)
@@ -1021,10 +1133,19 @@ parse_section(struct pstate *ps, unsigned line, char *p)
 
 	p++;
 	p += strspn(p, " \t");
+	ps->curfilter = NULL;
+	if (strncmp(p, "filter", 6) == 0 && (p[6] == ' ' || p[6] == '\t')) {
+		ps->cur = NULL;
+		ps->curmeta = NULL;
+		filter_section(ps, line, p + 6);
+		return;
+	}
 	if (strncmp(p, "feed", 4) != 0 || (p[4] != ' ' && p[4] != '\t')) {
 		size_t n = strcspn(p, " \t\"]");
 
-		perr_add(ps, line, "unknown section '%.*s' (expected [feed \"ID\"])", (int)n, p);
+		perr_add(ps, line,
+			 "unknown section '%.*s' (expected [feed \"ID\"] or [filter \"NAME\"])",
+			 (int)n, p);
 		ps->cur = NULL;
 		return;
 	}
@@ -1114,6 +1235,15 @@ parse_keyline(struct pstate *ps, unsigned line, char *p)
 	name[n] = '\0';
 	p += n;
 	p += strspn(p, " \t") + 1;
+	if (ps->curfilter) {
+		if ((v = parse_value(ps, line, p)) == NULL)
+			return;
+		if (*v == '\0')
+			perr_add(ps, line, "empty value for '%s'", name);
+		else
+			filter_key(ps, line, name, v);
+		return;
+	}
 	if (ps->cur == NULL && ps->file == 1) {
 		perr_add(
 			ps, line,
@@ -1446,6 +1576,7 @@ parse_config(const char *name, const char *text, size_t len, int follow, struct 
 	if (!ps.oom && !ps.toomany) {
 		check_global(&ps);
 		check_feeds(&ps);
+		check_filters(&ps);
 	}
 	if (ps.oom)
 		goto out;
@@ -1506,6 +1637,9 @@ config_free(struct config *cfg)
 		free(f->tags);
 	}
 	free(cfg->feeds);
+	for (size_t i = 0; i < cfg->nfilters; i++)
+		filter_rule_clear(&cfg->filters[i]);
+	free(cfg->filters);
 	free(cfg->path);
 	free(cfg->database);
 	free(cfg->socket);

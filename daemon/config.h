@@ -23,6 +23,8 @@ struct config_feed {
 	unsigned keep_read, keep_unread;
 };
 
+struct filter_rule; /* filter.h */
+
 /* Lookups of feeds by id and by url (config.c): built by config_parse,
  * freed by config_free. */
 struct config_index;
@@ -58,6 +60,10 @@ struct config {
 
 	struct config_feed *feeds;
 	size_t nfeeds;
+	/* [filter "NAME"] sections in file order, expressions compiled
+	 * (filter.h); only in the file itself, not in an included one. */
+	struct filter_rule *filters;
+	size_t nfilters;
 	/* feeds by id and url for config_feed_find and config_feed_find_url:
 	 * set by config_parse and valid while feeds is unchanged; NULL in a
 	 * struct config filled by hand (the lookups then scan feeds). */

@@ -573,6 +573,114 @@ filter_rule_clear(struct filter_rule *r)
 	memset(r, 0, sizeof *r);
 }
 
+/* Unicode lower case, as config lower-cases a feed's tags. */
+static char *
+lower(const char *s)
+{
+	size_t len = strlen(s), n = 0;
+	char *d = malloc(len * 4 + 1);
+	utf8proc_int32_t cp;
+	utf8proc_ssize_t k;
+
+	if (d == NULL)
+		return NULL;
+	while (*s && (k = utf8proc_iterate((const utf8proc_uint8_t *)s, -1, &cp)) > 0) {
+		n += (size_t)utf8proc_encode_char(utf8proc_tolower(cp), (utf8proc_uint8_t *)d + n);
+		s += k;
+	}
+	d[n] = '\0';
+	return d;
+}
+
+/* "a, b ,c" into *v (n): trimmed, empty ones skipped, lower-cased when
+ * asked. 0, or -ENOMEM / -EINVAL (nothing in the list). */
+static int
+set_list(char ***v, size_t *n, const char *value, int fold_case)
+{
+	const char *p = value;
+
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		const char *s = p, *e = p + len;
+		char *item, *t, **nv;
+
+		p = *e ? e + 1 : e;
+		while (s < e && (*s == ' ' || *s == '\t'))
+			s++;
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (s == e)
+			continue;
+		if ((item = strndup(s, (size_t)(e - s))) == NULL)
+			return -ENOMEM;
+		t = fold_case ? lower(item) : item;
+		if (t != item)
+			free(item);
+		if (t == NULL || (nv = realloc(*v, (*n + 1) * sizeof *nv)) == NULL) {
+			free(t);
+			return -ENOMEM;
+		}
+		*v = nv;
+		(*v)[(*n)++] = t;
+	}
+	return *n ? 0 : -EINVAL;
+}
+
+int
+filter_rule_set(struct filter_rule *r, const char *key, const char *value, char *err, size_t errlen)
+{
+	struct filter_error fe;
+	int rc;
+
+	if (strcmp(key, "match") == 0) {
+		/* Kept even when it does not compile: the rule has a match,
+		 * a bad one, and one error says so. */
+		free(r->text);
+		if ((r->text = strdup(value)) == NULL)
+			return -ENOMEM;
+		rc = filter_expr_compile(value, &r->match, &fe);
+		if (rc == -EINVAL)
+			snprintf(err, errlen, "filter '%s': match, column %zu: %s", r->name,
+				 fe.pos + 1, fe.msg);
+	} else if (strcmp(key, "feeds") == 0 || strcmp(key, "tags") == 0) {
+		int tags = key[0] == 't';
+
+		rc = tags ? set_list(&r->tags, &r->ntags, value, 1)
+			  : set_list(&r->feeds, &r->nfeeds, value, 0);
+		if (rc == -EINVAL)
+			snprintf(err, errlen, "filter '%s': empty list in '%s'", r->name, key);
+	} else if (strcmp(key, "action") == 0) {
+		free(r->tag);
+		r->tag = NULL;
+		rc = filter_action_parse(value, &r->action, &r->tag);
+		r->has_action = rc == 0 ? 1 : 2;
+		if (rc == -EINVAL)
+			snprintf(err, errlen,
+				 "filter '%s': unknown action '%s' (drop, read, star, hide or "
+				 "tag NAME)",
+				 r->name, value);
+	} else {
+		snprintf(err, errlen,
+			 "unknown key '%s' in filter '%s' (match, feeds, tags or action)", key,
+			 r->name);
+		return -ENOENT;
+	}
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	return rc;
+}
+
+int
+filter_rule_check(const struct filter_rule *r, char *err, size_t errlen)
+{
+	if (r->text == NULL || !r->has_action) {
+		snprintf(err, errlen, "filter '%s' has no %s", r->name,
+			 r->text == NULL ? "match" : "action");
+		return -EINVAL;
+	}
+	return r->match && r->has_action == 1 ? 0 : -EINVAL;
+}
+
 static int
 in_scope(const struct filter_rule *r, const struct filter_item *it)
 {

@@ -90,11 +90,25 @@ struct filter_rule {
 	char **tags;
 	size_t ntags;
 	enum filter_action action;
-	char *tag; /* FILTER_DO_TAG's */
+	int has_action; /* 1: set, 2: set to something filters do not do */
+	char *tag;      /* FILTER_DO_TAG's */
 	unsigned line;
 };
 
 void filter_rule_clear(struct filter_rule *r);
+
+/* One key of a [filter "NAME"] section (config routes them here):
+ *   match  = EXPRESSION
+ *   feeds  = ID, ID...     tags = TAG, TAG...   (scope; tags lower-cased)
+ *   action = drop | read | star | hide | tag NAME
+ * 0; -ENOENT for a key rules do not have; -EINVAL (or -ENOMEM) with the
+ * reason in err, which for match names the column. */
+int filter_rule_set(struct filter_rule *r, const char *key, const char *value, char *err,
+		    size_t errlen);
+
+/* -EINVAL when r lacks match or action (the reason in err) or one of them
+ * was bad (filter_rule_set said why: err is left empty). */
+int filter_rule_check(const struct filter_rule *r, char *err, size_t errlen);
 
 /* What the rules that match an item do to it, in their order. */
 #define FILTER_MAX_TAGS 16

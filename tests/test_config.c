@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "filter.h"
 #include "story.h"
 
 /* ---- helpers ---- */
@@ -304,7 +305,8 @@ test_err_feeds(void **state)
 	parse_err("[feed \"\"]\n", "feeds.conf:1: bad feed id '' (1 to 64 letters, digits, '-', "
 				   "'_' or '.', starting with a letter or digit)");
 	parse_err("[feeds]\nurl = x\n",
-		  "feeds.conf:1: unknown section 'feeds' (expected [feed \"ID\"])");
+		  "feeds.conf:1: unknown section 'feeds' (expected [feed \"ID\"] or [filter "
+		  "\"NAME\"])");
 	parse_err("[feed a]\n", "feeds.conf:1: malformed section header (expected [feed \"ID\"])");
 	parse_err("[feed \"a\"\n",
 		  "feeds.conf:1: malformed section header (expected [feed \"ID\"])");
@@ -312,6 +314,65 @@ test_err_feeds(void **state)
 		  "feeds.conf:1: malformed section header (expected [feed \"ID\"])");
 	parse_err("[feed \"a\"]\nurl = https://a.example/\ntags = , ,\n",
 		  "feeds.conf:3: empty tag list in 'tags'");
+}
+
+/* [filter "NAME"] sections: parsed and compiled in file order. */
+static void
+test_filters(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	parse_ok("[feed \"a\"]\nurl = https://a.example/\n\n"
+		 "[filter \"no-ads\"]\nmatch = title ~ /^(AD|Sponsored):/i or link contains "
+		 "\"/promo/\"\naction = drop\n\n"
+		 "[filter \"mine\"]  # a comment\nmatch = author = \"Jane Doe\"\nfeeds = a\n"
+		 "tags = World, Tech\naction = tag  jane\n",
+		 &cfg);
+	assert_int_equal(cfg.nfeeds, 1);
+	assert_int_equal(cfg.nfilters, 2);
+	assert_string_equal(cfg.filters[0].name, "no-ads");
+	assert_int_equal(cfg.filters[0].action, FILTER_DO_DROP);
+	assert_int_equal(cfg.filters[0].line, 4);
+	assert_non_null(cfg.filters[0].match);
+	assert_string_equal(cfg.filters[1].name, "mine");
+	assert_int_equal(cfg.filters[1].action, FILTER_DO_TAG);
+	assert_string_equal(cfg.filters[1].tag, "jane");
+	assert_int_equal(cfg.filters[1].nfeeds, 1);
+	assert_string_equal(cfg.filters[1].feeds[0], "a");
+	assert_int_equal(cfg.filters[1].ntags, 2);
+	assert_string_equal(cfg.filters[1].tags[0], "world");
+	assert_string_equal(cfg.filters[1].tags[1], "tech");
+	config_free(&cfg);
+}
+
+static void
+test_err_filters(void **state)
+{
+	(void)state;
+	parse_err("[filter \"f\"]\nmatch = title ~ /(ad/\naction = drop\n",
+		  "feeds.conf:2: filter 'f': match, column 13: bad regular expression: missing "
+		  "closing parenthesis");
+	parse_err("[filter \"f\"]\nmatch = titel = x\naction = drop\n",
+		  "feeds.conf:2: filter 'f': match, column 1: a field expected (title, summary, "
+		  "content, author, category, link, feed or tag)");
+	parse_err(
+		"[filter \"f\"]\nmatch = title = x\naction = delete\n",
+		"feeds.conf:3: filter 'f': unknown action 'delete' (drop, read, star, hide or tag "
+		"NAME)");
+	parse_err("[filter \"f\"]\nmatch = title = x\nurl = https://a.example/\naction = drop\n",
+		  "feeds.conf:3: unknown key 'url' in filter 'f' (match, feeds, tags or action)");
+	parse_err("[filter \"f\"]\naction = drop\n", "feeds.conf:1: filter 'f' has no match");
+	parse_err("[filter \"f\"]\nmatch = title = x\n", "feeds.conf:1: filter 'f' has no action");
+	parse_err("[filter \"f\"]\nmatch = title = x\nfeeds = nope\naction = read\n",
+		  "feeds.conf:1: filter 'f' names feed 'nope', which is not defined");
+	parse_err("[filter \"f\"]\nmatch = title = x\naction = read\n[filter \"f\"]\n"
+		  "match = title = y\naction = star\n",
+		  "feeds.conf:4: duplicate filter 'f' (first defined on line 1)");
+	parse_err("[filter \"f\"]\nmatch = title = x\nmatch = title = y\naction = star\n",
+		  "feeds.conf:3: duplicate key 'match' (already set on line 2)");
+	parse_err("[filter f]\n", "feeds.conf:1: malformed section header (expected [filter "
+				  "\"NAME\"])");
 }
 
 static void
@@ -845,16 +906,28 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),           cmocka_unit_test(test_full),
-		cmocka_unit_test(test_tags_unicode),       cmocka_unit_test(test_durations),
-		cmocka_unit_test(test_err_keys),           cmocka_unit_test(test_err_feeds),
-		cmocka_unit_test(test_err_values),         cmocka_unit_test(test_err_syntax),
-		cmocka_unit_test(test_err_many_sorted),    cmocka_unit_test(test_err_limit),
-		cmocka_unit_test(test_lookup_index),       cmocka_unit_test(test_lookup_cost),
-		cmocka_unit_test(test_lookup_duplicates),  cmocka_unit_test(test_expansion),
-		cmocka_unit_test(test_default_paths),      cmocka_unit_test(test_load_file),
-		cmocka_unit_test(test_shipped_feeds_conf), cmocka_unit_test(test_demo_conf),
-		cmocka_unit_test(test_id_valid),           cmocka_unit_test(test_include),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_tags_unicode),
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_err_keys),
+		cmocka_unit_test(test_err_feeds),
+		cmocka_unit_test(test_err_values),
+		cmocka_unit_test(test_err_syntax),
+		cmocka_unit_test(test_err_many_sorted),
+		cmocka_unit_test(test_err_limit),
+		cmocka_unit_test(test_lookup_index),
+		cmocka_unit_test(test_lookup_cost),
+		cmocka_unit_test(test_lookup_duplicates),
+		cmocka_unit_test(test_expansion),
+		cmocka_unit_test(test_default_paths),
+		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_shipped_feeds_conf),
+		cmocka_unit_test(test_demo_conf),
+		cmocka_unit_test(test_id_valid),
+		cmocka_unit_test(test_include),
+		cmocka_unit_test(test_filters),
+		cmocka_unit_test(test_err_filters),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
