@@ -30,7 +30,7 @@
 enum { EXIT_OK = 0, EXIT_DAEMON = 1, EXIT_USAGE = 2, EXIT_DOWN = 3 };
 
 enum argkind { A_FLAG, A_UINT, A_LIMIT, A_TIME, A_STR, A_DURATION, A_ID };
-enum poskind { P_NONE, P_ID, P_STR, P_URL, P_FILE, P_QUERY, P_PASSWD };
+enum poskind { P_NONE, P_ID, P_STR, P_URL, P_FILE, P_QUERY, P_PASSWD, P_RULE };
 
 /* Client-side error codes of --json errors, beside the daemon's
  * (herald/protocol.h): docs/protocol.md, "The client's JSON". */
@@ -95,6 +95,10 @@ static const struct copt o_add[] = {
 	{NULL, 0, NULL}};
 static const struct copt o_remove[] = {{"purge-starred", A_FLAG, "delete its starred items too"},
 				       {NULL, 0, NULL}};
+static const struct copt o_filters[] = {
+	{"feed", A_STR, "test against feed F's items only"},
+	{"limit", A_LIMIT, "test the newest N stored items (default 200)"},
+	{NULL, 0, NULL}};
 static const struct copt o_purge[] = {{"dry-run", A_FLAG, "change nothing: say what would go"},
 				      {NULL, 0, NULL}};
 static const struct copt o_passwd[] = {
@@ -161,12 +165,21 @@ static const struct ccmd commands[] = {
 	 P_NONE, VIEW_VERSION, SHAPE_OBJECT, NULL},
 	{HERALD_CMD_DIGESTED, "ID...", "mark stories as sent in a digest (herald-digest)", o_none,
 	 1, -1, P_ID, VIEW_ACTION, SHAPE_ACTION, NULL},
-	{HERALD_CMD_PASSWD, "USER | --remove USER | --list | [--folded yes|no] [--mark-story yes|no] USER",
+	{HERALD_CMD_PASSWD,
+	 "USER | --remove USER | --list | [--folded yes|no] [--mark-story yes|no] USER",
 	 "set the password of a Reader API account (docs/api.md)", o_passwd, 0, 1, P_PASSWD,
 	 VIEW_ACTION, SHAPE_ACTION,
 	 "Reads the password, one line, from standard input (8 to 1024 bytes), creates\n"
 	 "the account if needed and ends its sessions: apps log in again. Apps such as\n"
 	 "NetNewsWire, ReadYou or FeedMe reach herald through http_listen in feeds.conf.\n"},
+	{HERALD_CMD_FILTERS, "[test RULE...] [--feed F] [--limit N]",
+	 "list the filter rules, or the stored items a rule matches", o_filters, 0, -1, P_RULE,
+	 VIEW_FILTERS, SHAPE_ARRAY,
+	 "Without arguments, the [filter] sections of feeds.conf: name, action, match\n"
+	 "and scope. With test RULE (a rule's name, or an expression such as\n"
+	 "'title ~ /^Sponsored/i'), the stored items it matches, newest first, among\n"
+	 "the newest N (200) of every feed or of --feed F: try a rule before putting\n"
+	 "it in feeds.conf. Categories are not stored: a category condition sees none.\n"},
 	{HERALD_CMD_PURGE, "[--dry-run]", "remove old items now, as the daemon does once a day",
 	 o_purge, 0, 0, P_NONE, VIEW_PURGE, SHAPE_OBJECT,
 	 "Read items older than keep_read and unread ones older than keep_unread go\n"
@@ -638,7 +651,7 @@ parse_command(struct cli *cli, int argc, char **argv, int first)
 			continue;
 		}
 		if (endopts || a[0] != '-' || strcmp(a, "-") == 0 ||
-		    (c->pos == P_QUERY && strncmp(a, "--", 2) != 0)) {
+		    ((c->pos == P_QUERY || c->pos == P_RULE) && strncmp(a, "--", 2) != 0)) {
 			if (npos == HERALD_MAX_ARGS - 1)
 				return usage_error(c, "too many arguments");
 			pos[npos++] = argv[i];
@@ -715,6 +728,18 @@ parse_command(struct cli *cli, int argc, char **argv, int first)
 	}
 	if (c->pos == P_PASSWD)
 		return passwd_words(cli, pos, npos);
+	if (c->pos == P_RULE && npos > 0) {
+		/* test, then the rule: one word, however many it was typed as. */
+		struct sb q = {0};
+
+		if (strcmp(pos[0], "test") != 0 || npos < 2)
+			return usage_error(c, "filters takes nothing, or test RULE");
+		for (int i = 1; i < npos; i++)
+			sb_printf(&q, "%s%s", i > 1 ? " " : "", pos[i]);
+		return push(cli, pos[0]) < 0 || push(cli, keep(cli, q.data)) < 0
+			       ? usage_error(c, "too many arguments")
+			       : EXIT_OK;
+	}
 	for (int i = 0; i < npos; i++)
 		if (push(cli, pos[i]) < 0)
 			return usage_error(c, "too many arguments");
@@ -944,9 +969,9 @@ static int
 check_names(struct session *ss)
 {
 	struct cli *cli = ss->cli;
-	char *words[] = {HERALD_CMD_FEEDS, NULL};
-	struct response feeds = {0};
-	int rc = EXIT_OK, asked = 0;
+	char *words[] = {HERALD_CMD_FEEDS, NULL}, *fwords[] = {HERALD_CMD_FILTERS, NULL};
+	struct response feeds = {0}, rules = {0};
+	int rc = EXIT_OK, asked = 0, asked_rules = 0;
 
 	for (int i = 1; i + 1 < cli->wargc && rc == EXIT_OK; i++) {
 		int tag = strcmp(cli->wargv[i], "--tag") == 0;
@@ -958,6 +983,14 @@ check_names(struct session *ss)
 		if (!asked++ && (rc = ask(ss, 1, words, &feeds, 1)) != EXIT_OK)
 			break;
 		got = find_name(&feeds, tag ? "tag" : "feed", cli->wargv[i + 1], tag, &hint);
+		/* A tag filter rules give items (feeds.conf's "action = tag T"). */
+		if (got == NULL && tag &&
+		    (asked_rules++ || ask(ss, 1, fwords, &rules, 1) == EXIT_OK)) {
+			struct sb none = {0};
+
+			got = find_name(&rules, "tag", cli->wargv[i + 1], tag, &none);
+			sb_free(&none);
+		}
 		if (got == NULL)
 			rc = fail(EXIT_DAEMON, HERALD_E_NOTFOUND, "no %s '%s'%s",
 				  tag ? "tag" : "feed", cli->wargv[i + 1], sb_str(&hint));
@@ -967,6 +1000,7 @@ check_names(struct session *ss)
 		i++;
 	}
 	response_free(&feeds);
+	response_free(&rules);
 	return rc;
 }
 

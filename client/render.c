@@ -1096,6 +1096,61 @@ render_purge(const struct response *resp, FILE *fp)
 			str(r, "stories"), size);
 }
 
+/* The filter rules: NAME ACTION MATCH, and the scope when there is one;
+ * tab-separated (scope as feed,...;tag,...) when not a terminal. */
+static void
+render_filters(const struct response *resp, const struct render_opts *o, FILE *fp)
+{
+	size_t kw = 4, aw = 6;
+	struct sb b = {0};
+
+	for (size_t i = 0; i < resp->n; i++) {
+		const struct record *r = &resp->r[i];
+		size_t w = width_str(str(r, "action")) +
+			   (*str(r, "tag") ? 1 + width_str(str(r, "tag")) : 0);
+
+		kw = width_str(str(r, "filter")) > kw ? width_str(str(r, "filter")) : kw;
+		aw = w > aw ? w : aw;
+	}
+	for (size_t i = 0; i < resp->n; i++) {
+		const struct record *r = &resp->r[i];
+		struct sb act = {0}, scope = {0};
+
+		sb_printf(&act, "%s%s%s", str(r, "action"), *str(r, "tag") ? " " : "",
+			  str(r, "tag"));
+		for (size_t j = 0; j < r->n; j++) {
+			int feed = strcmp(r->f[j].key, "feed") == 0;
+
+			if (!feed && strcmp(r->f[j].key, "scope_tag") != 0)
+				continue;
+			sb_printf(&scope, "%s%s%s", scope.len ? ", " : "", feed ? "" : "tag ",
+				  r->f[j].value);
+		}
+		if (o->width == 0) {
+			put_tsv(&b, str(r, "filter"), 0);
+			put_tsv(&b, sb_str(&act), 0);
+			put_tsv(&b, str(r, "match"), 0);
+			put_tsv(&b, sb_str(&scope), 1);
+		} else {
+			width_fit(&b, str(r, "filter"), kw, 1);
+			sb_puts(&b, "  ");
+			width_fit(&b, sb_str(&act), aw, 1);
+			sb_puts(&b, "  ");
+			put_clean(&b, str(r, "match"));
+			if (scope.len) {
+				sb_printf(&b, "  %s(", col(o, C_DIM));
+				put_clean(&b, sb_str(&scope));
+				sb_printf(&b, ")%s", col(o, C_RESET));
+			}
+			sb_putc(&b, '\n');
+		}
+		sb_free(&act);
+		sb_free(&scope);
+	}
+	fwrite(b.data, 1, b.len, fp);
+	sb_free(&b);
+}
+
 void
 render_human(const struct response *resp, enum view view, const struct render_opts *o, FILE *fp)
 {
@@ -1107,6 +1162,12 @@ render_human(const struct response *resp, enum view view, const struct render_op
 	case VIEW_FEEDS: render_feeds(resp, o, fp); break;
 	case VIEW_IMPORT: render_import(resp, o, fp); break;
 	case VIEW_PURGE: render_purge(resp, fp); break;
+	case VIEW_FILTERS:
+		if (resp->n && record_get(&resp->r[0], "filter"))
+			render_filters(resp, o, fp);
+		else
+			render_items(resp, 0, o, fp);
+		break;
 	case VIEW_EXPORT: {
 		const char *opml = resp->n ? record_get(&resp->r[0], "opml") : NULL;
 

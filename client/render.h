@@ -24,6 +24,7 @@ enum view {
 	VIEW_IMPORT,
 	VIEW_VERSION,
 	VIEW_PURGE,
+	VIEW_FILTERS, /* filter rules, or (filters test) items */
 };
 
 /* JSON shapes: a listing is an array of objects; a single thing is an

@@ -14,6 +14,7 @@
 #include "confedit.h"
 #include "config.h"
 #include "control.h"
+#include "filter.h"
 #include "herald/protocol.h"
 #include "log.h"
 #include "poller.h"
@@ -556,6 +557,7 @@ put_feed(struct control_conn *c, const struct config *cfg, const struct store_fe
 	control_conn_field_int(c, "failures", f->failures);
 	control_conn_field_int(c, "items", f->nitems);
 	control_conn_field_int(c, "unread", f->nunread);
+	control_conn_field_int(c, "dropped", f->dropped);
 	for (; *p; p = *e ? e + 1 : e) {
 		e = p + strcspn(p, ",");
 		if (e > p)
@@ -666,6 +668,7 @@ struct reload_wait {
 	const struct commands_env *env;
 	struct control_conn *conn;
 	char id[CONFIG_MAX_ID + 1]; /* the feed to answer with, or "" */
+	int plain;                  /* a reload asked for, not after an edit */
 	int remove;                 /* delete id's items after the reload... */
 	int purge_starred;          /* ...the starred ones too */
 	struct writer_job job;
@@ -717,8 +720,13 @@ reloaded(void *arg, int rc, const char *errors)
 		for (char *p = msg; p && *p; p++)
 			if (*p == '\n')
 				*p = ';';
-		control_conn_err(rw->conn, HERALD_E_INTERNAL, "edited %s but reload failed: %s",
-				 env->config_path, msg ? msg : "out of memory");
+		if (rw->plain)
+			control_conn_err(rw->conn, HERALD_E_INTERNAL, "reload failed: %s",
+					 msg ? msg : "out of memory");
+		else
+			control_conn_err(rw->conn, HERALD_E_INTERNAL,
+					 "edited %s but reload failed: %s", env->config_path,
+					 msg ? msg : "out of memory");
 		free(msg);
 		free(rw);
 		return;
@@ -877,8 +885,13 @@ cmd_add(void *ctx, struct control_conn *c, const struct control_args *a)
 static int
 cmd_reload(void *ctx, struct control_conn *c, const struct control_args *a)
 {
+	struct reload_wait *rw = reload_wait_new(ctx, c, NULL);
+
 	(void)a;
-	reload_then_show(ctx, c, NULL);
+	if (rw) {
+		rw->plain = 1;
+		reload_wait_start(rw);
+	}
 	return 0;
 }
 
@@ -1109,6 +1122,119 @@ cmd_passwd(void *ctx, struct control_conn *c, const struct control_args *a)
 	return 0;
 }
 
+/* ---- filter rules ---- */
+
+/* One rule of feeds.conf as a record. */
+static void
+put_rule(struct control_conn *c, const struct filter_rule *r)
+{
+	control_conn_field(c, "filter", r->name);
+	control_conn_field(c, "match", r->text);
+	control_conn_field(c, "action", filter_action_name(r->action));
+	control_conn_field(c, "tag", r->tag ? r->tag : "");
+	for (size_t i = 0; i < r->nfeeds; i++)
+		control_conn_field(c, "feed", r->feeds[i]);
+	for (size_t i = 0; i < r->ntags; i++)
+		control_conn_field(c, "scope_tag", r->tags[i]);
+	control_conn_field_int(c, "line", r->line);
+	control_conn_end_record(c);
+}
+
+/* Whether stored item row (in full: its text) matches e. */
+static int
+rule_matches(struct store *st, struct filter_expr *e, const struct store_item_row *row,
+	     int *limited)
+{
+	struct store_item_list full = {0};
+	char **tags = NULL, err[ERRLEN];
+	size_t ntags = 0;
+	const struct store_item_row *it = row;
+	int hit;
+
+	if (store_item_get(st, row->id, &full, err, sizeof err) == 0 && full.n == 1)
+		it = &full.v[0];
+	if (store_feed_tags(st, row->feed, &tags, &ntags, err, sizeof err) < 0)
+		ntags = 0;
+	hit = filter_expr_match(e,
+				&(struct filter_item){.title = it->title,
+						      .summary = it->summary_text,
+						      .content = it->content_text,
+						      .author = it->author,
+						      .link = it->link,
+						      .feed = it->feed,
+						      .tags = (const char *const *)tags,
+						      .ntags = ntags},
+				limited);
+	store_strings_free(tags, ntags);
+	store_item_list_free(&full);
+	return hit;
+}
+
+/* filters: the rules of feeds.conf; filters test RULE: the stored items
+ * (of --feed, the newest --limit, 200 by default) that RULE, a rule's
+ * name or an expression, matches. Categories are not stored: a category
+ * condition sees none here. */
+static int
+cmd_filters(void *ctx, struct control_conn *c, const struct control_args *a)
+{
+	struct commands *cs = ctx;
+	const struct config *cfg = cs->env->cfg;
+	struct filter_expr *own = NULL, *e = NULL;
+	struct filter_error fe;
+	struct store_filter f;
+	struct store_item_list l = {0};
+	struct store *st;
+	char err[ERRLEN];
+	int rc, limited = 0, cut = 0;
+
+	if (a->npos == 0) {
+		for (size_t i = 0; i < cfg->nfilters; i++)
+			put_rule(c, &cfg->filters[i]);
+		control_conn_ok(c);
+		return 0;
+	}
+	if (a->npos != 2 || strcmp(a->pos[0], "test") != 0) {
+		control_conn_err(c, HERALD_E_USAGE, "%s", a->cmd->usage);
+		return 0;
+	}
+	for (size_t i = 0; i < cfg->nfilters && e == NULL; i++)
+		if (strcmp(cfg->filters[i].name, a->pos[1]) == 0)
+			e = cfg->filters[i].match;
+	if (e == NULL) {
+		if ((rc = filter_expr_compile(a->pos[1], &own, &fe)) < 0) {
+			control_conn_err(c, HERALD_E_BADARG,
+					 "no filter '%s', and as an expression: "
+					 "column %zu: %s",
+					 a->pos[1], fe.pos + 1, fe.msg);
+			return 0;
+		}
+		e = own;
+	}
+	if (parse_filter(c, a, &f) < 0)
+		goto out;
+	f.all = 1;
+	if (f.limit == 0)
+		f.limit = 200;
+	if ((st = cmd_store(cs, c)) == NULL)
+		goto out;
+	if ((rc = store_items(st, &f, &l, err, sizeof err)) < 0) {
+		store_failed(c, rc, err, "such feed");
+		goto out;
+	}
+	for (size_t i = 0; i < l.n && control_conn_alive(c); i++) {
+		if (rule_matches(st, e, &l.v[i], &limited))
+			put_item(c, &l.v[i], 0);
+		cut |= limited;
+	}
+	if (cut)
+		log_warn("filters test '%s': a regular expression hit its match limit", a->pos[1]);
+	control_conn_ok(c);
+out:
+	store_item_list_free(&l);
+	filter_expr_free(own);
+	return 0;
+}
+
 /* ---- the table ---- */
 
 #define FILTER_OPTS "all starred undigested feed= tag= since= before= limit= offset="
@@ -1144,6 +1270,8 @@ static const struct control_command commands[] = {
 	{HERALD_CMD_VERSION, cmd_version, NULL, 0, 0, "version", CONTROL_CMD_ALWAYS},
 	{HERALD_CMD_DIGESTED, cmd_digested, NULL, 1, -1, "digested ID...", 0},
 	/* The handler only queues the run (on the writer's worker). */
+	{HERALD_CMD_FILTERS, cmd_filters, "feed= limit=", 0, 2,
+	 "filters [test RULE [--feed F] [--limit N]]", 0},
 	{HERALD_CMD_PURGE, cmd_purge, "dry-run", 0, 0, "purge [--dry-run]", CONTROL_CMD_ALWAYS},
 	{HERALD_CMD_PASSWD, cmd_passwd, "remove list folded= mark-story=", 0, 2,
 	 "passwd USER PASSWORD | passwd --remove USER | passwd --list | "

@@ -27,6 +27,7 @@
 #include "confedit.h"
 #include "config.h"
 #include "fetch.h"
+#include "filter.h"
 #include "log.h"
 #include "poller.h"
 #include "retention.h"
@@ -105,6 +106,20 @@ story_params_from(const struct config *cfg)
 	if (access(HERALD_LEXICON, R_OK) == 0) /* installed with the daemon (issue 26) */
 		p.lexicon = HERALD_LEXICON;
 	return p;
+}
+
+/* The writer stores responses with its own copy of cfg's filter rules
+ * (their regexes are used on its worker thread; the configuration's stay
+ * for the loop's `filters test`). 0, or -ENOMEM (the old rules stay). */
+static int
+filters_to_writer(struct herald *h, const struct config *cfg)
+{
+	struct filter_rule *rules;
+
+	if (filter_rules_dup(cfg->filters, cfg->nfilters, &rules) < 0)
+		return -ENOMEM;
+	writer_set_filters(h->writer, rules, cfg->nfilters);
+	return 0;
 }
 
 static struct poll_options
@@ -280,6 +295,8 @@ reload_synced(struct writer_job *job, int rc, const char *why, const struct inge
 	sp = story_params_from(&h->cfg);
 	if (writer_set_story_params(h->writer, &sp) < 0)
 		log_err("reload: out of memory keeping the folding parameters");
+	if (filters_to_writer(h, &h->cfg) < 0)
+		log_err("reload: out of memory: the filter rules stay as they were");
 	po = poll_options_from(h, &h->cfg);
 	poll_set_options(h->poller, &po);
 	h->nfeeds = poll_count(h->poller);
@@ -752,6 +769,10 @@ start_core(struct herald *h, char *err, size_t errlen)
 	h->env.writer = h->writer;
 	h->env.poller = h->poller;
 	h->env.retention = h->retention;
+	if (filters_to_writer(h, &h->cfg) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	if (sync_feeds(h, writer_store(h->writer), &h->cfg, 0, err, errlen) < 0)
 		return -1;
 	return start_api(h, err, errlen);

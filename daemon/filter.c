@@ -681,6 +681,55 @@ filter_rule_check(const struct filter_rule *r, char *err, size_t errlen)
 	return r->match && r->has_action == 1 ? 0 : -EINVAL;
 }
 
+static char **
+strv_dup(char *const *v, size_t n)
+{
+	char **d = calloc(n + 1, sizeof *d);
+
+	for (size_t i = 0; d && i < n; i++)
+		if ((d[i] = strdup(v[i])) == NULL) {
+			strv_free(d, i);
+			return NULL;
+		}
+	return d;
+}
+
+int
+filter_rules_dup(const struct filter_rule *v, size_t n, struct filter_rule **out)
+{
+	struct filter_rule *d = calloc(n + 1, sizeof *d);
+	struct filter_error fe;
+	size_t i;
+
+	*out = NULL;
+	if (d == NULL)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		const struct filter_rule *r = &v[i];
+		struct filter_rule *c = &d[i];
+
+		c->action = r->action;
+		c->has_action = r->has_action;
+		c->line = r->line;
+		c->nfeeds = r->nfeeds;
+		c->ntags = r->ntags;
+		if ((c->name = strdup(r->name)) == NULL ||
+		    (r->text && (c->text = strdup(r->text)) == NULL) ||
+		    (r->tag && (c->tag = strdup(r->tag)) == NULL) ||
+		    (c->feeds = strv_dup(r->feeds, r->nfeeds)) == NULL ||
+		    (c->tags = strv_dup(r->tags, r->ntags)) == NULL ||
+		    (r->match && filter_expr_compile(r->text, &c->match, &fe) < 0))
+			goto fail;
+	}
+	*out = d;
+	return 0;
+fail:
+	for (size_t j = 0; j <= i && j < n; j++)
+		filter_rule_clear(&d[j]);
+	free(d);
+	return -ENOMEM;
+}
+
 static int
 in_scope(const struct filter_rule *r, const struct filter_item *it)
 {

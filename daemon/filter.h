@@ -106,6 +106,11 @@ void filter_rule_clear(struct filter_rule *r);
 int filter_rule_set(struct filter_rule *r, const char *key, const char *value, char *err,
 		    size_t errlen);
 
+/* A copy of rules v[0..n) with expressions of their own (compiled again
+ * from their text): for another thread. 0 and *out (n rules, clear each
+ * and free), or -ENOMEM. */
+int filter_rules_dup(const struct filter_rule *v, size_t n, struct filter_rule **out);
+
 /* -EINVAL when r lacks match or action (the reason in err) or one of them
  * was bad (filter_rule_set said why: err is left empty). */
 int filter_rule_check(const struct filter_rule *r, char *err, size_t errlen);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "filter.h"
 #include "parse.h"
 #include "store.h"
 #include "story.h"
@@ -19,10 +20,13 @@ struct pending {
 	struct store_enclosure *enc; /* owned strings (see pending_free) */
 	size_t nenc;
 	char *image;
+	char **cats; /* category terms (or labels), for filter rules */
+	size_t ncats;
 	/* Filled while storing. */
 	int64_t item_id, time;
 	uint64_t key_hash;
 	int is_new;
+	int dropped, hidden; /* by a filter rule */
 };
 
 struct ingest {
@@ -39,6 +43,12 @@ struct ingest {
 	 * spent, and when the running one began (thread CPU time, ns). */
 	uint64_t budget_ns, spent_ns, call_ns;
 	int over; /* the budget ran out: the parse was stopped */
+	/* Filter rules (ingest_set_filters), borrowed; and while storing, the
+	 * feed's tags. */
+	struct filter_rule *rules;
+	size_t nrules;
+	char **feed_tags;
+	size_t nfeed_tags;
 };
 
 /* CPU time of the calling thread, ns: a call may run on any thread. */
@@ -97,6 +107,9 @@ dup_or_null(const char *s)
 static void
 pending_free(struct pending *p)
 {
+	for (size_t i = 0; i < p->ncats; i++)
+		free(p->cats[i]);
+	free(p->cats);
 	free(p->guid);
 	free(p->link);
 	free(p->title);
@@ -188,6 +201,27 @@ copy_enclosures(struct pending *p, const struct parse_item *it)
 }
 
 /* The item's first author as one display string. */
+/* The item's categories as rules see them: each term, else its label. */
+static int
+copy_categories(struct pending *p, const struct parse_item *it)
+{
+	if (it->l.ncategories == 0)
+		return 0;
+	if ((p->cats = calloc(it->l.ncategories, sizeof *p->cats)) == NULL)
+		return -1;
+	for (size_t i = 0; i < it->l.ncategories; i++) {
+		const struct parse_category *k = &it->l.categories[i];
+		const char *v = k->term && *k->term ? k->term : k->label;
+
+		if (v == NULL || *v == '\0')
+			continue;
+		if ((p->cats[p->ncats] = strdup(v)) == NULL)
+			return -1;
+		p->ncats++;
+	}
+	return 0;
+}
+
 static const char *
 item_author(const struct parse_item *it)
 {
@@ -237,7 +271,8 @@ on_item(const struct parse_item *it, void *user)
 	if ((it->guid && *it->guid && !p->guid) || (link && *link && !p->link) ||
 	    (it->title.text && *it->title.text && !p->title) ||
 	    (it->summary.value && *it->summary.value && !p->summary_html) ||
-	    (c && c->value && *c->value && !p->content_html) || copy_enclosures(p, it) < 0) {
+	    (c && c->value && *c->value && !p->content_html) || copy_enclosures(p, it) < 0 ||
+	    copy_categories(p, it) < 0) {
 		pending_free(p);
 		goto oom;
 	}
@@ -271,6 +306,13 @@ ingest_set_budget(struct ingest *in, unsigned budget_ms)
 	in->budget_ns = (uint64_t)budget_ms * 1000000u;
 }
 
+void
+ingest_set_filters(struct ingest *in, struct filter_rule *rules, size_t n)
+{
+	in->rules = rules;
+	in->nrules = n;
+}
+
 int
 ingest_feed(struct ingest *in, const char *data, size_t len, char *err, size_t errlen)
 {
@@ -296,9 +338,43 @@ ingest_meta(const struct ingest *in)
 	return parse_meta(in->parse);
 }
 
+/* What the filter rules do to p (filter.h); nothing without rules. */
+static void
+judge(struct ingest *in, const struct pending *p, struct filter_verdict *v)
+{
+	struct filter_item fi = {
+		.title = p->title,
+		.summary = p->summary_text,
+		.content = p->content_text,
+		.author = p->author,
+		.link = p->link,
+		.feed = in->feed_id,
+		.categories = (const char *const *)p->cats,
+		.ncategories = p->ncats,
+		.tags = (const char *const *)in->feed_tags,
+		.ntags = in->nfeed_tags,
+	};
+
+	memset(v, 0, sizeof *v);
+	if (in->nrules)
+		filter_apply(in->rules, in->nrules, &fi, v);
+}
+
 static int
 store_one(struct ingest *in, struct pending *p, struct ingest_counts *c, char *err, size_t errlen)
 {
+	struct filter_verdict v;
+
+	judge(in, p, &v);
+	c->limited += v.limited;
+	if (v.drop) {
+		/* Never stored: not listed either, so retention has nothing to
+		 * keep, and the next poll drops it again. */
+		p->dropped = 1;
+		c->dropped++;
+		return 0;
+	}
+	p->hidden = v.hide;
 	struct store_item si = {
 		.feed = in->feed_id,
 		.guid = p->guid,
@@ -316,6 +392,11 @@ store_one(struct ingest *in, struct pending *p, struct ingest_counts *c, char *e
 		.enclosures = p->enc,
 		.nenclosures = p->nenc,
 		.image = p->image,
+		.read = v.read,
+		.starred = v.star,
+		.hidden = v.hide,
+		.tags = v.tags,
+		.ntags = v.ntags,
 	};
 	struct store_upsert_result res;
 
@@ -332,7 +413,7 @@ store_one(struct ingest *in, struct pending *p, struct ingest_counts *c, char *e
 	}
 	/* An item without a story (an earlier version that crashed between the
 	 * two steps cannot exist: they share a transaction) is treated as new. */
-	p->is_new = res.status == STORE_ITEM_NEW || res.story_id == 0;
+	p->is_new = (res.status == STORE_ITEM_NEW || res.story_id == 0) && !p->hidden;
 	if (res.status == STORE_ITEM_NEW)
 		c->added++;
 	else if (res.status == STORE_ITEM_CHANGED)
@@ -387,7 +468,7 @@ store_all(struct ingest *in, struct ingest_counts *c, char *err, size_t errlen)
 {
 	struct pending **fresh = NULL;
 	uint64_t *listed = NULL;
-	size_t nfresh = 0;
+	size_t nfresh = 0, nlisted = 0;
 	int rc = -1;
 
 	if (in->n && ((fresh = calloc(in->n, sizeof *fresh)) == NULL ||
@@ -395,15 +476,21 @@ store_all(struct ingest *in, struct ingest_counts *c, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
+	if (in->nrules &&
+	    store_feed_tags(in->st, in->feed_id, &in->feed_tags, &in->nfeed_tags, err, errlen) < 0)
+		goto out;
 	for (size_t i = 0; i < in->n; i++) {
 		if (store_one(in, &in->v[i], c, err, errlen) < 0)
 			goto out;
-		listed[i] = in->v[i].key_hash;
+		if (in->v[i].dropped)
+			continue;
+		listed[nlisted++] = in->v[i].key_hash;
 		if (in->v[i].is_new)
 			fresh[nfresh++] = &in->v[i];
 	}
 	/* What the feed lists now is kept by retention (store_purge_step). */
-	if (store_feed_listed(in->st, in->feed_id, listed, in->n, err, errlen) < 0)
+	if (store_feed_listed(in->st, in->feed_id, listed, nlisted, err, errlen) < 0 ||
+	    store_feed_set_dropped(in->st, in->feed_id, c->dropped, err, errlen) < 0)
 		goto out;
 	if (nfresh)
 		qsort(fresh, nfresh, sizeof *fresh, by_time);
@@ -414,6 +501,9 @@ store_all(struct ingest *in, struct ingest_counts *c, char *err, size_t errlen)
 out:
 	free(fresh);
 	free(listed);
+	store_strings_free(in->feed_tags, in->nfeed_tags);
+	in->feed_tags = NULL;
+	in->nfeed_tags = 0;
 	return rc;
 }
 

@@ -21,11 +21,13 @@ struct parse_meta;
 struct ingest_counts {
 	unsigned items; /* in the document */
 	unsigned added, changed, unchanged;
-	unsigned purged; /* not stored: retention removed them before */
-	unsigned merges; /* stories merged into others */
-	unsigned folded; /* items the story index took: when storing then
-			  * fails, the index is ahead of the store and
-			  * must be rebuilt from it */
+	unsigned purged;  /* not stored: retention removed them before */
+	unsigned merges;  /* stories merged into others */
+	unsigned folded;  /* items the story index took: when storing then
+			   * fails, the index is ahead of the store and
+			   * must be rebuilt from it */
+	unsigned dropped; /* kept out of the store by a filter rule */
+	unsigned limited; /* items where a rule's regex hit its match limit */
 };
 
 struct ingest;
@@ -41,6 +43,14 @@ struct ingest *ingest_new(const char *feed_id, const char *content_type, const c
  * and at the end of each call) the parse stops and those calls fail with
  * "parsing took more than its CPU budget...": nothing is to be stored. */
 void ingest_set_budget(struct ingest *in, unsigned budget_ms);
+
+/* The filter rules ingest_store applies (filter.h), borrowed until then:
+ * a dropped item is not stored, a hidden one is stored read and never
+ * folded, read, star and tag apply to new items; the feed's dropped count
+ * becomes this document's. They run on the storing thread, which must be
+ * the only one using them (their regexes own match data). */
+struct filter_rule;
+void ingest_set_filters(struct ingest *in, struct filter_rule *rules, size_t n);
 
 /* Feeds one body chunk to the parser. 0, or -1 with the reason in err (the
  * document is beyond repair or a limit was hit). */

@@ -520,6 +520,10 @@ on_stored(struct writer_job *job, int rc, const char *why, const struct ingest_c
 			 PARSE_MAX_ITEMS);
 	log_debug("feed %s: %u items: %u new, %u changed, %u unchanged; %u merges", f->id, c->items,
 		  c->added, c->changed, c->unchanged, c->merges);
+	if (c->limited)
+		log_warn("feed %s: a filter rule's regular expression hit its match limit on %u "
+			 "items (taken as not matching)",
+			 f->id, c->limited);
 	poll_complete(f, m->title.text, m->ttl > 0 ? (unsigned)m->ttl * 60 : 0);
 }
 

@@ -751,6 +751,58 @@ store_feed_status(struct store *st, const char *feed_id, const struct store_feed
 }
 
 int
+store_feed_set_dropped(struct store *st, const char *feed_id, unsigned n, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = store_stmt(st, S_FEED_DROPPED);
+
+	store_bind_str(s, 1, feed_id);
+	sqlite3_bind_int64(s, 2, n);
+	return store_exec_stmt(st, s, err, errlen, "count dropped items");
+}
+
+int
+store_feed_tags(struct store *st, const char *feed_id, char ***tags, size_t *ntags, char *err,
+		size_t errlen)
+{
+	sqlite3_stmt *s = store_stmt(st, S_FEED_TAGS_GET);
+	char **v = NULL, **nv, *t;
+	size_t n = 0;
+	int rc;
+
+	store_bind_str(s, 1, feed_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((t = strdup((const char *)sqlite3_column_text(s, 0))) == NULL ||
+		    (nv = realloc(v, (n + 1) * sizeof *nv)) == NULL) {
+			free(t);
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		v = nv;
+		v[n++] = t;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		if (rc == SQLITE_NOMEM)
+			snprintf(err, errlen, "store: feed tags: out of memory");
+		else
+			store_fail(st, err, errlen, "feed tags");
+		store_strings_free(v, n);
+		return -1;
+	}
+	*tags = v;
+	*ntags = n;
+	return 0;
+}
+
+void
+store_strings_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+int
 store_feed_moved(struct store *st, const char *feed_id, const char *url, char *err, size_t errlen)
 {
 	sqlite3_stmt *s = store_stmt(st, S_FEED_MOVED);
@@ -959,6 +1011,9 @@ item_insert(struct store *st, const struct store_item *it, const char *key, int6
 	sqlite3_bind_int64(s, 12, fetched);
 	sqlite3_bind_int64(s, 13, item_time(it, fetched));
 	sqlite3_bind_int64(s, 14, hash);
+	sqlite3_bind_int(s, 15, it->read || it->hidden);
+	sqlite3_bind_int(s, 16, it->starred);
+	sqlite3_bind_int(s, 17, it->hidden);
 	if (store_exec_stmt(st, s, err, errlen, "insert item") < 0) {
 		if (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
 			snprintf(err, errlen, "store: insert item: no feed '%s'",
@@ -968,6 +1023,13 @@ item_insert(struct store *st, const struct store_item *it, const char *key, int6
 	res->status = STORE_ITEM_NEW;
 	res->item_id = sqlite3_last_insert_rowid(st->db);
 	res->story_id = 0;
+	for (size_t i = 0; i < it->ntags; i++) {
+		s = store_stmt(st, S_ITEM_TAG_ADD);
+		sqlite3_bind_int64(s, 1, res->item_id);
+		store_bind_str(s, 2, it->tags[i]);
+		if (store_exec_stmt(st, s, err, errlen, "tag item") < 0)
+			return -1;
+	}
 	if ((it->nenclosures || (it->image && *it->image)) &&
 	    store_enclosures_put(st, res->item_id, it, 1, err, errlen) < 0)
 		return -1;

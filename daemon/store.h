@@ -55,7 +55,7 @@ struct config_feed;
 	(-3) /* store_search: the query is malformed or                                            \
 	      * has no words; err says why, alone */
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 struct store;
 
@@ -152,6 +152,16 @@ int store_feed_has_items(struct store *st, const char *feed_id, int *out, char *
 int store_feed_delete(struct store *st, const char *feed_id, int purge_starred, int64_t *deleted,
 		      char *err, size_t errlen);
 
+/* How many items of feed_id's latest document filter rules dropped: n. */
+int store_feed_set_dropped(struct store *st, const char *feed_id, unsigned n, char *err,
+			   size_t errlen);
+
+/* feed_id's tags, sorted: *tags (malloc'd strings, free with
+ * store_strings_free) and *ntags. 0, or -1 with err. */
+int store_feed_tags(struct store *st, const char *feed_id, char ***tags, size_t *ntags, char *err,
+		    size_t errlen);
+void store_strings_free(char **v, size_t n);
+
 int store_feed_moved(struct store *st, const char *feed_id, const char *url, char *err,
 		     size_t errlen);
 
@@ -189,6 +199,7 @@ struct store_feed {
 	unsigned failures;
 	int64_t nitems, nunread;
 	const char *moved_url; /* where a 301/308 chain moved the feed, or "" */
+	int64_t dropped;       /* items of its latest document filter rules dropped */
 };
 struct store_feed_list {
 	struct store_feed *v;
@@ -229,6 +240,12 @@ struct store_item {
 	const struct store_enclosure *enclosures;
 	size_t nenclosures;
 	const char *image; /* the item's own picture (itunes:image, JSON Feed image) */
+	/* What filter rules (filter.h) said, applied when the item is new
+	 * (a stored item's marks are the reader's): stored read, starred,
+	 * hidden (neither listed nor searched), with these tags. */
+	int read, starred, hidden;
+	const char *const *tags;
+	size_t ntags;
 };
 
 /* An enclosure: RSS <enclosure>, Atom rel="enclosure", media:content, a JSON

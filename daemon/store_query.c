@@ -92,6 +92,7 @@ feed_row(struct store_arena *a, sqlite3_stmt *s, struct store_feed *fd)
 	fd->nitems = sqlite3_column_int64(s, 13);
 	fd->nunread = sqlite3_column_int64(s, 14);
 	fd->moved_url = store_arena_col(a, s, 15);
+	fd->dropped = sqlite3_column_int64(s, 16);
 	return fd->moved_url && fd->id && fd->url && fd->name && fd->title && fd->tags &&
 			       fd->etag && fd->last_modified && fd->last_error
 		       ? 0

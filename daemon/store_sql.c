@@ -172,6 +172,21 @@ const char *const store_migrations[] = {
 	/* 6: the Google Reader API's accounts and tokens (issue 24): in
 	 * store_api.c, beside its queries. */
 	store_api_migration_sql,
+	/* 7: filter rules (issue 25, filter.h). A hidden item is stored (its
+	 * key keeps the feed from offering it again) but neither folded nor
+	 * listed; item_tags are the tags rules give items, beside their feed's;
+	 * feeds.dropped is how many items of the feed's latest document rules
+	 * kept out of the store. */
+	"ALTER TABLE items ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE item_tags ("
+	" tag TEXT NOT NULL COLLATE NOCASE,"
+	" item INTEGER NOT NULL,"
+	" PRIMARY KEY (tag, item)) WITHOUT ROWID;"
+	"CREATE INDEX item_tags_item ON item_tags(item);"
+	"CREATE TRIGGER items_tags_ad AFTER DELETE ON items BEGIN"
+	" DELETE FROM item_tags WHERE item = old.id;"
+	"END;"
+	"ALTER TABLE feeds ADD COLUMN dropped INTEGER NOT NULL DEFAULT 0;",
 };
 const size_t store_nmigrations = sizeof store_migrations / sizeof store_migrations[0];
 _Static_assert(sizeof store_migrations / sizeof store_migrations[0] == STORE_SCHEMA_VERSION,
@@ -198,7 +213,9 @@ _Static_assert(sizeof store_migrations / sizeof store_migrations[0] == STORE_SCH
 	" AND (?4 IS NULL"                                                                         \
 	"  OR EXISTS (SELECT 1 FROM items i WHERE i.story_id = s.id AND i.feed = ?4))"             \
 	" AND (?5 IS NULL OR EXISTS (SELECT 1 FROM items i JOIN feed_tags t"                       \
-	"  ON t.feed = i.feed WHERE i.story_id = s.id AND t.tag = ?5))"                            \
+	"  ON t.feed = i.feed WHERE i.story_id = s.id AND t.tag = ?5)"                             \
+	"  OR EXISTS (SELECT 1 FROM items i JOIN item_tags t ON t.item = i.id"                     \
+	"  WHERE i.story_id = s.id AND t.tag = ?5))"                                               \
 	" AND s.last_seen >= ?6 AND (?7 = 0 OR s.last_seen < ?7)"                                  \
 	" ORDER BY s.last_seen DESC, s.id DESC LIMIT ?8 OFFSET ?9"
 
@@ -233,12 +250,13 @@ const char store_purge_temp_sql[] =
 /* The item listing; feed is the condition on ?4. */
 #define ITEMS_WHERE(read, feed)							\
 	ITEM_COLS("'', '', ''")							\
-	"WHERE " read " AND (NOT ?2 OR i.starred)"				\
+	"WHERE " read " AND NOT i.hidden AND (NOT ?2 OR i.starred)"		\
 	" AND (NOT ?3 OR NOT EXISTS (SELECT 1 FROM stories s"			\
 	"  WHERE s.id = i.story_id AND s.digested))"				\
 	" AND " feed								\
 	" AND (?5 IS NULL"							\
-	"  OR EXISTS (SELECT 1 FROM feed_tags t WHERE t.feed = i.feed AND t.tag = ?5))" \
+	"  OR EXISTS (SELECT 1 FROM feed_tags t WHERE t.feed = i.feed AND t.tag = ?5)" \
+	"  OR EXISTS (SELECT 1 FROM item_tags t WHERE t.item = i.id AND t.tag = ?5))" \
 	" AND i.time >= ?6 AND (?7 = 0 OR i.time < ?7)"				\
 	" ORDER BY i.time DESC, i.id DESC LIMIT ?8 OFFSET ?9"
 
@@ -306,20 +324,24 @@ const char *const store_stmt_sql[S_COUNT] = {
 		    " f.last_modified, f.last_error, f.last_poll, f.next_poll, f.last_status,"
 		    " f.failures, f.nitems,"
 		    " (SELECT COUNT(*) FROM items i WHERE i.feed = f.id AND i.read = 0),"
-		    " COALESCE(f.moved_url, '')"
+		    " COALESCE(f.moved_url, ''), f.dropped"
 		    " FROM feeds f WHERE ?1 IS NULL OR f.id = ?1 ORDER BY f.active DESC, f.id",
 	/* As S_FEEDS without the unread count, which reads every item. */
 	[S_FEEDS_STATE] = "SELECT f.id, f.url, " FEED_NAME ", f.title, f.tags, f.active, f.etag,"
 			  " f.last_modified, f.last_error, f.last_poll, f.next_poll,"
-			  " f.last_status, f.failures, f.nitems, 0, COALESCE(f.moved_url, '')"
+			  " f.last_status, f.failures, f.nitems, 0, COALESCE(f.moved_url, ''),"
+			  " f.dropped"
 			  " FROM feeds f WHERE ?1 IS NULL ORDER BY f.active DESC, f.id",
 	[S_ITEM_BY_KEY] = "SELECT i.id, i.hash, COALESCE(s.merged_into, i.story_id, 0), i.time"
 			  " FROM items i LEFT JOIN stories s ON s.id = i.story_id"
 			  " WHERE i.feed = ?1 AND i.guid = ?2",
 	[S_ITEM_INSERT] = "INSERT INTO items(feed, guid, link, title, author, published, updated,"
 			  " summary_html, summary_text, content_html, content_text, first_seen,"
-			  " time, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-			  " ?13, ?14)",
+			  " time, hash, read, starred, hidden) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+			  " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+	[S_ITEM_TAG_ADD] = "INSERT OR IGNORE INTO item_tags(tag, item) VALUES (?2, ?1)",
+	[S_FEED_DROPPED] = "UPDATE feeds SET dropped = ?2 WHERE id = ?1 AND dropped <> ?2",
+	[S_FEED_TAGS_GET] = "SELECT tag FROM feed_tags WHERE feed = ?1 ORDER BY tag",
 	/* ?12: the document's own published date (struct store_item's date). */
 	[S_ITEM_UPDATE] = "UPDATE items SET link = ?2, title = ?3, author = ?4,"
 			  " published = CASE WHEN ?12 > 0 OR published <= 0 THEN ?5"
@@ -375,8 +397,9 @@ const char *const store_stmt_sql[S_COUNT] = {
 			    " i.published, i.first_seen"
 			    " FROM items i JOIN feeds f ON f.id = i.feed"
 			    " WHERE i.story_id = ?1 ORDER BY i.time, i.id LIMIT ?3",
-	[S_STORY_TAGS] = "SELECT DISTINCT t.tag FROM items i JOIN feed_tags t ON t.feed = i.feed"
-			 " WHERE i.story_id = ?1 ORDER BY t.tag",
+	[S_STORY_TAGS] = "SELECT t.tag FROM items i JOIN feed_tags t ON t.feed = i.feed"
+			 " WHERE i.story_id = ?1 UNION SELECT t.tag FROM items i JOIN item_tags t"
+			 " ON t.item = i.id WHERE i.story_id = ?1 ORDER BY 1",
 	[S_STORY_FEEDS] = "SELECT DISTINCT feed FROM items WHERE story_id = ?1 ORDER BY feed",
 	[S_ITEMS] = ITEMS_WHERE(ANY_READ, "(?4 IS NULL OR i.feed = ?4)"),
 	/* Unread only: walks the partial index items_unread_time. */
@@ -401,6 +424,7 @@ const char *const store_stmt_sql[S_COUNT] = {
 		     " FROM items_fts JOIN items i ON i.id = items_fts.rowid"
 		     " JOIN feeds f ON f.id = i.feed"
 		     " WHERE items_fts MATCH ?1 AND items_fts.rank MATCH 'bm25(10.0, 2.0, 1.0)'"
+		     " AND NOT i.hidden"
 		     " ORDER BY items_fts.rank LIMIT ?4 OFFSET ?5",
 	[S_STATS] =
 		"SELECT (SELECT COUNT(*) FROM feeds), (SELECT COUNT(*) FROM feeds WHERE active),"

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "filter.h"
 #include "ingest.h"
 #include "log.h"
 #include "store.h"
@@ -49,6 +50,11 @@ struct writer {
 	size_t nstories;
 	int seen_header; /* the file at the path was an SQLite database */
 	int foreign;     /* it is something else now: nothing is written */
+	/* Filter rules (writer_set_filters): the ones responses are stored
+	 * with, and the next ones, waiting for the worker to be done. */
+	struct filter_rule *rules, *next_rules;
+	size_t nrules, next_nrules;
+	int has_next;
 };
 
 static void writer_pump(struct writer *w);
@@ -130,6 +136,38 @@ writer_set_story_params(struct writer *w, const struct story_params *params)
 	w->params = *params;
 	w->params.language = lang;
 	return 0;
+}
+
+static void
+rules_free(struct filter_rule *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		filter_rule_clear(&v[i]);
+	free(v);
+}
+
+/* The waiting rules take over, once the worker is done with the old. */
+static void
+rules_swap(struct writer *w)
+{
+	if (!w->has_next || w->working)
+		return;
+	rules_free(w->rules, w->nrules);
+	w->rules = w->next_rules;
+	w->nrules = w->next_nrules;
+	w->next_rules = NULL;
+	w->next_nrules = 0;
+	w->has_next = 0;
+}
+
+void
+writer_set_filters(struct writer *w, struct filter_rule *rules, size_t n)
+{
+	rules_free(w->next_rules, w->next_nrules);
+	w->next_rules = rules;
+	w->next_nrules = n;
+	w->has_next = 1;
+	rules_swap(w);
 }
 
 size_t
@@ -359,6 +397,7 @@ work_run(uv_work_t *req)
 		w->work_rc = -1;
 		return;
 	}
+	ingest_set_filters(w->work_job->ing, w->rules, w->nrules);
 	w->work_rc = ingest_store(w->work_job->ing, w->store, w->story, &w->work_counts,
 				  w->work_err, sizeof w->work_err);
 }
@@ -481,6 +520,7 @@ writer_pump(struct writer *w)
 			work_start(w, WORK_FLUSH, NULL);
 			continue;
 		}
+		rules_swap(w);
 		if ((job = queue_pop(w)) == NULL)
 			break;
 		if (job->work)
@@ -649,6 +689,8 @@ writer_free(struct writer *w)
 	if (w->lock_fd >= 0)
 		close(w->lock_fd);
 	free(w->batch);
+	rules_free(w->rules, w->nrules);
+	rules_free(w->next_rules, w->next_nrules);
 	free(w->language);
 	free(w->path);
 	free(w);

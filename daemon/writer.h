@@ -79,9 +79,9 @@ struct writer_callbacks {
 
 /* Locks the database for this process (PATH.lock, flock: a second writer
  * on the same file, in any process, is refused with the first one's pid),
- * opens (creating and migrating) it and arms the flush timer on loop. params (copied, language included) are the story index's,
- * built when a response is first stored. cb is copied. 0 and *out, or -1
- * with err. */
+ * opens (creating and migrating) it and arms the flush timer on loop. params (copied, language
+ * included) are the story index's, built when a response is first stored. cb is copied. 0 and *out,
+ * or -1 with err. */
 int writer_new(uv_loop_t *loop, const char *path, const struct story_params *params,
 	       const struct writer_callbacks *cb, struct writer **out, char *err, size_t errlen);
 
@@ -128,6 +128,12 @@ int writer_busy(const struct writer *w);
 int writer_set_story_params(struct writer *w, const struct story_params *params);
 
 /* Stories in the index's window (0 before it was built). */
+/* Responses are stored with these filter rules from the next one on
+ * (filter.h): the writer owns rules (an array of n, each cleared and the
+ * array freed when replaced or at writer_free). */
+struct filter_rule;
+void writer_set_filters(struct writer *w, struct filter_rule *rules, size_t n);
+
 size_t writer_story_count(const struct writer *w);
 
 /* Drops the story index, to be rebuilt from the store when next needed:

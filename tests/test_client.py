@@ -540,6 +540,9 @@ SENDS = [
     (["digested", "7", "9"], ["digested", "7", "9"]),
     (["purge"], ["purge"]),
     (["purge", "--dry-run"], ["purge", "--dry-run"]),
+    (["filters"], ["filters"]),
+    (["filters", "test", "title", "~", "/^ad:/i", "--limit", "5"],
+     ["filters", "--limit", "5", "test", "title ~ /^ad:/i"]),
 ]
 check({a[0] for a, _ in SENDS} == listed - {"open"}, "every client command is tried below")
 for args, words in SENDS:
@@ -556,7 +559,8 @@ for name in sorted(listed):
 # Usage errors exit 2 and never connect.
 for args in (["show", "abc"], ["show"], ["read"], ["read", "--all", "5"], ["read", "--feed", "x", "1"],
              ["stories", "--limit", "0"], ["stories", "--bogus"], ["frobnicate"], ["add", "ftp://x"],
-             ["stories", "--since", "yesterdayish"], ["star", "0"], ["--color=sometimes", "feeds"], []):
+             ["stories", "--since", "yesterdayish"], ["star", "0"], ["--color=sometimes", "feeds"],
+             ["filters", "check", "x"], ["filters", "test"], []):
     rc, out, err = herald(*args)
     check(rc == 2 and not requests, "usage error for %r: rc %d, sent %r" % (args, rc, requests))
 rc, out, err = herald("stories", "--limit")

@@ -73,6 +73,7 @@
 #define HERALD_CMD_VERSION  "version"  /* -> one version record */
 #define HERALD_CMD_DIGESTED "digested" /* ID... */
 #define HERALD_CMD_PURGE    "purge"    /* [--dry-run] -> one purge record */
+#define HERALD_CMD_FILTERS  "filters"  /* [test RULE [--feed F] [--limit N]] -> filter/item records */
 #define HERALD_CMD_PASSWD   "passwd"   /* USER PASSWORD | --remove USER | --list | options USER */
 #define HERALD_CMD_HELP     "help"     /* -> command records (built in) */
 #define HERALD_CMD_QUIT     "quit"     /* -> OK, then the daemon closes (built in) */
