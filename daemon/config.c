@@ -39,7 +39,10 @@ enum ktype {
 	K_RATIO,
 	K_LANG,
 	K_URL,
-	K_TAGS
+	K_TAGS,
+	K_PROXY,
+	K_HEADER, /* repeatable */
+	K_SECRET_FILE
 };
 enum kscope { GLOBAL = 1, FEED = 2 };
 
@@ -60,6 +63,7 @@ static const struct key keys[] = {
 	{"allow_file_feeds", K_PATH, G(allow_file_feeds), 0, 0},
 	{"include", K_PATH, G(include), 0, 0},
 	{"user_agent", K_STRING, G(user_agent), 0, 0},
+	{"proxy", K_PROXY, G(proxy), 0, 0},
 	{"http_listen", K_STRING, G(http_listen), 0, 0},
 	{"interval", K_DURATION, G(interval), 1, 30 * 86400},
 	{"min_interval", K_DURATION, G(min_interval), 1, 86400},
@@ -77,6 +81,12 @@ static const struct key keys[] = {
 	{"keep_read", K_DURATION, G(keep_read), 0, 3650 * 86400u},
 	{"keep_unread", K_DURATION, G(keep_unread), 0, 3650 * 86400u},
 	{"url", K_URL, F(url), 0, 0},
+	{"proxy", K_PROXY, F(proxy), 0, 0},
+	{"user_agent", K_STRING, F(user_agent), 0, 0},
+	{"header", K_HEADER, F(headers), 0, 0},
+	{"cookie", K_STRING, F(cookie), 0, 0},
+	{"username", K_STRING, F(username), 0, 0},
+	{"password_file", K_SECRET_FILE, F(password_file), 0, 0},
 	{"name", K_STRING, F(name), 0, 0},
 	{"interval", K_DURATION, F(interval), 1, 30 * 86400},
 	{"tags", K_TAGS, F(tags), 0, 0},
@@ -809,6 +819,104 @@ set_number(struct pstate *ps, unsigned line, const struct key *k, void *field, c
 	}
 }
 
+/* ---- HTTP settings ---- */
+
+/* A proxy URL (http, https, socks4, socks4a, socks5, socks5h, with a host),
+ * or "none" (no proxy, not even the environment's). */
+static int
+set_proxy(struct pstate *ps, unsigned line, char **field, const char *v)
+{
+	static const char *const schemes[] = {"http://",   "https://",	"socks4://",
+					      "socks4a://", "socks5://", "socks5h://"};
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof schemes / sizeof *schemes && n == 0; i++)
+		if (strncasecmp(v, schemes[i], strlen(schemes[i])) == 0)
+			n = strlen(schemes[i]);
+	if (strcmp(v, "none") != 0 &&
+	    (n == 0 || v[n] == '\0' || v[n] == '/' || v[n] == ':' || strpbrk(v, " \t"))) {
+		perr_add(ps, line,
+			 "bad proxy '%.*s' (expected none or a URL: http, https, socks4, socks4a, "
+			 "socks5 or socks5h://HOST[:PORT])",
+			 40, v);
+		return -1;
+	}
+	return store_string(ps, field, v);
+}
+
+/* header = Name: value. Names herald sets itself (the conditional GET, the
+ * transfer's framing) are refused: they would break polling. */
+static int
+add_header(struct pstate *ps, unsigned line, struct config_feed *f, const char *v)
+{
+	static const char *const own[] = {"host",	       "if-none-match", "if-modified-since",
+					  "content-length",    "transfer-encoding",
+					  "connection",	       "accept-encoding"};
+	size_t n = strcspn(v, ":");
+	char **nv, *h;
+
+	if (n == 0 || v[n] != ':' ||
+	    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-!#$%&'*+.^_`|~") !=
+		    n) {
+		perr_add(ps, line, "bad header '%.*s' (expected 'Name: value')", 40, v);
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof own / sizeof *own; i++)
+		if (strlen(own[i]) == n && strncasecmp(v, own[i], n) == 0) {
+			perr_add(ps, line, "header '%.*s' is herald's own to send", (int)n, v);
+			return -1;
+		}
+	if (f->nheaders == MAX_TAGS) {
+		perr_add(ps, line, "too many headers (at most %d)", MAX_TAGS);
+		return -1;
+	}
+	if ((h = strdup(v)) == NULL || (nv = realloc(f->headers, (f->nheaders + 1) * sizeof *nv)) ==
+						   NULL) {
+		free(h);
+		ps->oom = 1;
+		return -1;
+	}
+	f->headers = nv;
+	f->headers[f->nheaders++] = h;
+	return 0;
+}
+
+/* password_file = PATH: its first line is the password, read now (the
+ * daemon may not be able to read it later, under the system unit). */
+static int
+set_secret_file(struct pstate *ps, unsigned line, struct config_feed *f, const char *v)
+{
+	char *path = expand_path(ps, line, "password_file", v), buf[1025];
+	FILE *fp;
+	size_t n;
+
+	if (path == NULL)
+		return -1;
+	if ((fp = fopen(path, "re")) == NULL) {
+		perr_add(ps, line, "password_file: cannot read %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	n = fread(buf, 1, sizeof buf - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (n == sizeof buf - 1 || buf[0] == '\0') {
+		perr_add(ps, line, "password_file: %s %s", path,
+			 buf[0] ? "is too long (a password of at most 1 KB on its first line)"
+				: "has no password on its first line");
+		free(path);
+		return -1;
+	}
+	free(f->password_file);
+	f->password_file = path;
+	free(f->password);
+	if ((f->password = strdup(buf)) == NULL)
+		ps->oom = 1;
+	explicit_bzero(buf, sizeof buf);
+	return f->password ? 0 : -1;
+}
+
 static int
 set_value(struct pstate *ps, unsigned line, const struct key *k, void *base, const char *v)
 {
@@ -852,6 +960,9 @@ set_value(struct pstate *ps, unsigned line, const struct key *k, void *base, con
 			return -1;
 		}
 		return store_string(ps, field, v);
+	case K_PROXY: return set_proxy(ps, line, field, v);
+	case K_HEADER: return add_header(ps, line, base, v);
+	case K_SECRET_FILE: return set_secret_file(ps, line, base, v);
 	case K_URL:
 		if (url_check(v, 1, err, sizeof err) < 0) {
 			perr_add(ps, line, "%s", err);
@@ -1263,7 +1374,7 @@ parse_keyline(struct pstate *ps, unsigned line, char *p)
 	}
 	ki = (size_t)(k - keys);
 	seen = ps->cur ? &ps->curmeta->seen[ki] : &ps->gseen[ki];
-	if (*seen) {
+	if (*seen && k->type != K_HEADER) {
 		perr_add(ps, line, "duplicate key '%s' (already set on line %u)", name, *seen);
 		return;
 	}
@@ -1340,6 +1451,9 @@ check_feeds(struct pstate *ps)
 				perr_add(ps, f->line, "feed '%s' has no url", f->id);
 			continue;
 		}
+		if (!f->username != !f->password_file)
+			perr_add(ps, f->line, "feed '%s': username and password_file go together",
+				 f->id);
 		if (f->interval && f->interval < cfg->min_interval)
 			perr_add(ps, ps->meta[i].seen[kint], "interval %s is below min_interval %s",
 				 config_format_duration(f->interval, a, sizeof a),
@@ -1635,6 +1749,17 @@ config_free(struct config *cfg)
 		for (size_t t = 0; t < f->ntags; t++)
 			free(f->tags[t]);
 		free(f->tags);
+		free(f->proxy);
+		free(f->user_agent);
+		free(f->cookie);
+		free(f->username);
+		free(f->password_file);
+		if (f->password)
+			explicit_bzero(f->password, strlen(f->password));
+		free(f->password);
+		for (size_t t = 0; t < f->nheaders; t++)
+			free(f->headers[t]);
+		free(f->headers);
 	}
 	free(cfg->feeds);
 	for (size_t i = 0; i < cfg->nfilters; i++)
@@ -1647,6 +1772,7 @@ config_free(struct config *cfg)
 	free(cfg->allow_file_feeds);
 	free(cfg->include);
 	free(cfg->user_agent);
+	free(cfg->proxy);
 	free(cfg->http_listen);
 	free(cfg->fold_language);
 	index_free(cfg->index);

@@ -21,6 +21,14 @@ struct config_feed {
 	/* Retention, seconds, 0 = forever: the global keep_read and
 	 * keep_unread unless the section sets its own. */
 	unsigned keep_read, keep_unread;
+	/* HTTP (docs/configuration.md, "Per-feed HTTP settings"), NULL when
+	 * not set: proxy (a URL, or "none") and user_agent fall back to the
+	 * global ones; headers are "Name: value" lines. password is
+	 * password_file's first line, read with the file: never logged or
+	 * shown. */
+	char *proxy, *user_agent, *cookie, *username, *password_file, *password;
+	char **headers;
+	size_t nheaders;
 };
 
 struct filter_rule; /* filter.h */
@@ -39,6 +47,8 @@ struct config {
 	char *allow_file_feeds; /* add over the socket may take file:// feeds
 				 * under this directory; NULL: none */
 	char *user_agent;      /* or NULL for "herald/VERSION" */
+	char *proxy;           /* every feed's proxy (a URL), or NULL: curl's
+				* environment (http_proxy...) applies */
 	char *http_listen;     /* the Reader API's address (docs/api.md), or NULL: off */
 	unsigned interval;     /* default poll interval, seconds */
 	unsigned min_interval; /* floor for any feed, seconds */

@@ -687,7 +687,16 @@ set_options(struct fetch_request *r, const struct fetch_request_opts *ro)
 	SET(CURLOPT_MAXREDIRS, (long)FETCH_MAX_REDIRECTS);
 	SET(CURLOPT_PROTOCOLS_STR, ro->allow_file ? "http,https,file" : "http,https");
 	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	SET(CURLOPT_USERAGENT, f->user_agent);
+	SET(CURLOPT_USERAGENT, ro->user_agent ? ro->user_agent : f->user_agent);
+	if (ro->proxy) /* "" turns off every proxy, the environment's too */
+		SET(CURLOPT_PROXY, strcmp(ro->proxy, "none") == 0 ? "" : ro->proxy);
+	if (ro->cookie)
+		SET(CURLOPT_COOKIE, ro->cookie);
+	if (ro->username && ro->password) {
+		SET(CURLOPT_USERNAME, ro->username);
+		SET(CURLOPT_PASSWORD, ro->password);
+		SET(CURLOPT_HTTPAUTH, (long)(CURLAUTH_BASIC | CURLAUTH_DIGEST));
+	}
 	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)f->opts.connect_timeout_ms);
 	SET(CURLOPT_TIMEOUT_MS, (long)f->opts.timeout_ms);
 	SET(CURLOPT_LOW_SPEED_LIMIT, (long)f->opts.low_speed_limit);
@@ -707,6 +716,13 @@ set_options(struct fetch_request *r, const struct fetch_request_opts *ro)
 		return -1;
 	if (add_header(r, "Accept", ACCEPT_VALUE) < 0)
 		return -1;
+	for (size_t i = 0; i < ro->nheaders; i++) {
+		struct curl_slist *l = curl_slist_append(r->headers, ro->headers[i]);
+
+		if (l == NULL)
+			return -1;
+		r->headers = l;
+	}
 	/* a bad stored validator (from before they were checked) is not
 	 * sent: the poll goes on without it */
 	if (ro->etag && *ro->etag && fetch_validator_ok(ro->etag) &&

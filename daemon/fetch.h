@@ -111,6 +111,14 @@ struct fetch_request_opts {
 	const char *etag;          /* sent as If-None-Match, or NULL; copied */
 	const char *last_modified; /* sent as If-Modified-Since, or NULL; copied */
 	int allow_file;            /* the URL may be file:// (feeds.conf only) */
+	/* The feed's HTTP settings (docs/configuration.md), NULL when unset;
+	 * libcurl copies them. proxy is a URL, or "none": no proxy, not even
+	 * the environment's; user_agent replaces the fetcher's; headers are
+	 * "Name: value" lines; username and password are sent on a 401 (basic
+	 * or digest), and never to another host a redirect leads to. */
+	const char *proxy, *user_agent, *cookie, *username, *password;
+	char *const *headers;
+	size_t nheaders;
 	fetch_data_cb data_cb;     /* may be NULL: body discarded */
 	fetch_done_cb done_cb;     /* may be NULL */
 	void *user;

@@ -48,6 +48,14 @@ struct poll_result {
 };
 
 /* One configured feed's runtime state. */
+/* A feed's HTTP settings as fetch takes them (config.h): copies, kept
+ * from one configuration to the next. */
+struct feed_http {
+	char *proxy, *user_agent, *cookie, *username, *password;
+	char **headers;
+	size_t nheaders;
+};
+
 struct poll_feed {
 	struct poller *p;
 	char *id;
@@ -73,12 +81,14 @@ struct poll_feed {
 	int bad_validators;        /* stored ones fetch will not send: the store forgets them */
 	struct poll_result res;
 	struct writer_job job; /* handed to the writer when finished */
+	struct feed_http http;
 };
 
 /* Polls holding a slot, per host (max_per_host; see host_full). */
 struct poll_host {
 	char *name;
 	unsigned n;
+	uint64_t paused_until; /* uv_now (ms): a 429 or 503 said to wait */
 };
 
 struct poller {
@@ -243,6 +253,40 @@ host_full(struct poller *p, struct poll_feed *f)
 		free(host);
 	}
 	return f->host >= 0 && p->hosts[f->host].n >= per;
+}
+
+/* A 429 or 503 with Retry-After speaks for the whole host: none of its
+ * feeds is polled before the time it gave (capped as a feed's is). */
+static void
+host_pause(struct poll_feed *f, long retry_after)
+{
+	struct poller *p = f->p;
+	long ra = retry_after < (long)SCHED_MAX_RETRY_AFTER ? retry_after
+							    : (long)SCHED_MAX_RETRY_AFTER;
+	uint64_t until;
+
+	if (ra <= 0 || f->host < 0)
+		return;
+	until = uv_now(p->loop) + (uint64_t)ra * 1000;
+	if (until <= p->hosts[f->host].paused_until)
+		return;
+	p->hosts[f->host].paused_until = until;
+	log_warn("host %s asked for a pause of %lds (feed %s): its feeds wait", p->hosts[f->host].name,
+		 ra, f->id);
+}
+
+/* When f's host is paused: f is scheduled for the end of the pause. */
+static int
+host_paused(struct poll_feed *f)
+{
+	struct poller *p = f->p;
+	uint64_t now = uv_now(p->loop);
+
+	host_full(p, f); /* finds f's host */
+	if (f->host < 0 || p->hosts[f->host].paused_until <= now)
+		return 0;
+	feed_schedule(f, p->hosts[f->host].paused_until - now);
+	return 1;
 }
 
 /* Takes (1) or gives back (0) f's slot. */
@@ -458,6 +502,7 @@ poll_complete(struct poll_feed *f, const char *title, unsigned ttl)
 	}
 	f->ttl = ttl;
 	f->failures = why[0] ? f->failures + 1 : 0;
+	host_pause(f, retry_after);
 	delay = feed_delay(f, retry_after);
 	/* title points into the ingest: record before freeing it. */
 	feed_record(f, &f->res, why[0] ? why : NULL, title, delay,
@@ -754,6 +799,13 @@ poll_start(struct poll_feed *f)
 		/* file:// only for the URL the user wrote, never where a server
 		 * moved the feed. */
 		.allow_file = strcmp(f->url, f->config_url) == 0,
+		.proxy = f->http.proxy,
+		.user_agent = f->http.user_agent,
+		.cookie = f->http.cookie,
+		.username = f->http.username,
+		.password = f->http.password,
+		.headers = f->http.headers,
+		.nheaders = f->http.nheaders,
 		.data_cb = on_data,
 		.done_cb = on_done,
 		.user = f,
@@ -777,6 +829,8 @@ poll_start(struct poll_feed *f)
 			return;
 		}
 	}
+	if (host_paused(f))
+		return;
 	if (p->inflight >= poll_cap(p) || host_full(p, f)) {
 		wait_push(p, f);
 		return;
@@ -966,6 +1020,22 @@ poll_merge(struct poller *p, const char *from, const char *into, poll_merge_cb d
 /* ---- the feed set ---- */
 
 static void
+http_clear(struct feed_http *h)
+{
+	free(h->proxy);
+	free(h->user_agent);
+	free(h->cookie);
+	free(h->username);
+	if (h->password)
+		explicit_bzero(h->password, strlen(h->password));
+	free(h->password);
+	for (size_t i = 0; i < h->nheaders; i++)
+		free(h->headers[i]);
+	free(h->headers);
+	memset(h, 0, sizeof *h);
+}
+
+static void
 feed_free(struct poll_feed *f)
 {
 	if (f == NULL)
@@ -985,7 +1055,37 @@ feed_free(struct poll_feed *f)
 	free(f->url);
 	free(f->etag);
 	free(f->last_modified);
+	http_clear(&f->http);
 	free(f);
+}
+
+static int
+dup_opt(char **to, const char *from)
+{
+	return from && (*to = strdup(from)) == NULL ? -1 : 0;
+}
+
+/* f takes cf's HTTP settings (the global proxy and user agent where cf
+ * sets none). 0, or -1 when memory runs out (f keeps the old ones). */
+static int
+feed_http_set(struct poll_feed *f, const struct config_feed *cf, const struct config *cfg)
+{
+	struct feed_http h = {0};
+
+	if (dup_opt(&h.proxy, cf->proxy ? cf->proxy : cfg->proxy) < 0 ||
+	    dup_opt(&h.user_agent, cf->user_agent) < 0 || dup_opt(&h.cookie, cf->cookie) < 0 ||
+	    dup_opt(&h.username, cf->username) < 0 || dup_opt(&h.password, cf->password) < 0 ||
+	    (cf->nheaders && (h.headers = calloc(cf->nheaders, sizeof *h.headers)) == NULL))
+		goto fail;
+	for (; h.nheaders < cf->nheaders; h.nheaders++)
+		if ((h.headers[h.nheaders] = strdup(cf->headers[h.nheaders])) == NULL)
+			goto fail;
+	http_clear(&f->http);
+	f->http = h;
+	return 0;
+fail:
+	http_clear(&h);
+	return -1;
 }
 
 static struct poll_feed *
@@ -1137,8 +1237,9 @@ poll_sync(struct poller *p, const struct config *cfg, const struct store_feed_li
 		/* The same URL, or feeds.conf caught up with a move: the same
 		 * feed, validators and all. */
 		if (f && (strcmp(f->config_url, cf->url) == 0 || strcmp(f->url, cf->url) == 0)) {
-			if (strcmp(f->config_url, cf->url) != 0 &&
-			    replace_str(&f->config_url, cf->url) < 0)
+			if ((strcmp(f->config_url, cf->url) != 0 &&
+			     replace_str(&f->config_url, cf->url) < 0) ||
+			    feed_http_set(f, cf, cfg) < 0)
 				goto fail;
 			nv[n++] = f;
 			f->kept = 1;
@@ -1150,7 +1251,7 @@ poll_sync(struct poller *p, const struct config *cfg, const struct store_feed_li
 				feed_schedule(f, (uint64_t)feed_delay(f, -1) * 1000);
 			continue;
 		}
-		if ((f = feed_new(p, cf, iv)) == NULL ||
+		if ((f = feed_new(p, cf, iv)) == NULL || feed_http_set(f, cf, cfg) < 0 ||
 		    feed_load(f, state_find(st, nst, cf->id)) < 0) {
 			feed_free(f);
 			goto fail;
