@@ -230,6 +230,7 @@ host_index(struct poller *p, const char *host)
 	if ((p->hosts[p->nhosts].name = strdup(host)) == NULL)
 		return -1;
 	p->hosts[p->nhosts].n = 0;
+	p->hosts[p->nhosts].paused_until = 0;
 	return (int)p->nhosts++;
 }
 
@@ -275,17 +276,37 @@ host_pause(struct poll_feed *f, long retry_after)
 		 ra, f->id);
 }
 
-/* When f's host is paused: f is scheduled for the end of the pause. */
+static void feed_record(struct poll_feed *f, const struct poll_result *r, const char *error,
+			const char *title, unsigned delay, int forget);
+static void log_failure(const struct poll_feed *f, const char *why, unsigned delay);
+
+/* When f's host is paused: f is scheduled for the end of the pause; with
+ * --once, whose run must end, it fails saying why. */
 static int
 host_paused(struct poll_feed *f)
 {
 	struct poller *p = f->p;
 	uint64_t now = uv_now(p->loop);
+	struct poll_result none = {.error = FETCH_ERR_TRANSFER, .retry_after = -1};
+	unsigned wait_s;
+	char msg[300];
 
 	host_full(p, f); /* finds f's host */
 	if (f->host < 0 || p->hosts[f->host].paused_until <= now)
 		return 0;
-	feed_schedule(f, p->hosts[f->host].paused_until - now);
+	wait_s = (unsigned)((p->hosts[f->host].paused_until - now + 999) / 1000);
+	if (!p->opt.once) {
+		feed_schedule(f, p->hosts[f->host].paused_until - now);
+		return 1;
+	}
+	snprintf(msg, sizeof msg, "not polled: host %s asked for a pause (Retry-After)",
+		 p->hosts[f->host].name);
+	f->failures++;
+	p->polls_failed++;
+	feed_record(f, &none, msg, NULL, wait_s, 0);
+	log_failure(f, msg, wait_s);
+	if (p->cb.recorded)
+		p->cb.recorded(p->cb.user, f, 1);
 	return 1;
 }
 

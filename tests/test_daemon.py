@@ -117,7 +117,7 @@ def once_tests(tmp, ng, fs):
     conf = os.path.join(tmp, "once.conf")
     feeds = [("a", ng.url("/a.xml")), ("moved", ng.url("/chain301")),
              ("temp", ng.url("/found302")), ("missing", ng.url("/missing.xml")),
-             ("broken", ng.url("/error500")), ("limited", ng.url("/limited")),
+             ("broken", ng.url("/error500")), ("limited", ng.url("/limited").replace("127.0.0.1", "localhost")),
              ("stall", fs.url("/stall")), ("endless", fs.url("/endless")),
              ("bomb", fs.url("/bomb")), ("loop", fs.url("/loop")),
              ("garbage", fs.url("/garbage")), ("tofile", fs.url("/tofile301"))]
