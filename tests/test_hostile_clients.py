@@ -152,7 +152,11 @@ worst = {}
 
 
 def note_latency(case, d):
-    lat = d.latency()
+    try:
+        lat = d.latency()
+    except (OSError, dk.ProtoError) as e:
+        print("%s: no answer from the socket: %s" % (case, e))
+        lat = 99.0
     worst[case] = max(worst.get(case, 0.0), lat)
     return lat
 
@@ -171,12 +175,13 @@ def idle(tmp, ng):
                 break
         time.sleep(1.2)  # idle for a second: the longest idle make room
         lat = note_latency("idle", d)
-        gone = sum(1 for s in socks if closed(s))
-        print("idle: %d idle connections, a new client answered in %.0f ms, %d idle ones "
-              "closed" % (len(socks), lat * 1000, gone))
+        # The oldest made room (not the newest refused).
+        gone = sum(1 for s in socks[:40] if closed(s))
+        print("idle: %d idle connections, a new client answered in %.0f ms, %d of the 40 "
+              "oldest closed" % (len(socks), lat * 1000, gone))
         check(lat < 2.0, "idle: with %d idle connections a new client is served (%.0f ms)"
               % (len(socks), lat * 1000))
-        check(gone >= 1, "idle: an idle connection made room (%d closed)" % gone)
+        check(gone >= 1, "idle: the idle longest made room (%d of the 40 oldest closed)" % gone)
         # Every one of a second wave is served too.
         served = 0
         for _ in range(20):
@@ -383,7 +388,14 @@ def fifo(tmp, ng):
     d = Daemon(tmp, "fifo", [("fifo", "file://" + pipe), ("dir", "file://" + ldir + "/"),
                              ("good", "file://" + good)])
     check(d.start(), "fifo: the daemon starts")
-    lat = max(note_latency("fifo", d) for _ in range(20))
+    # The socket, asked every 50 ms until the feeds were polled (at most
+    # 15 s), and 1 s more (the FIFO's poll blocked the loop for good).
+    lat, end, polled = 0.0, time.monotonic() + 15.0, d.polled(["fifo", "dir", "good"], 1)
+    while time.monotonic() < end and lat < 20:
+        lat = max(lat, note_latency("fifo", d))
+        if polled() and end - time.monotonic() > 1.0:
+            end = time.monotonic() + 1.0
+        time.sleep(0.05)
     check(dk.wait_for(d.polled(["fifo", "dir", "good"], 1), 30), "fifo: every feed polled")
     r = d.feed("fifo")
     check(r is not None and "FIFO" in (r["last_error"] or ""),
