@@ -175,13 +175,25 @@ def idle(tmp, ng):
                 break
         time.sleep(1.2)  # idle for a second: the longest idle make room
         lat = note_latency("idle", d)
-        # The oldest made room (not the newest refused).
-        gone = sum(1 for s in socks[:40] if closed(s))
-        print("idle: %d idle connections, a new client answered in %.0f ms, %d of the 40 "
-              "oldest closed" % (len(socks), lat * 1000, gone))
+        # 40 more connections: each is greeted (an idle one made room), none
+        # refused.
+        fresh, greeted = [], 0
+        for _ in range(40):
+            f = raw(d.sock)
+            try:
+                greeted += f.recv(64).startswith(b"HERALD ")
+            except OSError:
+                pass
+            fresh.append(f)
+        gone = sum(1 for s in socks if closed(s))
+        print("idle: %d idle connections, a new client answered in %.0f ms, 40 more greeted: "
+              "%d, idle ones closed: %d" % (len(socks), lat * 1000, greeted, gone))
         check(lat < 2.0, "idle: with %d idle connections a new client is served (%.0f ms)"
               % (len(socks), lat * 1000))
-        check(gone >= 1, "idle: the idle longest made room (%d of the 40 oldest closed)" % gone)
+        check(greeted == 40, "idle: 40 more connections greeted, not refused (%d)" % greeted)
+        check(gone >= len(socks) - 256 + 40, "idle: idle connections made room (%d closed)"
+              % gone)
+        socks += fresh
         # Every one of a second wave is served too.
         served = 0
         for _ in range(20):
