@@ -492,6 +492,23 @@ store_file_moved(struct store *st)
 	return moved != 0;
 }
 
+int
+store_file_header(struct store *st)
+{
+	static const char magic[16] = "SQLite format 3"; /* with its NUL */
+	sqlite3_file *fp = NULL;
+	char head[16];
+	int rc;
+
+	if (sqlite3_file_control(st->db, "main", SQLITE_FCNTL_FILE_POINTER, &fp) != SQLITE_OK ||
+	    fp == NULL || fp->pMethods == NULL)
+		return -1;
+	rc = fp->pMethods->xRead(fp, head, sizeof head, 0);
+	if (rc != SQLITE_OK)
+		return -1;
+	return memcmp(head, magic, sizeof head) == 0;
+}
+
 const char *
 store_path(const struct store *st)
 {

@@ -71,6 +71,13 @@ void store_close(struct store *st);
  * 0. */
 int store_file_moved(struct store *st);
 
+/* What the first bytes of the open database file hold now, read through
+ * SQLite's own descriptor (opening and closing another one would drop
+ * SQLite's POSIX locks on the file): 1 SQLite's header, 0 something else,
+ * -1 fewer than 16 bytes (or unreadable). A file overwritten in place
+ * keeps its inode, which store_file_moved does not see (issue #28). */
+int store_file_header(struct store *st);
+
 /* The path given to store_open (borrowed). */
 const char *store_path(const struct store *st);
 

@@ -192,27 +192,18 @@ writer_drop_index(struct writer *w)
  * the file now at the path (a new empty one when it was deleted) before
  * writing. 0, or -1 when that cannot be opened (the old handle stays, and
  * the error is logged). */
-/* 1 when the file at the path now holds something other than an SQLite
- * database: overwritten or cut in place (same inode), which SQLite, with
- * the file open, does not notice; it would go on acknowledging writes that
- * no restart can read (issue #28). */
+/* 1 when the open database file now holds something other than an SQLite
+ * database: overwritten or cut in place (same inode), which SQLite does
+ * not notice; it would go on acknowledging writes that no restart can read
+ * (issue #28). */
 static int
 file_foreign(struct writer *w)
 {
-	static const char magic[16] = "SQLite format 3"; /* with its NUL */
-	char head[16];
-	ssize_t n;
-	int fd = open(w->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	int h = store_file_header(w->store);
 
-	if (fd < 0)
-		return 0; /* gone: store_file_moved's case */
-	n = pread(fd, head, sizeof head, 0);
-	close(fd);
-	if (n == (ssize_t)sizeof head && memcmp(head, magic, sizeof head) == 0) {
+	if (h == 1)
 		w->seen_header = 1;
-		return 0;
-	}
-	return n == (ssize_t)sizeof head || (n >= 0 && w->seen_header);
+	return h == 0 || (h < 0 && w->seen_header);
 }
 
 static int

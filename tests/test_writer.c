@@ -919,8 +919,10 @@ clobber(const char *path, size_t n, int cut)
 
 	assert_true(fd >= 0 && old && junk);
 	assert_true(pread(fd, old, n, 0) >= 0);
+	static const char pattern[] = "PK\3\4 not a database ";
+
 	for (size_t i = 0; i < n; i++)
-		junk[i] = (char)("PK\3\4 not a database "[i % 22]);
+		junk[i] = pattern[i % (sizeof pattern - 1)];
 	if (cut)
 		assert_int_equal(ftruncate(fd, (off_t)n), 0);
 	else
