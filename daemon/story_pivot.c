@@ -144,6 +144,22 @@ subst(char *s, size_t n, size_t i, size_t from, char to)
 }
 
 size_t
+story_pivot_skeleton(char *s, size_t n)
+{
+	size_t k = 1;
+
+	if (n < 5)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!(s[i] >= 'a' && s[i] <= 'z'))
+			return 0;
+	for (size_t i = 1; i < n; i++)
+		if (!strchr("aeiouy", s[i]) && s[k - 1] != s[i])
+			s[k++] = s[i];
+	return k;
+}
+
+size_t
 story_pivot_norm(char *s, size_t n)
 {
 	size_t i, k = 0;

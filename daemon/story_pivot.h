@@ -46,4 +46,10 @@ size_t story_pivot_ascii(struct story_pivot *pv, const char *s, size_t n, int cy
  * only are left alone. */
 size_t story_pivot_norm(char *s, size_t n);
 
+/* The consonant skeleton of a normalised word, in place: its first letter,
+ * then its consonants, each run once (putin, poutine -> ptn; trump, tramp
+ * -> trmp). Returns the new length; 0 for words under 5 letters or with
+ * digits, which get none. */
+size_t story_pivot_skeleton(char *s, size_t n);
+
 #endif

@@ -25,6 +25,17 @@
 struct stem_slot {
 	uint64_t word; /* word hash ^ stemmer; 0 = empty */
 	uint64_t key;  /* its stem's hash */
+	uint64_t skel; /* its consonant skeleton's hash, 0 for none */
+};
+
+/* Names spelled apart by languages (Putin / Poutine, Trump / Трамп) meet
+ * through their consonant skeletons: the newest name seen with a skeleton
+ * is remembered with its term, and a name of another language with that
+ * skeleton takes the term. Names within English keep their own terms. */
+#define SKEL_TABLE (1u << 16)
+struct skel_ent {
+	uint64_t skel, key;
+	uint32_t english;
 };
 
 enum script {
@@ -63,6 +74,7 @@ struct story_text {
 	struct story_map lex;
 	uint64_t *lex_key;
 	size_t nlex, clex;
+	struct skel_ent *skel;        /* SKEL_TABLE entries, direct-mapped */
 	struct stem_slot *stem_cache; /* in stem_mem, aligned to a cache line */
 	void *stem_mem;
 	struct story_map stop; /* folded stop word hash -> STOP_* bits */
@@ -472,9 +484,18 @@ name_stem_ru(char *w, size_t *n)
 	}
 }
 
-/* The hash of an ASCII-or-not word once transliterated and normalised. */
+/* The skeleton of normalised a[0 .. k) (a is changed), or 0. */
 static uint64_t
-pivot_hash(struct story_text *tx, const char *w, size_t n, int cyrillic)
+skel_hash(char *a, size_t k)
+{
+	k = story_pivot_skeleton(a, k);
+	return k ? story_fnv64(a, k, 0x84222325cbf29ce4ULL) | 1 : 0;
+}
+
+/* The hash of an ASCII-or-not word once transliterated and normalised; its
+ * skeleton's in *skel when skel is not NULL. */
+static uint64_t
+pivot_hash(struct story_text *tx, const char *w, size_t n, int cyrillic, uint64_t *skel)
 {
 	char a[TOKEN_MAX * 4 * 4];
 	size_t k = 0;
@@ -489,7 +510,12 @@ pivot_hash(struct story_text *tx, const char *w, size_t n, int cyrillic)
 		memcpy(a, w, n);
 	}
 	k = story_pivot_norm(a, k);
-	return k ? word_hash(a, k) : word_hash(w, n);
+	if (k == 0)
+		return word_hash(w, n);
+	uint64_t key = word_hash(a, k);
+	if (skel != NULL)
+		*skel = skel_hash(a, k);
+	return key;
 }
 
 /* The bilingual table's key of a stem in language l. */
@@ -505,7 +531,7 @@ lex_hash(enum story_lang l, const char *w, size_t n)
  * stemmed as English; else its own stem; all transliterated and normalised. */
 static uint64_t
 pivot_key(struct story_text *tx, struct sb_stemmer *st, unsigned route, const struct rawtok *t,
-	  uint64_t h)
+	  uint64_t h, uint64_t *skel)
 {
 	char w[TOKEN_MAX * 4 * 4];
 	size_t n, n0;
@@ -514,9 +540,10 @@ pivot_key(struct story_text *tx, struct sb_stemmer *st, unsigned route, const st
 
 	word_fold(tx, t, w, sizeof(w), &n);
 	n0 = n;
+	*skel = 0;
 	if (route == SL_MAIN) {
 		stem_into(st, w, &n, sizeof(w));
-		return n ? pivot_hash(tx, w, n, cyr) : h;
+		return n ? pivot_hash(tx, w, n, cyr, skel) : h;
 	}
 	char s[sizeof(w)];
 	size_t sn = n;
@@ -530,37 +557,61 @@ pivot_key(struct story_text *tx, struct sb_stemmer *st, unsigned route, const st
 			return tx->lex_key[*v];
 	}
 	if (!(route & 1)) /* not a name: its own stem */
-		return pivot_hash(tx, s, sn, cyr);
+		return pivot_hash(tx, s, sn, cyr, NULL);
 	if (cyr)
 		name_stem_ru(w, &n);
 	char a[sizeof(w)];
 	size_t k = story_pivot_ascii(tx->pv, w, n, cyr, a, sizeof(a));
 	if (k == 0)
-		return pivot_hash(tx, w, n0, cyr);
+		return pivot_hash(tx, w, n0, cyr, NULL);
 	stem_into(tx->stem_by[SL_EN], a, &k, sizeof(a));
 	k = story_pivot_norm(a, k);
-	return k ? word_hash(a, k) : h;
+	if (k == 0)
+		return h;
+	uint64_t key = word_hash(a, k);
+	*skel = skel_hash(a, k);
+	return key;
 }
 
-/* The term key of word t (h: the folded word's hash), through the cache. */
+/* The term key of word t (h: the folded word's hash), through the cache,
+ * and its skeleton's in *skel (0: none). */
 static uint64_t
-stem_key(struct story_text *tx, struct sb_stemmer *st, const struct rawtok *t, uint64_t h)
+stem_key(struct story_text *tx, struct sb_stemmer *st, const struct rawtok *t, uint64_t h,
+	 uint64_t *skel)
 {
 	unsigned route = word_route(tx, t);
 	uint64_t word = stem_word(st, route, h), key;
 	struct stem_slot *slot = stem_slot(tx, word);
 
-	if (slot[0].word == word)
+	if (slot[0].word == word) {
+		*skel = slot[0].skel;
 		return slot[0].key;
+	}
 	if (slot[1].word == word) {
 		struct stem_slot hit = slot[1];
 		slot[1] = slot[0];
 		slot[0] = hit;
+		*skel = hit.skel;
 		return hit.key;
 	}
-	key = pivot_key(tx, st, route, t, h);
+	key = pivot_key(tx, st, route, t, h, skel);
 	slot[1] = slot[0];
-	slot[0] = (struct stem_slot){.word = word, .key = key};
+	slot[0] = (struct stem_slot){.word = word, .key = key, .skel = *skel};
+	return key;
+}
+
+/* The term of a capitalized word with skeleton skel and its own term key:
+ * the term of the name of another language with that skeleton when there is
+ * one, else its own, remembered. */
+static uint64_t
+skel_align(struct story_text *tx, uint64_t skel, uint64_t key, int english)
+{
+	struct skel_ent *e = &tx->skel[story_mix64(skel) & (SKEL_TABLE - 1)];
+
+	if (e->skel == skel && !(english && e->english))
+		return e->key;
+	if (e->skel != skel) /* the newest name of a skeleton is remembered */
+		*e = (struct skel_ent){.skel = skel, .key = key, .english = (uint32_t)english};
 	return key;
 }
 
@@ -573,7 +624,9 @@ word_add(struct story_text *tx, const struct rawtok *t, uint64_t h, struct field
 	if (is_stop(tx, h, t))
 		return 0;
 	struct sb_stemmer *st = stemmer_for(tx, t);
-	uint64_t key = st ? stem_key(tx, st, t, h) : h;
+	uint64_t skel = 0, key = st ? stem_key(tx, st, t, h, &skel) : h;
+	if (skel != 0 && t->upper && tx->skel != NULL)
+		key = skel_align(tx, skel, key, word_route(tx, t) == SL_MAIN);
 	if (f->title && t->digit)
 		flags |= STORY_TEXT_NUM;
 	else if (f->title &&
@@ -813,6 +866,8 @@ story_text_new(const char *language, char *err, size_t errlen)
 		if ((tx->stem_by[l] = sb_stemmer_new(story_lang_stemmer(l), "UTF_8")) == NULL)
 			goto oom;
 	tx->stem_by[SL_TR] = tx->stem_tr;
+	if ((tx->skel = calloc(SKEL_TABLE, sizeof(*tx->skel))) == NULL)
+		goto oom;
 	tx->main_lang = SL_OTHER;
 	for (int l = SL_EN; l < SL_OTHER; l++)
 		if (story_lang_stemmer(l) && strcmp(story_lang_stemmer(l), tx->language) == 0)
@@ -898,7 +953,7 @@ lex_add(struct story_text *tx, char *line, const char **why)
 	}
 	if (story_map_grow(&tx->lex, tx->lex.n + 1) < 0)
 		return -1;
-	tx->lex_key[tx->nlex] = pivot_hash(tx, e, en, 0);
+	tx->lex_key[tx->nlex] = pivot_hash(tx, e, en, 0, NULL);
 	story_map_put(&tx->lex, k, (uint32_t)tx->nlex);
 	tx->nlex++;
 	return 0;
@@ -975,6 +1030,7 @@ story_text_free(struct story_text *tx)
 		sb_stemmer_delete(tx->stem_by[l]);
 	story_pivot_free(tx->pv);
 	story_map_free(&tx->lex);
+	free(tx->skel);
 	free(tx->lex_key);
 	free(tx->seq_hashes);
 	free(tx);
