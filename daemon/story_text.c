@@ -15,7 +15,6 @@
 #define TOKEN_MAX    64 /* code points; longer runs are not words */
 #define TITLE_WEIGHT 2  /* a title occurrence counts this many summary ones */
 #define SIMHASH_MIN  10 /* tokens needed before SimHash says anything */
-#define DETECT_WORDS 48 /* words looked at to tell an undeclared item's language */
 
 /* A word's stem hash, remembered: Snowball costs about 2,000 instructions a
  * word and news repeats its words all day. Two-way set-associative (a set
@@ -32,7 +31,8 @@ struct stem_slot {
  * through their consonant skeletons: the newest name seen with a skeleton
  * is remembered with its term, and a name of another language with that
  * skeleton takes the term. Names within English keep their own terms. */
-#define SKEL_TABLE (1u << 16)
+#define SKEL_TABLE   (1u << 16)
+#define SKEL_PENDING 64 /* names of one item remembered */
 struct skel_ent {
 	uint64_t skel, key;
 	uint32_t english;
@@ -74,7 +74,12 @@ struct story_text {
 	struct story_map lex;
 	uint64_t *lex_key;
 	size_t nlex, clex;
-	struct skel_ent *skel;        /* SKEL_TABLE entries, direct-mapped */
+	struct skel_ent *skel;              /* SKEL_TABLE entries, direct-mapped */
+	struct skel_ent pend[SKEL_PENDING]; /* the item's names, until its language is known */
+	uint32_t npend;
+	/* The item's evidence of its language: words, by script, and on each
+	 * stop list (bits of STOP_*). */
+	unsigned det_seen, det_script[SCRIPT_HAN + 1], det_stop[8];
 	struct stem_slot *stem_cache; /* in stem_mem, aligned to a cache line */
 	void *stem_mem;
 	struct story_map stop; /* folded stop word hash -> STOP_* bits */
@@ -364,11 +369,16 @@ seq_push(struct story_text *tx, uint64_t h)
 /* h: the folded word's hash. English stop words count in every Latin-script
  * item, as do the configured language's and the item's own. */
 static int
-is_stop(const struct story_text *tx, uint64_t h, const struct rawtok *t)
+is_stop(struct story_text *tx, uint64_t h, const struct rawtok *t)
 {
+	tx->det_seen++;
+	tx->det_script[t->script]++;
 	if (t->script != SCRIPT_CYRILLIC && t->script != SCRIPT_LATIN)
 		return 0;
 	const uint32_t *v = story_map_get(&tx->stop, h);
+	if (v != NULL && t->script == SCRIPT_LATIN && !t->digit) /* the language's evidence */
+		for (unsigned b = 0; b < 8; b++)
+			tx->det_stop[b] += (*v >> b) & 1;
 	if (v == NULL)
 		return 0;
 	if (t->script == SCRIPT_CYRILLIC)
@@ -610,9 +620,24 @@ skel_align(struct story_text *tx, uint64_t skel, uint64_t key, int english)
 
 	if (e->skel == skel && !(english && e->english))
 		return e->key;
-	if (e->skel != skel) /* the newest name of a skeleton is remembered */
-		*e = (struct skel_ent){.skel = skel, .key = key, .english = (uint32_t)english};
+	/* Remembered once the item's language is settled (skel_commit). */
+	if (e->skel != skel && tx->npend < SKEL_PENDING)
+		tx->pend[tx->npend++] =
+			(struct skel_ent){.skel = skel, .key = key, .english = (uint32_t)english};
 	return key;
+}
+
+/* Remembers the names of the item just analysed: the newest name of a
+ * skeleton is the one kept. */
+static void
+skel_commit(struct story_text *tx)
+{
+	for (uint32_t i = 0; i < tx->npend; i++) {
+		struct skel_ent *e = &tx->skel[story_mix64(tx->pend[i].skel) & (SKEL_TABLE - 1)];
+		if (e->skel != tx->pend[i].skel)
+			*e = tx->pend[i];
+	}
+	tx->npend = 0;
 }
 
 /* Filters and stems one word (h: its folded hash), then records it. */
@@ -727,52 +752,22 @@ simhash(const struct story_text *tx, const uint64_t *h, size_t n)
 	return r;
 }
 
-/* Counts the script and stop-word evidence of up to DETECT_WORDS words of s. */
-static void
-detect_count(const struct story_text *tx, const char *s, unsigned *seen, unsigned *script,
-	     unsigned *stop)
-{
-	const uint8_t *p = (const uint8_t *)s, *end = p + strlen(s);
-	struct rawtok t;
-	char w[TOKEN_MAX * 4 * 4];
-	size_t n;
-
-	while (*seen < DETECT_WORDS && (p = next_word(tx, p, end, &t)) != NULL) {
-		(*seen)++;
-		script[t.script]++;
-		if (t.script != SCRIPT_LATIN || t.digit)
-			continue;
-		uint64_t h = word_fold(tx, &t, w, sizeof(w), &n);
-		const uint32_t *v = h ? story_map_get(&tx->stop, h) : NULL;
-		if (v == NULL)
-			continue;
-		for (unsigned b = 0; b < 8; b++)
-			stop[b] += (*v >> b) & 1;
-	}
-}
-
-/* The item's language: the declared one, else what the text shows: its
- * script, and for Latin script which language's stop words it uses (at
- * least two, one word in eight, and twice English's: a lemmatised English
- * text's "die" and "war" are no German); else SL_MAIN. One Turkish letter in
- * an English name decides nothing. */
+/* The language an undeclared item's words show: its script, and for Latin
+ * script which language's stop words it uses (at least two, one word in
+ * eight, and twice English's: a lemmatised English text's "die" and "war"
+ * are no German); else SL_MAIN. One Turkish letter in an English name
+ * decides nothing. */
 static enum story_lang
-item_lang(const struct story_text *tx, const char *title, const char *text, const char *code)
+lang_decide(const struct story_text *tx)
 {
-	enum story_lang l = story_lang_of_code(code);
-	unsigned seen = 0, script[SCRIPT_HAN + 1] = {0}, stop[8] = {0}, best = 0;
 	static const struct {
 		unsigned bit;
 		enum story_lang lang;
 	} cand[] = {{2, SL_TR}, {4, SL_DE}, {5, SL_FR}, {6, SL_ES}};
+	const unsigned *script = tx->det_script, *stop = tx->det_stop;
+	unsigned latin = script[SCRIPT_LATIN], best = 0;
+	enum story_lang l = SL_MAIN;
 
-	if (l != SL_MAIN)
-		return l;
-	if (title)
-		detect_count(tx, title, &seen, script, stop);
-	if (text)
-		detect_count(tx, text, &seen, script, stop);
-	unsigned latin = script[SCRIPT_LATIN];
 	if (script[SCRIPT_CYRILLIC] > latin)
 		return SL_RU;
 	if (script[SCRIPT_ARABIC] > latin)
@@ -780,7 +775,7 @@ item_lang(const struct story_text *tx, const char *title, const char *text, cons
 	if (script[SCRIPT_HAN] > latin)
 		return SL_ZH;
 	for (size_t i = 0; i < sizeof(cand) / sizeof(cand[0]); i++)
-		if (stop[cand[i].bit] >= 2 && stop[cand[i].bit] * 8 >= seen &&
+		if (stop[cand[i].bit] >= 2 && stop[cand[i].bit] * 8 >= tx->det_seen &&
 		    stop[cand[i].bit] > 2 * stop[0] && stop[cand[i].bit] > best) {
 			best = stop[cand[i].bit];
 			l = cand[i].lang;
@@ -788,27 +783,53 @@ item_lang(const struct story_text *tx, const char *title, const char *text, cons
 	return l;
 }
 
-int
-story_text_analyze(struct story_text *tx, const char *title, const char *text, const char *lang,
-		   struct story_term *out, uint32_t *n, uint64_t *sh, int *has_sh)
+/* One pass over the item's words in language tx->lang. */
+static int
+analyze_pass(struct story_text *tx, const char *title, const char *text, size_t *title_n)
 {
 	struct field_ctx f = {0};
-	size_t title_n;
 
 	tx->ntoks = 0;
 	tx->nseq = 0;
-	*n = 0;
+	tx->npend = 0;
+	tx->det_seen = 0;
+	memset(tx->det_script, 0, sizeof(tx->det_script));
+	memset(tx->det_stop, 0, sizeof(tx->det_stop));
 	memset(tx->tokhash, 0, sizeof(tx->tokhash));
-	tx->lang = item_lang(tx, title, text, lang);
 	if (title) {
 		f.title = 1;
 		if (title_scan(tx, title, &f) < 0)
 			return -1;
 	}
-	title_n = tx->nseq;
+	*title_n = tx->nseq;
 	f.title = 0;
 	if (text && field_scan(tx, text, &f) < 0)
 		return -1;
+	return 0;
+}
+
+int
+story_text_analyze(struct story_text *tx, const char *title, const char *text, const char *lang,
+		   struct story_term *out, uint32_t *n, uint64_t *sh, int *has_sh)
+{
+	size_t title_n;
+
+	*n = 0;
+	tx->lang = story_lang_of_code(lang);
+	if (analyze_pass(tx, title, text, &title_n) < 0)
+		return -1;
+	if (tx->lang == SL_MAIN) {
+		/* Undeclared: the words just read tell the language. Most items
+		 * are in the configured one; the others are read again. */
+		enum story_lang l = lang_decide(tx);
+		if (l != SL_MAIN) {
+			tx->lang = l;
+			if (l != SL_RU && l != SL_AR && l != SL_ZH &&
+			    analyze_pass(tx, title, text, &title_n) < 0)
+				return -1;
+		}
+	}
+	skel_commit(tx);
 	*has_sh = 0;
 	if (tx->nseq - title_n >= SIMHASH_MIN) {
 		*sh = simhash(tx, tx->seq_hashes + title_n, tx->nseq - title_n);
