@@ -29,7 +29,9 @@ const char *story_lang_stemmer(enum story_lang l);
 
 struct story_pivot;
 
-/* NULL with a reason in err when ICU has no transliterator (or out of memory). */
+/* NULL with a reason in err (out of memory). ICU's transliterators are
+ * opened when a word first needs them; if ICU cannot, such words keep their
+ * own spelling (story_pivot_ascii() returns 0). */
 struct story_pivot *story_pivot_new(char *err, size_t errlen);
 
 void story_pivot_free(struct story_pivot *pv);
