@@ -351,17 +351,27 @@ tok_add(struct story_text *tx, uint64_t key, uint32_t w, uint32_t flags)
 	tx->ntoks++;
 }
 
+/* Room in *a (capacity *cap, doubled from first) for n + 1 entries. 0 or -1
+ * out of memory (*a is then unchanged). */
+static int
+u64_room(uint64_t **a, size_t *cap, size_t n, size_t first)
+{
+	if (n < *cap)
+		return 0;
+	size_t nc = *cap ? *cap * 2 : first;
+	uint64_t *p = realloc(*a, nc * sizeof(*p));
+	if (p == NULL)
+		return -1;
+	*a = p;
+	*cap = nc;
+	return 0;
+}
+
 static int
 seq_push(struct story_text *tx, uint64_t h)
 {
-	if (tx->nseq == tx->cseq) {
-		size_t nc = tx->cseq ? tx->cseq * 2 : 256;
-		uint64_t *p = realloc(tx->seq_hashes, nc * sizeof(*p));
-		if (p == NULL)
-			return -1;
-		tx->seq_hashes = p;
-		tx->cseq = nc;
-	}
+	if (u64_room(&tx->seq_hashes, &tx->cseq, tx->nseq, 256) < 0)
+		return -1;
 	tx->seq_hashes[tx->nseq++] = h;
 	return 0;
 }
@@ -964,15 +974,8 @@ lex_add(struct story_text *tx, char *line, const char **why)
 	uint64_t k = lex_hash(l, w, wn);
 	if (story_map_get(&tx->lex, k) != NULL)
 		return 0; /* the first sense of a stem wins */
-	if (tx->nlex == tx->clex) {
-		size_t nc = tx->clex ? tx->clex * 2 : 4096;
-		uint64_t *p = realloc(tx->lex_key, nc * sizeof(*p));
-		if (p == NULL)
-			return -1;
-		tx->lex_key = p;
-		tx->clex = nc;
-	}
-	if (story_map_grow(&tx->lex, tx->lex.n + 1) < 0)
+	if (u64_room(&tx->lex_key, &tx->clex, tx->nlex, 4096) < 0 ||
+	    story_map_grow(&tx->lex, tx->lex.n + 1) < 0)
 		return -1;
 	tx->lex_key[tx->nlex] = pivot_hash(tx, e, en, 0, NULL);
 	story_map_put(&tx->lex, k, (uint32_t)tx->nlex);
