@@ -1,6 +1,7 @@
 /* fold: "heraldd --fold FILE.tsv" runs the daemon's story code over a TSV
- * stream (item_id, unix_time, outlet, title, summary per line) and prints
- * item_id<TAB>story_id lines. See docs/stories.md.
+ * stream (item_id, unix_time, outlet, title, summary and, optionally, the
+ * feed's declared language per line) and prints item_id<TAB>story_id lines.
+ * See docs/stories.md.
  *
  * The lines are printed at the end of the stream, each with its item's story
  * as the daemon's store holds it then: when story B merges into A, the store

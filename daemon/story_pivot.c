@@ -11,7 +11,8 @@
 #define PIVOT_UCHARS 256 /* a word's UTF-16 room, transliterated (words are <= 64 code points) */
 
 struct story_pivot {
-	UTransliterator *any, *ru;
+	UTransliterator *any, *ru; /* opened on first use (0.3 s: most streams never need them) */
+	int failed;                /* ICU could not open them: words keep their own spelling */
 	UChar buf[PIVOT_UCHARS];
 };
 
@@ -84,13 +85,7 @@ story_pivot_new(char *err, size_t errlen)
 		snprintf(err, errlen, "story: out of memory");
 		return NULL;
 	}
-	pv->any = open_translit("Any-Latin; Latin-ASCII", err, errlen);
-	if (pv->any != NULL)
-		pv->ru = open_translit("Russian-Latin/BGN; Latin-ASCII", err, errlen);
-	if (pv->ru == NULL) {
-		story_pivot_free(pv);
-		return NULL;
-	}
+	(void)errlen;
 	return pv;
 }
 
@@ -116,6 +111,15 @@ story_pivot_ascii(struct story_pivot *pv, const char *s, size_t n, int cyrillic,
 
 	if (cap == 0)
 		return 0;
+	if (pv->any == NULL && !pv->failed) {
+		char err[160];
+		pv->any = open_translit("Any-Latin; Latin-ASCII", err, sizeof(err));
+		if (pv->any != NULL)
+			pv->ru = open_translit("Russian-Latin/BGN; Latin-ASCII", err, sizeof(err));
+		pv->failed = pv->ru == NULL;
+	}
+	if (pv->failed)
+		goto none;
 	/* A third of the room: transliteration lengthens (щ -> shch). */
 	u_strFromUTF8(pv->buf, PIVOT_UCHARS / 3, &len, s, (int32_t)n, &e);
 	if (U_FAILURE(e))
@@ -141,6 +145,22 @@ subst(char *s, size_t n, size_t i, size_t from, char to)
 	s[i] = to;
 	memmove(s + i + 1, s + i + from, n - i - from);
 	return n - from + 1;
+}
+
+size_t
+story_pivot_skeleton(char *s, size_t n)
+{
+	size_t k = 1;
+
+	if (n < 5)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!(s[i] >= 'a' && s[i] <= 'z'))
+			return 0;
+	for (size_t i = 1; i < n; i++)
+		if (!strchr("aeiouy", s[i]) && s[k - 1] != s[i])
+			s[k++] = s[i];
+	return k;
 }
 
 size_t

@@ -29,7 +29,9 @@ const char *story_lang_stemmer(enum story_lang l);
 
 struct story_pivot;
 
-/* NULL with a reason in err when ICU has no transliterator (or out of memory). */
+/* NULL with a reason in err (out of memory). ICU's transliterators are
+ * opened when a word first needs them; if ICU cannot, such words keep their
+ * own spelling (story_pivot_ascii() returns 0). */
 struct story_pivot *story_pivot_new(char *err, size_t errlen);
 
 void story_pivot_free(struct story_pivot *pv);
@@ -45,5 +47,11 @@ size_t story_pivot_ascii(struct story_pivot *pv, const char *s, size_t n, int cy
  * ie -> i; doubled letters once; a final run of i/y/j -> i. Words of digits
  * only are left alone. */
 size_t story_pivot_norm(char *s, size_t n);
+
+/* The consonant skeleton of a normalised word, in place: its first letter,
+ * then its consonants, each run once (putin, poutine -> ptn; trump, tramp
+ * -> trmp). Returns the new length; 0 for words under 5 letters or with
+ * digits, which get none. */
+size_t story_pivot_skeleton(char *s, size_t n);
 
 #endif

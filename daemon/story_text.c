@@ -15,7 +15,6 @@
 #define TOKEN_MAX    64 /* code points; longer runs are not words */
 #define TITLE_WEIGHT 2  /* a title occurrence counts this many summary ones */
 #define SIMHASH_MIN  10 /* tokens needed before SimHash says anything */
-#define DETECT_WORDS 48 /* words looked at to tell an undeclared item's language */
 
 /* A word's stem hash, remembered: Snowball costs about 2,000 instructions a
  * word and news repeats its words all day. Two-way set-associative (a set
@@ -25,6 +24,18 @@
 struct stem_slot {
 	uint64_t word; /* word hash ^ stemmer; 0 = empty */
 	uint64_t key;  /* its stem's hash */
+	uint64_t skel; /* its consonant skeleton's hash, 0 for none */
+};
+
+/* Names spelled apart by languages (Putin / Poutine, Trump / Трамп) meet
+ * through their consonant skeletons: the newest name seen with a skeleton
+ * is remembered with its term, and a name of another language with that
+ * skeleton takes the term. Names within English keep their own terms. */
+#define SKEL_TABLE   (1u << 16)
+#define SKEL_PENDING 64 /* names of one item remembered */
+struct skel_ent {
+	uint64_t skel, key;
+	uint32_t english;
 };
 
 enum script {
@@ -63,6 +74,12 @@ struct story_text {
 	struct story_map lex;
 	uint64_t *lex_key;
 	size_t nlex, clex;
+	struct skel_ent *skel;              /* SKEL_TABLE entries, direct-mapped */
+	struct skel_ent pend[SKEL_PENDING]; /* the item's names, until its language is known */
+	uint32_t npend;
+	/* The item's evidence of its language: words, by script, and on each
+	 * stop list (bits of STOP_*). */
+	unsigned det_seen, det_script[SCRIPT_HAN + 1], det_stop[8];
 	struct stem_slot *stem_cache; /* in stem_mem, aligned to a cache line */
 	void *stem_mem;
 	struct story_map stop; /* folded stop word hash -> STOP_* bits */
@@ -334,17 +351,27 @@ tok_add(struct story_text *tx, uint64_t key, uint32_t w, uint32_t flags)
 	tx->ntoks++;
 }
 
+/* Room in *a (capacity *cap, doubled from first) for n + 1 entries. 0 or -1
+ * out of memory (*a is then unchanged). */
+static int
+u64_room(uint64_t **a, size_t *cap, size_t n, size_t first)
+{
+	if (n < *cap)
+		return 0;
+	size_t nc = *cap ? *cap * 2 : first;
+	uint64_t *p = realloc(*a, nc * sizeof(*p));
+	if (p == NULL)
+		return -1;
+	*a = p;
+	*cap = nc;
+	return 0;
+}
+
 static int
 seq_push(struct story_text *tx, uint64_t h)
 {
-	if (tx->nseq == tx->cseq) {
-		size_t nc = tx->cseq ? tx->cseq * 2 : 256;
-		uint64_t *p = realloc(tx->seq_hashes, nc * sizeof(*p));
-		if (p == NULL)
-			return -1;
-		tx->seq_hashes = p;
-		tx->cseq = nc;
-	}
+	if (u64_room(&tx->seq_hashes, &tx->cseq, tx->nseq, 256) < 0)
+		return -1;
 	tx->seq_hashes[tx->nseq++] = h;
 	return 0;
 }
@@ -352,11 +379,16 @@ seq_push(struct story_text *tx, uint64_t h)
 /* h: the folded word's hash. English stop words count in every Latin-script
  * item, as do the configured language's and the item's own. */
 static int
-is_stop(const struct story_text *tx, uint64_t h, const struct rawtok *t)
+is_stop(struct story_text *tx, uint64_t h, const struct rawtok *t)
 {
+	tx->det_seen++;
+	tx->det_script[t->script]++;
 	if (t->script != SCRIPT_CYRILLIC && t->script != SCRIPT_LATIN)
 		return 0;
 	const uint32_t *v = story_map_get(&tx->stop, h);
+	if (v != NULL && t->script == SCRIPT_LATIN && !t->digit) /* the language's evidence */
+		for (unsigned b = 0; b < 8; b++)
+			tx->det_stop[b] += (*v >> b) & 1;
 	if (v == NULL)
 		return 0;
 	if (t->script == SCRIPT_CYRILLIC)
@@ -472,9 +504,18 @@ name_stem_ru(char *w, size_t *n)
 	}
 }
 
-/* The hash of an ASCII-or-not word once transliterated and normalised. */
+/* The skeleton of normalised a[0 .. k) (a is changed), or 0. */
 static uint64_t
-pivot_hash(struct story_text *tx, const char *w, size_t n, int cyrillic)
+skel_hash(char *a, size_t k)
+{
+	k = story_pivot_skeleton(a, k);
+	return k ? story_fnv64(a, k, 0x84222325cbf29ce4ULL) | 1 : 0;
+}
+
+/* The hash of an ASCII-or-not word once transliterated and normalised; its
+ * skeleton's in *skel when skel is not NULL. */
+static uint64_t
+pivot_hash(struct story_text *tx, const char *w, size_t n, int cyrillic, uint64_t *skel)
 {
 	char a[TOKEN_MAX * 4 * 4];
 	size_t k = 0;
@@ -489,7 +530,12 @@ pivot_hash(struct story_text *tx, const char *w, size_t n, int cyrillic)
 		memcpy(a, w, n);
 	}
 	k = story_pivot_norm(a, k);
-	return k ? word_hash(a, k) : word_hash(w, n);
+	if (k == 0)
+		return word_hash(w, n);
+	uint64_t key = word_hash(a, k);
+	if (skel != NULL)
+		*skel = skel_hash(a, k);
+	return key;
 }
 
 /* The bilingual table's key of a stem in language l. */
@@ -505,7 +551,7 @@ lex_hash(enum story_lang l, const char *w, size_t n)
  * stemmed as English; else its own stem; all transliterated and normalised. */
 static uint64_t
 pivot_key(struct story_text *tx, struct sb_stemmer *st, unsigned route, const struct rawtok *t,
-	  uint64_t h)
+	  uint64_t h, uint64_t *skel)
 {
 	char w[TOKEN_MAX * 4 * 4];
 	size_t n, n0;
@@ -514,9 +560,10 @@ pivot_key(struct story_text *tx, struct sb_stemmer *st, unsigned route, const st
 
 	word_fold(tx, t, w, sizeof(w), &n);
 	n0 = n;
+	*skel = 0;
 	if (route == SL_MAIN) {
 		stem_into(st, w, &n, sizeof(w));
-		return n ? pivot_hash(tx, w, n, cyr) : h;
+		return n ? pivot_hash(tx, w, n, cyr, skel) : h;
 	}
 	char s[sizeof(w)];
 	size_t sn = n;
@@ -530,38 +577,77 @@ pivot_key(struct story_text *tx, struct sb_stemmer *st, unsigned route, const st
 			return tx->lex_key[*v];
 	}
 	if (!(route & 1)) /* not a name: its own stem */
-		return pivot_hash(tx, s, sn, cyr);
+		return pivot_hash(tx, s, sn, cyr, NULL);
 	if (cyr)
 		name_stem_ru(w, &n);
 	char a[sizeof(w)];
 	size_t k = story_pivot_ascii(tx->pv, w, n, cyr, a, sizeof(a));
 	if (k == 0)
-		return pivot_hash(tx, w, n0, cyr);
+		return pivot_hash(tx, w, n0, cyr, NULL);
 	stem_into(tx->stem_by[SL_EN], a, &k, sizeof(a));
 	k = story_pivot_norm(a, k);
-	return k ? word_hash(a, k) : h;
+	if (k == 0)
+		return h;
+	uint64_t key = word_hash(a, k);
+	*skel = skel_hash(a, k);
+	return key;
 }
 
-/* The term key of word t (h: the folded word's hash), through the cache. */
+/* The term key of word t (h: the folded word's hash), through the cache,
+ * and its skeleton's in *skel (0: none). */
 static uint64_t
-stem_key(struct story_text *tx, struct sb_stemmer *st, const struct rawtok *t, uint64_t h)
+stem_key(struct story_text *tx, struct sb_stemmer *st, const struct rawtok *t, uint64_t h,
+	 uint64_t *skel)
 {
 	unsigned route = word_route(tx, t);
 	uint64_t word = stem_word(st, route, h), key;
 	struct stem_slot *slot = stem_slot(tx, word);
 
-	if (slot[0].word == word)
+	if (slot[0].word == word) {
+		*skel = slot[0].skel;
 		return slot[0].key;
+	}
 	if (slot[1].word == word) {
 		struct stem_slot hit = slot[1];
 		slot[1] = slot[0];
 		slot[0] = hit;
+		*skel = hit.skel;
 		return hit.key;
 	}
-	key = pivot_key(tx, st, route, t, h);
+	key = pivot_key(tx, st, route, t, h, skel);
 	slot[1] = slot[0];
-	slot[0] = (struct stem_slot){.word = word, .key = key};
+	slot[0] = (struct stem_slot){.word = word, .key = key, .skel = *skel};
 	return key;
+}
+
+/* The term of a capitalized word with skeleton skel and its own term key:
+ * the term of the name of another language with that skeleton when there is
+ * one, else its own, remembered. */
+static uint64_t
+skel_align(struct story_text *tx, uint64_t skel, uint64_t key, int english)
+{
+	struct skel_ent *e = &tx->skel[story_mix64(skel) & (SKEL_TABLE - 1)];
+
+	if (e->skel == skel && !(english && e->english))
+		return e->key;
+	/* Remembered once the item's language is settled (skel_commit). */
+	if (e->skel != skel && tx->npend < SKEL_PENDING)
+		tx->pend[tx->npend++] =
+			(struct skel_ent){.skel = skel, .key = key, .english = (uint32_t)english};
+	return key;
+}
+
+/* Remembers the names of the item just analysed: the newest name of a
+ * skeleton is the one kept. */
+static void
+skel_commit(struct story_text *tx)
+{
+	for (uint32_t i = 0; i < tx->npend; i++) {
+		struct skel_ent *e = &tx->skel[story_mix64(tx->pend[i].skel) & (SKEL_TABLE - 1)];
+		if (e->skel != tx->pend[i].skel)
+			*e = tx->pend[i];
+	}
+	tx->npend = 0;
 }
 
 /* Filters and stems one word (h: its folded hash), then records it. */
@@ -573,7 +659,9 @@ word_add(struct story_text *tx, const struct rawtok *t, uint64_t h, struct field
 	if (is_stop(tx, h, t))
 		return 0;
 	struct sb_stemmer *st = stemmer_for(tx, t);
-	uint64_t key = st ? stem_key(tx, st, t, h) : h;
+	uint64_t skel = 0, key = st ? stem_key(tx, st, t, h, &skel) : h;
+	if (skel != 0 && t->upper && tx->skel != NULL)
+		key = skel_align(tx, skel, key, word_route(tx, t) == SL_MAIN);
 	if (f->title && t->digit)
 		flags |= STORY_TEXT_NUM;
 	else if (f->title &&
@@ -674,52 +762,22 @@ simhash(const struct story_text *tx, const uint64_t *h, size_t n)
 	return r;
 }
 
-/* Counts the script and stop-word evidence of up to DETECT_WORDS words of s. */
-static void
-detect_count(const struct story_text *tx, const char *s, unsigned *seen, unsigned *script,
-	     unsigned *stop)
-{
-	const uint8_t *p = (const uint8_t *)s, *end = p + strlen(s);
-	struct rawtok t;
-	char w[TOKEN_MAX * 4 * 4];
-	size_t n;
-
-	while (*seen < DETECT_WORDS && (p = next_word(tx, p, end, &t)) != NULL) {
-		(*seen)++;
-		script[t.script]++;
-		if (t.script != SCRIPT_LATIN || t.digit)
-			continue;
-		uint64_t h = word_fold(tx, &t, w, sizeof(w), &n);
-		const uint32_t *v = h ? story_map_get(&tx->stop, h) : NULL;
-		if (v == NULL)
-			continue;
-		for (unsigned b = 0; b < 8; b++)
-			stop[b] += (*v >> b) & 1;
-	}
-}
-
-/* The item's language: the declared one, else what the text shows: its
- * script, and for Latin script which language's stop words it uses (at
- * least two, one word in eight, and twice English's: a lemmatised English
- * text's "die" and "war" are no German); else SL_MAIN. One Turkish letter in
- * an English name decides nothing. */
+/* The language an undeclared item's words show: its script, and for Latin
+ * script which language's stop words it uses (at least two, one word in
+ * eight, and twice English's: a lemmatised English text's "die" and "war"
+ * are no German); else SL_MAIN. One Turkish letter in an English name
+ * decides nothing. */
 static enum story_lang
-item_lang(const struct story_text *tx, const char *title, const char *text, const char *code)
+lang_decide(const struct story_text *tx)
 {
-	enum story_lang l = story_lang_of_code(code);
-	unsigned seen = 0, script[SCRIPT_HAN + 1] = {0}, stop[8] = {0}, best = 0;
 	static const struct {
 		unsigned bit;
 		enum story_lang lang;
 	} cand[] = {{2, SL_TR}, {4, SL_DE}, {5, SL_FR}, {6, SL_ES}};
+	const unsigned *script = tx->det_script, *stop = tx->det_stop;
+	unsigned latin = script[SCRIPT_LATIN], best = 0;
+	enum story_lang l = SL_MAIN;
 
-	if (l != SL_MAIN)
-		return l;
-	if (title)
-		detect_count(tx, title, &seen, script, stop);
-	if (text)
-		detect_count(tx, text, &seen, script, stop);
-	unsigned latin = script[SCRIPT_LATIN];
 	if (script[SCRIPT_CYRILLIC] > latin)
 		return SL_RU;
 	if (script[SCRIPT_ARABIC] > latin)
@@ -727,7 +785,7 @@ item_lang(const struct story_text *tx, const char *title, const char *text, cons
 	if (script[SCRIPT_HAN] > latin)
 		return SL_ZH;
 	for (size_t i = 0; i < sizeof(cand) / sizeof(cand[0]); i++)
-		if (stop[cand[i].bit] >= 2 && stop[cand[i].bit] * 8 >= seen &&
+		if (stop[cand[i].bit] >= 2 && stop[cand[i].bit] * 8 >= tx->det_seen &&
 		    stop[cand[i].bit] > 2 * stop[0] && stop[cand[i].bit] > best) {
 			best = stop[cand[i].bit];
 			l = cand[i].lang;
@@ -735,27 +793,53 @@ item_lang(const struct story_text *tx, const char *title, const char *text, cons
 	return l;
 }
 
-int
-story_text_analyze(struct story_text *tx, const char *title, const char *text, const char *lang,
-		   struct story_term *out, uint32_t *n, uint64_t *sh, int *has_sh)
+/* One pass over the item's words in language tx->lang. */
+static int
+analyze_pass(struct story_text *tx, const char *title, const char *text, size_t *title_n)
 {
 	struct field_ctx f = {0};
-	size_t title_n;
 
 	tx->ntoks = 0;
 	tx->nseq = 0;
-	*n = 0;
+	tx->npend = 0;
+	tx->det_seen = 0;
+	memset(tx->det_script, 0, sizeof(tx->det_script));
+	memset(tx->det_stop, 0, sizeof(tx->det_stop));
 	memset(tx->tokhash, 0, sizeof(tx->tokhash));
-	tx->lang = item_lang(tx, title, text, lang);
 	if (title) {
 		f.title = 1;
 		if (title_scan(tx, title, &f) < 0)
 			return -1;
 	}
-	title_n = tx->nseq;
+	*title_n = tx->nseq;
 	f.title = 0;
 	if (text && field_scan(tx, text, &f) < 0)
 		return -1;
+	return 0;
+}
+
+int
+story_text_analyze(struct story_text *tx, const char *title, const char *text, const char *lang,
+		   struct story_term *out, uint32_t *n, uint64_t *sh, int *has_sh)
+{
+	size_t title_n;
+
+	*n = 0;
+	tx->lang = story_lang_of_code(lang);
+	if (analyze_pass(tx, title, text, &title_n) < 0)
+		return -1;
+	if (tx->lang == SL_MAIN) {
+		/* Undeclared: the words just read tell the language. Most items
+		 * are in the configured one; the others are read again. */
+		enum story_lang l = lang_decide(tx);
+		if (l != SL_MAIN) {
+			tx->lang = l;
+			if (l != SL_RU && l != SL_AR && l != SL_ZH &&
+			    analyze_pass(tx, title, text, &title_n) < 0)
+				return -1;
+		}
+	}
+	skel_commit(tx);
 	*has_sh = 0;
 	if (tx->nseq - title_n >= SIMHASH_MIN) {
 		*sh = simhash(tx, tx->seq_hashes + title_n, tx->nseq - title_n);
@@ -813,6 +897,8 @@ story_text_new(const char *language, char *err, size_t errlen)
 		if ((tx->stem_by[l] = sb_stemmer_new(story_lang_stemmer(l), "UTF_8")) == NULL)
 			goto oom;
 	tx->stem_by[SL_TR] = tx->stem_tr;
+	if ((tx->skel = calloc(SKEL_TABLE, sizeof(*tx->skel))) == NULL)
+		goto oom;
 	tx->main_lang = SL_OTHER;
 	for (int l = SL_EN; l < SL_OTHER; l++)
 		if (story_lang_stemmer(l) && strcmp(story_lang_stemmer(l), tx->language) == 0)
@@ -888,17 +974,10 @@ lex_add(struct story_text *tx, char *line, const char **why)
 	uint64_t k = lex_hash(l, w, wn);
 	if (story_map_get(&tx->lex, k) != NULL)
 		return 0; /* the first sense of a stem wins */
-	if (tx->nlex == tx->clex) {
-		size_t nc = tx->clex ? tx->clex * 2 : 4096;
-		uint64_t *p = realloc(tx->lex_key, nc * sizeof(*p));
-		if (p == NULL)
-			return -1;
-		tx->lex_key = p;
-		tx->clex = nc;
-	}
-	if (story_map_grow(&tx->lex, tx->lex.n + 1) < 0)
+	if (u64_room(&tx->lex_key, &tx->clex, tx->nlex, 4096) < 0 ||
+	    story_map_grow(&tx->lex, tx->lex.n + 1) < 0)
 		return -1;
-	tx->lex_key[tx->nlex] = pivot_hash(tx, e, en, 0);
+	tx->lex_key[tx->nlex] = pivot_hash(tx, e, en, 0, NULL);
 	story_map_put(&tx->lex, k, (uint32_t)tx->nlex);
 	tx->nlex++;
 	return 0;
@@ -975,6 +1054,7 @@ story_text_free(struct story_text *tx)
 		sb_stemmer_delete(tx->stem_by[l]);
 	story_pivot_free(tx->pv);
 	story_map_free(&tx->lex);
+	free(tx->skel);
 	free(tx->lex_key);
 	free(tx->seq_hashes);
 	free(tx);

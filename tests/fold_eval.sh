@@ -16,9 +16,16 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/fold_eval.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 status=0
 # file  min-precision  min-F1
-# multi-dev's floor is what issue 26's folding reaches (F1 0.776 at P 0.986),
+# multi-dev's floor is what issue 26's folding reaches (F1 0.791 at P 0.991),
 # short of the issue's target (F1 0.80 at P 0.90): see docs/stories.md.
-for spec in "uci-dev 0.90 0.77" "gnews-dev 0.93 0.93" "multi-dev 0.95 0.77"; do
+# Without the FreeDict dictionaries the table is empty and multi-dev folds
+# by names, numbers and time alone (0.731): that floor is lower.
+multi="multi-dev 0.95 0.78"
+if [ ! -s "$builddir/fold-lex.tsv" ]; then
+	echo "fold_eval: $builddir/fold-lex.tsv is empty (no dict-freedict-* packages): multi-dev's floor is 0.72"
+	multi="multi-dev 0.95 0.72"
+fi
+for spec in "uci-dev 0.90 0.78" "gnews-dev 0.93 0.93" "$multi"; do
 	set -- $spec
 	"$driver" "$d/$1.tsv" --lexicon "$builddir/fold-lex.tsv" > "$tmp/$1.pred" || { echo "fold_eval: $1: driver failed"; exit 1; }
 	"$py" "$d/score.py" "$tmp/$1.pred" "$d/$1.gold.tsv" > "$tmp/$1.score" || exit 1
