@@ -1343,6 +1343,7 @@ more_hint(struct session *ss, size_t shown)
 	if (cli->cmd->pos == P_QUERY)
 		words[nw++] = cli->wargv[cli->wargc - 1];
 	words[nw] = NULL;
+	fflush(stdout);
 	if (ask(ss, nw, words, &resp, 0) == EXIT_OK && resp.ok && resp.n > 0)
 		fprintf(isatty(STDOUT_FILENO) ? stdout : stderr,
 			"%lu shown (%lu-%lu); there are more: --offset %s, or --limit N (up to "
