@@ -1027,9 +1027,17 @@ run_mark(struct session *ss, const struct idref *ids, int n)
 	struct sb said = {0};
 
 	if (n > 1 && !cli->yes && !cli->json && isatty(STDIN_FILENO) &&
-	    strcmp(cli->cmd->name, HERALD_CMD_DIGESTED) != 0 &&
-	    !confirm("%s %d stories and items?", cli->cmd->name, n))
-		return fail(EXIT_DAEMON, E_CANCELLED, "nothing changed");
+	    strcmp(cli->cmd->name, HERALD_CMD_DIGESTED) != 0) {
+		struct sb list = {0};
+		int yes;
+
+		for (int i = 0; i < n; i++)
+			sb_printf(&list, "%s%c%s", i ? ", " : "", ids[i].kind, ids[i].num);
+		yes = confirm("%s: %s?", mark_done(cli->cmd->name), sb_str(&list));
+		sb_free(&list);
+		if (!yes)
+			return fail(EXIT_DAEMON, E_CANCELLED, "nothing changed");
+	}
 	for (int pass = 0; pass < 2 && rc == EXIT_OK; pass++) {
 		char kind = pass ? 'i' : 's';
 		char *words[HERALD_MAX_ARGS + 1];

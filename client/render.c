@@ -735,6 +735,8 @@ render_show_item(const struct record *r, const struct record *full, const char *
 	render_id('i', r->f[0].value, id, sizeof id);
 	sb_puts(&b, label);
 	put_title(&b, str(r, "title"), o);
+	fwrite(b.data, 1, b.len, fp);
+	b.len = 0;
 	sb_printf(&b, "item %s · ", id);
 	put_clean(&b, str(r, "feed_name"));
 	sb_printf(&b, " · %s%s", when, *author ? " · " : "");
