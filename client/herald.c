@@ -22,6 +22,7 @@
 #include "herald/protocol.h"
 #include "render.h"
 #include "textdoc.h"
+#include "undo.h"
 #include "util.h"
 #include "width.h"
 #include "wire.h"
@@ -125,6 +126,10 @@ static const struct ccmd commands[] = {
 	 P_ID, VIEW_ACTION, SHAPE_ACTION, NULL},
 	{HERALD_CMD_UNSTAR, "[--item] ID...", "remove the star", o_mark, 1, -1, P_ID, VIEW_ACTION,
 	 SHAPE_ACTION, NULL},
+	{"undo", "", "undo the last read, unread, star or unstar (read --all too)", o_none, 0, 0,
+	 P_NONE, VIEW_ACTION, SHAPE_ACTION,
+	 "Puts back the marks the items had before the last marking command, which\n"
+	 "herald remembers in $XDG_STATE_HOME/herald/undo (one level).\n"},
 	{HERALD_CMD_SEARCH, "[--limit N] QUERY...", "full-text search, best matches first",
 	 o_search, 1, -1, P_QUERY, VIEW_SEARCH, SHAPE_ARRAY,
 	 "The words form one SQLite FTS5 query: words, \"exact phrases\", OR, NOT,\n"
@@ -1005,6 +1010,43 @@ resolve_ids(struct session *ss, struct idref *out, int n)
 
 /* ---- commands with ids ---- */
 
+/* Saves u for `herald undo`; a failure is said, and costs the mark
+ * nothing. */
+static void
+undo_keep(struct undo *u)
+{
+	char err[512];
+
+	undo_unique(u);
+	if (undo_save(u, err, sizeof err) < 0)
+		fprintf(stderr, "herald: cannot remember this for undo: %s\n", err);
+}
+
+/* The marks of every item the ids name, before they change: a story's
+ * items (all of them), an item itself. */
+static int
+undo_record(struct session *ss, const struct idref *ids, int n, struct undo *u)
+{
+	const char *cmd = ss->cli->cmd->name;
+	int rc = EXIT_OK;
+
+	u->starring = !strcmp(cmd, HERALD_CMD_STAR) || !strcmp(cmd, HERALD_CMD_UNSTAR);
+	for (int i = 0; i < n && rc == EXIT_OK; i++) {
+		char limit[16];
+		char *st[] = {HERALD_CMD_ITEMS, "--story", (char *)ids[i].num,
+			      "--limit",        limit,     NULL};
+		char *it[] = {HERALD_CMD_SHOW, "--item", (char *)ids[i].num, NULL};
+		struct response resp = {0};
+
+		snprintf(limit, sizeof limit, "%d", HERALD_MAX_LIMIT);
+		rc = ids[i].kind == 's' ? ask(ss, 5, st, &resp, 1) : ask(ss, 3, it, &resp, 1);
+		if (rc == EXIT_OK)
+			undo_add(u, &resp);
+		response_free(&resp);
+	}
+	return rc;
+}
+
 static const char *
 mark_done(const char *cmd)
 {
@@ -1025,6 +1067,7 @@ run_mark(struct session *ss, const struct idref *ids, int n)
 	struct cli *cli = ss->cli;
 	int rc = EXIT_OK;
 	struct sb said = {0};
+	struct undo u = {0};
 
 	if (n > 1 && !cli->yes && !cli->json && isatty(STDIN_FILENO) &&
 	    strcmp(cli->cmd->name, HERALD_CMD_DIGESTED) != 0) {
@@ -1038,6 +1081,9 @@ run_mark(struct session *ss, const struct idref *ids, int n)
 		if (!yes)
 			return fail(EXIT_DAEMON, E_CANCELLED, "nothing changed");
 	}
+	if (strcmp(cli->cmd->name, HERALD_CMD_DIGESTED) != 0 &&
+	    (rc = undo_record(ss, ids, n, &u)) != EXIT_OK)
+		return rc;
 	for (int pass = 0; pass < 2 && rc == EXIT_OK; pass++) {
 		char kind = pass ? 'i' : 's';
 		char *words[HERALD_MAX_ARGS + 1];
@@ -1064,6 +1110,11 @@ run_mark(struct session *ss, const struct idref *ids, int n)
 		printf("%s: %s\n", mark_done(cli->cmd->name), sb_str(&said));
 	if (rc == EXIT_OK && cli->json)
 		fputs("{\"ok\":true}\n", stdout);
+	if (rc == EXIT_OK && strcmp(cli->cmd->name, HERALD_CMD_DIGESTED) != 0) {
+		snprintf(u.what, sizeof u.what, "%s %s", cli->cmd->name, sb_str(&said));
+		undo_keep(&u);
+	}
+	undo_free(&u);
 	sb_free(&said);
 	return rc;
 }
@@ -1076,6 +1127,7 @@ run_read_all(struct session *ss, const struct render_opts *ro)
 	struct cli *cli = ss->cli;
 	struct response resp = {0};
 	const char *feed = NULL, *before = NULL;
+	struct undo u = {0};
 	int rc;
 
 	for (int i = 1; i + 1 < cli->wargc; i++) {
@@ -1102,8 +1154,26 @@ run_read_all(struct session *ss, const struct render_opts *ro)
 		}
 		response_free(&resp);
 	}
+	/* What it will mark, for undo: the unread items of the same filter. */
+	{
+		char limit[16], *words[8] = {HERALD_CMD_ITEMS, "--limit", limit};
+		int nw = 3;
+
+		snprintf(limit, sizeof limit, "%d", HERALD_MAX_LIMIT);
+		if (feed)
+			words[nw++] = "--feed", words[nw++] = (char *)feed;
+		if (before)
+			words[nw++] = "--before", words[nw++] = (char *)before;
+		words[nw] = NULL;
+		if ((rc = ask(ss, nw, words, &resp, 1)) != EXIT_OK)
+			goto out;
+		undo_add(&u, &resp);
+		response_free(&resp);
+	}
 	if ((rc = ask(ss, cli->wargc, cli->wargv, &resp, 1)) != EXIT_OK)
 		goto out;
+	snprintf(u.what, sizeof u.what, "read --all%s%s", feed ? " --feed " : "", feed ? feed : "");
+	undo_keep(&u);
 	if (cli->json) {
 		struct sb o = {0};
 
@@ -1116,7 +1186,83 @@ run_read_all(struct session *ss, const struct render_opts *ro)
 		printf("marked %s item%s read\n", m ? m : "0", m && !strcmp(m, "1") ? "" : "s");
 	}
 out:
+	undo_free(&u);
 	response_free(&resp);
+	return rc;
+}
+
+/* Sends cmd --item for ids (n of them) in requests of at most 60; a batch
+ * the daemon refuses (an item purged since) goes again one by one, the
+ * missing ones skipped. Counts what was set back in *done. */
+static int
+undo_send(struct session *ss, const char *cmd, char **ids, size_t n, size_t *done)
+{
+	char *words[HERALD_MAX_ARGS + 1];
+	int rc = EXIT_OK;
+
+	for (size_t i = 0; i < n && rc == EXIT_OK; i += 60) {
+		size_t k = n - i < 60 ? n - i : 60;
+		struct response resp = {0};
+		int nw = 0;
+
+		words[nw++] = (char *)cmd;
+		words[nw++] = "--item";
+		for (size_t j = 0; j < k; j++)
+			words[nw++] = ids[i + j];
+		words[nw] = NULL;
+		rc = ask(ss, nw, words, &resp, 0);
+		if (rc == EXIT_OK && resp.ok)
+			*done += k;
+		for (size_t j = 0; rc == EXIT_OK && !resp.ok && k > 1 && j < k; j++) {
+			char *one[] = {(char *)cmd, "--item", ids[i + j], NULL};
+			struct response r1 = {0};
+
+			rc = ask(ss, 3, one, &r1, 0);
+			*done += rc == EXIT_OK && r1.ok;
+			response_free(&r1);
+		}
+		response_free(&resp);
+	}
+	return rc;
+}
+
+/* undo: every item recorded gets its mark back; the record goes. */
+static int
+run_undo(struct session *ss)
+{
+	struct undo u = {0};
+	char err[512], **on = NULL, **off = NULL;
+	size_t non = 0, noff = 0, done = 0;
+	int rc = undo_load(&u, err, sizeof err);
+
+	if (rc < 0)
+		return fail(EXIT_DAEMON, E_IO, "%s", err);
+	if (rc > 0)
+		return fail(EXIT_DAEMON, HERALD_E_NOTFOUND, "nothing to undo");
+	on = xmalloc((u.n + 1) * sizeof *on);
+	off = xmalloc((u.n + 1) * sizeof *off);
+	for (size_t i = 0; i < u.n; i++) {
+		if (u.starring ? u.v[i].starred : u.v[i].read)
+			on[non++] = u.v[i].id;
+		else
+			off[noff++] = u.v[i].id;
+	}
+	rc = undo_send(ss, u.starring ? HERALD_CMD_STAR : HERALD_CMD_READ, on, non, &done);
+	if (rc == EXIT_OK)
+		rc = undo_send(ss, u.starring ? HERALD_CMD_UNSTAR : HERALD_CMD_UNREAD, off, noff,
+			       &done);
+	if (rc == EXIT_OK) {
+		if (undo_save(NULL, err, sizeof err) < 0)
+			fprintf(stderr, "herald: %s\n", err);
+		if (ss->cli->json)
+			printf("{\"undone\":%zu}\n", done);
+		else
+			printf("undone: %s (%zu item%s set back)\n", u.what, done,
+			       done == 1 ? "" : "s");
+	}
+	free(on);
+	free(off);
+	undo_free(&u);
 	return rc;
 }
 
@@ -1423,6 +1569,8 @@ run(struct cli *cli)
 		goto out;
 	if (cli->cmd->pos == P_ID && cli->nids > 0)
 		rc = run_ids(&ss, &ro);
+	else if (strcmp(cli->cmd->name, "undo") == 0)
+		rc = run_undo(&ss);
 	else if (strcmp(cli->cmd->name, HERALD_CMD_READ) == 0)
 		rc = run_read_all(&ss, &ro);
 	else
