@@ -775,6 +775,7 @@ add_client_version(struct response *resp)
 struct session {
 	struct cli *cli;
 	int fd;
+	const char *path; /* the socket's */
 };
 
 /* Sends argv, reads the answer into resp. 0 with resp->ok 1; on an ERR
@@ -1013,11 +1014,12 @@ resolve_ids(struct session *ss, struct idref *out, int n)
 /* Saves u for `herald undo`; a failure is said, and costs the mark
  * nothing. */
 static void
-undo_keep(struct undo *u)
+undo_keep(struct undo *u, const char *sock)
 {
 	char err[512];
 
 	undo_unique(u);
+	snprintf(u->socket, sizeof u->socket, "%s", sock);
 	if (undo_save(u, err, sizeof err) < 0)
 		fprintf(stderr, "herald: cannot remember this for undo: %s\n", err);
 }
@@ -1112,7 +1114,7 @@ run_mark(struct session *ss, const struct idref *ids, int n)
 		fputs("{\"ok\":true}\n", stdout);
 	if (rc == EXIT_OK && strcmp(cli->cmd->name, HERALD_CMD_DIGESTED) != 0) {
 		snprintf(u.what, sizeof u.what, "%s %s", cli->cmd->name, sb_str(&said));
-		undo_keep(&u);
+		undo_keep(&u, ss->path);
 	}
 	undo_free(&u);
 	sb_free(&said);
@@ -1173,7 +1175,7 @@ run_read_all(struct session *ss, const struct render_opts *ro)
 	if ((rc = ask(ss, cli->wargc, cli->wargv, &resp, 1)) != EXIT_OK)
 		goto out;
 	snprintf(u.what, sizeof u.what, "read --all%s%s", feed ? " --feed " : "", feed ? feed : "");
-	undo_keep(&u);
+	undo_keep(&u, ss->path);
 	if (cli->json) {
 		struct sb o = {0};
 
@@ -1239,6 +1241,13 @@ run_undo(struct session *ss)
 		return fail(EXIT_DAEMON, E_IO, "%s", err);
 	if (rc > 0)
 		return fail(EXIT_DAEMON, HERALD_E_NOTFOUND, "nothing to undo");
+	if (strcmp(u.socket, ss->path) != 0) {
+		rc = fail(EXIT_DAEMON, HERALD_E_NOTFOUND,
+			  "the last mark (%s) was on the daemon at %s, not this one (%s)", u.what,
+			  u.socket, ss->path);
+		undo_free(&u);
+		return rc;
+	}
 	on = xmalloc((u.n + 1) * sizeof *on);
 	off = xmalloc((u.n + 1) * sizeof *off);
 	for (size_t i = 0; i < u.n; i++) {
@@ -1556,6 +1565,7 @@ run(struct cli *cli)
 	if (!cli->json && strcmp(cli->cmd->name, HERALD_CMD_VERSION) == 0)
 		printf("herald %s\n", PACKAGE_VERSION);
 	path = wire_socket_path(cli->socket, &tried);
+	ss.path = path;
 	ss.fd = wire_connect(path, err, sizeof err);
 	if (ss.fd == WIRE_DOWN) {
 		rc = not_running(cli, path, tried);

@@ -125,7 +125,8 @@ undo_save(const struct undo *u, char *err, size_t errlen)
 		goto out;
 	}
 	fd = -1;
-	fprintf(fp, "%s\n%s\n%s\n", UNDO_MAGIC, u->what, u->starring ? "starred" : "read");
+	fprintf(fp, "%s\n%s\n%s\n%s\n", UNDO_MAGIC, u->socket, u->what,
+		u->starring ? "starred" : "read");
 	for (size_t i = 0; i < u->n; i++)
 		fprintf(fp, "%s %d %d\n", u->v[i].id, u->v[i].read, u->v[i].starred);
 	if (fclose(fp) != 0 || rename(tmp.data, path) < 0) {
@@ -172,10 +173,12 @@ undo_load(struct undo *u, char *err, size_t errlen)
 		if (++lineno == 1 && strcmp(line, UNDO_MAGIC) != 0)
 			goto bad;
 		if (lineno == 2)
-			snprintf(u->what, sizeof u->what, "%.200s", line);
+			snprintf(u->socket, sizeof u->socket, "%.200s", line);
 		if (lineno == 3)
+			snprintf(u->what, sizeof u->what, "%.200s", line);
+		if (lineno == 4)
 			u->starring = strcmp(line, "starred") == 0;
-		if (lineno <= 3)
+		if (lineno <= 4)
 			continue;
 		if (sscanf(line, "%23s %d %d", id, &it.read, &it.starred) != 3 ||
 		    strspn(id, "0123456789") != strlen(id))
@@ -187,7 +190,7 @@ undo_load(struct undo *u, char *err, size_t errlen)
 		}
 		u->v[u->n++] = it;
 	}
-	rc = lineno >= 3 ? 0 : 1;
+	rc = lineno >= 4 ? 0 : 1;
 	goto out;
 bad:
 	snprintf(err, errlen, "%s:%d: not an undo record (remove the file)", path, lineno);

@@ -8,6 +8,7 @@
  * $XDG_STATE_HOME/herald/undo (~/.local/state/herald/undo), mode 0600:
  *
  *     herald-undo 1
+ *     /run/user/1000/herald/heraldd.sock   (the daemon's socket)
  *     read s12, i345          (what was done, for people)
  *     read                    (which mark: read or starred)
  *     ITEM READ STARRED       (one line per item, 0|1)
@@ -26,8 +27,9 @@ struct undo_item {
 };
 
 struct undo {
-	char what[256]; /* "read s12, i345" */
-	int starring;   /* the mark was star/unstar (else read/unread) */
+	char socket[256]; /* the daemon it was done on: undo goes there only */
+	char what[256];   /* "read s12, i345" */
+	int starring;     /* the mark was star/unstar (else read/unread) */
 	struct undo_item *v;
 	size_t n, cap;
 };
