@@ -572,6 +572,26 @@ check_positionals(struct cli *cli, char **pos, int npos, int seen_all)
 	return EXIT_OK;
 }
 
+/* read's own rules: --feed and --before go with --all, which takes no
+ * --item and, from a script, needs --yes. */
+static int
+check_read(struct cli *cli, int seen_all)
+{
+	const struct ccmd *c = cli->cmd;
+
+	for (int i = 1; i < cli->wargc; i++)
+		if (!seen_all &&
+		    (!strcmp(cli->wargv[i], "--feed") || !strcmp(cli->wargv[i], "--before")))
+			return usage_error(c, "%s needs --all", cli->wargv[i]);
+	if (seen_all && cli->item)
+		return usage_error(c, "read --all takes no --item");
+	/* Everything unread, from a script: it must say so. */
+	if (seen_all && !cli->yes && !isatty(STDIN_FILENO))
+		return usage_error(c, "read --all marks every unread item read: confirm "
+				      "with --yes when not on a terminal");
+	return EXIT_OK;
+}
+
 /* Turns the command's arguments into the request words (options first,
  * then positionals), checking everything the daemon would reject. */
 static int
@@ -639,18 +659,8 @@ parse_command(struct cli *cli, int argc, char **argv, int first)
 		    push(cli, (char *)v) < 0)
 			return usage_error(c, "too many arguments");
 	}
-	if (strcmp(c->name, HERALD_CMD_READ) == 0) {
-		for (int i = 1; i < cli->wargc; i++)
-			if (!seen_all && (!strcmp(cli->wargv[i], "--feed") ||
-					  !strcmp(cli->wargv[i], "--before")))
-				return usage_error(c, "%s needs --all", cli->wargv[i]);
-		if (seen_all && cli->item)
-			return usage_error(c, "read --all takes no --item");
-		/* Everything unread, from a script: it must say so. */
-		if (seen_all && !cli->yes && !isatty(STDIN_FILENO))
-			return usage_error(c, "read --all marks every unread item read: confirm "
-					      "with --yes when not on a terminal");
-	}
+	if (strcmp(c->name, HERALD_CMD_READ) == 0 && (rc = check_read(cli, seen_all)) != EXIT_OK)
+		return rc;
 	if ((rc = check_positionals(cli, pos, npos, seen_all)) != EXIT_OK)
 		return rc;
 	if (c->pos == P_QUERY) {
