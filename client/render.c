@@ -312,6 +312,14 @@ col(const struct render_opts *o, const char *code)
 
 /* ---- layout helpers ---- */
 
+/* Writes what b holds (maybe nothing: b->data NULL). */
+static void
+put_sb(const struct sb *b, FILE *fp)
+{
+	if (b->len)
+		fwrite(b->data, 1, b->len, fp);
+}
+
 /* Appends s (as data: cleaned of controls) fitted to cols cells. */
 static size_t
 put_fit(struct sb *b, const char *s, size_t cols, int pad)
@@ -451,7 +459,7 @@ static void
 flush_line(struct sb *b, FILE *fp)
 {
 	sb_putc(b, '\n');
-	fwrite(b->data, 1, b->len, fp);
+	put_sb(b, fp);
 	b->len = 0;
 }
 
@@ -478,7 +486,7 @@ render_stories_tsv(const struct response *resp, FILE *fp)
 		put_tsv(&b, sb_str(&outl), 1);
 		sb_free(&outl);
 	}
-	fwrite(b.data, 1, b.len, fp);
+	put_sb(&b, fp);
 	sb_free(&b);
 }
 
@@ -579,7 +587,7 @@ render_items_tsv(const struct response *resp, int snippets, FILE *fp)
 		if (snippets)
 			put_tsv(&b, str(r, "snippet"), 1);
 	}
-	fwrite(b.data, 1, b.len, fp);
+	put_sb(&b, fp);
 	sb_free(&b);
 }
 
@@ -735,7 +743,7 @@ render_show_item(const struct record *r, const struct record *full, const char *
 	render_id('i', r->f[0].value, id, sizeof id);
 	sb_puts(&b, label);
 	put_title(&b, str(r, "title"), o);
-	fwrite(b.data, 1, b.len, fp);
+	put_sb(&b, fp);
 	b.len = 0;
 	sb_printf(&b, "item %s · ", id);
 	put_clean(&b, str(r, "feed_name"));
@@ -749,7 +757,7 @@ render_show_item(const struct record *r, const struct record *full, const char *
 		sb_puts(&b, col(o, C_CYAN));
 		put_clean(&b, link);
 		sb_printf(&b, "%s\n", col(o, C_RESET));
-		fwrite(b.data, 1, b.len, fp);
+		put_sb(&b, fp);
 	}
 	sb_free(&b);
 	render_item_body(full ? full : r, &doc);
@@ -801,7 +809,7 @@ render_show(const struct response *resp, const struct response *full, size_t nfu
 	reltime(num(r, "last_seen"), o->now, last, sizeof last);
 	render_id('s', r->f[0].value, id, sizeof id);
 	put_title(&b, str(r, "title"), o);
-	fwrite(b.data, 1, b.len, fp);
+	put_sb(&b, fp);
 	b.len = 0;
 	sb_printf(&b, "story %s · %s%s · %lld item%s, %lld unread · first seen %s · last %s", id,
 		  str(r, "state"), num(r, "starred") ? " · starred" : "", num(r, "items"),
@@ -841,7 +849,7 @@ render_show(const struct response *resp, const struct response *full, size_t nfu
 			put_clean(&b, part(f, 4));
 			sb_printf(&b, "%s\n", col(o, C_RESET));
 		}
-		fwrite(b.data, 1, b.len, fp);
+		put_sb(&b, fp);
 		sb_free(&b);
 	}
 }
@@ -873,7 +881,7 @@ render_feeds_tsv(const struct response *resp, FILE *fp)
 				1);
 		}
 	}
-	fwrite(b.data, 1, b.len, fp);
+	put_sb(&b, fp);
 	sb_free(&b);
 }
 
