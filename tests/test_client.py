@@ -294,6 +294,11 @@ for width in (40, 60, 80, 120):
         check(re.search(r"(just now|\d+[mhd] ago)$", line), "the date ends the line: %r" % line)
     check(len({cells(l[:l.index("…") if "…" in l else 0]) for l in lines if "…" in l}) <= 2,
           "titles are cut at a cell boundary with an ellipsis at %d" % width)
+for width in (40, 60, 80, 120):
+    for args in (["items"], ["search", "court"], ["feeds"]):
+        rc, out, err = herald("--width", str(width), *args)
+        wide = [l for l in out.rstrip("\n").split("\n") if cells(l) > width]
+        check(rc == 0 and out and not wide, "%s at %d: no line wider: %r" % (args[0], width, wide))
 rc, out, err = herald("--width", "40", "stories", "--offset", "7")
 check("…" in out and "(" not in out, "at 40 columns the titles are cut and the outlets left out: %r" % out)
 rc, out, err = herald("--width", "120", "stories", "--offset", "7")
