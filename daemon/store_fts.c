@@ -78,6 +78,33 @@ store_fts_is_cjk(unsigned cp)
 
 static int inner_token(void *ctx, int tflags, const char *p, int n, int start, int end);
 
+/* The tokens of the CJK character at text[i] (len bytes), followed by one
+ * of nlen bytes (0: none) and preceded by one when prev. In a document,
+ * the pair it starts (a bigram) and, at the same position, the character
+ * alone; in a query, the pairs of a run of two or more (the phrase of
+ * pairs: 新幹線 is 新幹 幹線 at adjacent positions) and a lone character
+ * as itself. A pair is found by one lookup, where characters alone would
+ * need the position lists of common characters intersected (~30 times
+ * slower: docs/performance.md), and one-character words are still found. */
+static int
+cjk_tokens(struct split *sp, int tflags, int i, int len, int nlen, int prev)
+{
+	const char *c = sp->text + i;
+	int rc;
+
+	if (sp->flags & FTS5_TOKENIZE_QUERY) {
+		if (nlen)
+			return sp->token(sp->ctx, tflags, c, len + nlen, i, i + len + nlen);
+		return prev ? SQLITE_OK : sp->token(sp->ctx, tflags, c, len, i, i + len);
+	}
+	if (nlen == 0)
+		return sp->token(sp->ctx, tflags, c, len, i, i + len);
+	rc = sp->token(sp->ctx, tflags, c, len + nlen, i, i + len + nlen);
+	return rc != SQLITE_OK
+		       ? rc
+		       : sp->token(sp->ctx, tflags | FTS5_TOKEN_COLOCATED, c, len, i, i + len);
+}
+
 /* A token of unicode61 at [start, end) of the text: as it is, or split at
  * its CJK characters (from the text, which a CJK character is the same in
  * as in the folded token: it has no case and no diacritics). */
@@ -85,7 +112,7 @@ static int
 split_token(struct split *sp, int tflags, const char *p, int n, int start, int end)
 {
 	const unsigned char *s = (const unsigned char *)sp->text;
-	int i = start, run = -1, k = 0, rc;
+	int i = start, run = -1, k = 0, prev = 0, rc;
 	unsigned cp;
 
 	/* Most tokens hold no CJK character: they go as they are. */
@@ -116,12 +143,17 @@ split_token(struct split *sp, int tflags, const char *p, int n, int start, int e
 		if (i == end)
 			break;
 		if (cjk) {
-			rc = sp->token(sp->ctx, tflags, sp->text + i, len, i, i + len);
-			if (rc != SQLITE_OK)
+			unsigned next = 0;
+			int nlen = i + len < end ? decode(s + i + len, end - i - len, &next) : 0;
+			int ncjk = nlen && store_fts_is_cjk(next);
+
+			if ((rc = cjk_tokens(sp, tflags, i, len, ncjk ? nlen : 0, prev)) !=
+			    SQLITE_OK)
 				return rc;
 		} else if (run < 0) {
 			run = i;
 		}
+		prev = cjk;
 		i += len;
 	}
 	return SQLITE_OK;

@@ -120,6 +120,8 @@ def herald(sock, *args, env=None, json_out=False, stdin=None):
     e = dict(os.environ)
     e.pop("NO_COLOR", None)
     e.pop("HERALD_SOCKET", None)
+    # herald undo's record, away from the real home.
+    e["XDG_STATE_HOME"] = os.path.join(tempfile.gettempdir(), "herald-cli-state-%d" % os.getpid())
     e.update(env or {})
     argv = [HERALD] + (["--socket", sock] if sock else []) + (["--json"] if json_out else [])
     p = subprocess.run(argv + list(args), capture_output=True, text=True, timeout=60, env=e,
@@ -451,6 +453,9 @@ def client_listing_tests(sock):
     check(tset("--tag", "local") == {q["title"], GAMMA[1][1]}, "--tag local")
     check(tset("--tag", "world") == {q["title"], ALPHA[1][1], ALPHA[2][1]}, "--tag world")
     allids = ids("--all")
+    rc, out, err = herald(sock, "stories", "--all", "--limit", "2")
+    check(rc == 0 and "2 of %d shown (1-2); more with --offset 2" % len(allids) in err,
+          "a full page says how many there are (%r)" % err)
     check(ids("--all", "--limit", "2", "--offset", "1") == allids[1:3], "--limit 2 --offset 1")
     check(ids("--all", "--limit", "2") == allids[:2], "--limit 2")
 
@@ -507,6 +512,15 @@ def client_mark_tests(sock, q):
           "read STORY marks all its items read")
     check(q["id"] not in [x["id"] for x in hj(sock, "stories")], "a read story leaves the unread list")
     check(q["id"] in [x["id"] for x in hj(sock, "stories", "--all")], "... and stays in --all")
+    # undo puts the marks back, from the real daemon.
+    hj(sock, "unread", qid)
+    herald(sock, "read", qid)
+    rc, out, err = herald(sock, "undo")
+    check(rc == 0 and out == "undone: read %s (3 items set back)\n" % qid and
+          story()["unread"] == 3, "undo: the story is unread again (%r %r)" % (out, err))
+    rc, out, err = herald(sock, "undo")
+    check(rc == 1 and "nothing to undo" in err, "a second undo has nothing to undo")
+    hj(sock, "read", qid)
     hj(sock, "unread", "--item", str(item_ids[0]))
     s = story()
     check(s["state"] == "updated" and s["unread"] == 1, "unread one item: the story is 'updated'")
