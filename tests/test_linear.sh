@@ -9,13 +9,17 @@
 # under valgrind (callgrind), less those of a run at 0, and checks that the
 # ratio stays below LINEAR_MAX (6; linear is 4, quadratic 16). Instruction
 # counts, not time: the machine's load does not change them.
-# Skips (77) without valgrind. LINEAR_N sets n (1000).
+# Skips (77) without valgrind and in a sanitizer build. LINEAR_N sets n (1000).
 set -u
 driver=${HERALD_BUILDDIR:-.}/tests/linear_driver
 n=${LINEAR_N:-1000}
 max=${LINEAR_MAX:-6}
 if ! command -v valgrind >/dev/null 2>&1; then
 	echo "SKIP: valgrind not installed"
+	exit 77
+fi
+if grep -q __asan_init "$driver"; then
+	echo "SKIP: an AddressSanitizer build (valgrind cannot run it; the plain build counts)"
 	exit 77
 fi
 instr() { # shape n -> instructions
