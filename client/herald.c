@@ -1,9 +1,12 @@
 /* herald: the command-line client of heraldd (man herald, docs/protocol.md).
  *
- * Checks the command line, sends one request over the daemon's socket and
- * prints the answer for people (aligned, relative times, colour on a
- * terminal) or, with --json, for scripts. Exit codes: 0 ok, 1 error from
- * the daemon, 2 usage, 3 daemon not running. */
+ * Checks the command line, sends its request over the daemon's socket (with
+ * the few look-ups around it that make it safe: which of a story and an
+ * item a bare number names, whether --feed and --tag name something, what
+ * read --all would change) and prints the answer for people (fitted to the
+ * terminal, relative times, colour), for scripts (tab-separated when not a
+ * terminal) or, with --json, as JSON, errors included. Exit codes: 0 ok, 1
+ * error from the daemon, 2 usage, 3 daemon not running. */
 #include "autoconfig.h"
 
 #include <errno.h>
@@ -12,18 +15,30 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "herald/protocol.h"
 #include "render.h"
+#include "textdoc.h"
+#include "tui.h"
 #include "util.h"
+#include "width.h"
 #include "wire.h"
 
 enum { EXIT_OK = 0, EXIT_DAEMON = 1, EXIT_USAGE = 2, EXIT_DOWN = 3 };
 
 enum argkind { A_FLAG, A_UINT, A_LIMIT, A_TIME, A_STR, A_DURATION, A_ID };
-enum poskind { P_NONE, P_ID, P_STR, P_URL, P_FILE, P_QUERY };
+enum poskind { P_NONE, P_ID, P_STR, P_URL, P_FILE, P_QUERY, P_PASSWD };
+
+/* Client-side error codes of --json errors, beside the daemon's
+ * (herald/protocol.h): docs/protocol.md, "The client's JSON". */
+#define E_DOWN       "down"       /* the daemon is not running */
+#define E_CONNECTION "connection" /* the socket failed */
+#define E_AMBIGUOUS  "ambiguous"  /* a bare number names a story and an item */
+#define E_CANCELLED  "cancelled"  /* a confirmation was answered no */
+#define E_IO         "io"         /* a local file or program failed */
 
 struct copt {
 	const char *name;
@@ -57,13 +72,17 @@ static const struct copt o_stories[] = {
 	FILTERS, {"undigested", A_FLAG, "only stories not yet marked digested"}, {NULL, 0, NULL}};
 static const struct copt o_items[] = {
 	FILTERS, {"story", A_ID, "only the items of story ID"}, {NULL, 0, NULL}};
-static const struct copt o_item[] = {{"item", A_FLAG, "the IDs are items, not stories"},
+static const struct copt o_item[] = {{"item", A_FLAG, "bare IDs are items, not stories"},
+				     {NULL, 0, NULL}};
+static const struct copt o_mark[] = {{"item", A_FLAG, "bare IDs are items, not stories"},
+				     {"yes", A_FLAG, "do not ask before marking several"},
 				     {NULL, 0, NULL}};
 static const struct copt o_read[] = {
 	{"item", A_FLAG, "the IDs are items, not stories"},
 	{"all", A_FLAG, "everything (no IDs), optionally narrowed by --feed and --before"},
 	{"feed", A_STR, "with --all: only feed F"},
 	{"before", A_TIME, "with --all: only items published before T"},
+	{"yes", A_FLAG, "do not ask for confirmation (needed by --all off a terminal)"},
 	{NULL, 0, NULL}};
 static const struct copt o_search[] = {{"limit", A_LIMIT, "at most N results (default 50)"},
 				       {"offset", A_UINT, "skip the first N"},
@@ -78,6 +97,12 @@ static const struct copt o_remove[] = {{"purge-starred", A_FLAG, "delete its sta
 				       {NULL, 0, NULL}};
 static const struct copt o_purge[] = {{"dry-run", A_FLAG, "change nothing: say what would go"},
 				      {NULL, 0, NULL}};
+static const struct copt o_passwd[] = {
+	{"remove", A_FLAG, "remove the account and end its sessions"},
+	{"list", A_FLAG, "list the accounts"},
+	{"folded", A_STR, "yes|no: the reading list shows one entry per story"},
+	{"mark-story", A_STR, "yes|no: marking an item read marks its story read"},
+	{NULL, 0, NULL}};
 static const struct copt o_none[] = {{NULL, 0, NULL}};
 
 static const struct ccmd commands[] = {
@@ -89,16 +114,23 @@ static const struct ccmd commands[] = {
 	{HERALD_CMD_ITEMS, "[OPTIONS]", "list single items, newest first (unread by default)",
 	 o_items, 0, 0, P_NONE, VIEW_ITEMS, SHAPE_ARRAY, NULL},
 	{HERALD_CMD_SHOW, "[--item] ID", "show one story (every outlet, its text and link) or item",
-	 o_item, 1, 1, P_ID, VIEW_SHOW, SHAPE_OBJECT, NULL},
+	 o_item, 1, 1, P_ID, VIEW_SHOW, SHAPE_OBJECT,
+	 "The text is wrapped to the terminal with its links numbered and listed under\n"
+	 "it, through $PAGER (less -R) when longer than the screen.\n"},
+	{"open", "ID [N]", "open a story's link (or its Nth outlet's) in the browser", o_item, 1, 2,
+	 P_ID, VIEW_ACTION, SHAPE_OBJECT,
+	 "Runs $BROWSER, else xdg-open, with the link (http, https or mailto only).\n"
+	 "N counts the story's outlets as show numbers them (1/3, 2/3...).\n"},
 	{HERALD_CMD_READ, "[--item] ID... | --all [--feed F] [--before T]", "mark as read", o_read,
 	 0, -1, P_ID, VIEW_ACTION, SHAPE_ACTION,
 	 "On a story, marks all its items. With --all, marks everything (of feed F,\n"
-	 "published before T) and takes no IDs.\n"},
-	{HERALD_CMD_UNREAD, "[--item] ID...", "mark as unread", o_item, 1, -1, P_ID, VIEW_ACTION,
+	 "published before T) and takes no IDs: on a terminal it asks first, in a\n"
+	 "script it needs --yes.\n"},
+	{HERALD_CMD_UNREAD, "[--item] ID...", "mark as unread", o_mark, 1, -1, P_ID, VIEW_ACTION,
 	 SHAPE_ACTION, NULL},
-	{HERALD_CMD_STAR, "[--item] ID...", "star (a story: all its items too)", o_item, 1, -1,
+	{HERALD_CMD_STAR, "[--item] ID...", "star (a story: all its items too)", o_mark, 1, -1,
 	 P_ID, VIEW_ACTION, SHAPE_ACTION, NULL},
-	{HERALD_CMD_UNSTAR, "[--item] ID...", "remove the star", o_item, 1, -1, P_ID, VIEW_ACTION,
+	{HERALD_CMD_UNSTAR, "[--item] ID...", "remove the star", o_mark, 1, -1, P_ID, VIEW_ACTION,
 	 SHAPE_ACTION, NULL},
 	{HERALD_CMD_SEARCH, "[--limit N] QUERY...", "full-text search, best matches first",
 	 o_search, 1, -1, P_QUERY, VIEW_SEARCH, SHAPE_ARRAY,
@@ -129,18 +161,33 @@ static const struct ccmd commands[] = {
 	 P_NONE, VIEW_VERSION, SHAPE_OBJECT, NULL},
 	{HERALD_CMD_DIGESTED, "ID...", "mark stories as sent in a digest (herald-digest)", o_none,
 	 1, -1, P_ID, VIEW_ACTION, SHAPE_ACTION, NULL},
+	{HERALD_CMD_PASSWD, "USER | --remove USER | --list | [--folded yes|no] [--mark-story yes|no] USER",
+	 "set the password of a Reader API account (docs/api.md)", o_passwd, 0, 1, P_PASSWD,
+	 VIEW_ACTION, SHAPE_ACTION,
+	 "Reads the password, one line, from standard input (8 to 1024 bytes), creates\n"
+	 "the account if needed and ends its sessions: apps log in again. Apps such as\n"
+	 "NetNewsWire, ReadYou or FeedMe reach herald through http_listen in feeds.conf.\n"},
 	{HERALD_CMD_PURGE, "[--dry-run]", "remove old items now, as the daemon does once a day",
 	 o_purge, 0, 0, P_NONE, VIEW_PURGE, SHAPE_OBJECT,
 	 "Read items older than keep_read and unread ones older than keep_unread go\n"
 	 "(feeds.conf; 60 and 180 days by default), with the stories left empty.\n"
 	 "Starred items stay, and so do those the feed still lists. Prints what went\n"
 	 "(or, with --dry-run, what would) and the space freed.\n"},
+	{"tui", "", "the interactive reader: stories, every outlet side by side, feeds, search",
+	 o_none, 0, 0, P_NONE, VIEW_ACTION, SHAPE_ACTION,
+	 "Keys as in newsboat: j/k, Enter, q, r read, s star, o open, / search, n next\n"
+	 "unread, f feeds, R refresh, ? all the keys. See man herald, HERALD TUI.\n"},
 };
 
 struct cli {
 	const char *socket;
 	int json;
-	int color; /* -1 auto, 0 never, 1 always */
+	int color;                  /* -1 auto, 0 never, 1 always */
+	int width;                  /* --width N, 0: the terminal's */
+	int yes;                    /* --yes: no confirmation */
+	int item;                   /* --item: bare ids are items */
+	char *ids[HERALD_MAX_ARGS]; /* P_ID commands: the ids as given */
+	int nids;
 	const struct ccmd *cmd;
 	char *wargv[HERALD_MAX_ARGS + 1];
 	int wargc;
@@ -162,10 +209,14 @@ usage_main(FILE *fp)
 		    "  --socket PATH   the daemon's socket (default: $HERALD_SOCKET, then\n"
 		    "                  $XDG_RUNTIME_DIR/herald/heraldd.sock, "
 		    "/run/herald/heraldd.sock)\n"
-		    "  --json          print JSON for scripts\n"
+		    "  --json          print JSON for scripts (errors too)\n"
 		    "  --color=WHEN    auto (default), always or never; NO_COLOR turns it off\n"
+		    "  --width N       lay lists out for N columns (default: the terminal's;\n"
+		    "                  not a terminal: tab-separated full fields)\n"
 		    "  -h, --help      this help; 'herald COMMAND --help' for one command\n"
 		    "  --version       print the client's version\n\n"
+		    "IDs: s12 is story 12, i345 item 345; a bare number is refused when it names\n"
+		    "both a story and an item.\n\n"
 		    "Exit status: 0 ok, 1 error from the daemon, 2 usage, 3 daemon not running.\n");
 }
 
@@ -193,6 +244,58 @@ usage_cmd(const struct ccmd *c, FILE *fp)
 	fprintf(fp, "  %-16s %s\n", "--json", "print JSON");
 }
 
+/* --json anywhere on the command line (before "--"): errors found while
+ * reading it are JSON too. Set once in main. */
+static int json_errors;
+
+static void
+verror(const char *code, const char *fmt, va_list ap)
+{
+	struct sb msg = {0}, out = {0};
+	va_list aq;
+	int n;
+
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	if (n >= 0) {
+		char *tmp = xmalloc((size_t)n + 1);
+
+		vsnprintf(tmp, (size_t)n + 1, fmt, ap);
+		sb_add(&msg, tmp, (size_t)n);
+		free(tmp);
+	}
+	if (json_errors) {
+		sb_puts(&out, "{\"error\":{\"code\":");
+		json_string(&out, code, strlen(code));
+		sb_puts(&out, ",\"message\":");
+		json_string(&out, sb_str(&msg), msg.len);
+		sb_puts(&out, "}}\n");
+		fwrite(out.data, 1, out.len, stdout);
+		fflush(stdout);
+	} else {
+		fprintf(stderr, "herald: %s\n", sb_str(&msg));
+	}
+	sb_free(&msg);
+	sb_free(&out);
+}
+
+/* Says what went wrong (JSON on stdout with --json, else on stderr) and
+ * returns rc. */
+static int fail(int rc, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int
+fail(int rc, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verror(code, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
 static int usage_error(const struct ccmd *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -201,15 +304,16 @@ usage_error(const struct ccmd *c, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("herald: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	verror(HERALD_E_USAGE, fmt, ap);
 	va_end(ap);
+	if (json_errors)
+		return EXIT_USAGE;
 	if (c)
-		fprintf(stderr, "\nusage: herald %s %s\nTry 'herald %s --help'.\n", c->name,
-			c->args, c->name);
+		fprintf(stderr, "usage: herald %s %s\nTry 'herald %s --help'.\n", c->name, c->args,
+			c->name);
 	else
-		fputs("\nTry 'herald --help'.\n", stderr);
+		fputs("Try 'herald --help'.\n", stderr);
 	return EXIT_USAGE;
 }
 
@@ -286,6 +390,20 @@ valid_id(const char *s)
 	return n > 0 && n <= 18 && s[n] == '\0' && s[0] != '0';
 }
 
+/* An id as people write it: "s12" (story), "i345" (item), or a bare
+ * number (kind 0). Points *num at the digits; -1 when it is no id. */
+static int
+id_parse(const char *s, char *kind, const char **num)
+{
+	*kind = 0;
+	if ((s[0] == 's' || s[0] == 'i' || s[0] == 'S' || s[0] == 'I') && s[1]) {
+		*kind = (char)(s[0] | 0x20);
+		s++;
+	}
+	*num = s;
+	return valid_id(s) ? 0 : -1;
+}
+
 static int
 valid_url(const char *s)
 {
@@ -339,6 +457,14 @@ global_opt(struct cli *cli, int argc, char **argv, int *i, int *rc)
 			cli->socket = argv[++*i];
 	} else if (strncmp(a, "--socket=", 9) == 0) {
 		cli->socket = a + 9;
+	} else if (strcmp(a, "--width") == 0 || strncmp(a, "--width=", 8) == 0) {
+		const char *v = a[7] == '=' ? a + 8 : *i + 1 < argc ? argv[++*i] : "";
+
+		if (strspn(v, "0123456789") != strlen(v) || strlen(v) > 4 || atoi(v) < 20)
+			*rc = usage_error(cli->cmd,
+					  "--width takes a number of columns (20 or more)");
+		else
+			cli->width = atoi(v);
 	} else {
 		return 0;
 	}
@@ -434,13 +560,61 @@ check_positionals(struct cli *cli, char **pos, int npos, int seen_all)
 	if (c->maxpos >= 0 && npos > c->maxpos)
 		return usage_error(c, "too many arguments");
 	for (int i = 0; i < npos; i++) {
-		if (c->pos == P_ID && !valid_id(pos[i]))
-			return usage_error(c, "'%s' is not an ID (a positive number)", pos[i]);
+		char kind;
+		const char *num;
+
+		if (c->pos == P_ID && i == 1 && strcmp(c->name, "open") == 0) {
+			if (!valid_id(pos[i]) || strlen(pos[i]) > 6)
+				return usage_error(c, "'%s' is not an outlet number (1, 2...)",
+						   pos[i]);
+			continue;
+		}
+		if (c->pos == P_ID && id_parse(pos[i], &kind, &num) < 0)
+			return usage_error(c,
+					   "'%s' is not an ID (s12 for a story, i345 for an "
+					   "item, or a positive number)",
+					   pos[i]);
+		if (c->pos == P_ID && kind == 'i' && strcmp(c->name, HERALD_CMD_DIGESTED) == 0)
+			return usage_error(c, "digested takes story IDs, not item %s", pos[i]);
 		if (c->pos == P_URL && !valid_url(pos[i]))
 			return usage_error(c, "'%s' is not an http, https or file URL", pos[i]);
 		if (c->pos == P_STR && pos[i][0] == '\0')
 			return usage_error(c, "empty argument");
 	}
+	return EXIT_OK;
+}
+
+/* passwd: with no option, the account name and the password, read as one
+ * line from standard input (never from the command line, where ps shows
+ * it). */
+static int
+passwd_words(struct cli *cli, char **pos, int npos)
+{
+	const struct ccmd *c = cli->cmd;
+	char line[HERALD_MAX_LINE / 2];
+	size_t n;
+
+	if (cli->wargc > 1) { /* options: --list, --remove, --folded... */
+		if (npos > 1 || (npos == 1 && push(cli, pos[0]) < 0))
+			return usage_error(c, "too many arguments");
+		return EXIT_OK;
+	}
+	if (npos != 1)
+		return usage_error(c, "which account? give USER");
+	if (isatty(STDIN_FILENO))
+		fprintf(stderr, "password for %s: ", pos[0]);
+	if (fgets(line, sizeof line, stdin) == NULL) {
+		fprintf(stderr, "herald: passwd: no password on standard input\n");
+		return EXIT_USAGE;
+	}
+	n = strcspn(line, "\r\n");
+	if (line[n] == 0 && !feof(stdin)) {
+		fprintf(stderr, "herald: passwd: the password is too long\n");
+		return EXIT_USAGE;
+	}
+	line[n] = 0;
+	if (push(cli, pos[0]) < 0 || push(cli, keep(cli, xstrndup(line, n))) < 0)
+		return usage_error(c, "too many arguments");
 	return EXIT_OK;
 }
 
@@ -489,6 +663,14 @@ parse_command(struct cli *cli, int argc, char **argv, int first)
 			if (eq)
 				return usage_error(c, "--%s takes no value", o->name);
 			seen_all |= strcmp(o->name, "all") == 0;
+			if (strcmp(o->name, "yes") == 0) {
+				cli->yes = 1;
+				continue;
+			}
+			if (strcmp(o->name, "item") == 0 && c->pos == P_ID) {
+				cli->item = 1;
+				continue;
+			}
 			if (push(cli, (char *)a) < 0)
 				return usage_error(c, "too many arguments");
 			continue;
@@ -508,6 +690,12 @@ parse_command(struct cli *cli, int argc, char **argv, int first)
 			if (!seen_all && (!strcmp(cli->wargv[i], "--feed") ||
 					  !strcmp(cli->wargv[i], "--before")))
 				return usage_error(c, "%s needs --all", cli->wargv[i]);
+		if (seen_all && cli->item)
+			return usage_error(c, "read --all takes no --item");
+		/* Everything unread, from a script: it must say so. */
+		if (seen_all && !cli->yes && !isatty(STDIN_FILENO))
+			return usage_error(c, "read --all marks every unread item read: confirm "
+					      "with --yes when not on a terminal");
 	}
 	if ((rc = check_positionals(cli, pos, npos, seen_all)) != EXIT_OK)
 		return rc;
@@ -520,6 +708,13 @@ parse_command(struct cli *cli, int argc, char **argv, int first)
 	}
 	if (c->pos == P_FILE)
 		return read_payload(cli, pos[0]);
+	if (c->pos == P_ID) {
+		for (int i = 0; i < npos; i++)
+			cli->ids[cli->nids++] = pos[i];
+		return EXIT_OK;
+	}
+	if (c->pos == P_PASSWD)
+		return passwd_words(cli, pos, npos);
 	for (int i = 0; i < npos; i++)
 		if (push(cli, pos[i]) < 0)
 			return usage_error(c, "too many arguments");
@@ -553,6 +748,8 @@ term_width(void)
 static int
 not_running(const struct cli *cli, const char *path, const char *tried)
 {
+	if (json_errors)
+		return fail(EXIT_DOWN, E_DOWN, "the daemon is not running (no socket at %s)", path);
 	fprintf(stderr, "herald: the daemon is not running (no socket at %s)\n", path);
 	if (tried && !cli->socket)
 		fprintf(stderr, "herald: looked at %s\n", tried);
@@ -561,9 +758,9 @@ not_running(const struct cli *cli, const char *path, const char *tried)
 	return EXIT_DOWN;
 }
 
-/* Data meant for a terminal must not carry escape sequences or broken
- * UTF-8: control bytes but newline and TAB become spaces, bad bytes
- * U+FFFD. Replaces *s (n bytes) with a clean copy. */
+/* Data meant for a terminal must not carry broken UTF-8: bad bytes become
+ * U+FFFD (render prints every value through width_clean, which makes
+ * control characters visible). Replaces *s (n bytes) with a clean copy. */
 static size_t
 sanitize_str(char **s, size_t n)
 {
@@ -572,10 +769,7 @@ sanitize_str(char **s, size_t n)
 	size_t k = 0, len;
 
 	while (k < n) {
-		if ((p[k] < 0x20 && p[k] != '\n' && p[k] != '\t') || p[k] == 0x7f) {
-			sb_putc(&b, ' ');
-			k++;
-		} else if ((len = utf8_len(p + k, n - k)) == 0) {
+		if ((len = utf8_len(p + k, n - k)) == 0) {
 			sb_puts(&b, "\xef\xbf\xbd");
 			k++;
 		} else {
@@ -624,37 +818,601 @@ add_client_version(struct response *resp)
 	r->n++;
 }
 
-static int
-run(struct cli *cli)
-{
-	struct response resp = {0};
-	struct render_opts ro = {.color = use_color(cli), .width = term_width(), .now = time(NULL)};
-	char err[512], *tried = NULL, *path;
-	int fd, rc = EXIT_DAEMON;
+/* ---- talking to the daemon ---- */
 
-	if (!cli->json && strcmp(cli->cmd->name, HERALD_CMD_VERSION) == 0)
-		printf("herald %s\n", PACKAGE_VERSION);
-	path = wire_socket_path(cli->socket, &tried);
-	fd = wire_connect(path, err, sizeof err);
-	if (fd == WIRE_DOWN) {
-		rc = not_running(cli, path, tried);
+struct session {
+	struct cli *cli;
+	int fd;
+};
+
+/* Sends argv, reads the answer into resp. 0 with resp->ok 1; on an ERR
+ * answer, with report, says it and returns EXIT_DAEMON (resp kept, for the
+ * callers that look at the code), without, returns 0 and leaves it to the
+ * caller; EXIT_DAEMON when the connection failed. */
+static int
+ask(struct session *ss, int argc, char **argv, struct response *resp, int report)
+{
+	char err[512];
+
+	if (wire_request(ss->fd, argc, argv, ss->cli->payload, ss->cli->payload_len, resp, err,
+			 sizeof err) < 0)
+		return fail(EXIT_DAEMON, E_CONNECTION, "%s", err);
+	if (!resp->ok && report)
+		return fail(EXIT_DAEMON, resp->code ? resp->code : HERALD_E_INTERNAL, "%s",
+			    resp->message ? resp->message : "error");
+	return 0;
+}
+
+/* Asks a yes/no question on the terminal; 1 for yes. */
+static int confirm(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+confirm(const char *fmt, ...)
+{
+	char line[64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" [y/N] ", stderr);
+	fflush(stderr);
+	if (fgets(line, sizeof line, stdin) == NULL)
+		return 0;
+	return line[0] == 'y' || line[0] == 'Y';
+}
+
+/* ---- --feed and --tag: names that exist ---- */
+
+/* Edit distance of a and b (case-folded), for did-you-mean; capped. */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), *row, best;
+
+	if (la > 64 || lb > 64)
+		return 99;
+	row = xmalloc((lb + 1) * sizeof *row);
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j], v = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < v)
+				v = up + 1;
+			if (row[j - 1] + 1 < v)
+				v = row[j - 1] + 1;
+			row[j] = v;
+			diag = up;
+		}
+	}
+	best = row[lb];
+	free(row);
+	return best;
+}
+
+/* Finds want among the values of key in every record of feeds (case-
+ * folded when fold). Returns the stored spelling, or NULL with
+ * suggestions in *hint ("; did you mean 'nyt'?"). */
+static const char *
+find_name(const struct response *feeds, const char *key, const char *want, int fold,
+	  struct sb *hint)
+{
+	char *w = fold ? width_casefold(want) : xstrdup(want);
+	const char *found = NULL, *close[3];
+	size_t nclose = 0, limit = strlen(want) / 3 + 1;
+
+	for (size_t i = 0; i < feeds->n && !found; i++) {
+		const struct record *r = &feeds->r[i];
+
+		for (size_t j = 0; j < r->n && !found; j++) {
+			char *v;
+
+			if (strcmp(r->f[j].key, key) != 0)
+				continue;
+			v = fold ? width_casefold(r->f[j].value) : xstrdup(r->f[j].value);
+			if (strcmp(v, w) == 0)
+				found = r->f[j].value;
+			else if (nclose < 3 && distance(v, w) <= (limit < 3 ? limit : 3)) {
+				size_t k;
+
+				for (k = 0; k < nclose && strcmp(close[k], r->f[j].value); k++)
+					;
+				if (k == nclose)
+					close[nclose++] = r->f[j].value;
+			}
+			free(v);
+		}
+	}
+	free(w);
+	for (size_t k = 0; !found && k < nclose; k++)
+		sb_printf(hint, "%s'%s'", k ? " or " : "; did you mean ", close[k]);
+	if (!found && nclose)
+		sb_putc(hint, '?');
+	return found;
+}
+
+/* --feed F and --tag T of a listing (or read --all) must name a feed and a
+ * tag that exist: an unknown one is an error with did-you-mean, not an
+ * empty list. Tags compare case-folded in every script (Новости is
+ * новости); the request gets the spelling the daemon stores. */
+static int
+check_names(struct session *ss)
+{
+	struct cli *cli = ss->cli;
+	char *words[] = {HERALD_CMD_FEEDS, NULL};
+	struct response feeds = {0};
+	int rc = EXIT_OK, asked = 0;
+
+	for (int i = 1; i + 1 < cli->wargc && rc == EXIT_OK; i++) {
+		int tag = strcmp(cli->wargv[i], "--tag") == 0;
+		const char *got;
+		struct sb hint = {0};
+
+		if (!tag && strcmp(cli->wargv[i], "--feed") != 0)
+			continue;
+		if (!asked++ && (rc = ask(ss, 1, words, &feeds, 1)) != EXIT_OK)
+			break;
+		got = find_name(&feeds, tag ? "tag" : "feed", cli->wargv[i + 1], tag, &hint);
+		if (got == NULL)
+			rc = fail(EXIT_DAEMON, HERALD_E_NOTFOUND, "no %s '%s'%s",
+				  tag ? "tag" : "feed", cli->wargv[i + 1], sb_str(&hint));
+		else
+			cli->wargv[i + 1] = keep(cli, xstrdup(got));
+		sb_free(&hint);
+		i++;
+	}
+	response_free(&feeds);
+	return rc;
+}
+
+/* ---- ids ---- */
+
+struct idref {
+	char kind; /* 's' or 'i' */
+	const char *num;
+};
+
+/* Whether story or item (kind) num exists: 1, 0 (notfound), or -1 after
+ * saying why not. *title gets its title (malloc'd) when it does. */
+static int
+id_exists(struct session *ss, char kind, const char *num, char **title)
+{
+	char *words[] = {HERALD_CMD_SHOW, "--item", (char *)num, NULL};
+	struct response r = {0};
+	int rc;
+
+	if (kind == 's')
+		words[1] = (char *)num, words[2] = NULL;
+	rc = ask(ss, kind == 's' ? 2 : 3, words, &r, 0);
+	if (rc == EXIT_OK && !r.ok && (r.code == NULL || strcmp(r.code, HERALD_E_NOTFOUND))) {
+		fail(EXIT_DAEMON, r.code ? r.code : HERALD_E_INTERNAL, "%s", r.message);
+		rc = -1;
+	} else if (rc == EXIT_OK) {
+		rc = r.ok;
+		if (rc && r.n) {
+			const char *t = record_get(&r.r[0], "title");
+			struct sb c = {0};
+
+			sb_putc(&c, '"');
+			if (t) {
+				struct sb tmp = {0};
+
+				width_clean(&tmp, t, strlen(t));
+				width_fit(&c, sb_str(&tmp), 40, 0);
+				sb_free(&tmp);
+			}
+			sb_putc(&c, '"');
+			*title = c.data;
+		}
+	} else {
+		rc = -1;
+	}
+	response_free(&r);
+	return rc;
+}
+
+/* Gives every id of the command its kind: s12 and i345 say it, --item
+ * makes bare numbers items, digested takes stories; any other bare number
+ * is looked up as both, and refused when it is both. */
+static int
+resolve_ids(struct session *ss, struct idref *out, int n)
+{
+	struct cli *cli = ss->cli;
+
+	for (int i = 0; i < n; i++) {
+		char kind, *st = NULL, *it = NULL;
+		const char *num;
+		int s, t, rc = EXIT_OK;
+
+		id_parse(cli->ids[i], &kind, &num);
+		out[i].num = num;
+		out[i].kind = kind                                               ? kind
+			      : cli->item                                        ? 'i'
+			      : strcmp(cli->cmd->name, HERALD_CMD_DIGESTED) == 0 ? 's'
+										 : 0;
+		if (out[i].kind)
+			continue;
+		if ((s = id_exists(ss, 's', num, &st)) < 0 ||
+		    (t = id_exists(ss, 'i', num, &it)) < 0)
+			rc = EXIT_DAEMON;
+		else if (s && t)
+			rc = fail(EXIT_USAGE, E_AMBIGUOUS,
+				  "%s is both story s%s (%s) and item i%s (%s): say s%s or i%s",
+				  num, num, st, num, it, num, num);
+		else if (!s && !t)
+			rc = fail(EXIT_DAEMON, HERALD_E_NOTFOUND, "no story or item %s", num);
+		else
+			out[i].kind = s ? 's' : 'i';
+		free(st);
+		free(it);
+		if (rc != EXIT_OK)
+			return rc;
+	}
+	return EXIT_OK;
+}
+
+/* ---- commands with ids ---- */
+
+static const char *
+mark_done(const char *cmd)
+{
+	if (strcmp(cmd, HERALD_CMD_READ) == 0)
+		return "marked read";
+	if (strcmp(cmd, HERALD_CMD_UNREAD) == 0)
+		return "marked unread";
+	if (strcmp(cmd, HERALD_CMD_STAR) == 0)
+		return "starred";
+	return "unstarred";
+}
+
+/* read, unread, star, unstar, digested: the stories in one request, the
+ * items in another; says what it changed. */
+static int
+run_mark(struct session *ss, const struct idref *ids, int n)
+{
+	struct cli *cli = ss->cli;
+	int rc = EXIT_OK;
+	struct sb said = {0};
+
+	if (n > 1 && !cli->yes && !cli->json && isatty(STDIN_FILENO) &&
+	    strcmp(cli->cmd->name, HERALD_CMD_DIGESTED) != 0 &&
+	    !confirm("%s %d stories and items?", cli->cmd->name, n))
+		return fail(EXIT_DAEMON, E_CANCELLED, "nothing changed");
+	for (int pass = 0; pass < 2 && rc == EXIT_OK; pass++) {
+		char kind = pass ? 'i' : 's';
+		char *words[HERALD_MAX_ARGS + 1];
+		int nw = 0;
+		struct response resp = {0};
+
+		words[nw++] = (char *)cli->cmd->name;
+		if (kind == 'i')
+			words[nw++] = "--item";
+		for (int i = 0; i < n; i++)
+			if (ids[i].kind == kind && nw < HERALD_MAX_ARGS)
+				words[nw++] = (char *)ids[i].num;
+		if (nw == 1 + (kind == 'i'))
+			continue;
+		words[nw] = NULL;
+		rc = ask(ss, nw, words, &resp, 1);
+		response_free(&resp);
+		for (int i = 0; i < n && rc == EXIT_OK; i++)
+			if (ids[i].kind == kind)
+				sb_printf(&said, "%s%c%s", said.len ? ", " : "", kind, ids[i].num);
+	}
+	if (said.len && (rc == EXIT_OK || said.len) && !cli->json &&
+	    strcmp(cli->cmd->name, HERALD_CMD_DIGESTED) != 0)
+		printf("%s: %s\n", mark_done(cli->cmd->name), sb_str(&said));
+	if (rc == EXIT_OK && cli->json)
+		fputs("{\"ok\":true}\n", stdout);
+	sb_free(&said);
+	return rc;
+}
+
+/* read --all: asks first on a terminal (what it would change), says what
+ * it changed. */
+static int
+run_read_all(struct session *ss, const struct render_opts *ro)
+{
+	struct cli *cli = ss->cli;
+	struct response resp = {0};
+	const char *feed = NULL, *before = NULL;
+	int rc;
+
+	for (int i = 1; i + 1 < cli->wargc; i++) {
+		if (strcmp(cli->wargv[i], "--feed") == 0)
+			feed = cli->wargv[i + 1];
+		if (strcmp(cli->wargv[i], "--before") == 0)
+			before = cli->wargv[i + 1];
+	}
+	if (!cli->yes) {
+		char *words[] = {feed ? HERALD_CMD_FEEDS : HERALD_CMD_STATS, (char *)feed, NULL};
+		char when[32] = "";
+		const char *unread;
+
+		if ((rc = ask(ss, feed ? 2 : 1, words, &resp, 1)) != EXIT_OK)
+			goto out;
+		unread = resp.n ? record_get(&resp.r[0], "unread") : NULL;
+		if (before)
+			reltime(strtoll(before, NULL, 10), ro->now, when, sizeof when);
+		if (!confirm("Mark %s unread item%s%s%s%s%s read?", unread ? unread : "every",
+			     unread && strcmp(unread, "1") == 0 ? "" : "s", feed ? " of " : "",
+			     feed ? feed : "", before ? " published before " : "", when)) {
+			rc = fail(EXIT_DAEMON, E_CANCELLED, "nothing changed");
+			goto out;
+		}
+		response_free(&resp);
+	}
+	if ((rc = ask(ss, cli->wargc, cli->wargv, &resp, 1)) != EXIT_OK)
+		goto out;
+	if (cli->json) {
+		struct sb o = {0};
+
+		render_json(&resp, SHAPE_OBJECT, &o);
+		fwrite(o.data, 1, o.len, stdout);
+		sb_free(&o);
+	} else {
+		const char *m = resp.n ? record_get(&resp.r[0], "marked") : NULL;
+
+		printf("marked %s item%s read\n", m ? m : "0", m && !strcmp(m, "1") ? "" : "s");
+	}
+out:
+	response_free(&resp);
+	return rc;
+}
+
+/* Runs $BROWSER (its first program, as the convention lists several with
+ * ':'), else xdg-open, with url. */
+static int
+launch(const char *url)
+{
+	const char *env = getenv("BROWSER");
+	char *prog = env && *env ? xstrndup(env, strcspn(env, ":")) : xstrdup("xdg-open");
+	int status = 0, rc = EXIT_OK;
+	pid_t pid;
+
+	fflush(stdout);
+	if ((pid = fork()) < 0) {
+		rc = fail(EXIT_DAEMON, E_IO, "fork: %s", strerror(errno));
 		goto out;
 	}
-	if (fd < 0) {
-		fprintf(stderr, "herald: %s\n", err);
+	if (pid == 0) {
+		execlp(prog, prog, url, (char *)NULL);
+		fprintf(stderr, "herald: cannot run %s: %s\n", prog, strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		rc = fail(EXIT_DAEMON, E_IO, "%s %s failed (status %d)", prog, url,
+			  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+out:
+	free(prog);
+	return rc;
+}
+
+/* open ID [N]: the story's Nth item's link (the first by default), or the
+ * item's. */
+static int
+run_open(struct session *ss, const struct idref *id)
+{
+	struct cli *cli = ss->cli;
+	char *words[] = {HERALD_CMD_SHOW, "--item", (char *)id->num, NULL};
+	struct response resp = {0};
+	long n = cli->nids > 1 ? atol(cli->ids[1]) : 1;
+	const char *link = NULL;
+	int rc;
+
+	if (id->kind == 's')
+		words[1] = (char *)id->num, words[2] = NULL;
+	if ((rc = ask(ss, id->kind == 's' ? 2 : 3, words, &resp, 1)) != EXIT_OK)
+		goto out;
+	if (id->kind == 's' && (n < 1 || (size_t)n >= resp.n)) {
+		rc = fail(EXIT_USAGE, HERALD_E_BADARG, "story s%s has %zu outlet%s, not %ld",
+			  id->num, resp.n ? resp.n - 1 : 0, resp.n == 2 ? "" : "s", n);
 		goto out;
 	}
-	if (wire_request(fd, cli->wargc, cli->wargv, cli->payload, cli->payload_len, &resp, err,
-			 sizeof err) < 0) {
-		fprintf(stderr, "herald: %s\n", err);
-		close(fd);
+	if (id->kind == 'i' && cli->nids > 1) {
+		rc = fail(EXIT_USAGE, HERALD_E_USAGE,
+			  "N counts a story's outlets: not for an item");
 		goto out;
 	}
-	close(fd);
-	if (!resp.ok) {
-		fprintf(stderr, "herald: %s (%s)\n", resp.message, resp.code);
+	link = resp.n ? record_get(&resp.r[id->kind == 's' ? n : 0], "link") : NULL;
+	if (link == NULL || !textdoc_link_ok(link)) {
+		rc = fail(EXIT_DAEMON, HERALD_E_BADARG,
+			  "%c%s has no http, https or mailto link%s%s", id->kind, id->num,
+			  link && *link ? ": " : "", link ? link : "");
 		goto out;
 	}
+	if ((rc = launch(link)) == EXIT_OK) {
+		if (cli->json) {
+			struct sb o = {0};
+
+			sb_puts(&o, "{\"opened\":");
+			json_string(&o, link, strlen(link));
+			sb_puts(&o, "}\n");
+			fwrite(o.data, 1, o.len, stdout);
+			sb_free(&o);
+		} else {
+			printf("opened %s\n", link);
+		}
+	}
+out:
+	response_free(&resp);
+	return rc;
+}
+
+static int
+term_rows(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
+		return ws.ws_row;
+	return 24;
+}
+
+/* Writes text (n bytes) to the terminal, through $PAGER (default less -R)
+ * when it has more lines than the screen. */
+static void
+page(const char *text, size_t n, int paging)
+{
+	size_t lines = 0;
+	const char *pager = getenv("PAGER");
+	FILE *p;
+
+	for (size_t i = 0; i < n; i++)
+		lines += text[i] == '\n';
+	if (paging && lines >= (size_t)term_rows()) {
+		if (pager == NULL || *pager == '\0')
+			pager = "less -R";
+		fflush(stdout);
+		if ((p = popen(pager, "w")) != NULL) {
+			fwrite(text, 1, n, p);
+			pclose(p);
+			return;
+		}
+	}
+	fwrite(text, 1, n, stdout);
+}
+
+/* show ID: the story with each item's whole text (a `show --item` each),
+ * wrapped, paged. */
+static int
+run_show(struct session *ss, const struct idref *id, const struct render_opts *ro)
+{
+	struct cli *cli = ss->cli;
+	char *words[] = {HERALD_CMD_SHOW, "--item", (char *)id->num, NULL};
+	struct response resp = {0}, *full = NULL;
+	size_t nfull = 0;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem;
+	int rc;
+
+	if (id->kind == 's')
+		words[1] = (char *)id->num, words[2] = NULL;
+	if ((rc = ask(ss, id->kind == 's' ? 2 : 3, words, &resp, 1)) != EXIT_OK)
+		goto out;
+	if (cli->json) {
+		struct sb o = {0};
+
+		render_json(&resp, SHAPE_OBJECT, &o);
+		fwrite(o.data, 1, o.len, stdout);
+		sb_free(&o);
+		goto out;
+	}
+	if (id->kind == 's' && resp.n > 1) {
+		full = xmalloc((resp.n - 1) * sizeof *full);
+		memset(full, 0, (resp.n - 1) * sizeof *full);
+		for (size_t i = 1; i < resp.n; i++) {
+			char *w[] = {HERALD_CMD_SHOW, "--item", resp.r[i].f[0].value, NULL};
+
+			if (ask(ss, 3, w, &full[nfull], 0) != EXIT_OK)
+				break;
+			sanitize(&full[nfull++]);
+		}
+	}
+	sanitize(&resp);
+	if ((mem = open_memstream(&buf, &len)) == NULL) {
+		rc = fail(EXIT_DAEMON, E_IO, "open_memstream: %s", strerror(errno));
+		goto out;
+	}
+	render_show(&resp, full, nfull, ro, mem);
+	fclose(mem);
+	page(buf, len, ro->width > 0 && isatty(STDOUT_FILENO));
+	free(buf);
+out:
+	for (size_t i = 0; i < nfull; i++)
+		response_free(&full[i]);
+	free(full);
+	response_free(&resp);
+	return rc;
+}
+
+static int
+run_ids(struct session *ss, const struct render_opts *ro)
+{
+	struct cli *cli = ss->cli;
+	struct idref ids[HERALD_MAX_ARGS];
+	int n = strcmp(cli->cmd->name, "open") == 0 ? 1 : cli->nids, rc;
+
+	if ((rc = resolve_ids(ss, ids, n)) != EXIT_OK)
+		return rc;
+	if (strcmp(cli->cmd->name, HERALD_CMD_SHOW) == 0)
+		return run_show(ss, &ids[0], ro);
+	if (strcmp(cli->cmd->name, "open") == 0)
+		return run_open(ss, &ids[0]);
+	return run_mark(ss, ids, n);
+}
+
+/* ---- listings ---- */
+
+static const char *
+word_after(const struct cli *cli, const char *opt)
+{
+	for (int i = 1; i + 1 < cli->wargc; i++)
+		if (strcmp(cli->wargv[i], opt) == 0)
+			return cli->wargv[i + 1];
+	return NULL;
+}
+
+/* A full page (as many as --limit): whether one more exists, asked with
+ * the same filters one past the page. Says so (on the terminal after the
+ * list, else on stderr). */
+static void
+more_hint(struct session *ss, size_t shown)
+{
+	struct cli *cli = ss->cli;
+	const char *l = word_after(cli, "--limit"), *o = word_after(cli, "--offset");
+	unsigned long limit = l ? strtoul(l, NULL, 10) : HERALD_DEFAULT_LIMIT;
+	unsigned long offset = o ? strtoul(o, NULL, 10) : 0;
+	char *words[HERALD_MAX_ARGS + 1], next[24];
+	struct response resp = {0};
+	int nw = 0;
+
+	if (shown != limit)
+		return;
+	for (int i = 0; i < cli->wargc; i++) {
+		if (i > 0 && (strcmp(cli->wargv[i], "--limit") == 0 ||
+			      strcmp(cli->wargv[i], "--offset") == 0)) {
+			i++;
+			continue;
+		}
+		words[nw++] = cli->wargv[i];
+	}
+	snprintf(next, sizeof next, "%lu", offset + limit);
+	/* The query word of search stays last. */
+	if (cli->cmd->pos == P_QUERY)
+		nw--;
+	words[nw++] = "--offset";
+	words[nw++] = next;
+	words[nw++] = "--limit";
+	words[nw++] = "1";
+	if (cli->cmd->pos == P_QUERY)
+		words[nw++] = cli->wargv[cli->wargc - 1];
+	words[nw] = NULL;
+	if (ask(ss, nw, words, &resp, 0) == EXIT_OK && resp.ok && resp.n > 0)
+		fprintf(isatty(STDOUT_FILENO) ? stdout : stderr,
+			"%lu shown (%lu-%lu); there are more: --offset %s, or --limit N (up to "
+			"%d)\n",
+			limit, offset + 1, offset + limit, next, HERALD_MAX_LIMIT);
+	response_free(&resp);
+}
+
+static int
+run_request(struct session *ss, const struct render_opts *ro)
+{
+	struct cli *cli = ss->cli;
+	struct response resp = {0};
+	int rc;
+
+	if ((rc = ask(ss, cli->wargc, cli->wargv, &resp, 1)) != EXIT_OK)
+		goto out;
 	if (strcmp(cli->cmd->name, HERALD_CMD_VERSION) == 0 && cli->json)
 		add_client_version(&resp);
 	if (cli->json) {
@@ -665,13 +1423,59 @@ run(struct cli *cli)
 		sb_free(&out);
 	} else {
 		sanitize(&resp);
-		render_human(&resp, cli->cmd->view, &ro, stdout);
+		render_human(&resp, cli->cmd->view, ro, stdout);
 		if (resp.n == 0 && cli->cmd->shape == SHAPE_ARRAY && isatty(STDOUT_FILENO))
 			printf("(nothing to show)\n");
 	}
-	rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_DAEMON;
+	if (cli->cmd->shape == SHAPE_ARRAY && !cli->json && cli->cmd->pos != P_FILE &&
+	    strcmp(cli->cmd->name, HERALD_CMD_FEEDS) != 0)
+		more_hint(ss, resp.n);
 out:
 	response_free(&resp);
+	return rc;
+}
+
+static int
+run(struct cli *cli)
+{
+	struct render_opts ro = {.color = use_color(cli), .width = term_width(), .now = time(NULL)};
+	struct session ss = {.cli = cli, .fd = -1};
+	char err[512], *tried = NULL, *path;
+	int rc = EXIT_DAEMON;
+
+	if (cli->width)
+		ro.width = cli->width;
+	else if (ro.width == 0 && cli->color == 1) {
+		/* --color=always into a pipe (less -R): the terminal layout. */
+		const char *cols = getenv("COLUMNS");
+
+		ro.width = cols && atoi(cols) >= 20 && atoi(cols) < 10000 ? atoi(cols) : 80;
+	}
+	if (!cli->json && strcmp(cli->cmd->name, HERALD_CMD_VERSION) == 0)
+		printf("herald %s\n", PACKAGE_VERSION);
+	path = wire_socket_path(cli->socket, &tried);
+	ss.fd = wire_connect(path, err, sizeof err);
+	if (ss.fd == WIRE_DOWN) {
+		rc = not_running(cli, path, tried);
+		goto out;
+	}
+	if (ss.fd < 0) {
+		rc = fail(EXIT_DAEMON, E_CONNECTION, "%s", err);
+		goto out;
+	}
+	if ((rc = check_names(&ss)) != EXIT_OK)
+		goto out;
+	if (cli->cmd->pos == P_ID && cli->nids > 0)
+		rc = run_ids(&ss, &ro);
+	else if (strcmp(cli->cmd->name, HERALD_CMD_READ) == 0)
+		rc = run_read_all(&ss, &ro);
+	else
+		rc = run_request(&ss, &ro);
+	if (rc == EXIT_OK && fflush(stdout) != 0)
+		rc = EXIT_DAEMON;
+out:
+	if (ss.fd >= 0)
+		close(ss.fd);
 	free(path);
 	free(tried);
 	return rc;
@@ -690,6 +1494,9 @@ main(int argc, char **argv)
 {
 	struct cli cli = {.color = -1};
 	int i, rc;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		json_errors |= strcmp(argv[i], "--json") == 0;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
@@ -728,7 +1535,10 @@ main(int argc, char **argv)
 	if (cli.cmd == NULL)
 		return usage_error(NULL, "unknown command '%s'", argv[i]);
 	rc = parse_command(&cli, argc, argv, i + 1);
-	if (rc == EXIT_OK)
+	if (rc == EXIT_OK && strcmp(cli.cmd->name, "tui") == 0)
+		rc = cli.json ? usage_error(cli.cmd, "tui has no --json")
+			      : tui_main(&(struct tui_opts){cli.socket, cli.color});
+	else if (rc == EXIT_OK)
 		rc = run(&cli);
 	cli_free(&cli);
 	return rc;

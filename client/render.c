@@ -2,10 +2,13 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "herald/protocol.h"
+#include "textdoc.h"
+#include "width.h"
 
 #define C_BOLD   "\033[1m"
 #define C_DIM    "\033[2m"
@@ -22,7 +25,7 @@
  * the keys in int_keys (story and item ids, counts, Unix times), booleans
  * those in bool_keys, "rank" a decimal; every other key (feed ids, names,
  * titles, tags, URLs, status, ...) is a string. */
-enum ftype { T_STR, T_INT, T_BOOL, T_NUM, T_OUTLET };
+enum ftype { T_STR, T_INT, T_BOOL, T_NUM, T_OUTLET, T_ENCLOSURE };
 
 /* Repeated keys that become arrays, per record kind. */
 struct listkey {
@@ -33,7 +36,7 @@ struct listkey {
 static const struct listkey listkeys[] = {
 	{"story", "outlet", "outlets", T_OUTLET}, {"story", "tag", "tags", T_STR},
 	{"story", "feed", "feeds", T_STR},        {"feed", "tag", "tags", T_STR},
-	{"item", "tag", "tags", T_STR},
+	{"item", "tag", "tags", T_STR},           {"item", "enclosure", "enclosures", T_ENCLOSURE},
 };
 
 static const char *const int_keys[] = {
@@ -137,6 +140,26 @@ json_outlet(struct sb *b, const struct field *f)
 	sb_putc(b, '}');
 }
 
+/* URL<TAB>TYPE<TAB>LENGTH<TAB>DURATION as an object; length and duration
+ * are numbers (issue 25). */
+static void
+json_enclosure(struct sb *b, const struct field *f)
+{
+	static const char *const names[] = {"url", "type", "length", "duration"};
+
+	sb_putc(b, '{');
+	for (size_t i = 0; i < 4; i++) {
+		const char *v = part(f, i);
+
+		sb_printf(b, "%s\"%s\":", i ? "," : "", names[i]);
+		if (i >= 2 && is_int(v))
+			sb_puts(b, v);
+		else
+			json_string(b, v, strlen(v));
+	}
+	sb_putc(b, '}');
+}
+
 static const struct listkey *
 find_listkey(const char *kind, const char *key)
 {
@@ -209,6 +232,8 @@ json_record_open(struct sb *b, const struct record *r)
 			sb_puts(b, n++ ? "," : "");
 			if (lk->type == T_OUTLET)
 				json_outlet(b, &r->f[i]);
+			else if (lk->type == T_ENCLOSURE)
+				json_enclosure(b, &r->f[i]);
 			else
 				json_value(b, &r->f[i], lk->type);
 		}
@@ -307,38 +332,69 @@ col(const struct render_opts *o, const char *code)
 	return o->color ? code : "";
 }
 
-/* Prints s on one line: newlines and tabs become spaces, cut to cols
- * columns (0: no cut) with an ellipsis. */
-static void
-put_line(FILE *fp, const char *s, size_t cols)
-{
-	size_t n = strlen(s);
-	int cut = 0;
+/* ---- layout helpers ---- */
 
-	if (cols > 1 && text_width(s) > cols) {
-		n = text_prefix(s, cols - 1);
-		cut = 1;
-	}
-	for (size_t i = 0; i < n; i++)
-		putc(s[i] == '\n' || s[i] == '\t' || s[i] == '\r' ? ' ' : s[i], fp);
-	if (cut)
-		fputs("\xe2\x80\xa6", fp);
+/* Appends s (as data: cleaned of controls) fitted to cols cells. */
+static size_t
+put_fit(struct sb *b, const char *s, size_t cols, int pad)
+{
+	struct sb c = {0};
+	size_t w;
+
+	width_clean(&c, s, strlen(s));
+	w = width_fit(b, sb_str(&c), cols, pad);
+	sb_free(&c);
+	return w;
+}
+
+/* Appends s (as data) on one line, whole. */
+static void
+put_clean(struct sb *b, const char *s)
+{
+	width_clean(b, s, strlen(s));
+}
+
+/* A field for tab-separated output: controls and TABs cleaned. */
+static void
+put_tsv(struct sb *b, const char *s, int last)
+{
+	put_clean(b, s);
+	sb_putc(b, last ? '\n' : '\t');
+}
+
+/* Unix seconds as 2026-11-20T14:05:00Z (UTC), "" for 0: stable for scripts. */
+static const char *
+iso_time(long long t, char *buf, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0 || gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		buf[0] = '\0';
+	return buf;
+}
+
+void
+render_id(char kind, const char *id, char *buf, size_t n)
+{
+	snprintf(buf, n, "%c%s", kind, id);
 }
 
 static size_t
 id_width(const struct response *resp)
 {
-	size_t w = 1;
+	size_t w = 2;
 
 	for (size_t i = 0; i < resp->n; i++)
-		if (resp->r[i].n && strlen(resp->r[i].f[0].value) > w)
-			w = strlen(resp->r[i].f[0].value);
+		if (resp->r[i].n && strlen(resp->r[i].f[0].value) + 1 > w)
+			w = strlen(resp->r[i].f[0].value) + 1;
 	return w;
 }
 
 /* Distinct outlet names of a story: "nyt, bbc, guardian +2". */
 static void
-outlet_summary(const struct record *r, struct sb *b)
+outlet_summary(const struct record *r, struct sb *b, int all)
 {
 	const char *names[64];
 	size_t n = 0, shown = 0, j;
@@ -354,8 +410,8 @@ outlet_summary(const struct record *r, struct sb *b)
 		if (j < n || n == sizeof names / sizeof *names)
 			continue;
 		names[n++] = name;
-		if (shown < 3) {
-			sb_puts(b, shown ? ", " : "");
+		if (all || shown < 3) {
+			sb_puts(b, shown ? (all ? "," : ", ") : "");
 			sb_puts(b, name);
 			shown++;
 		}
@@ -374,114 +430,227 @@ state_color(const struct render_opts *o, const char *state)
 	return col(o, C_DIM);
 }
 
+/* The left columns every listing line starts with: the id (kind-prefixed,
+ * right-aligned in idw cells), the star and a state word (sw cells). */
 static void
-render_stories(const struct response *resp, const struct render_opts *o, FILE *fp)
+put_head(struct sb *b, char kind, const char *id, size_t idw, int star, const char *state,
+	 size_t sw, const struct render_opts *o)
 {
-	size_t w = id_width(resp);
+	char idb[32];
+
+	render_id(kind, id, idb, sizeof idb);
+	sb_puts(b, col(o, C_CYAN));
+	width_rpad(b, idb, idw);
+	sb_printf(b, "%s %s%s%s %s", col(o, C_RESET), col(o, C_YELLOW), star ? "*" : " ",
+		  col(o, C_RESET), state_color(o, state));
+	width_fit(b, state, sw, 1);
+	sb_printf(b, "%s ", col(o, C_RESET));
+}
+
+/* Cells left for the middle of a line of width o->width once left and
+ * right cells are taken: at least 1. */
+static size_t
+room(const struct render_opts *o, size_t left, size_t right)
+{
+	return (size_t)o->width > left + right + 1 ? (size_t)o->width - left - right : 1;
+}
+
+#define WHEN_CELLS 8 /* "just now", "in 59m", "2026-11-20" cut, "59m ago" */
+
+/* "  " and the time right-aligned: the state column never touches it. */
+static void
+put_when(struct sb *b, long long t, const struct render_opts *o)
+{
 	char when[32];
+
+	reltime(t, o->now, when, sizeof when);
+	sb_printf(b, "  %s", col(o, C_DIM));
+	width_rpad(b, when, WHEN_CELLS);
+	sb_puts(b, col(o, C_RESET));
+}
+
+static void
+flush_line(struct sb *b, FILE *fp)
+{
+	sb_putc(b, '\n');
+	fwrite(b->data, 1, b->len, fp);
+	b->len = 0;
+}
+
+/* ---- stories ---- */
+
+static void
+render_stories_tsv(const struct response *resp, FILE *fp)
+{
+	struct sb b = {0};
+	char t[32], id[32];
 
 	for (size_t i = 0; i < resp->n; i++) {
 		const struct record *r = &resp->r[i];
-		const char *state = str(r, "state");
 		struct sb outl = {0};
-		int star = num(r, "starred") != 0;
-		size_t used, room = 0;
 
-		outlet_summary(r, &outl);
-		reltime(num(r, "last_seen"), o->now, when, sizeof when);
-		fprintf(fp, "%s%*s%s %s%s%s %s%-7s%s %8s  ", col(o, C_CYAN), (int)w, r->f[0].value,
-			col(o, C_RESET), col(o, C_YELLOW), star ? "*" : " ", col(o, C_RESET),
-			state_color(o, state), state, col(o, C_RESET), when);
-		used = w + 1 + 1 + 1 + 7 + 1 + 8 + 2;
-		if (o->width && (size_t)o->width > used + outl.len + 4 + 20)
-			room = (size_t)o->width - used - text_width(sb_str(&outl)) - 3;
-		else if (o->width)
-			room = 20;
-		put_line(fp, str(r, "title"), room);
-		if (outl.len)
-			fprintf(fp, "  %s(%s)%s", col(o, C_DIM), sb_str(&outl), col(o, C_RESET));
-		putc('\n', fp);
+		outlet_summary(r, &outl, 1);
+		render_id('s', r->f[0].value, id, sizeof id);
+		put_tsv(&b, id, 0);
+		put_tsv(&b, str(r, "state"), 0);
+		put_tsv(&b, num(r, "starred") ? "starred" : "-", 0);
+		put_tsv(&b, iso_time(num(r, "last_seen"), t, sizeof t), 0);
+		sb_printf(&b, "%lld\t", num(r, "items"));
+		put_tsv(&b, str(r, "title"), 0);
+		put_tsv(&b, sb_str(&outl), 1);
 		sb_free(&outl);
 	}
+	fwrite(b.data, 1, b.len, fp);
+	sb_free(&b);
 }
 
+/* id * state  title…  (outlets)  when: exactly o->width cells. */
 static void
-render_item_line(const struct record *r, size_t w, size_t fw, const struct render_opts *o, FILE *fp)
+render_stories(const struct response *resp, const struct render_opts *o, FILE *fp)
 {
-	char when[32];
-	int unread = num(r, "read") == 0, star = num(r, "starred") != 0;
-	size_t used = w + 1 + 1 + 1 + 4 + 1 + 8 + 2 + fw + 2, room = 0;
+	size_t idw = id_width(resp), left = idw + 3 + 8, right = 2 + WHEN_CELLS;
+	struct sb b = {0};
 
-	reltime(item_time(r), o->now, when, sizeof when);
-	fprintf(fp, "%s%*s%s %s%s%s %s%-4s%s %8s  %-*s  ", col(o, C_CYAN), (int)w, r->f[0].value,
-		col(o, C_RESET), col(o, C_YELLOW), star ? "*" : " ", col(o, C_RESET),
-		unread ? col(o, C_BOLD C_GREEN) : col(o, C_DIM), unread ? "new" : "read",
-		col(o, C_RESET), when, (int)fw, str(r, "feed_name"));
-	if (o->width)
-		room = (size_t)o->width > used + 20 ? (size_t)o->width - used : 20;
-	put_line(fp, str(r, "title"), room);
-	putc('\n', fp);
+	if (o->width == 0) {
+		render_stories_tsv(resp, fp);
+		return;
+	}
+	for (size_t i = 0; i < resp->n; i++) {
+		const struct record *r = &resp->r[i];
+		struct sb outl = {0};
+		size_t mid = room(o, left, right), ow = 0;
+
+		outlet_summary(r, &outl, 0);
+		put_head(&b, 's', r->f[0].value, idw, num(r, "starred") != 0, str(r, "state"), 7,
+			 o);
+		/* The outlets in full when the title fits beside them, else at
+		 * most a third of the middle, and only when the title keeps 20
+		 * cells. */
+		if (outl.len && mid >= 20 + 6) {
+			size_t tw = width_str(str(r, "title"));
+
+			ow = width_str(sb_str(&outl)) + 4;
+			if (tw + ow > mid && ow > mid / 3)
+				ow = mid / 3;
+			if (ow < 6)
+				ow = 0;
+		}
+		put_fit(&b, str(r, "title"), mid - ow, 1);
+		if (ow) {
+			struct sb paren = {0};
+
+			sb_printf(&paren, "(%s)", sb_str(&outl));
+			sb_printf(&b, "  %s", col(o, C_DIM));
+			put_fit(&b, sb_str(&paren), ow - 2, 1);
+			sb_puts(&b, col(o, C_RESET));
+			sb_free(&paren);
+		}
+		put_when(&b, num(r, "last_seen"), o);
+		flush_line(&b, fp);
+		sb_free(&outl);
+	}
+	sb_free(&b);
 }
+
+/* ---- items and search ---- */
 
 static size_t
-feed_name_width(const struct response *resp)
+feed_name_width(const struct response *resp, size_t cap)
 {
 	size_t fw = 4;
 
 	for (size_t i = 0; i < resp->n; i++) {
-		size_t n = text_width(str(&resp->r[i], "feed_name"));
+		size_t n = width_str(str(&resp->r[i], "feed_name"));
 
 		if (n > fw)
 			fw = n;
 	}
-	return fw > 20 ? 20 : fw;
+	return fw > cap ? cap : fw;
 }
 
-/* Search snippets mark matches with [ and ]: bold on a terminal. */
 static void
-put_snippet(FILE *fp, const char *s, const struct render_opts *o)
+render_items_tsv(const struct response *resp, int snippets, FILE *fp)
 {
-	for (; *s; s++) {
-		if (o->color && *s == '[')
-			fputs(C_BOLD, fp);
-		else if (o->color && *s == ']')
-			fputs(C_RESET, fp);
-		else
-			putc(*s == '\n' || *s == '\t' ? ' ' : *s, fp);
+	struct sb b = {0};
+	char t[32], id[32], sid[32];
+
+	for (size_t i = 0; i < resp->n; i++) {
+		const struct record *r = &resp->r[i];
+
+		render_id('i', r->f[0].value, id, sizeof id);
+		render_id('s', str(r, "story"), sid, sizeof sid);
+		put_tsv(&b, id, 0);
+		put_tsv(&b, sid, 0);
+		put_tsv(&b, num(r, "read") ? "read" : "new", 0);
+		put_tsv(&b, num(r, "starred") ? "starred" : "-", 0);
+		put_tsv(&b, iso_time(item_time(r), t, sizeof t), 0);
+		put_tsv(&b, str(r, "feed"), 0);
+		put_tsv(&b, str(r, "feed_name"), 0);
+		put_tsv(&b, str(r, "title"), 0);
+		put_tsv(&b, str(r, "link"), !snippets);
+		if (snippets)
+			put_tsv(&b, str(r, "snippet"), 1);
 	}
+	fwrite(b.data, 1, b.len, fp);
+	sb_free(&b);
+}
+
+/* Search snippets mark matches with [ and ]: bold on a terminal. The
+ * snippet is cut to cols cells first, marks counted as text. */
+static void
+put_snippet(struct sb *b, const char *s, size_t cols, const struct render_opts *o)
+{
+	struct sb cut = {0};
+
+	put_fit(&cut, s, cols, 0);
+	for (const char *p = sb_str(&cut); *p; p++) {
+		if (o->color && *p == '[')
+			sb_puts(b, C_BOLD);
+		else if (o->color && *p == ']')
+			sb_puts(b, C_RESET);
+		else
+			sb_putc(b, *p);
+	}
+	sb_free(&cut);
 }
 
 static void
 render_items(const struct response *resp, int snippets, const struct render_opts *o, FILE *fp)
 {
-	size_t w = id_width(resp), fw = feed_name_width(resp);
+	size_t idw = id_width(resp), left = idw + 3 + 5, right = 2 + WHEN_CELLS, fw;
+	struct sb b = {0};
 
+	if (o->width == 0) {
+		render_items_tsv(resp, snippets, fp);
+		return;
+	}
+	fw = feed_name_width(resp, room(o, left, right) / 4);
 	for (size_t i = 0; i < resp->n; i++) {
-		const char *sn = record_get(&resp->r[i], "snippet");
+		const struct record *r = &resp->r[i];
+		const char *sn = record_get(r, "snippet");
+		int unread = num(r, "read") == 0;
+		size_t mid = room(o, left, right);
 
-		render_item_line(&resp->r[i], w, fw, o, fp);
+		put_head(&b, 'i', r->f[0].value, idw, num(r, "starred") != 0,
+			 unread ? "new" : "read", 4, o);
+		if (fw + 2 + 10 <= mid) {
+			put_fit(&b, str(r, "feed_name"), fw, 1);
+			sb_puts(&b, "  ");
+			mid -= fw + 2;
+		}
+		put_fit(&b, str(r, "title"), mid, 1);
+		put_when(&b, item_time(r), o);
+		flush_line(&b, fp);
 		if (snippets && sn && *sn) {
-			fprintf(fp, "%*s", (int)w + 4, "");
-			put_snippet(fp, sn, o);
-			putc('\n', fp);
+			sb_printf(&b, "%*s", (int)left, "");
+			put_snippet(&b, sn, room(o, left, 0), o);
+			flush_line(&b, fp);
 		}
 	}
+	sb_free(&b);
 }
 
-static void
-put_indented(FILE *fp, const char *text, const char *indent)
-{
-	int bol = 1;
-
-	for (; *text; text++) {
-		if (bol && *text != '\n')
-			fputs(indent, fp);
-		putc(*text, fp);
-		bol = *text == '\n';
-	}
-	if (!bol)
-		putc('\n', fp);
-}
+/* ---- show ---- */
 
 /* When the item was published and, when that reads differently, when the
  * daemon first saw it: a release from months ago fetched today, a feed's
@@ -500,56 +669,212 @@ item_when(const struct record *r, const struct render_opts *o, char *buf, size_t
 		snprintf(buf, n, "%s", when);
 }
 
+/* Lines of text wrapped to the width (unwrapped when not a terminal). */
 static void
-render_show_item(const struct record *r, const struct render_opts *o, FILE *fp)
+put_wrapped(FILE *fp, const char *text, const char *indent, const struct render_opts *o)
 {
-	char when[96];
-	const char *text = str(r, "text"), *link = str(r, "link"), *author = str(r, "author");
+	struct width_lines l = {0};
 
-	item_when(r, o, when, sizeof when);
-	fprintf(fp, "%s%s%s\n", col(o, C_BOLD), str(r, "title"), col(o, C_RESET));
-	fprintf(fp, "%sitem %s · %s · %s%s%s%s%s%s\n", col(o, C_DIM), r->f[0].value,
-		str(r, "feed_name"), when, *author ? " · " : "", author,
-		num(r, "read") ? " · read" : " · new", num(r, "starred") ? " · starred" : "",
-		col(o, C_RESET));
-	if (*link)
-		fprintf(fp, "%s%s%s\n", col(o, C_CYAN), link, col(o, C_RESET));
-	if (*text) {
-		putc('\n', fp);
-		put_indented(fp, text, "  ");
+	width_wrap(&l, text, strlen(text), o->width ? (size_t)o->width : SIZE_MAX / 4, indent);
+	for (size_t i = 0; i < l.n; i++)
+		fprintf(fp, "%s\n", l.v[i]);
+	width_lines_free(&l);
+}
+
+/* An item's enclosures, url (type, size, duration), and its image (issue
+ * 25): one line each, cleaned of controls. */
+static void
+put_enclosures(FILE *fp, const struct record *r, const struct render_opts *o)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const struct field *f = &r->f[i];
+		long long len, dur;
+		struct sb b = {0};
+
+		if (strcmp(f->key, "enclosure") != 0)
+			continue;
+		len = strtoll(part(f, 2), NULL, 10);
+		dur = strtoll(part(f, 3), NULL, 10);
+		sb_printf(&b, "%senclosure: ", col(o, C_DIM));
+		put_clean(&b, part(f, 0));
+		if (*part(f, 1)) {
+			sb_puts(&b, " (");
+			put_clean(&b, part(f, 1));
+		}
+		if (len > 0)
+			sb_printf(&b, ", %.1f MB", (double)len / 1e6);
+		if (dur > 0)
+			sb_printf(&b, ", %lld:%02lld:%02lld", dur / 3600, dur / 60 % 60, dur % 60);
+		sb_printf(&b, "%s%s\n", *part(f, 1) ? ")" : "", col(o, C_RESET));
+		fwrite(b.data, 1, b.len, fp);
+		sb_free(&b);
+	}
+	if (*str(r, "image")) {
+		struct sb b = {0};
+
+		sb_printf(&b, "%simage: ", col(o, C_DIM));
+		put_clean(&b, str(r, "image"));
+		sb_printf(&b, "%s\n", col(o, C_RESET));
+		fwrite(b.data, 1, b.len, fp);
+		sb_free(&b);
 	}
 }
 
+void
+render_item_body(const struct record *item, struct textdoc *doc)
+{
+	const char *html = record_get(item, "html");
+	const char *text = str(item, "text");
+
+	if (html && *html && textdoc_from_html(doc, html, strlen(html)) == 0 && doc->text.len)
+		return;
+	textdoc_free(doc);
+	sb_puts(&doc->text, text);
+	sb_add(&doc->text, "", 0);
+}
+
+/* Lines of facts (plain text, cleaned) wrapped to the width in color c. */
 static void
-render_show(const struct response *resp, const struct render_opts *o, FILE *fp)
+put_meta(FILE *fp, const char *text, const char *c, const struct render_opts *o)
+{
+	struct width_lines l = {0};
+
+	width_wrap(&l, text, strlen(text), o->width ? (size_t)o->width : SIZE_MAX / 4, NULL);
+	for (size_t i = 0; i < l.n; i++)
+		fprintf(fp, "%s%s%s\n", c, l.v[i], col(o, C_RESET));
+	width_lines_free(&l);
+}
+
+/* The title line after what b holds (a label): bold, fitted to the width
+ * (a title is one line: never wrapped), then b is printed by put_meta's
+ * caller; here the title goes out at once. */
+static void
+put_title(struct sb *b, const char *title, const struct render_opts *o)
+{
+	size_t lw = 0;
+
+	/* The label's cells (it may hold colour codes: count the text). */
+	for (const char *p = sb_str(b); *p; p++) {
+		if (*p == '\033') {
+			while (*p && *p != 'm')
+				p++;
+			continue;
+		}
+		lw += ((unsigned char)*p & 0xc0) != 0x80;
+	}
+	sb_puts(b, col(o, C_BOLD));
+	if (o->width)
+		put_fit(b, title, room(o, lw, 0), 0);
+	else
+		put_clean(b, title);
+	sb_printf(b, "%s\n", col(o, C_RESET));
+}
+
+/* One item: its title, a line of facts, its link, its text wrapped with
+ * the links numbered, then the list of links. full is the item's own
+ * record (show --item: text and html) or NULL. */
+static void
+render_show_item(const struct record *r, const struct record *full, const char *label,
+		 const struct render_opts *o, FILE *fp)
+{
+	char when[96], id[32];
+	const char *link = str(r, "link"), *author = str(full ? full : r, "author");
+	struct textdoc doc = {0};
+	struct sb b = {0};
+
+	item_when(r, o, when, sizeof when);
+	render_id('i', r->f[0].value, id, sizeof id);
+	sb_puts(&b, label);
+	put_title(&b, str(r, "title"), o);
+	sb_printf(&b, "item %s · ", id);
+	put_clean(&b, str(r, "feed_name"));
+	sb_printf(&b, " · %s%s", when, *author ? " · " : "");
+	put_clean(&b, author);
+	sb_printf(&b, "%s%s", num(r, "read") ? " · read" : " · new",
+		  num(r, "starred") ? " · starred" : "");
+	put_meta(fp, sb_str(&b), col(o, C_DIM), o);
+	b.len = 0;
+	if (*link) {
+		sb_puts(&b, col(o, C_CYAN));
+		put_clean(&b, link);
+		sb_printf(&b, "%s\n", col(o, C_RESET));
+		fwrite(b.data, 1, b.len, fp);
+	}
+	sb_free(&b);
+	put_enclosures(fp, full ? full : r, o);
+	render_item_body(full ? full : r, &doc);
+	if (doc.text.len) {
+		putc('\n', fp);
+		put_wrapped(fp, sb_str(&doc.text), "  ", o);
+	}
+	if (doc.nlinks) {
+		putc('\n', fp);
+		for (size_t i = 0; i < doc.nlinks; i++) {
+			struct sb l = {0};
+
+			sb_printf(&l, "%s[%zu] ", col(o, C_DIM), i + 1);
+			put_clean(&l, doc.links[i]);
+			fprintf(fp, "  %s%s\n", sb_str(&l), col(o, C_RESET));
+			sb_free(&l);
+		}
+	}
+	textdoc_free(&doc);
+}
+
+/* The record of full (show --item answers, one per entry) for item id. */
+static const struct record *
+full_record(const struct response *full, size_t nfull, const char *id)
+{
+	for (size_t i = 0; full && i < nfull; i++)
+		if (full[i].n && strcmp(full[i].r[0].f[0].value, id) == 0)
+			return &full[i].r[0];
+	return NULL;
+}
+
+void
+render_show(const struct response *resp, const struct response *full, size_t nfull,
+	    const struct render_opts *o, FILE *fp)
 {
 	const struct record *r;
-	char first[32], last[32];
-	struct sb tags = {0};
+	char first[32], last[32], id[32];
+	struct sb b = {0};
+	size_t ntags = 0;
 
 	if (resp->n == 0)
 		return;
 	r = &resp->r[0];
 	if (strcmp(r->f[0].key, "story") != 0) {
-		render_show_item(r, o, fp);
+		render_show_item(r, NULL, "", o, fp);
 		return;
 	}
-	for (size_t i = 0; i < r->n; i++)
-		if (strcmp(r->f[i].key, "tag") == 0)
-			sb_printf(&tags, "%s%s", tags.len ? ", " : "", r->f[i].value);
 	reltime(num(r, "first_seen"), o->now, first, sizeof first);
 	reltime(num(r, "last_seen"), o->now, last, sizeof last);
-	fprintf(fp, "%s%s%s\n", col(o, C_BOLD), str(r, "title"), col(o, C_RESET));
-	fprintf(fp, "%sstory %s · %s%s · %lld item%s, %lld unread · first seen %s · last %s%s\n",
-		col(o, C_DIM), r->f[0].value, str(r, "state"),
-		num(r, "starred") ? " · starred" : "", num(r, "items"),
-		num(r, "items") == 1 ? "" : "s", num(r, "unread"), first, last, col(o, C_RESET));
-	if (tags.len)
-		fprintf(fp, "%stags: %s%s\n", col(o, C_DIM), sb_str(&tags), col(o, C_RESET));
-	sb_free(&tags);
+	render_id('s', r->f[0].value, id, sizeof id);
+	put_title(&b, str(r, "title"), o);
+	fwrite(b.data, 1, b.len, fp);
+	b.len = 0;
+	sb_printf(&b, "story %s · %s%s · %lld item%s, %lld unread · first seen %s · last %s", id,
+		  str(r, "state"), num(r, "starred") ? " · starred" : "", num(r, "items"),
+		  num(r, "items") == 1 ? "" : "s", num(r, "unread"), first, last);
+	put_meta(fp, sb_str(&b), col(o, C_DIM), o);
+	b.len = 0;
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->f[i].key, "tag") == 0) {
+			sb_puts(&b, ntags++ ? ", " : "tags: ");
+			put_clean(&b, r->f[i].value);
+		}
+	if (ntags)
+		put_meta(fp, sb_str(&b), col(o, C_DIM), o);
+	sb_free(&b);
 	for (size_t i = 1; i < resp->n; i++) {
+		char label[64];
+
+		/* The outlet's number is the one `herald open STORY N` takes. */
+		snprintf(label, sizeof label, "%s%zu/%zu%s  ", col(o, C_CYAN), i, resp->n - 1,
+			 col(o, C_RESET));
 		fputs("\n", fp);
-		render_show_item(&resp->r[i], o, fp);
+		render_show_item(&resp->r[i], full_record(full, nfull, resp->r[i].f[0].value),
+				 label, o, fp);
 	}
 	if (resp->n == 1) {
 		/* No item records: list the outlets the story record names. */
@@ -558,49 +883,111 @@ render_show(const struct response *resp, const struct render_opts *o, FILE *fp)
 
 			if (strcmp(f->key, "outlet") != 0)
 				continue;
-			fprintf(fp, "\n%s%s%s  %s\n%s%s%s\n", col(o, C_BOLD), part(f, 2),
-				col(o, C_RESET), part(f, 3), col(o, C_CYAN), part(f, 4),
-				col(o, C_RESET));
+			sb_printf(&b, "\n%s", col(o, C_BOLD));
+			put_clean(&b, part(f, 2));
+			sb_printf(&b, "%s  ", col(o, C_RESET));
+			put_clean(&b, part(f, 3));
+			sb_printf(&b, "\n%s", col(o, C_CYAN));
+			put_clean(&b, part(f, 4));
+			sb_printf(&b, "%s\n", col(o, C_RESET));
 		}
+		fwrite(b.data, 1, b.len, fp);
+		sb_free(&b);
 	}
 }
 
 static void
+render_feeds_tsv(const struct response *resp, FILE *fp)
+{
+	struct sb b = {0};
+	char t1[32], t2[32];
+
+	for (size_t i = 0; i < resp->n; i++) {
+		const struct record *r = &resp->r[i];
+
+		put_tsv(&b, r->f[0].value, 0);
+		put_tsv(&b, str(r, "status"), 0);
+		sb_printf(&b, "%lld\t%lld\t", num(r, "unread"), num(r, "items"));
+		put_tsv(&b, iso_time(num(r, "last_poll"), t1, sizeof t1), 0);
+		put_tsv(&b, iso_time(num(r, "next_poll"), t2, sizeof t2), 0);
+		put_tsv(&b, str(r, "name"), 0);
+		put_tsv(&b, str(r, "url"), 0);
+		put_tsv(&b, str(r, "error"), 1);
+	}
+	fwrite(b.data, 1, b.len, fp);
+	sb_free(&b);
+}
+
+/* FEED STATUS UNREAD/ITEMS POLLED NEXT NAME, the name cut to the width
+ * (and the two times left out below 60 columns). */
+static void
 render_feeds(const struct response *resp, const struct render_opts *o, FILE *fp)
 {
-	size_t kw = 4;
-	char last[32], next[32];
+	size_t kw = 4, used;
+	int times = o->width >= 60;
+	struct sb b = {0};
 
+	if (o->width == 0) {
+		render_feeds_tsv(resp, fp);
+		return;
+	}
 	/* A feed's id is its feeds.conf section name. */
 	for (size_t i = 0; i < resp->n; i++)
-		if (text_width(resp->r[i].f[0].value) > kw)
-			kw = text_width(resp->r[i].f[0].value);
-	if (kw > 24)
-		kw = 24;
-	fprintf(fp, "%s%-*s  %-6s  %13s  %-9s  %-9s  %s%s\n", col(o, C_DIM), (int)kw, "FEED",
-		"STATUS", "UNREAD/ITEMS", "POLLED", "NEXT", "NAME", col(o, C_RESET));
+		if (width_str(resp->r[i].f[0].value) > kw)
+			kw = width_str(resp->r[i].f[0].value);
+	if (kw > (size_t)o->width / 4)
+		kw = (size_t)o->width / 4 > 4 ? (size_t)o->width / 4 : 4;
+	used = kw + 2 + 6 + 2 + 12 + 2 + (times ? 2 * (9 + 2) : 0);
+	sb_puts(&b, col(o, C_DIM));
+	width_fit(&b, "FEED", kw, 1);
+	sb_printf(&b, "  STATUS  %12s  ", "UNREAD/ITEMS");
+	if (times)
+		sb_printf(&b, "%-9s  %-9s  ", "POLLED", "NEXT");
+	width_fit(&b, "NAME", room(o, used, 0), 0);
+	sb_puts(&b, col(o, C_RESET));
+	flush_line(&b, fp);
 	for (size_t i = 0; i < resp->n; i++) {
 		const struct record *r = &resp->r[i];
 		const char *err = str(r, "error"), *name = str(r, "name");
 		const char *into = str(r, "merged_into");
-		char counts[48], gone[96] = "";
+		char counts[48], last[32], next[32];
+		struct sb tail = {0};
 
 		snprintf(counts, sizeof counts, "%lld/%lld", num(r, "unread"), num(r, "items"));
+		sb_puts(&tail, *name ? name : str(r, "url"));
 		/* Moved onto another feed's URL, its items went there. */
 		if (*into)
-			snprintf(gone, sizeof gone, " (merged into %s)", into);
+			sb_printf(&tail, " (merged into %s)", into);
 		else if (record_get(r, "active") && num(r, "active") == 0)
-			snprintf(gone, sizeof gone, " (removed)");
-		reltime(num(r, "last_poll"), o->now, last, sizeof last);
-		reltime(num(r, "next_poll"), o->now, next, sizeof next);
-		fprintf(fp, "%s%-*s%s  %s%-6s%s  %13s  %-9s  %-9s  %s%s%s%s\n", col(o, C_CYAN),
-			(int)kw, r->f[0].value, col(o, C_RESET), *err ? col(o, C_RED) : "",
-			str(r, "status"), *err ? col(o, C_RESET) : "", counts, last, next,
-			*name ? name : str(r, "url"), col(o, C_DIM), gone, col(o, C_RESET));
-		if (*err)
-			fprintf(fp, "%*s  %serror: %s%s\n", (int)kw, "", col(o, C_RED), err,
-				col(o, C_RESET));
+			sb_puts(&tail, " (removed)");
+		sb_puts(&b, col(o, C_CYAN));
+		put_fit(&b, r->f[0].value, kw, 1);
+		sb_printf(&b, "%s  %s", col(o, C_RESET), *err ? col(o, C_RED) : "");
+		put_fit(&b, str(r, "status"), 6, 1);
+		sb_printf(&b, "%s  %12s  ", *err ? col(o, C_RESET) : "", counts);
+		if (times) {
+			reltime(num(r, "last_poll"), o->now, last, sizeof last);
+			reltime(num(r, "next_poll"), o->now, next, sizeof next);
+			width_fit(&b, last, 9, 1);
+			sb_puts(&b, "  ");
+			width_fit(&b, next, 9, 1);
+			sb_puts(&b, "  ");
+		}
+		put_fit(&b, sb_str(&tail), room(o, used, 0), 0);
+		flush_line(&b, fp);
+		sb_free(&tail);
+		if (*err) {
+			struct sb e = {0};
+
+			sb_printf(&e, "error: %s", err);
+			sb_printf(&b, "%*s  %s", (int)kw, "", col(o, C_RED));
+			put_fit(&b, sb_str(&e), room(o, kw + 2, 0), 0);
+			sb_puts(&b, col(o, C_RESET));
+			flush_line(&b, fp);
+			sb_free(&e);
+		}
 	}
+	sb_free(&b);
 }
 
 static void
@@ -651,10 +1038,13 @@ render_kv(const struct response *resp, const struct render_opts *o, FILE *fp)
 				human_size(strtoll(v, NULL, 10), tmp, sizeof tmp), v = tmp;
 			else if (strcmp(f->key, "uptime") == 0 && is_int(v))
 				human_duration(strtoll(v, NULL, 10), tmp, sizeof tmp), v = tmp;
-			fprintf(fp, "%s%-*s%s  ", col(o, C_DIM), (int)kw + 1, f->key,
-				col(o, C_RESET));
-			put_line(fp, v, 0);
-			putc('\n', fp);
+			struct sb line = {0};
+
+			sb_printf(&line, "%s%-*s%s  ", col(o, C_DIM), (int)kw + 1, f->key,
+				  col(o, C_RESET));
+			put_clean(&line, v);
+			flush_line(&line, fp);
+			sb_free(&line);
 		}
 	}
 	(void)o;
@@ -671,8 +1061,18 @@ render_import(const struct response *resp, const struct render_opts *o, FILE *fp
 		int ok = strcmp(st, "added") == 0;
 
 		added += ok;
-		fprintf(fp, "%s%-7s%s %s%s%s%s\n", ok ? col(o, C_GREEN) : col(o, C_DIM), st,
-			col(o, C_RESET), str(r, "url"), *err ? " (" : "", err, *err ? ")" : "");
+		struct sb line = {0};
+
+		sb_printf(&line, "%s%-7s%s ", ok ? col(o, C_GREEN) : col(o, C_DIM), st,
+			  col(o, C_RESET));
+		put_clean(&line, str(r, "url"));
+		if (*err) {
+			sb_puts(&line, " (");
+			put_clean(&line, err);
+			sb_putc(&line, ')');
+		}
+		flush_line(&line, fp);
+		sb_free(&line);
 	}
 	fprintf(fp, "%zu of %zu feeds added\n", added, resp->n);
 }
@@ -703,7 +1103,7 @@ render_human(const struct response *resp, enum view view, const struct render_op
 	case VIEW_STORIES: render_stories(resp, o, fp); break;
 	case VIEW_ITEMS: render_items(resp, 0, o, fp); break;
 	case VIEW_SEARCH: render_items(resp, 1, o, fp); break;
-	case VIEW_SHOW: render_show(resp, o, fp); break;
+	case VIEW_SHOW: render_show(resp, NULL, 0, o, fp); break;
 	case VIEW_FEEDS: render_feeds(resp, o, fp); break;
 	case VIEW_IMPORT: render_import(resp, o, fp); break;
 	case VIEW_PURGE: render_purge(resp, fp); break;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api.h"
 #include "confedit.h"
 #include "config.h"
 #include "control.h"
@@ -42,7 +43,9 @@ cmd_store(struct commands *cs, struct control_conn *c)
 	struct store *st;
 
 	writer_flush(cs->env->writer);
-	if ((st = writer_store(cs->env->writer)) == NULL)
+	if ((st = writer_store(cs->env->writer)) == NULL && writer_fault(cs->env->writer))
+		control_conn_err(c, HERALD_E_INTERNAL, "%s", writer_fault(cs->env->writer));
+	else if (st == NULL)
 		control_conn_err(c, HERALD_E_BUSY, "busy storing a response, try again");
 	return st;
 }
@@ -130,8 +133,30 @@ put_story(struct control_conn *c, const struct store_story *s)
 	control_conn_end_record(c);
 }
 
+/* An item's image and enclosures (issue 25), for show: "image", then one
+ * "enclosure: URL<TAB>TYPE<TAB>LENGTH<TAB>DURATION" each. Nothing when the
+ * item has none or they cannot be read (the rest of the record stands). */
 static void
-put_item(struct control_conn *c, const struct store_item_row *it, int full)
+put_enclosures(struct control_conn *c, struct store *st, int64_t item_id)
+{
+	struct store_enclosure_list l;
+	char err[ERRLEN], len[24], dur[24];
+
+	if (st == NULL || store_item_enclosures(st, item_id, &l, err, sizeof err) < 0)
+		return;
+	if (*l.image)
+		control_conn_field(c, "image", l.image);
+	for (size_t i = 0; i < l.n; i++) {
+		snprintf(len, sizeof len, "%lld", (long long)l.v[i].length);
+		snprintf(dur, sizeof dur, "%lld", (long long)l.v[i].duration);
+		const char *v[4] = {l.v[i].url, l.v[i].type, len, dur};
+		control_conn_field_tuple(c, "enclosure", v, 4);
+	}
+	store_enclosure_list_free(&l);
+}
+
+static void
+put_item_full(struct control_conn *c, const struct store_item_row *it, int full, struct store *st)
 {
 	control_conn_field_int(c, "item", it->id);
 	control_conn_field_int(c, "story", it->story_id);
@@ -153,11 +178,19 @@ put_item(struct control_conn *c, const struct store_item_row *it, int full)
 	} else {
 		control_conn_field(c, "summary", it->summary_text);
 	}
+	put_enclosures(c, st, it->id);
 	control_conn_end_record(c);
 }
 
 static void
-put_outlet_item(struct control_conn *c, const struct store_outlet *o, int64_t story)
+put_item(struct control_conn *c, const struct store_item_row *it, int full)
+{
+	put_item_full(c, it, full, NULL);
+}
+
+static void
+put_outlet_item(struct control_conn *c, const struct store_outlet *o, int64_t story,
+		struct store *st)
 {
 	control_conn_field_int(c, "item", o->item_id);
 	control_conn_field_int(c, "story", story);
@@ -172,6 +205,7 @@ put_outlet_item(struct control_conn *c, const struct store_outlet *o, int64_t st
 	control_conn_field_int(c, "starred", o->starred);
 	if (o->text && *o->text)
 		control_conn_field(c, "text", o->text);
+	put_enclosures(c, st, o->item_id);
 	control_conn_end_record(c);
 }
 
@@ -267,7 +301,7 @@ cmd_show(void *ctx, struct control_conn *c, const struct control_args *a)
 			store_failed(c, rc, err, what);
 			return 0;
 		}
-		put_item(c, &l.v[0], 1);
+		put_item_full(c, &l.v[0], 1, st);
 		store_item_list_free(&l);
 	} else {
 		struct store_story_list l = {0};
@@ -279,7 +313,7 @@ cmd_show(void *ctx, struct control_conn *c, const struct control_args *a)
 		}
 		put_story(c, &l.v[0]);
 		for (size_t i = 0; i < l.v[0].noutlet_rows && control_conn_alive(c); i++)
-			put_outlet_item(c, &l.v[0].outlets[i], l.v[0].id);
+			put_outlet_item(c, &l.v[0].outlets[i], l.v[0].id, st);
 		store_story_list_free(&l);
 	}
 	control_conn_ok(c);
@@ -478,6 +512,19 @@ cmd_digested(void *ctx, struct control_conn *c, const struct control_args *a)
 
 /* ---- feeds and the daemon ---- */
 
+/* A field that may hold a URL with a password (issue #28): masked. */
+static void
+field_redacted(struct control_conn *c, const char *key, const char *value)
+{
+	char *v = value && strchr(value, '@') ? url_redact(value) : NULL;
+
+	if (value && strchr(value, '@') && v == NULL)
+		control_conn_field(c, key, "(withheld: out of memory)");
+	else
+		control_conn_field(c, key, v ? v : value);
+	free(v);
+}
+
 static void
 put_feed(struct control_conn *c, const struct config *cfg, const struct store_feed *f)
 {
@@ -496,8 +543,8 @@ put_feed(struct control_conn *c, const struct config *cfg, const struct store_fe
 		snprintf(status, sizeof status, "error");
 	control_conn_field(c, "feed", f->id);
 	control_conn_field(c, "name", f->name);
-	control_conn_field(c, "url", f->url);
-	control_conn_field(c, "moved_to", f->moved_url);
+	field_redacted(c, "url", f->url);
+	field_redacted(c, "moved_to", f->moved_url);
 	control_conn_field(c, "merged_into", into && strcmp(into->id, f->id) != 0 ? into->id : "");
 	control_conn_field(c, "title", f->title);
 	control_conn_field_int(c, "active", f->active);
@@ -505,7 +552,7 @@ put_feed(struct control_conn *c, const struct config *cfg, const struct store_fe
 	control_conn_field_int(c, "last_poll", f->last_poll);
 	control_conn_field_int(c, "next_poll", f->next_poll);
 	control_conn_field(c, "status", status);
-	control_conn_field(c, "error", f->last_error);
+	field_redacted(c, "error", f->last_error);
 	control_conn_field_int(c, "failures", f->failures);
 	control_conn_field_int(c, "items", f->nitems);
 	control_conn_field_int(c, "unread", f->nunread);
@@ -982,6 +1029,86 @@ cmd_purge(void *ctx, struct control_conn *c, const struct control_args *a)
 	return 0;
 }
 
+/* ---- passwd: the Reader API's accounts (daemon/api.c) ---- */
+
+static void
+passwd_done(void *arg, int rc, const char *msg)
+{
+	if (rc < 0)
+		control_conn_err(arg, HERALD_E_INTERNAL, "%s", msg);
+	else
+		control_conn_ok(arg);
+}
+
+static int
+put_account(void *arg, const char *name, int folded, int mark_story, size_t sessions)
+{
+	struct control_conn *c = arg;
+
+	control_conn_field(c, "account", name);
+	control_conn_field_int(c, "folded", folded);
+	control_conn_field_int(c, "mark_story", mark_story);
+	control_conn_field_int(c, "sessions", (int64_t)sessions);
+	return control_conn_end_record(c) < 0 ? 1 : 0;
+}
+
+/* "yes"/"no" of an option: 1, 0, -1 when absent; -2 when bad. */
+static int
+yes_no(const struct control_args *a, const char *name)
+{
+	const char *v = control_args_get(a, name);
+
+	if (v == NULL)
+		return -1;
+	return strcmp(v, "yes") == 0 ? 1 : strcmp(v, "no") == 0 ? 0 : -2;
+}
+
+static int
+cmd_passwd(void *ctx, struct control_conn *c, const struct control_args *a)
+{
+	struct api *api = ((struct commands *)ctx)->env->api;
+	int folded = yes_no(a, "folded"), mark = yes_no(a, "mark-story");
+	char err[ERRLEN] = "";
+	int rc;
+
+	if (api == NULL) {
+		control_conn_err(c, HERALD_E_INTERNAL, "the Reader API is not running");
+		return 0;
+	}
+	if (control_args_get(a, "list")) {
+		if (a->npos)
+			control_conn_err(c, HERALD_E_USAGE, "%s", a->cmd->usage);
+		else if (api_accounts(api, put_account, c) == 0)
+			control_conn_ok(c);
+		else
+			control_conn_err(c, HERALD_E_INTERNAL, "cannot list the accounts");
+		return 0;
+	}
+	if (folded == -2 || mark == -2) {
+		control_conn_err(c, HERALD_E_BADARG, "--folded and --mark-story take yes or no");
+		return 0;
+	}
+	if (a->npos == 1 && (control_args_get(a, "remove") || folded >= 0 || mark >= 0)) {
+		rc = control_args_get(a, "remove")
+			     ? api_account_remove(api, a->pos[0], err, sizeof err)
+			     : api_account_options(api, a->pos[0], folded, mark, err, sizeof err);
+		if (rc == STORE_ENOTFOUND)
+			control_conn_err(c, HERALD_E_NOTFOUND, "%s", err);
+		else if (rc < 0)
+			control_conn_err(c, HERALD_E_INTERNAL, "%s", err);
+		else
+			control_conn_ok(c);
+		return 0;
+	}
+	if (a->npos != 2 || control_args_get(a, "remove") || folded >= 0 || mark >= 0) {
+		control_conn_err(c, HERALD_E_USAGE, "%s", a->cmd->usage);
+		return 0;
+	}
+	if (api_passwd(api, a->pos[0], a->pos[1], passwd_done, c, err, sizeof err) < 0)
+		control_conn_err(c, HERALD_E_BADARG, "%s", err);
+	return 0;
+}
+
 /* ---- the table ---- */
 
 #define FILTER_OPTS "all starred undigested feed= tag= since= before= limit= offset="
@@ -1018,13 +1145,18 @@ static const struct control_command commands[] = {
 	{HERALD_CMD_DIGESTED, cmd_digested, NULL, 1, -1, "digested ID...", 0},
 	/* The handler only queues the run (on the writer's worker). */
 	{HERALD_CMD_PURGE, cmd_purge, "dry-run", 0, 0, "purge [--dry-run]", CONTROL_CMD_ALWAYS},
+	{HERALD_CMD_PASSWD, cmd_passwd, "remove list folded= mark-story=", 0, 2,
+	 "passwd USER PASSWORD | passwd --remove USER | passwd --list | "
+	 "passwd [--folded yes|no] [--mark-story yes|no] USER",
+	 0},
 };
 
 int
 commands_start(uv_loop_t *loop, const struct commands_env *env, const char *sock_path,
 	       const char *group, struct commands **out, char *err, size_t errlen)
 {
-	struct control_options o = {.path = sock_path, .group = group};
+	struct control_options o = {
+		.path = sock_path, .group = group, .max_clients = env->max_clients};
 	struct commands *cs = calloc(1, sizeof *cs);
 
 	*out = NULL;

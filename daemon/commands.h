@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+struct api;
 struct commands;
 struct config;
 struct poller;
@@ -23,10 +24,12 @@ struct commands_env {
 	struct writer *writer;       /* the store, while the worker does not hold it */
 	struct poller *poller;       /* refresh */
 	struct retention *retention; /* purge */
+	struct api *api;             /* passwd: the Reader API's accounts, or NULL */
 	const struct config *cfg;    /* the running configuration (a reload
 				      * replaces its contents, not the pointer) */
 	const char *config_path;
-	int64_t started; /* Unix seconds */
+	int64_t started;      /* Unix seconds */
+	unsigned max_clients; /* socket clients at once; 0: control's default */
 	/* Re-reads the configuration file and applies it (off the loop: see
 	 * daemon.c). cb(arg, rc, errors) is called once, later, on the loop:
 	 * rc 0, or a negative errno-style code with errors for people

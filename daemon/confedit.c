@@ -1248,20 +1248,28 @@ char *
 confedit_export_opml(const struct config *cfg, long long date)
 {
 	struct opml_feed *list = calloc(cfg->nfeeds + 1, sizeof *list);
-	char *res;
+	char **urls = calloc(cfg->nfeeds + 1, sizeof *urls);
+	char *res = NULL;
 
-	if (list == NULL)
-		return NULL;
+	if (list == NULL || urls == NULL)
+		goto out;
 	for (size_t i = 0; i < cfg->nfeeds; i++) {
 		const struct config_feed *f = &cfg->feeds[i];
 
+		/* A password in a URL stays in feeds.conf (issue #28). */
+		if ((urls[i] = url_redact(f->url)) == NULL)
+			goto out;
 		/* Borrowed strings: opml_write only reads them. */
-		list[i].url = f->url;
+		list[i].url = urls[i];
 		list[i].title = f->name ? f->name : f->id;
 		list[i].tags = f->tags;
 		list[i].ntags = f->ntags;
 	}
 	res = opml_write("herald subscriptions", list, cfg->nfeeds, (int64_t)date);
+out:
+	for (size_t i = 0; urls && i < cfg->nfeeds; i++)
+		free(urls[i]);
+	free(urls);
 	free(list);
 	return res;
 }

@@ -102,7 +102,8 @@ void confedit_import_free(struct confedit_import *imp);
 
 /* Export: cfg's feeds as an OPML 2.0 document titled "herald
  * subscriptions" (each feed's title: its name, else its id; tags as folders
- * and categories). date is the Unix time for dateCreated (0: none).
+ * and categories). date is the Unix time for dateCreated (0: none). A
+ * password in a feed's URL is masked (url_redact): it stays in feeds.conf.
  * Malloc'd, caller frees; NULL when memory runs out. */
 char *confedit_export_opml(const struct config *cfg, long long date);
 

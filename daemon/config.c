@@ -3,12 +3,14 @@
  * min_interval, duplicate urls, sections without url) run at the end. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +59,7 @@ static const struct key keys[] = {
 	{"allow_file_feeds", K_PATH, G(allow_file_feeds), 0, 0},
 	{"include", K_PATH, G(include), 0, 0},
 	{"user_agent", K_STRING, G(user_agent), 0, 0},
+	{"http_listen", K_STRING, G(http_listen), 0, 0},
 	{"interval", K_DURATION, G(interval), 1, 30 * 86400},
 	{"min_interval", K_DURATION, G(min_interval), 1, 86400},
 	{"timeout", K_DURATION, G(timeout), 1, 3600},
@@ -832,6 +835,14 @@ set_value(struct pstate *ps, unsigned line, const struct key *k, void *base, con
 			perr_add(ps, line, "bad group name '%s' in 'socket_group'", v);
 			return -1;
 		}
+		if (k->off == offsetof(struct config, http_listen) && k->scope == GLOBAL) {
+			struct config_listen l;
+
+			if (config_listen_parse(v, &l, err, sizeof err) < 0) {
+				perr_add(ps, line, "http_listen: %s", err);
+				return -1;
+			}
+		}
 		if (strlen(v) > MAX_NAME) {
 			perr_add(ps, line, "%s is too long (%zu bytes, at most %d)", k->name,
 				 strlen(v), MAX_NAME);
@@ -1502,6 +1513,7 @@ config_free(struct config *cfg)
 	free(cfg->allow_file_feeds);
 	free(cfg->include);
 	free(cfg->user_agent);
+	free(cfg->http_listen);
 	free(cfg->fold_language);
 	index_free(cfg->index);
 	memset(cfg, 0, sizeof *cfg);
@@ -1579,4 +1591,66 @@ config_id_valid(const char *s)
 		if (!isalnum((unsigned char)s[i]) && !strchr("-_.", s[i]))
 			return 0;
 	return 1;
+}
+
+int
+config_listen_parse(const char *v, struct config_listen *out, char *err, size_t errlen)
+{
+	const char *colon;
+	unsigned char addr[16];
+	unsigned long port;
+	char *end;
+	size_t hlen;
+
+	memset(out, 0, sizeof *out);
+	if (v[0] == '/') {
+		if (strlen(v) >= sizeof out->path) {
+			snprintf(err, errlen, "socket path too long (at most %zu bytes): '%s'",
+				 sizeof out->path - 1, v);
+			return -1;
+		}
+		out->family = AF_UNIX;
+		snprintf(out->path, sizeof out->path, "%s", v);
+		return 0;
+	}
+	if (v[0] == '[') {
+		const char *close = strchr(v, ']');
+
+		if (close == NULL || close[1] != ':') {
+			snprintf(err, errlen, "'%s': write [IPv6]:PORT", v);
+			return -1;
+		}
+		out->family = AF_INET6;
+		hlen = (size_t)(close - v - 1);
+		colon = close + 1;
+		v++;
+	} else {
+		if ((colon = strrchr(v, ':')) == NULL) {
+			snprintf(err, errlen, "'%s': write HOST:PORT, [IPv6]:PORT or /path", v);
+			return -1;
+		}
+		out->family = AF_INET;
+		hlen = (size_t)(colon - v);
+	}
+	if (hlen == 0 || hlen >= sizeof out->host) {
+		snprintf(err, errlen, "'%s': bad address", v);
+		return -1;
+	}
+	memcpy(out->host, v, hlen);
+	out->host[hlen] = 0;
+	if (out->family == AF_INET && strcmp(out->host, "localhost") == 0)
+		snprintf(out->host, sizeof out->host, "127.0.0.1");
+	if (inet_pton(out->family, out->host, addr) != 1) {
+		snprintf(err, errlen, "'%s' is not an %s address (names other than localhost are not looked up)",
+			 out->host, out->family == AF_INET ? "IPv4" : "IPv6");
+		return -1;
+	}
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (colon[1] < '0' || colon[1] > '9' || *end || errno || port < 1 || port > 65535) {
+		snprintf(err, errlen, "bad port '%s' (1 to 65535)", colon + 1);
+		return -1;
+	}
+	out->port = (unsigned)port;
+	return 0;
 }

@@ -37,6 +37,7 @@ struct config {
 	char *allow_file_feeds; /* add over the socket may take file:// feeds
 				 * under this directory; NULL: none */
 	char *user_agent;      /* or NULL for "herald/VERSION" */
+	char *http_listen;     /* the Reader API's address (docs/api.md), or NULL: off */
 	unsigned interval;     /* default poll interval, seconds */
 	unsigned min_interval; /* floor for any feed, seconds */
 	unsigned timeout;      /* total per request, seconds */
@@ -139,5 +140,16 @@ int config_id_valid(const char *s);
 char *config_feed_id_suggest(const struct config *cfg, const char *url);
 
 /* Editing feeds.conf (add, remove, OPML import and export) is confedit.h's. */
+
+/* http_listen's value: "HOST:PORT" with HOST an IPv4 address or
+ * "localhost", "[IPv6]:PORT", or an absolute Unix socket path. */
+struct config_listen {
+	int family;     /* AF_INET, AF_INET6 or AF_UNIX */
+	char host[64];  /* the address as inet_pton reads it (AF_UNIX: "") */
+	unsigned port;  /* 1..65535 (AF_UNIX: 0) */
+	char path[108]; /* AF_UNIX only */
+};
+/* 0 and *out, or -1 with why in err. Pure. */
+int config_listen_parse(const char *v, struct config_listen *out, char *err, size_t errlen);
 
 #endif

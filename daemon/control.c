@@ -22,9 +22,18 @@
 #include "buf.h"
 #include "log.h"
 #include "proto.h"
+#include "url.h"
 
 #define CONTROL_DEFAULT_QUEUE   (8u << 20)
 #define CONTROL_DEFAULT_CLIENTS 256
+#define CONTROL_DEFAULT_IDLE_MS 60000
+#define CONTROL_DEFAULT_BUDGET  (64u << 20)
+/* A full server makes room for a newcomer by closing the connection idle
+ * the longest, if it has been idle at least this long. */
+#define CONTROL_EVICT_IDLE_MS 1000
+/* A client whose output made no progress for this long is stalled: the
+ * first to go when the buffers of all clients pass their budget. */
+#define CONTROL_STALLED_MS 1000
 /* Output is handed to the kernel as it grows past this, so a long response
  * only counts against the cap for what the client has not read yet. */
 #define CONTROL_FLUSH_AT (64u << 10)
@@ -41,7 +50,13 @@ struct control {
 	gid_t gid;
 	size_t max_queue;
 	unsigned max_clients;
-	unsigned nconns; /* open handles */
+	uint64_t idle_ms;
+	size_t budget;   /* all clients' buffered input and output */
+	size_t buffered; /* the sum of every connection's accounted */
+	uv_timer_t idle_timer;
+	int timer_closed;
+	unsigned nconns;   /* open handles */
+	unsigned nclosing; /* of which closing */
 	struct control_conn *conns;
 	int stopping;
 	int server_closed;
@@ -69,6 +84,11 @@ struct control_conn {
 	struct buf payload;
 	struct buf out;  /* not yet handed to libuv */
 	size_t inflight; /* bytes in uv_write requests */
+	size_t accounted;       /* out + inflight + payload reserve, counted in ctl->buffered */
+	size_t payload_reserve; /* bytes of budget held for the payload coming */
+	uint64_t active;        /* uv_now of the last read or write progress */
+	uint64_t out_progress;  /* uv_now of the last write progress, or of the
+				 * moment output started waiting */
 	size_t inlen;
 	struct proto_words words;
 	struct control_args args;     /* words parsed against the command's entry */
@@ -84,12 +104,32 @@ struct write_req {
 
 static void conn_process(struct control_conn *conn);
 
+/* ---- the budget of buffered bytes across clients ---- */
+
+/* Brings conn's share of ctl->buffered up to date: its queued and in-flight
+ * output and the payload it may still send. Called after each change. */
+static void
+conn_account(struct control_conn *conn)
+{
+	struct control *c = conn->ctl;
+	size_t now = conn->out.len + conn->inflight +
+		     (conn->payload_reserve > conn->payload.len ? conn->payload_reserve
+								: conn->payload.len);
+
+	/* A closing connection's memory goes within this loop iteration (its
+	 * writes are cancelled by the close): it no longer counts. */
+	if (conn->closing)
+		now = 0;
+	c->buffered = c->buffered - conn->accounted + now;
+	conn->accounted = now;
+}
+
 /* ---- teardown: one close path for every handle ---- */
 
 static void
 ctl_maybe_free(struct control *c)
 {
-	if (!c->stopping || !c->server_closed || c->conns)
+	if (!c->stopping || !c->server_closed || !c->timer_closed || c->conns)
 		return;
 	free(c->unlink_path);
 	free(c);
@@ -110,6 +150,8 @@ conn_maybe_free(struct control_conn *conn)
 		conn->next->prev = conn->prev;
 	buf_free(&conn->out);
 	buf_free(&conn->payload);
+	conn->payload_reserve = 0;
+	conn_account(conn);
 	free(conn);
 	ctl_maybe_free(c);
 }
@@ -121,6 +163,7 @@ on_conn_close(uv_handle_t *h)
 
 	conn->closed = 1;
 	conn->ctl->nconns--;
+	conn->ctl->nclosing--;
 	conn_maybe_free(conn);
 }
 
@@ -130,7 +173,9 @@ conn_close(struct control_conn *conn)
 	if (conn->closing)
 		return;
 	conn->closing = 1;
+	conn->ctl->nclosing++;
 	buf_free(&conn->out);
+	conn_account(conn);
 	uv_close((uv_handle_t *)&conn->pipe, on_conn_close);
 }
 
@@ -143,8 +188,10 @@ on_write(uv_write_t *req, int status)
 	struct control_conn *conn = w->conn;
 
 	conn->inflight -= w->len;
+	conn->active = conn->out_progress = uv_now(conn->ctl->loop);
 	free(w->data);
 	free(w);
+	conn_account(conn);
 	if (status < 0) {
 		if (status != UV_ECANCELED)
 			log_debug("control: client pid %d: write: %s", (int)conn->cred.pid,
@@ -175,8 +222,11 @@ conn_flush(struct control_conn *conn)
 		conn_close(conn);
 		return;
 	}
+	if (n > 0)
+		conn->active = conn->out_progress = uv_now(conn->ctl->loop);
 	if ((size_t)n == conn->out.len) {
 		buf_reset(&conn->out);
+		conn_account(conn);
 		return;
 	}
 	memmove(conn->out.data, conn->out.data + n, conn->out.len - (size_t)n);
@@ -199,29 +249,73 @@ conn_flush(struct control_conn *conn)
 		goto fail;
 	}
 	conn->inflight += w->len;
+	/* It waits from now; a client that never reads keeps this stamp. */
+	conn->out_progress = uv_now(conn->ctl->loop);
+	conn_account(conn);
 	return;
 fail:
 	log_err("control: client pid %d: cannot queue output", (int)conn->cred.pid);
 	conn_close(conn);
 }
 
+/* When the clients together hold more than the budget: closes the
+ * stalled connection (no output taken for CONTROL_STALLED_MS) with the most
+ * output waiting. 0 when one went, -1 when none is stalled. */
+static int
+evict_stalled(struct control *c)
+{
+	struct control_conn *conn, *worst = NULL;
+	uint64_t now = uv_now(c->loop);
+
+	for (conn = c->conns; conn; conn = conn->next) {
+		size_t held = conn->out.len + conn->inflight;
+
+		if (conn->closing || held == 0 || now - conn->out_progress < CONTROL_STALLED_MS)
+			continue;
+		if (worst == NULL || held > worst->out.len + worst->inflight)
+			worst = conn;
+	}
+	if (worst == NULL)
+		return -1;
+	log_warn("control: dropping client pid %d uid %u: %zu bytes unread for %llu ms while "
+		 "the clients' buffers passed %zu bytes",
+		 (int)worst->cred.pid, (unsigned)worst->cred.uid, worst->out.len + worst->inflight,
+		 (unsigned long long)(now - worst->out_progress), c->budget);
+	conn_close(worst);
+	return 0;
+}
+
 /* After every append: a client that stopped reading is dropped once its
- * queue passes the cap, so it costs bounded memory and nothing else. */
+ * queue passes the cap, so it costs bounded memory and nothing else; and
+ * all clients together stay within the budget: stalled clients go first,
+ * else the one whose answer pushed the sum over. */
 static int
 conn_check_queue(struct control_conn *conn)
 {
+	struct control *c = conn->ctl;
+
 	if (conn->out.len >= CONTROL_FLUSH_AT)
 		conn_flush(conn);
 	if (conn->closing)
 		return -1;
-	if (conn->out.len + conn->inflight > conn->ctl->max_queue) {
+	conn_account(conn);
+	if (conn->out.len + conn->inflight > c->max_queue) {
 		log_warn("control: dropping client pid %d uid %u: %zu bytes unread",
 			 (int)conn->cred.pid, (unsigned)conn->cred.uid,
 			 conn->out.len + conn->inflight);
 		conn_close(conn);
 		return -1;
 	}
-	return 0;
+	while (c->buffered > c->budget && !conn->closing) {
+		if (evict_stalled(c) == 0)
+			continue;
+		log_warn("control: dropping client pid %d uid %u: its answer (%zu bytes) took the "
+			 "clients' buffers past %zu bytes",
+			 (int)conn->cred.pid, (unsigned)conn->cred.uid,
+			 conn->out.len + conn->inflight, c->budget);
+		conn_close(conn);
+	}
+	return conn->closing ? -1 : 0;
 }
 
 int
@@ -320,6 +414,9 @@ conn_finish(struct control_conn *conn)
 	conn->pending = 0;
 	conn->in_record = 0;
 	buf_free(&conn->payload);
+	conn->payload_reserve = 0;
+	conn->active = uv_now(conn->ctl->loop);
+	conn_account(conn);
 	if (conn->processing)
 		return; /* the dispatch loop goes on with the next request */
 	conn_process(conn);
@@ -345,9 +442,15 @@ control_conn_ok(struct control_conn *conn)
 static void
 conn_verr(struct control_conn *conn, const char *code, const char *fmt, va_list ap)
 {
-	char msg[512];
+	char msg[512], *clean;
 
 	vsnprintf(msg, sizeof msg, fmt, ap);
+	/* An error may quote a feed's URL, and its password (issue #28). */
+	clean = strchr(msg, '@') ? url_redact(msg) : NULL;
+	if (clean) {
+		snprintf(msg, sizeof msg, "%s", clean);
+		free(clean);
+	}
 	if (!conn->closing) {
 		control_conn_end_record(conn);
 		if (proto_err_line(&conn->out, code, msg) < 0)
@@ -598,10 +701,23 @@ conn_dispatch(struct control_conn *conn)
 			       cmd->usage ? cmd->usage : cmd->name);
 		return;
 	}
-	if (conn->payload_need == 0)
+	if (conn->payload_need && conn->ctl->buffered + conn->payload_need > conn->ctl->budget) {
+		/* Room for the payload is taken before its first byte: a
+		 * hundred clients that announce 8 MiB cannot hold 800 MB. */
+		conn->payload_discard = 1;
+		conn_reply_err(conn, HERALD_E_BUSY,
+			       "the daemon holds too much client data to take %llu more bytes; "
+			       "try again later",
+			       (unsigned long long)conn->payload_need);
+		return;
+	}
+	if (conn->payload_need == 0) {
 		conn_call(conn, cmd);
-	else
+	} else {
 		conn->payload_cmd = cmd;
+		conn->payload_reserve = conn->payload_need;
+		conn_account(conn);
+	}
 }
 
 static void
@@ -654,9 +770,11 @@ conn_step(struct control_conn *conn)
 	if (conn->payload_need) {
 		if (!conn_take_payload(conn))
 			return 0;
-		if (conn->payload_discard)
+		if (conn->payload_discard) {
 			buf_free(&conn->payload);
-		else
+			conn->payload_reserve = 0;
+			conn_account(conn);
+		} else
 			conn_call(conn, conn->payload_cmd);
 		return 1;
 	}
@@ -708,6 +826,8 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 		return;
 	}
 	conn->inlen += nread > 0 ? (size_t)nread : 0;
+	if (nread > 0)
+		conn->active = uv_now(conn->ctl->loop);
 	conn_process(conn);
 }
 
@@ -783,6 +903,56 @@ conn_refuse(struct control_conn *conn, const char *line)
 	conn_close(conn);
 }
 
+/* A full server makes room: the connection idle the longest (nothing
+ * asked, nothing owed) goes if it has been idle CONTROL_EVICT_IDLE_MS.
+ * 0 when one went. */
+static int
+evict_idle(struct control *c, const struct control_conn *newcomer)
+{
+	struct control_conn *conn, *oldest = NULL;
+	uint64_t now = uv_now(c->loop);
+
+	for (conn = c->conns; conn; conn = conn->next) {
+		if (conn == newcomer || conn->closing || conn->pending || conn->inlen ||
+		    conn->out.len || conn->inflight)
+			continue;
+		/* The list is newest first: on a tie the later one is older. */
+		if (oldest == NULL || conn->active <= oldest->active)
+			oldest = conn;
+	}
+	if (oldest == NULL || now - oldest->active < CONTROL_EVICT_IDLE_MS)
+		return -1;
+	log_info("control: %u clients: closing pid %d, idle for %llu ms, for pid %d",
+		 c->max_clients, (int)oldest->cred.pid, (unsigned long long)(now - oldest->active),
+		 (int)newcomer->cred.pid);
+	conn_close(oldest);
+	return 0;
+}
+
+/* Closes the connections idle past the timeout: nothing read from them
+ * and none of their output taken for idle_ms. A request a handler is
+ * still working on (or that waits for a hold) keeps its connection, unless
+ * its answer stopped moving. */
+static void
+on_idle_timer(uv_timer_t *t)
+{
+	struct control *c = t->data;
+	struct control_conn *conn, *next;
+	uint64_t now = uv_now(c->loop);
+
+	for (conn = c->conns; conn; conn = next) {
+		next = conn->next;
+		if (conn->closing || (conn->pending && !conn->inflight))
+			continue;
+		if (now - conn->active < c->idle_ms)
+			continue;
+		log_info("control: closing client pid %d uid %u: idle for %llu ms",
+			 (int)conn->cred.pid, (unsigned)conn->cred.uid,
+			 (unsigned long long)(now - conn->active));
+		conn_close(conn);
+	}
+}
+
 static void
 on_connection(uv_stream_t *server, int status)
 {
@@ -807,6 +977,7 @@ on_connection(uv_stream_t *server, int status)
 	}
 	conn->ctl = c;
 	conn->pipe.data = conn;
+	conn->active = conn->out_progress = uv_now(c->loop);
 	conn->next = c->conns;
 	if (c->conns)
 		c->conns->prev = conn;
@@ -825,7 +996,7 @@ on_connection(uv_stream_t *server, int status)
 		conn_refuse(conn, HERALD_ERR " " HERALD_E_DENIED " permission denied\n");
 		return;
 	}
-	if (c->nconns > c->max_clients) {
+	if (c->nconns - c->nclosing > c->max_clients && evict_idle(c, conn) < 0) {
 		log_warn("control: %u clients: refusing pid %d", c->max_clients,
 			 (int)conn->cred.pid);
 		conn_refuse(conn, HERALD_ERR " " HERALD_E_BUSY " too many clients\n");
@@ -1004,6 +1175,15 @@ lookup_group(struct control *c, const char *group, char *err, size_t errlen)
 }
 
 static void
+on_timer_close(uv_handle_t *h)
+{
+	struct control *c = h->data;
+
+	c->timer_closed = 1;
+	ctl_maybe_free(c);
+}
+
+static void
 on_server_close(uv_handle_t *h)
 {
 	struct control *c = h->data;
@@ -1033,6 +1213,9 @@ control_start(uv_loop_t *loop, const struct control_options *opt,
 	c->ctx = ctx;
 	c->max_queue = opt->max_queue ? opt->max_queue : CONTROL_DEFAULT_QUEUE;
 	c->max_clients = opt->max_clients ? opt->max_clients : CONTROL_DEFAULT_CLIENTS;
+	c->idle_ms = opt->idle_ms ? opt->idle_ms : CONTROL_DEFAULT_IDLE_MS;
+	c->budget = opt->max_buffered ? opt->max_buffered : CONTROL_DEFAULT_BUDGET;
+	c->timer_closed = 1; /* until it is initialised */
 	if (opt->group && lookup_group(c, opt->group, err, errlen) < 0) {
 		free(c);
 		return -1;
@@ -1052,6 +1235,16 @@ control_start(uv_loop_t *loop, const struct control_options *opt,
 		return -1;
 	}
 	c->server.data = c;
+	uv_timer_init(loop, &c->idle_timer); /* cannot fail */
+	c->idle_timer.data = c;
+	c->timer_closed = 0;
+	{
+		uint64_t every = c->idle_ms / 4;
+
+		every = every < 50 ? 50 : every > 1000 ? 1000 : every;
+		uv_timer_start(&c->idle_timer, on_idle_timer, every, every);
+		uv_unref((uv_handle_t *)&c->idle_timer);
+	}
 	if (fd >= 0) {
 		c->activated = 1;
 		if ((rc = uv_pipe_open(&c->server, fd)) < 0) {
@@ -1128,5 +1321,7 @@ control_stop(struct control *c)
 	}
 	if (c->unlink_path && unlink(c->unlink_path) < 0 && errno != ENOENT)
 		log_warn("control: cannot remove %s: %s", c->unlink_path, strerror(errno));
+	if (!c->timer_closed)
+		uv_close((uv_handle_t *)&c->idle_timer, on_timer_close);
 	uv_close((uv_handle_t *)&c->server, on_server_close);
 }

@@ -9,7 +9,10 @@
  * control_conn_ok() or control_conn_err(), which may happen later, from
  * another callback (asynchronous handlers). Output is queued per connection
  * up to a cap; a client whose queue passes the cap (it stopped reading) is
- * dropped, the loop never blocks on a client.
+ * dropped, the loop never blocks on a client. All clients together hold at
+ * most a budget of buffered bytes, idle connections are closed after a
+ * timeout, and a full server makes room by closing the one idle longest
+ * (issue #28: no client can exhaust the daemon).
  *
  * Built-in commands: "help" (one "command:" record per table entry, with
  * its usage) and "quit" (OK, then the daemon closes the connection).
@@ -83,7 +86,16 @@ struct control_options {
 	const char *path;     /* socket path; ignored when systemd passes a socket */
 	const char *group;    /* socket_group: mode 0660 + chown, members allowed; or NULL */
 	size_t max_queue;     /* per-connection output cap in bytes; 0: 8 MiB */
-	unsigned max_clients; /* 0: 256; over it a client gets "ERR busy" */
+	unsigned max_clients; /* 0: 256; over it the connection idle the longest
+			       * (1 s at least) is closed for the newcomer, or,
+			       * when none is, the newcomer gets "ERR busy" */
+	unsigned idle_ms;     /* 0: 60000; a connection with nothing read from it
+			       * and none of its output taken for this long is
+			       * closed (not while a handler works on its request) */
+	size_t max_buffered;  /* 0: 64 MiB; all clients' queued output and announced
+			       * payloads together. A payload that does not fit is
+			       * refused ("ERR busy"); output past it costs the
+			       * stalled clients their connection first */
 	int no_activation;    /* 1: ignore LISTEN_FDS (tests) */
 };
 

@@ -22,6 +22,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "api.h"
 #include "commands.h"
 #include "confedit.h"
 #include "config.h"
@@ -46,6 +47,7 @@ struct herald {
 	struct retention *retention;
 	struct commands *commands;
 	struct commands_env env; /* borrowed by commands */
+	struct api *api;         /* the Reader API (accounts; HTTP with http_listen) */
 	uv_signal_t sigs[3];     /* SIGHUP, SIGTERM, SIGINT */
 	int nsigs;               /* initialised, to be closed */
 	uv_timer_t watchdog;
@@ -58,6 +60,9 @@ struct herald {
 	int stopping;
 	size_t once_pending;
 	int once_failed;
+	/* What the descriptor limit leaves for transfers and for clients
+	 * (fit_descriptors); 0 before it ran. */
+	unsigned fit_conns, fit_clients;
 };
 
 static void
@@ -97,6 +102,8 @@ story_params_from(const struct config *cfg)
 	p.merge_threshold = cfg->fold_merge_threshold;
 	p.simhash_radius = cfg->fold_simhash_radius;
 	p.language = cfg->fold_language;
+	if (access(HERALD_LEXICON, R_OK) == 0) /* installed with the daemon (issue 26) */
+		p.lexicon = HERALD_LEXICON;
 	return p;
 }
 
@@ -104,7 +111,9 @@ static struct poll_options
 poll_options_from(const struct herald *h, const struct config *cfg)
 {
 	struct poll_options o = {
-		.max_connections = cfg->max_connections,
+		.max_connections = h->fit_conns && h->fit_conns < cfg->max_connections
+					   ? h->fit_conns
+					   : cfg->max_connections,
 		.max_per_host = cfg->max_per_host,
 		.min_interval = cfg->min_interval,
 		.once = h->opt.once,
@@ -396,6 +405,7 @@ on_busy(void *user, int on)
 	struct herald *h = user;
 
 	commands_hold(h->commands, on);
+	api_hold(h->api, on);
 }
 
 static void
@@ -533,6 +543,9 @@ herald_stop(struct herald *h)
 	retention_stop(h->retention);
 	commands_stop(h->commands);
 	h->commands = NULL;
+	api_stop(h->api);
+	h->api = NULL;
+	h->env.api = NULL;
 	for (int i = 0; i < h->nsigs; i++)
 		uv_close((uv_handle_t *)&h->sigs[i], NULL);
 	h->nsigs = 0;
@@ -621,34 +634,63 @@ resolve_paths(struct herald *h, char *err, size_t errlen)
 	return make_parent(h->db_path, err, errlen);
 }
 
-/* Descriptors kept for everything but transfers: stdio, the database and
- * its WAL and index, the loop's own, the listening socket and clients. */
+/* Descriptors kept for everything but transfers and clients: stdio, the
+ * database and its WAL and index, the loop's own, the listening socket,
+ * file:// reads on the worker threads. */
 #define FD_RESERVE 40
+/* Clients: control's default maximum, and the fewest kept when the limit
+ * is small. */
+#define FD_CLIENTS     256
+#define FD_MIN_CLIENTS 8
+#define FD_MIN_CONNS   8
 
-/* Transfers that fit in the descriptor limit. Past it every connect fails
- * ("Couldn't connect") and hundreds of feeds back off for hours; fewer
- * connections only make a round slower. */
-static unsigned
-fit_connections(unsigned want)
+/* Splits the descriptor limit between transfers and socket clients, so that
+ * neither can take the other's (issue #28: 250 idle clients made half the
+ * polls fail with EMFILE). Past the limit every connect fails ("Couldn't
+ * connect") and hundreds of feeds back off for hours; fewer connections
+ * only make a round slower, fewer clients get "ERR busy" or make room by
+ * closing an idle one. --once serves no client. */
+static void
+fit_descriptors(struct herald *h)
 {
+	unsigned want = h->cfg.max_connections, clients = h->opt.once ? 0 : FD_CLIENTS;
+	unsigned long long avail;
 	struct rlimit rl;
 
+	h->fit_conns = want;
+	h->fit_clients = clients;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return want;
+		return;
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
 		/* The soft limit is only a default: take what we may. */
 		rl.rlim_cur = rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 			getrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= (rlim_t)want + FD_RESERVE)
-		return want;
-	unsigned fit = rl.rlim_cur > FD_RESERVE + 8 ? (unsigned)(rl.rlim_cur - FD_RESERVE) : 8;
-	if (fit < want)
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= (rlim_t)want + clients + FD_RESERVE)
+		return;
+	avail = rl.rlim_cur > FD_RESERVE + FD_MIN_CONNS + FD_MIN_CLIENTS
+			? rl.rlim_cur - FD_RESERVE
+			: FD_MIN_CONNS + FD_MIN_CLIENTS;
+	if (clients) {
+		/* A quarter for clients, at least FD_MIN_CLIENTS; the rest for
+		 * transfers, and what transfers do not want back to clients. */
+		clients = avail / 4 < FD_MIN_CLIENTS ? FD_MIN_CLIENTS : (unsigned)(avail / 4);
+		clients = clients > FD_CLIENTS ? FD_CLIENTS : clients;
+	}
+	h->fit_conns = avail - clients < want ? (unsigned)(avail - clients) : want;
+	if (clients && avail - h->fit_conns < FD_CLIENTS)
+		clients = (unsigned)(avail - h->fit_conns);
+	h->fit_clients = clients;
+	if (h->fit_conns < want)
 		log_warn("only %llu file descriptors (ulimit -n): max_connections lowered from %u "
-			 "to %u",
-			 (unsigned long long)rl.rlim_cur, want, fit);
-	return fit < want ? fit : want;
+			 "to %u%s",
+			 (unsigned long long)rl.rlim_cur, want, h->fit_conns,
+			 h->opt.once ? "" : ", room kept for socket clients");
+	if (h->fit_clients < FD_CLIENTS && !h->opt.once)
+		log_warn(
+			"only %llu file descriptors (ulimit -n): at most %u socket clients at once",
+			(unsigned long long)rl.rlim_cur, h->fit_clients);
 }
 
 /* Parsing runs on the loop thread as the body arrives; curl may deliver a
@@ -663,7 +705,7 @@ start_fetch(struct herald *h, char *err, size_t errlen)
 		.user_agent = h->cfg.user_agent,
 		.connect_timeout_ms = h->cfg.connect_timeout * 1000,
 		.timeout_ms = h->cfg.timeout * 1000,
-		.max_connections = fit_connections(h->cfg.max_connections),
+		.max_connections = h->fit_conns,
 		.max_per_host = h->cfg.max_per_host,
 		.max_body = h->cfg.max_body,
 		.slice_ms = PARSE_SLICE_MS,
@@ -671,6 +713,21 @@ start_fetch(struct herald *h, char *err, size_t errlen)
 
 	h->fetch = fetch_new(&h->loop, &fo, err, errlen);
 	return h->fetch ? 0 : -1;
+}
+
+/* The Reader API (docs/api.md): its accounts always (herald passwd), its
+ * HTTP server when http_listen is set (a reload does not move it). */
+static int
+start_api(struct herald *h, char *err, size_t errlen)
+{
+	struct api_env ae = {.writer = h->writer, .cfg = &h->cfg, .config_path = h->config_path};
+
+	if (h->opt.once)
+		return 0;
+	if (api_new(&h->loop, &ae, &h->api, err, errlen) < 0)
+		return -1;
+	h->env.api = h->api;
+	return h->cfg.http_listen ? api_listen(h->api, h->cfg.http_listen, err, errlen) : 0;
 }
 
 /* The writer (the database) and the poller (the feeds). */
@@ -695,7 +752,9 @@ start_core(struct herald *h, char *err, size_t errlen)
 	h->env.writer = h->writer;
 	h->env.poller = h->poller;
 	h->env.retention = h->retention;
-	return sync_feeds(h, writer_store(h->writer), &h->cfg, 0, err, errlen);
+	if (sync_feeds(h, writer_store(h->writer), &h->cfg, 0, err, errlen) < 0)
+		return -1;
+	return start_api(h, err, errlen);
 }
 
 /* Everything up to the loop: 0, or -1 with the reason in err. */
@@ -709,7 +768,9 @@ herald_start(struct herald *h, char *err, size_t errlen)
 		free(errors);
 		return -1;
 	}
+	fit_descriptors(h);
 	h->env = (struct commands_env){
+		.max_clients = h->fit_clients,
 		.cfg = &h->cfg,
 		.config_path = h->config_path,
 		.started = h->started,

@@ -1,5 +1,8 @@
 /* dump: "heraldd --dump FILE [--content-type CT] [--url URI]": the parse of one
- * document as feeddump/1 JSON (shape: ../shared/corpora/compare.py). The file
+ * document (RSS, Atom or JSON Feed) as feeddump/1 JSON (shape:
+ * ../shared/corpora/compare.py), plus herald's own entry keys "date", "image"
+ * and "duration" (itunes:image/duration, JSON Feed image) and an enclosure's
+ * "duration" (JSON Feed duration_in_seconds). The file
  * is fed in 4 KiB chunks through the same parser the daemon uses, and each
  * entry is printed as its item closes. */
 #include "dump.h"
@@ -164,10 +167,14 @@ entry(struct buf *b, const struct parse_item *it)
 		f = 1;
 		if ((i && buf_putc(b, ',') < 0) || buf_putc(b, '{') < 0 ||
 		    str(b, &f, "url", e->url) < 0 || str(b, &f, "type", e->type) < 0 ||
-		    str(b, &f, "length", e->length) < 0 || buf_putc(b, '}') < 0)
+		    str(b, &f, "length", e->length) < 0 ||
+		    str(b, &f, "duration", e->duration) < 0 || buf_putc(b, '}') < 0)
 			return -1;
 	}
-	return buf_puts(b, "]}");
+	if (buf_putc(b, ']') < 0 || str(b, &first, "image", it->image) < 0 ||
+	    str(b, &first, "duration", it->duration) < 0)
+		return -1;
+	return buf_putc(b, '}');
 }
 
 static int

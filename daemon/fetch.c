@@ -15,12 +15,15 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "url.h"
@@ -28,6 +31,12 @@
 /* Bodies of non-2xx answers are read (keeping the connection reusable)
  * but never handed on; past this much we stop reading them. */
 #define DISCARD_MAX (64 * 1024)
+
+/* The body of a redirect is read (curl keeps the connection for the next
+ * hop) but never used: past this many bytes or this long, the transfer
+ * stops (issue #28: a dripping body held a poll to its timeout). */
+#define REDIRECT_BODY_MAX (64 * 1024)
+#define REDIRECT_BODY_MS  2000
 
 /* Feeds first, but any type is read: servers label feeds loosely. */
 #define ACCEPT_VALUE                                                                               \
@@ -39,6 +48,22 @@ struct sock {
 	curl_socket_t fd;
 	struct fetch *f;
 	struct sock *prev, *next;
+};
+
+/* A file:// read on a worker thread (issue #28: a FIFO blocked the loop).
+ * The job outlives its request when that is cancelled first: r is then
+ * NULL and the job frees itself when the worker is done. */
+struct file_job {
+	uv_work_t work;
+	struct fetch_request *r;
+	char *path;
+	size_t max;
+	char *data; /* what was read */
+	size_t len;
+	int err;          /* errno of what failed, or 0 */
+	const char *what; /* what failed: "open", "read", ... or NULL */
+	const char *type; /* not a regular file: what it is */
+	int too_big;
 };
 
 /* A request is always on exactly one list of its fetcher. */
@@ -61,8 +86,15 @@ struct fetch_request {
 	int cancelled; /* by the caller while curl ran: freed once curl returns */
 	int finishing; /* inside its done callback */
 	int too_big, cb_abort, discard_stop;
+	int in_redirect_body; /* the headers of a 3xx with a Location ended */
+	int redirect_stop;    /* its body went on too long: stopped */
+	curl_off_t redirect_dl_at;
+	uint64_t redirect_at; /* uv_now when its body began */
 	int paused;  /* its data waits for the next loop turn (slice_ms) */
-	int is_file; /* file://: curl cannot pause it, it is read in one go */
+	int is_file; /* file://: read by a worker (file_job), not by curl */
+	struct file_job *job; /* the read in progress, or NULL */
+	char *file_data;      /* what it read, handed out in slices */
+	size_t file_len, file_pos;
 	uint64_t bytes, discarded;
 	/* From the response headers; reset at each new status line so that
 	 * only the final response counts. */
@@ -87,6 +119,7 @@ struct fetch {
 	struct req_list running; /* in the multi handle */
 	struct req_list pending; /* started from inside curl: added when it returns */
 	struct req_list zombies; /* cancelled from inside curl */
+	struct req_list files;   /* file:// requests (no curl handle) */
 	struct sock *socks;
 	unsigned open_handles; /* timer, idle and polls not yet closed */
 	int in_curl;           /* inside curl_multi_socket_action */
@@ -97,6 +130,8 @@ struct fetch {
 };
 
 static void after_curl(struct fetch *f);
+static void on_resume(uv_idle_t *idle);
+static void file_deliver(struct fetch_request *r);
 static void do_shutdown(struct fetch *f);
 
 const char *
@@ -222,6 +257,16 @@ on_resume(uv_idle_t *idle)
 	int still = 0, resumed = 0, running;
 
 	slice_begin(f);
+	/* From the head each time: a callback may cancel any of them. */
+	while (!f->closing && !slice_spent(f)) {
+		for (r = f->files.head; r && !r->paused; r = r->next)
+			;
+		if (r == NULL)
+			break;
+		file_deliver(r);
+	}
+	if (f->closing)
+		return;
 	f->in_curl = 1;
 	for (r = f->running.head; r; r = next) {
 		next = r->next;
@@ -241,6 +286,8 @@ on_resume(uv_idle_t *idle)
 	/* Whatever is paused now (again, or still) needs the next turn. */
 	for (r = f->running.head; r && !still; r = r->next)
 		still = r->paused && !r->cancelled;
+	for (r = f->files.head; r && !still; r = r->next)
+		still = r->paused;
 	if (!still) {
 		uv_idle_stop(&f->resume);
 		f->resume_on = 0;
@@ -437,6 +484,7 @@ on_status_line(struct fetch_request *r, const char *buf, size_t len)
 	for (i++; i < len && buf[i] >= '0' && buf[i] <= '9'; i++)
 		code = code * 10 + (buf[i] - '0');
 	reset_response(r);
+	r->in_redirect_body = 0;
 	if (code < 200)
 		return; /* 1xx: informational, more to come */
 	if (r->last_status) {
@@ -499,6 +547,16 @@ on_header(char *buf, size_t size, size_t n, void *userp)
 		return 0;
 	if (len >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
 		on_status_line(r, buf, len);
+		return len;
+	}
+	if ((len == 2 && buf[0] == '\r') || (len == 1 && buf[0] == '\n')) {
+		/* The end of the headers: a redirect's body follows, unused. */
+		if (r->last_status >= 300 && r->last_status < 400 && r->location) {
+			r->in_redirect_body = 1;
+			r->redirect_at = uv_now(r->f->loop);
+			r->redirect_dl_at = 0;
+			curl_easy_getinfo(r->easy, CURLINFO_SIZE_DOWNLOAD_T, &r->redirect_dl_at);
+		}
 		return len;
 	}
 	colon = memchr(buf, ':', len);
@@ -565,6 +623,24 @@ on_write(char *data, size_t size, size_t n, void *userp)
 	return r->cancelled ? 0 : len;
 }
 
+/* Stops a redirect whose body goes on past REDIRECT_BODY_MAX bytes or
+ * REDIRECT_BODY_MS. curl calls this at least about once a second. */
+static int
+on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct fetch_request *r = userp;
+
+	(void)dltotal, (void)ultotal, (void)ulnow;
+	if (!r->in_redirect_body)
+		return 0;
+	if (dlnow - r->redirect_dl_at > REDIRECT_BODY_MAX ||
+	    uv_now(r->f->loop) - r->redirect_at > REDIRECT_BODY_MS) {
+		r->redirect_stop = 1;
+		return 1;
+	}
+	return 0;
+}
+
 /* ---- request set-up ---- */
 
 static int
@@ -602,6 +678,9 @@ set_options(struct fetch_request *r, const struct fetch_request_opts *ro)
 	SET(CURLOPT_WRITEDATA, r);
 	SET(CURLOPT_HEADERFUNCTION, on_header);
 	SET(CURLOPT_HEADERDATA, r);
+	SET(CURLOPT_NOPROGRESS, 0L);
+	SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+	SET(CURLOPT_XFERINFODATA, r);
 	SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
 	SET(CURLOPT_ACCEPT_ENCODING, ""); /* everything this libcurl decodes */
 	SET(CURLOPT_FOLLOWLOCATION, 1L);
@@ -650,10 +729,233 @@ req_free(struct fetch_request *r)
 			curl_multi_remove_handle(r->f->multi, r->easy);
 		curl_easy_cleanup(r->easy);
 	}
+	if (r->job)
+		r->job->r = NULL; /* the worker's job frees itself */
 	curl_slist_free_all(r->headers);
 	reset_response(r);
+	free(r->file_data);
 	free(r->url);
 	free(r);
+}
+
+/* ---- file:// ---- */
+
+static const char *
+file_type(mode_t m)
+{
+	return S_ISFIFO(m)   ? "a FIFO"
+	       : S_ISDIR(m)  ? "a directory"
+	       : S_ISCHR(m)  ? "a character device"
+	       : S_ISBLK(m)  ? "a block device"
+	       : S_ISSOCK(m) ? "a socket"
+			     : "not a regular file";
+}
+
+/* On a worker thread: nothing but the job. Opened without blocking (a
+ * FIFO with no writer would wait for one), only a regular file is read,
+ * and at most max bytes of it. */
+static void
+file_work(uv_work_t *w)
+{
+	struct file_job *j = w->data;
+	struct stat sb;
+	size_t cap;
+	int fd = open(j->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0) {
+		j->what = "cannot open it";
+		j->err = errno;
+		return;
+	}
+	if (fstat(fd, &sb) < 0) {
+		j->what = "cannot stat it";
+		j->err = errno;
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		j->type = file_type(sb.st_mode);
+		goto out;
+	}
+	if ((uint64_t)sb.st_size > j->max) {
+		j->too_big = 1;
+		goto out;
+	}
+	/* One byte more than its size tells whether it grew meanwhile. */
+	cap = (size_t)sb.st_size + 1;
+	if ((j->data = malloc(cap + 1)) == NULL) {
+		j->what = "cannot read it";
+		j->err = ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, j->data + j->len, cap - j->len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			j->what = "cannot read it";
+			j->err = errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		j->len += (size_t)n;
+		if (j->len > j->max) {
+			j->too_big = 1;
+			break;
+		}
+		if (j->len == cap) {
+			char *more = cap > j->max ? NULL : realloc(j->data, cap * 2 + 1);
+
+			if (more == NULL) {
+				j->too_big = cap > j->max;
+				j->what = j->too_big ? NULL : "cannot read it";
+				j->err = j->too_big ? 0 : ENOMEM;
+				break;
+			}
+			j->data = more;
+			cap = cap * 2 > j->max + 1 ? j->max + 1 : cap * 2;
+		}
+	}
+out:
+	close(fd);
+}
+
+static void
+file_job_free(struct file_job *j)
+{
+	free(j->path);
+	free(j->data);
+	free(j);
+}
+
+/* Ends a file:// request with its outcome, as finish() does for curl's. */
+static void
+file_finish(struct fetch_request *r, enum fetch_error e, const char *text)
+{
+	struct fetch_outcome out = {0};
+
+	out.error = e;
+	out.error_text = e == FETCH_OK ? NULL : text;
+	out.status = e == FETCH_OK ? 200 : 0;
+	out.url = r->url;
+	out.final_url = r->url;
+	out.retry_after = -1;
+	out.bytes = r->bytes;
+	out.wire_bytes = r->bytes;
+	list_del(r);
+	r->finishing = 1;
+	if (r->done_cb)
+		r->done_cb(r, &out, r->user);
+	req_free(r);
+}
+
+static void
+arm_resume(struct fetch *f)
+{
+	if (!f->resume_on && uv_idle_start(&f->resume, on_resume) == 0)
+		f->resume_on = 1;
+}
+
+/* Hands what was read to the data callback, a slice's worth per loop turn
+ * (slice_ms), then finishes. The callbacks run as curl's do (in_curl):
+ * what they start, cancel or shut down takes effect in after_curl. */
+static void
+file_deliver(struct fetch_request *r)
+{
+	struct fetch *f = r->f;
+	int rc = 0;
+
+	r->paused = 0;
+	while (r->file_pos < r->file_len) {
+		size_t n = r->file_len - r->file_pos;
+
+		if (slice_spent(f)) {
+			r->paused = 1;
+			arm_resume(f);
+			break;
+		}
+		n = n > 65536 ? 65536 : n;
+		f->in_curl = 1;
+		if (r->data_cb)
+			rc = r->data_cb(r, r->file_data + r->file_pos, n, r->user);
+		f->in_curl = 0;
+		if (r->cancelled || f->shutdown_pending)
+			goto out; /* a zombie now, or about to be finished */
+		r->file_pos += n;
+		r->bytes += n;
+		if (rc != 0) {
+			file_finish(r, FETCH_ERR_ABORTED, "aborted by the data callback");
+			goto out;
+		}
+	}
+	if (!r->paused)
+		file_finish(r, FETCH_OK, NULL);
+out:
+	after_curl(f);
+}
+
+static void
+file_after(uv_work_t *w, int status)
+{
+	struct file_job *j = w->data;
+	struct fetch_request *r = j->r;
+	char text[PATH_MAX + 160];
+
+	if (r == NULL) {
+		file_job_free(j);
+		return;
+	}
+	r->job = NULL;
+	slice_begin(r->f);
+	if (status < 0) {
+		snprintf(text, sizeof text, "file %s: %s", j->path, uv_strerror(status));
+		file_finish(r, FETCH_ERR_TRANSFER, text);
+	} else if (j->type) {
+		snprintf(text, sizeof text, "file %s is %s: only a regular file is read", j->path,
+			 j->type);
+		file_finish(r, FETCH_ERR_TRANSFER, text);
+	} else if (j->too_big) {
+		snprintf(text, sizeof text, "body larger than %zu bytes (file %s)", j->max,
+			 j->path);
+		file_finish(r, FETCH_ERR_TOO_BIG, text);
+	} else if (j->what) {
+		snprintf(text, sizeof text, "file %s: %s: %s", j->path, j->what, strerror(j->err));
+		file_finish(r, FETCH_ERR_TRANSFER, text);
+	} else {
+		r->file_data = j->data;
+		r->file_len = j->len;
+		j->data = NULL;
+		file_deliver(r);
+	}
+	file_job_free(j);
+}
+
+/* Starts reading r's file on a worker: 0, or -1 with err. */
+static int
+file_start(struct fetch_request *r, char *err, size_t errlen)
+{
+	struct fetch *f = r->f;
+	struct file_job *j = calloc(1, sizeof *j);
+	int rc;
+
+	if (j == NULL || (j->path = url_file_path(r->url)) == NULL) {
+		snprintf(err, errlen, "fetch %s: %s", r->url,
+			 j ? "names no local file" : "out of memory");
+		free(j);
+		return -1;
+	}
+	j->r = r;
+	j->max = f->opts.max_body;
+	j->work.data = j;
+	if ((rc = uv_queue_work(f->loop, &j->work, file_work, file_after)) < 0) {
+		snprintf(err, errlen, "fetch %s: %s", r->url, uv_strerror(rc));
+		file_job_free(j);
+		return -1;
+	}
+	r->job = j;
+	list_add(&f->files, r);
+	return 0;
 }
 
 struct fetch_request *
@@ -684,6 +986,14 @@ fetch_start(struct fetch *f, const struct fetch_request_opts *ro, char *err, siz
 	r->user = ro->user;
 	r->retry_after = -1;
 	r->is_file = strncasecmp(ro->url, "file:", 5) == 0;
+	if (r->is_file) {
+		/* Not curl's: its file:// reads block the loop. */
+		curl_easy_cleanup(r->easy);
+		r->easy = NULL;
+		if (file_start(r, err, errlen) < 0)
+			goto fail;
+		return r;
+	}
 	if (set_options(r, ro) < 0) {
 		snprintf(err, errlen, "fetch %s: cannot set up the transfer (out of memory?)",
 			 ro->url);
@@ -764,6 +1074,16 @@ classify(struct fetch_request *r, CURLcode rc, char *text, size_t textlen)
 	case CURLE_OPERATION_TIMEDOUT:
 		error_text(text, textlen, rc, r->errbuf);
 		return FETCH_ERR_TIMEOUT;
+	case CURLE_ABORTED_BY_CALLBACK:
+		if (r->redirect_stop) {
+			snprintf(
+				text, textlen,
+				"the body of a redirect (%ld to %s) went on past %d bytes or %d ms",
+				r->last_status, r->location ? r->location : "?", REDIRECT_BODY_MAX,
+				REDIRECT_BODY_MS);
+			return FETCH_ERR_REDIRECT;
+		}
+		break;
 	case CURLE_TOO_MANY_REDIRECTS:
 		error_text(text, textlen, rc, r->errbuf);
 		return FETCH_ERR_REDIRECT;
@@ -909,6 +1229,8 @@ fetch_content_type(struct fetch_request *r)
 {
 	char *ct = NULL;
 
+	if (r->easy == NULL)
+		return NULL;
 	curl_easy_getinfo(r->easy, CURLINFO_CONTENT_TYPE, &ct);
 	return ct;
 }
@@ -918,6 +1240,8 @@ fetch_effective_url(struct fetch_request *r)
 {
 	char *u = NULL;
 
+	if (r->easy == NULL)
+		return r->url;
 	curl_easy_getinfo(r->easy, CURLINFO_EFFECTIVE_URL, &u);
 	return u ? u : r->url;
 }
@@ -931,7 +1255,7 @@ fetch_user(const struct fetch_request *r)
 size_t
 fetch_active(const struct fetch *f)
 {
-	return f->running.n + f->pending.n;
+	return f->running.n + f->pending.n + f->files.n;
 }
 
 /* ---- life cycle ---- */
@@ -1042,6 +1366,8 @@ do_shutdown(struct fetch *f)
 	/* Each gets its done callback; new starts are refused meanwhile. */
 	while ((r = f->running.head) || (r = f->pending.head))
 		finish(r, CURLE_ABORTED_BY_CALLBACK, 1);
+	while ((r = f->files.head))
+		file_finish(r, FETCH_ERR_ABORTED, "aborted: shutting down");
 	while ((r = f->zombies.head))
 		req_free(r);
 	/* curl may report sockets it closes now; the rest we close. */

@@ -10,7 +10,13 @@
  * supports, HTTP/2 multiplexing where offered, connect/total timeouts, a
  * low-speed abort, a body cap after decompression, at most 5 redirects, only
  * http/https (file:// only when the request allows it, never via a redirect),
- * TLS verification on, conditional GET from the request's validators.
+ * TLS verification on, conditional GET from the request's validators, the
+ * body of a redirect read for at most 64 KiB or 2 s.
+ *
+ * file:// is not curl's: a worker thread (uv_queue_work) opens the file
+ * without blocking, reads it only when it is a regular file of at most
+ * max_body bytes, and the loop hands it to the data callback in slices. A
+ * FIFO, a device or a directory is an error naming what it is.
  *
  * Re-entrancy: from inside any fetch callback the caller may call
  * fetch_start, fetch_cancel and fetch_shutdown; they take effect once curl
@@ -49,9 +55,8 @@ struct fetch_options {
 				      data callbacks for about this long; then the
 				      transfers that have more are paused and go on
 				      at the next turn, so that parsing a large
-				      response never holds the loop. Not for
-				      file://, which curl cannot pause: a local
-				      file is handed over in one go */
+				      response never holds the loop; file://
+				      alike */
 };
 
 enum fetch_error {

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <utf8proc.h>
 
 #include "buf.h"
@@ -115,7 +116,9 @@ fold_usage(void)
 		"usage: heraldd --fold FILE.tsv [-c FILE] [--threshold X] [--merge-threshold X]\n"
 		"         [--simhash-radius N] [--window SECONDS] [--language NAME] [--guard X]\n"
 		"         [--number-guard X] [--conflict-guard X] [--pair-threshold X]\n"
-		"         [--max-items N] [--titles-only]\n");
+		"         [--cross-bonus X] [--time-guard X] [--max-items N] [--lexicon FILE]\n"
+		"         [--titles-only]\n"
+		"FILE.tsv: item_id, unix_time, outlet, title[, summary[, declared language]]\n");
 }
 
 /* Params from the config's fold_* keys; a zero (unset) field keeps the default. */
@@ -175,6 +178,8 @@ fold_args(int argc, char **argv, struct story_params *p, const char **file, int 
 		i++;
 		if (strcmp(a, "--language") == 0)
 			p->language = v;
+		else if (strcmp(a, "--lexicon") == 0)
+			p->lexicon = *v ? v : NULL;
 		else if (parse_double(v, &d) < 0 || d < 0 || d > 4e9)
 			goto bad;
 		else if (strcmp(a, "--threshold") == 0)
@@ -189,6 +194,10 @@ fold_args(int argc, char **argv, struct story_params *p, const char **file, int 
 			p->number_guard = d;
 		else if (strcmp(a, "--pair-threshold") == 0)
 			p->pair_threshold = d;
+		else if (strcmp(a, "--cross-bonus") == 0)
+			p->cross_bonus = d;
+		else if (strcmp(a, "--time-guard") == 0)
+			p->time_guard = d;
 		else if (strcmp(a, "--simhash-radius") == 0)
 			p->simhash_radius = (unsigned)d;
 		else if (strcmp(a, "--window") == 0)
@@ -226,7 +235,8 @@ valid_utf8(const char *s, size_t n)
 	return 1;
 }
 
-/* Splits a line into its five fields in place. 0 or -1 with a reason. */
+/* Splits a line into its five or six fields in place (the sixth, the
+ * feed's declared language, may be absent or empty). 0 or -1 with a reason. */
 static int
 split_line(char *line, char **f, const char **why)
 {
@@ -234,8 +244,8 @@ split_line(char *line, char **f, const char **why)
 	char *p = line, *tab;
 
 	for (;;) {
-		if (nf == 5) {
-			*why = "more than 5 tab-separated fields";
+		if (nf == 6) {
+			*why = "more than 6 tab-separated fields";
 			return -1;
 		}
 		f[nf++] = p;
@@ -251,6 +261,8 @@ split_line(char *line, char **f, const char **why)
 	}
 	if (nf == 4)
 		f[4] = "";
+	if (nf <= 5)
+		f[5] = "";
 	if (*f[0] == '\0') {
 		*why = "empty item_id";
 		return -1;
@@ -262,7 +274,7 @@ static int
 fold_line(struct story_index *idx, struct fold_out *o, char *line, size_t len, unsigned long lineno,
 	  int titles_only, const char *path)
 {
-	char *f[5], *end;
+	char *f[6], *end;
 	const char *why = NULL;
 	struct story_result r;
 	long long t;
@@ -291,7 +303,8 @@ fold_line(struct story_index *idx, struct fold_out *o, char *line, size_t len, u
 				 .time = t,
 				 .feed = f[2],
 				 .title = f[3],
-				 .text = titles_only ? NULL : f[4]};
+				 .text = titles_only ? NULL : f[4],
+				 .lang = f[5]};
 	if (story_assign(idx, &in, &r) < 0) {
 		fprintf(stderr, "heraldd: %s:%lu: %s\n", path, lineno, story_error(idx));
 		return -1;
@@ -317,6 +330,10 @@ fold_main(int argc, char **argv, const struct config *cfg)
 	struct fold_out o = {0};
 	FILE *fp = NULL;
 
+#ifdef HERALD_LEXICON
+	if (access(HERALD_LEXICON, R_OK) == 0) /* the installed table, unless --lexicon says */
+		p.lexicon = HERALD_LEXICON;
+#endif
 	if (fold_args(argc, argv, &p, &path, &titles_only) < 0)
 		return 2;
 	idx = story_new(&p, err, sizeof(err));

@@ -8,13 +8,17 @@
 #include "parse.h"
 #include "store.h"
 #include "story.h"
+#include "url.h"
 
 /* One item, copied out of the parser when it closed. */
 struct pending {
 	char *guid, *link, *title, *author;
 	char *summary_html, *summary_text, *content_html, *content_text;
 	int64_t published, updated;
-	int64_t date; /* parse_item_date: 0 when the item has none */
+	int64_t date;                /* parse_item_date: 0 when the item has none */
+	struct store_enclosure *enc; /* owned strings (see pending_free) */
+	size_t nenc;
+	char *image;
 	/* Filled while storing. */
 	int64_t item_id, time;
 	uint64_t key_hash;
@@ -101,6 +105,86 @@ pending_free(struct pending *p)
 	free(p->summary_text);
 	free(p->content_html);
 	free(p->content_text);
+	for (size_t i = 0; i < p->nenc; i++)
+		free((char *)p->enc[i].url), free((char *)p->enc[i].type);
+	free(p->enc);
+	free(p->image);
+}
+
+/* Bytes as written ("12345"); 0 when it is not a plain count. */
+static int64_t
+enclosure_length(const char *s)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return 0;
+	v = strtoll(s, &end, 10);
+	while (*end == ' ')
+		end++;
+	return *end == '\0' && v > 0 ? (int64_t)v : 0;
+}
+
+/* Seconds of an itunes:duration ("3723", "62:03", "1:02:03") or a JSON Feed
+ * duration_in_seconds ("61", "61.5"); 0 when unreadable. */
+int64_t
+ingest_duration(const char *s)
+{
+	int64_t total = 0, part = 0;
+	int digits = 0, parts = 0;
+
+	if (s == NULL)
+		return 0;
+	while (*s == ' ')
+		s++;
+	for (; *s && *s != '.'; s++) {
+		if (*s >= '0' && *s <= '9' && part < 1000000000) {
+			part = part * 10 + (*s - '0'), digits++;
+		} else if (*s == ':' && digits && ++parts < 3) {
+			total = (total + part) * 60, part = 0, digits = 0;
+		} else {
+			return 0;
+		}
+	}
+	if (!digits || (*s == '.' && s[1] && (s[1] < '0' || s[1] > '9')))
+		return 0;
+	return total + part;
+}
+
+/* The item's enclosures (an itunes:duration given to each that has none of
+ * its own) and image, into p. -1 when memory runs out. */
+static int
+copy_enclosures(struct pending *p, const struct parse_item *it)
+{
+	int64_t dflt = ingest_duration(it->duration);
+
+	if (it->image && *it->image && (p->image = strdup(it->image)) == NULL)
+		return -1;
+	if (it->nenclosures == 0)
+		return 0;
+	if ((p->enc = calloc(it->nenclosures, sizeof *p->enc)) == NULL)
+		return -1;
+	for (size_t i = 0; i < it->nenclosures; i++) {
+		const struct parse_enclosure *e = &it->enclosures[i];
+		struct store_enclosure *d = &p->enc[p->nenc];
+		int dup = 0;
+
+		if (e->url == NULL || *e->url == '\0')
+			continue;
+		for (size_t k = 0; k < p->nenc; k++) /* media:content repeating <enclosure> */
+			dup |= strcmp(p->enc[k].url, e->url) == 0;
+		if (dup)
+			continue;
+		d->url = strdup(e->url);
+		d->type = strdup(e->type ? e->type : "");
+		d->length = enclosure_length(e->length);
+		d->duration = e->duration ? ingest_duration(e->duration) : dflt;
+		p->nenc++;
+		if (d->url == NULL || d->type == NULL)
+			return -1;
+	}
+	return 0;
 }
 
 /* The item's first author as one display string. */
@@ -123,6 +207,7 @@ on_item(const struct parse_item *it, void *user)
 	struct ingest *in = user;
 	struct pending *p;
 	const struct parse_text *c = it->ncontent ? &it->content[0] : NULL;
+	const char *link;
 
 	if (over_budget(in))
 		return -1;
@@ -137,7 +222,9 @@ on_item(const struct parse_item *it, void *user)
 	p = &in->v[in->n];
 	memset(p, 0, sizeof *p);
 	p->guid = dup_or_null(it->guid);
-	p->link = dup_or_null(it->link);
+	/* A javascript:, data: or file: link is no link (issue #28). */
+	link = url_link_ok(it->link) ? it->link : NULL;
+	p->link = dup_or_null(link);
 	p->title = dup_or_null(it->title.text);
 	p->author = dup_or_null(item_author(it));
 	p->summary_html = dup_or_null(it->summary.value);
@@ -147,10 +234,10 @@ on_item(const struct parse_item *it, void *user)
 	p->published = it->published;
 	p->updated = it->updated;
 	p->date = parse_item_date(it);
-	if ((it->guid && *it->guid && !p->guid) || (it->link && *it->link && !p->link) ||
+	if ((it->guid && *it->guid && !p->guid) || (link && *link && !p->link) ||
 	    (it->title.text && *it->title.text && !p->title) ||
 	    (it->summary.value && *it->summary.value && !p->summary_html) ||
-	    (c && c->value && *c->value && !p->content_html)) {
+	    (c && c->value && *c->value && !p->content_html) || copy_enclosures(p, it) < 0) {
 		pending_free(p);
 		goto oom;
 	}
@@ -226,6 +313,9 @@ store_one(struct ingest *in, struct pending *p, struct ingest_counts *c, char *e
 		.content_html = p->content_html,
 		.content_text = p->content_text,
 		.fetched = in->now,
+		.enclosures = p->enc,
+		.nenclosures = p->nenc,
+		.image = p->image,
 	};
 	struct store_upsert_result res;
 
@@ -274,6 +364,7 @@ fold_one(struct ingest *in, const struct pending *p, struct ingest_counts *c, ch
 		.title = p->title,
 		.text = p->summary_text ? p->summary_text : p->content_text,
 		.link = p->link,
+		.lang = parse_meta(in->parse)->language, /* the feed's declared language */
 	};
 	struct story_result r;
 

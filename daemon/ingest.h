@@ -73,4 +73,8 @@ const struct parse_meta *ingest_meta(const struct ingest *in);
 
 void ingest_free(struct ingest *in);
 
+/* Seconds of an itunes:duration ("3723", "62:03", "1:02:03") or a JSON Feed
+ * duration_in_seconds ("61.5" is 61); 0 when unreadable. */
+int64_t ingest_duration(const char *s);
+
 #endif

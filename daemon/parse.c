@@ -17,6 +17,7 @@
 
 #include "parse_entities.h"
 #include "parse_int.h"
+#include "parse_json.h"
 #include "parse_repair.h"
 #include "url.h"
 
@@ -187,8 +188,9 @@ parse_item_free(struct parse_item *it)
 	lists_free(&it->l);
 	for (size_t i = 0; i < it->nenclosures; i++)
 		free(it->enclosures[i].url), free(it->enclosures[i].type),
-			free(it->enclosures[i].length);
+			free(it->enclosures[i].length), free(it->enclosures[i].duration);
 	free(it->enclosures);
+	free(it->image), free(it->duration);
 	memset(it, 0, sizeof *it);
 }
 
@@ -386,6 +388,7 @@ parse_new(const char *content_type, const char *document_url, parse_item_cb cb, 
 	if (p == NULL)
 		return NULL;
 	pdec_init(&p->dec, content_type);
+	p->json_type = parse_json_type(content_type);
 	p->cb = cb;
 	p->user = user;
 	if (document_url && *document_url) {
@@ -493,11 +496,41 @@ push(struct parse *p, const char *s, size_t n, int final)
 	return 0;
 }
 
+/* Chooses XML or JSON by the first significant byte of the body (parse.h);
+ * until one comes (white space, a BOM), nothing is chosen. 0, or -1 when
+ * memory runs out. */
+static int
+sniff(struct parse *p, const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+	/* white space and a UTF-8 BOM (whose bytes may come one at a time) */
+	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n' ||
+			   s[i] == 0xEF || s[i] == 0xBB || s[i] == 0xBF))
+		i++;
+	if (i == len)
+		return 0;
+	p->sniffed = 1;
+	if (s[i] == '{' || s[i] == '[' || (s[i] != '<' && p->json_type)) {
+		p->json = parse_json_new(p);
+		if (p->json == NULL) {
+			snprintf(p->err, sizeof p->err, "out of memory");
+			p->fatal = 1;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 parse_feed(struct parse *p, const void *chunk, size_t len)
 {
 	if (p->fatal)
 		return -1;
+	if (!p->sniffed && sniff(p, chunk, len) < 0)
+		return -1;
+	if (p->json)
+		return parse_json_feed(p->json, chunk, len);
 	buf_reset(&p->chunk);
 	while (len > 0) { /* expat takes an int length */
 		size_t n = len > (1u << 30) ? (1u << 30) : len;
@@ -573,6 +606,12 @@ out:
 int
 parse_finish(struct parse *p)
 {
+	if (!p->sniffed && p->json_type && !p->fatal && (p->json = parse_json_new(p)) == NULL) {
+		snprintf(p->err, sizeof p->err, "out of memory");
+		return -1;
+	}
+	if (p->json)
+		return parse_json_finish(p->json);
 	if (!p->fatal) {
 		buf_reset(&p->chunk);
 		if (pdec_feed(&p->dec, "", 0, 1, &p->chunk) < 0) {
@@ -649,6 +688,7 @@ parse_free(struct parse *p)
 		return;
 	if (p->xp)
 		XML_ParserFree(p->xp);
+	parse_json_free(p->json);
 	while (p->depth > 0)
 		pop_frame(p);
 	parse_item_free(&p->item);

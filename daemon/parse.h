@@ -8,7 +8,10 @@
  *
  * Dialects: RSS 0.90, 0.91 (Netscape and UserLand), 0.92-0.94, 2.0, RSS 1.0
  * (RDF), Atom 0.3 and 1.0, with content:, dc:, dcterms:, atom: inside RSS,
- * media: and itunes:. Text is decoded from the document's charset (HTTP charset,
+ * media: and itunes:; and JSON Feed 1.0 and 1.1 (parse_json.c, on yajl). The
+ * body's first byte other than white space (and a UTF-8 BOM) chooses: '<' is
+ * XML, '{' or '[' is JSON; anything else is JSON when the Content-Type says
+ * so (application/feed+json, application/json, +json), else XML. Text is decoded from the document's charset (HTTP charset,
  * then BOM, then XML declaration, then UTF-8; iconv for what expat lacks) and is
  * always valid UTF-8. HTML text constructs go through html_clean() (html.h)
  * with the element's xml:base. No external entity or DTD is ever loaded; the
@@ -59,6 +62,7 @@ struct parse_category {
 
 struct parse_enclosure {
 	char *url, *type, *length;
+	char *duration; /* JSON Feed duration_in_seconds, as written */
 };
 
 /* Lists shared by the feed and its items. */
@@ -83,6 +87,8 @@ struct parse_item {
 	struct parse_lists l;
 	struct parse_enclosure *enclosures;
 	size_t nenclosures;
+	char *image;    /* itunes:image, JSON Feed image: resolved */
+	char *duration; /* itunes:duration as written ("1:02:03", "3723") */
 };
 
 struct parse_meta {

@@ -75,6 +75,7 @@ enum parse_field {
 	F_KEYWORDS, /* itunes:keywords, comma-separated categories */
 	F_TAGS,     /* <tags>: comma-separated categories (a made-up element
 		     * some feeds use; feedparser reads it the same way) */
+	F_DURATION, /* itunes:duration of an item, as written */
 };
 
 struct parse_frame {
@@ -137,6 +138,9 @@ struct parse {
 	enum parse_ns alias_ns;
 	int broken;        /* expat gave up: stop feeding it */
 	int fatal;         /* a limit or the caller stopped us: no recovery */
+	struct parse_json *json; /* JSON Feed: the body is JSON (parse_json.h) */
+	int json_type;           /* the Content-Type says JSON */
+	int sniffed;             /* the first significant byte chose XML or JSON */
 	size_t skip_items; /* recovery: items already delivered */
 	size_t seen_items;
 	char err[256];

@@ -163,6 +163,25 @@ add_enclosure(struct parse *p, const XML_Char **atts)
 	}
 }
 
+/* An item's media:content (Media RSS) is an enclosure: url, type, fileSize,
+ * duration (seconds). Not a link: feedparser keeps it apart from links. */
+static void
+add_media_content(struct parse *p, const XML_Char **atts)
+{
+	char *u = parse_resolve(frame_base(p), parse_attr(atts, "url"));
+
+	if (u == NULL || parse_grow((void **)&p->item.enclosures, &p->item.nenclosures,
+				    sizeof *p->item.enclosures) < 0) {
+		free(u);
+		return;
+	}
+	struct parse_enclosure *e = &p->item.enclosures[p->item.nenclosures - 1];
+	e->url = u;
+	e->type = dup0(parse_attr(atts, "type"));
+	e->length = dup0(parse_attr(atts, "fileSize"));
+	e->duration = dup0(parse_attr(atts, "duration"));
+}
+
 static void
 add_category(struct parse *p, const char *term, const char *scheme, const char *label)
 {
@@ -300,6 +319,10 @@ store_plain(struct parse *p, enum parse_field f, char *v)
 			set_str(&m->language, v), v = NULL;
 		break;
 	case F_GENERATOR: set_str(&m->generator, v); return;
+	case F_DURATION:
+		if (in)
+			set_str(&it->duration, v), v = NULL;
+		break;
 	case F_ICON: set_str(&m->icon, parse_resolve(frame_base(p), v)); break;
 	case F_LOGO: set_str(&m->logo, parse_resolve(frame_base(p), v)); break;
 	case F_TTL: m->ttl = atoi(v); break;
@@ -628,6 +651,11 @@ start_ext(struct parse *p, enum parse_ns ns, const char *l, const XML_Char **att
 			 parse_attr(atts, "rel") && !strcmp(parse_attr(atts, "rel"), "image") &&
 			 parse_attr(atts, "href"))
 			p->meta.image_url = parse_resolve(frame_base(p), parse_attr(atts, "href"));
+		else if (!strcmp(l, "duration") && p->initem)
+			parse_begin(p, F_DURATION);
+		else if (!strcmp(l, "image") && p->initem && !p->item.image &&
+			 parse_attr(atts, "href"))
+			p->item.image = parse_resolve(frame_base(p), parse_attr(atts, "href"));
 		else if (!strcmp(l, "subtitle") && !p->initem && !p->meta.subtitle.value)
 			parse_begin_construct(p, F_SUBTITLE, ns, atts, PARSE_TYPE_TEXT);
 		else if (!strcmp(l, "image") && !p->initem && !p->meta.image_url &&
@@ -645,6 +673,8 @@ start_ext(struct parse *p, enum parse_ns ns, const char *l, const XML_Char **att
 			    (type && !strncmp(type, "image/", 6)))
 				p->meta.image_url =
 					parse_resolve(frame_base(p), parse_attr(atts, "url"));
+		} else if (!strcmp(l, "content") && p->initem && parse_attr(atts, "url")) {
+			add_media_content(p, atts);
 		} else if (!strcmp(l, "category")) {
 			const char *sc = parse_attr(atts, "scheme");
 			parse_begin(p, F_CATEGORY);

@@ -100,7 +100,9 @@ typedef void (*poll_merge_cb)(void *arg, const char *from, const char *into, int
  * hears it on the loop. 0, or -ENOMEM (nothing done, done not called). */
 int poll_merge(struct poller *p, const char *from, const char *into, poll_merge_cb done, void *arg);
 
-/* Polls one feed (id) or every feed (NULL) now. 0, or -ENOENT. */
+/* Polls one feed (id) or every feed (NULL) now; a feed whose last poll
+ * started less than min_interval ago is polled once min_interval has passed
+ * (its next poll is moved there). 0, or -ENOENT. */
 int poll_refresh(struct poller *p, const char *id);
 
 /* The writer's lost callback: the batch holding the responses of jobs went

@@ -4,11 +4,16 @@
 #include "store.h"
 #include "store_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdalign.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "config.h"
@@ -379,6 +384,43 @@ prepare_all(struct store *st, char *err, size_t errlen)
 	return 0;
 }
 
+/* The database holds feed URLs, which may carry passwords, and what the
+ * user reads: it is the owner's alone whatever the directory or the umask
+ * (issue #28). A missing file is created 0600 before SQLite opens it (the
+ * -wal and -shm files SQLite makes take the database's mode); an existing
+ * one, and its -wal and -shm, lose any group and other bits. */
+static int
+private_files(const char *path, char *err, size_t errlen)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm"};
+	char name[PATH_MAX];
+	struct stat sb;
+	int fd;
+
+	if (strcmp(path, ":memory:") == 0 || *path == '\0')
+		return 0;
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+		if (snprintf(name, sizeof name, "%s%s", path, suffix[i]) >= (int)sizeof name) {
+			snprintf(err, errlen, "%s: path too long", path);
+			return -1;
+		}
+		if (stat(name, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() ||
+		    (sb.st_mode & 077) == 0)
+			continue;
+		if (chmod(name, sb.st_mode & 0700) < 0) {
+			snprintf(err, errlen, "%s: cannot make it private (chmod): %s", name,
+				 strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 store_open(const char *path, struct store **out, char *err, size_t errlen)
 {
@@ -396,12 +438,20 @@ store_open(const char *path, struct store **out, char *err, size_t errlen)
 	 * nothing reads them. Only possible before SQLite initialises (the first
 	 * open); later calls fail harmlessly. */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	if (private_files(path, err, errlen) < 0)
+		goto fail;
 	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
 		if (st->db == NULL)
 			snprintf(err, errlen, "%s: cannot open database: out of memory", path);
 		else
 			snprintf(err, errlen, "%s: cannot open database: %s", path,
 				 sqlite3_errmsg(st->db));
+		goto fail;
+	}
+	/* items_fts's tokenizer, before anything may touch the table. */
+	if (store_fts_register(st->db) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot register the search tokenizer: %s", path,
+			 sqlite3_errmsg(st->db));
 		goto fail;
 	}
 	if (configure(st, err, errlen) < 0 || migrate(st, err, errlen) < 0)
@@ -856,6 +906,7 @@ content_hash(const struct store_item *it)
 	h = fnv_str(h, it->summary_text);
 	h = fnv_str(h, it->content_html);
 	h = fnv_str(h, it->content_text);
+	h = store_enclosures_hash(h, it);
 	memcpy(&v, &h, sizeof v);
 	return v;
 }
@@ -917,6 +968,9 @@ item_insert(struct store *st, const struct store_item *it, const char *key, int6
 	res->status = STORE_ITEM_NEW;
 	res->item_id = sqlite3_last_insert_rowid(st->db);
 	res->story_id = 0;
+	if ((it->nenclosures || (it->image && *it->image)) &&
+	    store_enclosures_put(st, res->item_id, it, 1, err, errlen) < 0)
+		return -1;
 	res->time = item_time(it, fetched);
 	/* Rowids only grow within a transaction: every id from the first
 	 * new one on is a new item. Outside one, index it now. */
@@ -941,7 +995,8 @@ item_update(struct store *st, const struct store_item *it, int64_t hash,
 	bind_content(s, 2, it);
 	sqlite3_bind_int64(s, 11, hash);
 	sqlite3_bind_int64(s, 12, it->published);
-	if (store_exec_stmt(st, s, err, errlen, "update item") < 0)
+	if (store_exec_stmt(st, s, err, errlen, "update item") < 0 ||
+	    store_enclosures_put(st, res->item_id, it, 0, err, errlen) < 0)
 		return -1;
 	res->status = STORE_ITEM_CHANGED;
 	/* The title may be the story's. */

@@ -55,7 +55,7 @@ struct config_feed;
 	(-3) /* store_search: the query is malformed or                                            \
 	      * has no words; err says why, alone */
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 6
 
 struct store;
 
@@ -224,6 +224,18 @@ struct store_item {
 	int64_t date;
 	const char *summary_html, *summary_text, *content_html, *content_text;
 	int64_t fetched; /* fetch time: first_seen of a new item */
+	/* Podcast and media attachments (issue 25): part of the content hash
+	 * when there are any; replaced whole when the item changes. */
+	const struct store_enclosure *enclosures;
+	size_t nenclosures;
+	const char *image; /* the item's own picture (itunes:image, JSON Feed image) */
+};
+
+/* An enclosure: RSS <enclosure>, Atom rel="enclosure", media:content, a JSON
+ * Feed attachment. length in bytes and duration in seconds, 0 = unknown. */
+struct store_enclosure {
+	const char *url, *type;
+	int64_t length, duration;
 };
 
 /* The item's identity within its feed: the guid, else the link, else "h:"
@@ -379,6 +391,18 @@ int store_item_get(struct store *st, int64_t id, struct store_item_list *out, ch
 		   size_t errlen);
 void store_item_list_free(struct store_item_list *l);
 
+/* An item's enclosures in document order and its image ("" when none);
+ * every string is malloc'd and freed by store_enclosure_list_free. An item
+ * without any gives n = 0 (no error, even for an id that does not exist). */
+struct store_enclosure_list {
+	struct store_enclosure *v;
+	size_t n;
+	char *image;
+};
+int store_item_enclosures(struct store *st, int64_t item_id, struct store_enclosure_list *out,
+			  char *err, size_t errlen);
+void store_enclosure_list_free(struct store_enclosure_list *l);
+
 /* Full-text search. The query is the user's words: each bare word is
  * quoted (so punctuation never breaks the syntax), "a phrase" stays a
  * phrase, word* is a prefix search, AND/OR/NOT and parentheses are kept as
@@ -402,8 +426,16 @@ int store_search(struct store *st, const char *query, const char *mark_open, con
 		 size_t errlen);
 void store_hit_list_free(struct store_hit_list *l);
 
-/* The FTS5 expression store_search runs for query; malloc'd (tests, logs). */
+/* The FTS5 expression store_search runs for query; malloc'd (tests, logs).
+ * -word (or -"a phrase") excludes: "a b -c -d" is (a b) NOT c NOT d. A
+ * query of exclusions only gives "" (store_search: "nothing to find"). */
 char *store_fts_query(const char *query);
+
+/* Registers the "herald" FTS5 tokenizer of items_fts (store_fts.c) on db:
+ * store_open does; a connection opened another way (tests, tools) must
+ * before it touches items_fts. SQLITE_OK or an SQLite error code. */
+struct sqlite3;
+int store_fts_register(struct sqlite3 *db);
 
 struct store_stats {
 	int64_t feeds, active_feeds, items, unread, starred, stories;

@@ -90,6 +90,12 @@ enum store_stmt {
 	S_PURGED_FORGET,
 	S_USED_PAGES,
 	S_FREE_PAGES,
+	/* enclosures (store_enclosure.c) */
+	S_ENC_CLEAR,
+	S_ENC_ADD,
+	S_ENC_LIST,
+	S_ITEM_SET_IMAGE,
+	S_ITEM_IMAGE,
 	S_COUNT
 };
 
@@ -120,6 +126,13 @@ extern const char store_purge_temp_sql[];
 /* Registers herald_listed(listed, feed, key) on st's handle (store_purge.c):
  * 1 when store_key_hash(feed, key) is in the blob feeds.listed. */
 int store_purge_functions(struct store *st);
+
+/* Replaces item_id's enclosures and image with it's (store_enclosure.c);
+ * fresh: a new item, with nothing to clear. */
+int store_enclosures_put(struct store *st, int64_t item_id, const struct store_item *it, int fresh,
+			 char *err, size_t errlen);
+/* h folded with it's enclosures and image (unchanged when it has none). */
+uint64_t store_enclosures_hash(uint64_t h, const struct store_item *it);
 
 /* Reset and unbound statement id, ready to bind. */
 sqlite3_stmt *store_stmt(struct store *st, enum store_stmt id);
@@ -153,5 +166,11 @@ const char *store_arena_col(struct store_arena *a, sqlite3_stmt *s, int col);
 /* Appends one element of size sz to the growable array *v (n, *cap):
  * returns it zeroed, or NULL. Arrays live in the arena. */
 void *store_arena_push(struct store_arena *a, void **v, size_t *n, size_t *cap, size_t sz);
+
+/* store_fts.c: the "herald" FTS5 tokenizer of items_fts (unicode61 with
+ * each CJK character a token). */
+#define STORE_FTS_TOKENIZER "herald"
+/* Whether code point cp is one the tokenizer makes a token of its own. */
+int store_fts_is_cjk(unsigned cp);
 
 #endif

@@ -23,6 +23,7 @@
  *   indexes without temporary b-trees: refreshing a story on every new item
  *   must stay a few microseconds. */
 #include "store.h"
+#include "store_api.h"
 #include "store_int.h"
 
 /* Migration N (0-based) takes user_version N to N + 1. Append only. */
@@ -144,6 +145,33 @@ const char *const store_migrations[] = {
 	"CREATE TABLE purged (hash INTEGER PRIMARY KEY, seen INTEGER NOT NULL);"
 	"ALTER TABLE feeds ADD COLUMN listed BLOB;"
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;",
+	/* 4 (issue 23, search in every script): items_fts with the "herald"
+	 * tokenizer (store_fts.c: unicode61, each CJK character a token, so
+	 * that 地震 is found inside 東京で地震が発生), rebuilt from items. The
+	 * triggers name the table, not its tokenizer: they stay. */
+	"DROP TABLE items_fts;"
+	"CREATE VIRTUAL TABLE items_fts USING fts5(title, summary_text, content_text,"
+	" content='items', content_rowid='id', tokenize='" STORE_FTS_TOKENIZER "');"
+	"INSERT INTO items_fts(items_fts) VALUES ('rebuild');",
+	/* 5: enclosures (issue 25, store_enclosure.c). An item's podcast or
+	 * media attachments in document order: length in bytes and duration
+	 * in seconds, 0 when unknown; the item's own image (itunes:image,
+	 * JSON Feed image). They go with their item, whoever deletes it. */
+	"CREATE TABLE enclosures ("
+	" item INTEGER NOT NULL,"
+	" pos INTEGER NOT NULL,"
+	" url TEXT NOT NULL,"
+	" type TEXT NOT NULL DEFAULT '',"
+	" length INTEGER NOT NULL DEFAULT 0,"
+	" duration INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (item, pos)) WITHOUT ROWID;"
+	"ALTER TABLE items ADD COLUMN image TEXT NOT NULL DEFAULT '';"
+	"CREATE TRIGGER items_enclosures_ad AFTER DELETE ON items BEGIN"
+	" DELETE FROM enclosures WHERE item = old.id;"
+	"END;",
+	/* 6: the Google Reader API's accounts and tokens (issue 24): in
+	 * store_api.c, beside its queries. */
+	store_api_migration_sql,
 };
 const size_t store_nmigrations = sizeof store_migrations / sizeof store_migrations[0];
 _Static_assert(sizeof store_migrations / sizeof store_migrations[0] == STORE_SCHEMA_VERSION,
@@ -431,5 +459,12 @@ const char *const store_stmt_sql[S_COUNT] = {
 	[S_USED_PAGES] = "SELECT (SELECT page_count FROM pragma_page_count())"
 			 " - (SELECT freelist_count FROM pragma_freelist_count())",
 	[S_FREE_PAGES] = "SELECT freelist_count FROM pragma_freelist_count()",
+	[S_ENC_CLEAR] = "DELETE FROM enclosures WHERE item = ?1",
+	[S_ENC_ADD] = "INSERT INTO enclosures(item, pos, url, type, length, duration)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_ENC_LIST] = "SELECT url, type, length, duration FROM enclosures WHERE item = ?1"
+		       " ORDER BY pos",
+	[S_ITEM_SET_IMAGE] = "UPDATE items SET image = ?2 WHERE id = ?1 AND image <> ?2",
+	[S_ITEM_IMAGE] = "SELECT image FROM items WHERE id = ?1",
 };
 /* clang-format on */

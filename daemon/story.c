@@ -25,7 +25,7 @@ analyze(struct story_index *idx, const struct story_input *in, uint64_t *sh, int
 	struct story_term t[STORY_TEXT_TERMS];
 	uint32_t n;
 
-	if (story_text_analyze(idx->text, in->title, in->text, t, &n, sh, has_sh) < 0)
+	if (story_text_analyze(idx->text, in->title, in->text, in->lang, t, &n, sh, has_sh) < 0)
 		return -1;
 	for (uint32_t i = 0; i < n; i++)
 		idx->toks[i] = (struct tok){.key = t[i].key,
@@ -541,6 +541,7 @@ story_merge(struct story_index *idx, uint32_t *t, uint32_t o)
 	int64_t keep = st->id < so->id ? st->id : so->id;
 	int64_t gone = st->id < so->id ? so->id : st->id;
 	uint32_t big = st->nitems >= so->nitems ? *t : o, small = big == *t ? o : *t;
+	uint32_t langs = st->langs | so->langs;
 
 	if (merged_push(idx, gone) < 0)
 		return -1;
@@ -554,6 +555,7 @@ story_merge(struct story_index *idx, uint32_t *t, uint32_t o)
 		story_map_put(&idx->story_map, (uint64_t)keep, big);
 	}
 	sb->id = keep;
+	sb->langs = langs;
 	*t = big;
 	return 0;
 }
@@ -619,6 +621,7 @@ item_insert(struct story_index *idx, const struct story_input *in, uint64_t sh, 
 		st->first = in->time;
 	if (st->nitems == 0 || in->time > st->last)
 		st->last = in->time;
+	st->langs |= 1u << story_text_lang(idx->text);
 	st->nitems++;
 	idx->n++;
 	idx->arena_used = arena_dist(idx, it->off) + idx->ntoks;
@@ -670,6 +673,8 @@ story_params_default(void)
 		.pair_threshold = STORY_DEFAULT_PAIR_THRESHOLD,
 		.number_guard = STORY_DEFAULT_NUMBER_GUARD,
 		.conflict_guard = STORY_DEFAULT_CONFLICT_GUARD,
+		.cross_bonus = STORY_DEFAULT_CROSS_BONUS,
+		.time_guard = STORY_DEFAULT_TIME_GUARD,
 	};
 }
 
@@ -699,7 +704,9 @@ params_check(const struct story_params *p, char *err, size_t errlen)
 	if (!(p->guard >= 0 && p->guard <= 1) ||
 	    !(p->pair_threshold >= 0 && p->pair_threshold <= 1) ||
 	    !(p->number_guard >= 0 && p->number_guard <= 1) ||
-	    !(p->conflict_guard >= 0 && p->conflict_guard <= 1)) {
+	    !(p->conflict_guard >= 0 && p->conflict_guard <= 1) ||
+	    !(p->cross_bonus >= 0 && p->cross_bonus <= 1) ||
+	    !(p->time_guard >= 0 && p->time_guard <= 1)) {
 		snprintf(err, errlen, "story: guards and pair threshold must lie in [0, 1]");
 		return -1;
 	}
@@ -735,10 +742,12 @@ story_new(const struct story_params *params, char *err, size_t errlen)
 	if (idx->band_head == NULL)
 		goto oom;
 	idx->text = story_text_new(idx->language, err, errlen);
-	if (idx->text == NULL) {
+	if (idx->text == NULL ||
+	    (p.lexicon != NULL && story_text_lexicon(idx->text, p.lexicon, err, errlen) < 0)) {
 		story_free(idx);
 		return NULL;
 	}
+	idx->p.lexicon = NULL; /* loaded; the path was borrowed */
 	return idx;
 oom:
 	snprintf(err, errlen, "story: out of memory");
@@ -829,6 +838,8 @@ story_assign(struct story_index *idx, const struct story_input *in, struct story
 	out->nmerged = 0;
 	if (prepare(idx, in, &sh, &has_sh, &terms) < 0)
 		return -1;
+	idx->qtime = in->time;
+	idx->qlang = 1u << story_text_lang(idx->text);
 	double qn = story_query_norm(idx);
 	story_query_index(idx);
 	story_gather(idx, in->time, sh, has_sh);

@@ -29,6 +29,9 @@
 #define STORY_DEFAULT_CONFLICT_GUARD  0.60
 #define STORY_DEFAULT_NUMBER_GUARD    0.03
 #define STORY_DEFAULT_PAIR_THRESHOLD  0.28
+#define STORY_DEFAULT_CROSS_BONUS     0.16
+#define STORY_DEFAULT_TIME_GUARD      0.30
+#define STORY_TIME_SLACK              (12 * 3600) /* seconds apart that cost nothing */
 
 struct story_params {
 	unsigned window;         /* seconds; items older than newest - window expire */
@@ -42,6 +45,11 @@ struct story_params {
 	double number_guard;     /* ...and per title number it never saw */
 	double conflict_guard;   /* lost when, besides, the story has a core name the item lacks */
 	double pair_threshold;   /* ...and merge only stories this close to each other */
+	double cross_bonus;      /* added when the item's language is none of the story's:
+				  * fewer of its words can meet the story's */
+	double time_guard;       /* lost per STORY_TIME_SLACK the item lies beyond
+				  * STORY_TIME_SLACK from the story's items' times */
+	const char *lexicon;     /* NULL, or the bilingual table to load (story_text.h) */
 };
 
 struct story_input {
@@ -51,6 +59,8 @@ struct story_input {
 	const char *title;
 	const char *text; /* plain summary/lead text, may be NULL */
 	const char *link; /* may be NULL */
+	const char *lang; /* the feed's declared language ("de", "ru-RU", ...), may be
+			   * NULL or "": then it is detected from the text */
 };
 
 struct story_result {

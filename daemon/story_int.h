@@ -98,6 +98,7 @@ struct story {
 	struct story_vec vec;        /* its items' weights, each item of unit length */
 	double norm;                 /* cached length with the IDF of norm_n items... */
 	uint32_t norm_n;             /* ...or 0 when the vector changed since */
+	uint32_t langs;              /* 1 << the story_lang of each item it had */
 };
 
 /* One analysed token of the incoming item. */
@@ -149,7 +150,9 @@ struct story_index {
 	uint32_t epoch;
 
 	/* scratch for the item being assigned */
-	uint64_t link; /* its canonical link's hash or 0 */
+	uint64_t link;  /* its canonical link's hash or 0 */
+	int64_t qtime;  /* its time */
+	uint32_t qlang; /* 1 << its story_lang */
 	struct tok toks[MAX_TERMS];
 	uint32_t ntoks;
 	/* the vectors of two stories of one item each (story_vec_of) */

@@ -158,6 +158,8 @@ similarity(struct story_index *idx, struct story *st, double qnorm)
 		core_missing = story_core_name_missing(idx, st, sv);
 	if (unseen > 0 && core_missing)
 		sim -= idx->p.conflict_guard;
+	if (!(st->langs & idx->qlang))
+		sim += idx->p.cross_bonus;
 	return sim;
 }
 
@@ -182,6 +184,21 @@ cand_score(const struct cand *c)
 	return c->flags ? 1.0 + c->sim : c->sim;
 }
 
+/* What the item's distance in time from the story's items costs: one
+ * event's reports lie within hours of each other. The same link or a
+ * near-duplicate text pays nothing (a live blog is updated for days). */
+static double
+time_cost(const struct story_index *idx, const struct story *st)
+{
+	int64_t dt = idx->qtime > st->last    ? idx->qtime - st->last
+		     : idx->qtime < st->first ? st->first - idx->qtime
+					      : 0;
+
+	if (dt <= STORY_TIME_SLACK)
+		return 0;
+	return idx->p.time_guard * (double)(dt - STORY_TIME_SLACK) / STORY_TIME_SLACK;
+}
+
 /* Scores the candidates; returns the best one or NULL. */
 struct cand *
 story_choose(struct story_index *idx, double qn)
@@ -191,6 +208,8 @@ story_choose(struct story_index *idx, double qn)
 	for (size_t i = 0; i < idx->ncands; i++) {
 		struct cand *c = &idx->cands[i];
 		c->sim = similarity(idx, story_slot(idx, c->slot), qn);
+		if (!c->flags)
+			c->sim -= time_cost(idx, story_slot(idx, c->slot));
 		if (best == NULL || cand_score(c) > cand_score(best) ||
 		    (cand_score(c) == cand_score(best) &&
 		     story_slot(idx, c->slot)->id < story_slot(idx, best->slot)->id))

@@ -1,6 +1,7 @@
 /* story_text: see story_text.h and docs/stories.md. */
 #include "story_text.h"
 
+#include <errno.h>
 #include <libstemmer.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,11 +9,13 @@
 #include <utf8proc.h>
 
 #include "story_map.h"
+#include "story_pivot.h"
 #include "story_words.h"
 
 #define TOKEN_MAX    64 /* code points; longer runs are not words */
 #define TITLE_WEIGHT 2  /* a title occurrence counts this many summary ones */
 #define SIMHASH_MIN  10 /* tokens needed before SimHash says anything */
+#define DETECT_WORDS 48 /* words looked at to tell an undeclared item's language */
 
 /* A word's stem hash, remembered: Snowball costs about 2,000 instructions a
  * word and news repeats its words all day. Two-way set-associative (a set
@@ -53,12 +56,21 @@ struct story_text {
 	char language[32];
 	uint8_t aclass[128];
 	struct sb_stemmer *stem_main, *stem_ru, *stem_tr, *stem_ar, *stem_el;
+	struct sb_stemmer *stem_by[SL_N]; /* per item language (Latin script); NULL: stem_main */
+	struct story_pivot *pv;
+	/* The bilingual table: hash of (language, stem of a source word) ->
+	 * index of the English translation's term key in lex_key. */
+	struct story_map lex;
+	uint64_t *lex_key;
+	size_t nlex, clex;
 	struct stem_slot *stem_cache; /* in stem_mem, aligned to a cache line */
 	void *stem_mem;
 	struct story_map stop; /* folded stop word hash -> STOP_* bits */
 	uint64_t spread[256];  /* byte -> its bits, one per byte (SimHash) */
 
 	/* the item being analysed */
+	enum story_lang lang;
+	enum story_lang main_lang; /* the configured language's */
 	struct story_term toks[STORY_TEXT_TERMS];
 	uint32_t ntoks;
 	struct rawtok scan_tok[SCAN_WORDS];
@@ -68,7 +80,29 @@ struct story_text {
 };
 
 /* Stop word lists a word is on, as bits of its value in the stop map. */
-enum { STOP_EN = 1, STOP_RU = 2, STOP_TR = 4, STOP_MAIN = 8 };
+enum {
+	STOP_EN = 1,
+	STOP_RU = 2,
+	STOP_TR = 4,
+	STOP_MAIN = 8,
+	STOP_DE = 16,
+	STOP_FR = 32,
+	STOP_ES = 64
+};
+
+/* The stop list bit of an item language, 0 for none. */
+static uint32_t
+stop_bit(enum story_lang l)
+{
+	switch (l) {
+	case SL_EN: return STOP_EN;
+	case SL_DE: return STOP_DE;
+	case SL_FR: return STOP_FR;
+	case SL_ES: return STOP_ES;
+	case SL_TR: return STOP_TR;
+	default: return 0;
+	}
+}
 
 /* The hash of a folded word: its term key when it is not stemmed. */
 static uint64_t
@@ -134,21 +168,6 @@ is_word_cat(int32_t c)
 	utf8proc_category_t cat = utf8proc_category(c);
 
 	return (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_NO);
-}
-
-/* Turkish letters outside ASCII pick the Turkish stemmer and stop words. */
-static int
-text_is_turkish(const char *s)
-{
-	/* ğ ı İ Ğ are C4 9F, C4 B1, C4 B0, C4 9E; ş Ş are C5 9F, C5 9E. */
-	for (const char *c = s ? strpbrk(s, "\xc4\xc5") : NULL; c; c = strpbrk(c + 1, "\xc4\xc5")) {
-		const uint8_t *p = (const uint8_t *)c;
-		if (*p == 0xc4 && (p[1] == 0x9f || p[1] == 0xb1 || p[1] == 0xb0 || p[1] == 0x9e))
-			return 1;
-		if (*p == 0xc5 && (p[1] == 0x9f || p[1] == 0x9e))
-			return 1;
-	}
-	return 0;
 }
 
 /* NFKC + case folding of one non-ASCII token into out (UTF-8); returns its
@@ -221,12 +240,20 @@ skip_separators(const struct story_text *tx, const uint8_t *p, const uint8_t *en
 	return NULL;
 }
 
+static int
+digit3(const struct story_text *tx, const uint8_t *p)
+{
+	return p[0] < 0x80 && p[1] < 0x80 && p[2] < 0x80 && (tx->aclass[p[0]] & A_DIGIT) &&
+	       (tx->aclass[p[1]] & A_DIGIT) && (tx->aclass[p[2]] & A_DIGIT);
+}
+
 /* Finds the next word (a run of letters, marks and digits; a Han/kana/hangul
  * code point is a word by itself). Returns the position after it, or NULL. */
 static const uint8_t *
 next_word(const struct story_text *tx, const uint8_t *p, const uint8_t *end, struct rawtok *t)
 {
 	int32_t c;
+	int num = 1; /* digits only so far */
 
 	memset(t, 0, sizeof(*t));
 	p = skip_separators(tx, p, end);
@@ -258,11 +285,20 @@ next_word(const struct story_text *tx, const uint8_t *p, const uint8_t *end, str
 				t->digit = 1;
 			t->ncp += (size_t)(q - p);
 			p = q;
+			num = num && !(seen & (A_UPPER | A_LOWER));
+			/* A group separator inside a number (3,000 and 3.000 are 3000):
+			 * a comma or point followed by exactly three digits. */
+			if (num && end - p >= 4 && (*p == ',' || *p == '.') && digit3(tx, p + 1) &&
+			    (end - p == 4 || p[4] >= 0x80 || !(tx->aclass[p[4]] & A_DIGIT))) {
+				p++;
+				t->ncp++;
+			}
 			continue;
 		}
 		utf8proc_ssize_t k = utf8proc_iterate(p, end - p, &c);
 		if (k <= 0 || !is_word_cat(c) || word_char_other(t, c) < 0)
 			break;
+		num = 0;
 		t->ncp++;
 		p += (size_t)k;
 	}
@@ -271,7 +307,7 @@ next_word(const struct story_text *tx, const uint8_t *p, const uint8_t *end, str
 }
 
 struct field_ctx {
-	int turkish, title, titlecase;
+	int title, titlecase;
 	uint32_t pos;
 };
 
@@ -313,9 +349,10 @@ seq_push(struct story_text *tx, uint64_t h)
 	return 0;
 }
 
-/* h: the folded word's hash. */
+/* h: the folded word's hash. English stop words count in every Latin-script
+ * item, as do the configured language's and the item's own. */
 static int
-is_stop(const struct story_text *tx, uint64_t h, const struct rawtok *t, int turkish)
+is_stop(const struct story_text *tx, uint64_t h, const struct rawtok *t)
 {
 	if (t->script != SCRIPT_CYRILLIC && t->script != SCRIPT_LATIN)
 		return 0;
@@ -324,16 +361,16 @@ is_stop(const struct story_text *tx, uint64_t h, const struct rawtok *t, int tur
 		return 0;
 	if (t->script == SCRIPT_CYRILLIC)
 		return (*v & STOP_RU) != 0;
-	return (*v & (STOP_EN | STOP_MAIN)) || (turkish && (*v & STOP_TR));
+	return (*v & (STOP_EN | STOP_MAIN | stop_bit(tx->lang))) != 0;
 }
 
 static struct sb_stemmer *
-stemmer_for(const struct story_text *tx, const struct rawtok *t, int turkish)
+stemmer_for(const struct story_text *tx, const struct rawtok *t)
 {
 	if (t->digit)
 		return NULL;
 	switch (t->script) {
-	case SCRIPT_LATIN: return turkish && tx->stem_tr ? tx->stem_tr : tx->stem_main;
+	case SCRIPT_LATIN: return tx->stem_by[tx->lang] ? tx->stem_by[tx->lang] : tx->stem_main;
 	case SCRIPT_CYRILLIC: return tx->stem_ru;
 	case SCRIPT_GREEK: return tx->stem_el;
 	case SCRIPT_ARABIC: return tx->stem_ar;
@@ -357,19 +394,46 @@ word_fold(const struct story_text *tx, const struct rawtok *t, char *w, size_t c
 	/* Folded and hashed in one pass: story_fnv64() of the lower case. */
 	*n = t->n < cap ? t->n : cap - 1;
 	h = 0xcbf29ce484222325ULL;
+	size_t k = 0;
 	for (size_t i = 0; i < *n; i++) {
 		uint8_t b = t->s[i];
-		w[i] = (char)((tx->aclass[b] & A_UPPER) ? b + 32 : b);
-		h = (h ^ (uint8_t)w[i]) * 0x100000001b3ULL;
+		if (!(tx->aclass[b] & A_WORD))
+			continue; /* a number's group separator: 3,000 is 3000 */
+		w[k] = (char)((tx->aclass[b] & A_UPPER) ? b + 32 : b);
+		h = (h ^ (uint8_t)w[k++]) * 0x100000001b3ULL;
 	}
+	*n = k;
 	return h ? h : 1;
 }
 
-/* The stem cache's key for a word hash h and stemmer st, and its slot. */
-static uint64_t
-stem_word(const struct sb_stemmer *st, uint64_t h)
+/* How a word becomes a term (docs/stories.md, "Across languages"): which
+ * bilingual table it is looked up in (a language, or SL_MAIN for none), and
+ * whether it is taken as a name when the table lacks it. Part of the stem
+ * cache's key, with the stemmer. */
+static unsigned
+word_route(const struct story_text *tx, const struct rawtok *t)
 {
-	return (h ^ (uint64_t)(uintptr_t)st * 0x9e3779b97f4a7c15ULL) | 1;
+	enum story_lang l = SL_MAIN;
+
+	if (t->script == SCRIPT_CYRILLIC)
+		l = SL_RU;
+	else if (t->script == SCRIPT_ARABIC)
+		l = SL_AR;
+	else if (t->script == SCRIPT_LATIN && tx->lang != SL_EN && tx->lang != SL_MAIN &&
+		 tx->lang != SL_OTHER)
+		l = tx->lang;
+	if (l == SL_MAIN)
+		return SL_MAIN; /* English (or the configured language): stemmed as it was */
+	return (unsigned)l << 1 | (unsigned)(t->upper != 0);
+}
+
+/* The stem cache's key for a word hash h, stemmer st and route, and its slot. */
+static uint64_t
+stem_word(const struct sb_stemmer *st, unsigned route, uint64_t h)
+{
+	return (h ^ (uint64_t)(uintptr_t)st * 0x9e3779b97f4a7c15ULL ^
+		(uint64_t)route * 0xc2b2ae3d27d4eb4fULL) |
+	       1;
 }
 
 /* The set of the word: two slots. */
@@ -379,14 +443,112 @@ stem_slot(const struct story_text *tx, uint64_t word)
 	return &tx->stem_cache[2 * (story_mix64(word) & (STEM_CACHE / 2 - 1))];
 }
 
-/* The hash of word t's stem (h: the folded word's hash). */
+/* Stems w[0 .. *n) in place with st (when it says anything). */
+static void
+stem_into(struct sb_stemmer *st, char *w, size_t *n, size_t cap)
+{
+	const sb_symbol *r = sb_stemmer_stem(st, (const sb_symbol *)w, (int)*n);
+	int len = r != NULL ? sb_stemmer_length(st) : 0;
+
+	if (len > 0 && (size_t)len < cap) {
+		memcpy(w, r, (size_t)len);
+		*n = (size_t)len;
+	}
+}
+
+/* A Russian name without its case ending (Путина, Лаврова, Эрдоганом ->
+ * Путин, Лавров, Эрдоган): Snowball would cut Лавров itself to Лавр. */
+static void
+name_stem_ru(char *w, size_t *n)
+{
+	static const char *const endings[] = {"ого", "ому", "ым", "ом", "ой", "ей", "ую",
+					      "а",   "у",   "е",  "ы",  "я",  "ю",  NULL};
+	for (size_t i = 0; endings[i] != NULL; i++) {
+		size_t k = strlen(endings[i]);
+		if (*n >= k + 6 && memcmp(w + *n - k, endings[i], k) == 0) { /* 3+ letters left */
+			*n -= k;
+			return;
+		}
+	}
+}
+
+/* The hash of an ASCII-or-not word once transliterated and normalised. */
+static uint64_t
+pivot_hash(struct story_text *tx, const char *w, size_t n, int cyrillic)
+{
+	char a[TOKEN_MAX * 4 * 4];
+	size_t k = 0;
+
+	for (k = 0; k < n && (unsigned char)w[k] < 0x80; k++)
+		;
+	if (k < n) {
+		k = story_pivot_ascii(tx->pv, w, n, cyrillic, a, sizeof(a));
+		if (k == 0)
+			return word_hash(w, n); /* a script ICU cannot write in Latin */
+	} else {
+		memcpy(a, w, n);
+	}
+	k = story_pivot_norm(a, k);
+	return k ? word_hash(a, k) : word_hash(w, n);
+}
+
+/* The bilingual table's key of a stem in language l. */
+static uint64_t
+lex_hash(enum story_lang l, const char *w, size_t n)
+{
+	return story_fnv64(w, n, 0xcbf29ce484222325ULL ^ ((uint64_t)l * 0x9e3779b97f4a7c15ULL));
+}
+
+/* The term key of word t (h: its folded hash) on the given route: its
+ * English translation's key when the bilingual table has its stem; else, if
+ * it is a name (capitalized in another language), its Latin spelling
+ * stemmed as English; else its own stem; all transliterated and normalised. */
+static uint64_t
+pivot_key(struct story_text *tx, struct sb_stemmer *st, unsigned route, const struct rawtok *t,
+	  uint64_t h)
+{
+	char w[TOKEN_MAX * 4 * 4];
+	size_t n, n0;
+	enum story_lang l = (enum story_lang)(route >> 1);
+	int cyr = t->script == SCRIPT_CYRILLIC;
+
+	word_fold(tx, t, w, sizeof(w), &n);
+	n0 = n;
+	if (route == SL_MAIN) {
+		stem_into(st, w, &n, sizeof(w));
+		return n ? pivot_hash(tx, w, n, cyr) : h;
+	}
+	char s[sizeof(w)];
+	size_t sn = n;
+	memcpy(s, w, n);
+	stem_into(st, s, &sn, sizeof(s));
+	if (tx->nlex > 0) {
+		const uint32_t *v = story_map_get(&tx->lex, lex_hash(l, s, sn));
+		if (v == NULL)
+			v = story_map_get(&tx->lex, lex_hash(l, w, n));
+		if (v != NULL)
+			return tx->lex_key[*v];
+	}
+	if (!(route & 1)) /* not a name: its own stem */
+		return pivot_hash(tx, s, sn, cyr);
+	if (cyr)
+		name_stem_ru(w, &n);
+	char a[sizeof(w)];
+	size_t k = story_pivot_ascii(tx->pv, w, n, cyr, a, sizeof(a));
+	if (k == 0)
+		return pivot_hash(tx, w, n0, cyr);
+	stem_into(tx->stem_by[SL_EN], a, &k, sizeof(a));
+	k = story_pivot_norm(a, k);
+	return k ? word_hash(a, k) : h;
+}
+
+/* The term key of word t (h: the folded word's hash), through the cache. */
 static uint64_t
 stem_key(struct story_text *tx, struct sb_stemmer *st, const struct rawtok *t, uint64_t h)
 {
-	uint64_t word = stem_word(st, h), key;
+	unsigned route = word_route(tx, t);
+	uint64_t word = stem_word(st, route, h), key;
 	struct stem_slot *slot = stem_slot(tx, word);
-	char w[TOKEN_MAX * 4 * 4];
-	size_t n;
 
 	if (slot[0].word == word)
 		return slot[0].key;
@@ -396,12 +558,7 @@ stem_key(struct story_text *tx, struct sb_stemmer *st, const struct rawtok *t, u
 		slot[0] = hit;
 		return hit.key;
 	}
-	word_fold(tx, t, w, sizeof(w), &n);
-	const sb_symbol *r = sb_stemmer_stem(st, (const sb_symbol *)w, (int)n);
-	if (r != NULL && sb_stemmer_length(st) > 0)
-		key = word_hash((const char *)r, (size_t)sb_stemmer_length(st));
-	else
-		key = h;
+	key = pivot_key(tx, st, route, t, h);
 	slot[1] = slot[0];
 	slot[0] = (struct stem_slot){.word = word, .key = key};
 	return key;
@@ -413,9 +570,9 @@ word_add(struct story_text *tx, const struct rawtok *t, uint64_t h, struct field
 {
 	uint32_t flags = 0;
 
-	if (is_stop(tx, h, t, f->turkish))
+	if (is_stop(tx, h, t))
 		return 0;
-	struct sb_stemmer *st = stemmer_for(tx, t, f->turkish);
+	struct sb_stemmer *st = stemmer_for(tx, t);
 	uint64_t key = st ? stem_key(tx, st, t, h) : h;
 	if (f->title && t->digit)
 		flags |= STORY_TEXT_NUM;
@@ -440,9 +597,10 @@ words_add(struct story_text *tx, const struct rawtok *t, unsigned n, struct fiel
 		if (h[i] == 0)
 			continue;
 		story_map_prefetch(&tx->stop, h[i]);
-		const struct sb_stemmer *st = stemmer_for(tx, &t[i], f->turkish);
+		const struct sb_stemmer *st = stemmer_for(tx, &t[i]);
 		if (st != NULL)
-			__builtin_prefetch(stem_slot(tx, stem_word(st, h[i])));
+			__builtin_prefetch(
+				stem_slot(tx, stem_word(st, word_route(tx, &t[i]), h[i])));
 	}
 	for (unsigned i = 0; i < n; i++)
 		if (h[i] != 0 && word_add(tx, &t[i], h[i], f) < 0)
@@ -516,8 +674,69 @@ simhash(const struct story_text *tx, const uint64_t *h, size_t n)
 	return r;
 }
 
+/* Counts the script and stop-word evidence of up to DETECT_WORDS words of s. */
+static void
+detect_count(const struct story_text *tx, const char *s, unsigned *seen, unsigned *script,
+	     unsigned *stop)
+{
+	const uint8_t *p = (const uint8_t *)s, *end = p + strlen(s);
+	struct rawtok t;
+	char w[TOKEN_MAX * 4 * 4];
+	size_t n;
+
+	while (*seen < DETECT_WORDS && (p = next_word(tx, p, end, &t)) != NULL) {
+		(*seen)++;
+		script[t.script]++;
+		if (t.script != SCRIPT_LATIN || t.digit)
+			continue;
+		uint64_t h = word_fold(tx, &t, w, sizeof(w), &n);
+		const uint32_t *v = h ? story_map_get(&tx->stop, h) : NULL;
+		if (v == NULL)
+			continue;
+		for (unsigned b = 0; b < 8; b++)
+			stop[b] += (*v >> b) & 1;
+	}
+}
+
+/* The item's language: the declared one, else what the text shows: its
+ * script, and for Latin script which language's stop words it uses (at
+ * least two, one word in eight, and twice English's: a lemmatised English
+ * text's "die" and "war" are no German); else SL_MAIN. One Turkish letter in
+ * an English name decides nothing. */
+static enum story_lang
+item_lang(const struct story_text *tx, const char *title, const char *text, const char *code)
+{
+	enum story_lang l = story_lang_of_code(code);
+	unsigned seen = 0, script[SCRIPT_HAN + 1] = {0}, stop[8] = {0}, best = 0;
+	static const struct {
+		unsigned bit;
+		enum story_lang lang;
+	} cand[] = {{2, SL_TR}, {4, SL_DE}, {5, SL_FR}, {6, SL_ES}};
+
+	if (l != SL_MAIN)
+		return l;
+	if (title)
+		detect_count(tx, title, &seen, script, stop);
+	if (text)
+		detect_count(tx, text, &seen, script, stop);
+	unsigned latin = script[SCRIPT_LATIN];
+	if (script[SCRIPT_CYRILLIC] > latin)
+		return SL_RU;
+	if (script[SCRIPT_ARABIC] > latin)
+		return SL_AR;
+	if (script[SCRIPT_HAN] > latin)
+		return SL_ZH;
+	for (size_t i = 0; i < sizeof(cand) / sizeof(cand[0]); i++)
+		if (stop[cand[i].bit] >= 2 && stop[cand[i].bit] * 8 >= seen &&
+		    stop[cand[i].bit] > 2 * stop[0] && stop[cand[i].bit] > best) {
+			best = stop[cand[i].bit];
+			l = cand[i].lang;
+		}
+	return l;
+}
+
 int
-story_text_analyze(struct story_text *tx, const char *title, const char *text,
+story_text_analyze(struct story_text *tx, const char *title, const char *text, const char *lang,
 		   struct story_term *out, uint32_t *n, uint64_t *sh, int *has_sh)
 {
 	struct field_ctx f = {0};
@@ -527,7 +746,7 @@ story_text_analyze(struct story_text *tx, const char *title, const char *text,
 	tx->nseq = 0;
 	*n = 0;
 	memset(tx->tokhash, 0, sizeof(tx->tokhash));
-	f.turkish = text_is_turkish(title) || text_is_turkish(text);
+	tx->lang = item_lang(tx, title, text, lang);
 	if (title) {
 		f.title = 1;
 		if (title_scan(tx, title, &f) < 0)
@@ -590,9 +809,25 @@ story_text_new(const char *language, char *err, size_t errlen)
 	tx->stem_el = sb_stemmer_new("greek", "UTF_8");
 	if (!tx->stem_ru || !tx->stem_tr || !tx->stem_ar || !tx->stem_el)
 		goto oom;
+	for (int l = SL_EN; l <= SL_ES; l++)
+		if ((tx->stem_by[l] = sb_stemmer_new(story_lang_stemmer(l), "UTF_8")) == NULL)
+			goto oom;
+	tx->stem_by[SL_TR] = tx->stem_tr;
+	tx->main_lang = SL_OTHER;
+	for (int l = SL_EN; l < SL_OTHER; l++)
+		if (story_lang_stemmer(l) && strcmp(story_lang_stemmer(l), tx->language) == 0)
+			tx->main_lang = (enum story_lang)l;
+	tx->pv = story_pivot_new(err, errlen);
+	if (tx->pv == NULL) {
+		story_text_free(tx);
+		return NULL;
+	}
 	if (stop_load(&tx->stop, story_stop_english, STOP_EN) < 0 ||
 	    stop_load(&tx->stop, story_stop_russian, STOP_RU) < 0 ||
 	    stop_load(&tx->stop, story_stop_turkish, STOP_TR) < 0 ||
+	    stop_load(&tx->stop, story_stop_german, STOP_DE) < 0 ||
+	    stop_load(&tx->stop, story_stop_french, STOP_FR) < 0 ||
+	    stop_load(&tx->stop, story_stop_spanish, STOP_ES) < 0 ||
 	    stop_load(&tx->stop, stop_list(tx->language), STOP_MAIN) < 0)
 		goto oom;
 	return tx;
@@ -600,6 +835,128 @@ oom:
 	snprintf(err, errlen, "story: out of memory");
 	story_text_free(tx);
 	return NULL;
+}
+
+/* Folds a dictionary word as item words are folded (case, NFKC), into w. */
+static size_t
+lex_fold(const char *s, size_t n, char *w, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; i < n && (unsigned char)s[i] < 0x80; i++)
+		;
+	if (i < n)
+		return fold_token((const uint8_t *)s, n, w, cap);
+	if (n >= cap)
+		return 0;
+	for (i = 0; i < n; i++)
+		w[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
+	return n;
+}
+
+/* Adds one "lang<TAB>word<TAB>english" entry. 0, 1 when the line is not
+ * one (its reason in *why), -1 out of memory. */
+static int
+lex_add(struct story_text *tx, char *line, const char **why)
+{
+	char *word = strchr(line, '\t'), *eng = word ? strchr(word + 1, '\t') : NULL;
+	char w[TOKEN_MAX * 4 * 4], e[TOKEN_MAX * 4 * 4];
+	size_t wn, en;
+
+	if (eng == NULL || strchr(eng + 1, '\t') != NULL) {
+		*why = "expected lang<TAB>word<TAB>english";
+		return 1;
+	}
+	*word++ = '\0';
+	*eng++ = '\0';
+	enum story_lang l = story_lang_of_code(line);
+	struct sb_stemmer *st = l == SL_RU   ? tx->stem_ru
+				: l == SL_AR ? tx->stem_ar
+					     : tx->stem_by[l];
+	if (l == SL_MAIN || l == SL_OTHER || l == SL_EN || st == NULL) {
+		*why = "not a language folding maps to English (de, fr, es, tr, ru, ar)";
+		return 1;
+	}
+	wn = lex_fold(word, strlen(word), w, sizeof(w));
+	en = lex_fold(eng, strlen(eng), e, sizeof(e));
+	if (wn == 0 || en == 0) {
+		*why = "empty or over-long word";
+		return 1;
+	}
+	stem_into(st, w, &wn, sizeof(w));
+	stem_into(tx->stem_by[SL_EN], e, &en, sizeof(e));
+	uint64_t k = lex_hash(l, w, wn);
+	if (story_map_get(&tx->lex, k) != NULL)
+		return 0; /* the first sense of a stem wins */
+	if (tx->nlex == tx->clex) {
+		size_t nc = tx->clex ? tx->clex * 2 : 4096;
+		uint64_t *p = realloc(tx->lex_key, nc * sizeof(*p));
+		if (p == NULL)
+			return -1;
+		tx->lex_key = p;
+		tx->clex = nc;
+	}
+	if (story_map_grow(&tx->lex, tx->lex.n + 1) < 0)
+		return -1;
+	tx->lex_key[tx->nlex] = pivot_hash(tx, e, en, 0);
+	story_map_put(&tx->lex, k, (uint32_t)tx->nlex);
+	tx->nlex++;
+	return 0;
+}
+
+int
+story_text_lexicon(struct story_text *tx, const char *path, char *err, size_t errlen)
+{
+	FILE *fp = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0, lineno = 0;
+	ssize_t n;
+	int rc = -1;
+
+	if (fp == NULL) {
+		snprintf(err, errlen, "story: lexicon %s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = getline(&line, &cap, fp)) >= 0) {
+		const char *why = NULL;
+		lineno++;
+		if (n > 0 && line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (n == 0 || line[0] == '#')
+			continue;
+		int r = lex_add(tx, line, &why);
+		if (r < 0) {
+			snprintf(err, errlen, "story: lexicon %s: out of memory", path);
+			goto out;
+		}
+		if (r > 0) {
+			snprintf(err, errlen, "story: lexicon %s:%zu: %s", path, lineno, why);
+			goto out;
+		}
+	}
+	if (ferror(fp)) {
+		snprintf(err, errlen, "story: lexicon %s: read error", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(line);
+	fclose(fp);
+	return rc;
+}
+
+int
+story_text_lang(const struct story_text *tx)
+{
+	return tx->lang == SL_MAIN ? tx->main_lang : tx->lang;
+}
+
+size_t
+story_text_lexicon_size(const struct story_text *tx, size_t *bytes)
+{
+	if (bytes != NULL)
+		*bytes = tx->clex * sizeof(*tx->lex_key) + tx->lex.cap * sizeof(*tx->lex.e);
+	return tx->nlex;
 }
 
 void
@@ -614,6 +971,11 @@ story_text_free(struct story_text *tx)
 	sb_stemmer_delete(tx->stem_tr);
 	sb_stemmer_delete(tx->stem_ar);
 	sb_stemmer_delete(tx->stem_el);
+	for (int l = SL_EN; l <= SL_ES; l++)
+		sb_stemmer_delete(tx->stem_by[l]);
+	story_pivot_free(tx->pv);
+	story_map_free(&tx->lex);
+	free(tx->lex_key);
 	free(tx->seq_hashes);
 	free(tx);
 }

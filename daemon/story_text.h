@@ -35,11 +35,25 @@ struct story_text *story_text_new(const char *language, char *err, size_t errlen
 
 void story_text_free(struct story_text *tx);
 
+/* Loads the bilingual table at path (lines "lang<TAB>word<TAB>english", as
+ * scripts/gen-fold-lex.py writes them): a word of that language whose stem
+ * is in it becomes its English translation's term. 0, or -1 with a reason
+ * naming the file (and line) in err; entries read before a bad line stay. */
+int story_text_lexicon(struct story_text *tx, const char *path, char *err, size_t errlen);
+
+/* The table's entries, and its bytes in *bytes when not NULL. */
+size_t story_text_lexicon_size(const struct story_text *tx, size_t *bytes);
+
+/* The language of the item analysed last (a story_lang: declared, else
+ * detected, else the configured language's). */
+int story_text_lang(const struct story_text *tx);
+
 /* Fills out[0 .. *n) (at most STORY_TEXT_TERMS, distinct keys, title words
  * first) and the SimHash of the wording (of the summary when it has enough
- * words, else of the whole item; *has_simhash 0 when too short). title and
- * text may be NULL. 0, or -1 out of memory. */
-int story_text_analyze(struct story_text *tx, const char *title, const char *text,
+ * words, else of the whole item; *has_simhash 0 when too short). title,
+ * text and lang (the declared language code; NULL or "": detected) may be
+ * NULL. 0, or -1 out of memory. */
+int story_text_analyze(struct story_text *tx, const char *title, const char *text, const char *lang,
 		       struct story_term *out, uint32_t *n, uint64_t *simhash, int *has_simhash);
 
 #endif

@@ -838,3 +838,98 @@ out:
 	free(u.s);
 	return res;
 }
+
+/* ---------------------------------------------------------------- secrets */
+
+static int
+isspace_ascii(int c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* Where the authority that starts at s[i] (after a "://") ends. */
+static size_t
+authority_end(const char *s, size_t i)
+{
+	while (s[i] && !strchr("/?#\"<>\\", s[i]) && !isspace_ascii((unsigned char)s[i]))
+		i++;
+	return i;
+}
+
+char *
+url_redact(const char *s)
+{
+	size_t n = strlen(s), i = 0, o = 0;
+	char *res;
+
+	/* Each userinfo becomes at most "***" more than itself. */
+	if ((res = malloc(n + n / 2 * 3 + 4)) == NULL)
+		return NULL;
+	while (s[i]) {
+		const char *sep = strstr(s + i, "://");
+		size_t a, end, at = 0, colon = 0;
+
+		if (sep == NULL)
+			break;
+		a = (size_t)(sep - s) + 3;
+		end = authority_end(s, a);
+		for (size_t k = a; k < end; k++) {
+			if (s[k] == '@')
+				at = k;
+			else if (s[k] == ':' && at == 0 && colon == 0)
+				colon = k;
+		}
+		if (at == 0) {
+			memcpy(res + o, s + i, end - i);
+			o += end - i;
+			i = end;
+			continue;
+		}
+		/* "user:password@" keeps the user; a lone "token@" goes whole. */
+		if (colon == 0 || colon > at)
+			colon = a - 1;
+		memcpy(res + o, s + i, colon + 1 - i);
+		o += colon + 1 - i;
+		memcpy(res + o, "***", 3);
+		o += 3;
+		i = at;
+	}
+	memcpy(res + o, s + i, n - i + 1);
+	return res;
+}
+
+/* ---------------------------------------------------------------- links */
+
+int
+url_link_ok(const char *s)
+{
+	char scheme[16];
+	size_t n = 0;
+
+	if (s == NULL)
+		return 1;
+	/* As a browser reads it: leading spaces and controls skipped, tabs
+	 * and newlines anywhere ignored ("java\tscript:"). */
+	while (*s && (unsigned char)*s <= ' ')
+		s++;
+	if (!is_alpha((unsigned char)*s))
+		return 1; /* relative: no scheme of its own */
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\t' || c == '\n' || c == '\r')
+			continue;
+		if (c == ':')
+			break;
+		if (!is_alpha(c) && !is_digit(c) && c != '+' && c != '-' && c != '.')
+			return 1; /* a path with a ':' later on, not a scheme */
+		if (n == sizeof scheme - 1)
+			return 0; /* no scheme we accept is this long */
+		scheme[n++] = (char)lower(c);
+	}
+	if (*s != ':')
+		return 1;
+	scheme[n] = '\0';
+	return strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0 ||
+	       strcmp(scheme, "mailto") == 0;
+}

@@ -52,4 +52,17 @@ char *url_canonical(const char *s);
  * holds an escaped NUL. */
 char *url_file_path(const char *s);
 
+/* s with the credentials of every URL in it masked: "http://u:pw@h/"
+ * becomes "http://u:***@h/", a lone user name ("https://token@h/") is masked whole.
+ * s may be free text (a log line, an error message): every "scheme://"
+ * in it is looked at. Malloc'd; NULL only when memory runs out. */
+char *url_redact(const char *s);
+
+/* Whether s may be shown as a link: 1 for a relative reference or an
+ * http, https or mailto URL, 0 for any other scheme (javascript:, data:,
+ * file:, vbscript:, ...). Read as a browser reads it: leading spaces and
+ * controls, and tabs and newlines anywhere, do not hide a scheme. NULL
+ * is 1 (no link). */
+int url_link_ok(const char *s);
+
 #endif

@@ -47,6 +47,8 @@ struct writer {
 	int work_rc, work_batched, work_folded;
 	char work_err[512];
 	size_t nstories;
+	int seen_header; /* the file at the path was an SQLite database */
+	int foreign;     /* it is something else now: nothing is written */
 };
 
 static void writer_pump(struct writer *w);
@@ -152,13 +154,49 @@ writer_drop_index(struct writer *w)
  * the file now at the path (a new empty one when it was deleted) before
  * writing. 0, or -1 when that cannot be opened (the old handle stays, and
  * the error is logged). */
+/* 1 when the file at the path now holds something other than an SQLite
+ * database: overwritten or cut in place (same inode), which SQLite, with
+ * the file open, does not notice; it would go on acknowledging writes that
+ * no restart can read (issue #28). */
+static int
+file_foreign(struct writer *w)
+{
+	static const char magic[16] = "SQLite format 3"; /* with its NUL */
+	char head[16];
+	ssize_t n;
+	int fd = open(w->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+
+	if (fd < 0)
+		return 0; /* gone: store_file_moved's case */
+	n = pread(fd, head, sizeof head, 0);
+	close(fd);
+	if (n == (ssize_t)sizeof head && memcmp(head, magic, sizeof head) == 0) {
+		w->seen_header = 1;
+		return 0;
+	}
+	return n == (ssize_t)sizeof head || (n >= 0 && w->seen_header);
+}
+
 static int
 check_file(struct writer *w)
 {
 	struct store *ns = NULL;
 	char err[512] = "";
 
-	if (w->working || !store_file_moved(w->store))
+	if (w->working)
+		return 0;
+	if (file_foreign(w)) {
+		if (!w->foreign)
+			log_err("database %s is no longer an SQLite database (overwritten in "
+				"place?): refusing every write until it is one again",
+				w->path);
+		w->foreign = 1;
+		return -1;
+	}
+	if (w->foreign)
+		log_warn("database %s is an SQLite database again: writing to it", w->path);
+	w->foreign = 0;
+	if (!store_file_moved(w->store))
 		return 0;
 	log_err("database %s was deleted or replaced while open: reopening it", w->path);
 	if (store_open(w->path, &ns, err, sizeof err) < 0) {
@@ -179,10 +217,17 @@ check_file(struct writer *w)
 struct store *
 writer_store(struct writer *w)
 {
-	if (w->working)
-		return NULL;
-	check_file(w);
+	if (w->working || check_file(w) < 0)
+		return NULL; /* a file that cannot be written to: no store */
 	return w->store;
+}
+
+const char *
+writer_fault(const struct writer *w)
+{
+	return w->foreign ? "the database file is no longer an SQLite database: nothing is "
+			    "written until it is one again"
+			  : NULL;
 }
 
 int
@@ -284,7 +329,7 @@ batch_join(struct writer *w)
 struct store *
 writer_batch(struct writer *w)
 {
-	if (w->working)
+	if (w->working || w->foreign)
 		return NULL;
 	batch_join(w);
 	return w->store;
@@ -378,7 +423,9 @@ store_start(struct writer *w, struct writer_job *job)
 	char why[600];
 
 	if (check_file(w) < 0) {
-		snprintf(why, sizeof why, "database %s went away and cannot be reopened", w->path);
+		snprintf(why, sizeof why, "database %s %s", w->path,
+			 w->foreign ? "is no longer an SQLite database"
+				    : "went away and cannot be reopened");
 		job->done(job, -1, why, &no_counts);
 		return -1;
 	}

@@ -98,8 +98,15 @@ void writer_forget(struct writer *w, struct writer_job *job);
 
 /* The store for reading and for writes that must be durable when they
  * return, after checking that the database file is still the one at the
- * path (else it is reopened, see reopened). NULL while the worker holds it. */
+ * path (else it is reopened, see reopened) and still an SQLite database.
+ * NULL while the worker holds it, and while the file cannot be written to
+ * (writer_fault says why, when it is no longer a database). */
 struct store *writer_store(struct writer *w);
+
+/* Why the database is refused, or NULL: the file at the path was
+ * overwritten with something that is no SQLite database (issue #28).
+ * Static. */
+const char *writer_fault(const struct writer *w);
 
 /* The store with the batch open, for a write that may wait for the next
  * commit (a poll's status row): it is lost, and reported, with the batch.

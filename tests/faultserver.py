@@ -22,6 +22,8 @@ SIGTERM. Every path is a fault nginx cannot produce:
   /retry-date    503 with Retry-After as an HTTP date 300 s ahead
   /slowheaders   the status line, then silence before the headers end
   /slow          200, the /ok feed after a 1 s pause
+  /redirect-drip 302 to /ok, kept alive, its chunked body one chunk every 0.2 s forever
+  /redirect-big  301 to /ok, kept alive, a chunked body of 1 GiB sent as fast as read
   /badval?N&KIND the /ok feed with a bad validator (issue 28): KIND "long"
                  (an ETag and a Last-Modified of N bytes) or "cr"/"lf"/"ctl"
                  (a CR, an LF or a \x01 in the ETag)
@@ -198,6 +200,17 @@ class Handler(socketserver.BaseRequestHandler):
         elif path == "/slowheaders":
             self.send(b"HTTP/1.1 200 OK\r\n")
             self.hold()
+        elif path == "/redirect-drip":
+            self.head("302 Found", ["Location: /ok", "Transfer-Encoding: chunked"], close=False)
+            while True:
+                self.send(b"1\r\nx\r\n")
+                time.sleep(0.2)
+        elif path == "/redirect-big":
+            self.head("301 Moved Permanently", ["Location: /ok", "Transfer-Encoding: chunked"],
+                      close=False)
+            block = b"10000\r\n" + b"\0" * 65536 + b"\r\n"
+            for _ in range((1 << 30) // 65536):
+                self.send(block)
         elif path == "/slow":
             time.sleep(1.0)
             self.head("200 OK", [xml], length=len(FEED))

@@ -23,7 +23,21 @@ expect_error() { # name, expected message part, input (printf format)
 
 expect_error "bad time" "in.tsv:2: unix_time is not an integer" '1\t100\tx\tA title\t\n2\tsoon\tx\tB\t\n'
 expect_error "few fields" "in.tsv:1: expected item_id" '1\t100\tx\n'
-expect_error "many fields" "in.tsv:1: more than 5" '1\t100\tx\tt\ts\textra\n'
+expect_error "many fields" "in.tsv:1: more than 6" '1\t100\tx\tt\ts\tde\textra\n'
+printf 'de\tgespräch\tconversation\nxx\tword\tword\n' > "$tmp/lex.tsv"
+printf '1\t1\tx\ta\t\n' > "$tmp/in.tsv"
+if "$driver" "$tmp/in.tsv" --lexicon "$tmp/lex.tsv" > /dev/null 2> "$tmp/err" ||
+	! grep -q "lex.tsv:2: not a language" "$tmp/err"; then
+	echo "FAIL bad lexicon line: $(cat "$tmp/err")"; fail=1
+else
+	echo "ok bad lexicon line"
+fi
+if "$driver" "$tmp/in.tsv" --lexicon "$tmp/none.tsv" > /dev/null 2> "$tmp/err" ||
+	! grep -q "none.tsv: No such file" "$tmp/err"; then
+	echo "FAIL missing lexicon: $(cat "$tmp/err")"; fail=1
+else
+	echo "ok missing lexicon"
+fi
 expect_error "not utf-8" "in.tsv:3: not valid UTF-8" '1\t1\tx\ta\t\n2\t1\tx\tb\t\n3\t1\tx\tbad \377\t\n'
 expect_error "empty id" "in.tsv:1: empty item_id" '\t1\tx\ta\t\n'
 head -c 1100000 /dev/zero | tr '\0' 'a' > "$tmp/long"

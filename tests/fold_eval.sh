@@ -1,6 +1,6 @@
 #!/bin/sh
 # fold_eval: the story-folding yardsticks (../shared/dedup) with the default
-# settings. Prints B-cubed precision/recall/F1 per file and fails below the
+# settings and the build's bilingual table (fold-lex.tsv). Prints B-cubed precision/recall/F1 per file and fails below the
 # floors, which are issue 11's targets (the figures in docs/stories.md are
 # just above them), so a change that loses quality fails. Skips (77) without
 # ../shared.
@@ -10,15 +10,17 @@ builddir=${HERALD_BUILDDIR:-.}
 py=${PYTHON3:-python3}
 driver=$builddir/tests/fold_driver
 d=$shared/dedup
-[ -f "$d/score.py" ] && [ -f "$d/uci-dev.tsv" ] || { echo "fold_eval: no $d, skipped"; exit 77; }
+[ -f "$d/score.py" ] && [ -f "$d/uci-dev.tsv" ] && [ -f "$d/multi-dev.tsv" ] || { echo "fold_eval: no $d, skipped"; exit 77; }
 [ -x "$driver" ] || { echo "fold_eval: $driver not built"; exit 1; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fold_eval.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 status=0
 # file  min-precision  min-F1
-for spec in "uci-dev 0.90 0.77" "gnews-dev 0.93 0.93"; do
+# multi-dev's floor is what issue 26's folding reaches (F1 0.776 at P 0.986),
+# short of the issue's target (F1 0.80 at P 0.90): see docs/stories.md.
+for spec in "uci-dev 0.90 0.77" "gnews-dev 0.93 0.93" "multi-dev 0.95 0.77"; do
 	set -- $spec
-	"$driver" "$d/$1.tsv" > "$tmp/$1.pred" || { echo "fold_eval: $1: driver failed"; exit 1; }
+	"$driver" "$d/$1.tsv" --lexicon "$builddir/fold-lex.tsv" > "$tmp/$1.pred" || { echo "fold_eval: $1: driver failed"; exit 1; }
 	"$py" "$d/score.py" "$tmp/$1.pred" "$d/$1.gold.tsv" > "$tmp/$1.score" || exit 1
 	line=$(grep '^bcubed ' "$tmp/$1.score")
 	p=$(echo "$line" | awk '{print $3}')

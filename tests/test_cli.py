@@ -90,7 +90,7 @@ CONF_HEAD = """\
 database = {db}
 socket = {sock}
 interval = 1h
-min_interval = 60s
+min_interval = 1s
 timeout = 5s
 connect_timeout = 2s
 
@@ -454,7 +454,7 @@ def client_listing_tests(sock):
     check(ids("--all", "--limit", "2", "--offset", "1") == allids[1:3], "--limit 2 --offset 1")
     check(ids("--all", "--limit", "2") == allids[:2], "--limit 2")
 
-    rc, out, err = herald(sock, "stories")
+    rc, out, err = herald(sock, "--width", "120", "stories")
     check(rc == 0 and len(out.splitlines()) == 5 and "Alpha News" in out,
           "human stories: one line per story")
     line = [ln for ln in out.splitlines() if "Chile" in ln]
@@ -470,16 +470,16 @@ def client_listing_tests(sock):
           {i["title"] for i in hj(sock, "items", "--since", "1h")} ==
           {ALPHA[0][1], BETA[0][1], GAMMA[0][1]}, "items --since 1h")
     check(len(hj(sock, "items", "--story", str(q["id"]))) == 3, "items --story ID")
-    rc, out, _ = herald(sock, "items", "--feed", "gamma")
+    rc, out, _ = herald(sock, "--width", "100", "items", "--feed", "gamma")
     check(rc == 0 and "Gamma Local" in out and "Lifeboat" in out and "ago" in out,
           "human items: feed name, age and title")
     # show.
-    rc, out, err = herald(sock, "show", str(q["id"]))
+    rc, out, err = herald(sock, "show", "s%d" % q["id"])
     check(rc == 0 and all(t in out for t in (ALPHA[0][1], BETA[0][1], GAMMA[0][1])) and
           all("http://example.com/%s" % g in out for g in ("a1", "b1", "g1")) and
           "Valparaiso" in out, "show STORY: every outlet's title, link and the text")
     check("never" not in out, "show STORY: item ages are shown, not 'never'")
-    sj = hj(sock, "show", str(q["id"]))
+    sj = hj(sock, "show", "s%d" % q["id"])
     check(sj.get("id") == q["id"] and len(sj.get("entries", [])) == 3 and
           all(e.get("text") for e in sj["entries"]), "show --json: story with 3 entries")
     a1 = [i for i in items if i["title"] == ALPHA[0][1]][0]
@@ -493,7 +493,7 @@ def client_listing_tests(sock):
 
 
 def client_mark_tests(sock, q):
-    qid = str(q["id"])
+    qid = "s%d" % q["id"]
     item_ids = [o["item"] for o in q["outlets"]]
 
     def story():
@@ -501,7 +501,7 @@ def client_mark_tests(sock, q):
 
     check(hj(sock, "read", qid) == {"ok": True}, "read STORY --json: {\"ok\": true}")
     rc, out, err = herald(sock, "read", qid)
-    check(rc == 0 and out == "", "read STORY: silent, exit 0")
+    check(rc == 0 and out == "marked read: %s\n" % qid, "read STORY: says which, exit 0 (%r)" % out)
     s = story()
     check(s["state"] == "read" and all(e["read"] for e in s["entries"]),
           "read STORY marks all its items read")
@@ -534,14 +534,14 @@ def client_mark_tests(sock, q):
     # read --all --feed F --before DATE
     before = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(NOW - 3600))
     # --all after the other options: the daemon must not care about the order.
-    rc, out, err = herald(sock, "read", "--feed", "beta", "--before", before, "--all")
+    rc, out, err = herald(sock, "read", "--feed", "beta", "--before", before, "--all", "--yes")
     beta = {i["title"]: i["read"] for i in hj(sock, "items", "--all", "--feed", "beta")}
     check(rc == 0 and beta == {BETA[0][1]: False, BETA[1][1]: True},
           "read --all --feed beta --before DATE marks only older beta items (%s)" % beta)
     check(story()["unread"] == 3, "... the quake story is untouched")
-    rc, _, err = herald(sock, "read", "--all", "--feed", "nosuch")
+    rc, _, err = herald(sock, "read", "--all", "--feed", "nosuch", "--yes")
     check(rc == 1 and "nosuch" in err, "read --all --feed UNKNOWN: exit 1 (%s)" % err.strip())
-    hj(sock, "unread", str(hj(sock, "items", "--all", "--feed", "beta")[-1]["story"]))
+    hj(sock, "unread", "s%d" % hj(sock, "items", "--all", "--feed", "beta")[-1]["story"])
 
 
 def client_search_tests(sock):
@@ -557,7 +557,7 @@ def client_search_tests(sock):
     check([h["title"] for h in hits] == [ALPHA[2][1]], "search: a phrase")
     check(len(hj(sock, "search", "--limit", "1", "earthquake")) == 1, "search --limit 1")
     check(hj(sock, "search", "nonexistentword") == [], "search: no hits is an empty array")
-    rc, out, err = herald(sock, "search", "earthquake")
+    rc, out, err = herald(sock, "--width", "100", "search", "earthquake")
     check(rc == 0 and "[" in out and "Alpha News" in out, "human search: titles and snippets")
     rc, out, err = herald(sock, "search", "earthquake", "AND")
     check(rc == 1 and out == "" and "query" in err.lower(),
@@ -576,7 +576,7 @@ def client_feed_tests(tmp, sock, conf, ng, daemon):
     b = feeds["broken"]
     check(b["status"] == "500" and "500" in b["error"] and b["items"] == 0,
           "feeds: a failing feed shows its status and error (%s, %r)" % (b["status"], b["error"]))
-    rc, out, _ = herald(sock, "feeds")
+    rc, out, _ = herald(sock, "--width", "100", "feeds")
     check(rc == 0 and "error:" in out and "3/3" in out and "Alpha News" in out,
           "human feeds: counts and the error line")
     check([f["id"] for f in hj(sock, "feeds", "beta")] == ["beta"], "feeds FEED: just that one")
@@ -873,7 +873,7 @@ def client_misc_tests(tmp, sock):
         check(isinstance(rows, list) and rows and
               all(isinstance(r, dict) and "id" in r for r in rows),
               "--json %s: an array of objects, each with an id" % args[0])
-    for args in (("stats",), ("version",), ("export",), ("show", "1")):
+    for args in (("stats",), ("version",), ("export",), ("show", "s1")):
         check(isinstance(hj(sock, *args), dict), "--json %s: one object" % args[0])
 
     # digested
@@ -913,7 +913,7 @@ def client_misc_tests(tmp, sock):
         check(rc == 0 and out.startswith("usage: herald %s" % cmd), "herald %s --help" % cmd)
 
     # Colour: none in a pipe, none with NO_COLOR, yes on a terminal.
-    for args in (("stories", "--all"), ("feeds",), ("search", "earthquake"), ("show", "1")):
+    for args in (("stories", "--all"), ("feeds",), ("search", "earthquake"), ("show", "s1")):
         rc, out, _ = herald(sock, *args)
         check(rc in (0, 1) and "\033" not in out, "no escapes in a pipe: %s" % (args,))
     rc, out, _ = herald(sock, "--color=always", "stories", "--all")

@@ -114,22 +114,73 @@ def split_words(line):
     return words
 
 
+# Stories and items that exist, for the id look-ups: 50 is both.
+STORY_IDS = {"12", "13", "50", "70", "2024"}
+ITEM_IDS = {"345", "346", "7", "8", "50", "777", "778"}
+TAGGED = record(("feed", "ru"), ("name", "Лента"), ("url", "https://ru.example/rss"),
+                ("status", "200"), ("error", ""), ("items", "3"), ("unread", "1"),
+                ("tag", "Новости"))
+HTML_ITEM = record(("item", "345"), ("story", "12"), ("feed", "nyt"), ("feed_name", "NYT"),
+                   ("title", "Court blocks merger"), ("link", "https://nyt.example/a"),
+                   ("author", "A. Writer"), ("published", str(NOW - 120)), ("read", "0"),
+                   ("starred", "0"), ("text", "plain"),
+                   ("html", "<p>The judge <a href=\"https://court.example/ruling\">ruled</a> "
+                    "that the merger of the two largest grocery chains would harm shoppers "
+                    "in every state. 判決は東京でも報じられ、株価は大きく下落した。</p>"
+                    "<p>Read <a href=\"https://nyt.example/more\">more</a>.</p>"))
+WIDE = [("s%d" % n, t) for n, t in enumerate([
+    "Court blocks merger of the two largest grocery chains in the country",
+    "Суд заблокировал слияние двух крупнейших продуктовых сетей страны",
+    "İstanbul'da şiddetli yağış: ulaşım aksadı, okullar bir gün kapalı",
+    "東京で震度5強の地震、新幹線が一時運転を見合わせ、けが人の情報なし",
+    "北京发生地震，暂无人员伤亡报告，铁路部门启动应急预案",
+    "Launch day 🚀🎉 for the new rocket crew: café naïve",
+], 100)]
+
+
+def wide_stories():
+    out = ""
+    for i, (_, t) in enumerate(WIDE):
+        out += record(("story", str(100 + i)), ("title", t), ("state", ["new", "updated", "read"][i % 3]),
+                      ("starred", str(i % 2)), ("digested", "0"), ("first_seen", str(NOW - 60 * i)),
+                      ("last_seen", str(NOW - 4000 * i)), ("items", "2"), ("unread", "1"),
+                      ("outlets", "2"),
+                      ("outlet", "1\tbbc\tBBC Ворлд 東京\tx\thttps://b.example/"),
+                      ("outlet", "2\tnyt\tNew York Times\ty\thttps://n.example/"))
+    return out
+
+
 def answer(words, payload):
     cmd = words[0]
     if "2024" in words[1:] and cmd in DIGITS:
         return DIGITS[cmd] + "OK\n"
+    if cmd == "stories" and words[-2:] == ["--offset", "7"]:
+        return wide_stories() + "OK\n"
+    if cmd == "stories" and "--tag" in words and words[words.index("--tag") + 1] != "news":
+        return "OK\n"
     if cmd == "stories":
         return STORY + "OK\n"
     if cmd in ("items", "search"):
         return ITEM + "OK\n"
     if cmd == "show":
+        if "--item" in words and words[-1] not in ITEM_IDS:
+            return "ERR notfound no item %s\n" % words[-1]
+        if "--item" not in words and words[-1] not in STORY_IDS:
+            return "ERR notfound no story %s\n" % words[-1]
+        if words[-1] == "345":
+            return HTML_ITEM + "OK\n"
+        if words[-1] == "13":
+            return STORY.replace("Court \\\\ blocks", "\\x1b[2JEvil\u009b title\\nsecond") + "OK\n"
+        if "--item" in words and words[-1] not in ("777", "778"):
+            return ITEM.replace("snippet", "text").replace("item: 345", "item: " + words[-1]) + "OK\n"
         if words[-1] in ("777", "778"):
             return (DATED_ITEM if words[-1] == "777" else SAME_ITEM) + "OK\n"
         if words[-1] == "404":
             return "ERR notfound no story 404\n"
         return STORY + ITEM.replace("snippet", "text") + "OK\n"
     if cmd == "feeds":
-        return FEED + FEED.replace("feed: nyt", "feed: bbc").replace("error: ", "error: timed out") + "OK\n"
+        return (FEED + FEED.replace("feed: nyt", "feed: bbc").replace("error: ", "error: timed out")
+                + TAGGED + DIGITS_FEED + "OK\n")
     if cmd == "import":
         return record(("import", "1"), ("url", "https://a.example/feed"), ("status", "added")) + "OK\n"
     if cmd == "export":
@@ -154,15 +205,16 @@ def serve(sock):
         with conn:
             conn.sendall(b"HERALD 1\n")
             f = conn.makefile("rb")
-            line = f.readline()
-            if not line:
-                continue
-            words = split_words(line.decode("utf-8").rstrip("\n"))
-            payload = None
-            if words and words[0] == "import":
-                payload = f.read(int(words[-1]))
-            requests.append((words, payload))
-            conn.sendall(answer(words, payload).encode("latin-1"))
+            while True:
+                line = f.readline()
+                if not line:
+                    break
+                words = split_words(line.decode("utf-8").rstrip("\n"))
+                payload = None
+                if words and words[0] == "import":
+                    payload = f.read(int(words[-1]))
+                requests.append((words, payload))
+                conn.sendall(answer(words, payload).encode("utf-8", "surrogateescape"))
 
 
 def herald(*args, env=None, stdin=None):
@@ -198,23 +250,65 @@ check(s["tags"] == ["news"] and s["feeds"] == ["nyt", "bbc"], "tags and feeds li
 out.encode("utf-8")
 
 # Human output: aligned, relative times, no colour off a terminal.
-rc, out, err = herald("stories")
+rc, out, err = herald("--width", "100", "stories")
 check(rc == 0 and "3h ago" in out and "Court \\ blocks merger" in out, "human stories: %r" % out)
 check("(NYT, BBC)" in out and "\033[" not in out, "outlets shown, no colour when piped: %r" % out)
-rc, out, err = herald("--color=always", "stories")
+check(out.startswith("s12 * new "), "a story's id reads s12: %r" % out)
+rc, out, err = herald("--width", "100", "--color=always", "stories")
 check("\033[" in out, "--color=always colours")
-rc, out, err = herald("--color=always", "stories", env={"NO_COLOR": "1"})
+rc, out, err = herald("--width", "100", "--color=always", "stories", env={"NO_COLOR": "1"})
 check("\033[" not in out, "NO_COLOR wins")
+# Not a terminal: tab-separated full fields, stable for scripts.
+rc, out, err = herald("stories")
+f = out.rstrip("\n").split("\t")
+check(rc == 0 and f[:3] == ["s12", "new", "starred"] and re.match(r"\d{4}-\d\d-\d\dT", f[3])
+      and f[4] == "2" and f[5] == "Court \\ blocks merger \ufffd" and f[6] == "NYT,BBC",
+      "stories piped: tab-separated fields %r" % f)
+rc, out, err = herald("items")
+f = out.rstrip("\n").split("\t")
+check(rc == 0 and f[:3] == ["i345", "s12", "new"] and f[5:] == ["nyt", "NYT", "Court blocks merger",
+                                                                "https://nyt.example/a"],
+      "items piped: tab-separated fields %r" % f)
+
+
+def cells(line):
+    import unicodedata
+    n = 0
+    for ch in line:
+        if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            continue
+        n += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return n
+
+
+# Fits the terminal: every line exactly the width, in display cells, at
+# 40, 60, 80 and 120 columns, titles in six scripts and emoji; the dates
+# right-aligned (they end every line), the state never touching them.
+for width in (40, 60, 80, 120):
+    rc, out, err = herald("--width", str(width), "stories", "--offset", "7")
+    lines = out.rstrip("\n").split("\n")
+    check(rc == 0 and len(lines) == len(WIDE), "wide stories at %d: %d lines" % (width, len(lines)))
+    for line in lines:
+        check(cells(line) == width, "at %d columns a line is %d cells: %r" % (width, cells(line), line))
+        check(re.search(r"(just now|\d+[mhd] ago)$", line), "the date ends the line: %r" % line)
+    check(len({cells(l[:l.index("…") if "…" in l else 0]) for l in lines if "…" in l}) <= 2,
+          "titles are cut at a cell boundary with an ellipsis at %d" % width)
+rc, out, err = herald("--width", "40", "stories", "--offset", "7")
+check("…" in out and "(" not in out, "at 40 columns the titles are cut and the outlets left out: %r" % out)
+rc, out, err = herald("--width", "120", "stories", "--offset", "7")
+check("東京で震度5強の地震" in out and "(BBC Ворлд 東京, New" in out, "at 120 the outlets show: %r" % out)
 
 # Options after the command, time conversion, search words joined.
 rc, out, err = herald("items", "--since", "2h", "--json", "--feed=nyt")
-w = requests[0][0]
+w = requests[-1][0]
 check(rc == 0 and w[:2] == ["items", "--since"] and abs(int(w[2]) - (NOW - 7200)) < 60, "since: %r" % w)
 check(w[3:] == ["--feed", "nyt"], "--feed=nyt sent as two words: %r" % w)
 check(json.loads(out)[0]["read"] is False and json.loads(out)[0]["rank"] == -1.5, "item json types")
 rc, out, err = herald("search", "climate", "talks \"quoted\"")
 check(requests[0][0] == ["search", 'climate talks "quoted"'], "search query: %r" % requests)
-check("\n        the [court] said" in out or "the [court] said" in out, "snippet shown")
+check("the [court] said" in out, "snippet shown")
+rc, out, err = herald("--width", "80", "search", "court")
+check(re.search(r"\n +the \[court\] said\n", out), "snippet under the hit on a terminal: %r" % out)
 
 # Single objects, actions, errors.
 rc, out, err = herald("--json", "show", "12")
@@ -222,10 +316,96 @@ o = json.loads(out)
 check(o["id"] == 12 and o["entries"][0]["id"] == 345 and "text" in o["entries"][0], "show json %r" % o)
 rc, out, err = herald("show", "12")
 check("Court blocks merger" in out and "https://nyt.example/a" in out, "show human")
-check(re.search(r"item 345 · NYT · \d+m ago · A\. Writer · new", out),
+check(re.search(r"item i345 · NYT · \d+m ago · A\. Writer · new", out),
       "show: an item record without first_seen shows one age: %r" % out)
+check(["show", "--item", "345"] in [r[0] for r in requests], "show fetches each item whole")
+# Wrapped at word boundaries (CJK anywhere), links numbered and listed.
+for width in (40, 60, 80):
+    rc, out, err = herald("--width", str(width), "show", "s12")
+    lines = out.split("\n")
+    check(rc == 0 and all(cells(l) <= width for l in lines if "://" not in l),
+          "show at %d: no line wider: %r" % (width, [l for l in lines if cells(l) > width]))
+    check("ruled [1]" in out and "more [2]" in out and "  [1] https://court.example/ruling" in out
+          and "  [2] https://nyt.example/more" in out, "show: links numbered and listed %r" % out)
+    words = " ".join(out.split()).split()
+    check("grocery" in words and "shoppers" in words, "show: words are never split at %d" % width)
+check(out.startswith("Court") and "1/1  Court blocks merger" in out, "show numbers the outlets")
+# Controls from a title are shown, never sent to the terminal (issue 28).
+rc, out, err = herald("show", "s13")
+check(rc == 0 and "\033" not in out and "\x9b" not in out and "^[[2JEvil<U+009B> title second" in out,
+      "show escapes controls and newlines in titles: %r" % out[:80])
 rc, out, err = herald("show", "404")
-check(rc == 1 and "no story 404" in err, "daemon error -> exit 1: %d %r" % (rc, err))
+check(rc == 1 and "no story or item 404" in err, "daemon error -> exit 1: %d %r" % (rc, err))
+rc, out, err = herald("show", "s404")
+check(rc == 1 and "no story 404" in err, "show s404: the daemon's error: %d %r" % (rc, err))
+
+# Ids cannot be confused: s and i say which; a bare number is looked up as
+# both and refused when it is both; an item id alone is acted on as one.
+rc, out, err = herald("read", "50")
+check(rc == 2 and "s50" in err and "i50" in err and not any(r[0][0] == "read" for r in requests),
+      "a bare id that is a story and an item is refused with both: %d %r" % (rc, err))
+rc, out, err = herald("--json", "read", "50")
+check(rc == 2 and json.loads(out)["error"]["code"] == "ambiguous", "--json ambiguous: %r" % out)
+rc, out, err = herald("star", "346")
+check(rc == 0 and requests[-1][0] == ["star", "--item", "346"] and out == "starred: i346\n",
+      "an item id where a story is expected acts on the item and says so: %r %r" % (out, requests))
+rc, out, err = herald("read", "s12", "i345", "--yes")
+check(rc == 0 and [r[0] for r in requests] == [["read", "12"], ["read", "--item", "345"]]
+      and out == "marked read: s12, i345\n", "read s12 i345: %r %r" % (out, requests))
+rc, out, err = herald("read", "--item", "50")
+check(rc == 0 and requests[-1][0] == ["read", "--item", "50"], "--item makes a bare id an item")
+rc, out, err = herald("show", "i777")
+check(rc == 0 and requests[0][0] == ["show", "--item", "777"], "show i777")
+
+# open: the story's first (or Nth) outlet's link, through $BROWSER.
+opened = os.path.join(tmp, "opened")
+browser = os.path.join(tmp, "browser.sh")
+with open(browser, "w") as fh:
+    fh.write("#!/bin/sh\nprintf '%%s\\n' \"$1\" >> %s\n" % opened)
+os.chmod(browser, 0o755)
+rc, out, err = herald("open", "s12", env={"BROWSER": browser})
+rc2, out2, err2 = herald("open", "i345", env={"BROWSER": browser})
+got = open(opened).read() if os.path.exists(opened) else ""
+check(rc == 0 and rc2 == 0 and got == "https://nyt.example/a\nhttps://nyt.example/a\n"
+      and out == "opened https://nyt.example/a\n", "open runs $BROWSER with the link: %r %r" % (got, err))
+rc, out, err = herald("open", "s12", "5", env={"BROWSER": browser})
+check(rc == 2 and "1 outlet" in err, "open s12 5: no such outlet %r" % err)
+
+# --feed and --tag must exist; tags compare case-folded in every script.
+rc, out, err = herald("stories", "--feed", "nty")
+check(rc == 1 and "no feed 'nty'; did you mean 'nyt'?" in err and
+      not any(r[0][0] == "stories" for r in requests), "--feed typo: %d %r" % (rc, err))
+rc, out, err = herald("--json", "items", "--tag", "nws")
+e = json.loads(out) if out.startswith("{") else {}
+check(rc == 1 and e.get("error", {}).get("code") == "notfound" and "news" in e["error"]["message"],
+      "--tag typo --json: %r" % out)
+rc, out, err = herald("stories", "--tag", "новости")
+check(rc == 0 and requests[-1][0] == ["stories", "--tag", "Новости"],
+      "--tag новости finds Новости: %r" % requests)
+rc, out, err = herald("stories", "--tag", "NEWS")
+check(rc == 0 and requests[-1][0] == ["stories", "--tag", "news"], "--tag NEWS is news")
+
+# Lists say when there is more.
+rc, out, err = herald("stories", "--limit", "1")
+check(rc == 0 and "there are more: --offset 1" in err and
+      requests[-1][0] == ["stories", "--offset", "1", "--limit", "1"],
+      "a full page says there is more: %r %r" % (err, requests))
+rc, out, err = herald("search", "--limit", "1", "court")
+check(rc == 0 and requests[-1][0] == ["search", "--offset", "1", "--limit", "1", "court"]
+      and "there are more" in err, "search pages too: %r" % requests)
+
+# --json errors are JSON, with the exit status.
+rc, out, err = herald("--json", "show", "s404")
+check(rc == 1 and json.loads(out) == {"error": {"code": "notfound", "message": "no story 404"}},
+      "--json daemon error: %d %r" % (rc, out))
+rc, out, err = herald("stories", "--bogus", "--json")
+check(rc == 2 and json.loads(out)["error"]["code"] == "usage", "--json usage error: %r" % out)
+rc, out, err = herald("--json", "feeds", env={"HERALD_SOCKET": os.path.join(tmp, "none.sock")})
+check(rc == 3 and json.loads(out)["error"]["code"] == "down", "--json daemon down: %r" % out)
+
+# read --all: a script must say --yes; it says what it changed.
+rc, out, err = herald("read", "--all")
+check(rc == 2 and "--yes" in err and not requests, "read --all off a terminal needs --yes")
 # Published months ago, first seen hours ago: both; within the same hour: one.
 rc, out, err = herald("show", "--item", "777")
 day = time.strftime("%Y-%m-%d", time.localtime(NOW - 92 * 86400))
@@ -242,9 +422,9 @@ rc, out, err = herald("digested", "1", "2")
 check(rc == 0 and out == "" and requests[0][0] == ["digested", "1", "2"], "digested prints nothing")
 rc, out, err = herald("--json", "read", "--item", "7")
 check(rc == 0 and json.loads(out) == {"ok": True} and requests[0][0] == ["read", "--item", "7"], "read json")
-rc, out, err = herald("read", "--all", "--before", "2026-01-02")
+rc, out, err = herald("read", "--all", "--before", "2026-01-02", "--yes")
 check(rc == 0 and requests[0][0][:3] == ["read", "--all", "--before"], "read --all --before")
-rc, out, err = herald("feeds")
+rc, out, err = herald("--width", "100", "feeds")
 check(rc == 0 and "nyt" in out and "bbc" in out and "7/40" in out and ("in 25m" in out or "in 24m" in out) and "timed out" in out, "feeds: %r" % out)
 rc, out, err = herald("stats")
 check("2.0 MiB" in out and "1h 1m" in out, "stats human: %r" % out)
@@ -309,14 +489,14 @@ check(s.get("id") == 12 and is_num(s.get("id")) and s.get("title") == "1984"
       and is_num(s.get("outlets_count")), "story: id a number, feed ids strings %r" % s)
 check(o == {"item": 345, "feed": "2024", "name": "2024", "title": "1984",
             "link": "https://n.example/1984"} and is_num(o["item"]), "outlet types %r" % o)
-rc, out, err = herald("--json", "show", "2024")
+rc, out, err = herald("--json", "show", "s2024")
 sh = json.loads(out) if rc == 0 else {}
 check(sh.get("id") == 12 and sh.get("entries", [{}])[0].get("feed") == "2024",
       "show --json: entries keep the feed id a string %r" % sh)
 rc, out, err = herald("--json", "stats")
 st = json.loads(out) if rc == 0 else {}
 check(all(is_num(st.get(k)) for k in ("feeds", "db_size", "uptime")), "stats are numbers %r" % st)
-rc, out, err = herald("feeds", "2024")
+rc, out, err = herald("--width", "80", "feeds", "2024")
 check(rc == 0 and "2024" in out and "7/40" in out, "human feeds with a digit id: %r" % out)
 
 # Every command of the protocol (include/herald/protocol.h) is a client
@@ -327,7 +507,7 @@ with open(os.path.join(SRCDIR, "include", "herald", "protocol.h")) as fh:
     proto_cmds = set(re.findall(r'^#define HERALD_CMD_\w+\s+"([a-z]+)"', fh.read(), re.M))
 rc, out, err = herald("--help")
 listed = set(re.findall(r"^  ([a-z]+) ", out.split("Commands:")[1].split("\n\n")[0], re.M))
-check(len(proto_cmds) > 15 and listed == proto_cmds - {"help", "quit"},
+check(len(proto_cmds) > 15 and listed == (proto_cmds - {"help", "quit"}) | {"open"},
       "herald --help lists the protocol's commands: %r vs %r" % (sorted(listed), sorted(proto_cmds)))
 SENDS = [
     (["stories", "--all", "--starred", "--undigested", "--feed", "nyt", "--tag", "news",
@@ -338,7 +518,7 @@ SENDS = [
     (["show", "12"], ["show", "12"]),
     (["show", "--item", "345"], ["show", "--item", "345"]),
     (["read", "12", "13"], ["read", "12", "13"]),
-    (["read", "--all", "--feed", "nyt"], ["read", "--all", "--feed", "nyt"]),
+    (["read", "--all", "--feed", "nyt", "--yes"], ["read", "--all", "--feed", "nyt"]),
     (["unread", "--item", "345"], ["unread", "--item", "345"]),
     (["star", "12"], ["star", "12"]),
     (["unstar", "--item", "7", "8"], ["unstar", "--item", "7", "8"]),
@@ -361,10 +541,10 @@ SENDS = [
     (["purge"], ["purge"]),
     (["purge", "--dry-run"], ["purge", "--dry-run"]),
 ]
-check({a[0] for a, _ in SENDS} == listed, "every client command is tried below")
+check({a[0] for a, _ in SENDS} == listed - {"open"}, "every client command is tried below")
 for args, words in SENDS:
     rc, out, err = herald(*args)
-    check(rc == 0 and requests and requests[0][0] == words,
+    check(rc == 0 and requests and words in [r[0] for r in requests],
           "herald %s sends %r: rc %d, sent %r %s" % (" ".join(args), words, rc, requests, err))
 for name in sorted(listed):
     rc, out, err = herald(name, "--help")

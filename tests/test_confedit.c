@@ -745,6 +745,37 @@ test_export(void **state)
 	config_free(&cfg);
 }
 
+/* A password in a feed's URL stays in feeds.conf: the export masks it,
+ * whatever its length. */
+static void
+test_export_redacts(void **state)
+{
+	struct config cfg;
+	char conf[512], pw[64], *got;
+
+	(void)state;
+	for (size_t n = 1; n < sizeof pw; n += 7) {
+		for (size_t i = 0; i < n; i++)
+			pw[i] = (char)('a' + (i * 7 + n) % 26);
+		pw[0] = 'Z';
+		pw[n] = '\0';
+		snprintf(conf, sizeof conf,
+			 "[feed \"p\"]\nurl = https://reader:%s@private.example/feed.xml\n"
+			 "[feed \"t\"]\nurl = https://%s@tokens.example/rss\n"
+			 "[feed \"o\"]\nurl = https://open.example/rss\n",
+			 pw, pw);
+		parse_ok(conf, &cfg);
+		got = confedit_export_opml(&cfg, 0);
+		assert_non_null(got);
+		assert_null(strstr(got, pw));
+		assert_non_null(strstr(got, "https://reader:***@private.example/feed.xml"));
+		assert_non_null(strstr(got, "https://***@tokens.example/rss"));
+		assert_non_null(strstr(got, "https://open.example/rss"));
+		free(got);
+		config_free(&cfg);
+	}
+}
+
 /* import then export then import again gives the same feeds. */
 static void
 test_import_export_round_trip(void **state)
@@ -810,6 +841,7 @@ main(void)
 		cmocka_unit_test(test_import_outcomes),
 		cmocka_unit_test(test_import_errors),
 		cmocka_unit_test(test_export),
+		cmocka_unit_test(test_export_redacts),
 		cmocka_unit_test(test_import_export_round_trip),
 	};
 

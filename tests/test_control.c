@@ -141,7 +141,8 @@ cmd_upload(void *ctx, struct control_conn *conn, const struct control_args *a)
 	const char *tuple[] = {"a\tb", "c"};
 
 	control_conn_field_int(conn, "bytes", (int64_t)len);
-	control_conn_field_n(conn, "data", p ? p : "", len);
+	if (len <= 4096) /* large ones (the budget test) are only counted */
+		control_conn_field_n(conn, "data", p ? p : "", len);
 	control_conn_field_int(conn, "args", a->argc);
 	control_conn_field_tuple(conn, "outlet", tuple, 2);
 	control_conn_ok(conn);
@@ -228,10 +229,9 @@ server_main(void *arg)
 }
 
 static int
-setup(void **state)
+setup_with(void **state, struct control_options opt)
 {
 	struct server *srv = calloc(1, sizeof *srv);
-	struct control_options opt = {.max_queue = QUEUE_CAP, .no_activation = 1};
 	char err[256];
 	const char *tmp = getenv("TMPDIR");
 
@@ -251,6 +251,41 @@ setup(void **state)
 	assert_int_equal(pthread_create(&srv->thread, NULL, server_main, srv), 0);
 	*state = srv;
 	return 0;
+}
+
+static int
+setup(void **state)
+{
+	return setup_with(state,
+			  (struct control_options){.max_queue = QUEUE_CAP, .no_activation = 1});
+}
+
+/* Limits small enough to reach in a test (issue #28). */
+#define TIGHT_CLIENTS 6
+#define TIGHT_BUDGET  (1u << 20)
+
+static int
+setup_idle(void **state)
+{
+	return setup_with(state, (struct control_options){.max_queue = QUEUE_CAP,
+							  .idle_ms = 300,
+							  .no_activation = 1});
+}
+
+static int
+setup_full(void **state)
+{
+	return setup_with(state, (struct control_options){.max_queue = QUEUE_CAP,
+							  .max_clients = TIGHT_CLIENTS,
+							  .no_activation = 1});
+}
+
+static int
+setup_budget(void **state)
+{
+	return setup_with(state, (struct control_options){.max_queue = 512u << 10,
+							  .max_buffered = TIGHT_BUDGET,
+							  .no_activation = 1});
 }
 
 static int
@@ -886,6 +921,210 @@ test_socket_activation(void **state)
 	buf_free(&line);
 }
 
+/* 1 when the daemon closed fd (EOF or reset) within ms, reading and
+ * dropping whatever came before; *saw_ok tells whether an "OK" line did. */
+static int
+closed_within(int fd, int ms, int *saw_ok)
+{
+	char chunk[65536];
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	if (saw_ok)
+		*saw_ok = 0;
+	for (;;) {
+		ssize_t r;
+
+		if (poll(&p, 1, ms) <= 0)
+			return 0;
+		r = read(fd, chunk, sizeof chunk);
+		if (r <= 0)
+			return 1;
+		if (saw_ok && r >= 3 && memcmp(chunk + r - 3, "OK\n", 3) == 0)
+			*saw_ok = 1;
+	}
+}
+
+/* Idle connections are closed after the timeout (300 ms here); one that
+ * keeps asking stays, and so does one whose request a handler works on. */
+static void
+test_idle_timeout(void **state)
+{
+	struct server *srv = *state;
+	int idle[3], busy = client_open(srv->path), slow = client_open(srv->path);
+
+	for (int i = 0; i < 3; i++)
+		idle[i] = client_open(srv->path);
+	send_str(slow, "slow 900\n");
+	/* 1.2 s of requests every 100 ms: never idle for 300 ms. */
+	for (int i = 0; i < 12; i++) {
+		usleep(100000);
+		send_str(busy, "echo x\n");
+		expect(busy, "arg: x\n\nOK\n");
+	}
+	for (int i = 0; i < 3; i++) {
+		assert_true(closed_within(idle[i], 2000, NULL));
+		close(idle[i]);
+	}
+	/* The slow request outlived the timeout, and was answered. */
+	expect(slow, "slept: 900\n\nOK\n");
+	assert_true(closed_within(slow, 2000, NULL));
+	close(slow);
+	send_str(busy, "echo still\n");
+	expect(busy, "arg: still\n\nOK\n");
+	close(busy);
+}
+
+/* A full server closes the connection idle the longest for a newcomer;
+ * when every connection is at work, the newcomer is refused. */
+static void
+test_full_evicts_idle(void **state)
+{
+	struct server *srv = *state;
+	int fds[TIGHT_CLIENTS], extra[3], fd;
+	struct buf line = {0};
+
+	for (int i = 0; i < TIGHT_CLIENTS; i++)
+		fds[i] = client_open(srv->path);
+	usleep(1100000); /* all idle for a second */
+	/* Each newcomer takes the place of an idle connection. */
+	for (int k = 0; k < 3; k++) {
+		extra[k] = client_open(srv->path);
+		send_str(extra[k], "echo in\n");
+		expect(extra[k], "arg: in\n\nOK\n");
+	}
+	/* Three of the first ones were closed; the others are kept. */
+	{
+		int closed = 0, kept = 0;
+
+		for (int k = 0; k < TIGHT_CLIENTS; k++) {
+			if (closed_within(fds[k], 300, NULL)) {
+				close(fds[k]);
+				closed++;
+				continue;
+			}
+			send_str(fds[k], "echo kept\n");
+			expect(fds[k], "arg: kept\n\nOK\n");
+			fds[kept++] = fds[k];
+		}
+		assert_int_equal(closed, 3);
+		assert_int_equal(kept, TIGHT_CLIENTS - 3);
+	}
+	/* Now every connection is busy: the next one is refused. */
+	for (int k = 0; k < TIGHT_CLIENTS - 3; k++)
+		send_str(fds[k], "slow 1500\n");
+	for (int k = 0; k < 3; k++)
+		send_str(extra[k], "slow 1500\n");
+	usleep(100000);
+	fd = client_connect(srv->path);
+	assert_true(fd >= 0);
+	assert_int_equal(read_line(fd, &line), 0);
+	assert_string_equal(buf_str(&line), "ERR busy too many clients");
+	close(fd);
+	for (int k = 0; k < TIGHT_CLIENTS - 3; k++) {
+		expect(fds[k], "slept: 1500\n\nOK\n");
+		close(fds[k]);
+	}
+	for (int k = 0; k < 3; k++) {
+		expect(extra[k], "slept: 1500\n\nOK\n");
+		close(extra[k]);
+	}
+	buf_free(&line);
+}
+
+/* Announced payloads count against the budget from their first byte: one
+ * that does not fit is refused (its bytes skipped), and fits once the
+ * other is done. Sizes vary around the budget (1 MiB). */
+static void
+test_payload_budget(void **state)
+{
+	static const size_t sizes[] = {600000, 700000, 1000000};
+	struct server *srv = *state;
+	char req[64], *data;
+
+	data = malloc(1u << 20);
+	assert_non_null(data);
+	memset(data, 'x', 1u << 20);
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		size_t n = sizes[i];
+		int a = client_open(srv->path), b = client_open(srv->path);
+
+		snprintf(req, sizeof req, "upload %zu\n", n);
+		send_str(a, req);
+		send_all(a, data, n / 2);
+		usleep(50000);
+		send_str(b, req);
+		send_all(b, data, n);
+		send_str(b, "echo after\n");
+		{
+			struct buf r = {0};
+
+			assert_int_equal(read_response(b, &r), 0);
+			assert_non_null(strstr(buf_str(&r), "ERR busy"));
+			buf_free(&r);
+		}
+		expect(b, "arg: after\n\nOK\n");
+		send_all(a, data + n / 2, n - n / 2);
+		{
+			struct buf r = {0};
+
+			assert_int_equal(read_response(a, &r), 0);
+			snprintf(req, sizeof req, "bytes: %zu\n", n);
+			assert_non_null(strstr(buf_str(&r), req));
+			buf_free(&r);
+		}
+		/* a's payload is gone: b's fits now. */
+		snprintf(req, sizeof req, "upload %zu\n", n);
+		send_str(b, req);
+		send_all(b, data, n);
+		{
+			struct buf r = {0};
+
+			assert_int_equal(read_response(b, &r), 0);
+			snprintf(req, sizeof req, "bytes: %zu\n", n);
+			assert_non_null(strstr(buf_str(&r), req));
+			buf_free(&r);
+		}
+		close(a);
+		close(b);
+	}
+	free(data);
+}
+
+/* Output across clients stays within the budget: clients that asked for
+ * large answers and never read lose their connections, a client that
+ * reads gets its whole answer. */
+static void
+test_output_budget(void **state)
+{
+	struct server *srv = *state;
+	enum { STALLED = 4 };
+	int st[STALLED], reader, dropped = 0, ok;
+	struct buf r = {0};
+	const char *p;
+	int n = 0;
+
+	for (int i = 0; i < STALLED; i++) {
+		st[i] = client_open(srv->path);
+		send_str(st[i], i % 2 ? "count 9000\n" : "count 12000\n");
+	}
+	usleep(1200000); /* stalled: no progress for a second */
+	reader = client_open(srv->path);
+	send_str(reader, "count 12000\n");
+	assert_int_equal(read_response(reader, &r), 0);
+	for (p = buf_str(&r); (p = strstr(p, "\npad: ")) != NULL; p++)
+		n++;
+	assert_int_equal(n, 12000);
+	close(reader);
+	for (int i = 0; i < STALLED; i++) {
+		if (closed_within(st[i], 300, &ok) && !ok)
+			dropped++;
+		close(st[i]);
+	}
+	assert_true(dropped >= 1);
+	buf_free(&r);
+	wait_clients(srv->path, 1);
+}
+
 int
 main(void)
 {
@@ -900,6 +1139,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stalled_client_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disconnect_mid_response, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eof_after_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_timeout, setup_idle, teardown),
+		cmocka_unit_test_setup_teardown(test_full_evicts_idle, setup_full, teardown),
+		cmocka_unit_test_setup_teardown(test_payload_budget, setup_budget, teardown),
+		cmocka_unit_test_setup_teardown(test_output_budget, setup_budget, teardown),
 		cmocka_unit_test_setup_teardown(test_socket_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_server_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_uid_refused, setup, teardown),

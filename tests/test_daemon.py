@@ -62,7 +62,7 @@ def write(path, text):
 
 
 def config(path, db, sock, feeds, extra=""):
-    lines = ["database = %s" % db, "socket = %s" % sock, "interval = 1h", "min_interval = 60s",
+    lines = ["database = %s" % db, "socket = %s" % sock, "interval = 1h", "min_interval = 1s",
              "timeout = 3s", "connect_timeout = 2s", "max_body = 1M", extra]
     for fid, url in feeds:
         lines += ["", '[feed "%s"]' % fid, "url = %s" % url]
@@ -441,7 +441,7 @@ def moved_tests(tmp, ng):
     db = os.path.join(tmp, "mv.db")
     sock = os.path.join(tmp, "mv.sock")
     conf = os.path.join(tmp, "mv.conf")
-    head = ("database = %s\nsocket = %s\ninterval = 1h\nmin_interval = 60s\ntimeout = 5s\n"
+    head = ("database = %s\nsocket = %s\ninterval = 1h\nmin_interval = 1s\ntimeout = 5s\n"
             "connect_timeout = 2s\n"
             "# moved feeds: a 301, a 302, and a 301 onto feed mb's URL\n" % (db, sock))
     sec_a = '\n[feed "ma"]\nurl = %s   # will move\nname = Moved A\n'

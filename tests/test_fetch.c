@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -674,6 +675,118 @@ test_file_urls(void **state)
 	fx_close(&fx);
 }
 
+/* file:// reads only regular files, never blocks (a FIFO with no writer,
+ * a device), caps the size, and runs on a worker: the loop goes on. Sizes
+ * around the cap vary; cancelling and shutting down mid-read are safe. */
+static void
+test_file_hostile(void **state)
+{
+	static const size_t sizes[] = {0, 1, 4095, 4096, 4097, 70000, 200000};
+	struct fetch_options o = {.max_body = 100000, .slice_ms = 1};
+	struct fx fx;
+	char dir[] = "/tmp/hfileXXXXXX", path[128], u[256];
+	struct {
+		const char *name, *want;
+	} odd[] = {{"fifo", "is a FIFO"}, {"dir", "is a directory"}, {NULL, NULL}};
+	char *data;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	snprintf(path, sizeof path, "%s/dir", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	fx_open(&fx, &o);
+	for (int i = 0; odd[i].name; i++) {
+		struct result r = {0};
+		uint64_t t0 = uv_hrtime();
+
+		snprintf(u, sizeof u, "file://%s/%s", dir, odd[i].name);
+		start(fx.f, &r, u, NULL, NULL, 1);
+		wait_done(&fx, &r.done);
+		assert_int_equal(r.error, FETCH_ERR_TRANSFER);
+		if (strstr(r.error_text, odd[i].want) == NULL)
+			fail_msg("%s: '%s'", odd[i].name, r.error_text);
+		assert_true(uv_hrtime() - t0 < 2000000000u);
+		result_free(&r);
+	}
+	{
+		struct result r = {0};
+
+		start(fx.f, &r, "file:///dev/zero", NULL, NULL, 1);
+		wait_done(&fx, &r.done);
+		assert_int_equal(r.error, FETCH_ERR_TRANSFER);
+		assert_non_null(strstr(r.error_text, "a character device"));
+		result_free(&r);
+	}
+	data = malloc(200000);
+	assert_non_null(data);
+	for (size_t i = 0; i < 200000; i++)
+		data[i] = (char)('a' + i % 23);
+	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+		struct result r = {0};
+		FILE *fp;
+
+		snprintf(path, sizeof path, "%s/f%zu.xml", dir, sizes[k]);
+		fp = fopen(path, "wb");
+		assert_non_null(fp);
+		assert_int_equal(fwrite(data, 1, sizes[k], fp), sizes[k]);
+		fclose(fp);
+		snprintf(u, sizeof u, "file://%s", path);
+		start(fx.f, &r, u, NULL, NULL, 1);
+		wait_done(&fx, &r.done);
+		if (sizes[k] > o.max_body) {
+			assert_int_equal(r.error, FETCH_ERR_TOO_BIG);
+			assert_non_null(strstr(r.error_text, "larger than 100000 bytes"));
+		} else {
+			assert_int_equal(r.error, FETCH_OK);
+			assert_int_equal(r.status, 200);
+			assert_int_equal(r.bytes, sizes[k]);
+			assert_memory_equal(r.body.data ? r.body.data : "", data, sizes[k]);
+		}
+		result_free(&r);
+		/* Cancelled at once (the worker still reading): no callback. */
+		r = (struct result){0};
+		start(fx.f, &r, u, NULL, NULL, 1);
+		fetch_cancel(r.req);
+		for (int t = 0; t < 20; t++)
+			uv_run(&fx.loop, UV_RUN_NOWAIT);
+		assert_int_equal(r.done, 0);
+		result_free(&r);
+		/* Cancelled from its own data callback. */
+		if (sizes[k] > 0 && sizes[k] <= o.max_body) {
+			r = (struct result){.cancel_in_data = 1};
+			start(fx.f, &r, u, NULL, NULL, 1);
+			while (r.data_calls == 0)
+				uv_run(&fx.loop, UV_RUN_ONCE);
+			for (int t = 0; t < 20; t++)
+				uv_run(&fx.loop, UV_RUN_NOWAIT);
+			assert_int_equal(r.done, 0);
+			result_free(&r);
+		}
+	}
+	/* Shut down with a read queued: it ends aborted. */
+	{
+		struct result r = {0};
+
+		start(fx.f, &r, u, NULL, NULL, 1);
+		fx_close(&fx);
+		assert_int_equal(r.done, 1);
+		assert_int_equal(r.error, FETCH_ERR_ABORTED);
+		result_free(&r);
+	}
+	free(data);
+	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+		snprintf(path, sizeof path, "%s/f%zu.xml", dir, sizes[k]);
+		unlink(path);
+	}
+	snprintf(path, sizeof path, "%s/fifo", dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/dir", dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
 static void
 test_redirect_to_file_refused(void **state)
 {
@@ -826,6 +939,16 @@ test_redirect_loop(void **state)
 {
 	(void)state;
 	check_fault(NULL, "/loop", FETCH_ERR_REDIRECT, "redirects", 4);
+}
+
+/* The body of a redirect is never used: one that drips on, or is huge,
+ * stops the transfer well before the timeout (60 s by default here). */
+static void
+test_redirect_body_capped(void **state)
+{
+	(void)state;
+	check_fault(NULL, "/redirect-drip", FETCH_ERR_REDIRECT, "body of a redirect (302", 6);
+	check_fault(NULL, "/redirect-big", FETCH_ERR_REDIRECT, "body of a redirect (301", 6);
 }
 
 static void
@@ -1095,6 +1218,7 @@ main(void)
 		cmocka_unit_test(test_tls_verification),
 		cmocka_unit_test(test_tls_http2_multiplexed),
 		cmocka_unit_test(test_file_urls),
+		cmocka_unit_test(test_file_hostile),
 		cmocka_unit_test(test_redirect_to_file_refused),
 		cmocka_unit_test(test_stall_times_out),
 		cmocka_unit_test(test_stall_does_not_block_host),
@@ -1104,6 +1228,7 @@ main(void)
 		cmocka_unit_test(test_gzip_bomb_capped),
 		cmocka_unit_test(test_truncated_gzip),
 		cmocka_unit_test(test_redirect_loop),
+		cmocka_unit_test(test_redirect_body_capped),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_connection_refused),
 		cmocka_unit_test(test_bad_requests),

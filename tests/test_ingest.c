@@ -312,6 +312,56 @@ test_cpu_budget(void **state)
 	buf_free(&doc);
 }
 
+/* Item links with a scheme no reader should follow (javascript:, data:,
+ * file:, however written) are not stored; http(s) and mailto links are. */
+static void
+test_unsafe_links_dropped(void **state)
+{
+	static const struct {
+		const char *link; /* as written in the XML */
+		const char *want; /* NULL: no link stored */
+	} cases[] = {
+		{"https://news.example/a", "https://news.example/a"},
+		{"mailto:desk@news.example", "mailto:desk@news.example"},
+		{"javascript:alert(document.cookie)", NULL},
+		{"JaVaScRiPt:alert(1)", NULL},
+		{"java&#9;script:alert(1)", NULL},
+		{"  javascript:alert(1)", NULL},
+		{"data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==", NULL},
+		{"file:///etc/passwd", NULL},
+		{"vbscript:msgbox", NULL},
+	};
+	struct fx *f = *state;
+	struct ingest_counts c;
+	char doc[4096], title[32];
+	size_t len = 0;
+
+	len += (size_t)snprintf(doc, sizeof doc, "%s", RSS_HEAD);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		len += (size_t)snprintf(doc + len, sizeof doc - len,
+					"<item><title>link %zu</title><guid>g%zu</guid>"
+					"<link>%s</link></item>",
+					i, i, cases[i].link);
+	snprintf(doc + len, sizeof doc - len, "</channel></rss>");
+	assert_int_equal(poll_doc(f, "news", "application/rss+xml", doc, T0, &c), 0);
+	assert_int_equal(c.added, sizeof cases / sizeof cases[0]);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct store_item_list l = {0};
+		const struct store_item_row *r;
+
+		snprintf(title, sizeof title, "link %zu", i);
+		r = item_titled(f, "news", title, &l);
+		if (cases[i].want == NULL) {
+			if (r->link && *r->link)
+				fail_msg("link '%s' stored as '%s'", cases[i].link, r->link);
+		} else {
+			assert_non_null(r->link);
+			assert_string_equal(r->link, cases[i].want);
+		}
+		store_item_list_free(&l);
+	}
+}
+
 int
 main(void)
 {
@@ -320,6 +370,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_backlog_bad_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_releases_not_folded, setup, teardown),
 		cmocka_unit_test(test_cpu_budget),
+		cmocka_unit_test_setup_teardown(test_unsafe_links_dropped, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("ingest", tests, NULL, NULL);
 }

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +37,7 @@ sql_exec(const char *path, const char *sql)
 	sqlite3 *db;
 
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(store_fts_register(db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 }
@@ -93,6 +96,47 @@ test_zero_byte_file(void **state)
 	assert_int_equal(store_open(path, &st, f->err, sizeof f->err), 0);
 	store_close(st);
 	rm_db(path);
+}
+
+/* The database and its -wal and -shm are the owner's alone, whatever the
+ * umask (issue #28); an older file readable by others is made private. */
+static void
+test_files_private(void **state)
+{
+	static const mode_t umasks[] = {0, 022, 002, 077};
+	struct fx *f = *state;
+	struct store *st = NULL;
+	char path[320], side[340];
+	struct stat sb;
+	mode_t old;
+
+	for (size_t i = 0; i < sizeof umasks / sizeof umasks[0]; i++) {
+		snprintf(path, sizeof path, "%s/private%zu.db", f->dir, i);
+		old = umask(umasks[i]);
+		if (i == 3) {
+			/* An existing world-readable database, as herald made before. */
+			int fd = open(path, O_RDWR | O_CREAT, 0666);
+
+			assert_true(fd >= 0);
+			fchmod(fd, 0644);
+			close(fd);
+		}
+		assert_int_equal(store_open(path, &st, f->err, sizeof f->err), 0);
+		assert_int_equal(store_feeds_sync(st, feeds3, 3, f->err, sizeof f->err), 0);
+		umask(old);
+		for (int k = 0; k < 3; k++) {
+			snprintf(side, sizeof side, "%s%s", path,
+				 k == 0   ? ""
+				 : k == 1 ? "-wal"
+					  : "-shm");
+			assert_int_equal(stat(side, &sb), 0);
+			if ((sb.st_mode & 0777) != 0600)
+				fail_msg("%s: mode %o under umask %03o", side,
+					 (unsigned)(sb.st_mode & 0777), (unsigned)umasks[i]);
+		}
+		store_close(st);
+		rm_db(path);
+	}
 }
 
 /* A migration that fails half-way leaves nothing behind: one transaction. */
@@ -1162,6 +1206,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrate_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_byte_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_files_private, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_atomic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_version_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_unread, setup, teardown),

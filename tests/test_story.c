@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <math.h>
 
 #include <cmocka.h>
@@ -14,6 +15,7 @@
 #include "story.h"
 #include "story_int.h"
 #include "story_map.h"
+#include "story_pivot.h"
 #include "story_post.h"
 #include "story_text.h"
 #include "story_vec.h"
@@ -38,9 +40,11 @@ new_index(void)
 	return idx;
 }
 
-/* Assigns fixtures in order; ids[i] gets each item's story. */
+/* Assigns fixtures in order, each with its feed's declared language
+ * langs[i] (langs may be NULL: none); ids[i] gets each item's story. */
 static void
-run(struct story_index *idx, const struct fx *f, size_t n, int64_t *ids)
+run_langs(struct story_index *idx, const struct fx *f, size_t n, int64_t *ids,
+	  const char *const *langs)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct story_input in = {.item_id = (int64_t)i + 1,
@@ -48,12 +52,19 @@ run(struct story_index *idx, const struct fx *f, size_t n, int64_t *ids)
 					 .feed = f[i].feed,
 					 .title = f[i].title,
 					 .text = f[i].text,
-					 .link = f[i].link};
+					 .link = f[i].link,
+					 .lang = langs ? langs[i] : NULL};
 		struct story_result r;
 		assert_int_equal(story_assign(idx, &in, &r), 0);
 		assert_true(r.story_id > 0);
 		ids[i] = r.story_id;
 	}
+}
+
+static void
+run(struct story_index *idx, const struct fx *f, size_t n, int64_t *ids)
+{
+	run_langs(idx, f, n, ids, NULL);
 }
 
 /* Background stories so that IDF means something, as in a real window. */
@@ -777,23 +788,24 @@ test_text_terms(void **state)
 
 	(void)state;
 	assert_non_null(tx);
-	assert_int_equal(story_text_analyze(tx, "The talks in Aleppo ended with 3 deals", NULL, t,
-					    &n, &sh, &has),
+	assert_int_equal(story_text_analyze(tx, "The talks in Aleppo ended with 3 deals", NULL,
+					    NULL, t, &n, &sh, &has),
 			 0);
 	assert_int_equal(n, 5); /* talk, aleppo, end, 3, deal: "the", "in", "with" dropped */
 	assert_int_equal(has, 0);
 	assert_int_equal(t[0].w, 2);
 	assert_int_equal(t[1].flags, STORY_TEXT_NAME);
 	assert_int_equal(t[3].flags, STORY_TEXT_NUM);
-	assert_int_equal(story_text_analyze(tx, "talking", "ALEPPO talk", u, &m, &sh, &has), 0);
+	assert_int_equal(story_text_analyze(tx, "talking", "ALEPPO talk", NULL, u, &m, &sh, &has),
+			 0);
 	assert_int_equal(m, 2);
 	assert_true(u[0].key == t[0].key); /* talks, talking, talk: one stem */
 	assert_int_equal(u[0].w, 3);
 	assert_true(u[1].key == t[1].key); /* case folded */
 	const char *wire = "one two three four five six seven eight nine ten eleven twelve";
-	assert_int_equal(story_text_analyze(tx, "a", wire, t, &n, &sh, &has), 0);
+	assert_int_equal(story_text_analyze(tx, "a", wire, NULL, t, &n, &sh, &has), 0);
 	assert_int_equal(has, 1);
-	assert_int_equal(story_text_analyze(tx, "b", wire, t, &n, &sh2, &has), 0);
+	assert_int_equal(story_text_analyze(tx, "b", wire, NULL, t, &n, &sh2, &has), 0);
 	assert_true(sh == sh2);
 	/* A title longer than one scan batch: its words in order all the same. */
 	char long_title[2048] = "", word[16];
@@ -801,14 +813,186 @@ test_text_terms(void **state)
 		snprintf(word, sizeof(word), "%sw%dq ", i % 2 ? "X" : "y", i);
 		strcat(long_title, word);
 	}
-	assert_int_equal(story_text_analyze(tx, long_title, NULL, t, &n, &sh, &has), 0);
+	assert_int_equal(story_text_analyze(tx, long_title, NULL, NULL, t, &n, &sh, &has), 0);
 	assert_int_equal(n, STORY_TEXT_TERMS);
-	assert_int_equal(story_text_analyze(tx, "yw0q Xw1q", NULL, u, &m, &sh, &has), 0);
+	assert_int_equal(story_text_analyze(tx, "yw0q Xw1q", NULL, NULL, u, &m, &sh, &has), 0);
 	assert_true(t[0].key == u[0].key && t[1].key == u[1].key);
 	assert_int_equal(has, 0);
 	story_text_free(tx);
 	assert_null(story_text_new("klingon", err, sizeof(err)));
 	assert_non_null(strstr(err, "klingon"));
+}
+
+/* Spellings of one name meet after normalisation; numbers stay as written. */
+static void
+test_pivot_norm(void **state)
+{
+	static const char *const same[][3] = {
+		{"zelensky", "zelenskiy", "zelenskyy"},
+		{"kiev", "kyiv", "kiyev"},
+		{"qaddafi", "kaddafi", "kadafi"},
+		{"macron", "makron", "makron"},
+		{"assad", "asad", "asad"},
+	};
+	char a[32], b[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++)
+		for (int j = 1; j < 3; j++) {
+			snprintf(a, sizeof(a), "%s", same[i][0]);
+			snprintf(b, sizeof(b), "%s", same[i][j]);
+			size_t na = story_pivot_norm(a, strlen(a)),
+			       nb = story_pivot_norm(b, strlen(b));
+			a[na] = b[nb] = '\0';
+			assert_string_equal(a, b);
+		}
+	snprintf(a, sizeof(a), "3000");
+	assert_int_equal(story_pivot_norm(a, 4), 4);
+	assert_string_equal(a, "3000");
+	snprintf(a, sizeof(a), "putin");
+	assert_int_equal(story_pivot_norm(a, 5), 5); /* most words are left alone */
+	assert_int_equal(story_lang_of_code("de-AT"), SL_DE);
+	assert_int_equal(story_lang_of_code("RU"), SL_RU);
+	assert_int_equal(story_lang_of_code(""), SL_MAIN);
+	assert_int_equal(story_lang_of_code(NULL), SL_MAIN);
+	assert_int_equal(story_lang_of_code("nl"), SL_OTHER);
+	assert_int_equal(story_lang_of_code("deu"), SL_OTHER);
+}
+
+/* The first term of title a (language la) and of title b (lb) are one. */
+static void
+assert_first_term_same(struct story_text *tx, const char *a, const char *la, const char *b,
+		       const char *lb)
+{
+	struct story_term t[STORY_TEXT_TERMS], u[STORY_TEXT_TERMS];
+	uint32_t n, m;
+	uint64_t sh;
+	int has;
+
+	assert_int_equal(story_text_analyze(tx, a, NULL, la, t, &n, &sh, &has), 0);
+	assert_int_equal(story_text_analyze(tx, b, NULL, lb, u, &m, &sh, &has), 0);
+	assert_true(n > 0 && m > 0);
+	if (t[0].key != u[0].key)
+		fail_msg("\"%s\" (%s) and \"%s\" (%s) differ", a, la ? la : "-", b, lb ? lb : "-");
+}
+
+/* Names across scripts and spellings, numbers with group separators, and
+ * the item's language: declared, else detected from more than one letter. */
+static void
+test_text_scripts_languages(void **state)
+{
+	char err[160];
+	struct story_text *tx = story_text_new("english", err, sizeof(err));
+	struct story_term t[STORY_TEXT_TERMS];
+	uint32_t n;
+	uint64_t sh;
+	int has;
+
+	(void)state;
+	assert_non_null(tx);
+	assert_first_term_same(tx, "Путин", "ru", "Putin", NULL);
+	assert_first_term_same(tx, "Путина", "ru", "Putin", "en");
+	assert_first_term_same(tx, "Лаврова", NULL, "Lavrov", NULL);
+	assert_first_term_same(tx, "Erdoğan", "tr", "Erdogan", NULL);
+	assert_first_term_same(tx, "Erdoğan", NULL, "Erdogan", NULL);
+	assert_first_term_same(tx, "Зеленский", "ru", "Zelenskyy", NULL);
+	assert_first_term_same(tx, "3,000 troops", NULL, "3000 troops", NULL);
+	assert_first_term_same(tx, "3.000 Soldaten", "de", "3000 troops", NULL);
+	/* One Turkish letter in an English name is no Turkish. */
+	assert_int_equal(story_text_analyze(tx, "Erdoğan visits İzmir after the vote", NULL, NULL,
+					    t, &n, &sh, &has),
+			 0);
+	assert_int_equal(story_text_lang(tx), SL_EN);
+	assert_int_equal(story_text_analyze(tx,
+					    "Die Regierung hat in Berlin die neue Steuer für das "
+					    "Jahr beschlossen",
+					    NULL, NULL, t, &n, &sh, &has),
+			 0);
+	assert_int_equal(story_text_lang(tx), SL_DE);
+	assert_int_equal(
+		story_text_analyze(tx, "Путин прибыл в Анкару", NULL, NULL, t, &n, &sh, &has), 0);
+	assert_int_equal(story_text_lang(tx), SL_RU);
+	/* The declared language wins over the text. */
+	assert_int_equal(
+		story_text_analyze(tx, "Erdogan wins the vote", NULL, "tr", t, &n, &sh, &has), 0);
+	assert_int_equal(story_text_lang(tx), SL_TR);
+	story_text_free(tx);
+}
+
+/* The bilingual table maps a word of another language onto its English
+ * translation's term; a bad line and a missing file are named. */
+static void
+test_lexicon(void **state)
+{
+	char err[160], path[] = "/tmp/test_story_lex.XXXXXX";
+	int fd = mkstemp(path);
+	struct story_text *tx = story_text_new("english", err, sizeof(err));
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_non_null(tx);
+	FILE *fp = fdopen(fd, "w");
+	assert_non_null(fp);
+	fputs("de\tgespräch\tconversation\nru\tразговор\tconversation\nfr\tséisme\tearthquake\n",
+	      fp);
+	fclose(fp);
+	assert_int_equal(story_text_lexicon(tx, path, err, sizeof(err)), 0);
+	assert_int_equal(story_text_lexicon_size(tx, NULL), 3);
+	assert_first_term_same(tx, "Gespräche", "de", "conversations", "en");
+	assert_first_term_same(tx, "разговора", "ru", "conversation", NULL);
+	assert_first_term_same(tx, "séismes", "fr", "earthquake", NULL);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("de\tgespräch\tconversation\nde only two fields\n", fp);
+	fclose(fp);
+	assert_int_equal(story_text_lexicon(tx, path, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":2: expected lang"));
+	unlink(path);
+	assert_int_equal(story_text_lexicon(tx, path, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "No such file"));
+	story_text_free(tx);
+}
+
+/* One event told in English, Russian, German and Spanish is one story; the
+ * same two leaders' next call, three days later on another subject, is not. */
+static void
+test_across_languages(void **state)
+{
+	(void)state;
+	static const struct fx f[] = {
+		{T0, "reuters", "Putin and Erdogan discuss Aleppo ceasefire by phone",
+		 "Russian President Vladimir Putin and Turkish President Tayyip Erdogan discussed "
+		 "a "
+		 "ceasefire in Aleppo by phone, the Kremlin said.",
+		 NULL},
+		{T0 + H, "tass", "Путин и Эрдоган обсудили по телефону Алеппо",
+		 "Владимир Путин и Реджеп Тайип Эрдоган в телефонном разговоре обсудили ситуацию в "
+		 "Алеппо.",
+		 NULL},
+		{T0 + 2 * H, "spiegel", "Putin und Erdogan telefonieren über Aleppo",
+		 "Kremlchef Wladimir Putin und der türkische Präsident Recep Tayyip Erdogan haben "
+		 "über die Lage in Aleppo gesprochen.",
+		 NULL},
+		{T0 + 3 * H, "efe", "Putin y Erdogan hablan por teléfono sobre Alepo",
+		 "El presidente ruso, Vladimir Putin, y su homólogo turco, Recep Tayyip Erdogan, "
+		 "hablaron sobre un alto el fuego en Alepo.",
+		 NULL},
+		{T0 + 72 * H, "reuters", "Putin and Erdogan discuss gas pipeline in phone call",
+		 "Vladimir Putin and Tayyip Erdogan discussed the TurkStream gas pipeline by "
+		 "phone.",
+		 NULL},
+	};
+	static const char *const langs[] = {"en", "ru", "de", "es", "en"};
+	struct story_index *idx = new_index();
+	int64_t ids[5];
+
+	with_background(idx);
+	run_langs(idx, f, 5, ids, langs);
+	assert_true(ids[1] == ids[0]);
+	assert_true(ids[2] == ids[0]);
+	assert_true(ids[3] == ids[0]);
+	assert_true(ids[4] != ids[0]);
+	story_free(idx);
 }
 
 int
@@ -835,6 +1019,10 @@ main(void)
 		cmocka_unit_test(test_post_ring),
 		cmocka_unit_test(test_vec_add_sub_merge),
 		cmocka_unit_test(test_text_terms),
+		cmocka_unit_test(test_pivot_norm),
+		cmocka_unit_test(test_text_scripts_languages),
+		cmocka_unit_test(test_lexicon),
+		cmocka_unit_test(test_across_languages),
 	};
 	return cmocka_run_group_tests_name("story", tests, NULL, NULL);
 }

@@ -827,6 +827,101 @@ test_file_path(void **state)
 	assert_null(url_file_path(NULL));
 }
 
+/* Credentials are masked wherever a URL stands in a line of text. */
+static void
+test_redact(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{"https://u:pw@h.example/f.xml", "https://u:***@h.example/f.xml"},
+		{"https://token@h.example/f", "https://***@h.example/f"},
+		{"http://u:p%40ss@h:8080/x?y=@z", "http://u:***@h:8080/x?y=@z"},
+		{"http://u:p@ss@h/", "http://u:***@h/"},
+		{"http://@h/", "http://***@h/"},
+		{"http://h.example:8080/a@b", "http://h.example:8080/a@b"},
+		{"feed a (https://a:b@x/f): Couldn't connect; retry in 1m",
+		 "feed a (https://a:***@x/f): Couldn't connect; retry in 1m"},
+		{"bad URL 'http://u:s3cret@h/' and 'ftp://k@h'",
+		 "bad URL 'http://u:***@h/' and 'ftp://***@h'"},
+		{"mail bob@example.org, no URL", "mail bob@example.org, no URL"},
+		{"moved: http://a:b@h/x -> http://c:d@i/y",
+		 "moved: http://a:***@h/x -> http://c:***@i/y"},
+		{"://@", "://***@"},
+		{"", ""},
+	};
+	char text[512], pw[40], *got;
+	unsigned seed = 28;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		got = url_redact(cases[i].in);
+		assert_non_null(got);
+		assert_string_equal(got, cases[i].out);
+		free(got);
+	}
+	/* Generated: passwords of 1 to 39 bytes from the userinfo alphabet,
+	 * one to three URLs in a line; none may survive, the hosts must. */
+	for (int round = 0; round < 2000; round++) {
+		static const char alpha[] = "abcXYZ019-._~!$&'()*+,;=%:";
+		size_t pn = 1 + (size_t)(rand_r(&seed) % 39), len = 0;
+		int urls = 1 + rand_r(&seed) % 3;
+
+		for (size_t k = 0; k < pn; k++)
+			pw[k] = alpha[rand_r(&seed) % (sizeof alpha - 1)];
+		pw[pn] = '\0';
+		pw[0] = 'Q'; /* never empty, never part of the surrounding text */
+		for (int u = 0; u < urls; u++)
+			len += (size_t)snprintf(text + len, sizeof text - len,
+						"%s http%s://user%d:%s@host%d.example/p%d",
+						u ? ";" : "x", rand_r(&seed) % 2 ? "s" : "", u, pw,
+						u, u);
+		got = url_redact(text);
+		assert_non_null(got);
+		assert_null(strstr(got, pw));
+		for (int u = 0; u < urls; u++) {
+			char want[64];
+
+			snprintf(want, sizeof want, "://user%d:***@host%d.example/p%d", u, u, u);
+			assert_non_null(strstr(got, want));
+		}
+		free(got);
+	}
+}
+
+/* Item links: what may be shown as a link. */
+static void
+test_link_ok(void **state)
+{
+	static const struct {
+		const char *s;
+		int ok;
+	} cases[] = {
+		{"https://example.org/a", 1},
+		{"HTTP://example.org/a", 1},
+		{"mailto:a@example.org", 1},
+		{"/relative/path", 1},
+		{"page.html", 1},
+		{"a/b:c", 1},
+		{"", 1},
+		{"javascript:alert(1)", 0},
+		{"JavaScript:alert(1)", 0},
+		{" javascript:alert(1)", 0},
+		{"\x01\x02javascript:alert(1)", 0},
+		{"java\tscript:alert(1)", 0},
+		{"java\nscr\ript:alert(1)", 0},
+		{"data:text/html,<script>alert(1)</script>", 0},
+		{"file:///etc/passwd", 0},
+		{"vbscript:x", 0},
+		{"averyveryverylongscheme:x", 0},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		if (url_link_ok(cases[i].s) != cases[i].ok)
+			fail_msg("url_link_ok(\"%s\") should be %d", cases[i].s, cases[i].ok);
+	assert_int_equal(url_link_ok(NULL), 1);
+}
+
 int
 main(void)
 {
@@ -841,6 +936,8 @@ main(void)
 		cmocka_unit_test(test_canonical),
 		cmocka_unit_test(test_host_scheme),
 		cmocka_unit_test(test_file_path),
+		cmocka_unit_test(test_redact),
+		cmocka_unit_test(test_link_ok),
 	};
 	return cmocka_run_group_tests_name("url", tests, NULL, NULL);
 }

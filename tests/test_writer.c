@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -152,6 +153,7 @@ disk_int(const struct fx *f, const char *sql)
 	int64_t v = -1;
 
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(store_fts_register(db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		v = sqlite3_column_int64(s, 0);
@@ -168,6 +170,7 @@ disk_text(const struct fx *f, const char *sql, char *out, size_t n)
 
 	snprintf(out, n, "(no row)");
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(store_fts_register(db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		snprintf(out, n, "%s", (const char *)sqlite3_column_text(s, 0));
@@ -903,6 +906,72 @@ test_reopened(void **state)
 	assert_int_equal(disk_int(f, "SELECT count(*) FROM feeds"), NFEEDS);
 }
 
+/* ---- 7. the file overwritten in place (issue #28) ---- */
+
+/* Overwrites the first n bytes of path with junk (the same inode: SQLite,
+ * which holds it open, does not notice), or cuts it to n bytes. Returns
+ * the bytes it replaced. */
+static char *
+clobber(const char *path, size_t n, int cut)
+{
+	char *old = calloc(1, n + 1), *junk = malloc(n + 1);
+	int fd = open(path, O_RDWR);
+
+	assert_true(fd >= 0 && old && junk);
+	assert_true(pread(fd, old, n, 0) >= 0);
+	for (size_t i = 0; i < n; i++)
+		junk[i] = (char)("PK\3\4 not a database "[i % 22]);
+	if (cut)
+		assert_int_equal(ftruncate(fd, (off_t)n), 0);
+	else
+		assert_int_equal(pwrite(fd, junk, n, 0), (ssize_t)n);
+	close(fd);
+	free(junk);
+	return old;
+}
+
+static void
+test_foreign_file_refused(void **state)
+{
+	static const size_t how[] = {1, 15, 16, 100, 4096}; /* bytes overwritten */
+	struct fx *f = *state;
+	struct tjob *a, *b;
+
+	a = submit(f, "alpha", response_of(f, "alpha", alpha_items, NALPHA));
+	run_until_job(f, a);
+	expect_stored(a, NALPHA);
+	assert_int_equal(writer_flush(f->w), 0);
+	assert_non_null(writer_store(f->w));
+	assert_null(writer_fault(f->w));
+	for (size_t i = 0; i < sizeof how / sizeof how[0]; i++) {
+		char *old = NULL;
+
+		old = clobber(f->path, how[i], 0);
+		/* No store for a write that would be acknowledged and lost. */
+		assert_null(writer_store(f->w));
+		assert_non_null(writer_fault(f->w));
+		b = submit(f, "beta", response_of(f, "beta", beta_items, NBETA));
+		run_until_job(f, b);
+		assert_int_equal(b->rc, -1);
+		assert_non_null(strstr(b->why, "no longer an SQLite database"));
+		/* Put back: written to again. */
+		{
+			int fd = open(f->path, O_RDWR);
+
+			assert_true(fd >= 0);
+			assert_int_equal(pwrite(fd, old, how[i], 0), (ssize_t)how[i]);
+			close(fd);
+		}
+		free(old);
+		assert_non_null(writer_store(f->w));
+		assert_null(writer_fault(f->w));
+	}
+	/* Cut short after it was a database: refused too. */
+	free(clobber(f->path, 0, 1));
+	assert_null(writer_store(f->w));
+	assert_non_null(writer_fault(f->w));
+}
+
 /* ---- other work on the store ---- */
 
 /* What the work function saw, on the worker. */
@@ -991,6 +1060,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stop_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopened, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_file_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_work_job, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drop_index, setup, teardown),
 	};

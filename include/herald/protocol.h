@@ -73,6 +73,7 @@
 #define HERALD_CMD_VERSION  "version"  /* -> one version record */
 #define HERALD_CMD_DIGESTED "digested" /* ID... */
 #define HERALD_CMD_PURGE    "purge"    /* [--dry-run] -> one purge record */
+#define HERALD_CMD_PASSWD   "passwd"   /* USER PASSWORD | --remove USER | --list | options USER */
 #define HERALD_CMD_HELP     "help"     /* -> command records (built in) */
 #define HERALD_CMD_QUIT     "quit"     /* -> OK, then the daemon closes (built in) */
 
@@ -83,7 +84,8 @@
  * story: story title state starred digested first_seen last_seen items
  *        unread outlets outlet* tag* feed*
  * item: item story feed feed_name title link author published time
- *       first_seen read starred summary text html snippet rank
+ *       first_seen read starred summary text html snippet rank image
+ *       enclosure*
  * feed: feed name url moved_to merged_into title active interval last_poll
  *       next_poll status error failures items unread tag*
  * stats: stats feeds active_feeds items stories unread starred db_size
@@ -94,10 +96,13 @@
  * opml: opml
  * marked: marked
  * purge: purge items stories bytes vacuumed chunks longest_chunk_us
+ * account: account folded mark_story sessions
  *
  * outlet: ITEM<TAB>FEED<TAB>NAME<TAB>TITLE<TAB>LINK, one per item of the
  * story: the item's id, its feed's id and display name, its own title and
- * link. A feed's id is its feeds.conf section name ("bbc", "2024"): text,
+ * link. enclosure: URL<TAB>TYPE<TAB>LENGTH<TAB>DURATION, one per enclosure
+ * of an item that show gives (length in bytes, duration in seconds, 0:
+ * unknown). A feed's id is its feeds.conf section name ("bbc", "2024"): text,
  * whatever it looks like; story and item ids are numbers. Times are Unix
  * seconds (0: unknown or never); starred, read, digested, active are 0|1. */
 #define HERALD_KEY_OUTLET    "outlet"
