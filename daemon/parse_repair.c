@@ -491,9 +491,10 @@ undeclared(struct rstate *r)
 	if (declared(s, n, &have) < 0)
 		goto out;
 	for (size_t i = 0; i + 1 < n; i++) {
-		if (s[i] != '<' || !name_start((unsigned char)s[i + 1 + (s[i + 1] == '/')]))
+		size_t st = i + 1 + (s[i + 1] == '/');
+		if (s[i] != '<' || st >= n || !name_start((unsigned char)s[st]))
 			continue;
-		size_t st = i + 1 + (s[i + 1] == '/'), k = st + prefix_len(s + st, n - st);
+		size_t k = st + prefix_len(s + st, n - st);
 		if (k >= n || s[k] != ':' || k - st > 40)
 			continue;
 		char pre[64];

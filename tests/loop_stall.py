@@ -233,6 +233,39 @@ def run_class(tmp, ng, fs, name, gen, scale):
     return res
 
 
+def stored_validators(tmp, ng, check):
+    """A database from before validators were checked holds a 5,000-byte
+    ETag and a Last-Modified with a line break: the next poll is a full GET
+    that stores, not a failure, and the store forgets them."""
+    d = os.path.join(tmp, "stored-validators")
+    os.makedirs(d)
+    dk.write_atomic(os.path.join(ng.root, "sv.xml"), dk.rss("sv", [
+        {"guid": "sv%d" % i, "link": "http://example.com/sv%d" % i, "title": "t %d" % i,
+         "body": "b", "date": "Mon, 01 Dec 2025 10:00:00 GMT"} for i in range(3)]))
+    db, sock, conf = os.path.join(d, "db"), os.path.join(d, "sock"), os.path.join(d, "conf")
+    with open(conf, "w") as f:
+        f.write(dk.config_text(db, sock, [("sv", ng.url("/sv.xml"))]))
+    for rnd in range(2):
+        with open(os.path.join(d, "log%d" % rnd), "w") as log:
+            proc = dk.start_daemon(conf, log, extra_args=["--once"])
+            proc.wait(timeout=120)
+        con = dk.db_connect(db, ro=False)
+        if rnd == 0:
+            con.execute("UPDATE feeds SET etag = ?, last_modified = ?",
+                        ('"%s"' % ("e" * 5000), "Mon, 01 Dec\r\n2025"))
+            con.commit()
+        else:
+            row = con.execute("SELECT last_error, failures, etag, last_modified FROM feeds"
+                              " WHERE id = 'sv'").fetchone()
+            check(proc.returncode == 0 and row[0] is None and row[1] == 0,
+                  "stored bad validators: the next poll succeeds (%r)" % (row[:2],))
+            check(len(row[2] or "") <= 1024 and "\r" not in (row[3] or ""),
+                  "stored bad validators: forgotten (ETag %d bytes)" % len(row[2] or ""))
+        con.close()
+    check("stored ETag or Last-Modified" in open(os.path.join(d, "log1")).read(),
+          "stored bad validators: logged")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale", type=float, default=0.25)
@@ -276,6 +309,8 @@ def main():
                 if want == "ok":
                     check(r["error"] is None and r["items"] > 0,
                           "%s: stored (%d items), no error" % (name, r["items"]))
+            if not a.json and not a.only:
+                stored_validators(tmp, ng, check)
     if a.json:
         print(json.dumps(out, indent=1))
         return 0

@@ -13,8 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "config.h"
 #include "ingest.h"
+#include "parse.h"
 #include "store.h"
 #include "story.h"
 
@@ -269,6 +271,47 @@ test_releases_not_folded(void **state)
 	}
 }
 
+/* Issue 28: a response's parse has a CPU budget. Past it the parse stops
+ * and ingest_feed or ingest_end fails with a message saying so (nothing is
+ * to be stored); within it nothing changes. */
+static void
+test_cpu_budget(void **state)
+{
+	struct buf doc = {0};
+	char err[512];
+	int rc = 0;
+
+	(void)state;
+	buf_puts(&doc, "<rss version=\"2.0\"><channel><title>t</title>");
+	for (int i = 0; i < 20000; i++)
+		buf_printf(&doc,
+			   "<item><guid>%d</guid><title>t %d</title><description>&lt;p&gt;a "
+			   "&lt;b&gt;b&lt;/b&gt; c&lt;/p&gt;</description></item>",
+			   i, i);
+	buf_puts(&doc, "</channel></rss>");
+
+	struct ingest *in = ingest_new("f", NULL, "https://example.org/feed", 1);
+	assert_non_null(in);
+	ingest_set_budget(in, 1); /* 1 ms: far less than 20,000 items take */
+	for (size_t off = 0; off < doc.len && rc == 0; off += 65536)
+		rc = ingest_feed(in, doc.data + off, doc.len - off < 65536 ? doc.len - off : 65536,
+				 err, sizeof err);
+	if (rc == 0)
+		rc = ingest_end(in, err, sizeof err);
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(err, "CPU budget of 1 ms"));
+	ingest_free(in);
+
+	in = ingest_new("f", NULL, "https://example.org/feed", 1);
+	assert_non_null(in);
+	ingest_set_budget(in, 60000);
+	assert_int_equal(ingest_feed(in, doc.data, doc.len, err, sizeof err), 0);
+	assert_int_equal(ingest_end(in, err, sizeof err), 0);
+	assert_int_equal(ingest_meta(in)->nitems, 20000);
+	ingest_free(in);
+	buf_free(&doc);
+}
+
 /* Item links with a scheme no reader should follow (javascript:, data:,
  * file:, however written) are not stored; http(s) and mailto links are. */
 static void
@@ -326,6 +369,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_backlog_dated_by_feed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backlog_bad_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_releases_not_folded, setup, teardown),
+		cmocka_unit_test(test_cpu_budget),
 		cmocka_unit_test_setup_teardown(test_unsafe_links_dropped, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("ingest", tests, NULL, NULL);
