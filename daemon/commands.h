@@ -12,6 +12,7 @@
 struct commands;
 struct config;
 struct poller;
+struct fetch;
 struct retention;
 struct writer;
 
@@ -22,6 +23,7 @@ typedef void (*commands_reload_cb)(void *arg, int rc, const char *errors);
 struct commands_env {
 	struct writer *writer;       /* the store, while the worker does not hold it */
 	struct poller *poller;       /* refresh */
+	struct fetch *fetch;         /* add: the URL is fetched first (NULL: not) */
 	struct retention *retention; /* purge */
 	const struct config *cfg;    /* the running configuration (a reload
 				      * replaces its contents, not the pointer) */

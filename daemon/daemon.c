@@ -694,6 +694,7 @@ start_core(struct herald *h, char *err, size_t errlen)
 		return -1;
 	h->env.writer = h->writer;
 	h->env.poller = h->poller;
+	h->env.fetch = h->fetch;
 	h->env.retention = h->retention;
 	return sync_feeds(h, writer_store(h->writer), &h->cfg, 0, err, errlen);
 }
