@@ -142,6 +142,9 @@ def main():
         dk.stop_daemon(proc)
         srv.shutdown()
         log.close()
+        text = open(os.path.join(tmp, "heraldd.log")).read()
+        check("Sanitizer" not in text and "runtime error" not in text,
+              "heraldd's log has no sanitizer report")
         if check.fails:
             print(open(os.path.join(tmp, "heraldd.log")).read()[-3000:])
         shutil.rmtree(tmp, ignore_errors=True)
