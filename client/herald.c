@@ -93,6 +93,7 @@ static const struct copt o_add[] = {
 	{"name", A_STR, "display name"},
 	{"interval", A_DURATION, "poll interval (90s, 15m, 2h, 1d)"},
 	{"tags", A_STR, "comma-separated tags"},
+	{"pick", A_UINT, "URL is a page linking several feeds: add the Nth it lists"},
 	{NULL, 0, NULL}};
 static const struct copt o_remove[] = {{"purge-starred", A_FLAG, "delete its starred items too"},
 				       {NULL, 0, NULL}};
@@ -148,9 +149,12 @@ static const struct ccmd commands[] = {
 	{HERALD_CMD_FEEDS, "[FEED]",
 	 "list feeds (or FEED): status, last and next poll, unread and item counts", o_none, 0, 1,
 	 P_STR, VIEW_FEEDS, SHAPE_ARRAY, NULL},
-	{HERALD_CMD_ADD, "URL [--id K] [--name N] [--interval D] [--tags T,U]",
+	{HERALD_CMD_ADD, "URL [--id K] [--name N] [--interval D] [--tags T,U] [--pick N]",
 	 "add a feed to feeds.conf and poll it", o_add, 1, 1, P_URL, VIEW_FEEDS, SHAPE_OBJECT,
-	 "feeds.conf is rewritten atomically, keeping your comments and order.\n"},
+	 "feeds.conf is rewritten atomically, keeping your comments and order.\n"
+	 "The daemon fetches URL first: a feed (RSS, Atom, JSON Feed) is added as it is;\n"
+	 "a web page's linked feed is added instead (with several, --pick N chooses);\n"
+	 "anything else is refused with the reason.\n"},
 	{HERALD_CMD_REMOVE, "FEED",
 	 "remove a feed from feeds.conf and delete its items (starred ones stay)", o_remove, 1, 1,
 	 P_STR, VIEW_ACTION, SHAPE_ACTION, NULL},

@@ -11,9 +11,12 @@
 #include <time.h>
 
 #include "api.h"
+#include "buf.h"
 #include "confedit.h"
 #include "config.h"
 #include "control.h"
+#include "discover.h"
+#include "fetch.h"
 #include "filter.h"
 #include "herald/protocol.h"
 #include "log.h"
@@ -837,48 +840,222 @@ out:
 	return rc;
 }
 
-/* add URL [--id K] [--name N] [--interval D] [--tags T,U] */
+/* ---- add, with autodiscovery (issue 25) ---- */
+
+/* What an add needs once the URL has been fetched: the request's words,
+ * copied (the request's own die with the handler's return). */
+struct add_job {
+	struct commands *cs;
+	struct control_conn *conn;
+	char *url, *id, *name, *interval, *tags;
+	unsigned long pick; /* --pick N, 0 when not given */
+	struct buf body;    /* the response, at most DISCOVER_MAX_BODY bytes */
+	int capped;         /* we stopped reading there */
+};
+
+static void
+add_job_free(struct add_job *j)
+{
+	free(j->url), free(j->id), free(j->name), free(j->interval), free(j->tags);
+	buf_free(&j->body);
+	free(j);
+}
+
+/* Refuses url when it or id is taken; 0 when neither is. */
+static int
+add_taken(const struct commands_env *env, struct control_conn *c, const char *url, const char *id)
+{
+	if (config_feed_find_url(env->cfg, url)) {
+		control_conn_err(c, HERALD_E_EXISTS, "%s is already in %s", url, env->config_path);
+		return -1;
+	}
+	if (id && config_feed_find(env->cfg, id)) {
+		control_conn_err(c, HERALD_E_EXISTS, "a feed '%s' already exists", id);
+		return -1;
+	}
+	return 0;
+}
+
+/* Writes the feed into the file add edits and answers once reloaded. */
+static void
+add_write(struct commands *cs, struct control_conn *c, const char *url, const char *id,
+	  const char *name, const char *interval, const char *tags)
+{
+	const struct commands_env *env = cs->env;
+	char err[ERRLEN] = "", used[CONFIG_MAX_ID + 1] = "", *suggested = NULL;
+	int rc;
+
+	if (add_taken(env, c, url, id) < 0)
+		return;
+	/* An id free in the whole configuration, not only in the file edited. */
+	if (id == NULL && (id = suggested = config_feed_id_suggest(env->cfg, url)) == NULL) {
+		control_conn_err(c, HERALD_E_INTERNAL, "out of memory");
+		return;
+	}
+	rc = confedit_add(edit_path(env), id, url, name, interval, tags, used, sizeof used, err,
+			  sizeof err);
+	free(suggested);
+	if (rc < 0) {
+		control_conn_err(c, HERALD_E_BADARG, "%s", err);
+		return;
+	}
+	reload_then_show(cs, c, used);
+}
+
+static int
+add_data(struct fetch_request *req, const char *data, size_t len, void *user)
+{
+	struct add_job *j = user;
+
+	(void)req;
+	if (len > DISCOVER_MAX_BODY - j->body.len) {
+		len = DISCOVER_MAX_BODY - j->body.len;
+		j->capped = 1;
+	}
+	if (buf_append(&j->body, data, len) < 0)
+		return 1;
+	return j->capped; /* a page that never ends: what we have is enough */
+}
+
+/* "N) URL "TITLE"" for each link, "; " between, into b. */
+static void
+add_list_links(struct buf *b, const struct discover_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		buf_printf(b, "%s%zu) %s%s%s%s", i ? "; " : "", i + 1, l->v[i].url,
+			   *l->v[i].title ? " \"" : "", l->v[i].title, *l->v[i].title ? "\"" : "");
+}
+
+/* The page at j->url links the feeds in l: add the one, or the one picked. */
+static void
+add_from_page(struct add_job *j, const struct discover_list *l)
+{
+	struct buf msg = {0};
+
+	if (l->n == 0) {
+		control_conn_err(j->conn, HERALD_E_BADARG, "%s: this page links no feed", j->url);
+		return;
+	}
+	if ((l->n > 1 && j->pick == 0) || j->pick > l->n) {
+		add_list_links(&msg, l);
+		control_conn_err(j->conn, HERALD_E_BADARG,
+				 l->n > 1 ? "%s links %zu feeds: add one with --pick N: %s"
+					  : "%s links %zu feed, no more: %s",
+				 j->url, l->n, msg.data ? msg.data : "out of memory");
+		buf_free(&msg);
+		return;
+	}
+	const struct discover_link *k = &l->v[j->pick ? j->pick - 1 : 0];
+	log_info("add %s: the page links %zu feed(s); adding %s", j->url, l->n, k->url);
+	add_write(j->cs, j->conn, k->url, j->id, j->name, j->interval, j->tags);
+}
+
+static void
+add_fetched(struct fetch_request *req, const struct fetch_outcome *out, void *user)
+{
+	struct add_job *j = user;
+	const char *url = out->final_url ? out->final_url : j->url;
+	char why[400];
+
+	(void)req;
+	/* a body past our cap or fetch's max_body: the start of it will do */
+	int enough = (out->error == FETCH_ERR_ABORTED && j->capped) ||
+		     (out->error == FETCH_ERR_TOO_BIG && j->body.len > 0);
+
+	if (out->error != FETCH_OK && !enough) {
+		control_conn_err(j->conn, HERALD_E_BADARG, "cannot add %s: %s", j->url,
+				 out->error_text ? out->error_text : "fetch failed");
+	} else if (out->status < 200 || out->status > 299) {
+		control_conn_err(j->conn, HERALD_E_BADARG, "cannot add %s: HTTP status %ld", j->url,
+				 out->status);
+	} else {
+		const char *body = j->body.data ? j->body.data : "";
+		switch (discover_classify(out->content_type, url, body, j->body.len, why,
+					  sizeof why)) {
+		case DISCOVER_FEED:
+			add_write(j->cs, j->conn, j->url, j->id, j->name, j->interval, j->tags);
+			break;
+		case DISCOVER_OTHER:
+			control_conn_err(j->conn, HERALD_E_BADARG, "cannot add %s: it is %s",
+					 j->url, why);
+			break;
+		case DISCOVER_PAGE: {
+			struct discover_list l;
+			if (discover_links(body, j->body.len, url, &l) < 0)
+				control_conn_err(j->conn, HERALD_E_INTERNAL, "out of memory");
+			else
+				add_from_page(j, &l);
+			discover_list_free(&l);
+			break;
+		}
+		}
+	}
+	add_job_free(j);
+}
+
+static char *
+dup_opt(const char *s, int *oom)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	*oom |= s && !d;
+	return d;
+}
+
+/* add URL [--id K] [--name N] [--interval D] [--tags T,U] [--pick N]: the
+ * URL is fetched first (not a file:// one): a feed is added as it is, an
+ * HTML page's linked feed instead (discover.h), anything else refused. */
 static int
 cmd_add(void *ctx, struct control_conn *c, const struct control_args *a)
 {
 	struct commands *cs = ctx;
 	const struct commands_env *env = cs->env;
 	const char *id = control_args_get(a, "id"), *interval = control_args_get(a, "interval");
-	const char *url = a->pos[0];
-	char err[ERRLEN] = "", used[CONFIG_MAX_ID + 1] = "", *suggested = NULL;
+	const char *pick = control_args_get(a, "pick"), *url = a->pos[0];
+	char err[ERRLEN] = "", scheme[16] = "", *end;
+	struct add_job *j;
 	unsigned secs;
-	int rc;
+	int oom = 0;
 
 	if (interval && config_parse_duration(interval, &secs) < 0) {
 		control_conn_err(c, HERALD_E_BADARG, "bad interval '%s' (use 90s, 15m, 2h, 1d)",
 				 interval);
 		return 0;
 	}
+	unsigned long n = pick ? strtoul(pick, &end, 10) : 0;
+	if (pick && (*pick < '1' || *pick > '9' || *end != '\0' || n > DISCOVER_MAX_LINKS)) {
+		control_conn_err(c, HERALD_E_BADARG, "bad --pick '%s' (a number from 1)", pick);
+		return 0;
+	}
 	if (file_feed_allowed(env, url, err, sizeof err) < 0) {
 		control_conn_err(c, HERALD_E_BADARG, "%s", err);
 		return 0;
 	}
-	if (config_feed_find_url(env->cfg, url)) {
-		control_conn_err(c, HERALD_E_EXISTS, "%s is already in %s", url, env->config_path);
+	if (add_taken(env, c, url, id) < 0)
+		return 0;
+	url_scheme(url, scheme, sizeof scheme);
+	if (env->fetch == NULL || strcmp(scheme, "file") == 0 ||
+	    url_check(url, 0, err, sizeof err) < 0) {
+		/* nothing to fetch: confedit_add says what is wrong with the URL */
+		add_write(cs, c, url, id, control_args_get(a, "name"), interval,
+			  control_args_get(a, "tags"));
 		return 0;
 	}
-	if (id && config_feed_find(env->cfg, id)) {
-		control_conn_err(c, HERALD_E_EXISTS, "a feed '%s' already exists", id);
-		return 0;
-	}
-	/* An id free in the whole configuration, not only in the file edited. */
-	if (id == NULL && (id = suggested = config_feed_id_suggest(env->cfg, url)) == NULL) {
+	if ((j = calloc(1, sizeof *j)) == NULL) {
 		control_conn_err(c, HERALD_E_INTERNAL, "out of memory");
 		return 0;
 	}
-	rc = confedit_add(edit_path(env), id, url, control_args_get(a, "name"), interval,
-			  control_args_get(a, "tags"), used, sizeof used, err, sizeof err);
-	free(suggested);
-	if (rc < 0) {
-		control_conn_err(c, HERALD_E_BADARG, "%s", err);
-		return 0;
+	j->cs = cs, j->conn = c, j->pick = n;
+	j->url = dup_opt(url, &oom), j->id = dup_opt(id, &oom);
+	j->name = dup_opt(control_args_get(a, "name"), &oom);
+	j->interval = dup_opt(interval, &oom), j->tags = dup_opt(control_args_get(a, "tags"), &oom);
+	struct fetch_request_opts ro = {
+		.url = url, .data_cb = add_data, .done_cb = add_fetched, .user = j};
+	if (oom || fetch_start(env->fetch, &ro, err, sizeof err) == NULL) {
+		control_conn_err(c, oom ? HERALD_E_INTERNAL : HERALD_E_BADARG, "%s",
+				 oom ? "out of memory" : err);
+		add_job_free(j);
 	}
-	reload_then_show(cs, c, used);
 	return 0;
 }
 
@@ -1258,8 +1435,8 @@ static const struct control_command commands[] = {
 	{HERALD_CMD_SEARCH, cmd_search, "limit= offset=", 1, 1,
 	 "search [--limit N] [--offset N] QUERY", 0},
 	{HERALD_CMD_FEEDS, cmd_feeds, NULL, 0, 1, "feeds [FEED]", 0},
-	{HERALD_CMD_ADD, cmd_add, "id= name= interval= tags=", 1, 1,
-	 "add URL [--id K] [--name N] [--interval D] [--tags T,U]", 0},
+	{HERALD_CMD_ADD, cmd_add, "id= name= interval= tags= pick=", 1, 1,
+	 "add URL [--id K] [--name N] [--interval D] [--tags T,U] [--pick N]", 0},
 	{HERALD_CMD_REMOVE, cmd_remove, "purge-starred", 1, 1, "remove FEED [--purge-starred]", 0},
 	{HERALD_CMD_IMPORT, cmd_import, NULL, 0, 0, "import LENGTH (then LENGTH bytes of OPML)",
 	 CONTROL_CMD_PAYLOAD},

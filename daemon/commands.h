@@ -13,6 +13,7 @@ struct api;
 struct commands;
 struct config;
 struct poller;
+struct fetch;
 struct retention;
 struct writer;
 
@@ -23,6 +24,7 @@ typedef void (*commands_reload_cb)(void *arg, int rc, const char *errors);
 struct commands_env {
 	struct writer *writer;       /* the store, while the worker does not hold it */
 	struct poller *poller;       /* refresh */
+	struct fetch *fetch;         /* add: the URL is fetched first (NULL: not) */
 	struct retention *retention; /* purge */
 	struct api *api;             /* passwd: the Reader API's accounts, or NULL */
 	const struct config *cfg;    /* the running configuration (a reload

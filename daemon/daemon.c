@@ -768,6 +768,7 @@ start_core(struct herald *h, char *err, size_t errlen)
 		return -1;
 	h->env.writer = h->writer;
 	h->env.poller = h->poller;
+	h->env.fetch = h->fetch;
 	h->env.retention = h->retention;
 	if (filters_to_writer(h, &h->cfg) < 0) {
 		snprintf(err, errlen, "out of memory");

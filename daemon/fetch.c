@@ -40,8 +40,9 @@
 
 /* Feeds first, but any type is read: servers label feeds loosely. */
 #define ACCEPT_VALUE                                                                               \
-	"application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "                   \
-	"application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+	"application/rss+xml, application/atom+xml, application/feed+json, "                       \
+	"application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.9, "                       \
+	"application/json;q=0.8, */*;q=0.5"
 
 struct sock {
 	uv_poll_t poll;

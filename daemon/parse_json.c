@@ -275,7 +275,6 @@ static int
 feed_string(struct parse_json *j, enum jkey k, char *v)
 {
 	struct parse_meta *m = &j->p->meta;
-	char *u;
 
 	switch (k) {
 	case K_VERSION:
@@ -290,34 +289,16 @@ feed_string(struct parse_json *j, enum jkey k, char *v)
 	case K_DESCRIPTION: return set_text(j, &m->subtitle, v, PARSE_TYPE_TEXT);
 	case K_LANGUAGE: set_str(&m->language, v); return 0;
 	case K_HOME_PAGE_URL:
-		u = parse_resolve(base(j), v);
-		free(v);
-		if (u == NULL)
-			return -1;
-		set_str(&m->link, u);
-		return add_link(j, &m->l, u, "alternate", "text/html");
+		set_str(&m->link, v);
+		return add_link(j, &m->l, v, "alternate", "text/html");
 	case K_FEED_URL:
-		u = parse_resolve(base(j), v);
-		free(v);
-		if (u == NULL)
-			return -1;
-		set_str(&m->id, u);
-		return add_link(j, &m->l, u, "self", "application/feed+json");
+		set_str(&m->id, v);
+		return add_link(j, &m->l, v, "self", "application/feed+json");
 	case K_ICON:
-		u = parse_resolve(base(j), v);
-		free(v);
-		if (u == NULL)
-			return -1;
-		set_str(&m->logo, u);
-		set_str(&m->image_url, dup0(u));
+		set_str(&m->logo, v);
+		set_str(&m->image_url, dup0(v));
 		return m->image_url ? 0 : -1;
-	case K_FAVICON:
-		u = parse_resolve(base(j), v);
-		free(v);
-		if (u == NULL)
-			return -1;
-		set_str(&m->icon, u);
-		return 0;
+	case K_FAVICON: set_str(&m->icon, v); return 0;
 	default: free(v); return 0;
 	}
 }
@@ -345,7 +326,7 @@ static int
 item_string(struct parse_json *j, enum jkey k, char *v)
 {
 	struct parse_item *it = &j->p->item;
-	char *u;
+	int rc;
 
 	switch (k) {
 	case K_ID: set_str(&it->guid, v); return 0;
@@ -355,25 +336,15 @@ item_string(struct parse_json *j, enum jkey k, char *v)
 	case K_CONTENT_TEXT: return add_content(j, it, v, PARSE_TYPE_TEXT);
 	case K_DATE_PUBLISHED: set_date(&it->published_raw, &it->published, v); return 0;
 	case K_DATE_MODIFIED: set_date(&it->updated_raw, &it->updated, v); return 0;
+	case K_IMAGE: set_str(&it->image, v); return 0;
 	case K_URL:
 	case K_EXTERNAL_URL:
-	case K_IMAGE:
-		u = parse_resolve(base(j), v);
-		free(v);
-		if (u == NULL)
-			return -1;
-		if (k == K_IMAGE) {
-			set_str(&it->image, u);
-			return 0;
-		}
 		if (k == K_URL || it->link == NULL)
-			set_str(&it->link, dup0(u));
-		if (it->link == NULL) {
-			free(u);
-			return -1;
-		}
-		int rc = add_link(j, &it->l, u, k == K_URL ? "alternate" : "related", "text/html");
-		free(u);
+			set_str(&it->link, dup0(v));
+		rc = it->link ? add_link(j, &it->l, v, k == K_URL ? "alternate" : "related",
+					 "text/html")
+			      : -1;
+		free(v);
 		return rc;
 	default: free(v); return 0;
 	}
@@ -391,9 +362,7 @@ person_string(struct parse_json *j, enum jkey k, char *v)
 	if (k == K_NAME) {
 		set_str(&a->name, v);
 	} else if (k == K_URL) {
-		set_str(&a->uri, parse_resolve(base(j), v));
-		free(v);
-		return a->uri ? 0 : -1;
+		set_str(&a->uri, v);
 	} else {
 		free(v);
 	}
@@ -410,10 +379,7 @@ attachment_string(struct parse_json *j, enum jkey k, char *v)
 		return 0;
 	}
 	switch (k) {
-	case K_URL:
-		set_str(&e->url, parse_resolve(base(j), v));
-		free(v);
-		return e->url ? 0 : -1;
+	case K_URL: set_str(&e->url, v); return 0;
 	case K_MIME_TYPE: set_str(&e->type, v); return 0;
 	case K_SIZE_IN_BYTES: set_str(&e->length, v); return 0;
 	case K_DURATION: set_str(&e->duration, v); return 0;
@@ -461,6 +427,13 @@ known(enum jctx c, enum jkey k)
 }
 
 static int
+is_url(enum jkey k)
+{
+	return k == K_URL || k == K_EXTERNAL_URL || k == K_IMAGE || k == K_HOME_PAGE_URL ||
+	       k == K_FEED_URL || k == K_ICON || k == K_FAVICON;
+}
+
+static int
 is_container_key(enum jkey k)
 {
 	return k == K_AUTHOR || k == K_AUTHORS || k == K_ITEMS || k == K_TAGS || k == K_ATTACHMENTS;
@@ -501,6 +474,12 @@ scalar(struct parse_json *j, const unsigned char *s, size_t n, const char *kind,
 	}
 	if ((v = jdup(s, n)) == NULL)
 		return oom(j);
+	if (f->ctx != J_TAGS && is_url(f->key)) { /* resolved against the document */
+		char *u = parse_resolve(base(j), v);
+		free(v);
+		if ((v = u) == NULL)
+			return oom(j);
+	}
 	switch (f->ctx) {
 	case J_ROOT: rc = feed_string(j, f->key, v); break;
 	case J_ITEM: rc = item_string(j, f->key, v); break;

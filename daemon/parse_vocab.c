@@ -134,8 +134,11 @@ add_link(struct parse *p, const XML_Char **atts, const char *href, int atom)
 	(void)atom;
 }
 
+/* RSS <enclosure url length type>, also a link as feedparser has it; or
+ * (media) an item's Media RSS media:content: url, type, fileSize, duration
+ * (seconds), not a link (feedparser keeps it apart from links). */
 static void
-add_enclosure(struct parse *p, const XML_Char **atts)
+add_enclosure(struct parse *p, const XML_Char **atts, int media)
 {
 	const char *url = parse_attr(atts, "url");
 
@@ -152,7 +155,11 @@ add_enclosure(struct parse *p, const XML_Char **atts)
 	struct parse_enclosure *e = &p->item.enclosures[p->item.nenclosures - 1];
 	e->url = u;
 	e->type = dup0(parse_attr(atts, "type"));
-	e->length = dup0(parse_attr(atts, "length"));
+	e->length = dup0(parse_attr(atts, media ? "fileSize" : "length"));
+	if (media) {
+		e->duration = dup0(parse_attr(atts, "duration"));
+		return;
+	}
 	struct parse_lists *l = &p->item.l;
 	if (parse_grow((void **)&l->links, &l->nlinks, sizeof *l->links) == 0) {
 		struct parse_link *k = &l->links[l->nlinks - 1];
@@ -161,25 +168,6 @@ add_enclosure(struct parse *p, const XML_Char **atts)
 		k->type = dup0(e->type);
 		k->length = dup0(e->length);
 	}
-}
-
-/* An item's media:content (Media RSS) is an enclosure: url, type, fileSize,
- * duration (seconds). Not a link: feedparser keeps it apart from links. */
-static void
-add_media_content(struct parse *p, const XML_Char **atts)
-{
-	char *u = parse_resolve(frame_base(p), parse_attr(atts, "url"));
-
-	if (u == NULL || parse_grow((void **)&p->item.enclosures, &p->item.nenclosures,
-				    sizeof *p->item.enclosures) < 0) {
-		free(u);
-		return;
-	}
-	struct parse_enclosure *e = &p->item.enclosures[p->item.nenclosures - 1];
-	e->url = u;
-	e->type = dup0(parse_attr(atts, "type"));
-	e->length = dup0(parse_attr(atts, "fileSize"));
-	e->duration = dup0(parse_attr(atts, "duration"));
 }
 
 static void
@@ -585,7 +573,7 @@ start_core(struct parse *p, enum parse_ns ns, enum key k, const XML_Char **atts)
 	} else if (k == K_tags && !atomish(ns))
 		parse_begin(p, F_TAGS);
 	else if (k == K_enclosure)
-		add_enclosure(p, atts);
+		add_enclosure(p, atts, 0);
 	else if (k == K_webmaster && !in && p->meta.l.nauthors == 0)
 		parse_begin(p, F_AUTHOR);
 	else if (k == K_body && in && !atomish(ns))
@@ -674,7 +662,7 @@ start_ext(struct parse *p, enum parse_ns ns, const char *l, const XML_Char **att
 				p->meta.image_url =
 					parse_resolve(frame_base(p), parse_attr(atts, "url"));
 		} else if (!strcmp(l, "content") && p->initem && parse_attr(atts, "url")) {
-			add_media_content(p, atts);
+			add_enclosure(p, atts, 1);
 		} else if (!strcmp(l, "category")) {
 			const char *sc = parse_attr(atts, "scheme");
 			parse_begin(p, F_CATEGORY);
