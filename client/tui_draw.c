@@ -38,10 +38,9 @@ static const struct keyhelp {
 	{"r", "toggle read (of the story)", "r:Read", V_MARKS},
 	{"s", "toggle the star (the story's items)", "s:Star", V_MARKS},
 	{"n", "next unread story (opens it in the story view)", "n:Next", V_MARKS},
-	{"o", "open the link in the browser (in a story: the outlet in focus)", "o:Open",
+	{"o", "open in the browser (in a story: the outlet in focus)", "o:Open",
 	 (1 << TV_STORIES) | (1 << TV_STORY) | (1 << TV_SEARCH)},
-	{"1-9", "in a story: open the text's link [N] (of the outlet in focus)", NULL,
-	 1 << TV_STORY},
+	{"1-9", "in a story: open link [N] of the outlet in focus", NULL, 1 << TV_STORY},
 	{"v", "in a story: outlets side by side or one after another", "v:View", 1 << TV_STORY},
 	{"h l, Left Right", "side by side: the previous, next outlets", NULL, 1 << TV_STORY},
 	{"a", "stories: show or hide the read ones (unread come first)", "a:All", 1 << TV_STORIES},
@@ -182,11 +181,8 @@ doc_outlet(struct tui *t, struct tdoc *d, int i, int width)
 		  tnum(r, "starred") ? " \xc2\xb7 *" : "");
 	doc_wrap(d, b.data, width, TA_HEAD, i);
 	doc_wrap(d, tget(r, "title"), width, TA_TITLE, i);
-	if (*tget(r, "link")) {
-		b.len = 0;
-		sb_printf(&b, "\xe2\x86\x92 %s", tget(r, "link")); /* → */
-		doc_wrap(d, b.data, width, TA_LINK, i);
-	}
+	if (*tget(r, "link"))
+		doc_wrap(d, tget(r, "link"), width, TA_LINK, i);
 	if (body || *tget(r, "text")) {
 		doc_add(d, "", 0, TA_TEXT, i);
 		doc_wrap(d, body ? body->text.data : tget(r, "text"), width, TA_TEXT, i);
@@ -269,8 +265,9 @@ tdraw_layout_story(struct tui *t)
 		t->docs = xmalloc(sizeof *t->docs);
 		memset(t->docs, 0, sizeof *t->docs);
 		doc_wrap(&t->docs[0], tget(s, "title"), width, TA_TITLE, -1);
-		snprintf(meta, sizeof meta, "%lld outlets \xc2\xb7 %lld items \xc2\xb7 %s%s",
-			 tnum(s, "outlets"), tnum(s, "items"),
+		snprintf(meta, sizeof meta, "%lld outlet%s \xc2\xb7 %lld item%s \xc2\xb7 %s%s",
+			 tnum(s, "outlets"), tnum(s, "outlets") == 1 ? "" : "s", tnum(s, "items"),
+			 tnum(s, "items") == 1 ? "" : "s",
 			 tdraw_age(tnum(s, "last_seen"), t->now, age, sizeof age),
 			 tnum(s, "starred") ? " \xc2\xb7 starred" : "");
 		doc_wrap(&t->docs[0], meta, width, TA_META, -1);
@@ -595,7 +592,10 @@ view_title(struct tui *t, char *buf, size_t n)
 			 t->feed ? ": " : "", unread, t->hide_read ? "" : ", then read");
 		break;
 	case TV_STORY: snprintf(buf, n, "herald: story %lld", t->story_id); break;
-	case TV_FEEDS: snprintf(buf, n, "herald: %zu feeds", t->feeds.resp.n); break;
+	case TV_FEEDS:
+		snprintf(buf, n, "herald: %zu feeds (status, unread/items, last poll)",
+			 t->feeds.resp.n);
+		break;
 	case TV_SEARCH:
 		snprintf(buf, n, "herald: search %s (%zu)", t->query ? t->query : "",
 			 t->search.resp.n);
