@@ -850,7 +850,16 @@ render_feeds_tsv(const struct response *resp, FILE *fp)
 		put_tsv(&b, iso_time(num(r, "next_poll"), t2, sizeof t2), 0);
 		put_tsv(&b, str(r, "name"), 0);
 		put_tsv(&b, str(r, "url"), 0);
-		put_tsv(&b, str(r, "error"), 1);
+		put_tsv(&b, str(r, "error"), 0);
+		if (*str(r, "merged_into")) {
+			put_clean(&b, "merged into ");
+			put_tsv(&b, str(r, "merged_into"), 1);
+		} else {
+			put_tsv(&b,
+				record_get(r, "active") && num(r, "active") == 0 ? "removed"
+										 : "active",
+				1);
+		}
 	}
 	fwrite(b.data, 1, b.len, fp);
 	sb_free(&b);

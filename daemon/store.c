@@ -404,6 +404,12 @@ store_open(const char *path, struct store **out, char *err, size_t errlen)
 				 sqlite3_errmsg(st->db));
 		goto fail;
 	}
+	/* items_fts's tokenizer, before anything may touch the table. */
+	if (store_fts_register(st->db) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot register the search tokenizer: %s", path,
+			 sqlite3_errmsg(st->db));
+		goto fail;
+	}
 	if (configure(st, err, errlen) < 0 || migrate(st, err, errlen) < 0)
 		goto fail;
 	switch_vacuum(st);

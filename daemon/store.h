@@ -55,7 +55,7 @@ struct config_feed;
 	(-3) /* store_search: the query is malformed or                                            \
 	      * has no words; err says why, alone */
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 
@@ -402,8 +402,16 @@ int store_search(struct store *st, const char *query, const char *mark_open, con
 		 size_t errlen);
 void store_hit_list_free(struct store_hit_list *l);
 
-/* The FTS5 expression store_search runs for query; malloc'd (tests, logs). */
+/* The FTS5 expression store_search runs for query; malloc'd (tests, logs).
+ * -word (or -"a phrase") excludes: "a b -c -d" is (a b) NOT c NOT d. A
+ * query of exclusions only gives "" (store_search: "nothing to find"). */
 char *store_fts_query(const char *query);
+
+/* Registers the "herald" FTS5 tokenizer of items_fts (store_fts.c) on db:
+ * store_open does; a connection opened another way (tests, tools) must
+ * before it touches items_fts. SQLITE_OK or an SQLite error code. */
+struct sqlite3;
+int store_fts_register(struct sqlite3 *db);
 
 struct store_stats {
 	int64_t feeds, active_feeds, items, unread, starred, stories;

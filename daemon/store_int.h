@@ -154,4 +154,10 @@ const char *store_arena_col(struct store_arena *a, sqlite3_stmt *s, int col);
  * returns it zeroed, or NULL. Arrays live in the arena. */
 void *store_arena_push(struct store_arena *a, void **v, size_t *n, size_t *cap, size_t sz);
 
+/* store_fts.c: the "herald" FTS5 tokenizer of items_fts (unicode61 with
+ * each CJK character a token). */
+#define STORE_FTS_TOKENIZER "herald"
+/* Whether code point cp is one the tokenizer makes a token of its own. */
+int store_fts_is_cjk(unsigned cp);
+
 #endif

@@ -468,23 +468,52 @@ put_token(struct buf *b, const char **pp)
 	return put_quoted(b, p, (size_t)(e - p));
 }
 
+/* The user's query as FTS5 wants it: words and phrases quoted (so that no
+ * punctuation is taken for syntax), operators and parentheses kept, and
+ * each -word or -"phrase" moved after the rest as NOT word: "a -b c" is
+ * (a c) NOT b. A query of exclusions only gives "". */
 char *
 store_fts_query(const char *query)
 {
-	struct buf b = {0};
+	struct buf pos = {0}, neg = {0}, *b;
 	const char *p = query ? query : "";
+	char *out = NULL;
 
 	while (*p) {
 		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
 			p++;
 			continue;
 		}
-		if ((b.len && buf_putc(&b, ' ') < 0) || put_token(&b, &p) < 0) {
-			buf_free(&b);
-			return NULL;
+		b = &pos;
+		if (*p == '-' && p[1] && p[1] != ' ' && p[1] != '\t' && p[1] != '-' &&
+		    p[1] != '(' && p[1] != ')') {
+			b = &neg;
+			p++;
+			if (buf_puts(b, " NOT ") < 0)
+				goto out;
+		} else if (b->len && buf_putc(b, ' ') < 0) {
+			goto out;
 		}
+		if (put_token(b, &p) < 0)
+			goto out;
 	}
-	return buf_detach(&b);
+	if (pos.len == 0) {
+		out = strdup("");
+	} else if (neg.len == 0) {
+		out = buf_detach(&pos);
+	} else {
+		struct buf q = {0};
+
+		if (buf_putc(&q, '(') == 0 && buf_append(&q, pos.data, pos.len) == 0 &&
+		    buf_putc(&q, ')') == 0 && buf_append(&q, neg.data, neg.len) == 0)
+			out = buf_detach(&q);
+		else
+			buf_free(&q);
+	}
+out:
+	buf_free(&pos);
+	buf_free(&neg);
+	return out;
 }
 
 static int
@@ -526,8 +555,7 @@ run_search(struct store *st, sqlite3_stmt *s, struct store_hit_list *out, char *
 		 * ("fts5: syntax error near ..."); I/O, memory and corruption
 		 * have codes of their own. */
 		if (rc == SQLITE_ERROR) {
-			snprintf(err, errlen, "%s",
-				 strncmp(msg, "fts5: ", 6) == 0 ? msg + 6 : msg);
+			snprintf(err, errlen, "%s", strncmp(msg, "fts5: ", 6) == 0 ? msg + 6 : msg);
 			sqlite3_reset(s);
 			return STORE_EQUERY;
 		}
@@ -554,7 +582,7 @@ store_search(struct store *st, const char *query, const char *mark_open, const c
 		return OOM("search");
 	if (fts[0] == '\0') {
 		free(fts);
-		snprintf(err, errlen, "it has no words");
+		snprintf(err, errlen, "it has no word to find (-word only excludes)");
 		return STORE_EQUERY;
 	}
 	if (list_start((void **)&out->v, &out->n, &out->mem) == NULL) {

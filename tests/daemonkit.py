@@ -178,11 +178,11 @@ def consistency(db, check):
         q = lambda sql: con.execute(sql).fetchall()  # noqa: E731
         ic = q("PRAGMA integrity_check")
         check(ic == [("ok",)], "PRAGMA integrity_check: %s" % (ic[:3],))
-        try:
-            con.execute("INSERT INTO items_fts(items_fts) VALUES('integrity-check')")
-            check(True, "FTS5 index matches the items table")
-        except sqlite3.DatabaseError as e:
-            check(False, "FTS5 integrity-check: %s" % e)
+        # items_fts's tokenizer ("herald", daemon/store_fts.c) is not
+        # Python's to register: tests/fts_check runs the check with it.
+        p = subprocess.run([os.path.join(BUILDDIR, "tests", "fts_check"), db],
+                           capture_output=True, text=True, timeout=120)
+        check(p.returncode == 0, "FTS5 index matches the items table (%s)" % p.stderr.strip())
         fk = q("PRAGMA foreign_key_check")
         check(not fk, "no foreign key violation (%s)" % (fk[:3],))
         n = q("SELECT COUNT(*) FROM items WHERE story_id IS NULL")[0][0]

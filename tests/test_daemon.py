@@ -350,7 +350,7 @@ def dates_tests(tmp, ng):
         check(p.returncode == 0 and re.search(r"published %s · first seen (just now|\d+m ago)"
                                               % day, p.stdout),
               "show --item: the release's date and when it was first seen (%r)" % p.stdout)
-        story = client(sock, "show", str(r12["story"]))
+        story = client(sock, "show", "s%d" % r12["story"])
         e = story["entries"][0]
         check(story["items"] == 1 and e["published"] == t12 and e["time"] == t12
               and abs(e.get("first_seen", 0) - now) < 120,
@@ -507,7 +507,8 @@ def moved_tests(tmp, ng):
         check(fm.get("mc", {}).get("merged_into") == "mb" and not fm["mc"]["active"] and
               fm["mc"]["items"] == 0 and fm["mb"]["items"] == 4,
               "merge: herald feeds says mc was merged into mb (%s)" % fm.get("mc"))
-        p = subprocess.run([HERALD, "--socket", sock, "feeds"], capture_output=True, text=True)
+        p = subprocess.run([HERALD, "--socket", sock, "--width", "120", "feeds"],
+                           capture_output=True, text=True)
         check(re.search(r"^mc .*\(merged into mb\)$", p.stdout, re.M) is not None,
               "merge: the human listing too:\n" + p.stdout)
         check(empty_stories(db) == 0 and db_rows(

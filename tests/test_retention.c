@@ -127,6 +127,7 @@ sql_exec_fx(struct fx *f, const char *sql)
 	sqlite3 *db;
 
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(store_fts_register(db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 }
@@ -152,6 +153,7 @@ consistent(struct fx *f)
 	sqlite3 *db;
 
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(store_fts_register(db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
 				      "INSERT INTO items_fts(items_fts, rank)"
 				      " VALUES ('integrity-check', 1)",
@@ -529,6 +531,7 @@ test_migrate_v2(void **state)
 
 	snprintf(path, sizeof path, "%s/v2.db", f->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(store_fts_register(db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, store_migrations[0], NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, store_migrations[1], NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(

@@ -321,7 +321,7 @@ test_search(void **state)
 	store_hit_list_free(&h);
 	assert_int_equal(store_search(f->st, "   ", NULL, NULL, 0, 0, &h, f->err, sizeof f->err),
 			 STORE_EQUERY);
-	assert_string_equal(f->err, "it has no words");
+	assert_string_equal(f->err, "it has no word to find (-word only excludes)");
 	store_hit_list_free(&h);
 	/* The statement is usable after an error. */
 	assert_int_equal(store_search(f->st, "rates", NULL, NULL, 1, 1, &h, f->err, sizeof f->err),
@@ -353,11 +353,91 @@ test_search(void **state)
 	free(q);
 }
 
+/* The ids of the hits of query, in order, as "1 2 3". */
+static const char *
+hit_ids(struct fx *f, const char *query, char *buf, size_t n)
+{
+	struct store_hit_list h = {0};
+	size_t len = 0;
+
+	buf[0] = '\0';
+	assert_int_equal(store_search(f->st, query, NULL, NULL, 0, 0, &h, f->err, sizeof f->err),
+			 0);
+	for (size_t i = 0; i < h.n && len < n; i++)
+		len += (size_t)snprintf(buf + len, n - len, "%s%lld", i ? " " : "",
+					(long long)h.v[i].item_id);
+	store_hit_list_free(&h);
+	return buf;
+}
+
+/* Search in every script (issue 23): Chinese and Japanese words inside
+ * runs with no spaces (the "herald" tokenizer), Cyrillic and Turkish with
+ * case folded, -word, NOT, phrases, prefixes. */
+static void
+test_search_scripts(void **state)
+{
+	struct fx *f = *state;
+	struct store_hit_list h = {0};
+	char ids[128], want[128];
+	int64_t ja, zh, ru, tr, ko, mix;
+	char *q;
+
+	ja = add(f, "bbc", "j1", "東京で震度5強の地震", "新幹線が一時運転を見合わせ", T0, 70);
+	zh = add(f, "dw", "c1", "北京发生地震", "暂无人员伤亡报告", T0 + 1, 71);
+	ru = add(f, "tech", "r1", "Землетрясение в Москве", "Новости дня", T0 + 2, 72);
+	tr = add(f, "bbc", "t1", "İstanbul'da deprem", "Şiddetli yağış", T0 + 3, 73);
+	ko = add(f, "dw", "k1", "서울에서 지진 발생", "피해 없음", T0 + 4, 74);
+	mix = add(f, "tech", "m1", "iPhone発売 in Tokyo", "Apple の新製品", T0 + 5, 75);
+
+	/* Both, the shorter text first (bm25). */
+	snprintf(want, sizeof want, "%lld %lld", (long long)zh, (long long)ja);
+	assert_string_equal(hit_ids(f, "地震", ids, sizeof ids), want);
+	snprintf(want, sizeof want, "%lld", (long long)ja);
+	assert_string_equal(hit_ids(f, "新幹線", ids, sizeof ids), want);
+	assert_string_equal(hit_ids(f, "地震 -北京", ids, sizeof ids), want);
+	assert_string_equal(hit_ids(f, "地震 NOT 北京", ids, sizeof ids), want);
+	snprintf(want, sizeof want, "%lld", (long long)zh);
+	assert_string_equal(hit_ids(f, "\"北京发生\"", ids, sizeof ids), want);
+	/* The characters of a word, in order: 震地 is not 地震. */
+	assert_string_equal(hit_ids(f, "震地", ids, sizeof ids), "");
+	snprintf(want, sizeof want, "%lld", (long long)ko);
+	assert_string_equal(hit_ids(f, "지진", ids, sizeof ids), want);
+	snprintf(want, sizeof want, "%lld", (long long)ru);
+	assert_string_equal(hit_ids(f, "новости", ids, sizeof ids), want);
+	assert_string_equal(hit_ids(f, "ЗЕМЛЕТРЯС*", ids, sizeof ids), want);
+	snprintf(want, sizeof want, "%lld", (long long)tr);
+	assert_string_equal(hit_ids(f, "siddetli", ids, sizeof ids), want);
+	/* Latin and CJK in one token: both halves are found. */
+	snprintf(want, sizeof want, "%lld", (long long)mix);
+	assert_string_equal(hit_ids(f, "iphone", ids, sizeof ids), want);
+	assert_string_equal(hit_ids(f, "発売", ids, sizeof ids), want);
+	assert_string_equal(hit_ids(f, "新製品 -\"in tokyo\"", ids, sizeof ids), "");
+
+	/* The snippet marks exactly the matched characters. */
+	assert_int_equal(store_search(f->st, "地震", NULL, NULL, 0, 0, &h, f->err, sizeof f->err),
+			 0);
+	assert_int_equal(h.n, 2);
+	assert_non_null(strstr(h.v[0].snippet, "[地震]") ? h.v[0].snippet
+							 : strstr(h.v[0].snippet, "[地][震]"));
+	store_hit_list_free(&h);
+
+	q = store_fts_query("a -b c -\"d e\"");
+	assert_string_equal(q, "(\"a\" \"c\") NOT \"b\" NOT \"d e\"");
+	free(q);
+	q = store_fts_query("-a -b");
+	assert_string_equal(q, "");
+	free(q);
+	assert_int_equal(store_search(f->st, "-地震", NULL, NULL, 0, 0, &h, f->err, sizeof f->err),
+			 STORE_EQUERY);
+	store_hit_list_free(&h);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_derived_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_search_scripts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_story_listing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_story_outlet_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_item_listing, setup, teardown),

@@ -152,6 +152,7 @@ disk_int(const struct fx *f, const char *sql)
 	int64_t v = -1;
 
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(store_fts_register(db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		v = sqlite3_column_int64(s, 0);
@@ -168,6 +169,7 @@ disk_text(const struct fx *f, const char *sql, char *out, size_t n)
 
 	snprintf(out, n, "(no row)");
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(store_fts_register(db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		snprintf(out, n, "%s", (const char *)sqlite3_column_text(s, 0));
