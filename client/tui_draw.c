@@ -526,17 +526,21 @@ draw_list(struct tui *t)
 		l->top = l->cur - per + 1;
 	for (int i = 0; i < per && l->top + i < (int)l->resp.n; i++) {
 		const struct record *r = &l->resp.r[l->top + i];
-		int y = 1 + i * rh;
+		int y = 1 + i * rh, sel = l->top + i == l->cur;
 
+		/* The cursor's row in reverse video, its colours kept. */
+		if (sel) {
+			attron(A_REVERSE);
+			for (int k = 0; k < rh; k++)
+				mvhline(y + k, 0, ' ', COLS);
+		}
 		if (t->view == TV_STORIES)
 			draw_story_row(t, r, y);
 		else if (t->view == TV_FEEDS)
 			draw_feed_row(t, r, y);
 		else
 			draw_search_row(t, r, y);
-		if (l->top + i == l->cur)
-			for (int k = 0; k < rh; k++)
-				mvchgat(y + k, 0, -1, A_REVERSE, 0, NULL);
+		attroff(A_REVERSE);
 	}
 }
 

@@ -381,6 +381,17 @@ def main():
         t.send("\r")
         check(t.wait_text("(1/1) Beta Times"), "Enter on a result opens its story")
         t.send("q")
+        t.send("/")
+        t.send("地震\r")
+        check(t.wait(lambda sc: "search 地震" in sc.line(0) and "東京で" in sc.text()),
+              "/ with CJK words typed in: the Japanese story is found")
+        sc = t.screen
+        ys = [y for y in body_rows(sc) if "地震" in sc.line(y) and sc.line(y).startswith("   ")]
+        if check(ys, "its snippet holds the words"):
+            x = sc.col_of(ys[0], "地震")
+            marked = [sc.grid[ys[0]][k].bg for k in range(x, x + 4)]
+            check(all(b == 43 for b in marked) and sc.grid[ys[0]][3].bg != 43,
+                  "the match is highlighted in the snippet, its cells alone (%s)" % marked)
         t.send("q")
 
         # Feeds: status, unread, the broken feed's error.
