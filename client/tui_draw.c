@@ -181,8 +181,11 @@ doc_outlet(struct tui *t, struct tdoc *d, int i, int width)
 		  tnum(r, "starred") ? " \xc2\xb7 *" : "");
 	doc_wrap(d, b.data, width, TA_HEAD, i);
 	doc_wrap(d, tget(r, "title"), width, TA_TITLE, i);
-	if (*tget(r, "link"))
-		doc_wrap(d, tget(r, "link"), width, TA_LINK, i);
+	if (*tget(r, "link")) { /* one line: the message line shows it whole */
+		b.len = 0;
+		width_fit(&b, tget(r, "link"), (size_t)width, 0);
+		doc_add(d, b.data ? b.data : "", b.len, TA_LINK, i);
+	}
 	if (body || *tget(r, "text")) {
 		doc_add(d, "", 0, TA_TEXT, i);
 		doc_wrap(d, body ? body->text.data : tget(r, "text"), width, TA_TEXT, i);
@@ -592,8 +595,8 @@ view_title(struct tui *t, char *buf, size_t n)
 	case TV_STORIES:
 		for (size_t i = 0; i < t->stories.resp.n; i++)
 			unread += strcmp(tget(&t->stories.resp.r[i], "state"), "read") != 0;
-		snprintf(buf, n, "herald: %s%s%d unread%s", t->feed ? t->feed : "",
-			 t->feed ? ": " : "", unread, t->hide_read ? "" : ", then read");
+		snprintf(buf, n, "herald: %s%sstories, %d unread%s", t->feed ? t->feed : "",
+			 t->feed ? " " : "", unread, t->hide_read ? " (read ones hidden)" : "");
 		break;
 	case TV_STORY: snprintf(buf, n, "herald: story %lld", t->story_id); break;
 	case TV_FEEDS:
