@@ -121,6 +121,18 @@ worker(void *arg)
 	return NULL;
 }
 
+/* What tnet_start made before the thread: the pipe, the lock, t itself. */
+static void
+release(struct tnet *t)
+{
+	close(t->wake[0]);
+	close(t->wake[1]);
+	pthread_mutex_destroy(&t->mu);
+	pthread_cond_destroy(&t->cv);
+	free(t->path);
+	free(t);
+}
+
 struct tnet *
 tnet_start(const char *path, char *err, size_t errlen)
 {
@@ -146,12 +158,7 @@ tnet_start(const char *path, char *err, size_t errlen)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot start a thread: %s", strerror(rc));
-		close(t->wake[0]);
-		close(t->wake[1]);
-		pthread_mutex_destroy(&t->mu);
-		pthread_cond_destroy(&t->cv);
-		free(t->path);
-		free(t);
+		release(t);
 		return NULL;
 	}
 	return t;
@@ -251,10 +258,5 @@ tnet_stop(struct tnet *t)
 		close(t->fd);
 	free_list(t->todo);
 	free_list(t->done);
-	close(t->wake[0]);
-	close(t->wake[1]);
-	pthread_mutex_destroy(&t->mu);
-	pthread_cond_destroy(&t->cv);
-	free(t->path);
-	free(t);
+	release(t);
 }

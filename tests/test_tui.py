@@ -414,6 +414,19 @@ def main():
         t.send("q")
         check(t.wait(lambda sc: len(story_rows(sc)) == NSTORIES), "q leaves the help")
 
+        # a hides the read stories, R polls the feeds.
+        unread = len(conn.request("stories --limit 100"))
+        t.send("a")
+        check(t.wait(lambda sc: "read ones hidden" in sc.line(0) and len(story_rows(sc)) == unread),
+              "a hides the read stories (%d unread listed)" % unread)
+        t.send("a")
+        check(t.wait(lambda sc: len(story_rows(sc)) == NSTORIES), "a again shows them")
+        polls = int(conn.request("stats")[0]["polls"][0])
+        t.send("R")
+        check(t.wait_text("polling the feeds"), "R says the feeds are being polled")
+        check(dk.wait_for(lambda: int(conn.request("stats")[0]["polls"][0]) > polls, 10),
+              "R made the daemon poll")
+
         # A daemon that does not answer: a spinner, and the keys still work.
         os.kill(daemon.pid, signal.SIGSTOP)
         try:
@@ -465,6 +478,15 @@ def main():
         st = t2.wait_exit()
         check(st == 128 + signal.SIGTERM, "SIGTERM ends it with status 143 (%s)" % st)
         check(t2.restored() and not t2.screen.alternate, "the terminal is restored after SIGTERM")
+
+        # A crash (here a SIGSEGV from outside) still restores the terminal.
+        t3 = Tui(sock, 50, 16)
+        tuis.append(t3)
+        check(t3.wait(lambda sc: len(story_rows(sc)) == NSTORIES), "a third reader lists the stories")
+        os.kill(t3.pid, signal.SIGSEGV)
+        st = t3.wait_exit()
+        check(st is not None and st != 0, "SIGSEGV ends it (%s)" % st)
+        check(t3.restored() and not t3.screen.alternate, "the terminal is restored after a crash")
 
         # Not a terminal; no --json.
         p = subprocess.run([dk.HERALD, "--socket", sock, "tui"], stdin=subprocess.DEVNULL,
