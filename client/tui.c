@@ -601,6 +601,7 @@ open_story(struct app *a, const struct record *r)
 	long long id = tnum(r, "story");
 
 	story_clear(t);
+	tnet_drop(a->net, J_ITEM); /* the last story's texts: not wanted any more */
 	t->story_id = id;
 	t->story_loaded = 0;
 	t->scroll = t->first_outlet = 0;
@@ -623,6 +624,8 @@ back(struct app *a)
 		a->quit = 1;
 		return;
 	}
+	if (t->view == TV_STORY)
+		tnet_drop(a->net, J_ITEM);
 	if (t->view == TV_STORIES && t->feed) {
 		free(t->feed);
 		t->feed = NULL;

@@ -43,6 +43,17 @@ job_free(struct job *j)
 	free(j);
 }
 
+static void
+free_list(struct job *j)
+{
+	while (j) {
+		struct job *next = j->next;
+
+		job_free(j);
+		j = next;
+	}
+}
+
 /* Sends one job, reconnecting once when the connection was lost. */
 static void
 run_job(struct tnet *t, struct job *j)
@@ -193,6 +204,29 @@ tnet_submit(struct tnet *t, const struct tnet_tag *tag, int argc, const char *co
 	pthread_mutex_unlock(&t->mu);
 }
 
+void
+tnet_drop(struct tnet *t, int kind)
+{
+	struct job **pp, *gone = NULL;
+
+	pthread_mutex_lock(&t->mu);
+	t->todo_tail = NULL;
+	for (pp = &t->todo; *pp;) {
+		struct job *j = *pp;
+
+		if (j->tag.kind == kind) {
+			*pp = j->next;
+			j->next = gone;
+			gone = j;
+		} else {
+			t->todo_tail = j;
+			pp = &j->next;
+		}
+	}
+	pthread_mutex_unlock(&t->mu);
+	free_list(gone);
+}
+
 int
 tnet_take(struct tnet *t, struct tnet_result *out)
 {
@@ -228,17 +262,6 @@ tnet_pending(struct tnet *t)
 	n += t->busy;
 	pthread_mutex_unlock(&t->mu);
 	return n;
-}
-
-static void
-free_list(struct job *j)
-{
-	while (j) {
-		struct job *next = j->next;
-
-		job_free(j);
-		j = next;
-	}
 }
 
 void
