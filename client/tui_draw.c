@@ -10,7 +10,6 @@
 #define ELLIPSIS    "\xe2\x80\xa6" /* U+2026, one cell */
 #define VBAR        "\xe2\x94\x82" /* U+2502, one cell */
 #define HLINE       "\xe2\x94\x80" /* U+2500, one cell */
-#define MIN_COLUMN  36             /* cells of an outlet's column side by side */
 #define NAMES_WIDTH 100            /* stories show outlet names from this width */
 
 enum { CP_NONE, CP_STAR, CP_ERR, CP_LINK, CP_HEAD, CP_MATCH };
@@ -226,7 +225,7 @@ noutlets(const struct tui *t)
 static int
 ncolumns(const struct tui *t)
 {
-	int k = (COLS + 1) / (MIN_COLUMN + 1);
+	int k = (COLS + 1) / (TUI_MIN_COLUMN + 1);
 
 	if (k > noutlets(t))
 		k = noutlets(t);
