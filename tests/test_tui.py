@@ -446,10 +446,18 @@ def main():
         t.send("L")
         check(t.wait(lambda sc: "offline" in sc.line(0)), "a stopped daemon shows offline")
         check("not answering" in t.screen.text(), "and says so on the message line")
+        early = Tui(sock, 40, 12)
+        tuis.append(early)
+        check(early.wait(lambda sc: "offline" in sc.line(0)),
+              "a reader started while the daemon is down says offline")
         daemon = dk.start_daemon(conf, log)
         dk.wait_for(lambda: dk.can_connect(sock), 30)
         check(t.wait(lambda sc: "offline" not in sc.line(0) and len(story_rows(sc)) >= 1, 15),
               "the reader reconnects when the daemon is back")
+        check(early.wait(lambda sc: "offline" not in sc.line(0) and len(story_rows(sc)) >= 1, 15),
+              "and the one started without it lists the stories")
+        early.send("q")
+        check(early.wait_exit() == 0 and early.restored(), "it quits cleanly")
         conn = dk.Conn(sock)
         ru = story_id(conn, "Москве")
         y = [y for y in story_rows(t.screen) if "Москве" in t.screen.line(y)][0]
