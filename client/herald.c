@@ -23,6 +23,7 @@
 #include "render.h"
 #include "textdoc.h"
 #include "tui.h"
+#include "undo.h"
 #include "util.h"
 #include "width.h"
 #include "wire.h"
@@ -126,6 +127,10 @@ static const struct ccmd commands[] = {
 	 P_ID, VIEW_ACTION, SHAPE_ACTION, NULL},
 	{HERALD_CMD_UNSTAR, "[--item] ID...", "remove the star", o_mark, 1, -1, P_ID, VIEW_ACTION,
 	 SHAPE_ACTION, NULL},
+	{"undo", "", "undo the last read, unread, star or unstar (read --all too)", o_none, 0, 0,
+	 P_NONE, VIEW_ACTION, SHAPE_ACTION,
+	 "Puts back the marks the items had before the last marking command, which\n"
+	 "herald remembers in $XDG_STATE_HOME/herald/undo (one level).\n"},
 	{HERALD_CMD_SEARCH, "[--limit N] QUERY...", "full-text search, best matches first",
 	 o_search, 1, -1, P_QUERY, VIEW_SEARCH, SHAPE_ARRAY,
 	 "The words form one SQLite FTS5 query: words, \"exact phrases\", OR, NOT,\n"
@@ -572,6 +577,26 @@ check_positionals(struct cli *cli, char **pos, int npos, int seen_all)
 	return EXIT_OK;
 }
 
+/* read's own rules: --feed and --before go with --all, which takes no
+ * --item and, from a script, needs --yes. */
+static int
+check_read(struct cli *cli, int seen_all)
+{
+	const struct ccmd *c = cli->cmd;
+
+	for (int i = 1; i < cli->wargc; i++)
+		if (!seen_all &&
+		    (!strcmp(cli->wargv[i], "--feed") || !strcmp(cli->wargv[i], "--before")))
+			return usage_error(c, "%s needs --all", cli->wargv[i]);
+	if (seen_all && cli->item)
+		return usage_error(c, "read --all takes no --item");
+	/* Everything unread, from a script: it must say so. */
+	if (seen_all && !cli->yes && !isatty(STDIN_FILENO))
+		return usage_error(c, "read --all marks every unread item read: confirm "
+				      "with --yes when not on a terminal");
+	return EXIT_OK;
+}
+
 /* Turns the command's arguments into the request words (options first,
  * then positionals), checking everything the daemon would reject. */
 static int
@@ -639,18 +664,8 @@ parse_command(struct cli *cli, int argc, char **argv, int first)
 		    push(cli, (char *)v) < 0)
 			return usage_error(c, "too many arguments");
 	}
-	if (strcmp(c->name, HERALD_CMD_READ) == 0) {
-		for (int i = 1; i < cli->wargc; i++)
-			if (!seen_all && (!strcmp(cli->wargv[i], "--feed") ||
-					  !strcmp(cli->wargv[i], "--before")))
-				return usage_error(c, "%s needs --all", cli->wargv[i]);
-		if (seen_all && cli->item)
-			return usage_error(c, "read --all takes no --item");
-		/* Everything unread, from a script: it must say so. */
-		if (seen_all && !cli->yes && !isatty(STDIN_FILENO))
-			return usage_error(c, "read --all marks every unread item read: confirm "
-					      "with --yes when not on a terminal");
-	}
+	if (strcmp(c->name, HERALD_CMD_READ) == 0 && (rc = check_read(cli, seen_all)) != EXIT_OK)
+		return rc;
 	if ((rc = check_positionals(cli, pos, npos, seen_all)) != EXIT_OK)
 		return rc;
 	if (c->pos == P_QUERY) {
@@ -775,6 +790,7 @@ add_client_version(struct response *resp)
 struct session {
 	struct cli *cli;
 	int fd;
+	const char *path; /* the socket's */
 };
 
 /* Sends argv, reads the answer into resp. 0 with resp->ok 1; on an ERR
@@ -1010,6 +1026,44 @@ resolve_ids(struct session *ss, struct idref *out, int n)
 
 /* ---- commands with ids ---- */
 
+/* Saves u for `herald undo`; a failure is said, and costs the mark
+ * nothing. */
+static void
+undo_keep(struct undo *u, const char *sock)
+{
+	char err[512];
+
+	undo_unique(u);
+	snprintf(u->socket, sizeof u->socket, "%s", sock);
+	if (undo_save(u, err, sizeof err) < 0)
+		fprintf(stderr, "herald: cannot remember this for undo: %s\n", err);
+}
+
+/* The marks of every item the ids name, before they change: a story's
+ * items (all of them), an item itself. */
+static int
+undo_record(struct session *ss, const struct idref *ids, int n, struct undo *u)
+{
+	const char *cmd = ss->cli->cmd->name;
+	int rc = EXIT_OK;
+
+	u->starring = !strcmp(cmd, HERALD_CMD_STAR) || !strcmp(cmd, HERALD_CMD_UNSTAR);
+	for (int i = 0; i < n && rc == EXIT_OK; i++) {
+		char limit[16];
+		char *st[] = {HERALD_CMD_ITEMS, "--story", (char *)ids[i].num,
+			      "--limit",        limit,     NULL};
+		char *it[] = {HERALD_CMD_SHOW, "--item", (char *)ids[i].num, NULL};
+		struct response resp = {0};
+
+		snprintf(limit, sizeof limit, "%d", HERALD_MAX_LIMIT);
+		rc = ids[i].kind == 's' ? ask(ss, 5, st, &resp, 1) : ask(ss, 3, it, &resp, 1);
+		if (rc == EXIT_OK)
+			undo_add(u, &resp);
+		response_free(&resp);
+	}
+	return rc;
+}
+
 static const char *
 mark_done(const char *cmd)
 {
@@ -1030,11 +1084,23 @@ run_mark(struct session *ss, const struct idref *ids, int n)
 	struct cli *cli = ss->cli;
 	int rc = EXIT_OK;
 	struct sb said = {0};
+	struct undo u = {0};
 
 	if (n > 1 && !cli->yes && !cli->json && isatty(STDIN_FILENO) &&
-	    strcmp(cli->cmd->name, HERALD_CMD_DIGESTED) != 0 &&
-	    !confirm("%s %d stories and items?", cli->cmd->name, n))
-		return fail(EXIT_DAEMON, E_CANCELLED, "nothing changed");
+	    strcmp(cli->cmd->name, HERALD_CMD_DIGESTED) != 0) {
+		struct sb list = {0};
+		int yes;
+
+		for (int i = 0; i < n; i++)
+			sb_printf(&list, "%s%c%s", i ? ", " : "", ids[i].kind, ids[i].num);
+		yes = confirm("%s: %s?", mark_done(cli->cmd->name), sb_str(&list));
+		sb_free(&list);
+		if (!yes)
+			return fail(EXIT_DAEMON, E_CANCELLED, "nothing changed");
+	}
+	if (strcmp(cli->cmd->name, HERALD_CMD_DIGESTED) != 0 &&
+	    (rc = undo_record(ss, ids, n, &u)) != EXIT_OK)
+		return rc;
 	for (int pass = 0; pass < 2 && rc == EXIT_OK; pass++) {
 		char kind = pass ? 'i' : 's';
 		char *words[HERALD_MAX_ARGS + 1];
@@ -1061,6 +1127,11 @@ run_mark(struct session *ss, const struct idref *ids, int n)
 		printf("%s: %s\n", mark_done(cli->cmd->name), sb_str(&said));
 	if (rc == EXIT_OK && cli->json)
 		fputs("{\"ok\":true}\n", stdout);
+	if (rc == EXIT_OK && strcmp(cli->cmd->name, HERALD_CMD_DIGESTED) != 0) {
+		snprintf(u.what, sizeof u.what, "%s %s", cli->cmd->name, sb_str(&said));
+		undo_keep(&u, ss->path);
+	}
+	undo_free(&u);
 	sb_free(&said);
 	return rc;
 }
@@ -1073,6 +1144,7 @@ run_read_all(struct session *ss, const struct render_opts *ro)
 	struct cli *cli = ss->cli;
 	struct response resp = {0};
 	const char *feed = NULL, *before = NULL;
+	struct undo u = {0};
 	int rc;
 
 	for (int i = 1; i + 1 < cli->wargc; i++) {
@@ -1099,8 +1171,26 @@ run_read_all(struct session *ss, const struct render_opts *ro)
 		}
 		response_free(&resp);
 	}
+	/* What it will mark, for undo: the unread items of the same filter. */
+	{
+		char limit[16], *words[8] = {HERALD_CMD_ITEMS, "--limit", limit};
+		int nw = 3;
+
+		snprintf(limit, sizeof limit, "%d", HERALD_MAX_LIMIT);
+		if (feed)
+			words[nw++] = "--feed", words[nw++] = (char *)feed;
+		if (before)
+			words[nw++] = "--before", words[nw++] = (char *)before;
+		words[nw] = NULL;
+		if ((rc = ask(ss, nw, words, &resp, 1)) != EXIT_OK)
+			goto out;
+		undo_add(&u, &resp);
+		response_free(&resp);
+	}
 	if ((rc = ask(ss, cli->wargc, cli->wargv, &resp, 1)) != EXIT_OK)
 		goto out;
+	snprintf(u.what, sizeof u.what, "read --all%s%s", feed ? " --feed " : "", feed ? feed : "");
+	undo_keep(&u, ss->path);
 	if (cli->json) {
 		struct sb o = {0};
 
@@ -1113,7 +1203,90 @@ run_read_all(struct session *ss, const struct render_opts *ro)
 		printf("marked %s item%s read\n", m ? m : "0", m && !strcmp(m, "1") ? "" : "s");
 	}
 out:
+	undo_free(&u);
 	response_free(&resp);
+	return rc;
+}
+
+/* Sends cmd --item for ids (n of them) in requests of at most 60; a batch
+ * the daemon refuses (an item purged since) goes again one by one, the
+ * missing ones skipped. Counts what was set back in *done. */
+static int
+undo_send(struct session *ss, const char *cmd, char **ids, size_t n, size_t *done)
+{
+	char *words[HERALD_MAX_ARGS + 1];
+	int rc = EXIT_OK;
+
+	for (size_t i = 0; i < n && rc == EXIT_OK; i += 60) {
+		size_t k = n - i < 60 ? n - i : 60;
+		struct response resp = {0};
+		int nw = 0;
+
+		words[nw++] = (char *)cmd;
+		words[nw++] = "--item";
+		for (size_t j = 0; j < k; j++)
+			words[nw++] = ids[i + j];
+		words[nw] = NULL;
+		rc = ask(ss, nw, words, &resp, 0);
+		if (rc == EXIT_OK && resp.ok)
+			*done += k;
+		for (size_t j = 0; rc == EXIT_OK && !resp.ok && k > 1 && j < k; j++) {
+			char *one[] = {(char *)cmd, "--item", ids[i + j], NULL};
+			struct response r1 = {0};
+
+			rc = ask(ss, 3, one, &r1, 0);
+			*done += rc == EXIT_OK && r1.ok;
+			response_free(&r1);
+		}
+		response_free(&resp);
+	}
+	return rc;
+}
+
+/* undo: every item recorded gets its mark back; the record goes. */
+static int
+run_undo(struct session *ss)
+{
+	struct undo u = {0};
+	char err[512], **on = NULL, **off = NULL;
+	size_t non = 0, noff = 0, done = 0;
+	int rc = undo_load(&u, err, sizeof err);
+
+	if (rc < 0)
+		return fail(EXIT_DAEMON, E_IO, "%s", err);
+	if (rc > 0)
+		return fail(EXIT_DAEMON, HERALD_E_NOTFOUND, "nothing to undo");
+	if (strcmp(u.socket, ss->path) != 0) {
+		rc = fail(EXIT_DAEMON, HERALD_E_NOTFOUND,
+			  "the last mark (%s) was on the daemon at %s, not this one (%s)", u.what,
+			  u.socket, ss->path);
+		undo_free(&u);
+		return rc;
+	}
+	on = xmalloc((u.n + 1) * sizeof *on);
+	off = xmalloc((u.n + 1) * sizeof *off);
+	for (size_t i = 0; i < u.n; i++) {
+		if (u.starring ? u.v[i].starred : u.v[i].read)
+			on[non++] = u.v[i].id;
+		else
+			off[noff++] = u.v[i].id;
+	}
+	rc = undo_send(ss, u.starring ? HERALD_CMD_STAR : HERALD_CMD_READ, on, non, &done);
+	if (rc == EXIT_OK)
+		rc = undo_send(ss, u.starring ? HERALD_CMD_UNSTAR : HERALD_CMD_UNREAD, off, noff,
+			       &done);
+	if (rc == EXIT_OK) {
+		if (undo_save(NULL, err, sizeof err) < 0)
+			fprintf(stderr, "herald: %s\n", err);
+		if (ss->cli->json)
+			printf("{\"undone\":%zu}\n", done);
+		else
+			printf("undone: %s (%zu item%s set back)\n", u.what, done,
+			       done == 1 ? "" : "s");
+	}
+	free(on);
+	free(off);
+	undo_free(&u);
 	return rc;
 }
 
@@ -1348,6 +1521,7 @@ more_hint(struct session *ss, size_t shown)
 	if (cli->cmd->pos == P_QUERY)
 		words[nw++] = cli->wargv[cli->wargc - 1];
 	words[nw] = NULL;
+	fflush(stdout);
 	if (ask(ss, nw, words, &resp, 0) == EXIT_OK && resp.ok && resp.n > 0)
 		fprintf(isatty(STDOUT_FILENO) ? stdout : stderr,
 			"%lu shown (%lu-%lu); there are more: --offset %s, or --limit N (up to "
@@ -1406,6 +1580,7 @@ run(struct cli *cli)
 	if (!cli->json && strcmp(cli->cmd->name, HERALD_CMD_VERSION) == 0)
 		printf("herald %s\n", PACKAGE_VERSION);
 	path = wire_socket_path(cli->socket, &tried);
+	ss.path = path;
 	ss.fd = wire_connect(path, err, sizeof err);
 	if (ss.fd == WIRE_DOWN) {
 		rc = not_running(cli, path, tried);
@@ -1419,6 +1594,8 @@ run(struct cli *cli)
 		goto out;
 	if (cli->cmd->pos == P_ID && cli->nids > 0)
 		rc = run_ids(&ss, &ro);
+	else if (strcmp(cli->cmd->name, "undo") == 0)
+		rc = run_undo(&ss);
 	else if (strcmp(cli->cmd->name, HERALD_CMD_READ) == 0)
 		rc = run_read_all(&ss, &ro);
 	else

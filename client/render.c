@@ -312,6 +312,14 @@ col(const struct render_opts *o, const char *code)
 
 /* ---- layout helpers ---- */
 
+/* Writes what b holds (maybe nothing: b->data NULL). */
+static void
+put_sb(const struct sb *b, FILE *fp)
+{
+	if (b->len)
+		fwrite(b->data, 1, b->len, fp);
+}
+
 /* Appends s (as data: cleaned of controls) fitted to cols cells. */
 static size_t
 put_fit(struct sb *b, const char *s, size_t cols, int pad)
@@ -451,7 +459,7 @@ static void
 flush_line(struct sb *b, FILE *fp)
 {
 	sb_putc(b, '\n');
-	fwrite(b->data, 1, b->len, fp);
+	put_sb(b, fp);
 	b->len = 0;
 }
 
@@ -478,7 +486,7 @@ render_stories_tsv(const struct response *resp, FILE *fp)
 		put_tsv(&b, sb_str(&outl), 1);
 		sb_free(&outl);
 	}
-	fwrite(b.data, 1, b.len, fp);
+	put_sb(&b, fp);
 	sb_free(&b);
 }
 
@@ -486,38 +494,48 @@ render_stories_tsv(const struct response *resp, FILE *fp)
 static void
 render_stories(const struct response *resp, const struct render_opts *o, FILE *fp)
 {
-	size_t idw = id_width(resp), left = idw + 3 + 8, right = 2 + WHEN_CELLS;
+	size_t idw = id_width(resp), left = idw + 3 + 8, right = 2 + WHEN_CELLS, mid, ow = 0,
+	       tw = 0;
 	struct sb b = {0};
 
 	if (o->width == 0) {
 		render_stories_tsv(resp, fp);
 		return;
 	}
+	mid = room(o, left, right);
+	/* One outlet column for the whole list, so that titles and outlets
+	 * align: as wide as the widest "(outlets)", but no wider than what
+	 * the longest title leaves, or a third of the middle when that is
+	 * more; none when the titles would keep less than 20 cells. */
+	for (size_t i = 0; i < resp->n && mid >= 20 + 6; i++) {
+		struct sb outl = {0};
+		size_t w = width_str(str(&resp->r[i], "title"));
+
+		if (w > tw)
+			tw = w;
+		outlet_summary(&resp->r[i], &outl, 0);
+		w = outl.len ? width_str(sb_str(&outl)) + 4 : 0;
+		if (w > ow)
+			ow = w;
+		sb_free(&outl);
+	}
+	if (ow > mid / 3 && ow > (mid > tw ? mid - tw : 0))
+		ow = mid / 3 > (mid > tw ? mid - tw : 0) ? mid / 3 : mid - tw;
+	if (ow < 6)
+		ow = 0;
 	for (size_t i = 0; i < resp->n; i++) {
 		const struct record *r = &resp->r[i];
 		struct sb outl = {0};
-		size_t mid = room(o, left, right), ow = 0;
 
 		outlet_summary(r, &outl, 0);
 		put_head(&b, 's', r->f[0].value, idw, num(r, "starred") != 0, str(r, "state"), 7,
 			 o);
-		/* The outlets in full when the title fits beside them, else at
-		 * most a third of the middle, and only when the title keeps 20
-		 * cells. */
-		if (outl.len && mid >= 20 + 6) {
-			size_t tw = width_str(str(r, "title"));
-
-			ow = width_str(sb_str(&outl)) + 4;
-			if (tw + ow > mid && ow > mid / 3)
-				ow = mid / 3;
-			if (ow < 6)
-				ow = 0;
-		}
 		put_fit(&b, str(r, "title"), mid - ow, 1);
 		if (ow) {
 			struct sb paren = {0};
 
-			sb_printf(&paren, "(%s)", sb_str(&outl));
+			if (outl.len)
+				sb_printf(&paren, "(%s)", sb_str(&outl));
 			sb_printf(&b, "  %s", col(o, C_DIM));
 			put_fit(&b, sb_str(&paren), ow - 2, 1);
 			sb_puts(&b, col(o, C_RESET));
@@ -569,7 +587,7 @@ render_items_tsv(const struct response *resp, int snippets, FILE *fp)
 		if (snippets)
 			put_tsv(&b, str(r, "snippet"), 1);
 	}
-	fwrite(b.data, 1, b.len, fp);
+	put_sb(&b, fp);
 	sb_free(&b);
 }
 
@@ -725,6 +743,8 @@ render_show_item(const struct record *r, const struct record *full, const char *
 	render_id('i', r->f[0].value, id, sizeof id);
 	sb_puts(&b, label);
 	put_title(&b, str(r, "title"), o);
+	put_sb(&b, fp);
+	b.len = 0;
 	sb_printf(&b, "item %s · ", id);
 	put_clean(&b, str(r, "feed_name"));
 	sb_printf(&b, " · %s%s", when, *author ? " · " : "");
@@ -737,7 +757,7 @@ render_show_item(const struct record *r, const struct record *full, const char *
 		sb_puts(&b, col(o, C_CYAN));
 		put_clean(&b, link);
 		sb_printf(&b, "%s\n", col(o, C_RESET));
-		fwrite(b.data, 1, b.len, fp);
+		put_sb(&b, fp);
 	}
 	sb_free(&b);
 	render_item_body(full ? full : r, &doc);
@@ -789,7 +809,7 @@ render_show(const struct response *resp, const struct response *full, size_t nfu
 	reltime(num(r, "last_seen"), o->now, last, sizeof last);
 	render_id('s', r->f[0].value, id, sizeof id);
 	put_title(&b, str(r, "title"), o);
-	fwrite(b.data, 1, b.len, fp);
+	put_sb(&b, fp);
 	b.len = 0;
 	sb_printf(&b, "story %s · %s%s · %lld item%s, %lld unread · first seen %s · last %s", id,
 		  str(r, "state"), num(r, "starred") ? " · starred" : "", num(r, "items"),
@@ -829,7 +849,7 @@ render_show(const struct response *resp, const struct response *full, size_t nfu
 			put_clean(&b, part(f, 4));
 			sb_printf(&b, "%s\n", col(o, C_RESET));
 		}
-		fwrite(b.data, 1, b.len, fp);
+		put_sb(&b, fp);
 		sb_free(&b);
 	}
 }
@@ -861,7 +881,7 @@ render_feeds_tsv(const struct response *resp, FILE *fp)
 				1);
 		}
 	}
-	fwrite(b.data, 1, b.len, fp);
+	put_sb(&b, fp);
 	sb_free(&b);
 }
 

@@ -185,30 +185,3 @@ json_string(struct sb *b, const char *s, size_t n)
 	sb_add(b, s + start, i - start);
 	sb_putc(b, '"');
 }
-
-size_t
-text_width(const char *s)
-{
-	size_t w = 0;
-
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			w++;
-	return w;
-}
-
-size_t
-text_prefix(const char *s, size_t cols)
-{
-	size_t i = 0, w = 0;
-
-	while (s[i]) {
-		if (((unsigned char)s[i] & 0xc0) != 0x80) {
-			if (w == cols)
-				break;
-			w++;
-		}
-		i++;
-	}
-	return i;
-}

@@ -31,11 +31,5 @@ char *xstrndup(const char *s, size_t n);
 void json_string(struct sb *b, const char *s, size_t n);
 /* Length of the valid UTF-8 sequence at s (n bytes available), or 0. */
 size_t utf8_len(const unsigned char *s, size_t n);
-/* Display width in columns of s, counting each code point as one (no wide
- * character tables: close enough for alignment of mostly-Latin titles). */
-size_t text_width(const char *s);
-/* Byte length of the longest prefix of s at most cols columns wide, cut on
- * a code point boundary. */
-size_t text_prefix(const char *s, size_t cols);
 
 #endif

@@ -120,6 +120,8 @@ def herald(sock, *args, env=None, json_out=False, stdin=None):
     e = dict(os.environ)
     e.pop("NO_COLOR", None)
     e.pop("HERALD_SOCKET", None)
+    # herald undo's record, away from the real home.
+    e["XDG_STATE_HOME"] = os.path.join(tempfile.gettempdir(), "herald-cli-state-%d" % os.getpid())
     e.update(env or {})
     argv = [HERALD] + (["--socket", sock] if sock else []) + (["--json"] if json_out else [])
     p = subprocess.run(argv + list(args), capture_output=True, text=True, timeout=60, env=e,
@@ -507,6 +509,15 @@ def client_mark_tests(sock, q):
           "read STORY marks all its items read")
     check(q["id"] not in [x["id"] for x in hj(sock, "stories")], "a read story leaves the unread list")
     check(q["id"] in [x["id"] for x in hj(sock, "stories", "--all")], "... and stays in --all")
+    # undo puts the marks back, from the real daemon.
+    hj(sock, "unread", qid)
+    herald(sock, "read", qid)
+    rc, out, err = herald(sock, "undo")
+    check(rc == 0 and out == "undone: read %s (3 items set back)\n" % qid and
+          story()["unread"] == 3, "undo: the story is unread again (%r %r)" % (out, err))
+    rc, out, err = herald(sock, "undo")
+    check(rc == 1 and "nothing to undo" in err, "a second undo has nothing to undo")
+    hj(sock, "read", qid)
     hj(sock, "unread", "--item", str(item_ids[0]))
     s = story()
     check(s["state"] == "updated" and s["unread"] == 1, "unread one item: the story is 'updated'")

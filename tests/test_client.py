@@ -221,6 +221,7 @@ def herald(*args, env=None, stdin=None):
     e = dict(os.environ)
     e.pop("NO_COLOR", None)
     e["HERALD_SOCKET"] = SOCK
+    e["XDG_STATE_HOME"] = os.path.join(tmp, "state")
     e.update(env or {})
     requests.clear()
     p = subprocess.run([HERALD, *args], capture_output=True, env=e, input=stdin, timeout=20)
@@ -349,9 +350,22 @@ check(rc == 2 and json.loads(out)["error"]["code"] == "ambiguous", "--json ambig
 rc, out, err = herald("star", "346")
 check(rc == 0 and requests[-1][0] == ["star", "--item", "346"] and out == "starred: i346\n",
       "an item id where a story is expected acts on the item and says so: %r %r" % (out, requests))
-rc, out, err = herald("read", "s12", "i345", "--yes")
-check(rc == 0 and [r[0] for r in requests] == [["read", "12"], ["read", "--item", "345"]]
-      and out == "marked read: s12, i345\n", "read s12 i345: %r %r" % (out, requests))
+rc, out, err = herald("read", "s12", "i346", "--yes")
+marks = [r[0] for r in requests if r[0][0] == "read"]
+check(rc == 0 and marks == [["read", "12"], ["read", "--item", "346"]]
+      and out == "marked read: s12, i346\n", "read s12 i346: %r %r" % (out, requests))
+# undo: the marks the items had before, read from the daemon first.
+check(["items", "--story", "12", "--limit", "10000"] in [r[0] for r in requests] and
+      ["show", "--item", "346"] in [r[0] for r in requests], "a mark records the items' marks first")
+undo_file = os.path.join(tmp, "state", "herald", "undo")
+check(os.path.exists(undo_file) and oct(os.stat(undo_file).st_mode & 0o777) == "0o600",
+      "the undo record is a private file")
+rc, out, err = herald("undo")
+check(rc == 0 and requests[-1][0] == ["unread", "--item", "345", "346"]
+      and out == "undone: read s12, i346 (2 items set back)\n" and not os.path.exists(undo_file),
+      "undo sets the items back: %r %r %r" % (out, err, requests))
+rc, out, err = herald("--json", "undo")
+check(rc == 1 and json.loads(out)["error"]["code"] == "notfound", "nothing to undo: %r" % out)
 rc, out, err = herald("read", "--item", "50")
 check(rc == 0 and requests[-1][0] == ["read", "--item", "50"], "--item makes a bare id an item")
 rc, out, err = herald("show", "i777")
@@ -421,9 +435,11 @@ check(rc == 0 and " · 5h ago · " in out and "first seen" not in out,
 rc, out, err = herald("digested", "1", "2")
 check(rc == 0 and out == "" and requests[0][0] == ["digested", "1", "2"], "digested prints nothing")
 rc, out, err = herald("--json", "read", "--item", "7")
-check(rc == 0 and json.loads(out) == {"ok": True} and requests[0][0] == ["read", "--item", "7"], "read json")
+check(rc == 0 and json.loads(out) == {"ok": True} and requests[-1][0] == ["read", "--item", "7"], "read json")
 rc, out, err = herald("read", "--all", "--before", "2026-01-02", "--yes")
-check(rc == 0 and requests[0][0][:3] == ["read", "--all", "--before"], "read --all --before")
+check(rc == 0 and requests[-1][0][:3] == ["read", "--all", "--before"] and
+      requests[0][0][:4] == ["items", "--limit", "10000", "--before"],
+      "read --all --before, its unread items recorded for undo first: %r" % requests)
 rc, out, err = herald("--width", "100", "feeds")
 check(rc == 0 and "nyt" in out and "bbc" in out and "7/40" in out and ("in 25m" in out or "in 24m" in out) and "timed out" in out, "feeds: %r" % out)
 rc, out, err = herald("stats")
@@ -507,7 +523,7 @@ with open(os.path.join(SRCDIR, "include", "herald", "protocol.h")) as fh:
     proto_cmds = set(re.findall(r'^#define HERALD_CMD_\w+\s+"([a-z]+)"', fh.read(), re.M))
 rc, out, err = herald("--help")
 listed = set(re.findall(r"^  ([a-z]+) ", out.split("Commands:")[1].split("\n\n")[0], re.M))
-check(len(proto_cmds) > 15 and listed == (proto_cmds - {"help", "quit"}) | {"open", "tui"},
+check(len(proto_cmds) > 15 and listed == (proto_cmds - {"help", "quit"}) | {"open", "tui", "undo"},
       "herald --help lists the protocol's commands: %r vs %r" % (sorted(listed), sorted(proto_cmds)))
 SENDS = [
     (["stories", "--all", "--starred", "--undigested", "--feed", "nyt", "--tag", "news",
@@ -541,7 +557,7 @@ SENDS = [
     (["purge"], ["purge"]),
     (["purge", "--dry-run"], ["purge", "--dry-run"]),
 ]
-check({a[0] for a, _ in SENDS} == listed - {"open", "tui"}, "every client command is tried below")
+check({a[0] for a, _ in SENDS} == listed - {"open", "tui", "undo"}, "every client command is tried below")
 for args, words in SENDS:
     rc, out, err = herald(*args)
     check(rc == 0 and requests and words in [r[0] for r in requests],
