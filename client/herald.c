@@ -1487,22 +1487,16 @@ word_after(const struct cli *cli, const char *opt)
 	return NULL;
 }
 
-/* A full page (as many as --limit): whether one more exists, asked with
- * the same filters one past the page. Says so (on the terminal after the
- * list, else on stderr). */
-static void
-more_hint(struct session *ss, size_t shown)
+/* The listing's request with --offset k --limit 1 (the other words as
+ * given): 1 when record k exists, 0 when not, -1 when the daemon failed. */
+static int
+exists_at(struct session *ss, unsigned long k)
 {
 	struct cli *cli = ss->cli;
-	const char *l = word_after(cli, "--limit"), *o = word_after(cli, "--offset");
-	unsigned long limit = l ? strtoul(l, NULL, 10) : HERALD_DEFAULT_LIMIT;
-	unsigned long offset = o ? strtoul(o, NULL, 10) : 0;
-	char *words[HERALD_MAX_ARGS + 1], next[24];
+	char *words[HERALD_MAX_ARGS + 1], at[24];
 	struct response resp = {0};
-	int nw = 0;
+	int nw = 0, rc;
 
-	if (shown != limit)
-		return;
 	for (int i = 0; i < cli->wargc; i++) {
 		if (i > 0 && (strcmp(cli->wargv[i], "--limit") == 0 ||
 			      strcmp(cli->wargv[i], "--offset") == 0)) {
@@ -1511,24 +1505,72 @@ more_hint(struct session *ss, size_t shown)
 		}
 		words[nw++] = cli->wargv[i];
 	}
-	snprintf(next, sizeof next, "%lu", offset + limit);
+	snprintf(at, sizeof at, "%lu", k);
 	/* The query word of search stays last. */
 	if (cli->cmd->pos == P_QUERY)
 		nw--;
 	words[nw++] = "--offset";
-	words[nw++] = next;
+	words[nw++] = at;
 	words[nw++] = "--limit";
 	words[nw++] = "1";
 	if (cli->cmd->pos == P_QUERY)
 		words[nw++] = cli->wargv[cli->wargc - 1];
 	words[nw] = NULL;
-	fflush(stdout);
-	if (ask(ss, nw, words, &resp, 0) == EXIT_OK && resp.ok && resp.n > 0)
-		fprintf(isatty(STDOUT_FILENO) ? stdout : stderr,
-			"%lu shown (%lu-%lu); there are more: --offset %s, or --limit N (up to "
-			"%d)\n",
-			limit, offset + 1, offset + limit, next, HERALD_MAX_LIMIT);
+	rc = ask(ss, nw, words, &resp, 0) == EXIT_OK && resp.ok ? resp.n > 0 : -1;
 	response_free(&resp);
+	return rc;
+}
+
+#define COUNT_PROBES 40 /* look-ups to count a long list, at most */
+
+/* A full page (as many as --limit): whether more exist and how many in all,
+ * asked with the same filters one record at a time (past the page, then
+ * doubling the step, then halving it: about 2 log2(total / page) look-ups).
+ * Says "50 of 312 shown" (on the terminal after the list, else on
+ * stderr). */
+static void
+more_hint(struct session *ss, size_t shown)
+{
+	struct cli *cli = ss->cli;
+	const char *l = word_after(cli, "--limit"), *o = word_after(cli, "--offset");
+	unsigned long limit = l ? strtoul(l, NULL, 10) : HERALD_DEFAULT_LIMIT;
+	unsigned long offset = o ? strtoul(o, NULL, 10) : 0, last, step, found;
+	int probes = 0, e;
+	char total[48];
+
+	if (shown != limit)
+		return;
+	fflush(stdout);
+	if (exists_at(ss, offset + limit) != 1)
+		return;
+	/* Record `last` exists; find the first that does not. */
+	last = offset + limit;
+	for (step = limit; probes < COUNT_PROBES; step *= 2, probes++) {
+		if ((e = exists_at(ss, last + step)) < 0)
+			return;
+		if (!e)
+			break;
+		last += step;
+	}
+	/* Record last exists, last + step does not: bisect. */
+	for (unsigned long hi = last + step; hi - last > 1 && probes < COUNT_PROBES; probes++) {
+		unsigned long mid = last + (hi - last) / 2;
+
+		if ((e = exists_at(ss, mid)) < 0)
+			return;
+		if (e)
+			last = mid;
+		else
+			hi = mid;
+	}
+	found = last + 1;
+	if (probes >= COUNT_PROBES)
+		snprintf(total, sizeof total, "more than %lu", found);
+	else
+		snprintf(total, sizeof total, "%lu", found);
+	fprintf(isatty(STDOUT_FILENO) ? stdout : stderr,
+		"%lu of %s shown (%lu-%lu); more with --offset %lu, or --limit N (up to %d)\n",
+		limit, total, offset + 1, offset + limit, offset + limit, HERALD_MAX_LIMIT);
 }
 
 static int

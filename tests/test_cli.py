@@ -453,6 +453,9 @@ def client_listing_tests(sock):
     check(tset("--tag", "local") == {q["title"], GAMMA[1][1]}, "--tag local")
     check(tset("--tag", "world") == {q["title"], ALPHA[1][1], ALPHA[2][1]}, "--tag world")
     allids = ids("--all")
+    rc, out, err = herald(sock, "stories", "--all", "--limit", "2")
+    check(rc == 0 and "2 of %d shown (1-2); more with --offset 2" % len(allids) in err,
+          "a full page says how many there are (%r)" % err)
     check(ids("--all", "--limit", "2", "--offset", "1") == allids[1:3], "--limit 2 --offset 1")
     check(ids("--all", "--limit", "2") == allids[:2], "--limit 2")
 

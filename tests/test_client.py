@@ -158,6 +158,9 @@ def answer(words, payload):
         return wide_stories() + "OK\n"
     if cmd == "stories" and "--tag" in words and words[words.index("--tag") + 1] != "news":
         return "OK\n"
+    if cmd == "stories" and len(words) >= 5 and words[-4] == "--offset" and words[-2:] == ["--limit", "1"]:
+        # The count's look-ups: 5 stories in all (records 0 to 4).
+        return (STORY if int(words[-3]) < 5 else "") + "OK\n"
     if cmd == "stories":
         return STORY + "OK\n"
     if cmd in ("items", "search"):
@@ -294,6 +297,11 @@ for width in (40, 60, 80, 120):
         check(re.search(r"(just now|\d+[mhd] ago)$", line), "the date ends the line: %r" % line)
     check(len({cells(l[:l.index("…") if "…" in l else 0]) for l in lines if "…" in l}) <= 2,
           "titles are cut at a cell boundary with an ellipsis at %d" % width)
+for width in (40, 60, 80, 120):
+    for args in (["items"], ["search", "court"], ["feeds"]):
+        rc, out, err = herald("--width", str(width), *args)
+        wide = [l for l in out.rstrip("\n").split("\n") if cells(l) > width]
+        check(rc == 0 and out and not wide, "%s at %d: no line wider: %r" % (args[0], width, wide))
 rc, out, err = herald("--width", "40", "stories", "--offset", "7")
 check("…" in out and "(" not in out, "at 40 columns the titles are cut and the outlets left out: %r" % out)
 rc, out, err = herald("--width", "120", "stories", "--offset", "7")
@@ -401,12 +409,16 @@ check(rc == 0 and requests[-1][0] == ["stories", "--tag", "news"], "--tag NEWS i
 
 # Lists say when there is more.
 rc, out, err = herald("stories", "--limit", "1")
-check(rc == 0 and "there are more: --offset 1" in err and
-      requests[-1][0] == ["stories", "--offset", "1", "--limit", "1"],
-      "a full page says there is more: %r %r" % (err, requests))
+check(rc == 0 and "1 of 5 shown (1-1); more with --offset 1" in err and
+      requests[1][0] == ["stories", "--offset", "1", "--limit", "1"] and len(requests) < 10,
+      "a full page says how many there are: %r %r" % (err, requests))
+rc, out, err = herald("stories", "--limit", "1", "--offset", "2")
+check(rc == 0 and "1 of 5 shown (3-3); more with --offset 3" in err, "... from an offset: %r" % err)
+rc, out, err = herald("stories", "--limit", "1", "--offset", "4")
+check(rc == 0 and "shown" not in err, "no hint when nothing is left: %r" % err)
 rc, out, err = herald("search", "--limit", "1", "court")
-check(rc == 0 and requests[-1][0] == ["search", "--offset", "1", "--limit", "1", "court"]
-      and "there are more" in err, "search pages too: %r" % requests)
+check(rc == 0 and requests[1][0] == ["search", "--offset", "1", "--limit", "1", "court"]
+      and "more than" in err, "search pages too (the fake has no end): %r" % err)
 
 # --json errors are JSON, with the exit status.
 rc, out, err = herald("--json", "show", "s404")
