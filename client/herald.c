@@ -263,7 +263,8 @@ usage_cmd(const struct ccmd *c, FILE *fp)
 			fprintf(fp, "  %-16s %s\n", left, o->help);
 		}
 	}
-	fprintf(fp, "  %-16s %s\n", "--json", "print JSON");
+	if (strcmp(c->name, "tui") != 0) /* the reader has no JSON */
+		fprintf(fp, "  %-16s %s\n", "--json", "print JSON");
 }
 
 /* --json anywhere on the command line (before "--"): errors found while

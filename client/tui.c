@@ -413,8 +413,13 @@ took_answer(struct app *a, struct tnet_result *res)
 			t->story_loaded = 1;
 			story_clear(t);
 		}
+		/* A list the daemon refused shows what it had (or nothing). */
 		if (res->tag.kind == J_SEARCH)
-			a->t.search.loaded = 1;
+			t->search.loaded = 1;
+		if (res->tag.kind == J_FEEDS)
+			t->feeds.loaded = 1;
+		if (res->tag.kind == J_UNREAD || res->tag.kind == J_READ)
+			t->stories.loaded = 1;
 		message(t, 1, "%s (%s)", res->resp.message, res->resp.code);
 		return;
 	}
@@ -424,6 +429,9 @@ took_answer(struct app *a, struct tnet_result *res)
 		t->story = res->resp;
 		memset(&res->resp, 0, sizeof res->resp);
 		t->story_loaded = 1;
+		if (t->sbs_pending)
+			t->sbs = t->story.n > 2 && COLS >= 2 * TUI_MIN_COLUMN + 1;
+		t->sbs_pending = 0;
 		load_bodies(a);
 		break;
 	case J_ITEM: {
@@ -601,10 +609,11 @@ open_story(struct app *a, const struct record *r)
 	long long id = tnum(r, "story");
 
 	story_clear(t);
+	tnet_drop(a->net, J_ITEM); /* the last story's texts: not wanted any more */
 	t->story_id = id;
 	t->story_loaded = 0;
 	t->scroll = t->first_outlet = 0;
-	t->sbs = tnum(r, "outlets") > 1 && COLS >= 73;
+	t->sbs_pending = 1; /* side by side or not: when it arrives */
 	if (t->view != TV_STORY)
 		go(t, TV_STORY);
 	load_story(a);
@@ -623,6 +632,8 @@ back(struct app *a)
 		a->quit = 1;
 		return;
 	}
+	if (t->view == TV_STORY)
+		tnet_drop(a->net, J_ITEM);
 	if (t->view == TV_STORIES && t->feed) {
 		free(t->feed);
 		t->feed = NULL;

@@ -10,7 +10,6 @@
 #define ELLIPSIS    "\xe2\x80\xa6" /* U+2026, one cell */
 #define VBAR        "\xe2\x94\x82" /* U+2502, one cell */
 #define HLINE       "\xe2\x94\x80" /* U+2500, one cell */
-#define MIN_COLUMN  36             /* cells of an outlet's column side by side */
 #define NAMES_WIDTH 100            /* stories show outlet names from this width */
 
 enum { CP_NONE, CP_STAR, CP_ERR, CP_LINK, CP_HEAD, CP_MATCH };
@@ -38,10 +37,9 @@ static const struct keyhelp {
 	{"r", "toggle read (of the story)", "r:Read", V_MARKS},
 	{"s", "toggle the star (the story's items)", "s:Star", V_MARKS},
 	{"n", "next unread story (opens it in the story view)", "n:Next", V_MARKS},
-	{"o", "open the link in the browser (in a story: the outlet in focus)", "o:Open",
+	{"o", "open in the browser (in a story: the outlet in focus)", "o:Open",
 	 (1 << TV_STORIES) | (1 << TV_STORY) | (1 << TV_SEARCH)},
-	{"1-9", "in a story: open the text's link [N] (of the outlet in focus)", NULL,
-	 1 << TV_STORY},
+	{"1-9", "in a story: open link [N] of the outlet in focus", NULL, 1 << TV_STORY},
 	{"v", "in a story: outlets side by side or one after another", "v:View", 1 << TV_STORY},
 	{"h l, Left Right", "side by side: the previous, next outlets", NULL, 1 << TV_STORY},
 	{"a", "stories: show or hide the read ones (unread come first)", "a:All", 1 << TV_STORIES},
@@ -182,10 +180,10 @@ doc_outlet(struct tui *t, struct tdoc *d, int i, int width)
 		  tnum(r, "starred") ? " \xc2\xb7 *" : "");
 	doc_wrap(d, b.data, width, TA_HEAD, i);
 	doc_wrap(d, tget(r, "title"), width, TA_TITLE, i);
-	if (*tget(r, "link")) {
+	if (*tget(r, "link")) { /* one line: the message line shows it whole */
 		b.len = 0;
-		sb_printf(&b, "\xe2\x86\x92 %s", tget(r, "link")); /* → */
-		doc_wrap(d, b.data, width, TA_LINK, i);
+		width_fit(&b, tget(r, "link"), (size_t)width, 0);
+		doc_add(d, b.data ? b.data : "", b.len, TA_LINK, i);
 	}
 	if (body || *tget(r, "text")) {
 		doc_add(d, "", 0, TA_TEXT, i);
@@ -227,7 +225,7 @@ noutlets(const struct tui *t)
 static int
 ncolumns(const struct tui *t)
 {
-	int k = (COLS + 1) / (MIN_COLUMN + 1);
+	int k = (COLS + 1) / (TUI_MIN_COLUMN + 1);
 
 	if (k > noutlets(t))
 		k = noutlets(t);
@@ -269,8 +267,9 @@ tdraw_layout_story(struct tui *t)
 		t->docs = xmalloc(sizeof *t->docs);
 		memset(t->docs, 0, sizeof *t->docs);
 		doc_wrap(&t->docs[0], tget(s, "title"), width, TA_TITLE, -1);
-		snprintf(meta, sizeof meta, "%lld outlets \xc2\xb7 %lld items \xc2\xb7 %s%s",
-			 tnum(s, "outlets"), tnum(s, "items"),
+		snprintf(meta, sizeof meta, "%lld outlet%s \xc2\xb7 %lld item%s \xc2\xb7 %s%s",
+			 tnum(s, "outlets"), tnum(s, "outlets") == 1 ? "" : "s", tnum(s, "items"),
+			 tnum(s, "items") == 1 ? "" : "s",
 			 tdraw_age(tnum(s, "last_seen"), t->now, age, sizeof age),
 			 tnum(s, "starred") ? " \xc2\xb7 starred" : "");
 		doc_wrap(&t->docs[0], meta, width, TA_META, -1);
@@ -529,17 +528,21 @@ draw_list(struct tui *t)
 		l->top = l->cur - per + 1;
 	for (int i = 0; i < per && l->top + i < (int)l->resp.n; i++) {
 		const struct record *r = &l->resp.r[l->top + i];
-		int y = 1 + i * rh;
+		int y = 1 + i * rh, sel = l->top + i == l->cur;
 
+		/* The cursor's row in reverse video, its colours kept. */
+		if (sel) {
+			attron(A_REVERSE);
+			for (int k = 0; k < rh; k++)
+				mvhline(y + k, 0, ' ', COLS);
+		}
 		if (t->view == TV_STORIES)
 			draw_story_row(t, r, y);
 		else if (t->view == TV_FEEDS)
 			draw_feed_row(t, r, y);
 		else
 			draw_search_row(t, r, y);
-		if (l->top + i == l->cur)
-			for (int k = 0; k < rh; k++)
-				mvchgat(y + k, 0, -1, A_REVERSE, 0, NULL);
+		attroff(A_REVERSE);
 	}
 }
 
@@ -591,11 +594,14 @@ view_title(struct tui *t, char *buf, size_t n)
 	case TV_STORIES:
 		for (size_t i = 0; i < t->stories.resp.n; i++)
 			unread += strcmp(tget(&t->stories.resp.r[i], "state"), "read") != 0;
-		snprintf(buf, n, "herald: %s%s%d unread%s", t->feed ? t->feed : "",
-			 t->feed ? ": " : "", unread, t->hide_read ? "" : ", then read");
+		snprintf(buf, n, "herald: %s%sstories, %d unread%s", t->feed ? t->feed : "",
+			 t->feed ? " " : "", unread, t->hide_read ? " (read ones hidden)" : "");
 		break;
 	case TV_STORY: snprintf(buf, n, "herald: story %lld", t->story_id); break;
-	case TV_FEEDS: snprintf(buf, n, "herald: %zu feeds", t->feeds.resp.n); break;
+	case TV_FEEDS:
+		snprintf(buf, n, "herald: %zu feeds (status, unread/items, last poll)",
+			 t->feeds.resp.n);
+		break;
 	case TV_SEARCH:
 		snprintf(buf, n, "herald: search %s (%zu)", t->query ? t->query : "",
 			 t->search.resp.n);

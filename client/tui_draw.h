@@ -17,6 +17,8 @@
 #include "util.h"
 #include "wire.h"
 
+#define TUI_MIN_COLUMN 36 /* cells of an outlet's column side by side */
+
 enum tview { TV_STORIES, TV_STORY, TV_FEEDS, TV_SEARCH, TV_HELP };
 
 /* A list view's records and where the cursor is. */
@@ -62,6 +64,7 @@ struct tui {
 	long long story_id;
 	int story_loaded;
 	int sbs;          /* outlets side by side (else one after another) */
+	int sbs_pending;  /* sbs is chosen when the story arrives (wide enough for two) */
 	int first_outlet; /* side by side: the leftmost one shown */
 	int scroll;
 	/* The story laid out for a width: docs[0] stacked, or one per outlet. */

@@ -43,6 +43,17 @@ job_free(struct job *j)
 	free(j);
 }
 
+static void
+free_list(struct job *j)
+{
+	while (j) {
+		struct job *next = j->next;
+
+		job_free(j);
+		j = next;
+	}
+}
+
 /* Sends one job, reconnecting once when the connection was lost. */
 static void
 run_job(struct tnet *t, struct job *j)
@@ -121,6 +132,18 @@ worker(void *arg)
 	return NULL;
 }
 
+/* What tnet_start made before the thread: the pipe, the lock, t itself. */
+static void
+release(struct tnet *t)
+{
+	close(t->wake[0]);
+	close(t->wake[1]);
+	pthread_mutex_destroy(&t->mu);
+	pthread_cond_destroy(&t->cv);
+	free(t->path);
+	free(t);
+}
+
 struct tnet *
 tnet_start(const char *path, char *err, size_t errlen)
 {
@@ -146,12 +169,7 @@ tnet_start(const char *path, char *err, size_t errlen)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot start a thread: %s", strerror(rc));
-		close(t->wake[0]);
-		close(t->wake[1]);
-		pthread_mutex_destroy(&t->mu);
-		pthread_cond_destroy(&t->cv);
-		free(t->path);
-		free(t);
+		release(t);
 		return NULL;
 	}
 	return t;
@@ -184,6 +202,29 @@ tnet_submit(struct tnet *t, const struct tnet_tag *tag, int argc, const char *co
 	t->todo_tail = j;
 	pthread_cond_signal(&t->cv);
 	pthread_mutex_unlock(&t->mu);
+}
+
+void
+tnet_drop(struct tnet *t, int kind)
+{
+	struct job **pp, *gone = NULL;
+
+	pthread_mutex_lock(&t->mu);
+	t->todo_tail = NULL;
+	for (pp = &t->todo; *pp;) {
+		struct job *j = *pp;
+
+		if (j->tag.kind == kind) {
+			*pp = j->next;
+			j->next = gone;
+			gone = j;
+		} else {
+			t->todo_tail = j;
+			pp = &j->next;
+		}
+	}
+	pthread_mutex_unlock(&t->mu);
+	free_list(gone);
 }
 
 int
@@ -223,17 +264,6 @@ tnet_pending(struct tnet *t)
 	return n;
 }
 
-static void
-free_list(struct job *j)
-{
-	while (j) {
-		struct job *next = j->next;
-
-		job_free(j);
-		j = next;
-	}
-}
-
 void
 tnet_stop(struct tnet *t)
 {
@@ -251,10 +281,5 @@ tnet_stop(struct tnet *t)
 		close(t->fd);
 	free_list(t->todo);
 	free_list(t->done);
-	close(t->wake[0]);
-	close(t->wake[1]);
-	pthread_mutex_destroy(&t->mu);
-	pthread_cond_destroy(&t->cv);
-	free(t->path);
-	free(t);
+	release(t);
 }

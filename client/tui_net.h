@@ -41,6 +41,8 @@ struct tnet *tnet_start(const char *path, char *err, size_t errlen);
 int tnet_fd(const struct tnet *t);
 /* Queues argv (argc words, copied) with tag. */
 void tnet_submit(struct tnet *t, const struct tnet_tag *tag, int argc, const char *const *argv);
+/* Drops the queued requests (not the one being answered) of this kind. */
+void tnet_drop(struct tnet *t, int kind);
 /* Takes the oldest answer into *out: 1, or 0 when none waits. */
 int tnet_take(struct tnet *t, struct tnet_result *out);
 /* Requests queued or being answered. */

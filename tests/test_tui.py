@@ -303,9 +303,9 @@ def main():
         words = set(QUAKE.replace(",", " ").replace(".", " ").split())
         split = [w for y in bar_rows for w in sc.line(y)[:39].replace(",", " ").replace(".", " ").split()
                  if w not in words and not w.startswith("(") and w not in
-                 ("Gamma", "Local", "Beta", "Times", "\u00b7", "unread", "30m", "40m", "50m", "\u2192",
+                 ("Gamma", "Local", "Beta", "Times", "\u00b7", "unread", "30m", "40m", "50m",
                   "Earthquake", "Magnitude", "earthquake", "shakes", "central", "Chile", "coast",
-                  "of", "magnitude", "6", "9", "http://example", "com/g1", "com/b1")]
+                  "of", "magnitude", "6", "9", "http://example", "com/g1", "com/b1", "com/more")]
         check(not split, "the text is wrapped at word boundaries (no split words: %s)" % split[:5])
         check(dk.wait_for(lambda: story_state(conn, quake)[0] == "read", 5),
               "opening the story marked it read in the daemon")
@@ -381,6 +381,17 @@ def main():
         t.send("\r")
         check(t.wait_text("(1/1) Beta Times"), "Enter on a result opens its story")
         t.send("q")
+        t.send("/")
+        t.send("地震\r")
+        check(t.wait(lambda sc: "search 地震" in sc.line(0) and "東京で" in sc.text()),
+              "/ with CJK words typed in: the Japanese story is found")
+        sc = t.screen
+        ys = [y for y in body_rows(sc) if "地震" in sc.line(y) and sc.line(y).startswith("   ")]
+        if check(ys, "its snippet holds the words"):
+            x = sc.col_of(ys[0], "地震")
+            marked = [sc.grid[ys[0]][k].bg for k in range(x, x + 4)]
+            check(all(b == 43 for b in marked) and sc.grid[ys[0]][3].bg != 43,
+                  "the match is highlighted in the snippet, its cells alone (%s)" % marked)
         t.send("q")
 
         # Feeds: status, unread, the broken feed's error.
@@ -403,6 +414,19 @@ def main():
         t.send("q")
         check(t.wait(lambda sc: len(story_rows(sc)) == NSTORIES), "q leaves the help")
 
+        # a hides the read stories, R polls the feeds.
+        unread = len(conn.request("stories --limit 100"))
+        t.send("a")
+        check(t.wait(lambda sc: "read ones hidden" in sc.line(0) and len(story_rows(sc)) == unread),
+              "a hides the read stories (%d unread listed)" % unread)
+        t.send("a")
+        check(t.wait(lambda sc: len(story_rows(sc)) == NSTORIES), "a again shows them")
+        polls = int(conn.request("stats")[0]["polls"][0])
+        t.send("R")
+        check(t.wait_text("polling the feeds"), "R says the feeds are being polled")
+        check(dk.wait_for(lambda: int(conn.request("stats")[0]["polls"][0]) > polls, 10),
+              "R made the daemon poll")
+
         # A daemon that does not answer: a spinner, and the keys still work.
         os.kill(daemon.pid, signal.SIGSTOP)
         try:
@@ -422,10 +446,18 @@ def main():
         t.send("L")
         check(t.wait(lambda sc: "offline" in sc.line(0)), "a stopped daemon shows offline")
         check("not answering" in t.screen.text(), "and says so on the message line")
+        early = Tui(sock, 40, 12)
+        tuis.append(early)
+        check(early.wait(lambda sc: "offline" in sc.line(0)),
+              "a reader started while the daemon is down says offline")
         daemon = dk.start_daemon(conf, log)
         dk.wait_for(lambda: dk.can_connect(sock), 30)
         check(t.wait(lambda sc: "offline" not in sc.line(0) and len(story_rows(sc)) >= 1, 15),
               "the reader reconnects when the daemon is back")
+        check(early.wait(lambda sc: "offline" not in sc.line(0) and len(story_rows(sc)) >= 1, 15),
+              "and the one started without it lists the stories")
+        early.send("q")
+        check(early.wait_exit() == 0 and early.restored(), "it quits cleanly")
         conn = dk.Conn(sock)
         ru = story_id(conn, "Москве")
         y = [y for y in story_rows(t.screen) if "Москве" in t.screen.line(y)][0]
@@ -454,6 +486,15 @@ def main():
         st = t2.wait_exit()
         check(st == 128 + signal.SIGTERM, "SIGTERM ends it with status 143 (%s)" % st)
         check(t2.restored() and not t2.screen.alternate, "the terminal is restored after SIGTERM")
+
+        # A crash (here a SIGSEGV from outside) still restores the terminal.
+        t3 = Tui(sock, 50, 16)
+        tuis.append(t3)
+        check(t3.wait(lambda sc: len(story_rows(sc)) == NSTORIES), "a third reader lists the stories")
+        os.kill(t3.pid, signal.SIGSEGV)
+        st = t3.wait_exit()
+        check(st is not None and st != 0, "SIGSEGV ends it (%s)" % st)
+        check(t3.restored() and not t3.screen.alternate, "the terminal is restored after a crash")
 
         # Not a terminal; no --json.
         p = subprocess.run([dk.HERALD, "--socket", sock, "tui"], stdin=subprocess.DEVNULL,

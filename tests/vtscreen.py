@@ -373,6 +373,8 @@ class Screen:
         """The cell where s starts in row y, or -1."""
         cells = self.cells(y)
         for x in range(self.cols):
+            if cells[x] == "":
+                continue
             k, j = x, 0
             while j < len(s) and k < self.cols:
                 if cells[k] == "":
