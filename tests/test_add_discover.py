@@ -159,8 +159,16 @@ def herald(sock, *args):
 
 
 def added_url(sock, *args):
+    """(the url added or None, exit status, the error's message): with
+    --json, an error is {"error": {"code", "message"}} on standard output."""
     rc, out, err = herald(sock, "--json", "add", *args)
-    return (json.loads(out).get("url") if rc == 0 else None), rc, err
+    if rc == 0:
+        return json.loads(out).get("url"), rc, err
+    try:
+        err = json.loads(out)["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        pass
+    return None, rc, err
 
 
 def run(check, sock, base, conf):
@@ -233,7 +241,7 @@ def run(check, sock, base, conf):
     check(rc == 0 and "enclosure: %s/media/ep1.mp3 (audio/mpeg, 12.3 MB, 1:02:03)" % base in out
           and "image: %s/art/ep1.jpg" % base in out,
           "show --item prints the enclosure and image (%s)" % out)
-    story = dk.client(sock, "show", str(ep.get("story", 0)))
+    story = dk.client(sock, "show", "s%d" % ep.get("story", 0))
     check('"enclosures"' in json.dumps(story), "show STORY: its items carry enclosures")
 
 
