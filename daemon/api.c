@@ -52,7 +52,7 @@ struct fail {
 	int64_t since;
 };
 
-enum call_kind { CALL_REQUEST, CALL_LOGIN, CALL_PASSWD };
+enum call_kind { CALL_REQUEST, CALL_LOGIN, CALL_PASSWD, CALL_RELOAD };
 
 /* A request, a login or a passwd the API holds past one loop callback. */
 struct call {
@@ -64,7 +64,8 @@ struct call {
 	struct http_req *req; /* NULL for passwd, or once the connection went */
 	uv_work_t work;
 	char *user, *password, *hash;
-	int ok; /* the pool's result */
+	char *body; /* CALL_RELOAD: the answer once reloaded */
+	int ok;     /* the pool's result */
 	api_done_cb done;
 	void *done_arg;
 };
@@ -122,6 +123,7 @@ call_free(struct call *c)
 	free(c->user);
 	free(c->password);
 	free(c->hash);
+	free(c->body);
 	free(c);
 	if (a->dead && a->calls == NULL)
 		free(a);
@@ -660,6 +662,64 @@ api_accounts(const struct api *a, api_account_cb cb, void *arg)
 			return rc;
 	}
 	return 0;
+}
+
+/* ---- subscription edits: reload, then answer ---- */
+
+const char *
+api_edit_path(const struct api_session *s)
+{
+	return s->cfg->include ? s->cfg->include : s->api->env.config_path;
+}
+
+int
+api_can_edit(const struct api_session *s)
+{
+	return s->api->env.reload != NULL;
+}
+
+static void
+reloaded(void *arg, int rc, const char *errors)
+{
+	struct call *c = arg;
+
+	c->in_pool = 0;
+	if (c->req && !c->a->stopping) {
+		if (rc == 0) {
+			http_respond(c->req, 200, API_JSON, c->body, strlen(c->body), NULL);
+		} else {
+			struct buf b = {0};
+
+			if (buf_printf(&b, "feeds.conf was edited but its reload failed: %s\n",
+				       errors ? errors : strerror(-rc)) < 0)
+				api_text(c->req, 500, "out of memory\n");
+			else
+				api_buf(c->req, 500, "text/plain; charset=utf-8", &b, 0);
+		}
+	}
+	call_free(c);
+}
+
+void
+api_reload_then(const struct api_session *s, struct http_req *req, char *ok_body)
+{
+	struct api *a = s->api;
+	struct call *c = call_new(a, CALL_RELOAD, req);
+
+	if (c == NULL) {
+		free(ok_body);
+		api_text(req, 500, "out of memory\n");
+		return;
+	}
+	c->body = ok_body;
+	http_req_on_abort(req, on_req_abort, c);
+	/* Held by the daemon's reload until reloaded() (as a pool job is). */
+	c->in_pool = 1;
+	if (a->env.reload(a->env.daemon, reloaded, c) < 0) {
+		c->in_pool = 0;
+		api_text(req, 500, "feeds.conf was edited but cannot be reloaded (out of memory)\n");
+		call_free(c);
+	}
 }
 
 /* ---- the simple endpoints ---- */

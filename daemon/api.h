@@ -35,11 +35,11 @@ struct api_env {
 	struct writer *writer;
 	const struct config *cfg; /* the running configuration */
 	const char *config_path;
-	/* Adds a feed as `herald add` does (subscription/quickadd): cb(arg,
-	 * rc, feed id or message) later on the loop; NULL: quickadd answers
-	 * 501. Returns 0 or a negative errno-style code (cb not called). */
-	int (*add)(void *daemon, const char *url, void (*cb)(void *arg, int rc, const char *msg),
-		   void *arg);
+	/* Re-reads feeds.conf after subscription/quickadd and /edit changed it
+	 * (the daemon's reload, as `herald add` uses): cb(arg, rc, errors)
+	 * later on the loop. Returns 0 or -ENOMEM (cb not called). NULL:
+	 * those calls answer 501. */
+	int (*reload)(void *daemon, void (*cb)(void *arg, int rc, const char *errors), void *arg);
 	void *daemon;
 };
 

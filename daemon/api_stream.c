@@ -11,11 +11,13 @@
 #include "api.h"
 #include "api_int.h"
 #include "buf.h"
+#include "confedit.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
 #include "store.h"
 #include "store_api.h"
+#include "url.h"
 
 #define ITEM_PREFIX "tag:google.com,2005:reader/item/"
 #define S_READING   "user/-/state/com.google/reading-list"
@@ -870,12 +872,108 @@ api_mark_all_read(const struct api_session *s, struct http_req *req)
 
 /* ---- subscriptions ---- */
 
+/* quickadd=URL, or s=feed/URL with ac=subscribe (t= a title, a= a
+ * label): a new [feed] section, as `herald add URL --name T --tags L`. */
+static void
+subscribe(const struct api_session *s, struct http_req *req, const char *url, const char *title,
+	  const char *label)
+{
+	const struct config_feed *f = config_feed_find_url(s->cfg, url);
+	char err[512] = "", used[CONFIG_MAX_ID + 1] = "";
+	struct buf b = {0};
+	int bad;
+
+	if (label && strncmp(label, "user/", 5) == 0 && strstr(label, "/label/"))
+		label = strstr(label, "/label/") + 7;
+	bad = buf_puts(&b, "{\"query\":") < 0 || json_str(&b, url) < 0;
+	bad |= buf_puts(&b, ",\"numResults\":1,\"streamId\":") < 0 || api_json_feed_id(&b, url) < 0;
+	if (f) { /* already there: what it is */
+		bad |= buf_puts(&b, ",\"streamName\":") < 0 || json_str(&b, f->name ? f->name : f->id) < 0;
+		bad |= buf_putc(&b, '}') < 0;
+		api_buf(req, 200, API_JSON, &b, bad);
+		return;
+	}
+	if (confedit_add(api_edit_path(s), NULL, url, title, NULL, label && *label ? label : NULL,
+			 used, sizeof used, err, sizeof err) < 0) {
+		buf_free(&b);
+		b = (struct buf){0};
+		if (buf_printf(&b, "cannot add %s: %s\n", url, err) < 0)
+			api_text(req, 500, "out of memory\n");
+		else
+			api_buf(req, 400, "text/plain; charset=utf-8", &b, 0);
+		return;
+	}
+	log_info("api: '%s' subscribed to %s (feed '%s')", s->account_name, url, used);
+	bad |= buf_puts(&b, ",\"streamName\":") < 0 || json_str(&b, title ? title : used) < 0;
+	bad |= buf_putc(&b, '}') < 0;
+	if (bad) {
+		buf_free(&b);
+		api_text(req, 500, "out of memory\n");
+		return;
+	}
+	api_reload_then(s, req, buf_detach(&b));
+}
+
+static void
+unsubscribe(const struct api_session *s, struct http_req *req, const char *url)
+{
+	const struct config_feed *f = config_feed_find_url(s->cfg, url);
+	char err[512] = "", *ok;
+	struct buf b = {0};
+
+	if (f == NULL) {
+		api_text(req, 404, "no such subscription\n");
+		return;
+	}
+	if (confedit_remove(api_edit_path(s), f->id, err, sizeof err) < 0) {
+		if (buf_printf(&b, "cannot remove feed '%s' from %s: %s\n", f->id, api_edit_path(s),
+			       err) < 0)
+			api_text(req, 500, "out of memory\n");
+		else
+			api_buf(req, 400, "text/plain; charset=utf-8", &b, 0);
+		return;
+	}
+	log_info("api: '%s' unsubscribed from %s (feed '%s'; its items stay)", s->account_name, url,
+		 f->id);
+	if ((ok = strdup("\"OK\"")) == NULL) {
+		api_text(req, 500, "out of memory\n");
+		return;
+	}
+	api_reload_then(s, req, ok);
+}
+
 void
 api_subscription_edit(const struct api_session *s, struct http_req *req, int quickadd)
 {
-	(void)s;
-	(void)quickadd;
-	api_text(req, 501,
-		 "herald manages subscriptions in feeds.conf: use 'herald add URL' and "
-		 "'herald remove FEED'\n");
+	const char *ac = quickadd ? "subscribe" : http_req_arg(req, "ac");
+	const char *url = quickadd ? http_req_arg(req, "quickadd") : NULL, *sid;
+	char err[256], scheme[16];
+	struct api_stream st;
+
+	if (!api_can_edit(s)) {
+		api_text(req, 501, "subscriptions cannot be edited here: use herald add\n");
+		return;
+	}
+	if (!quickadd && (sid = http_req_arg(req, "s")) != NULL &&
+	    api_parse_stream(sid, &st) == 0 && st.kind == API_STREAM_FEED)
+		url = st.arg;
+	if (ac == NULL || url == NULL) {
+		api_text(req, 400, quickadd ? "quickadd needs quickadd=URL\n"
+					    : "subscription/edit needs ac= and s=feed/URL\n");
+		return;
+	}
+	if (strcmp(ac, "subscribe") == 0 &&
+	    (url_check(url, 0, err, sizeof err) < 0 || url_scheme(url, scheme, sizeof scheme) < 0 ||
+	     (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))) {
+		api_text(req, 400, "only http and https feeds can be added here\n");
+		return;
+	}
+	if (strcmp(ac, "subscribe") == 0)
+		subscribe(s, req, url, quickadd ? NULL : http_req_arg(req, "t"),
+			  quickadd ? NULL : http_req_arg(req, "a"));
+	else if (strcmp(ac, "unsubscribe") == 0)
+		unsubscribe(s, req, url);
+	else
+		api_text(req, 501,
+			 "renaming and relabelling are done in feeds.conf (name =, tags =)\n");
 }

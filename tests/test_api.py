@@ -365,7 +365,7 @@ def check_folded(api, sock):
     ok(shown == [], "folded: marking the entry read marks the whole story read")
     herald(sock, "passwd", "--folded", "no", "--mark-story", "yes", "alice")
     herald(sock, "unread", str(two["id"]))
-    st, js = api.get_json("stream/items/ids", {"s": READING, "n": 10, "xt": READ})
+    st, js = api.get_json("stream/items/ids", {"s": READING, "n": 1000, "xt": READ})
     ok(st == 200 and len(js["itemRefs"]) == int(two["items"]),
        "unfolded again: the story's %s items (%d)" % (two["items"], len(js["itemRefs"])))
     api.post("edit-tag", [("i", js["itemRefs"][0]["id"]), ("a", READ)])
@@ -388,6 +388,39 @@ def check_atom(api, subs):
     ok(st == 200 and "atom" in (r.getheader("Content-Type") or "") and len(entries) == 5 and
        all(e.find(ns + "id").text.startswith("tag:google.com,2005:reader/item/") for e in entries),
        "/reader/atom/feed/URL: an Atom document of 5 entries")
+
+
+def check_subscriptions(api, conf):
+    url = "http://127.0.0.1:9/herald-api-test.xml"  # loopback, nothing listens
+    st, body, _ = api.post("subscription/quickadd", {"quickadd": url})
+    js = json.loads(body) if st == 200 else {}
+    with open(conf) as f:
+        text = f.read()
+    ok(st == 200 and js.get("streamId") == "feed/" + url and js.get("numResults") == 1 and
+       "url = " + url in text, "subscription/quickadd: a new section in feeds.conf (%s)" % body[:80])
+    st, js = api.get_json("subscription/list")
+    ok(st == 200 and any(x["id"] == "feed/" + url for x in js["subscriptions"]),
+       "subscription/list shows it once reloaded")
+    st, body, _ = api.post("subscription/quickadd", {"quickadd": "file:///etc/passwd"})
+    ok(st == 400, "quickadd of a file:// URL: 400")
+    st, body, _ = api.post("subscription/edit", {"ac": "edit", "s": "feed/" + url, "t": "x"})
+    ok(st == 501, "subscription/edit ac=edit: 501 (feeds.conf holds names and tags)")
+    st, body, _ = api.post("subscription/edit", {"ac": "unsubscribe", "s": "feed/" + url})
+    st2, js = api.get_json("subscription/list")
+    with open(conf) as f:
+        text = f.read()
+    ok(st == 200 and url not in text and
+       not any(x["id"] == "feed/" + url for x in js["subscriptions"]),
+       "subscription/edit ac=unsubscribe: its section goes")
+    sub = "http://127.0.0.1:9/other.xml"
+    st, body, _ = api.post("subscription/edit", {"ac": "subscribe", "s": "feed/" + sub,
+                                                 "t": "Other", "a": "user/-/label/later"})
+    st2, js = api.get_json("subscription/list")
+    got = [x for x in js["subscriptions"] if x["id"] == "feed/" + sub]
+    ok(st == 200 and got and got[0]["title"] == "Other" and
+       got[0]["categories"][0]["id"] == "user/-/label/later",
+       "subscription/edit ac=subscribe with t= and a=: name and tag")
+    api.post("subscription/edit", {"ac": "unsubscribe", "s": "feed/" + sub})
 
 
 def check_bad_input(api, port, proc):
@@ -500,6 +533,7 @@ def main():
         check_marks(api, sock, subs)
         check_folded(api, sock)
         check_atom(api, subs)
+        check_subscriptions(api, conf)
         check_bad_input(api, port, proc)
         check_sessions(api, sock, port, log_path)
         ok(proc.poll() is None, "the daemon is still running")
