@@ -836,9 +836,9 @@ needs_store(const char *path)
 static void serve(struct api *a, struct http_req *req);
 
 static void
-route(struct api *a, struct http_req *req, const struct api_session *s)
+route(struct api *a, struct http_req *req, const struct api_session *s, const char *path)
 {
-	const char *path = http_req_path(req) + sizeof API_PREFIX - 1;
+	path += sizeof API_PREFIX - 1;
 	char t[41];
 
 	if (strcmp(path, "token") == 0) {
@@ -877,6 +877,11 @@ static void
 serve(struct api *a, struct http_req *req)
 {
 	const char *path = http_req_path(req), *method = http_req_method(req);
+
+	/* "http://host/" + "/accounts/ClientLogin" (newsboat with a trailing
+	 * slash in feedhq-url) is the same call. */
+	while (path[0] == '/' && path[1] == '/')
+		path++;
 	struct api_session s = {.api = a, .cfg = a->env.cfg};
 	const struct account *ac;
 	char t[41];
@@ -936,7 +941,7 @@ serve(struct api *a, struct http_req *req)
 	if (strncmp(path, "/reader/atom/", 13) == 0)
 		api_atom(&s, req, path + 13);
 	else
-		route(a, req, &s);
+		route(a, req, &s, path);
 }
 
 static void

@@ -481,6 +481,22 @@ run_page(const struct api_session *s, struct page *p, struct out *o, char *err, 
 	return store_api_items(s->st, &p->q, on_item, o, err, errlen) < 0 && !o->bad ? -1 : 0;
 }
 
+/* A feed stream's title is the feed's display name (newsboat shows it);
+ * other streams are named by their id. */
+static const char *
+stream_title(const struct api_session *s, struct page *p)
+{
+	struct store_feed_list l = {0};
+	char err[256];
+
+	if (p->q.feed && store_feeds(s->st, p->q.feed, &l, err, sizeof err) == 0 && l.n)
+		snprintf(p->why, sizeof p->why, "%s", l.v[0].name);
+	else
+		snprintf(p->why, sizeof p->why, "%s", p->stream_id);
+	store_feed_list_free(&l);
+	return p->why;
+}
+
 void
 api_stream_contents(const struct api_session *s, struct http_req *req, const char *stream,
 		    int atom)
@@ -500,7 +516,8 @@ api_stream_contents(const struct api_session *s, struct http_req *req, const cha
 					"xmlns:gr=\"http://www.google.com/schemas/reader/atom/\">"
 					"<id>tag:google.com,2005:reader/") < 0;
 		o.bad |= xml_esc(&o.b, p.stream_id) < 0;
-		o.bad |= buf_puts(&o.b, "</id><title>herald: ") < 0 || xml_esc(&o.b, p.stream_id) < 0;
+		o.bad |= buf_puts(&o.b, "</id><title>") < 0 ||
+			 xml_esc(&o.b, stream_title(s, &p)) < 0;
 		o.bad |= buf_puts(&o.b, "</title><generator>herald</generator>") < 0;
 		p.folded = 0; /* Atom readers get items */
 	} else {

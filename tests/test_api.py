@@ -423,6 +423,68 @@ def check_subscriptions(api, conf):
     api.post("subscription/edit", {"ac": "unsubscribe", "s": "feed/" + sub})
 
 
+def check_newsboat(port, sock, tmp):
+    """newsboat from Debian in its feedhq mode, a real client of the API:
+    it logs in, lists the subscriptions, reads every feed as Atom from
+    /reader/atom/, and a mark made in it shows in herald."""
+    import shutil
+    if not shutil.which("newsboat") or not shutil.which("tmux"):
+        print("skip newsboat: newsboat or tmux missing (scripts/install-deps)")
+        return
+    d = os.path.join(tmp, "newsboat")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "pw"), "w") as f:
+        f.write("correct horse\n")
+    with open(os.path.join(d, "config"), "w") as f:
+        f.write('urls-source "feedhq"\nfeedhq-url "http://127.0.0.1:%d/"\n'
+                'feedhq-login "alice"\nfeedhq-passwordfile "%s/pw"\n'
+                'feedhq-show-special-feeds no\nfeedhq-min-items 100\n' % (port, d))
+    cmd = ["newsboat", "-C", d + "/config", "-u", d + "/urls", "-c", d + "/cache.db"]
+    env = dict(os.environ, HOME=d, TERM="xterm")
+    p = subprocess.run(cmd + ["-x", "reload"], capture_output=True, text=True, env=env,
+                       timeout=120)
+    import sqlite3
+    db = sqlite3.connect(d + "/cache.db")
+    feeds = dict(db.execute("SELECT title, rssurl FROM rss_feed").fetchall())
+    unread = dict(db.execute("SELECT f.title, SUM(i.unread) FROM rss_item i JOIN rss_feed f"
+                             " ON f.rssurl = i.feedurl GROUP BY f.title").fetchall())
+    db.close()
+    ours = {f["name"]: f for f in herald_json(sock, "feeds")}
+    ok(p.returncode == 0 and set(feeds) == {"Outlet A", "Outlet B", "Bulletins"} and
+       all("/reader/atom/feed" in u for u in feeds.values()),
+       "newsboat (feedhq mode) logs in and lists the 3 subscriptions, read from /reader/atom/")
+    ok(all(unread.get(t, 0) == ours[t]["unread"] for t in ("Outlet A", "Outlet B")),
+       "newsboat's unread counts equal herald's (%s; herald %s)"
+       % ({t: unread.get(t) for t in ("Outlet A", "Outlet B")},
+          {t: ours[t]["unread"] for t in ("Outlet A", "Outlet B")}))
+    if ours["Outlet A"]["unread"] == 0:
+        herald(sock, "read", "--all", "--feed", "b")
+        herald(sock, "unread", "--item", str(herald_json(sock, "items", "--all", "--feed", "a",
+                                                           "--limit", "1")[0]["id"]))
+    session = "herald-api-%d" % os.getpid()
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40",
+                    "env HOME=%s TERM=xterm %s" % (d, " ".join(cmd))], check=True, env=env)
+    try:
+        dk.wait_for(lambda: "Outlet A" in subprocess.run(
+            ["tmux", "capture-pane", "-t", session, "-p"], capture_output=True,
+            text=True).stdout, timeout=30)
+        screen = subprocess.run(["tmux", "capture-pane", "-t", session, "-p"],
+                                capture_output=True, text=True).stdout
+        line = [ln for ln in screen.splitlines() if "Outlet A" in ln]
+        pos = re.match(r"\s*(\d+)", line[0]).group(1) if line else "1"
+        for keys in (pos, "Enter", "A", "q", "q"):
+            subprocess.run(["tmux", "send-keys", "-t", session, keys], capture_output=True)
+            time.sleep(0.7)
+        dk.wait_for(lambda: {f["name"]: f for f in herald_json(sock, "feeds")}
+                    ["Outlet A"]["unread"] == 0, timeout=20)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+    ours = {f["name"]: f for f in herald_json(sock, "feeds")}
+    ok(ours["Outlet A"]["unread"] == 0,
+       "a feed marked read in newsboat ('A') is read in herald (unread %d)"
+       % ours["Outlet A"]["unread"])
+
+
 def check_bad_input(api, port, proc):
     st, body, _ = api.request("GET", "/reader/api/0/stream/contents/" + READING, {"n": "0"})
     ok(st == 400 and b"n must be" in body, "n=0: 400 saying why")
@@ -534,6 +596,7 @@ def main():
         check_folded(api, sock)
         check_atom(api, subs)
         check_subscriptions(api, conf)
+        check_newsboat(port, sock, tmp)
         check_bad_input(api, port, proc)
         check_sessions(api, sock, port, log_path)
         ok(proc.poll() is None, "the daemon is still running")
