@@ -453,8 +453,7 @@ client_login(struct api *a, struct http_req *req)
 		static const char *const hdr[] = {"Retry-After", "60", NULL};
 		static const char msg[] = "Error=TooManyFailedLogins\n";
 
-		log_warn("api: login refused for %s: too many failed logins",
-			 http_req_addr(req));
+		log_warn("api: login refused for %s: too many failed logins", http_req_addr(req));
 		http_respond(req, 429, "text/plain; charset=utf-8", msg, sizeof msg - 1, hdr);
 		return;
 	}
@@ -468,9 +467,8 @@ client_login(struct api *a, struct http_req *req)
 		return;
 	}
 	ac = account_find(a, user);
-	if ((c = call_new(a, CALL_LOGIN, req)) == NULL ||
-	    (c->user = strdup(user)) == NULL || (c->password = strdup(pw)) == NULL ||
-	    (ac && (c->hash = strdup(ac->hash)) == NULL)) {
+	if ((c = call_new(a, CALL_LOGIN, req)) == NULL || (c->user = strdup(user)) == NULL ||
+	    (c->password = strdup(pw)) == NULL || (ac && (c->hash = strdup(ac->hash)) == NULL)) {
 		if (c)
 			call_free(c);
 		api_text(req, 500, "out of memory\n");
@@ -502,7 +500,8 @@ name_ok(const char *user, char *err, size_t errlen)
 	}
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)user[i] <= 0x20 || user[i] == 0x7f) {
-			snprintf(err, errlen, "an account name has no spaces or control characters");
+			snprintf(err, errlen,
+				 "an account name has no spaces or control characters");
 			return -1;
 		}
 	return 0;
@@ -514,10 +513,9 @@ passwd_work(uv_work_t *w)
 	struct call *c = w->data;
 	char out[crypto_pwhash_STRBYTES];
 
-	c->ok = crypto_pwhash_str_alg(out, c->password, strlen(c->password),
-				      crypto_pwhash_OPSLIMIT_INTERACTIVE,
-				      crypto_pwhash_MEMLIMIT_INTERACTIVE,
-				      crypto_pwhash_ALG_ARGON2ID13) == 0 &&
+	c->ok = crypto_pwhash_str_alg(
+			out, c->password, strlen(c->password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+			crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) == 0 &&
 		(c->hash = strdup(out)) != NULL;
 }
 
@@ -717,7 +715,8 @@ api_reload_then(const struct api_session *s, struct http_req *req, char *ok_body
 	c->in_pool = 1;
 	if (a->env.reload(a->env.daemon, reloaded, c) < 0) {
 		c->in_pool = 0;
-		api_text(req, 500, "feeds.conf was edited but cannot be reloaded (out of memory)\n");
+		api_text(req, 500,
+			 "feeds.conf was edited but cannot be reloaded (out of memory)\n");
 		call_free(c);
 	}
 }
@@ -734,7 +733,8 @@ user_info(struct http_req *req, const struct account *ac)
 	bad |= buf_json_string(&b, ac->name, strlen(ac->name)) < 0;
 	bad |= buf_puts(&b, ",\"userEmail\":") < 0;
 	bad |= buf_json_string(&b, ac->name, strlen(ac->name)) < 0;
-	bad |= buf_puts(&b, ",\"isBloggerUser\":false,\"signupTimeSec\":0,\"isMultiLoginEnabled\":false}") < 0;
+	bad |= buf_puts(&b, ",\"isBloggerUser\":false,\"signupTimeSec\":0,\"isMultiLoginEnabled\":"
+			    "false}") < 0;
 	api_buf(req, 200, API_JSON, &b, bad);
 }
 
@@ -855,7 +855,8 @@ route(struct api *a, struct http_req *req, const struct api_session *s, const ch
 		api_buf(req, 200, API_JSON, &b, put_tags(&b, a->env.cfg) < 0);
 	} else if (strcmp(path, "unread-count") == 0) {
 		api_unread_count(s, req);
-	} else if (strncmp(path, "stream/contents", 15) == 0 && (path[15] == 0 || path[15] == '/')) {
+	} else if (strncmp(path, "stream/contents", 15) == 0 &&
+		   (path[15] == 0 || path[15] == '/')) {
 		api_stream_contents(s, req, path[15] ? path + 16 : NULL, 0);
 	} else if (strcmp(path, "stream/items/ids") == 0) {
 		api_stream_ids(s, req);
@@ -921,10 +922,12 @@ serve(struct api *a, struct http_req *req)
 		edit_token(a, s.token_hash, t);
 		tparam = http_req_arg(req, "T");
 		if (tparam == NULL || strlen(tparam) != 40 || sodium_memcmp(tparam, t, 40) != 0) {
-			static const char *const hdr[] = {"X-Reader-Google-Bad-Token", "true", NULL};
+			static const char *const hdr[] = {"X-Reader-Google-Bad-Token", "true",
+							  NULL};
 			static const char msg[] = "Unauthorized: missing or stale T token\n";
 
-			http_respond(req, 401, "text/plain; charset=utf-8", msg, sizeof msg - 1, hdr);
+			http_respond(req, 401, "text/plain; charset=utf-8", msg, sizeof msg - 1,
+				     hdr);
 			return;
 		}
 	}

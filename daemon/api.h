@@ -26,8 +26,8 @@ struct api;
 struct config;
 struct writer;
 
-#define API_MAX_WAITING 1024 /* requests waiting for the store */
-#define API_MAX_NAME    64   /* bytes of an account name */
+#define API_MAX_WAITING  1024 /* requests waiting for the store */
+#define API_MAX_NAME     64   /* bytes of an account name */
 #define API_MAX_PASSWORD 1024
 
 /* What the API uses of the daemon, borrowed for its life. */
@@ -45,8 +45,7 @@ struct api_env {
 
 /* Loads the accounts and tokens (the store must be free: at start-up). 0
  * and *out, or -1 with err. */
-int api_new(uv_loop_t *loop, const struct api_env *env, struct api **out, char *err,
-	    size_t errlen);
+int api_new(uv_loop_t *loop, const struct api_env *env, struct api **out, char *err, size_t errlen);
 /* Serves the API on listen (http_listen). 0, or -1 with err. */
 int api_listen(struct api *a, const char *listen, char *err, size_t errlen);
 /* The HTTP server's address ("127.0.0.1:8080"), or NULL when not serving. */

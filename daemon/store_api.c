@@ -49,8 +49,8 @@ prepare(struct store *st, const char *sql, char *err, size_t errlen, const char 
 
 /* Steps s to the end, each row to row(s, user); finalizes s. */
 static int
-walk(struct store *st, sqlite3_stmt *s, int (*row)(sqlite3_stmt *, void *), void *user,
-     char *err, size_t errlen, const char *what)
+walk(struct store *st, sqlite3_stmt *s, int (*row)(sqlite3_stmt *, void *), void *user, char *err,
+     size_t errlen, const char *what)
 {
 	int rc;
 
@@ -118,20 +118,20 @@ account_row(sqlite3_stmt *s, void *user)
 }
 
 int
-store_api_accounts(struct store *st, store_api_account_cb cb, void *user, char *err,
-		   size_t errlen)
+store_api_accounts(struct store *st, store_api_account_cb cb, void *user, char *err, size_t errlen)
 {
 	struct account_walk w = {cb, user};
 	sqlite3_stmt *s = prepare(
-		st, "SELECT name, hash, folded, mark_story, created FROM api_accounts ORDER BY name",
+		st,
+		"SELECT name, hash, folded, mark_story, created FROM api_accounts ORDER BY name",
 		err, errlen, "api accounts");
 
 	return s ? walk(st, s, account_row, &w, err, errlen, "api accounts") : -1;
 }
 
 int
-store_api_account_set(struct store *st, const char *name, const char *hash, int64_t now,
-		      char *err, size_t errlen)
+store_api_account_set(struct store *st, const char *name, const char *hash, int64_t now, char *err,
+		      size_t errlen)
 {
 	sqlite3_stmt *s;
 	int own, rc = -1;
@@ -158,8 +158,8 @@ out:
 }
 
 int
-store_api_account_options(struct store *st, const char *name, int folded, int mark_story,
-			  char *err, size_t errlen)
+store_api_account_options(struct store *st, const char *name, int folded, int mark_story, char *err,
+			  size_t errlen)
 {
 	sqlite3_stmt *s;
 
@@ -224,8 +224,8 @@ int
 store_api_tokens(struct store *st, store_api_token_cb cb, void *user, char *err, size_t errlen)
 {
 	struct token_walk w = {cb, user};
-	sqlite3_stmt *s = prepare(st, "SELECT hash, account FROM api_tokens ORDER BY created",
-				  err, errlen, "api tokens");
+	sqlite3_stmt *s = prepare(st, "SELECT hash, account FROM api_tokens ORDER BY created", err,
+				  errlen, "api tokens");
 
 	return s ? walk(st, s, token_row, &w, err, errlen, "api tokens") : -1;
 }
@@ -298,7 +298,10 @@ items_sql(const struct store_api_query *q, struct buf *b)
 	if (q->feed)
 		bad |= buf_puts(b, " AND i.feed = ?1") < 0;
 	if (q->tag)
-		bad |= buf_puts(b, " AND i.feed IN (SELECT t.feed FROM feed_tags t WHERE t.tag = ?2)") < 0;
+		bad |= buf_puts(
+			       b,
+			       " AND i.feed IN (SELECT t.feed FROM feed_tags t WHERE t.tag = ?2)") <
+		       0;
 	if (q->story)
 		bad |= buf_puts(b, " AND i.story_id IN (SELECT ?3 UNION ALL"
 				   " SELECT m.id FROM stories m WHERE m.merged_into = ?3)") < 0;
@@ -322,8 +325,8 @@ items_sql(const struct store_api_query *q, struct buf *b)
 }
 
 int
-store_api_items(struct store *st, const struct store_api_query *q, store_api_item_cb cb,
-		void *user, char *err, size_t errlen)
+store_api_items(struct store *st, const struct store_api_query *q, store_api_item_cb cb, void *user,
+		char *err, size_t errlen)
 {
 	struct item_walk w = {cb, user};
 	struct buf sql = {0};

@@ -45,10 +45,8 @@ int store_api_account_remove(struct store *st, const char *name, char *err, size
 
 /* ---- Tokens (stored hashed: a stolen database gives no session) ---- */
 
-typedef int (*store_api_token_cb)(const void *hash, size_t len, const char *account,
-				  void *user);
-int store_api_tokens(struct store *st, store_api_token_cb cb, void *user, char *err,
-		     size_t errlen);
+typedef int (*store_api_token_cb)(const void *hash, size_t len, const char *account, void *user);
+int store_api_tokens(struct store *st, store_api_token_cb cb, void *user, char *err, size_t errlen);
 int store_api_token_add(struct store *st, const void *hash, size_t len, const char *account,
 			int64_t now, char *err, size_t errlen);
 
