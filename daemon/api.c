@@ -388,9 +388,11 @@ login_work(uv_work_t *w)
 }
 
 static void login_finish(struct call *c);
+static void passwd_finish(struct call *c);
 
+/* A login's or a passwd's hash is done (or was cancelled): back on the loop. */
 static void
-login_after(uv_work_t *w, int status)
+hash_after(uv_work_t *w, int status)
 {
 	struct call *c = w->data;
 
@@ -398,7 +400,10 @@ login_after(uv_work_t *w, int status)
 	c->a->hashing--;
 	if (status < 0)
 		c->ok = 0;
-	login_finish(c);
+	if (c->kind == CALL_LOGIN)
+		login_finish(c);
+	else
+		passwd_finish(c);
 }
 
 /* After the hash: a token, stored (waiting for the store if need be). */
@@ -478,7 +483,7 @@ client_login(struct api *a, struct http_req *req)
 	 * as long, so timing tells no names. */
 	c->work.data = c;
 	http_req_on_abort(req, on_req_abort, c);
-	if (uv_queue_work(a->loop, &c->work, login_work, login_after) < 0) {
+	if (uv_queue_work(a->loop, &c->work, login_work, hash_after) < 0) {
 		call_free(c);
 		api_text(req, 500, "cannot queue the login\n");
 		return;
@@ -517,20 +522,6 @@ passwd_work(uv_work_t *w)
 			out, c->password, strlen(c->password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
 			crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) == 0 &&
 		(c->hash = strdup(out)) != NULL;
-}
-
-static void passwd_finish(struct call *c);
-
-static void
-passwd_after(uv_work_t *w, int status)
-{
-	struct call *c = w->data;
-
-	c->in_pool = 0;
-	c->a->hashing--;
-	if (status < 0)
-		c->ok = 0;
-	passwd_finish(c);
 }
 
 static void
@@ -591,7 +582,7 @@ api_passwd(struct api *a, const char *user, const char *password, api_done_cb cb
 	c->done = cb;
 	c->done_arg = arg;
 	c->work.data = c;
-	if (uv_queue_work(a->loop, &c->work, passwd_work, passwd_after) < 0) {
+	if (uv_queue_work(a->loop, &c->work, passwd_work, hash_after) < 0) {
 		call_free(c);
 		snprintf(err, errlen, "cannot queue the hash");
 		return -1;
