@@ -929,6 +929,8 @@ serve(struct api *a, struct http_req *req)
 			if (c)
 				call_free(c);
 			api_busy(req);
+		} else {
+			log_debug("api: %s waits for the store", path);
 		}
 		return;
 	}
@@ -1028,8 +1030,10 @@ api_hold(struct api *a, int on)
 			struct http_req *req = c->req;
 
 			call_free(c);
-			if (req)
+			if (req) {
+				http_req_on_abort(req, NULL, NULL); /* c is gone */
 				serve(a, req);
+			}
 		}
 	}
 }

@@ -531,6 +531,10 @@ listen_socket(struct http *h, const struct config_listen *l, char *err, size_t e
 	}
 	if (l->family == AF_UNIX) {
 		snprintf(h->unlink_path, sizeof h->unlink_path, "%s", l->path);
+		/* Anyone who can reach the directory may connect (a proxy's
+		 * user): every request still needs a login. */
+		if (chmod(l->path, 0666) < 0)
+			log_warn("http_listen: chmod %s: %s", l->path, strerror(errno));
 	} else if (getsockname(fd, &a.sa, &alen) == 0) {
 		unsigned port = ntohs(l->family == AF_INET ? a.in.sin_port : a.in6.sin6_port);
 

@@ -485,6 +485,33 @@ def check_newsboat(port, sock, tmp):
        % ours["Outlet A"]["unread"])
 
 
+def check_while_storing(api, sock, port, log_path):
+    """Requests while the writer stores responses (a refresh of every feed,
+    the 10,000-item one included) wait for the store and are answered."""
+    import threading
+    herald(sock, "refresh")
+    codes, lock = [], threading.Lock()
+
+    def worker():
+        a = Api(port)
+        a.auth = api.auth
+        for _ in range(40):
+            st, _, _ = a.request("GET", "/reader/api/0/unread-count")
+            with lock:
+                codes.append(st)
+
+    ts = [threading.Thread(target=worker) for _ in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    with open(log_path, errors="replace") as f:
+        waited = f.read().count("waits for the store")
+    ok(len(codes) == 160 and all(c == 200 for c in codes),
+       "160 requests during a refresh: all answered 200 (%s; %d waited for the store)"
+       % (sorted(set(codes)), waited))
+
+
 def check_bad_input(api, port, proc):
     st, body, _ = api.request("GET", "/reader/api/0/stream/contents/" + READING, {"n": "0"})
     ok(st == 400 and b"n must be" in body, "n=0: 400 saying why")
@@ -597,6 +624,7 @@ def main():
         check_atom(api, subs)
         check_subscriptions(api, conf)
         check_newsboat(port, sock, tmp)
+        check_while_storing(api, sock, port, log_path)
         check_bad_input(api, port, proc)
         check_sessions(api, sock, port, log_path)
         ok(proc.poll() is None, "the daemon is still running")
