@@ -877,7 +877,7 @@ test_http_listen(void **state)
 	assert_string_equal(cfg.http_listen, "[::1]:8080");
 	config_free(&cfg);
 	parse_err("http_listen = 8080\n",
-		  "feeds.conf:1: http_listen: '8080': write HOST:PORT, [IPv6]:PORT or /path\n");
+		  "feeds.conf:1: http_listen: '8080': write HOST:PORT, [IPv6]:PORT or /path");
 }
 
 int
