@@ -586,6 +586,7 @@ api_stream_ids(const struct api_session *s, struct http_req *req)
 		page_error(req, rc, p.why);
 		return;
 	}
+	p.q.ids_only = 1;
 	o.bad |= buf_puts(&o.b, "{\"items\":[],\"itemRefs\":[") < 0;
 	if (run_page(s, &p, &o, err, sizeof err) < 0) {
 		buf_free(&o.b);

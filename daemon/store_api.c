@@ -293,7 +293,9 @@ item_row(sqlite3_stmt *s, void *user)
 static int
 items_sql(const struct store_api_query *q, struct buf *b)
 {
-	int bad = buf_puts(b, API_COLS "WHERE 1") < 0;
+	int bad = buf_puts(b, q->ids_only ? "SELECT i.id, 0, '', '', '', '', '', '', 0, 0, 0, i.time,"
+					    " 0, 0, '', '', '', '' FROM items i WHERE 1"
+					  : API_COLS "WHERE 1") < 0;
 
 	if (q->feed)
 		bad |= buf_puts(b, " AND i.feed = ?1") < 0;

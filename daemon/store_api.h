@@ -67,6 +67,9 @@ struct store_api_query {
 	int64_t after_time, after_id;
 	unsigned limit; /* rows at most */
 	int full;       /* fill the HTML columns (summary_html, content_html) */
+	/* Only id and time (the other fields read 0 and ""): read from the
+	 * indexes alone, never the rows (whose text comes first). */
+	int ids_only;
 };
 /* Rows are struct store_item_row (store.h) borrowed for the callback; with
  * full 0 the HTML columns read "". A non-zero return of cb stops the walk
