@@ -32,6 +32,11 @@
 #define API_FAIL_SLOTS  64
 /* Hashes computed at once on the thread pool (64 MiB each). */
 #define API_MAX_HASHING 2
+/* Serving time one loop turn may spend; past it, requests wait for the
+ * next turn (the loop's other work, curl's sockets and the control
+ * socket, comes between). One request is never cut: the bounded pages
+ * (n) bound it. */
+#define API_TURN_BUDGET_NS (10 * 1000000ull)
 /* Tokens kept per account: a new login past this drops the oldest. */
 #define API_MAX_TOKENS 32
 
@@ -85,7 +90,12 @@ struct api {
 	unsigned hashing;
 	struct fail fails[API_FAIL_SLOTS];
 	int stopping;
-	int dead; /* stopped, freed by the last call's pool callback */
+	int dead;                   /* stopped: freed by the last of the calls and the timer */
+	uv_timer_t defer;           /* runs deferred requests on the next loop turn */
+	int defer_open;             /* the timer is the loop's until its close callback */
+	struct call *dhead, *dtail; /* deferred to the next turn */
+	uint64_t turn;              /* uv_now() of the turn being counted */
+	uint64_t spent;             /* ns spent serving in it */
 };
 
 /* ---- calls ---- */
@@ -125,7 +135,7 @@ call_free(struct call *c)
 	free(c->hash);
 	free(c->body);
 	free(c);
-	if (a->dead && a->calls == NULL)
+	if (a->dead && a->calls == NULL && !a->defer_open)
 		free(a);
 }
 
@@ -826,6 +836,58 @@ needs_store(const char *path)
 
 static void serve(struct api *a, struct http_req *req);
 
+/* Whether this loop turn spent its serving budget (a new turn starts a
+ * new count: uv_now() moves once per turn). */
+static int
+over_budget(struct api *a)
+{
+	if (uv_now(a->loop) != a->turn) {
+		a->turn = uv_now(a->loop);
+		a->spent = 0;
+	}
+	return a->spent > API_TURN_BUDGET_NS;
+}
+
+static void
+on_defer(uv_timer_t *t)
+{
+	struct api *a = t->data;
+	struct call *c = a->dhead, *next;
+
+	/* Those deferred again go to a new list, for the turn after. */
+	a->dhead = a->dtail = NULL;
+	for (; c; c = next) {
+		struct http_req *req = c->req;
+
+		next = c->wnext;
+		call_free(c);
+		if (req) {
+			http_req_on_abort(req, NULL, NULL); /* c is gone */
+			serve(a, req);
+		}
+	}
+}
+
+/* Serves req on the next loop turn. */
+static void
+defer(struct api *a, struct http_req *req)
+{
+	struct call *c = call_new(a, CALL_REQUEST, req);
+
+	if (c == NULL) {
+		api_busy(req);
+		return;
+	}
+	if (a->dtail)
+		a->dtail->wnext = c;
+	else
+		a->dhead = c;
+	a->dtail = c;
+	http_req_on_abort(req, on_req_abort, c);
+	if (!uv_is_active((uv_handle_t *)&a->defer))
+		uv_timer_start(&a->defer, on_defer, 0, 0);
+}
+
 static void
 route(struct api *a, struct http_req *req, const struct api_session *s, const char *path)
 {
@@ -878,6 +940,7 @@ serve(struct api *a, struct http_req *req)
 	const struct account *ac;
 	char t[41];
 	const char *tparam;
+	uint64_t t0;
 
 	if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0 &&
 	    strcmp(method, "HEAD") != 0) {
@@ -934,10 +997,16 @@ serve(struct api *a, struct http_req *req)
 		}
 		return;
 	}
+	if (over_budget(a)) {
+		defer(a, req);
+		return;
+	}
+	t0 = uv_hrtime();
 	if (strncmp(path, "/reader/atom/", 13) == 0)
 		api_atom(&s, req, path + 13);
 	else
 		route(a, req, &s, path);
+	a->spent += uv_hrtime() - t0;
 }
 
 static void
@@ -975,6 +1044,13 @@ api_new(uv_loop_t *loop, const struct api_env *env, struct api **out, char *err,
 	}
 	a->loop = loop;
 	a->env = *env;
+	if (uv_timer_init(loop, &a->defer) < 0) {
+		free(a);
+		snprintf(err, errlen, "api: cannot create a timer");
+		return -1;
+	}
+	a->defer.data = a;
+	a->defer_open = 1;
 	randombytes_buf(a->secret, sizeof a->secret);
 	if (store_api_accounts(st, load_account, a, err, errlen) != 0 ||
 	    store_api_tokens(st, load_token, a, err, errlen) != 0) {
@@ -1038,6 +1114,16 @@ api_hold(struct api *a, int on)
 	}
 }
 
+static void
+on_defer_closed(uv_handle_t *h)
+{
+	struct api *a = h->data;
+
+	a->defer_open = 0;
+	if (a->calls == NULL)
+		free(a);
+}
+
 void
 api_stop(struct api *a)
 {
@@ -1073,8 +1159,7 @@ api_stop(struct api *a)
 		free(a->tok[i].account);
 	free(a->acc);
 	free(a->tok);
-	if (a->calls == NULL)
-		free(a);
-	else
-		a->dead = 1; /* freed by the last pool callback (call_free) */
+	a->dhead = a->dtail = NULL;
+	a->dead = 1; /* freed by on_defer_closed or the last call_free */
+	uv_close((uv_handle_t *)&a->defer, on_defer_closed);
 }
