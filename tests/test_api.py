@@ -17,6 +17,7 @@ import json
 import os
 import random
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -427,7 +428,6 @@ def check_newsboat(port, sock, tmp):
     """newsboat from Debian in its feedhq mode, a real client of the API:
     it logs in, lists the subscriptions, reads every feed as Atom from
     /reader/atom/, and a mark made in it shows in herald."""
-    import shutil
     if not shutil.which("newsboat") or not shutil.which("tmux"):
         print("skip newsboat: newsboat or tmux missing (scripts/install-deps)")
         return
@@ -635,6 +635,7 @@ def main():
     if ok.fails:
         with open(log_path, errors="replace") as f:
             print("--- daemon log (tail)\n" + f.read()[-4000:])
+    shutil.rmtree(tmp, ignore_errors=True)
     print("%d passed, %d failed" % (ok.passed, len(ok.fails)))
     return 1 if ok.fails else 0
 
