@@ -90,9 +90,12 @@ struct api {
 	unsigned hashing;
 	struct fail fails[API_FAIL_SLOTS];
 	int stopping;
-	int dead;                   /* stopped: freed by the last of the calls and the timer */
-	uv_timer_t defer;           /* runs deferred requests on the next loop turn */
-	int defer_open;             /* the timer is the loop's until its close callback */
+	int dead; /* stopped: freed by the last of the calls and the handle */
+	/* Runs deferred requests on the next loop turn. An idle handle, not
+	 * a zero timer: libuv runs a timer restarted at 0 from its own
+	 * callback again in the same timer phase, which never ends. */
+	uv_idle_t defer;
+	int defer_open;             /* the handle is the loop's until its close callback */
 	struct call *dhead, *dtail; /* deferred to the next turn */
 	uint64_t turn;              /* uv_now() of the turn being counted */
 	uint64_t spent;             /* ns spent serving in it */
@@ -849,12 +852,16 @@ over_budget(struct api *a)
 }
 
 static void
-on_defer(uv_timer_t *t)
+on_defer(uv_idle_t *t)
 {
 	struct api *a = t->data;
 	struct call *c = a->dhead, *next;
 
-	/* Those deferred again go to a new list, for the turn after. */
+	/* A new turn, a new budget; those deferred again go to a new list,
+	 * for the turn after (the handle restarts for it). */
+	uv_idle_stop(t);
+	a->turn = uv_now(a->loop);
+	a->spent = 0;
 	a->dhead = a->dtail = NULL;
 	for (; c; c = next) {
 		struct http_req *req = c->req;
@@ -885,7 +892,7 @@ defer(struct api *a, struct http_req *req)
 	a->dtail = c;
 	http_req_on_abort(req, on_req_abort, c);
 	if (!uv_is_active((uv_handle_t *)&a->defer))
-		uv_timer_start(&a->defer, on_defer, 0, 0);
+		uv_idle_start(&a->defer, on_defer);
 }
 
 static void
@@ -1044,9 +1051,9 @@ api_new(uv_loop_t *loop, const struct api_env *env, struct api **out, char *err,
 	}
 	a->loop = loop;
 	a->env = *env;
-	if (uv_timer_init(loop, &a->defer) < 0) {
+	if (uv_idle_init(loop, &a->defer) < 0) {
 		free(a);
-		snprintf(err, errlen, "api: cannot create a timer");
+		snprintf(err, errlen, "api: cannot create an idle handle");
 		return -1;
 	}
 	a->defer.data = a;
