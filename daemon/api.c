@@ -32,6 +32,11 @@
 #define API_FAIL_SLOTS  64
 /* Hashes computed at once on the thread pool (64 MiB each). */
 #define API_MAX_HASHING 2
+/* Serving time one loop turn may spend; past it, requests wait for the
+ * next turn (the loop's other work, curl's sockets and the control
+ * socket, comes between). One request is never cut: the bounded pages
+ * (n) bound it. */
+#define API_TURN_BUDGET_NS (10 * 1000000ull)
 /* Tokens kept per account: a new login past this drops the oldest. */
 #define API_MAX_TOKENS 32
 
@@ -52,7 +57,7 @@ struct fail {
 	int64_t since;
 };
 
-enum call_kind { CALL_REQUEST, CALL_LOGIN, CALL_PASSWD };
+enum call_kind { CALL_REQUEST, CALL_LOGIN, CALL_PASSWD, CALL_RELOAD };
 
 /* A request, a login or a passwd the API holds past one loop callback. */
 struct call {
@@ -64,7 +69,8 @@ struct call {
 	struct http_req *req; /* NULL for passwd, or once the connection went */
 	uv_work_t work;
 	char *user, *password, *hash;
-	int ok; /* the pool's result */
+	char *body; /* CALL_RELOAD: the answer once reloaded */
+	int ok;     /* the pool's result */
 	api_done_cb done;
 	void *done_arg;
 };
@@ -84,7 +90,15 @@ struct api {
 	unsigned hashing;
 	struct fail fails[API_FAIL_SLOTS];
 	int stopping;
-	int dead; /* stopped, freed by the last call's pool callback */
+	int dead; /* stopped: freed by the last of the calls and the handle */
+	/* Runs deferred requests on the next loop turn. An idle handle, not
+	 * a zero timer: libuv runs a timer restarted at 0 from its own
+	 * callback again in the same timer phase, which never ends. */
+	uv_idle_t defer;
+	int defer_open;             /* the handle is the loop's until its close callback */
+	struct call *dhead, *dtail; /* deferred to the next turn */
+	uint64_t turn;              /* uv_now() of the turn being counted */
+	uint64_t spent;             /* ns spent serving in it */
 };
 
 /* ---- calls ---- */
@@ -122,8 +136,9 @@ call_free(struct call *c)
 	free(c->user);
 	free(c->password);
 	free(c->hash);
+	free(c->body);
 	free(c);
-	if (a->dead && a->calls == NULL)
+	if (a->dead && a->calls == NULL && !a->defer_open)
 		free(a);
 }
 
@@ -386,9 +401,11 @@ login_work(uv_work_t *w)
 }
 
 static void login_finish(struct call *c);
+static void passwd_finish(struct call *c);
 
+/* A login's or a passwd's hash is done (or was cancelled): back on the loop. */
 static void
-login_after(uv_work_t *w, int status)
+hash_after(uv_work_t *w, int status)
 {
 	struct call *c = w->data;
 
@@ -396,7 +413,10 @@ login_after(uv_work_t *w, int status)
 	c->a->hashing--;
 	if (status < 0)
 		c->ok = 0;
-	login_finish(c);
+	if (c->kind == CALL_LOGIN)
+		login_finish(c);
+	else
+		passwd_finish(c);
 }
 
 /* After the hash: a token, stored (waiting for the store if need be). */
@@ -451,8 +471,7 @@ client_login(struct api *a, struct http_req *req)
 		static const char *const hdr[] = {"Retry-After", "60", NULL};
 		static const char msg[] = "Error=TooManyFailedLogins\n";
 
-		log_warn("api: login refused for %s: too many failed logins",
-			 http_req_addr(req));
+		log_warn("api: login refused for %s: too many failed logins", http_req_addr(req));
 		http_respond(req, 429, "text/plain; charset=utf-8", msg, sizeof msg - 1, hdr);
 		return;
 	}
@@ -466,9 +485,8 @@ client_login(struct api *a, struct http_req *req)
 		return;
 	}
 	ac = account_find(a, user);
-	if ((c = call_new(a, CALL_LOGIN, req)) == NULL ||
-	    (c->user = strdup(user)) == NULL || (c->password = strdup(pw)) == NULL ||
-	    (ac && (c->hash = strdup(ac->hash)) == NULL)) {
+	if ((c = call_new(a, CALL_LOGIN, req)) == NULL || (c->user = strdup(user)) == NULL ||
+	    (c->password = strdup(pw)) == NULL || (ac && (c->hash = strdup(ac->hash)) == NULL)) {
 		if (c)
 			call_free(c);
 		api_text(req, 500, "out of memory\n");
@@ -478,7 +496,7 @@ client_login(struct api *a, struct http_req *req)
 	 * as long, so timing tells no names. */
 	c->work.data = c;
 	http_req_on_abort(req, on_req_abort, c);
-	if (uv_queue_work(a->loop, &c->work, login_work, login_after) < 0) {
+	if (uv_queue_work(a->loop, &c->work, login_work, hash_after) < 0) {
 		call_free(c);
 		api_text(req, 500, "cannot queue the login\n");
 		return;
@@ -500,7 +518,8 @@ name_ok(const char *user, char *err, size_t errlen)
 	}
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)user[i] <= 0x20 || user[i] == 0x7f) {
-			snprintf(err, errlen, "an account name has no spaces or control characters");
+			snprintf(err, errlen,
+				 "an account name has no spaces or control characters");
 			return -1;
 		}
 	return 0;
@@ -512,25 +531,10 @@ passwd_work(uv_work_t *w)
 	struct call *c = w->data;
 	char out[crypto_pwhash_STRBYTES];
 
-	c->ok = crypto_pwhash_str_alg(out, c->password, strlen(c->password),
-				      crypto_pwhash_OPSLIMIT_INTERACTIVE,
-				      crypto_pwhash_MEMLIMIT_INTERACTIVE,
-				      crypto_pwhash_ALG_ARGON2ID13) == 0 &&
+	c->ok = crypto_pwhash_str_alg(
+			out, c->password, strlen(c->password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+			crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) == 0 &&
 		(c->hash = strdup(out)) != NULL;
-}
-
-static void passwd_finish(struct call *c);
-
-static void
-passwd_after(uv_work_t *w, int status)
-{
-	struct call *c = w->data;
-
-	c->in_pool = 0;
-	c->a->hashing--;
-	if (status < 0)
-		c->ok = 0;
-	passwd_finish(c);
 }
 
 static void
@@ -591,7 +595,7 @@ api_passwd(struct api *a, const char *user, const char *password, api_done_cb cb
 	c->done = cb;
 	c->done_arg = arg;
 	c->work.data = c;
-	if (uv_queue_work(a->loop, &c->work, passwd_work, passwd_after) < 0) {
+	if (uv_queue_work(a->loop, &c->work, passwd_work, hash_after) < 0) {
 		call_free(c);
 		snprintf(err, errlen, "cannot queue the hash");
 		return -1;
@@ -662,6 +666,65 @@ api_accounts(const struct api *a, api_account_cb cb, void *arg)
 	return 0;
 }
 
+/* ---- subscription edits: reload, then answer ---- */
+
+const char *
+api_edit_path(const struct api_session *s)
+{
+	return s->cfg->include ? s->cfg->include : s->api->env.config_path;
+}
+
+int
+api_can_edit(const struct api_session *s)
+{
+	return s->api->env.reload != NULL;
+}
+
+static void
+reloaded(void *arg, int rc, const char *errors)
+{
+	struct call *c = arg;
+
+	c->in_pool = 0;
+	if (c->req && !c->a->stopping) {
+		if (rc == 0) {
+			http_respond(c->req, 200, API_JSON, c->body, strlen(c->body), NULL);
+		} else {
+			struct buf b = {0};
+
+			if (buf_printf(&b, "feeds.conf was edited but its reload failed: %s\n",
+				       errors ? errors : strerror(-rc)) < 0)
+				api_text(c->req, 500, "out of memory\n");
+			else
+				api_buf(c->req, 500, "text/plain; charset=utf-8", &b, 0);
+		}
+	}
+	call_free(c);
+}
+
+void
+api_reload_then(const struct api_session *s, struct http_req *req, char *ok_body)
+{
+	struct api *a = s->api;
+	struct call *c = call_new(a, CALL_RELOAD, req);
+
+	if (c == NULL) {
+		free(ok_body);
+		api_text(req, 500, "out of memory\n");
+		return;
+	}
+	c->body = ok_body;
+	http_req_on_abort(req, on_req_abort, c);
+	/* Held by the daemon's reload until reloaded() (as a pool job is). */
+	c->in_pool = 1;
+	if (a->env.reload(a->env.daemon, reloaded, c) < 0) {
+		c->in_pool = 0;
+		api_text(req, 500,
+			 "feeds.conf was edited but cannot be reloaded (out of memory)\n");
+		call_free(c);
+	}
+}
+
 /* ---- the simple endpoints ---- */
 
 static void
@@ -674,7 +737,8 @@ user_info(struct http_req *req, const struct account *ac)
 	bad |= buf_json_string(&b, ac->name, strlen(ac->name)) < 0;
 	bad |= buf_puts(&b, ",\"userEmail\":") < 0;
 	bad |= buf_json_string(&b, ac->name, strlen(ac->name)) < 0;
-	bad |= buf_puts(&b, ",\"isBloggerUser\":false,\"signupTimeSec\":0,\"isMultiLoginEnabled\":false}") < 0;
+	bad |= buf_puts(&b, ",\"isBloggerUser\":false,\"signupTimeSec\":0,\"isMultiLoginEnabled\":"
+			    "false}") < 0;
 	api_buf(req, 200, API_JSON, &b, bad);
 }
 
@@ -775,10 +839,66 @@ needs_store(const char *path)
 
 static void serve(struct api *a, struct http_req *req);
 
-static void
-route(struct api *a, struct http_req *req, const struct api_session *s)
+/* Whether this loop turn spent its serving budget (a new turn starts a
+ * new count: uv_now() moves once per turn). */
+static int
+over_budget(struct api *a)
 {
-	const char *path = http_req_path(req) + sizeof API_PREFIX - 1;
+	if (uv_now(a->loop) != a->turn) {
+		a->turn = uv_now(a->loop);
+		a->spent = 0;
+	}
+	return a->spent > API_TURN_BUDGET_NS;
+}
+
+static void
+on_defer(uv_idle_t *t)
+{
+	struct api *a = t->data;
+	struct call *c = a->dhead, *next;
+
+	/* A new turn, a new budget; those deferred again go to a new list,
+	 * for the turn after (the handle restarts for it). */
+	uv_idle_stop(t);
+	a->turn = uv_now(a->loop);
+	a->spent = 0;
+	a->dhead = a->dtail = NULL;
+	for (; c; c = next) {
+		struct http_req *req = c->req;
+
+		next = c->wnext;
+		call_free(c);
+		if (req) {
+			http_req_on_abort(req, NULL, NULL); /* c is gone */
+			serve(a, req);
+		}
+	}
+}
+
+/* Serves req on the next loop turn. */
+static void
+defer(struct api *a, struct http_req *req)
+{
+	struct call *c = call_new(a, CALL_REQUEST, req);
+
+	if (c == NULL) {
+		api_busy(req);
+		return;
+	}
+	if (a->dtail)
+		a->dtail->wnext = c;
+	else
+		a->dhead = c;
+	a->dtail = c;
+	http_req_on_abort(req, on_req_abort, c);
+	if (!uv_is_active((uv_handle_t *)&a->defer))
+		uv_idle_start(&a->defer, on_defer);
+}
+
+static void
+route(struct api *a, struct http_req *req, const struct api_session *s, const char *path)
+{
+	path += sizeof API_PREFIX - 1;
 	char t[41];
 
 	if (strcmp(path, "token") == 0) {
@@ -795,7 +915,8 @@ route(struct api *a, struct http_req *req, const struct api_session *s)
 		api_buf(req, 200, API_JSON, &b, put_tags(&b, a->env.cfg) < 0);
 	} else if (strcmp(path, "unread-count") == 0) {
 		api_unread_count(s, req);
-	} else if (strncmp(path, "stream/contents", 15) == 0 && (path[15] == 0 || path[15] == '/')) {
+	} else if (strncmp(path, "stream/contents", 15) == 0 &&
+		   (path[15] == 0 || path[15] == '/')) {
 		api_stream_contents(s, req, path[15] ? path + 16 : NULL, 0);
 	} else if (strcmp(path, "stream/items/ids") == 0) {
 		api_stream_ids(s, req);
@@ -817,10 +938,16 @@ static void
 serve(struct api *a, struct http_req *req)
 {
 	const char *path = http_req_path(req), *method = http_req_method(req);
+
+	/* "http://host/" + "/accounts/ClientLogin" (newsboat with a trailing
+	 * slash in feedhq-url) is the same call. */
+	while (path[0] == '/' && path[1] == '/')
+		path++;
 	struct api_session s = {.api = a, .cfg = a->env.cfg};
 	const struct account *ac;
 	char t[41];
 	const char *tparam;
+	uint64_t t0;
 
 	if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0 &&
 	    strcmp(method, "HEAD") != 0) {
@@ -856,10 +983,12 @@ serve(struct api *a, struct http_req *req)
 		edit_token(a, s.token_hash, t);
 		tparam = http_req_arg(req, "T");
 		if (tparam == NULL || strlen(tparam) != 40 || sodium_memcmp(tparam, t, 40) != 0) {
-			static const char *const hdr[] = {"X-Reader-Google-Bad-Token", "true", NULL};
+			static const char *const hdr[] = {"X-Reader-Google-Bad-Token", "true",
+							  NULL};
 			static const char msg[] = "Unauthorized: missing or stale T token\n";
 
-			http_respond(req, 401, "text/plain; charset=utf-8", msg, sizeof msg - 1, hdr);
+			http_respond(req, 401, "text/plain; charset=utf-8", msg, sizeof msg - 1,
+				     hdr);
 			return;
 		}
 	}
@@ -870,13 +999,21 @@ serve(struct api *a, struct http_req *req)
 			if (c)
 				call_free(c);
 			api_busy(req);
+		} else {
+			log_debug("api: %s waits for the store", path);
 		}
 		return;
 	}
+	if (over_budget(a)) {
+		defer(a, req);
+		return;
+	}
+	t0 = uv_hrtime();
 	if (strncmp(path, "/reader/atom/", 13) == 0)
 		api_atom(&s, req, path + 13);
 	else
-		route(a, req, &s);
+		route(a, req, &s, path);
+	a->spent += uv_hrtime() - t0;
 }
 
 static void
@@ -914,6 +1051,13 @@ api_new(uv_loop_t *loop, const struct api_env *env, struct api **out, char *err,
 	}
 	a->loop = loop;
 	a->env = *env;
+	if (uv_idle_init(loop, &a->defer) < 0) {
+		free(a);
+		snprintf(err, errlen, "api: cannot create an idle handle");
+		return -1;
+	}
+	a->defer.data = a;
+	a->defer_open = 1;
 	randombytes_buf(a->secret, sizeof a->secret);
 	if (store_api_accounts(st, load_account, a, err, errlen) != 0 ||
 	    store_api_tokens(st, load_token, a, err, errlen) != 0) {
@@ -969,10 +1113,22 @@ api_hold(struct api *a, int on)
 			struct http_req *req = c->req;
 
 			call_free(c);
-			if (req)
+			if (req) {
+				http_req_on_abort(req, NULL, NULL); /* c is gone */
 				serve(a, req);
+			}
 		}
 	}
+}
+
+static void
+on_defer_closed(uv_handle_t *h)
+{
+	struct api *a = h->data;
+
+	a->defer_open = 0;
+	if (a->calls == NULL)
+		free(a);
 }
 
 void
@@ -1010,8 +1166,7 @@ api_stop(struct api *a)
 		free(a->tok[i].account);
 	free(a->acc);
 	free(a->tok);
-	if (a->calls == NULL)
-		free(a);
-	else
-		a->dead = 1; /* freed by the last pool callback (call_free) */
+	a->dhead = a->dtail = NULL;
+	a->dead = 1; /* freed by on_defer_closed or the last call_free */
+	uv_close((uv_handle_t *)&a->defer, on_defer_closed);
 }

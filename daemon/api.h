@@ -26,8 +26,8 @@ struct api;
 struct config;
 struct writer;
 
-#define API_MAX_WAITING 1024 /* requests waiting for the store */
-#define API_MAX_NAME    64   /* bytes of an account name */
+#define API_MAX_WAITING  1024 /* requests waiting for the store */
+#define API_MAX_NAME     64   /* bytes of an account name */
 #define API_MAX_PASSWORD 1024
 
 /* What the API uses of the daemon, borrowed for its life. */
@@ -35,18 +35,17 @@ struct api_env {
 	struct writer *writer;
 	const struct config *cfg; /* the running configuration */
 	const char *config_path;
-	/* Adds a feed as `herald add` does (subscription/quickadd): cb(arg,
-	 * rc, feed id or message) later on the loop; NULL: quickadd answers
-	 * 501. Returns 0 or a negative errno-style code (cb not called). */
-	int (*add)(void *daemon, const char *url, void (*cb)(void *arg, int rc, const char *msg),
-		   void *arg);
+	/* Re-reads feeds.conf after subscription/quickadd and /edit changed it
+	 * (the daemon's reload, as `herald add` uses): cb(arg, rc, errors)
+	 * later on the loop. Returns 0 or -ENOMEM (cb not called). NULL:
+	 * those calls answer 501. */
+	int (*reload)(void *daemon, void (*cb)(void *arg, int rc, const char *errors), void *arg);
 	void *daemon;
 };
 
 /* Loads the accounts and tokens (the store must be free: at start-up). 0
  * and *out, or -1 with err. */
-int api_new(uv_loop_t *loop, const struct api_env *env, struct api **out, char *err,
-	    size_t errlen);
+int api_new(uv_loop_t *loop, const struct api_env *env, struct api **out, char *err, size_t errlen);
 /* Serves the API on listen (http_listen). 0, or -1 with err. */
 int api_listen(struct api *a, const char *listen, char *err, size_t errlen);
 /* The HTTP server's address ("127.0.0.1:8080"), or NULL when not serving. */

@@ -29,6 +29,16 @@ struct api_session {
 	unsigned char token_hash[API_HASH_BYTES];
 };
 
+/* After an edit of feeds.conf: reloads it and answers req with ok_body
+ * (JSON, malloc'd, taken) once the reload is done, or with the reload's
+ * errors (api.c). */
+void api_reload_then(const struct api_session *s, struct http_req *req, char *ok_body);
+/* The file subscription edits go to: the one feeds.conf includes, else
+ * feeds.conf itself (as herald add). */
+const char *api_edit_path(const struct api_session *s);
+/* 1 when the daemon can reload feeds.conf for the API. */
+int api_can_edit(const struct api_session *s);
+
 /* Answers (api.c). */
 void api_text(struct http_req *req, unsigned status, const char *text);
 void api_busy(struct http_req *req);

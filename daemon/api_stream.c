@@ -11,11 +11,13 @@
 #include "api.h"
 #include "api_int.h"
 #include "buf.h"
+#include "confedit.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
 #include "store.h"
 #include "store_api.h"
+#include "url.h"
 
 #define ITEM_PREFIX "tag:google.com,2005:reader/item/"
 #define S_READING   "user/-/state/com.google/reading-list"
@@ -174,19 +176,21 @@ parse_page(const struct api_session *s, struct http_req *req, const char *stream
 	p->q.limit = p->n;
 	if ((v = http_req_arg(req, "r")) != NULL)
 		p->q.oldest_first = strcmp(v, "o") == 0;
-	if ((v = http_req_arg(req, "ot")) != NULL && parse_int(v, 0, INT64_MAX / 2, &p->q.since) < 0) {
+	if ((v = http_req_arg(req, "ot")) != NULL &&
+	    parse_int(v, 0, INT64_MAX / 2, &p->q.since) < 0) {
 		snprintf(p->why, sizeof p->why, "ot must be Unix seconds, not '%.40s'", v);
 		return -1;
 	}
-	if ((v = http_req_arg(req, "nt")) != NULL && parse_int(v, 0, INT64_MAX / 2, &p->q.until) < 0) {
+	if ((v = http_req_arg(req, "nt")) != NULL &&
+	    parse_int(v, 0, INT64_MAX / 2, &p->q.until) < 0) {
 		snprintf(p->why, sizeof p->why, "nt must be Unix seconds, not '%.40s'", v);
 		return -1;
 	}
 	for (size_t i = 0; i < nxt && i < 8; i++)
-		if (strcmp(xt[i], S_READ) == 0 || (strncmp(xt[i], "user/", 5) == 0 &&
-						   strstr(xt[i], "/state/com.google/read") &&
-						   strcmp(strstr(xt[i], "/state/com.google/read"),
-							  "/state/com.google/read") == 0))
+		if (strcmp(xt[i], S_READ) == 0 ||
+		    (strncmp(xt[i], "user/", 5) == 0 && strstr(xt[i], "/state/com.google/read") &&
+		     strcmp(strstr(xt[i], "/state/com.google/read"), "/state/com.google/read") ==
+			     0))
 			p->q.unread = 1;
 	for (size_t i = 0; i < nit && i < 8; i++) {
 		struct api_stream is;
@@ -284,7 +288,8 @@ put_item_json(struct out *o, int64_t id, const char *title, const char *link, co
 	bad |= buf_puts(b, ",\"type\":\"text/html\"}],\"summary\":{\"direction\":\"ltr\","
 			   "\"content\":") < 0;
 	bad |= json_str(b, html) < 0;
-	bad |= buf_puts(b, "},\"categories\":") < 0 || put_categories(o, read, starred, cf, story) < 0;
+	bad |= buf_puts(b, "},\"categories\":") < 0 ||
+	       put_categories(o, read, starred, cf, story) < 0;
 	bad |= buf_puts(b, ",\"origin\":{\"streamId\":") < 0 || api_json_feed_id(b, url) < 0;
 	bad |= buf_puts(b, ",\"title\":") < 0 || json_str(b, fname) < 0;
 	bad |= buf_puts(b, ",\"htmlUrl\":") < 0 || json_str(b, url) < 0;
@@ -321,21 +326,32 @@ put_item_atom(struct out *o, const struct store_item_row *r)
 
 	iso_time(r->published ? r->published : r->time, pub);
 	iso_time(r->updated ? r->updated : (r->published ? r->published : r->time), upd);
-	bad |= buf_printf(b, "<entry gr:crawl-timestamp-msec=\"%" PRId64 "\"><id>" ITEM_PREFIX
+	bad |= buf_printf(b,
+			  "<entry gr:crawl-timestamp-msec=\"%" PRId64 "\"><id>" ITEM_PREFIX
 			  "%016" PRIx64 "</id><title type=\"html\">",
 			  r->first_seen * 1000, (uint64_t)r->id) < 0;
 	bad |= xml_esc(b, r->title) < 0;
-	bad |= buf_printf(b, "</title><published>%s</published><updated>%s</updated>", pub, upd) < 0;
+	bad |= buf_printf(b, "</title><published>%s</published><updated>%s</updated>", pub, upd) <
+	       0;
 	bad |= buf_puts(b, "<link rel=\"alternate\" type=\"text/html\" href=\"") < 0;
 	bad |= xml_esc(b, r->link) < 0 || buf_puts(b, "\"/><author><name>") < 0;
 	bad |= xml_esc(b, r->author) < 0 || buf_puts(b, "</name></author>") < 0;
-	bad |= buf_puts(b, "<category term=\"" S_READING "\" scheme=\"http://www.google.com/reader/\" label=\"reading-list\"/>") < 0;
+	bad |= buf_puts(b,
+			"<category term=\"" S_READING
+			"\" scheme=\"http://www.google.com/reader/\" label=\"reading-list\"/>") < 0;
 	if (r->read)
-		bad |= buf_puts(b, "<category term=\"" S_READ "\" scheme=\"http://www.google.com/reader/\" label=\"read\"/>") < 0;
+		bad |= buf_puts(b,
+				"<category term=\"" S_READ
+				"\" scheme=\"http://www.google.com/reader/\" label=\"read\"/>") < 0;
 	if (r->starred)
-		bad |= buf_puts(b, "<category term=\"" S_STARRED "\" scheme=\"http://www.google.com/reader/\" label=\"starred\"/>") < 0;
+		bad |= buf_puts(b,
+				"<category term=\"" S_STARRED
+				"\" scheme=\"http://www.google.com/reader/\" label=\"starred\"/>") <
+		       0;
 	if (r->story_id)
-		bad |= buf_printf(b, "<category term=\"user/-/label/story/%" PRId64 "\" label=\"story/%" PRId64 "\"/>",
+		bad |= buf_printf(b,
+				  "<category term=\"user/-/label/story/%" PRId64
+				  "\" label=\"story/%" PRId64 "\"/>",
 				  r->story_id, r->story_id) < 0;
 	bad |= buf_puts(b, "<content type=\"html\">") < 0 || xml_esc(b, html) < 0;
 	bad |= buf_puts(b, "</content><source gr:stream-id=\"feed/") < 0 || xml_esc(b, url) < 0;
@@ -357,7 +373,9 @@ on_item(const struct store_item_row *r, void *user)
 		rc = buf_printf(&o->b,
 				"%s{\"id\":\"%" PRId64 "\",\"directStreamIds\":[],"
 				"\"timestampUsec\":\"%" PRId64 "\"}",
-				o->n ? "," : "", r->id, r->time * 1000000) < 0 ? -1 : 0;
+				o->n ? "," : "", r->id, r->time * 1000000) < 0
+			     ? -1
+			     : 0;
 	else if (o->atom)
 		rc = put_item_atom(o, r);
 	else
@@ -411,15 +429,16 @@ put_story(struct out *o, const struct store_story *st, int64_t id)
 		rc = buf_printf(&o->b,
 				"%s{\"id\":\"%" PRId64 "\",\"directStreamIds\":[],"
 				"\"timestampUsec\":\"%" PRId64 "\"}",
-				o->n ? "," : "", id, st->last_seen * 1000000) < 0 ? -1 : 0;
+				o->n ? "," : "", id, st->last_seen * 1000000) < 0
+			     ? -1
+			     : 0;
 	} else {
 		rc = story_html(&h, st);
 		if (rc == 0)
 			rc = put_item_json(o, id, st->title, first->link, "", st->last_seen,
 					   st->first_seen, first->published, st->last_seen,
 					   buf_str(&h), first->feed, first->feed_name,
-					   st->state == STORE_STATE_READ,
-					   st->starred, st->id);
+					   st->state == STORE_STATE_READ, st->starred, st->id);
 		buf_free(&h);
 	}
 	if (rc < 0)
@@ -433,8 +452,12 @@ static int
 folded_page(const struct api_session *s, const struct page *p, struct out *o, char *err,
 	    size_t errlen)
 {
-	struct store_filter f = {.all = !p->q.unread, .limit = p->n, .offset = p->offset,
-				 .since = p->q.since, .before = p->q.until, .starred = p->q.starred};
+	struct store_filter f = {.all = !p->q.unread,
+				 .limit = p->n,
+				 .offset = p->offset,
+				 .since = p->q.since,
+				 .before = p->q.until,
+				 .starred = p->q.starred};
 	struct store_story_list l = {0};
 	int rc = store_stories(s->st, &f, &l, err, errlen);
 
@@ -464,7 +487,8 @@ put_continuation(struct out *o, const struct page *p)
 	if (o->n < p->n)
 		return 0;
 	if (p->folded)
-		return buf_printf(&o->b, ",\"continuation\":\"f%u\"", p->offset + p->n) < 0 ? -1 : 0;
+		return buf_printf(&o->b, ",\"continuation\":\"f%u\"", p->offset + p->n) < 0 ? -1
+											    : 0;
 	return buf_printf(&o->b, ",\"continuation\":\"%" PRId64 "_%" PRId64 "\"", o->last_time,
 			  o->last_id) < 0
 		       ? -1
@@ -479,9 +503,24 @@ run_page(const struct api_session *s, struct page *p, struct out *o, char *err, 
 	return store_api_items(s->st, &p->q, on_item, o, err, errlen) < 0 && !o->bad ? -1 : 0;
 }
 
+/* A feed stream's title is the feed's display name (newsboat shows it);
+ * other streams are named by their id. */
+static const char *
+stream_title(const struct api_session *s, struct page *p)
+{
+	struct store_feed_list l = {0};
+	char err[256];
+
+	if (p->q.feed && store_feeds(s->st, p->q.feed, &l, err, sizeof err) == 0 && l.n)
+		snprintf(p->why, sizeof p->why, "%s", l.v[0].name);
+	else
+		snprintf(p->why, sizeof p->why, "%s", p->stream_id);
+	store_feed_list_free(&l);
+	return p->why;
+}
+
 void
-api_stream_contents(const struct api_session *s, struct http_req *req, const char *stream,
-		    int atom)
+api_stream_contents(const struct api_session *s, struct http_req *req, const char *stream, int atom)
 {
 	struct page p;
 	struct out o = {.s = s, .atom = atom};
@@ -494,11 +533,13 @@ api_stream_contents(const struct api_session *s, struct http_req *req, const cha
 	}
 	p.q.full = 1;
 	if (atom) {
-		o.bad |= buf_puts(&o.b, "<?xml version=\"1.0\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" "
+		o.bad |= buf_puts(&o.b, "<?xml version=\"1.0\"?>\n<feed "
+					"xmlns=\"http://www.w3.org/2005/Atom\" "
 					"xmlns:gr=\"http://www.google.com/schemas/reader/atom/\">"
 					"<id>tag:google.com,2005:reader/") < 0;
 		o.bad |= xml_esc(&o.b, p.stream_id) < 0;
-		o.bad |= buf_puts(&o.b, "</id><title>herald: ") < 0 || xml_esc(&o.b, p.stream_id) < 0;
+		o.bad |= buf_puts(&o.b, "</id><title>") < 0 ||
+			 xml_esc(&o.b, stream_title(s, &p)) < 0;
 		o.bad |= buf_puts(&o.b, "</title><generator>herald</generator>") < 0;
 		p.folded = 0; /* Atom readers get items */
 	} else {
@@ -515,8 +556,9 @@ api_stream_contents(const struct api_session *s, struct http_req *req, const cha
 	}
 	if (atom) {
 		if (o.n == p.n && !p.folded)
-			o.bad |= buf_printf(&o.b, "<gr:continuation>%" PRId64 "_%" PRId64
-						  "</gr:continuation>",
+			o.bad |= buf_printf(&o.b,
+					    "<gr:continuation>%" PRId64 "_%" PRId64
+					    "</gr:continuation>",
 					    o.last_time, o.last_id) < 0;
 		o.bad |= buf_puts(&o.b, "</feed>\n") < 0;
 		api_buf(req, 200, "application/atom+xml; charset=utf-8", &o.b, o.bad);
@@ -544,6 +586,7 @@ api_stream_ids(const struct api_session *s, struct http_req *req)
 		page_error(req, rc, p.why);
 		return;
 	}
+	p.q.ids_only = 1;
 	o.bad |= buf_puts(&o.b, "{\"items\":[],\"itemRefs\":[") < 0;
 	if (run_page(s, &p, &o, err, sizeof err) < 0) {
 		buf_free(&o.b);
@@ -614,7 +657,8 @@ api_items_contents(const struct api_session *s, struct http_req *req)
 				rc = 0;
 				continue;
 			}
-			if (rc == 0 && (rc = store_story_get(s->st, story, &l, err, sizeof err)) == 0)
+			if (rc == 0 &&
+			    (rc = store_story_get(s->st, story, &l, err, sizeof err)) == 0)
 				put_story(&o, &l.v[0], ids[i]);
 			store_story_list_free(&l);
 			if (rc == STORE_ENOTFOUND)
@@ -846,8 +890,8 @@ api_mark_all_read(const struct api_session *s, struct http_req *req)
 		for (size_t i = 0; i < s->cfg->nfeeds && rc == 0; i++)
 			for (size_t t = 0; t < s->cfg->feeds[i].ntags; t++)
 				if (strcasecmp(s->cfg->feeds[i].tags[t], st.arg) == 0) {
-					rc = store_mark_all_read(s->st, s->cfg->feeds[i].id,
-								 before, NULL, err, sizeof err);
+					rc = store_mark_all_read(s->st, s->cfg->feeds[i].id, before,
+								 NULL, err, sizeof err);
 					break;
 				}
 		break;
@@ -870,12 +914,110 @@ api_mark_all_read(const struct api_session *s, struct http_req *req)
 
 /* ---- subscriptions ---- */
 
+/* quickadd=URL, or s=feed/URL with ac=subscribe (t= a title, a= a
+ * label): a new [feed] section, as `herald add URL --name T --tags L`. */
+static void
+subscribe(const struct api_session *s, struct http_req *req, const char *url, const char *title,
+	  const char *label)
+{
+	const struct config_feed *f = config_feed_find_url(s->cfg, url);
+	char err[512] = "", used[CONFIG_MAX_ID + 1] = "";
+	struct buf b = {0};
+	int bad;
+
+	if (label && strncmp(label, "user/", 5) == 0 && strstr(label, "/label/"))
+		label = strstr(label, "/label/") + 7;
+	bad = buf_puts(&b, "{\"query\":") < 0 || json_str(&b, url) < 0;
+	bad |= buf_puts(&b, ",\"numResults\":1,\"streamId\":") < 0 || api_json_feed_id(&b, url) < 0;
+	if (f) { /* already there: what it is */
+		bad |= buf_puts(&b, ",\"streamName\":") < 0 ||
+		       json_str(&b, f->name ? f->name : f->id) < 0;
+		bad |= buf_putc(&b, '}') < 0;
+		api_buf(req, 200, API_JSON, &b, bad);
+		return;
+	}
+	if (confedit_add(api_edit_path(s), NULL, url, title, NULL, label && *label ? label : NULL,
+			 used, sizeof used, err, sizeof err) < 0) {
+		buf_free(&b);
+		b = (struct buf){0};
+		if (buf_printf(&b, "cannot add %s: %s\n", url, err) < 0)
+			api_text(req, 500, "out of memory\n");
+		else
+			api_buf(req, 400, "text/plain; charset=utf-8", &b, 0);
+		return;
+	}
+	log_info("api: '%s' subscribed to %s (feed '%s')", s->account_name, url, used);
+	bad |= buf_puts(&b, ",\"streamName\":") < 0 || json_str(&b, title ? title : used) < 0;
+	bad |= buf_putc(&b, '}') < 0;
+	if (bad) {
+		buf_free(&b);
+		api_text(req, 500, "out of memory\n");
+		return;
+	}
+	api_reload_then(s, req, buf_detach(&b));
+}
+
+static void
+unsubscribe(const struct api_session *s, struct http_req *req, const char *url)
+{
+	const struct config_feed *f = config_feed_find_url(s->cfg, url);
+	char err[512] = "", *ok;
+	struct buf b = {0};
+
+	if (f == NULL) {
+		api_text(req, 404, "no such subscription\n");
+		return;
+	}
+	if (confedit_remove(api_edit_path(s), f->id, err, sizeof err) < 0) {
+		if (buf_printf(&b, "cannot remove feed '%s' from %s: %s\n", f->id, api_edit_path(s),
+			       err) < 0)
+			api_text(req, 500, "out of memory\n");
+		else
+			api_buf(req, 400, "text/plain; charset=utf-8", &b, 0);
+		return;
+	}
+	log_info("api: '%s' unsubscribed from %s (feed '%s'; its items stay)", s->account_name, url,
+		 f->id);
+	if ((ok = strdup("\"OK\"")) == NULL) {
+		api_text(req, 500, "out of memory\n");
+		return;
+	}
+	api_reload_then(s, req, ok);
+}
+
 void
 api_subscription_edit(const struct api_session *s, struct http_req *req, int quickadd)
 {
-	(void)s;
-	(void)quickadd;
-	api_text(req, 501,
-		 "herald manages subscriptions in feeds.conf: use 'herald add URL' and "
-		 "'herald remove FEED'\n");
+	const char *ac = quickadd ? "subscribe" : http_req_arg(req, "ac");
+	const char *url = quickadd ? http_req_arg(req, "quickadd") : NULL, *sid;
+	char err[256], scheme[16];
+	struct api_stream st;
+
+	if (!api_can_edit(s)) {
+		api_text(req, 501, "subscriptions cannot be edited here: use herald add\n");
+		return;
+	}
+	if (!quickadd && (sid = http_req_arg(req, "s")) != NULL &&
+	    api_parse_stream(sid, &st) == 0 && st.kind == API_STREAM_FEED)
+		url = st.arg;
+	if (ac == NULL || url == NULL) {
+		api_text(req, 400,
+			 quickadd ? "quickadd needs quickadd=URL\n"
+				  : "subscription/edit needs ac= and s=feed/URL\n");
+		return;
+	}
+	if (strcmp(ac, "subscribe") == 0 &&
+	    (url_check(url, 0, err, sizeof err) < 0 || url_scheme(url, scheme, sizeof scheme) < 0 ||
+	     (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))) {
+		api_text(req, 400, "only http and https feeds can be added here\n");
+		return;
+	}
+	if (strcmp(ac, "subscribe") == 0)
+		subscribe(s, req, url, quickadd ? NULL : http_req_arg(req, "t"),
+			  quickadd ? NULL : http_req_arg(req, "a"));
+	else if (strcmp(ac, "unsubscribe") == 0)
+		unsubscribe(s, req, url);
+	else
+		api_text(req, 501,
+			 "renaming and relabelling are done in feeds.conf (name =, tags =)\n");
 }

@@ -737,7 +737,11 @@ start_fetch(struct herald *h, char *err, size_t errlen)
 static int
 start_api(struct herald *h, char *err, size_t errlen)
 {
-	struct api_env ae = {.writer = h->writer, .cfg = &h->cfg, .config_path = h->config_path};
+	struct api_env ae = {.writer = h->writer,
+			     .cfg = &h->cfg,
+			     .config_path = h->config_path,
+			     .reload = herald_reload,
+			     .daemon = h};
 
 	if (h->opt.once)
 		return 0;

@@ -406,7 +406,8 @@ void
 http_respond_take(struct http_req *r, unsigned status, const char *ctype, char *body, size_t len,
 		  const char *const *headers)
 {
-	struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(len, body, free);
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer_with_free_callback(len, body, free);
 
 	if (resp == NULL)
 		free(body);
@@ -530,6 +531,10 @@ listen_socket(struct http *h, const struct config_listen *l, char *err, size_t e
 	}
 	if (l->family == AF_UNIX) {
 		snprintf(h->unlink_path, sizeof h->unlink_path, "%s", l->path);
+		/* Anyone who can reach the directory may connect (a proxy's
+		 * user): every request still needs a login. */
+		if (chmod(l->path, 0666) < 0)
+			log_warn("http_listen: chmod %s: %s", l->path, strerror(errno));
 	} else if (getsockname(fd, &a.sa, &alen) == 0) {
 		unsigned port = ntohs(l->family == AF_INET ? a.in.sin_port : a.in6.sin6_port);
 
@@ -569,9 +574,8 @@ http_start(uv_loop_t *loop, const struct http_options *o, http_handler handler, 
 		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_NO_LISTEN_SOCKET |
 			MHD_USE_ERROR_LOG,
 		0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
-		MHD_OPTION_CONNECTION_LIMIT, h->max_connections + 1,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(o->timeout ? o->timeout : 30),
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		MHD_OPTION_CONNECTION_LIMIT, h->max_connections + 1, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)(o->timeout ? o->timeout : 30), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		(size_t)(o->max_header ? o->max_header : 16384), MHD_OPTION_NOTIFY_COMPLETED,
 		on_completed, h, MHD_OPTION_END);
 	if (h->d == NULL) {

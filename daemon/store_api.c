@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
 #include "store.h"
 #include "store_api.h"
 #include "store_int.h"
@@ -32,20 +33,6 @@ const char store_api_migration_sql[] =
 	" CASE WHEN ?20 THEN i.content_html ELSE '' END, ''"                                       \
 	" FROM items i JOIN feeds f ON f.id = i.feed LEFT JOIN stories s ON s.id = i.story_id "
 
-#define API_WHERE                                                                                  \
-	"WHERE (?1 IS NULL OR i.feed = ?1)"                                                        \
-	" AND (?2 IS NULL OR i.feed IN (SELECT t.feed FROM feed_tags t WHERE t.tag = ?2))"         \
-	" AND (?3 = 0 OR i.story_id IN (SELECT ?3 UNION ALL"                                       \
-	"  SELECT m.id FROM stories m WHERE m.merged_into = ?3))"                                  \
-	" AND (?4 = 0 OR i.read = 0) AND (?5 = 0 OR i.read = 1) AND (?6 = 0 OR i.starred = 1)"     \
-	" AND (?7 = 0 OR i.time >= ?7) AND (?8 = 0 OR i.time < ?8)"
-
-static const char sql_newest[] = API_COLS API_WHERE
-	" AND (?9 = 0 OR i.time < ?10 OR (i.time = ?10 AND i.id < ?9))"
-	" ORDER BY i.time DESC, i.id DESC LIMIT ?11";
-static const char sql_oldest[] = API_COLS API_WHERE
-	" AND (?9 = 0 OR i.time > ?10 OR (i.time = ?10 AND i.id > ?9))"
-	" ORDER BY i.time, i.id LIMIT ?11";
 static const char sql_one[] = API_COLS "WHERE i.id = ?1";
 
 static sqlite3_stmt *
@@ -62,8 +49,8 @@ prepare(struct store *st, const char *sql, char *err, size_t errlen, const char 
 
 /* Steps s to the end, each row to row(s, user); finalizes s. */
 static int
-walk(struct store *st, sqlite3_stmt *s, int (*row)(sqlite3_stmt *, void *), void *user,
-     char *err, size_t errlen, const char *what)
+walk(struct store *st, sqlite3_stmt *s, int (*row)(sqlite3_stmt *, void *), void *user, char *err,
+     size_t errlen, const char *what)
 {
 	int rc;
 
@@ -131,20 +118,20 @@ account_row(sqlite3_stmt *s, void *user)
 }
 
 int
-store_api_accounts(struct store *st, store_api_account_cb cb, void *user, char *err,
-		   size_t errlen)
+store_api_accounts(struct store *st, store_api_account_cb cb, void *user, char *err, size_t errlen)
 {
 	struct account_walk w = {cb, user};
 	sqlite3_stmt *s = prepare(
-		st, "SELECT name, hash, folded, mark_story, created FROM api_accounts ORDER BY name",
+		st,
+		"SELECT name, hash, folded, mark_story, created FROM api_accounts ORDER BY name",
 		err, errlen, "api accounts");
 
 	return s ? walk(st, s, account_row, &w, err, errlen, "api accounts") : -1;
 }
 
 int
-store_api_account_set(struct store *st, const char *name, const char *hash, int64_t now,
-		      char *err, size_t errlen)
+store_api_account_set(struct store *st, const char *name, const char *hash, int64_t now, char *err,
+		      size_t errlen)
 {
 	sqlite3_stmt *s;
 	int own, rc = -1;
@@ -171,8 +158,8 @@ out:
 }
 
 int
-store_api_account_options(struct store *st, const char *name, int folded, int mark_story,
-			  char *err, size_t errlen)
+store_api_account_options(struct store *st, const char *name, int folded, int mark_story, char *err,
+			  size_t errlen)
 {
 	sqlite3_stmt *s;
 
@@ -237,8 +224,8 @@ int
 store_api_tokens(struct store *st, store_api_token_cb cb, void *user, char *err, size_t errlen)
 {
 	struct token_walk w = {cb, user};
-	sqlite3_stmt *s = prepare(st, "SELECT hash, account FROM api_tokens ORDER BY created",
-				  err, errlen, "api tokens");
+	sqlite3_stmt *s = prepare(st, "SELECT hash, account FROM api_tokens ORDER BY created", err,
+				  errlen, "api tokens");
 
 	return s ? walk(st, s, token_row, &w, err, errlen, "api tokens") : -1;
 }
@@ -297,22 +284,68 @@ item_row(sqlite3_stmt *s, void *user)
 	return w->cb(&r, w->user);
 }
 
+/* The page's statement, of fixed pieces for the filters it has, so that
+ * the planner sees each constraint (a "?1 IS NULL OR ..." hides it): a feed
+ * walks items_feed, unread walks the partial index items_unread_time, and a
+ * continuation seeks its (time, id) in the index instead of walking every
+ * row before it. Parameters: ?1 feed, ?2 tag, ?3 story, ?7 since, ?8 until,
+ * ?9 after_id, ?10 after_time, ?11 limit, ?20 full. */
+static int
+items_sql(const struct store_api_query *q, struct buf *b)
+{
+	int bad = buf_puts(b, q->ids_only ? "SELECT i.id, 0, '', '', '', '', '', '', 0, 0, 0, i.time,"
+					    " 0, 0, '', '', '', '' FROM items i WHERE 1"
+					  : API_COLS "WHERE 1") < 0;
+
+	if (q->feed)
+		bad |= buf_puts(b, " AND i.feed = ?1") < 0;
+	if (q->tag)
+		bad |= buf_puts(
+			       b,
+			       " AND i.feed IN (SELECT t.feed FROM feed_tags t WHERE t.tag = ?2)") <
+		       0;
+	if (q->story)
+		bad |= buf_puts(b, " AND i.story_id IN (SELECT ?3 UNION ALL"
+				   " SELECT m.id FROM stories m WHERE m.merged_into = ?3)") < 0;
+	if (q->unread)
+		bad |= buf_puts(b, " AND i.read = 0") < 0;
+	if (q->read)
+		bad |= buf_puts(b, " AND i.read = 1") < 0;
+	if (q->starred)
+		bad |= buf_puts(b, " AND i.starred = 1") < 0;
+	if (q->since)
+		bad |= buf_puts(b, " AND i.time >= ?7") < 0;
+	if (q->until)
+		bad |= buf_puts(b, " AND i.time < ?8") < 0;
+	if (q->after_id && q->oldest_first)
+		bad |= buf_puts(b, " AND i.time >= ?10 AND (i.time > ?10 OR i.id > ?9)") < 0;
+	else if (q->after_id)
+		bad |= buf_puts(b, " AND i.time <= ?10 AND (i.time < ?10 OR i.id < ?9)") < 0;
+	bad |= buf_puts(b, q->oldest_first ? " ORDER BY i.time, i.id LIMIT ?11"
+					   : " ORDER BY i.time DESC, i.id DESC LIMIT ?11") < 0;
+	return bad ? -1 : 0;
+}
+
 int
-store_api_items(struct store *st, const struct store_api_query *q, store_api_item_cb cb,
-		void *user, char *err, size_t errlen)
+store_api_items(struct store *st, const struct store_api_query *q, store_api_item_cb cb, void *user,
+		char *err, size_t errlen)
 {
 	struct item_walk w = {cb, user};
-	sqlite3_stmt *s = prepare(st, q->oldest_first ? sql_oldest : sql_newest, err, errlen,
-				  "api stream");
+	struct buf sql = {0};
+	sqlite3_stmt *s;
 
+	if (items_sql(q, &sql) < 0) {
+		buf_free(&sql);
+		snprintf(err, errlen, "api stream: out of memory");
+		return -1;
+	}
+	s = prepare(st, buf_str(&sql), err, errlen, "api stream");
+	buf_free(&sql);
 	if (s == NULL)
 		return -1;
 	store_bind_opt(s, 1, q->feed);
 	store_bind_opt(s, 2, q->tag);
 	sqlite3_bind_int64(s, 3, q->story);
-	sqlite3_bind_int(s, 4, q->unread);
-	sqlite3_bind_int(s, 5, q->read);
-	sqlite3_bind_int(s, 6, q->starred);
 	sqlite3_bind_int64(s, 7, q->since);
 	sqlite3_bind_int64(s, 8, q->until);
 	sqlite3_bind_int64(s, 9, q->after_id);

@@ -45,10 +45,8 @@ int store_api_account_remove(struct store *st, const char *name, char *err, size
 
 /* ---- Tokens (stored hashed: a stolen database gives no session) ---- */
 
-typedef int (*store_api_token_cb)(const void *hash, size_t len, const char *account,
-				  void *user);
-int store_api_tokens(struct store *st, store_api_token_cb cb, void *user, char *err,
-		     size_t errlen);
+typedef int (*store_api_token_cb)(const void *hash, size_t len, const char *account, void *user);
+int store_api_tokens(struct store *st, store_api_token_cb cb, void *user, char *err, size_t errlen);
 int store_api_token_add(struct store *st, const void *hash, size_t len, const char *account,
 			int64_t now, char *err, size_t errlen);
 
@@ -69,6 +67,9 @@ struct store_api_query {
 	int64_t after_time, after_id;
 	unsigned limit; /* rows at most */
 	int full;       /* fill the HTML columns (summary_html, content_html) */
+	/* Only id and time (the other fields read 0 and ""): read from the
+	 * indexes alone, never the rows (whose text comes first). */
+	int ids_only;
 };
 /* Rows are struct store_item_row (store.h) borrowed for the callback; with
  * full 0 the HTML columns read "". A non-zero return of cb stops the walk

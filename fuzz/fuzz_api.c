@@ -55,8 +55,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	for (int folded = 0; folded < 2; folded++)
-		if (api_parse_continuation(cont, folded, &a, &b) == 0 &&
-		    (folded ? a < 0 : b <= 0))
+		if (api_parse_continuation(cont, folded, &a, &b) == 0 && (folded ? a < 0 : b <= 0))
 			abort();
 	free(s);
 	return 0;

@@ -17,6 +17,7 @@ import json
 import os
 import random
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -365,7 +366,7 @@ def check_folded(api, sock):
     ok(shown == [], "folded: marking the entry read marks the whole story read")
     herald(sock, "passwd", "--folded", "no", "--mark-story", "yes", "alice")
     herald(sock, "unread", str(two["id"]))
-    st, js = api.get_json("stream/items/ids", {"s": READING, "n": 10, "xt": READ})
+    st, js = api.get_json("stream/items/ids", {"s": READING, "n": 1000, "xt": READ})
     ok(st == 200 and len(js["itemRefs"]) == int(two["items"]),
        "unfolded again: the story's %s items (%d)" % (two["items"], len(js["itemRefs"])))
     api.post("edit-tag", [("i", js["itemRefs"][0]["id"]), ("a", READ)])
@@ -388,6 +389,127 @@ def check_atom(api, subs):
     ok(st == 200 and "atom" in (r.getheader("Content-Type") or "") and len(entries) == 5 and
        all(e.find(ns + "id").text.startswith("tag:google.com,2005:reader/item/") for e in entries),
        "/reader/atom/feed/URL: an Atom document of 5 entries")
+
+
+def check_subscriptions(api, conf):
+    url = "http://127.0.0.1:9/herald-api-test.xml"  # loopback, nothing listens
+    st, body, _ = api.post("subscription/quickadd", {"quickadd": url})
+    js = json.loads(body) if st == 200 else {}
+    with open(conf) as f:
+        text = f.read()
+    ok(st == 200 and js.get("streamId") == "feed/" + url and js.get("numResults") == 1 and
+       "url = " + url in text, "subscription/quickadd: a new section in feeds.conf (%s)" % body[:80])
+    st, js = api.get_json("subscription/list")
+    ok(st == 200 and any(x["id"] == "feed/" + url for x in js["subscriptions"]),
+       "subscription/list shows it once reloaded")
+    st, body, _ = api.post("subscription/quickadd", {"quickadd": "file:///etc/passwd"})
+    ok(st == 400, "quickadd of a file:// URL: 400")
+    st, body, _ = api.post("subscription/edit", {"ac": "edit", "s": "feed/" + url, "t": "x"})
+    ok(st == 501, "subscription/edit ac=edit: 501 (feeds.conf holds names and tags)")
+    st, body, _ = api.post("subscription/edit", {"ac": "unsubscribe", "s": "feed/" + url})
+    st2, js = api.get_json("subscription/list")
+    with open(conf) as f:
+        text = f.read()
+    ok(st == 200 and url not in text and
+       not any(x["id"] == "feed/" + url for x in js["subscriptions"]),
+       "subscription/edit ac=unsubscribe: its section goes")
+    sub = "http://127.0.0.1:9/other.xml"
+    st, body, _ = api.post("subscription/edit", {"ac": "subscribe", "s": "feed/" + sub,
+                                                 "t": "Other", "a": "user/-/label/later"})
+    st2, js = api.get_json("subscription/list")
+    got = [x for x in js["subscriptions"] if x["id"] == "feed/" + sub]
+    ok(st == 200 and got and got[0]["title"] == "Other" and
+       got[0]["categories"][0]["id"] == "user/-/label/later",
+       "subscription/edit ac=subscribe with t= and a=: name and tag")
+    api.post("subscription/edit", {"ac": "unsubscribe", "s": "feed/" + sub})
+
+
+def check_newsboat(port, sock, tmp):
+    """newsboat from Debian in its feedhq mode, a real client of the API:
+    it logs in, lists the subscriptions, reads every feed as Atom from
+    /reader/atom/, and a mark made in it shows in herald."""
+    if not shutil.which("newsboat") or not shutil.which("tmux"):
+        print("skip newsboat: newsboat or tmux missing (scripts/install-deps)")
+        return
+    d = os.path.join(tmp, "newsboat")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "pw"), "w") as f:
+        f.write("correct horse\n")
+    with open(os.path.join(d, "config"), "w") as f:
+        f.write('urls-source "feedhq"\nfeedhq-url "http://127.0.0.1:%d/"\n'
+                'feedhq-login "alice"\nfeedhq-passwordfile "%s/pw"\n'
+                'feedhq-show-special-feeds no\nfeedhq-min-items 100\n' % (port, d))
+    cmd = ["newsboat", "-C", d + "/config", "-u", d + "/urls", "-c", d + "/cache.db"]
+    env = dict(os.environ, HOME=d, TERM="xterm")
+    p = subprocess.run(cmd + ["-x", "reload"], capture_output=True, text=True, env=env,
+                       timeout=120)
+    import sqlite3
+    db = sqlite3.connect(d + "/cache.db")
+    feeds = dict(db.execute("SELECT title, rssurl FROM rss_feed").fetchall())
+    unread = dict(db.execute("SELECT f.title, SUM(i.unread) FROM rss_item i JOIN rss_feed f"
+                             " ON f.rssurl = i.feedurl GROUP BY f.title").fetchall())
+    db.close()
+    ours = {f["name"]: f for f in herald_json(sock, "feeds")}
+    ok(p.returncode == 0 and set(feeds) == {"Outlet A", "Outlet B", "Bulletins"} and
+       all("/reader/atom/feed" in u for u in feeds.values()),
+       "newsboat (feedhq mode) logs in and lists the 3 subscriptions, read from /reader/atom/")
+    ok(all(unread.get(t, 0) == ours[t]["unread"] for t in ("Outlet A", "Outlet B")),
+       "newsboat's unread counts equal herald's (%s; herald %s)"
+       % ({t: unread.get(t) for t in ("Outlet A", "Outlet B")},
+          {t: ours[t]["unread"] for t in ("Outlet A", "Outlet B")}))
+    if ours["Outlet A"]["unread"] == 0:
+        herald(sock, "read", "--all", "--feed", "b")
+        herald(sock, "unread", "--item", str(herald_json(sock, "items", "--all", "--feed", "a",
+                                                           "--limit", "1")[0]["id"]))
+    session = "herald-api-%d" % os.getpid()
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40",
+                    "env HOME=%s TERM=xterm %s" % (d, " ".join(cmd))], check=True, env=env)
+    try:
+        dk.wait_for(lambda: "Outlet A" in subprocess.run(
+            ["tmux", "capture-pane", "-t", session, "-p"], capture_output=True,
+            text=True).stdout, timeout=30)
+        screen = subprocess.run(["tmux", "capture-pane", "-t", session, "-p"],
+                                capture_output=True, text=True).stdout
+        line = [ln for ln in screen.splitlines() if "Outlet A" in ln]
+        pos = re.match(r"\s*(\d+)", line[0]).group(1) if line else "1"
+        for keys in (pos, "Enter", "A", "q", "q"):
+            subprocess.run(["tmux", "send-keys", "-t", session, keys], capture_output=True)
+            time.sleep(0.7)
+        dk.wait_for(lambda: {f["name"]: f for f in herald_json(sock, "feeds")}
+                    ["Outlet A"]["unread"] == 0, timeout=20)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+    ours = {f["name"]: f for f in herald_json(sock, "feeds")}
+    ok(ours["Outlet A"]["unread"] == 0,
+       "a feed marked read in newsboat ('A') is read in herald (unread %d)"
+       % ours["Outlet A"]["unread"])
+
+
+def check_while_storing(api, sock, port, log_path):
+    """Requests while the writer stores responses (a refresh of every feed,
+    the 10,000-item one included) wait for the store and are answered."""
+    import threading
+    herald(sock, "refresh")
+    codes, lock = [], threading.Lock()
+
+    def worker():
+        a = Api(port)
+        a.auth = api.auth
+        for _ in range(40):
+            st, _, _ = a.request("GET", "/reader/api/0/unread-count")
+            with lock:
+                codes.append(st)
+
+    ts = [threading.Thread(target=worker) for _ in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    with open(log_path, errors="replace") as f:
+        waited = f.read().count("waits for the store")
+    ok(len(codes) == 160 and all(c == 200 for c in codes),
+       "160 requests during a refresh: all answered 200 (%s; %d waited for the store)"
+       % (sorted(set(codes)), waited))
 
 
 def check_bad_input(api, port, proc):
@@ -500,16 +622,20 @@ def main():
         check_marks(api, sock, subs)
         check_folded(api, sock)
         check_atom(api, subs)
+        check_subscriptions(api, conf)
+        check_newsboat(port, sock, tmp)
+        check_while_storing(api, sock, port, log_path)
         check_bad_input(api, port, proc)
         check_sessions(api, sock, port, log_path)
         ok(proc.poll() is None, "the daemon is still running")
     finally:
-        harness.stop_process(proc)
+        dk.stop_daemon(proc)  # ASan checks for leaks at exit: give it time
         log.close()
     ok(proc.returncode == 0, "heraldd stopped cleanly (exit %s)" % proc.returncode)
     if ok.fails:
         with open(log_path, errors="replace") as f:
             print("--- daemon log (tail)\n" + f.read()[-4000:])
+    shutil.rmtree(tmp, ignore_errors=True)
     print("%d passed, %d failed" % (ok.passed, len(ok.fails)))
     return 1 if ok.fails else 0
 

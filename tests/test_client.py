@@ -572,6 +572,9 @@ SENDS = [
     (["filters"], ["filters"]),
     (["filters", "test", "title", "~", "/^ad:/i", "--limit", "5"],
      ["filters", "--limit", "5", "test", "title ~ /^ad:/i"]),
+    (["passwd", "--list"], ["passwd", "--list"]),
+    (["passwd", "--remove", "alice"], ["passwd", "--remove", "alice"]),
+    (["passwd", "--folded", "yes", "alice"], ["passwd", "--folded", "yes", "alice"]),
 ]
 check({a[0] for a, _ in SENDS} == listed - CLIENT_ONLY, "every client command is tried below")
 for args, words in SENDS:
@@ -584,6 +587,12 @@ for name in sorted(listed):
           "herald %s --help: rc %d %r" % (name, rc, out[:60]))
     rc, out2, err = herald("help", name)
     check(rc == 0 and out2 == out, "herald help %s is herald %s --help" % (name, name))
+
+rc, out, err = herald("passwd", "alice", stdin=b"a secret pass\n")
+check(rc == 0 and requests and requests[0][0] == ["passwd", "alice", "a secret pass"],
+      "herald passwd USER sends the password read from standard input: %r" % requests)
+rc, out, err = herald("passwd", stdin=b"")
+check(rc == 2 and not requests, "herald passwd without USER: a usage error, nothing sent")
 
 # Usage errors exit 2 and never connect.
 for args in (["show", "abc"], ["show"], ["read"], ["read", "--all", "5"], ["read", "--feed", "x", "1"],

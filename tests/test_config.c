@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -902,6 +903,44 @@ test_id_valid(void **state)
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
 }
 
+/* http_listen (issue 24): the forms it takes, and why the others fail. */
+static void
+test_http_listen(void **state)
+{
+	struct config_listen l;
+	struct config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(config_listen_parse("127.0.0.1:8080", &l, err, sizeof err), 0);
+	assert_int_equal(l.family, AF_INET);
+	assert_string_equal(l.host, "127.0.0.1");
+	assert_int_equal(l.port, 8080);
+	assert_int_equal(config_listen_parse("localhost:1", &l, err, sizeof err), 0);
+	assert_string_equal(l.host, "127.0.0.1");
+	assert_int_equal(config_listen_parse("[::1]:65535", &l, err, sizeof err), 0);
+	assert_int_equal(l.family, AF_INET6);
+	assert_string_equal(l.host, "::1");
+	assert_int_equal(l.port, 65535);
+	assert_int_equal(config_listen_parse("/run/herald/api.sock", &l, err, sizeof err), 0);
+	assert_int_equal(l.family, AF_UNIX);
+	assert_string_equal(l.path, "/run/herald/api.sock");
+	assert_int_equal(config_listen_parse("8080", &l, err, sizeof err), -1);
+	assert_non_null(strstr(err, "HOST:PORT"));
+	assert_int_equal(config_listen_parse("example.com:80", &l, err, sizeof err), -1);
+	assert_non_null(strstr(err, "not an IPv4 address"));
+	assert_int_equal(config_listen_parse("127.0.0.1:0", &l, err, sizeof err), -1);
+	assert_int_equal(config_listen_parse("127.0.0.1:70000", &l, err, sizeof err), -1);
+	assert_int_equal(config_listen_parse("127.0.0.1:80x", &l, err, sizeof err), -1);
+	assert_int_equal(config_listen_parse("[::1:80", &l, err, sizeof err), -1);
+	assert_int_equal(config_listen_parse(":80", &l, err, sizeof err), -1);
+	parse_ok("http_listen = [::1]:8080\n", &cfg);
+	assert_string_equal(cfg.http_listen, "[::1]:8080");
+	config_free(&cfg);
+	parse_err("http_listen = 8080\n",
+		  "feeds.conf:1: http_listen: '8080': write HOST:PORT, [IPv6]:PORT or /path");
+}
+
 int
 main(void)
 {
@@ -928,6 +967,7 @@ main(void)
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_filters),
 		cmocka_unit_test(test_err_filters),
+		cmocka_unit_test(test_http_listen),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
