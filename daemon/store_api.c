@@ -297,12 +297,15 @@ items_sql(const struct store_api_query *q, struct buf *b)
 					    " 0, 0, '', '', '', '' FROM items i WHERE 1"
 					  : API_COLS "WHERE 1") < 0;
 
+	/* A filter rule's hidden item (issue 25) is read: unread pages skip it
+	 * by their index alone. */
+	if (!q->unread)
+		bad |= buf_puts(b, " AND NOT i.hidden") < 0;
 	if (q->feed)
 		bad |= buf_puts(b, " AND i.feed = ?1") < 0;
 	if (q->tag)
-		bad |= buf_puts(
-			       b,
-			       " AND i.feed IN (SELECT t.feed FROM feed_tags t WHERE t.tag = ?2)") <
+		bad |= buf_puts(b, " AND (i.feed IN (SELECT t.feed FROM feed_tags t WHERE t.tag = ?2)"
+				   " OR i.id IN (SELECT t.item FROM item_tags t WHERE t.tag = ?2))") <
 		       0;
 	if (q->story)
 		bad |= buf_puts(b, " AND i.story_id IN (SELECT ?3 UNION ALL"
