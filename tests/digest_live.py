@@ -77,7 +77,7 @@ def truth_of(sock):
     """The undigested stories as `herald --json show` tells them."""
     out = []
     for s in dk.client(sock, "stories", "--undigested", "--all", "--limit", "1000"):
-        show = dk.client(sock, "show", str(s["id"]))
+        show = dk.client(sock, "show", "s%d" % s["id"])
         outlets = [{"item": e["id"], "feed": e["feed"], "name": e["feed_name"], "title": e["title"],
                     "link": e["link"], "time": e["time"], "summary": e.get("text", "")}
                    for e in show["entries"]]

@@ -332,7 +332,7 @@ def check_marks(api, sock, subs):
     story_cat = [c for c in js["items"][0]["categories"] if c.startswith("user/-/label/story/")][0]
     st, js = api.get_json("stream/contents/" + story_cat, {"n": 10})
     story_id = story_cat.rsplit("/", 1)[1]
-    shown = herald_json(sock, "show", story_id)
+    shown = herald_json(sock, "show", "s" + story_id)
     ok(st == 200 and len(js["items"]) >= 1 and shown is not None,
        "a story's stream (%s): its items" % story_cat)
 
@@ -340,7 +340,7 @@ def check_marks(api, sock, subs):
 def check_folded(api, sock):
     rc, _, err = herald(sock, "passwd", "--folded", "yes", "alice")
     ok(rc == 0, "passwd --folded yes: %s" % err.strip())
-    herald(sock, "read", "--all")
+    herald(sock, "read", "--all", "--yes")
     api.post("edit-tag", [])  # harmless: 400
     st, js = api.get_json("stream/items/ids", {"s": READING, "n": 10000})
     everything = herald_json(sock, "stories", "--all", "--limit", "10000")
@@ -348,7 +348,7 @@ def check_folded(api, sock):
        "folded: one entry per story (%d = herald stories --all)" % len(everything))
     # Unread one story (both outlets) from herald, then read it folded.
     two = [s for s in everything if s["outlets_count"] == 2][0]
-    herald(sock, "unread", str(two["id"]))
+    herald(sock, "unread", "s%d" % two["id"])
     st, js = api.get_json("stream/contents/" + READING, {"n": 50, "xt": READ})
     items = js["items"] if st == 200 else []
     ok(len(items) == 1 and "Told by 2 outlets" in items[0]["summary"]["content"] and
@@ -365,7 +365,7 @@ def check_folded(api, sock):
     shown = herald_json(sock, "stories", "--limit", "100")
     ok(shown == [], "folded: marking the entry read marks the whole story read")
     herald(sock, "passwd", "--folded", "no", "--mark-story", "yes", "alice")
-    herald(sock, "unread", str(two["id"]))
+    herald(sock, "unread", "s%d" % two["id"])
     st, js = api.get_json("stream/items/ids", {"s": READING, "n": 1000, "xt": READ})
     ok(st == 200 and len(js["itemRefs"]) == int(two["items"]),
        "unfolded again: the story's %s items (%d)" % (two["items"], len(js["itemRefs"])))
@@ -373,7 +373,7 @@ def check_folded(api, sock):
     ok(herald_json(sock, "stories", "--limit", "100") == [],
        "mark_story: reading one item marks its story read")
     herald(sock, "passwd", "--mark-story", "no", "alice")
-    herald(sock, "unread", str(two["id"]))
+    herald(sock, "unread", "s%d" % two["id"])
 
 
 def check_atom(api, subs):
@@ -458,7 +458,7 @@ def check_newsboat(port, sock, tmp):
        % ({t: unread.get(t) for t in ("Outlet A", "Outlet B")},
           {t: ours[t]["unread"] for t in ("Outlet A", "Outlet B")}))
     if ours["Outlet A"]["unread"] == 0:
-        herald(sock, "read", "--all", "--feed", "b")
+        herald(sock, "read", "--all", "--feed", "b", "--yes")
         herald(sock, "unread", "--item", str(herald_json(sock, "items", "--all", "--feed", "a",
                                                            "--limit", "1")[0]["id"]))
     session = "herald-api-%d" % os.getpid()
