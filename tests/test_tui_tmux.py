@@ -64,6 +64,7 @@ class Tmux:
         self.tmux("new-session", "-d", "-s", "t", "-x", str(cols), "-y", str(rows), line)
         # Keep the pane once the reader exits, to see that it did.
         self.tmux("set-option", "-t", "t", "remain-on-exit", "on")
+        self.socket = self.tmux("display-message", "-p", "#{socket_path}").strip()
 
     def tmux(self, *args):
         p = subprocess.run(self.base + list(args), capture_output=True, text=True,
@@ -127,6 +128,9 @@ class Tmux:
 
     def kill(self):
         subprocess.run(self.base + ["kill-server"], capture_output=True, env=self.env, timeout=30)
+        # kill-server can leave the socket file behind.
+        if self.socket and os.path.exists(self.socket):
+            os.unlink(self.socket)
 
 
 def story_rows(lines):
@@ -291,7 +295,8 @@ def main():
         # A daemon restart: offline, then it recovers and marks reach the new daemon.
         conn.close()
         conn = None
-        dk.stop_daemon(daemon)
+        rc = dk.stop_daemon(daemon)
+        check(rc == 0, "heraldd stops on SIGTERM with status 0 (%s)" % rc)
         tm.keys("L")
         check(tm.wait(lambda ls: "offline" in ls[0]), "a stopped daemon shows offline")
         daemon = dk.start_daemon(conf, log)
