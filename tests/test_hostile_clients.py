@@ -43,6 +43,20 @@ sys.path.insert(0, os.path.join(os.environ.get("HERALD_SRCDIR", os.path.join(
 import daemonkit as dk  # noqa: E402
 import harness  # noqa: E402
 
+
+def built_with_asan():
+    """ASan's quarantine keeps freed memory (256 MB by default) and its
+    redzones pad every block: the daemon's RSS says nothing of its own
+    bounds there, so the RSS bounds are checked in the plain build only."""
+    try:
+        with open(dk.HERALDD, "rb") as fh:
+            return b"__asan_init" in fh.read()
+    except OSError:
+        return False
+
+
+ASAN = built_with_asan()
+
 check = dk.Checks()
 
 
@@ -239,8 +253,9 @@ def payloads(tmp, ng):
         grown = d.rss_mb() - base
         print("payloads: %d clients x import 8000000 (%d KiB sent each): RSS +%.0f MB, "
               "%d refused busy, version in %.0f ms" % (n, part >> 10, grown, busy, lat * 1000))
-        check(grown < 120, "payloads: %d partial 8 MiB imports cost +%.0f MB (< 120; it was "
-              "843 MB for 100)" % (n, grown))
+        if not ASAN:
+            check(grown < 120, "payloads: %d partial 8 MiB imports cost +%.0f MB (< 120; it "
+                  "was 843 MB for 100)" % (n, grown))
         check(busy >= n - 12, "payloads: those past the budget get ERR busy (%d of %d)"
               % (busy, n))
         check(lat < 2.0, "payloads: the socket answers (%.0f ms)" % (lat * 1000))
@@ -280,7 +295,8 @@ def listings(tmp, ng):
     print("listings: 40 clients x 20 pipelined listings of ~%.1f MB, never read: RSS +%.0f MB, "
           "%d dropped, a reader served in %.0f ms" % (len(str(one)) / 1e6, peak, dropped,
                                                       lat * 1000))
-    check(peak < 130, "listings: RSS +%.0f MB (< 130; it was +314 MB)" % peak)
+    if not ASAN:
+        check(peak < 130, "listings: RSS +%.0f MB (< 130; it was +314 MB)" % peak)
     check(len(got) == 3000, "listings: a client that reads gets the whole listing (%d)"
           % len(got))
     for s in socks:
