@@ -985,6 +985,86 @@ unsubscribe(const struct api_session *s, struct http_req *req, const char *url)
 	api_reload_then(s, req, ok);
 }
 
+/* A label stream's name ("user/-/label/NAME" -> NAME); NULL stays. */
+static const char *
+label_name(const char *label)
+{
+	if (label && strncmp(label, "user/", 5) == 0 && strstr(label, "/label/"))
+		return strstr(label, "/label/") + 7;
+	return label;
+}
+
+/* The feed's tags as feeds.conf writes them, with add (when not there)
+ * and without rm; "" when none are left. NULL when memory runs out. */
+static char *
+tags_edited(const struct config_feed *f, const char *add, const char *rm)
+{
+	struct buf b = {0};
+	int bad = 0, has = 0;
+
+	for (size_t i = 0; i < f->ntags; i++) {
+		if (rm && strcasecmp(f->tags[i], rm) == 0)
+			continue;
+		has |= add && strcasecmp(f->tags[i], add) == 0;
+		bad |= (b.len && buf_puts(&b, ", ") < 0) || buf_puts(&b, f->tags[i]) < 0;
+	}
+	if (add && *add && !has && !(rm && strcasecmp(add, rm) == 0))
+		bad |= (b.len && buf_puts(&b, ", ") < 0) || buf_puts(&b, add) < 0;
+	bad |= buf_puts(&b, "") < 0;
+	if (bad) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_detach(&b);
+}
+
+/* ac=edit: t= renames the feed (its name =), a= and r= add and remove a
+ * label (its tags =), in the file the daemon edits; then a reload. */
+static void
+edit_subscription(const struct api_session *s, struct http_req *req, const char *url)
+{
+	const struct config_feed *f = config_feed_find_url(s->cfg, url);
+	const char *t = http_req_arg(req, "t"), *add = label_name(http_req_arg(req, "a"));
+	const char *rm = label_name(http_req_arg(req, "r"));
+	char err[512] = "", *tags = NULL, *ok = NULL;
+	struct buf b = {0};
+	int rc = 0;
+
+	if (f == NULL) {
+		api_text(req, 404, "no such subscription\n");
+		return;
+	}
+	if (t == NULL && add == NULL && rm == NULL) {
+		api_text(req, 400, "subscription/edit ac=edit needs t= (a name), a= or r= (a label)\n");
+		return;
+	}
+	if (t)
+		rc = confedit_set_key(api_edit_path(s), f->id, "name", *t ? t : NULL, err, sizeof err);
+	if (rc == 0 && (add || rm)) {
+		if ((tags = tags_edited(f, add, rm)) == NULL) {
+			api_text(req, 500, "out of memory\n");
+			return;
+		}
+		rc = confedit_set_key(api_edit_path(s), f->id, "tags", *tags ? tags : NULL, err,
+				      sizeof err);
+		free(tags);
+	}
+	if (rc < 0) {
+		if (buf_printf(&b, "cannot edit feed '%s' in %s: %s\n", f->id, api_edit_path(s),
+			       err) < 0)
+			api_text(req, 500, "out of memory\n");
+		else
+			api_buf(req, 400, "text/plain; charset=utf-8", &b, 0);
+		return;
+	}
+	log_info("api: '%s' edited %s (feed '%s')", s->account_name, url, f->id);
+	if ((ok = strdup("\"OK\"")) == NULL) {
+		api_text(req, 500, "out of memory\n");
+		return;
+	}
+	api_reload_then(s, req, ok);
+}
+
 void
 api_subscription_edit(const struct api_session *s, struct http_req *req, int quickadd)
 {
@@ -1017,7 +1097,8 @@ api_subscription_edit(const struct api_session *s, struct http_req *req, int qui
 			  quickadd ? NULL : http_req_arg(req, "a"));
 	else if (strcmp(ac, "unsubscribe") == 0)
 		unsubscribe(s, req, url);
+	else if (strcmp(ac, "edit") == 0)
+		edit_subscription(s, req, url);
 	else
-		api_text(req, 501,
-			 "renaming and relabelling are done in feeds.conf (name =, tags =)\n");
+		api_text(req, 400, "subscription/edit: ac is subscribe, unsubscribe or edit\n");
 }

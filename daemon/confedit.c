@@ -962,10 +962,10 @@ value_end(const char *p, const char *end)
 	return q;
 }
 
-/* 1 when the line [p, end) sets the key url (any case, any blanks around
- * '='), with its value's bytes in [*vs, *ve); else 0. */
+/* 1 when the line [p, end) sets key (any case, any blanks around '='),
+ * with its value's bytes in [*vs, *ve); else 0. */
 static int
-url_line(const char *p, const char *end, const char **vs, const char **ve)
+key_line(const char *p, const char *end, const char *key, const char **vs, const char **ve)
 {
 	const char *k;
 
@@ -974,7 +974,7 @@ url_line(const char *p, const char *end, const char **vs, const char **ve)
 	for (k = p; p < end && (isalnum((unsigned char)*p) || *p == '_' || *p == '.' || *p == '-');
 	     p++)
 		;
-	if (p - k != 3 || strncasecmp(k, "url", 3) != 0)
+	if ((size_t)(p - k) != strlen(key) || strncasecmp(k, key, strlen(key)) != 0)
 		return 0;
 	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
@@ -987,11 +987,11 @@ url_line(const char *p, const char *end, const char **vs, const char **ve)
 	return 1;
 }
 
-/* The bytes of feed f's url value in text, found among its section's
- * lines. 0, or -1 when there is none (not in a file that parsed). */
+/* The bytes of feed f's value of key in text, found among its section's
+ * lines. 0, or -1 when there is none. */
 static int
-find_url_value(const struct buf *text, const struct lines *ln, const struct config *cfg,
-	       const struct config_feed *f, const char **vs, const char **ve)
+find_key_value(const struct buf *text, const struct lines *ln, const struct config *cfg,
+	       const struct config_feed *f, const char *key, const char **vs, const char **ve)
 {
 	size_t idx = (size_t)(f - cfg->feeds);
 	size_t next = idx + 1 < cfg->nfeeds ? cfg->feeds[idx + 1].line - 1 : ln->n;
@@ -1005,7 +1005,7 @@ find_url_value(const struct buf *text, const struct lines *ln, const struct conf
 			end--;
 		if (end > p && end[-1] == '\r')
 			end--;
-		if (line_kind(text, ln, i) == 'k' && url_line(p, end, vs, ve))
+		if (line_kind(text, ln, i) == 'k' && key_line(p, end, key, vs, ve))
 			return 0;
 	}
 	return -1;
@@ -1040,7 +1040,7 @@ confedit_set_url(const char *path, const char *id, const char *url, char *err, s
 	}
 	if (split_lines(&e.text, &ln) < 0)
 		goto oom;
-	if (find_url_value(&e.text, &ln, &e.cfg, f, &vs, &ve) < 0) {
+	if (find_key_value(&e.text, &ln, &e.cfg, f, "url", &vs, &ve) < 0) {
 		snprintf(err, errlen, "%s: no url line in the section of feed '%s'", path, id);
 		goto out;
 	}
@@ -1056,6 +1056,93 @@ confedit_set_url(const char *path, const char *id, const char *url, char *err, s
 	}
 	if ((f = config_feed_find(&check, id)) == NULL || strcmp(f->url, url) != 0) {
 		snprintf(err, errlen, "%s: cannot rewrite the url of feed '%s'", path, id);
+		goto out;
+	}
+	rc = write_atomic(e.target, out.data, out.len, e.mode, err, errlen);
+	goto out;
+oom:
+	snprintf(err, errlen, "out of memory");
+out:
+	free(errors);
+	config_free(&check);
+	buf_free(&out);
+	free(ln.start);
+	edit_close(&e);
+	return rc;
+}
+
+/* ---- set a feed's name or tags ---- */
+
+/* Where the line holding [p] ends, its line break included. */
+static const char *
+line_after(const struct buf *text, const char *p)
+{
+	const char *nl = memchr(p, '\n', (size_t)(text->data + text->len - p));
+
+	return nl ? nl + 1 : text->data + text->len;
+}
+
+int
+confedit_set_key(const char *path, const char *id, const char *key, const char *value, char *err,
+		 size_t errlen)
+{
+	struct edit e = {0};
+	struct config check = {0};
+	struct buf out = {0};
+	struct lines ln = {0};
+	const struct config_feed *f;
+	const char *vs, *ve, *us, *ue, *cut_from, *cut_to;
+	char *errors = NULL;
+	int rc = -1, have;
+
+	if (strcmp(key, "name") != 0 && strcmp(key, "tags") != 0) {
+		snprintf(err, errlen, "only a feed's name and tags are set here, not '%s'", key);
+		return -1;
+	}
+	if (edit_open(&e, path, err, errlen) < 0)
+		goto out;
+	if ((f = config_feed_find(&e.cfg, id)) == NULL) {
+		snprintf(err, errlen, "no feed '%s' in %s", id, path);
+		goto out;
+	}
+	if (split_lines(&e.text, &ln) < 0)
+		goto oom;
+	have = find_key_value(&e.text, &ln, &e.cfg, f, key, &vs, &ve) == 0;
+	if (!have && value == NULL) {
+		rc = 0; /* nothing to remove: the file is not written */
+		goto out;
+	}
+	if (have && value) { /* the value replaced; the key and a comment stay */
+		cut_from = vs;
+		cut_to = ve;
+	} else if (have) { /* the line goes */
+		for (cut_from = vs; cut_from > e.text.data && cut_from[-1] != '\n'; cut_from--)
+			;
+		cut_to = line_after(&e.text, vs);
+	} else { /* a new line after the url's */
+		if (find_key_value(&e.text, &ln, &e.cfg, f, "url", &us, &ue) < 0) {
+			snprintf(err, errlen, "%s: no url line in the section of feed '%s'", path, id);
+			goto out;
+		}
+		cut_from = cut_to = line_after(&e.text, ue);
+	}
+	if (buf_append(&out, e.text.data, (size_t)(cut_from - e.text.data)) < 0 ||
+	    (!have && value &&
+	     ((cut_from > e.text.data && cut_from[-1] != '\n' && buf_putc(&out, '\n') < 0) ||
+	      buf_printf(&out, "%s = ", key) < 0)) ||
+	    (value && put_value(&out, value) < 0) || (!have && value && buf_putc(&out, '\n') < 0) ||
+	    buf_append(&out, cut_to, (size_t)(e.text.data + e.text.len - cut_to)) < 0 ||
+	    buf_puts(&out, "") < 0)
+		goto oom;
+	/* As confedit_set_url: the result must parse and say what was asked. */
+	if (config_parse(path, out.data, out.len, &check, &errors) < 0) {
+		snprintf(err, errlen, "%s", errors ? errors : "out of memory");
+		goto out;
+	}
+	if ((f = config_feed_find(&check, id)) == NULL ||
+	    (strcmp(key, "name") == 0 && (value ? !f->name || strcmp(f->name, value) : !!f->name)) ||
+	    (strcmp(key, "tags") == 0 && !value && f->ntags)) {
+		snprintf(err, errlen, "%s: cannot set the %s of feed '%s'", path, key, id);
 		goto out;
 	}
 	rc = write_atomic(e.target, out.data, out.len, e.mode, err, errlen);

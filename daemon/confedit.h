@@ -58,6 +58,14 @@ int confedit_remove(const char *path, const char *id, char *err, size_t errlen);
  * written). Returns 0 or -1 (no such feed, or any error). */
 int confedit_set_url(const char *path, const char *id, const char *url, char *err, size_t errlen);
 
+/* Sets feed id's name or tags (key) to value, or removes the key's line
+ * when value is NULL: an existing value is replaced in place (the key, its
+ * blanks and a comment stay), a missing key gets a line after the url's.
+ * The result must parse. Returns 0 or -1 (no such feed, another key, the
+ * value refused by the configuration's rules, or any error). */
+int confedit_set_key(const char *path, const char *id, const char *key, const char *value,
+		     char *err, size_t errlen);
+
 /* ---- OPML ---- */
 
 /* What became of one entry (outline with an xmlUrl) of an imported OPML

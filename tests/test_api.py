@@ -404,8 +404,29 @@ def check_subscriptions(api, conf):
        "subscription/list shows it once reloaded")
     st, body, _ = api.post("subscription/quickadd", {"quickadd": "file:///etc/passwd"})
     ok(st == 400, "quickadd of a file:// URL: 400")
-    st, body, _ = api.post("subscription/edit", {"ac": "edit", "s": "feed/" + url, "t": "x"})
-    ok(st == 501, "subscription/edit ac=edit: 501 (feeds.conf holds names and tags)")
+    st, body, _ = api.post("subscription/edit", {"ac": "edit", "s": "feed/" + url,
+                                                  "t": "Renamed test feed",
+                                                  "a": "user/-/label/Harbour"})
+    st2, js = api.get_json("subscription/list")
+    sub = [x for x in js.get("subscriptions", []) if x["id"] == "feed/" + url]
+    with open(conf) as f:
+        text = f.read()
+    ok(st == 200 and "name = Renamed test feed" in text and "tags = harbour" in text.lower() and sub and
+       sub[0]["title"] == "Renamed test feed" and
+       any(c["id"] == "user/-/label/harbour" for c in sub[0].get("categories", [])),
+       "subscription/edit ac=edit: t= renames, a= adds a label, in feeds.conf (%s %s)"
+       % (body[:60], sub[:1]))
+    st, body, _ = api.post("subscription/edit", {"ac": "edit", "s": "feed/" + url,
+                                                  "r": "user/-/label/harbour"})
+    with open(conf) as f:
+        text = f.read()
+    sect = text[text.index("url = " + url):]
+    ok(st == 200 and "tags =" not in sect.split("[feed")[0],
+       "subscription/edit ac=edit: r= removes the label (the tags line goes with the last)")
+    st, body, _ = api.post("subscription/edit", {"ac": "edit", "s": "feed/" + url})
+    ok(st == 400, "subscription/edit ac=edit without t=, a= or r=: 400")
+    st, body, _ = api.post("subscription/edit", {"ac": "rename", "s": "feed/" + url})
+    ok(st == 400, "subscription/edit with an unknown ac: 400")
     st, body, _ = api.post("subscription/edit", {"ac": "unsubscribe", "s": "feed/" + url})
     st2, js = api.get_json("subscription/list")
     with open(conf) as f:

@@ -372,6 +372,45 @@ test_edit_set_url(void **state)
 	free(dir);
 }
 
+/* A feed's name and tags: set after the url line, replaced in place,
+ * removed with their line; other keys and bad values refused. */
+static void
+test_edit_set_key(void **state)
+{
+	char *dir = tmpdir(), path[PATH_MAX], err[1024], *text;
+
+	(void)state;
+	snprintf(path, sizeof path, "%s/feeds.conf", dir);
+	write_file(path, original);
+	assert_int_equal(confedit_set_key(path, "bbc", "name", "BBC World", err, sizeof err), 0);
+	assert_int_equal(confedit_set_key(path, "dw", "tags", "europe, world", err, sizeof err), 0);
+	text = read_file(path);
+	assert_non_null(strstr(text, "url = https://feeds.bbci.co.uk/news/world/rss.xml\n"
+				     "name = BBC World\n# tags = old\n"));
+	/* dw's url line is the file's last: the new line follows it. */
+	assert_non_null(strstr(text, "# English\ntags = europe, world\n"));
+	free(text);
+	assert_int_equal(confedit_set_key(path, "bbc", "name", "BBC \"World\" desk", err, sizeof err),
+			 0);
+	assert_int_equal(confedit_set_key(path, "dw", "tags", NULL, err, sizeof err), 0);
+	text = read_file(path);
+	assert_non_null(strstr(text, "name = BBC \"World\" desk\n")); /* read back as written */
+	assert_null(strstr(text, "tags = europe"));
+	assert_non_null(strstr(text, "# tags = old\n")); /* a comment is no key */
+	free(text);
+	/* Removing what is not there writes nothing. */
+	assert_int_equal(confedit_set_key(path, "dw", "tags", NULL, err, sizeof err), 0);
+	assert_int_equal(confedit_set_key(path, "bbc", "url", "https://x.example/", err, sizeof err),
+			 -1);
+	assert_non_null(strstr(err, "only a feed's name and tags"));
+	assert_int_equal(confedit_set_key(path, "nope", "name", "X", err, sizeof err), -1);
+	assert_non_null(strstr(err, "no feed 'nope'"));
+	assert_int_equal(confedit_set_key(path, "bbc", "tags", ", ,", err, sizeof err), -1);
+	assert_non_null(strstr(err, "empty tag list"));
+	rm_rf(dir);
+	free(dir);
+}
+
 static void
 test_edit_new_file_and_symlink(void **state)
 {
@@ -833,7 +872,7 @@ main(void)
 		cmocka_unit_test(test_id_suggest),
 		cmocka_unit_test(test_edit_add_remove),
 		cmocka_unit_test(test_edit_errors),
-		cmocka_unit_test(test_edit_set_url),
+		cmocka_unit_test(test_edit_set_url), cmocka_unit_test(test_edit_set_key),
 		cmocka_unit_test(test_edit_new_file_and_symlink),
 		cmocka_unit_test(test_edit_append_batch),
 		cmocka_unit_test(test_edit_append_ids),
