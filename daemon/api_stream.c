@@ -799,7 +799,9 @@ tag_mark(const char *tag, int add, enum store_mark *m)
 		*m = add ? STORE_MARK_STAR : STORE_MARK_UNSTAR;
 		return 0;
 	}
-	return 1; /* a label, a reading list: nothing herald keeps per item */
+	if (st.kind == API_STREAM_LABEL)
+		return 2; /* an item tag */
+	return 1; /* a reading list, a story's label: nothing kept per item */
 }
 
 /* Applies edit-tag's a= and r= to ids. Answers req. */
@@ -828,6 +830,12 @@ edit_tags(const struct api_session *s, struct http_req *req, const int64_t *ids,
 				api_buf(req, 400, "text/plain; charset=utf-8", &b, 0);
 			return;
 		}
+		for (size_t i = 0; rc == 2 && i < n; i++)
+			if (store_api_item_label(s->st, ids[i], strstr(tag, "/label/") + 7, k < nadd, err,
+						 sizeof err) < 0) {
+				api_store_error(req, err);
+				return;
+			}
 		for (size_t i = 0; rc == 0 && i < n; i++) {
 			int r = mark(s, ids[i], m, err, sizeof err);
 

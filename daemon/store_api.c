@@ -384,6 +384,28 @@ store_api_items_by_id(struct store *st, const int64_t *ids, size_t n, store_api_
 }
 
 int
+store_api_item_label(struct store *st, int64_t id, const char *label, int add, char *err,
+		     size_t errlen)
+{
+	sqlite3_stmt *s = prepare(st,
+				  add ? "INSERT OR IGNORE INTO item_tags(tag, item)"
+					" SELECT ?2, id FROM items WHERE id = ?1"
+				      : "DELETE FROM item_tags WHERE item = ?1 AND tag = ?2",
+				  err, errlen, "api item label");
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, label, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE)
+		store_fail(st, err, errlen, "api item label");
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
 store_api_item_story(struct store *st, int64_t id, int64_t *story, char *err, size_t errlen)
 {
 	sqlite3_stmt *s = prepare(st,

@@ -82,6 +82,11 @@ int store_api_items_by_id(struct store *st, const int64_t *ids, size_t n, store_
 			  void *user, char *err, size_t errlen);
 /* The (surviving) story of item id, 0 when it has none. STORE_ENOTFOUND. */
 int store_api_item_story(struct store *st, int64_t id, int64_t *story, char *err, size_t errlen);
+/* Gives item id the tag label (add) or takes it away: the item tags filter
+ * rules give too (herald stories --tag finds them). Nothing for an id that
+ * is no item. 0, or -1 with err. */
+int store_api_item_label(struct store *st, int64_t id, const char *label, int add, char *err,
+			 size_t errlen);
 /* Unread items per feed and the newest item time of each, by feed id. */
 typedef int (*store_api_count_cb)(const char *feed, int64_t unread, int64_t newest, void *user);
 int store_api_unread_counts(struct store *st, store_api_count_cb cb, void *user, char *err,

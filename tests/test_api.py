@@ -317,6 +317,14 @@ def check_marks(api, sock, subs):
     api.post("edit-tag", [("i", long_id), ("r", STARRED)])
     st, js = api.get_json("stream/contents/" + STARRED, {"n": 10})
     ok(st == 200 and js["items"] == [], "edit-tag r=starred")
+    # A user label: the item carries it, and the label's stream lists it.
+    st, body, _ = api.post("edit-tag", [("i", short), ("a", "user/-/label/Saved")])
+    st2, js = api.get_json("stream/items/ids", {"s": "user/-/label/Saved", "n": 100})
+    ok(st == 200 and st2 == 200 and [r["id"] for r in js["itemRefs"]] == [short],
+       "edit-tag a=user/-/label/X: the label's stream holds the item (%s)" % js.get("itemRefs"))
+    api.post("edit-tag", [("i", short), ("r", "user/-/label/Saved")])
+    st, js = api.get_json("stream/items/ids", {"s": "user/-/label/Saved", "n": 100})
+    ok(st == 200 and js["itemRefs"] == [], "edit-tag r=user/-/label/X: gone from it")
     api.post("edit-tag", [("i", short), ("a", READ)])
     api.post("edit-tag", [("i", short), ("a", "user/-/state/com.google/kept-unread")])
     item = herald_json(sock, "show", "--item", short)
