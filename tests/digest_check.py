@@ -135,7 +135,9 @@ def check_headers(raw, msg, to, check):
         email.utils.parsedate_to_datetime(msg["Date"])
     except (TypeError, ValueError):
         check(False, "Date %r does not parse" % msg["Date"])
-    check(re.fullmatch(r"<[^<>@\s]+@[^<>@\s]+>", msg["Message-ID"] or "") is not None,
+    # A long id may be folded onto its own line ("Message-ID:\n <id>"), as
+    # RFC 5322 allows: the blanks of the fold are not the id's.
+    check(re.fullmatch(r"<[^<>@\s]+@[^<>@\s]+>", (msg["Message-ID"] or "").strip()) is not None,
           "Message-ID %r is malformed" % msg["Message-ID"])
     check(sorted(a.addr_spec for a in msg["To"].addresses) == sorted(to),
           "To is %r, not %r" % (str(msg["To"]), to))
