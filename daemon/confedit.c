@@ -937,6 +937,30 @@ out:
 	return rc;
 }
 
+/* Writes out over e's file once it parses and feed id in it passes says
+ * (what the edit asked for): as edit_commit, with the edit's own check.
+ * 0, or -1 with err. */
+static int
+commit_checked(struct edit *e, const char *path, const struct buf *out, const char *id,
+	       int (*says)(const struct config_feed *f, const void *arg), const void *arg,
+	       const char *what, char *err, size_t errlen)
+{
+	struct config check = {0};
+	const struct config_feed *f;
+	char *errors = NULL;
+	int rc = -1;
+
+	if (config_parse(path, out->data, out->len, &check, &errors) < 0)
+		snprintf(err, errlen, "%s", errors ? errors : "out of memory");
+	else if ((f = config_feed_find(&check, id)) == NULL || !says(f, arg))
+		snprintf(err, errlen, "%s: cannot %s of feed '%s'", path, what, id);
+	else
+		rc = write_atomic(e->target, out->data, out->len, e->mode, err, errlen);
+	free(errors);
+	config_free(&check);
+	return rc;
+}
+
 /* ---- set url ---- */
 
 /* Where the value starting at p ends on its line (end excludes the line
@@ -1011,6 +1035,27 @@ find_key_value(const struct buf *text, const struct lines *ln, const struct conf
 	return -1;
 }
 
+static int
+has_url(const struct config_feed *f, const void *url)
+{
+	return strcmp(f->url, url) == 0;
+}
+
+/* The name asked for, or none when value is NULL. */
+static int
+has_name(const struct config_feed *f, const void *value)
+{
+	return value ? f->name && strcmp(f->name, value) == 0 : f->name == NULL;
+}
+
+/* Tags removed when value is NULL (a value the parse accepted is the one
+ * written). */
+static int
+has_tags_or(const struct config_feed *f, const void *value)
+{
+	return value || f->ntags == 0;
+}
+
 int
 confedit_set_url(const char *path, const char *id, const char *url, char *err, size_t errlen)
 {
@@ -1049,16 +1094,7 @@ confedit_set_url(const char *path, const char *id, const char *url, char *err, s
 	    buf_append(&out, ve, (size_t)(e.text.data + e.text.len - ve)) < 0 ||
 	    buf_puts(&out, "") < 0)
 		goto oom;
-	/* As edit_commit, and the result must say what was asked. */
-	if (config_parse(path, out.data, out.len, &check, &errors) < 0) {
-		snprintf(err, errlen, "%s", errors ? errors : "out of memory");
-		goto out;
-	}
-	if ((f = config_feed_find(&check, id)) == NULL || strcmp(f->url, url) != 0) {
-		snprintf(err, errlen, "%s: cannot rewrite the url of feed '%s'", path, id);
-		goto out;
-	}
-	rc = write_atomic(e.target, out.data, out.len, e.mode, err, errlen);
+	rc = commit_checked(&e, path, &out, id, has_url, url, "rewrite the url", err, errlen);
 	goto out;
 oom:
 	snprintf(err, errlen, "out of memory");
@@ -1092,6 +1128,7 @@ confedit_set_key(const char *path, const char *id, const char *key, const char *
 	struct lines ln = {0};
 	const struct config_feed *f;
 	const char *vs, *ve, *us, *ue, *cut_from, *cut_to;
+	char what[32];
 	char *errors = NULL;
 	int rc = -1, have;
 
@@ -1134,18 +1171,9 @@ confedit_set_key(const char *path, const char *id, const char *key, const char *
 	    buf_append(&out, cut_to, (size_t)(e.text.data + e.text.len - cut_to)) < 0 ||
 	    buf_puts(&out, "") < 0)
 		goto oom;
-	/* As confedit_set_url: the result must parse and say what was asked. */
-	if (config_parse(path, out.data, out.len, &check, &errors) < 0) {
-		snprintf(err, errlen, "%s", errors ? errors : "out of memory");
-		goto out;
-	}
-	if ((f = config_feed_find(&check, id)) == NULL ||
-	    (strcmp(key, "name") == 0 && (value ? !f->name || strcmp(f->name, value) : !!f->name)) ||
-	    (strcmp(key, "tags") == 0 && !value && f->ntags)) {
-		snprintf(err, errlen, "%s: cannot set the %s of feed '%s'", path, key, id);
-		goto out;
-	}
-	rc = write_atomic(e.target, out.data, out.len, e.mode, err, errlen);
+	snprintf(what, sizeof what, "set the %s", key);
+	rc = commit_checked(&e, path, &out, id, strcmp(key, "name") == 0 ? has_name : has_tags_or,
+			    value, what, err, errlen);
 	goto out;
 oom:
 	snprintf(err, errlen, "out of memory");
