@@ -1158,7 +1158,8 @@ confedit_set_key(const char *path, const char *id, const char *key, const char *
 		cut_to = line_after(&e.text, vs);
 	} else { /* a new line after the url's */
 		if (find_key_value(&e.text, &ln, &e.cfg, f, "url", &us, &ue) < 0) {
-			snprintf(err, errlen, "%s: no url line in the section of feed '%s'", path, id);
+			snprintf(err, errlen, "%s: no url line in the section of feed '%s'", path,
+				 id);
 			goto out;
 		}
 		cut_from = cut_to = line_after(&e.text, ue);
